@@ -1,0 +1,35 @@
+# The two entry points: `make demo` (run the toolkit on the simulated Bogor network)
+# and `make test` (everything CI runs). Both build their own virtual environment.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck pytest system-packages clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+system-packages:
+	bash scripts/system-packages.sh
+
+demo: system-packages $(STAMP)
+	$(BIN)/noc demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+test: system-packages lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

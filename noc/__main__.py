@@ -1,0 +1,3 @@
+from noc.cli.main import app
+
+app(prog_name="noc")

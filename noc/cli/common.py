@@ -1,0 +1,37 @@
+"""Helpers shared by the CLI commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from noc.inventory import Inventory, InventoryError, load_inventory
+from noc.paths import default_inventory
+
+console = Console()
+err_console = Console(stderr=True)
+
+InventoryOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--inventory", "-i", help="inventory file (default: $NOC_INVENTORY or ./inventory.yaml)"
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+
+
+def inventory_or_exit(path: Path | None) -> Inventory:
+    try:
+        return load_inventory(path or default_inventory())
+    except InventoryError as exc:
+        for issue in exc.issues:
+            typer.echo(str(issue), err=True)
+        raise typer.Exit(1) from None
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str))

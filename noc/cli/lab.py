@@ -1,0 +1,173 @@
+"""`noc lab`: the simulated Kota Bogor network, answering SNMP on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from noc.cli.common import InventoryOption, JsonOption, console, err_console, print_json
+from noc.lab.control import LabControlError, call
+from noc.lab.scenarios import SCENARIOS
+from noc.paths import default_inventory, var_dir
+
+app = typer.Typer(help="Run the simulated network (SNMP agents on loopback).", no_args_is_help=True)
+
+RecordingsOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="also serve every .snmprec in this folder (at 127.0.9.N, community = file stem)"
+    ),
+]
+
+
+def lab_dir() -> Path:
+    path = var_dir() / "lab"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def socket_path() -> Path:
+    return lab_dir() / "control.sock"
+
+
+def _pid() -> int | None:
+    try:
+        pid = int((lab_dir() / "lab.pid").read_text())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
+
+
+@app.command()
+def serve(inventory: InventoryOption = None, recordings: RecordingsOption = None) -> None:
+    """Run the lab in the foreground until interrupted."""
+    from noc.lab.runner import run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    asyncio.run(run(inventory or default_inventory(), socket_path(), recordings))
+
+
+@app.command()
+def up(
+    inventory: InventoryOption = None,
+    recordings: RecordingsOption = None,
+    timeout: Annotated[float, typer.Option(help="seconds to wait until every agent answers")] = 60,
+) -> None:
+    """Start the lab in the background and wait until it answers."""
+    if _pid() is not None:
+        console.print(f"lab already running (pid {_pid()})")
+        return
+    args = [sys.executable, "-m", "noc", "lab", "serve", "--inventory",
+            str(inventory or default_inventory())]  # fmt: skip
+    if recordings is not None:
+        args += ["--recordings", str(recordings)]
+    log_path = lab_dir() / "lab.log"
+    with log_path.open("ab") as log_file:
+        proc = subprocess.Popen(
+            args, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+    (lab_dir() / "lab.pid").write_text(str(proc.pid))
+    deadline = time.monotonic() + timeout
+    with console.status("starting the simulated network..."):
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                err_console.print(f"the lab exited (code {proc.returncode}); see {log_path}:")
+                err_console.print(log_path.read_text()[-2000:], markup=False)
+                raise typer.Exit(1)
+            try:
+                reply = call(socket_path(), {"command": "status"}, timeout=2)
+                break
+            except LabControlError:
+                time.sleep(0.2)
+        else:
+            err_console.print(f"the lab did not answer within {timeout:g}s; see {log_path}")
+            raise typer.Exit(1)
+    console.print(f"lab up (pid {proc.pid}): {len(reply['devices'])} agents answering SNMP")
+
+
+@app.command()
+def down() -> None:
+    """Stop the background lab."""
+    pid = _pid()
+    if pid is None:
+        console.print("lab not running")
+        return
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            break
+        time.sleep(0.1)
+    (lab_dir() / "lab.pid").unlink(missing_ok=True)
+    console.print("lab down")
+
+
+def _status(devices: list[str] | None = None) -> dict[str, Any]:
+    try:
+        return call(socket_path(), {"command": "status", "devices": devices or []})
+    except LabControlError as exc:
+        err_console.print(str(exc))
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def status(
+    device: Annotated[list[str] | None, typer.Argument(help="only these devices")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Agents, their scenarios and the traffic they advertise right now."""
+    reply = _status(device)
+    if as_json:
+        print_json(reply)
+        return
+    table = Table(title=f"lab: {reply['served']} responses served, {reply['dropped']} dropped")
+    for col in (
+        "device",
+        "address",
+        "uptime",
+        "scenarios",
+        "busiest interface",
+        "in Mbps",
+        "out Mbps",
+    ):
+        table.add_column(col)
+    for dev in reply["devices"]:
+        busiest = max(dev["interfaces"], key=lambda i: i["in_bps"], default=None)
+        table.add_row(
+            dev["name"], f"{dev['address']}:{dev['port']}", f"{dev['uptime_s'] / 86400:.1f} d",
+            ", ".join(f"{k}={v}" if v else k for k, v in dev["scenarios"].items()),
+            busiest["name"] if busiest else "",
+            f"{busiest['in_bps'] / 1e6:.2f}" if busiest else "",
+            f"{busiest['out_bps'] / 1e6:.2f}" if busiest else "",
+        )  # fmt: skip
+    console.print(table)
+
+
+@app.command()
+def scenario(
+    device: Annotated[str, typer.Argument(help="device name")],
+    name: Annotated[str, typer.Argument(help=f"one of: {', '.join(SCENARIOS)}")],
+    param: Annotated[str | None, typer.Option(help="the scenario's parameter")] = None,
+    off: Annotated[bool, typer.Option("--off", help="switch the scenario off")] = False,
+) -> None:
+    """Switch a scenario on (or off) on a running lab device."""
+    try:
+        call(socket_path(), {"command": "scenario", "device": device, "name": name,
+                             "enable": not off, "param": param})  # fmt: skip
+    except LabControlError as exc:
+        err_console.print(str(exc))
+        raise typer.Exit(1) from None
+    console.print(f"{device}: {name} {'off' if off else 'on'}")

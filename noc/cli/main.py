@@ -1,0 +1,15 @@
+"""The `noc` command: one entry point for operators, technicians and managers."""
+
+from __future__ import annotations
+
+import typer
+
+from noc.cli import inventory, lab
+
+app = typer.Typer(
+    help="NOC toolkit for the Kota Bogor city network.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(inventory.app, name="inventory")
+app.add_typer(lab.app, name="lab")

@@ -1,0 +1,225 @@
+"""Load inventory.yaml: parse with line numbers, validate item by item, cross-check, report all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from noc.inventory.checks import cross_check
+from noc.inventory.errors import InventoryError, InventoryIssue
+from noc.inventory.model import (
+    Credential,
+    Device,
+    Inventory,
+    Kecamatan,
+    Link,
+    MaintenanceWindow,
+    Network,
+    Site,
+    Tier,
+    TierPolicy,
+)
+
+Loc = tuple[str | int, ...]
+
+_LIST_SECTIONS: dict[str, type[BaseModel]] = {
+    "kecamatan": Kecamatan,
+    "sites": Site,
+    "devices": Device,
+    "links": Link,
+    "maintenance": MaintenanceWindow,
+}
+_REQUIRED = ("version", "network", "tiers", "credentials", "kecamatan", "sites", "devices", "links")
+_CREDENTIAL: TypeAdapter[Any] = TypeAdapter(Credential)
+
+
+def line_of(root: Any, loc: Loc) -> int | None:
+    """The 1-based line of the deepest node of `loc` that exists in the parsed document."""
+    node, line = root, None
+    for part in loc:
+        if isinstance(node, CommentedMap) and isinstance(part, str) and part in node:
+            line = node.lc.key(part)[0] + 1
+            node = node[part]
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+            line = node.lc.item(part)[0] + 1
+            node = node[part]
+        elif isinstance(node, CommentedMap | CommentedSeq):
+            continue  # a union tag or similar that pydantic adds to the path
+        else:
+            break
+    if line is None and isinstance(root, CommentedMap):
+        line = root.lc.line + 1
+    return line
+
+
+def field_name(root: Any, loc: Loc) -> str:
+    """`devices[3](bts-04).parent`: the path, with the item's name where it has one."""
+    text, node = "", root
+    for position, part in enumerate(loc):
+        if isinstance(part, int):
+            text += f"[{part}]"
+            if isinstance(node, list) and 0 <= part < len(node):
+                node = node[part]
+                if isinstance(node, dict) and isinstance(node.get("name"), str):
+                    text += f"({node['name']})"
+            continue
+        if isinstance(node, dict) and part not in node and position < len(loc) - 1:
+            continue  # a union member's tag that pydantic adds, not a key of the file
+        text += f".{part}" if text else part
+        node = node.get(part) if isinstance(node, dict) else None
+    return text
+
+
+class _Collector:
+    def __init__(self, path: Path, root: Any) -> None:
+        self.path, self.root = path, root
+        self.issues: list[InventoryIssue] = []
+
+    def add(self, loc: Loc, message: str) -> None:
+        self.issues.append(
+            InventoryIssue(self.path, line_of(self.root, loc), field_name(self.root, loc), message)
+        )
+
+    def add_validation(self, prefix: Loc, exc: ValidationError) -> None:
+        for err in exc.errors():
+            loc: Loc = prefix + tuple(err["loc"])
+            if err["type"] == "extra_forbidden":
+                self.add(loc, f"unknown key {loc[-1]!r}")
+            elif err["type"] == "missing":
+                self.add(loc[:-1], f"required key {loc[-1]!r} is missing")
+            else:
+                message = str(err["msg"]).removeprefix("Value error, ")
+                self.add(loc, message)
+
+    def validate(self, adapter: TypeAdapter[Any], prefix: Loc, data: Any) -> Any | None:
+        try:
+            return adapter.validate_python(data)
+        except ValidationError as exc:
+            self.add_validation(prefix, exc)
+            return None
+
+
+def _parse(path: Path, text: str) -> Any:
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    try:
+        return yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise InventoryError([InventoryIssue(path, line, "", f"invalid YAML: {problem}")]) from None
+
+
+def load_inventory(path: str | Path) -> Inventory:
+    """Read, validate and cross-check an inventory file, raising InventoryError with every issue."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InventoryError(
+            [InventoryIssue(path, None, "", f"cannot read: {exc.strerror}")]
+        ) from None
+    root = _parse(path, text)
+    return validate_document(path, root)
+
+
+def validate_document(path: Path, root: Any) -> Inventory:
+    out = _Collector(path, root)
+    if not isinstance(root, dict):
+        raise InventoryError(
+            [InventoryIssue(path, 1, "", "the file must be a mapping of sections")]
+        )
+
+    for key in root:
+        if key not in _REQUIRED and key not in _LIST_SECTIONS:
+            out.add((key,), f"unknown key {key!r}")
+    for key in _REQUIRED:
+        if key not in root:
+            out.add((), f"required section {key!r} is missing")
+
+    parts: dict[str, Any] = {}
+    rejected: dict[str, set[str]] = {name: set() for name in _LIST_SECTIONS}
+    rejected["credentials"] = set()
+
+    if "version" in root and root["version"] != 1:
+        out.add(("version",), f"unsupported version {root['version']!r}; this toolkit reads 1")
+    parts["version"] = 1
+
+    if "network" in root:
+        parts["network"] = out.validate(TypeAdapter(Network), ("network",), root["network"])
+
+    parts["tiers"] = {}
+    for tier_name, policy in _mapping(out, root, "tiers"):
+        tier = out.validate(TypeAdapter(Tier), ("tiers", tier_name), tier_name)
+        value = out.validate(TypeAdapter(TierPolicy), ("tiers", tier_name), policy)
+        if tier is not None and value is not None:
+            parts["tiers"][tier] = value
+    for tier in Tier:
+        if "tiers" in root and tier not in parts["tiers"] and tier.value not in root["tiers"]:
+            out.add(("tiers",), f"tier {tier.value!r} has no policy")
+
+    parts["credentials"] = {}
+    for cred_name, cred in _mapping(out, root, "credentials"):
+        value = out.validate(_CREDENTIAL, ("credentials", cred_name), cred)
+        if value is None:
+            rejected["credentials"].add(str(cred_name))
+        else:
+            parts["credentials"][str(cred_name)] = value
+
+    for section, model in _LIST_SECTIONS.items():
+        items = []
+        for index, item in _sequence(out, root, section):
+            value = out.validate(TypeAdapter(model), (section, index), item)
+            if value is not None:
+                items.append(value)
+            elif isinstance(item, dict) and isinstance(item.get("name"), str):
+                rejected[section].add(item["name"])
+        parts[section] = items
+
+    inventory: Inventory | None = None
+    if parts.get("network") is not None:
+        inventory = Inventory.model_construct(**parts)
+        for loc, message in cross_check(inventory, rejected):
+            out.add(_locate(root, loc), message)
+    if out.issues or inventory is None:
+        raise InventoryError(out.issues)
+    return inventory
+
+
+def _mapping(out: _Collector, root: Any, section: str) -> Iterable[tuple[Any, Any]]:
+    value = root.get(section)
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        out.add((section,), "must be a mapping")
+        return []
+    return list(value.items())
+
+
+def _sequence(out: _Collector, root: Any, section: str) -> Iterable[tuple[int, Any]]:
+    value = root.get(section)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        out.add((section,), "must be a list")
+        return []
+    return list(enumerate(value))
+
+
+def _locate(root: Any, loc: Loc) -> Loc:
+    """Turn a cross-check location that names items, ("devices", "bts-04", "parent"), into
+    the positional path of the document, ("devices", 7, "parent")."""
+    if len(loc) < 2 or not isinstance(loc[1], str) or loc[0] not in _LIST_SECTIONS:
+        return loc
+    items = root.get(loc[0]) or []
+    for index, item in enumerate(items):
+        if isinstance(item, dict) and item.get("name") == loc[1]:
+            return (loc[0], index, *loc[2:])
+    return loc[:1]

@@ -1,0 +1,286 @@
+"""The inventory's data model: what the Kota Bogor network is made of.
+
+Every model rejects unknown keys, so a typo in inventory.yaml is an error, not a silent default.
+Cross-references (parents, link endpoints, profiles) are checked in `checks.py`, after each item
+has been validated on its own, so that all errors can be reported in one pass.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import datetime, time
+from enum import StrEnum
+from functools import cached_property
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tier(StrEnum):
+    UPLINK = "uplink"
+    BACKBONE = "backbone"
+    ACCESS = "access"
+
+
+class SiteKind(StrEnum):
+    DATACENTER = "datacenter"
+    DR = "dr"
+    BTS = "bts"
+    FIBER_POINT = "fiber_point"
+    OFFICE = "office"
+
+
+class DeviceKind(StrEnum):
+    """Vendor platform: selects the default polling profile and the netmiko device_type."""
+
+    MIKROTIK_ROUTEROS = "mikrotik_routeros"
+    UBIQUITI_AIROS = "ubiquiti_airos"
+    CISCO_IOS = "cisco_ios"
+    LINUX = "linux"
+
+
+# Default polling profile (a file in inventory/profiles/) per device kind.
+DEFAULT_PROFILE: dict[DeviceKind, str] = {
+    DeviceKind.MIKROTIK_ROUTEROS: "mikrotik_routeros",
+    DeviceKind.UBIQUITI_AIROS: "ubiquiti_airos",
+    DeviceKind.CISCO_IOS: "cisco_ios",
+    DeviceKind.LINUX: "net_snmp_linux",
+}
+
+# netmiko device_type per kind; airOS is a BusyBox Linux underneath.
+NETMIKO_DEVICE_TYPE: dict[DeviceKind, str] = {
+    DeviceKind.MIKROTIK_ROUTEROS: "mikrotik_routeros",
+    DeviceKind.UBIQUITI_AIROS: "linux",
+    DeviceKind.CISCO_IOS: "cisco_ios",
+    DeviceKind.LINUX: "linux",
+}
+
+
+class Role(StrEnum):
+    CORE = "core"
+    BTS = "bts"
+    FIBER = "fiber"
+    SKPD = "skpd"
+    KELURAHAN = "kelurahan"
+    DR = "dr"
+    SERVER = "server"
+
+
+class Medium(StrEnum):
+    FIBER = "fiber"
+    RADIO = "radio"
+    ISP = "isp"
+
+
+class SecretRef(Strict):
+    """A secret read from an environment variable.
+
+    `lab_default` is used only when the variable is unset and every device using it is on
+    loopback, i.e. the simulated network."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_inline_secret(cls, data: object) -> object:
+        if isinstance(data, str | int):
+            raise ValueError(
+                "inline secret values are not allowed: write {env: VARIABLE_NAME} "
+                "and set the variable in the collector's environment"
+            )
+        return data
+
+    env: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]
+    lab_default: str | None = None
+
+
+class SnmpV2c(Strict):
+    version: Literal["1", "2c"]
+    community: SecretRef
+
+
+class SnmpV3(Strict):
+    version: Literal["3"]
+    user: Annotated[str, Field(min_length=1)]
+    auth_protocol: Literal["sha", "sha224", "sha256", "sha384", "sha512"]
+    auth_key: SecretRef
+    priv_protocol: Literal["aes128", "aes192", "aes256"] | None = None
+    priv_key: SecretRef | None = None
+
+    @model_validator(mode="after")
+    def _priv_pair(self) -> SnmpV3:
+        if (self.priv_protocol is None) != (self.priv_key is None):
+            raise ValueError("priv_protocol and priv_key must be given together")
+        return self
+
+
+Credential = Annotated[SnmpV2c | SnmpV3, Field(discriminator="version")]
+
+
+class TierPolicy(Strict):
+    poll_interval_s: Annotated[int, Field(ge=5, le=3600)] = 60
+    sla_target: Annotated[float, Field(gt=0, lt=1)]
+    timeout_s: Annotated[float, Field(gt=0, le=60)] = 2.0
+    retries: Annotated[int, Field(ge=0, le=5)] = 1
+    down_after: Annotated[int, Field(ge=1, le=20)] = 2
+    up_after: Annotated[int, Field(ge=1, le=20)] = 2
+
+
+class Kecamatan(Strict):
+    name: Annotated[str, Field(min_length=1)]
+
+
+class Site(Strict):
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    kind: SiteKind
+    title: str
+    kecamatan: str
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+
+
+class Interface(Strict):
+    name: Annotated[str, Field(min_length=1)]
+    speed_bps: Annotated[int, Field(gt=0)]
+    description: str = ""
+
+
+class Device(Strict):
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    site: str
+    kind: DeviceKind
+    role: Role
+    tier: Tier
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address
+    port: Annotated[int, Field(ge=1, le=65535)] = 161
+    credentials: str
+    profile: str | None = None
+    parent: str | None = None
+    interfaces: Annotated[list[Interface], Field(min_length=1)]
+
+    @property
+    def profile_name(self) -> str:
+        return self.profile or DEFAULT_PROFILE[self.kind]
+
+    @property
+    def netmiko_device_type(self) -> str:
+        return NETMIKO_DEVICE_TYPE[self.kind]
+
+    def interface(self, name: str) -> Interface | None:
+        return next((i for i in self.interfaces if i.name == name), None)
+
+
+class Endpoint(Strict):
+    device: str
+    interface: str
+
+
+class Link(Strict):
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    medium: Medium
+    tier: Tier
+    a: Endpoint
+    # The far end; absent for the ISP uplink, whose far end is the provider's.
+    b: Endpoint | None = None
+    provider: str | None = None
+    capacity_bps: Annotated[int, Field(gt=0)]
+
+    @model_validator(mode="after")
+    def _far_end(self) -> Link:
+        if self.b is None and self.medium is not Medium.ISP:
+            raise ValueError("b is required unless medium is isp")
+        return self
+
+    def endpoints(self) -> list[Endpoint]:
+        return [self.a] if self.b is None else [self.a, self.b]
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class WeeklySchedule(Strict):
+    days: Annotated[list[Weekday], Field(min_length=1)]
+    start: time
+    duration_min: Annotated[int, Field(gt=0, le=24 * 60)]
+
+
+class MaintenanceWindow(Strict):
+    name: Annotated[str, Field(min_length=1)]
+    devices: list[str] = []
+    sites: list[str] = []
+    # Either a one-off window (start/end, with a UTC offset) or a weekly one.
+    start: datetime | None = None
+    end: datetime | None = None
+    weekly: WeeklySchedule | None = None
+
+    @field_validator("start", "end")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("needs a UTC offset, e.g. 2026-12-06T22:00:00+07:00")
+        return value
+
+    @model_validator(mode="after")
+    def _shape(self) -> MaintenanceWindow:
+        if not self.devices and not self.sites:
+            raise ValueError("a maintenance window needs devices or sites")
+        one_off = self.start is not None or self.end is not None
+        if one_off == (self.weekly is not None):
+            raise ValueError("give either start and end, or weekly")
+        if one_off:
+            if self.start is None or self.end is None:
+                raise ValueError("start and end must be given together")
+            if self.end <= self.start:
+                raise ValueError("end must be after start")
+        return self
+
+
+class Network(Strict):
+    name: str
+    timezone: str = "Asia/Jakarta"
+    collector_site: str
+    uplink_bps: Annotated[int, Field(gt=0)]
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class Inventory(Strict):
+    """The whole network, validated and cross-checked."""
+
+    version: Literal[1]
+    network: Network
+    tiers: dict[Tier, TierPolicy]
+    credentials: dict[str, Credential]
+    kecamatan: list[Kecamatan]
+    sites: list[Site]
+    devices: list[Device]
+    links: list[Link]
+    maintenance: list[MaintenanceWindow] = []
+
+    @cached_property
+    def devices_by_name(self) -> dict[str, Device]:
+        return {d.name: d for d in self.devices}
+
+    @cached_property
+    def sites_by_name(self) -> dict[str, Site]:
+        return {s.name: s for s in self.sites}
+
+    def device(self, name: str) -> Device:
+        return self.devices_by_name[name]
+
+    def site(self, name: str) -> Site:
+        return self.sites_by_name[name]
+
+    def links_of(self, device: str) -> list[Link]:
+        return [ln for ln in self.links if any(e.device == device for e in ln.endpoints())]

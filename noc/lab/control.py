@@ -1,0 +1,115 @@
+"""The lab's control channel: JSON lines over a Unix socket (status, scenarios)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+from noc.lab.builder import LabAgent
+from noc.lab.scenarios import ScenarioError, apply
+
+
+class LabControlError(Exception):
+    pass
+
+
+def describe(agent: LabAgent, now: float) -> dict[str, Any]:
+    d = agent.device
+    return {
+        "name": d.name,
+        "address": agent.address,
+        "port": agent.port,
+        "uptime_s": round(now - d.boot_time, 2),
+        "scenarios": dict(d.active),
+        "interfaces": [
+            {
+                "index": i.index,
+                "name": i.name,
+                "oper_up": i.oper_up,
+                "in_bps": round(i.rx.rate_bps(now), 3),
+                "out_bps": round(i.tx.rate_bps(now), 3),
+                "contract_bps": i.contract_bps,
+                "speed_bps": i.speed_bps,
+            }
+            for i in d.interfaces
+        ],
+    }
+
+
+class ControlServer:
+    def __init__(self, agents: list[LabAgent], stats: Any) -> None:
+        self.by_name = {a.device.name: a for a in agents}
+        self.stats = stats
+        self.started = time.time()
+
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        now = time.time()
+        command = request.get("command")
+        if command == "status":
+            names = request.get("devices") or list(self.by_name)
+            return {
+                "ok": True,
+                "started": self.started,
+                "now": now,
+                "served": self.stats.served,
+                "dropped": self.stats.dropped,
+                "devices": [describe(self.by_name[n], now) for n in names if n in self.by_name],
+            }
+        if command == "scenario":
+            agent = self.by_name.get(str(request.get("device")))
+            if agent is None:
+                return {"ok": False, "error": f"unknown device {request.get('device')!r}"}
+            try:
+                apply(
+                    agent.device,
+                    str(request.get("name")),
+                    now,
+                    enable=bool(request.get("enable", True)),
+                    param=request.get("param"),
+                )
+            except ScenarioError as exc:
+                return {"ok": False, "error": str(exc)}
+            return {"ok": True, "device": describe(agent, now)}
+        return {"ok": False, "error": f"unknown command {command!r}"}
+
+    async def serve(self, path: Path) -> asyncio.AbstractServer:
+        path.unlink(missing_ok=True)
+
+        async def client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                while line := await reader.readline():
+                    try:
+                        reply = self.handle(json.loads(line))
+                    except (ValueError, TypeError) as exc:
+                        reply = {"ok": False, "error": f"bad request: {exc}"}
+                    writer.write(json.dumps(reply).encode() + b"\n")
+                    await writer.drain()
+            finally:
+                writer.close()
+
+        return await asyncio.start_unix_server(client, path=str(path))
+
+
+def call(path: Path, request: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
+    """Send one request to a running lab and return its reply."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect(str(path))
+        except OSError as exc:
+            raise LabControlError(f"the lab is not running ({path}: {exc.strerror})") from None
+        sock.sendall(json.dumps(request).encode() + b"\n")
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    reply: dict[str, Any] = json.loads(data)
+    if not reply.get("ok"):
+        raise LabControlError(str(reply.get("error")))
+    return reply

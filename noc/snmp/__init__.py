@@ -1,0 +1,1 @@
+"""SNMP: value types, OIDs, recordings, and the client the collector polls with."""
