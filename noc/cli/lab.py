@@ -50,12 +50,20 @@ def _pid() -> int | None:
 
 
 @app.command()
-def serve(inventory: InventoryOption = None, recordings: RecordingsOption = None) -> None:
+def serve(
+    inventory: InventoryOption = None,
+    recordings: RecordingsOption = None,
+    recordings_port: Annotated[int, typer.Option(help="UDP port of the recordings")] = 161,
+) -> None:
     """Run the lab in the foreground until interrupted."""
     from noc.lab.runner import run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    asyncio.run(run(inventory or default_inventory(), socket_path(), recordings))
+    try:
+        asyncio.run(run(inventory or default_inventory(), socket_path(), recordings, recordings_port))
+    except OSError as exc:
+        err_console.print(f"the lab cannot listen: {exc}")
+        raise typer.Exit(1) from None
 
 
 @app.command()

@@ -18,18 +18,20 @@ log = logging.getLogger(__name__)
 RECORDING_NET = "127.0.9."
 
 
-def recording_agents(directory: Path | None, started: float) -> list[LabAgent]:
+def recording_agents(directory: Path | None, port: int, started: float) -> list[LabAgent]:
     """Each .snmprec in `directory`, at 127.0.9.1, .2, ... in name order, community = file stem."""
     if directory is None:
         return []
     files = sorted(directory.glob("*.snmprec"))
-    return [recording_agent(p, f"{RECORDING_NET}{n}", 161, started) for n, p in enumerate(files, 1)]
+    return [recording_agent(p, f"{RECORDING_NET}{n}", port, started) for n, p in enumerate(files, 1)]
 
 
-async def run(inventory_path: Path, socket_path: Path, recordings: Path | None) -> None:
+async def run(
+    inventory_path: Path, socket_path: Path, recordings: Path | None, recordings_port: int = 161
+) -> None:
     inv = load_inventory(inventory_path)
     started = time.time()
-    agents = build_lab(inv, started) + recording_agents(recordings, started)
+    agents = build_lab(inv, started) + recording_agents(recordings, recordings_port, started)
     responder = await start_agents(
         inv, agents, [a.device.name.removeprefix("rec-") for a in agents if a.device.static]
     )

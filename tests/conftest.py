@@ -1,0 +1,92 @@
+"""Shared fixtures: the inventories on disk and a running simulated network."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from noc.lab.control import LabControlError, call
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+INVENTORY = ROOT / "inventory.yaml"
+SMALL = DATA / "inventories" / "small.yaml"
+RECORDINGS = DATA / "conformance" / "snmprec"
+EXPECTED = DATA / "conformance" / "expected"
+# The test lab listens on its own port so it never collides with a lab started by `noc lab up`.
+LAB_PORT = 11161
+
+
+def with_port(source: Path, target: Path, port: int = LAB_PORT) -> Path:
+    """A copy of an inventory whose devices all listen on `port`."""
+    text = re.sub(r"^(\s+)address: (\S+)$", rf"\1address: \2\n\1port: {port}",
+                  source.read_text(), flags=re.MULTILINE)  # fmt: skip
+    target.write_text(text)
+    return target
+
+
+class Lab:
+    """A running `noc lab serve` process, driven through its control socket."""
+
+    def __init__(self, socket: Path, proc: subprocess.Popen[bytes], inventory: Path) -> None:
+        self.socket, self.proc, self.inventory = socket, proc, inventory
+
+    @staticmethod
+    def target(address: str) -> str:
+        """The net-snmp agent address of a lab device."""
+        return f"{address}:{LAB_PORT}"
+
+    def status(self, *devices: str) -> dict[str, Any]:
+        return call(self.socket, {"command": "status", "devices": list(devices)})
+
+    def device(self, name: str) -> dict[str, Any]:
+        devices: list[dict[str, Any]] = self.status(name)["devices"]
+        return devices[0]
+
+    def interface(self, device: str, name: str) -> dict[str, Any]:
+        return next(i for i in self.device(device)["interfaces"] if i["name"] == name)
+
+    def scenario(
+        self, device: str, name: str, *, on: bool = True, param: str | None = None
+    ) -> None:
+        call(self.socket, {"command": "scenario", "device": device, "name": name,
+                           "enable": on, "param": param})  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """The whole Kota Bogor inventory plus the conformance recordings, answering SNMP."""
+    var = tmp_path_factory.mktemp("labvar")
+    inventory = with_port(INVENTORY, var / "inventory.yaml")
+    env = {**os.environ, "NOC_VAR_DIR": str(var)}
+    log = (var / "lab.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "noc", "lab", "serve", "--inventory", str(inventory),
+         "--recordings", str(RECORDINGS), "--recordings-port", str(LAB_PORT)],
+        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+    )  # fmt: skip
+    handle = Lab(var / "lab" / "control.sock", proc, inventory)
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"lab exited: {(var / 'lab.log').read_text()[-3000:]}")
+        try:
+            handle.status()
+            break
+        except LabControlError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise
+            time.sleep(0.2)
+    yield handle
+    proc.terminate()
+    proc.wait(timeout=10)
+    log.close()
