@@ -61,7 +61,9 @@ def walk_all(addresses: list[str], community: str | None) -> int:
         return sum(pool.map(one, addresses))
 
 
-def measure(pid: int, addresses: list[str], community: str | None, cycles: int) -> tuple[float, int]:
+def measure(
+    pid: int, addresses: list[str], community: str | None, cycles: int
+) -> tuple[float, int]:
     walk_all(addresses[:3], community)  # warm up
     before = cpu_seconds(pid)
     varbinds = sum(walk_all(addresses, community) for _ in range(cycles))
@@ -142,7 +144,9 @@ def snmpsim(work: Path, inventory: Path, cycles: int) -> tuple[float, int]:
             if ok.returncode == 0:
                 break
             if proc.poll() is not None:
-                raise RuntimeError(f"snmpsim exited: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+                raise RuntimeError(
+                    f"snmpsim exited: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}"
+                )
             time.sleep(0.2)
         return measure(proc.pid, addresses, None, cycles)
     finally:
@@ -160,7 +164,10 @@ def main() -> None:
         our_cpu, our_vb = ours(work, inventory, args.cycles)
         sim_cpu, sim_vb = snmpsim(work, inventory, args.cycles)
     print(f"{'agent':<22}{'varbinds/cycle':>16}{'CPU s/cycle':>14}{'CPU s per 10k vb':>18}")
-    for name, cpu, vb in (("noc lab (pysnmp)", our_cpu, our_vb), ("snmpsim 1.2.2", sim_cpu, sim_vb)):
+    for name, cpu, vb in (
+        ("noc lab (pysnmp)", our_cpu, our_vb),
+        ("snmpsim 1.2.2", sim_cpu, sim_vb),
+    ):
         print(f"{name:<22}{vb:>16}{cpu:>14.2f}{cpu / max(vb, 1) * 10_000:>18.3f}")
     print(f"ratio snmpsim/noc lab CPU per varbind: "
           f"{(sim_cpu / max(sim_vb, 1)) / (our_cpu / max(our_vb, 1)):.2f}")  # fmt: skip

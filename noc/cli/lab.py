@@ -60,7 +60,9 @@ def serve(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
-        asyncio.run(run(inventory or default_inventory(), socket_path(), recordings, recordings_port))
+        asyncio.run(
+            run(inventory or default_inventory(), socket_path(), recordings, recordings_port)
+        )
     except OSError as exc:
         err_console.print(f"the lab cannot listen: {exc}")
         raise typer.Exit(1) from None

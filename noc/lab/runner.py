@@ -23,7 +23,9 @@ def recording_agents(directory: Path | None, port: int, started: float) -> list[
     if directory is None:
         return []
     files = sorted(directory.glob("*.snmprec"))
-    return [recording_agent(p, f"{RECORDING_NET}{n}", port, started) for n, p in enumerate(files, 1)]
+    return [
+        recording_agent(p, f"{RECORDING_NET}{n}", port, started) for n, p in enumerate(files, 1)
+    ]
 
 
 async def run(

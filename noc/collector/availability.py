@@ -1,0 +1,215 @@
+"""Availability: per-entity state with hysteresis, flap detection and parent/child reasoning.
+Pure: observations and `now` in, verdicts and incident events out.
+
+Entities are devices and links alike; a link's parent is the device whose counters measure it,
+so "the link's device is unreachable" and "the BTS behind which a kelurahan sits is down" are
+the same rule: a failing entity under a failing ancestor is UNREACHABLE, charged to the
+topmost failing ancestor (the root cause), not DOWN.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class State(StrEnum):
+    UP = "up"
+    DOWN = "down"
+    UNREACHABLE = "unreachable"
+    UNKNOWN = "unknown"
+    MAINTENANCE = "maintenance"
+    FLAPPING = "flapping"
+
+
+PROBLEM = frozenset({State.DOWN, State.FLAPPING})
+
+
+@dataclass(frozen=True)
+class Policy:
+    down_after: int = 2  # consecutive failures before DOWN
+    up_after: int = 2  # consecutive successes before UP again
+    flap_count: int = 4  # this many confirmed transitions ...
+    flap_window_s: float = 600.0  # ... within this window is FLAPPING
+
+
+@dataclass
+class Health:
+    """Hysteresis over raw poll outcomes for one entity."""
+
+    confirmed_up: bool | None = None  # None until the first confirmation
+    fail_streak: int = 0
+    ok_streak: int = 0
+    fail_since: float | None = None
+    ok_since: float | None = None
+    flips: list[float] = field(default_factory=list)
+    reason: str | None = None
+
+    @property
+    def failing(self) -> bool:
+        """Failing now or confirmed down: enough to suspect what sits behind it."""
+        return self.fail_streak > 0 or self.confirmed_up is False
+
+    def observe(self, ok: bool, now: float, policy: Policy, reason: str | None = None) -> None:
+        if ok:
+            if self.ok_streak == 0:
+                self.ok_since = now
+            self.ok_streak += 1
+            self.fail_streak = 0
+            self.reason = None
+            if self.confirmed_up is None or (
+                self.confirmed_up is False and self.ok_streak >= policy.up_after
+            ):
+                if self.confirmed_up is False:
+                    self.flips.append(now)
+                self.confirmed_up = True
+        else:
+            if self.fail_streak == 0:
+                self.fail_since = now
+            self.fail_streak += 1
+            self.ok_streak = 0
+            self.reason = reason
+            if self.confirmed_up is not False and self.fail_streak >= policy.down_after:
+                if self.confirmed_up is True:
+                    self.flips.append(now)
+                self.confirmed_up = False
+        self.flips = [t for t in self.flips if now - t <= policy.flap_window_s]
+
+    def flapping(self, policy: Policy) -> bool:
+        return len(self.flips) >= policy.flap_count
+
+
+@dataclass(frozen=True)
+class Verdict:
+    state: State
+    root_cause: str | None = None
+    reason: str | None = None
+    since: float | None = None  # when the condition behind this state began
+
+
+def evaluate(
+    healths: Mapping[str, Health],
+    parents: Mapping[str, str | None],
+    in_maintenance: frozenset[str],
+    previous: Mapping[str, Verdict],
+    policy: Policy | Mapping[str, Policy],
+) -> dict[str, Verdict]:
+    """The state of every entity, given every entity's health."""
+
+    def policy_of(entity: str) -> Policy:
+        return policy if isinstance(policy, Policy) else policy.get(entity, Policy())
+
+    def top_failing_ancestor(entity: str) -> str | None:
+        top, node, seen = None, parents.get(entity), {entity}
+        while node is not None and node not in seen:
+            seen.add(node)
+            health = healths.get(node)
+            if health is not None and health.failing:
+                top = node
+            node = parents.get(node)
+        return top
+
+    out: dict[str, Verdict] = {}
+    for entity in parents:
+        health = healths.get(entity)
+        pol = policy_of(entity)
+        before = previous.get(entity, Verdict(State.UNKNOWN))
+        if entity in in_maintenance:
+            out[entity] = Verdict(State.MAINTENANCE)
+        elif health is None or (health.confirmed_up is None and not health.failing):
+            out[entity] = Verdict(State.UNKNOWN)
+        elif health.failing:
+            top = top_failing_ancestor(entity)
+            if top is not None:
+                out[entity] = Verdict(
+                    State.UNREACHABLE, top, f"{top} is down", healths[top].fail_since
+                )
+            elif health.confirmed_up is False:
+                state = State.FLAPPING if health.flapping(pol) else State.DOWN
+                out[entity] = Verdict(state, entity, health.reason, health.fail_since)
+            elif before.state is State.UNKNOWN and health.confirmed_up is None:
+                out[entity] = Verdict(State.UNKNOWN, reason=health.reason)
+            else:
+                out[entity] = before  # a failure not yet confirmed: hold the last state
+        elif health.flapping(pol):
+            out[entity] = Verdict(State.FLAPPING, entity, "flapping", before.since)
+        else:
+            out[entity] = Verdict(State.UP, since=health.ok_since)
+    return out
+
+
+@dataclass
+class Incident:
+    """A problem with a start, an end once over, and its root cause."""
+
+    id: str
+    entity: str
+    state: State
+    started: float
+    root_cause: str
+    reason: str | None
+    ended: float | None = None
+    affected: set[str] = field(default_factory=set)
+    flaps: int = 0
+
+
+@dataclass(frozen=True)
+class StateChange:
+    entity: str
+    at: float
+    old: State
+    new: State
+    root_cause: str | None
+    reason: str | None
+
+
+@dataclass
+class IncidentBook:
+    """Turns successive verdicts into state changes and incidents (one per root cause)."""
+
+    open: dict[str, Incident] = field(default_factory=dict)
+
+    def update(
+        self, previous: Mapping[str, Verdict], current: Mapping[str, Verdict], now: float
+    ) -> tuple[list[StateChange], list[Incident]]:
+        """State changes, and the incidents opened, changed or closed by this update."""
+        changes: list[StateChange] = []
+        touched: dict[str, Incident] = {}
+        for entity, verdict in current.items():
+            old = previous.get(entity, Verdict(State.UNKNOWN)).state
+            if verdict.state is not old:
+                at = verdict.since if verdict.since is not None else now
+                changes.append(
+                    StateChange(entity, at, old, verdict.state, verdict.root_cause, verdict.reason)
+                )
+            incident = self.open.get(entity)
+            if verdict.state in PROBLEM:
+                if incident is None:
+                    incident = Incident(
+                        id=str(uuid.uuid4()),
+                        entity=entity,
+                        state=verdict.state,
+                        started=verdict.since if verdict.since is not None else now,
+                        root_cause=entity,
+                        reason=verdict.reason,
+                    )
+                    self.open[entity] = incident
+                    touched[entity] = incident
+                elif incident.state is not verdict.state:
+                    incident.state = verdict.state
+                    incident.flaps += 1
+                    touched[entity] = incident
+            elif incident is not None and verdict.state in (State.UP, State.MAINTENANCE):
+                incident.ended = verdict.since if verdict.since is not None else now
+                if verdict.state is State.MAINTENANCE:
+                    incident.ended = now
+                del self.open[entity]
+                touched[entity] = incident
+            if verdict.state is State.UNREACHABLE and verdict.root_cause in self.open:
+                root = self.open[verdict.root_cause]
+                if entity not in root.affected:
+                    root.affected.add(entity)
+                    touched[root.entity] = root
+        return changes, list(touched.values())

@@ -1,0 +1,126 @@
+"""Poll one device as its profile says: scalars, then every table column in one bulk walk.
+
+Slow label columns (ifName, ifAlias, ifType, speeds) are cached per device and walked again
+only when the cache is old, the device rebooted, or the set of ifIndexes changed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+from noc.collector.decode import (
+    decode_counters,
+    decode_host,
+    decode_labels,
+    decode_radios,
+    interface_indexes,
+)
+from noc.collector.samples import DeviceSample, InterfaceLabels
+from noc.inventory.profiles import load_profile
+from noc.snmp.client import Column, RequestStats, SnmpClient, Target
+from noc.snmp.values import Oid, parse_oid
+
+LABEL_MAX_AGE_S = 15 * 60
+
+
+@dataclass(frozen=True)
+class PollPlan:
+    """A profile turned into OIDs: what to GET and which columns to walk."""
+
+    scalars: dict[str, Oid]
+    fast: dict[str, Oid]  # counters and statuses: every poll
+    slow: dict[str, Oid]  # labels: on the slow cadence
+
+    def name_of(self) -> dict[Oid, str]:
+        return {oid: name for name, oid in {**self.fast, **self.slow}.items()}
+
+
+@cache
+def plan_for(profile_name: str) -> PollPlan:
+    profile = load_profile(profile_name)
+    fast, slow = {}, {}
+    for table in profile.tables.values():
+        for name, column in table.columns.items():
+            (slow if column.slow else fast)[name] = parse_oid(column.oid)
+    return PollPlan({n: parse_oid(o) for n, o in profile.scalars.items()}, fast, slow)
+
+
+@dataclass(frozen=True)
+class LabelCache:
+    labels: dict[int, InterfaceLabels]
+    fetched_at: float
+    uptime_ticks: int | None
+
+
+def _rebooted(cached: LabelCache, uptime: int | None) -> bool:
+    return uptime is not None and cached.uptime_ticks is not None and uptime < cached.uptime_ticks
+
+
+async def poll_device(
+    client: SnmpClient,
+    target: Target,
+    plan: PollPlan,
+    cached: LabelCache | None,
+    stats: RequestStats,
+    clock: Callable[[], float] = time.time,
+) -> tuple[DeviceSample, LabelCache]:
+    """One poll; raises SnmpError when the device cannot be polled."""
+    scalars = await client.get(target, list(plan.scalars.values()), stats)
+    by_name = {name: scalars.get(oid) for name, oid in plan.scalars.items()}
+    uptime_value = by_name.get("sysUpTime")
+    uptime = uptime_value.value if uptime_value and isinstance(uptime_value.value, int) else None
+    now = clock()
+
+    refresh = (
+        cached is None or now - cached.fetched_at > LABEL_MAX_AGE_S or _rebooted(cached, uptime)
+    )
+    columns = {**plan.fast, **plan.slow} if refresh else dict(plan.fast)
+    walked = await _walk(client, target, columns, stats)
+    if not refresh and cached is not None:
+        interfaces = {n: c for n, c in walked.items() if n in _interface_columns()}
+        if interface_indexes(interfaces) != set(cached.labels):
+            walked.update(await _walk(client, target, plan.slow, stats))  # ifIndex set changed
+            refresh = True
+    timestamp = clock()
+    if refresh or cached is None:
+        cached = LabelCache(decode_labels(walked), timestamp, uptime)
+    else:
+        cached = LabelCache(cached.labels, cached.fetched_at, uptime)
+
+    def text(name: str) -> str | None:
+        value = by_name.get(name)
+        return None if value is None or value.is_exception else value.as_text()
+
+    cpu, storage = decode_host(walked)
+    interface_walk = {n: c for n, c in walked.items() if n in _interface_columns()}
+    sample = DeviceSample(
+        device=target.name,
+        timestamp=timestamp,
+        uptime_ticks=uptime,
+        sys_name=text("sysName"),
+        sys_descr=text("sysDescr"),
+        sys_object_id=text("sysObjectID"),
+        labels=cached.labels,
+        counters=decode_counters(interface_walk),
+        radios=decode_radios(walked),
+        cpu_load_pct=cpu,
+        storage_used_ratio=storage,
+    )
+    return sample, cached
+
+
+@cache
+def _interface_columns() -> frozenset[str]:
+    return frozenset(load_profile("if_mib").tables["interfaces"].columns)
+
+
+async def _walk(
+    client: SnmpClient, target: Target, columns: dict[str, Oid], stats: RequestStats
+) -> dict[str, Column]:
+    if not columns:
+        return {}
+    result = await client.bulk_walk(target, list(columns.values()), stats)
+    return {name: result.get(oid, {}) for name, oid in columns.items()}
