@@ -41,7 +41,8 @@ class PollPlan:
 @cache
 def plan_for(profile_name: str) -> PollPlan:
     profile = load_profile(profile_name)
-    fast, slow = {}, {}
+    fast: dict[str, Oid] = {}
+    slow: dict[str, Oid] = {}
     for table in profile.tables.values():
         for name, column in table.columns.items():
             (slow if column.slow else fast)[name] = parse_oid(column.oid)

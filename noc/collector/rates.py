@@ -110,7 +110,7 @@ def per_second(prev: CounterPoint | None, cur: CounterPoint) -> float | None:
 def utilisation(
     bps: float | None, contracted_bps: int | None, speed_bps: int | None
 ) -> float | None:
-    """Share of the contracted capacity in use; the interface speed only where no contract exists."""
+    """Share of the contracted capacity in use; the port speed only where there is no contract."""
     capacity = contracted_bps or speed_bps
     if bps is None or not capacity:
         return None

@@ -10,7 +10,7 @@ from noc.snmp.client import Target, V2cAuth, V3Auth
 
 
 def deadline_s(inv: Inventory, tier: Tier) -> float:
-    """The hard limit on one device's poll: a few requests' worth of timeouts, within the interval."""
+    """Hard limit on one device's poll: a few requests' timeouts, inside the interval."""
     policy = inv.tiers[tier]
     budget = max(5.0, policy.timeout_s * (policy.retries + 1) * 3)
     return min(budget, policy.poll_interval_s * 0.8)

@@ -58,10 +58,8 @@ _AUTH_ERRORS = (
 
 def decode(value: Any) -> Value:
     tag_set = value.tagSet
-    for known, tag in _TAGS:
-        if tag_set == known:
-            break
-    else:
+    tag = next((tag for known, tag in _TAGS if tag_set == known), None)
+    if tag is None:
         return Value(Tag.NULL, None)
     if tag in (Tag.NO_SUCH_OBJECT, Tag.NO_SUCH_INSTANCE, Tag.END_OF_MIB_VIEW):
         return Value(tag, None)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -96,9 +96,8 @@ def test_v3_wrong_key_is_refused(lab: Lab) -> None:
 
 def test_scenario_down(lab: Lab) -> None:
     address = agent("kel-sempur")
-    with scenario(lab, "kel-sempur", "down"):
-        with pytest.raises(SnmpToolError, match="Timeout"):
-            netsnmp.get(v2c(), address, SYS_UPTIME)
+    with scenario(lab, "kel-sempur", "down"), pytest.raises(SnmpToolError, match="Timeout"):
+        netsnmp.get(v2c(), address, SYS_UPTIME)
     assert netsnmp.get(v2c(), address, SYS_UPTIME)[SYS_UPTIME].as_int() > 0
 
 
