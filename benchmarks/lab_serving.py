@@ -127,17 +127,18 @@ def snmpsim(work: Path, inventory: Path, cycles: int) -> tuple[float, int]:
     os.chmod(work, 0o755)  # noqa: S103 - a private temporary folder, read by snmpsim
     cache = work / "snmpsim-cache"
     cache.mkdir(mode=0o777)
-    cache.chmod(0o777)  # noqa: S103
+    cache.chmod(0o777)
     args = [sys.executable, "-c", SNMPSIM_BOOT, f"--data-dir={data}", f"--cache-dir={cache}",
             "--logging-method=null"]  # fmt: skip
     args += [f"--agent-udpv4-endpoint={a}:{PORT}" for a in addresses]
     if os.geteuid() == 0:
         args += ["--process-user=nobody", "--process-group=nogroup"]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    community = f"dev-{addresses[-1].replace('.', '-')}"
     try:
         for _ in range(600):
             ok = subprocess.run(
-                ["snmpget", "-v2c", "-c", f"dev-{addresses[-1].replace('.', '-')}", "-t", "0.5", "-r", "0",
+                ["snmpget", "-v2c", "-c", community, "-t", "0.5", "-r", "0",
                  f"{addresses[-1]}:{PORT}", "1.3.6.1.2.1.1.5.0"],
                 capture_output=True, check=False,
             )  # fmt: skip
