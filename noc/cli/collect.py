@@ -1,0 +1,213 @@
+"""`noc poll`, `noc collect` and `noc status`: the collector from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from typing import Annotated, Any
+
+import typer
+from rich.live import Live
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from noc.cli.common import InventoryOption, JsonOption, console, err_console, inventory_or_exit
+from noc.cli.common import print_json as emit_json
+from noc.collector.availability import State
+from noc.collector.engine import Collector
+from noc.collector.service import build_service, run_service
+from noc.settings import Settings
+from noc.snmp.pysnmp_client import PysnmpClient
+from noc.store.db import make_engine
+from noc.store.models import IncidentRow, PollStatRow, StateChangeRow
+
+STATE_STYLE = {
+    State.UP: "green", State.DOWN: "bold red", State.UNREACHABLE: "yellow",
+    State.UNKNOWN: "dim", State.MAINTENANCE: "blue", State.FLAPPING: "magenta",
+}  # fmt: skip
+
+
+def _mbps(bps: float | None) -> str:
+    return "—" if bps is None else f"{bps / 1e6:.2f}"
+
+
+def device_rows(collector: Collector, names: list[str]) -> list[dict[str, Any]]:
+    """Per device: state, reason, and the busiest measured link's rates and utilisation."""
+    rows = []
+    for name in names:
+        verdict = collector.state_of(name)
+        state = collector.devices[name]
+        links = collector.links_by_device.get(name, [])
+        best: dict[str, Any] = {}
+        for ln in links:
+            iface = state.interface_named(ln.a.interface)
+            if iface is not None and (iface.utilisation or 0) >= (best.get("utilisation") or 0):
+                best = {"link": ln.name, "in_bps": iface.in_bps, "out_bps": iface.out_bps,
+                        "utilisation": iface.utilisation, "no_rate": iface.no_rate}  # fmt: skip
+        rows.append(
+            {
+                "device": name,
+                "state": verdict.state.value,
+                "root_cause": verdict.root_cause,
+                "reason": verdict.reason or state.last_error,
+                "poll_s": state.last_duration_s,
+                **best,
+            }
+        )
+    return rows
+
+
+def render(rows: list[dict[str, Any]]) -> Table:
+    table = Table(title="poll results")
+    for col in ("device", "state", "reason", "link", "in Mbps", "out Mbps", "util"):
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        state = State(row["state"])
+        util = row.get("utilisation")
+        table.add_row(
+            row["device"],
+            f"[{STATE_STYLE[state]}]{state.value}[/]",
+            row.get("reason") or row.get("no_rate") or "",
+            row.get("link") or "",
+            _mbps(row.get("in_bps")),
+            _mbps(row.get("out_bps")),
+            "—" if util is None else f"{util:.1%}",
+        )
+    return table
+
+
+def poll(
+    device: Annotated[
+        list[str] | None, typer.Option("--device", "-d", help="only this device")
+    ] = None,
+    once: Annotated[bool, typer.Option(help="one measurement, then exit")] = False,
+    rate_window: Annotated[float, typer.Option(help="seconds between the two samples")] = 10.0,
+    inventory: InventoryOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Poll now and show each device's state, reason and bits/s. A measurement is two polls
+    `--rate-window` seconds apart (a rate needs two counter readings); without --once it repeats."""
+    inv = inventory_or_exit(inventory)
+    names = device or [d.name for d in inv.devices]
+    unknown = [n for n in names if n not in inv.devices_by_name]
+    if unknown:
+        err_console.print(f"unknown device(s): {', '.join(unknown)}")
+        raise typer.Exit(2)
+
+    async def measure() -> None:
+        client = PysnmpClient()
+        collector = Collector(inv, client)
+        try:
+            while True:
+                with console.status(f"polling {len(names)} device(s)..."):
+                    await collector.poll_all(names)
+                    await asyncio.sleep(rate_window)
+                    await collector.poll_all(names)
+                rows = device_rows(collector, names)
+                if as_json:
+                    emit_json(rows)
+                else:
+                    console.print(render(rows))
+                if once:
+                    return
+        finally:
+            await client.close()
+
+    asyncio.run(measure())
+
+
+def collect(inventory: InventoryOption = None) -> None:
+    """Poll continuously on each tier's interval, store incidents and rollups (Ctrl-C stops)."""
+    inv = inventory_or_exit(inventory)
+    settings = Settings()
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+
+    async def main() -> None:
+        client = PysnmpClient()
+        service = build_service(inv, client, settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        task = asyncio.create_task(run_service(service, stop))
+        with Live(console=console, refresh_per_second=2, transient=False) as live:
+            while not task.done():
+                live.update(summary_line(service.collector, service.scheduler.stats,
+                                         service.writer))  # fmt: skip
+                await asyncio.sleep(0.5)
+        await task
+        await client.close()
+        console.print(f"stopped; {service.writer.stats.written} events written, "
+                      f"{service.writer.pending} pending")  # fmt: skip
+
+    asyncio.run(main())
+
+
+def summary_line(collector: Collector, stats: Any, writer: Any) -> str:
+    counts: dict[str, int] = {}
+    for name in collector.devices:
+        state = collector.state_of(name).state.value
+        counts[state] = counts.get(state, 0) + 1
+    states = " ".join(f"{k}={v}" for k, v in sorted(counts.items()))
+    db = "db ok" if writer.stats.db_up else f"db DOWN ({writer.pending} held)"
+    return (
+        f"{time.strftime('%H:%M:%S')} polls={stats.polls} failed={stats.failures} "
+        f"late={stats.late} | {states} | open incidents={len(collector.book.open)} | {db}"
+    )
+
+
+def status(as_json: JsonOption = False) -> None:
+    """What the store knows: each device's current state, last poll, and open incidents."""
+    settings = Settings()
+    engine = make_engine(settings.db_url())
+    try:
+        with Session(engine) as session:
+            polls = {p.device: p for p in session.scalars(select(PollStatRow))}
+            latest: dict[str, StateChangeRow] = {}
+            for change in session.scalars(select(StateChangeRow).order_by(StateChangeRow.at)):
+                latest[change.entity] = change
+            incidents = list(
+                session.scalars(select(IncidentRow).where(IncidentRow.ended.is_(None)))
+            )
+    except SQLAlchemyError as exc:
+        err_console.print(f"cannot read the store: {str(exc.__cause__ or exc).splitlines()[0]}")
+        raise typer.Exit(1) from None
+    devices: list[dict[str, Any]] = [
+        {
+            "entity": entity,
+            "state": change.new,
+            "since": change.at,
+            "root_cause": change.root_cause,
+            "reason": change.reason,
+            "last_poll": polls[entity].at if entity in polls else None,
+            "last_success": polls[entity].last_success if entity in polls else None,
+        }
+        for entity, change in sorted(latest.items())
+    ]
+    open_incidents: list[dict[str, Any]] = [
+        {"id": i.id, "entity": i.entity, "state": i.state, "root_cause": i.root_cause,
+         "started": i.started, "reason": i.reason,
+         "affected": [a for a in i.affected.split(",") if a]}
+        for i in incidents
+    ]  # fmt: skip
+    if as_json:
+        emit_json({"entities": devices, "open_incidents": open_incidents})
+        return
+    table = Table(title="current state")
+    for col in ("entity", "state", "since", "reason"):
+        table.add_column(col)
+    for row in devices:
+        state = State(row["state"])
+        since = time.strftime("%Y-%m-%d %H:%M", time.localtime(row["since"]))
+        table.add_row(row["entity"], f"[{STATE_STYLE[state]}]{state.value}[/]", since,
+                      row["reason"] or "")  # fmt: skip
+    console.print(table)
+    console.print(f"open incidents: {len(open_incidents)}")
+    for inc in open_incidents:
+        console.print(f"  {inc['entity']} {inc['state']} since "
+                      f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(inc['started']))}: "
+                      f"{inc['reason']} (affects {len(inc['affected'])})")  # fmt: skip

@@ -1,0 +1,49 @@
+"""Wiring for the long-running collector: inventory, client, store writer, scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from noc.collector.engine import Collector
+from noc.collector.scheduler import Scheduler
+from noc.inventory import Inventory
+from noc.settings import Settings
+from noc.snmp.client import SnmpClient
+from noc.store.db import make_engine, sync_inventory, upgrade
+from noc.store.writer import StoreWriter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Service:
+    collector: Collector
+    scheduler: Scheduler
+    writer: StoreWriter
+
+
+def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Service:
+    engine = make_engine(settings.db_url())
+
+    def prepare(engine: Engine) -> None:
+        upgrade(engine)
+        sync_inventory(engine, inv)
+
+    # The database may be down at start: poll anyway; the writer prepares it when it answers.
+    writer = StoreWriter(engine, settings.write_buffer, prepare=prepare)
+    collector = Collector(inv, client, writer)
+    return Service(collector, Scheduler(collector, settings.concurrency), writer)
+
+
+async def run_service(service: Service, stop: asyncio.Event) -> None:
+    """Poll until `stop`, then flush: the last rollups, UNKNOWN from now, everything buffered."""
+    writer_task = asyncio.create_task(service.writer.run(stop))
+    try:
+        await service.scheduler.run(stop)
+    finally:
+        service.writer.emit(service.collector.shutdown_events())
+        await writer_task

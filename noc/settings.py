@@ -1,0 +1,30 @@
+"""The toolkit's settings, read once from the environment (prefix NOC_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NOC_", extra="ignore")
+
+    inventory: Path = Path("inventory.yaml")
+    var_dir: Path = Path("var")
+    # SQLite under var/ by default; e.g. postgresql+psycopg://noc@db.example/noc in production.
+    database_url: str | None = None
+    # Retention of bulky history; incidents and state changes are kept for SLA reports.
+    rollup_retention_days: int = Field(default=400, ge=1)
+    poll_history_retention_days: int = Field(default=14, ge=1)
+    # Events held in memory while the database is unreachable (rollups and poll records;
+    # incidents and state changes get ten times this before anything of theirs is dropped).
+    write_buffer: int = Field(default=50_000, ge=100)
+    concurrency: int = Field(default=64, ge=1, le=1024)
+
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.var_dir / 'noc.db').resolve()}"

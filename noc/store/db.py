@@ -1,0 +1,55 @@
+"""Database connection, migrations, and the inventory mirror."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, delete
+from sqlalchemy.orm import Session
+
+from noc.inventory import Inventory
+from noc.store.models import DeviceRow, InterfaceRow, LinkRow
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    # pool_pre_ping: a database that restarted gives fresh connections, not stale errors.
+    args = {"connect_timeout": 3} if url.startswith("postgresql") else {}
+    return create_engine(url, pool_pre_ping=True, connect_args=args)
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the latest revision."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def sync_inventory(engine: Engine, inv: Inventory) -> None:
+    """Mirror devices, interfaces and links from the inventory (the inventory wins)."""
+    with Session(engine) as session, session.begin():
+        for table in (DeviceRow, InterfaceRow, LinkRow):
+            session.execute(delete(table))
+        for d in inv.devices:
+            session.add(
+                DeviceRow(name=d.name, site=d.site, kind=d.kind.value, role=d.role.value,
+                          tier=d.tier.value, address=str(d.address), parent=d.parent)
+            )  # fmt: skip
+            for i in d.interfaces:
+                session.add(InterfaceRow(device=d.name, name=i.name, speed_bps=i.speed_bps,
+                                         description=i.description))  # fmt: skip
+        for ln in inv.links:
+            session.add(
+                LinkRow(
+                    name=ln.name, medium=ln.medium.value, tier=ln.tier.value,
+                    a_device=ln.a.device, a_interface=ln.a.interface,
+                    b_device=ln.b.device if ln.b else None,
+                    b_interface=ln.b.interface if ln.b else None,
+                    capacity_bps=ln.capacity_bps,
+                )
+            )  # fmt: skip

@@ -1,0 +1,96 @@
+"""The schema. Times are UTC epoch seconds (float), the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Float, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class DeviceRow(Base):
+    __tablename__ = "devices"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(32))
+    tier: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(64))
+    parent: Mapped[str | None] = mapped_column(String(64))
+
+
+class InterfaceRow(Base):
+    __tablename__ = "interfaces"
+    device: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    speed_bps: Mapped[int] = mapped_column(BigInteger)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class LinkRow(Base):
+    __tablename__ = "links"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    medium: Mapped[str] = mapped_column(String(16))
+    tier: Mapped[str] = mapped_column(String(16))
+    a_device: Mapped[str] = mapped_column(String(64))
+    a_interface: Mapped[str] = mapped_column(String(128))
+    b_device: Mapped[str | None] = mapped_column(String(64))
+    b_interface: Mapped[str | None] = mapped_column(String(128))
+    capacity_bps: Mapped[int] = mapped_column(BigInteger)
+
+
+class StateChangeRow(Base):
+    __tablename__ = "state_changes"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    entity: Mapped[str] = mapped_column(String(80))
+    at: Mapped[float] = mapped_column(Float)
+    old: Mapped[str] = mapped_column(String(16))
+    new: Mapped[str] = mapped_column(String(16))
+    root_cause: Mapped[str | None] = mapped_column(String(80))
+    reason: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("ix_state_changes_entity_at", "entity", "at"),)
+
+
+class IncidentRow(Base):
+    __tablename__ = "incidents"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    entity: Mapped[str] = mapped_column(String(80))
+    state: Mapped[str] = mapped_column(String(16))
+    root_cause: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str | None] = mapped_column(Text)
+    started: Mapped[float] = mapped_column(Float)
+    ended: Mapped[float | None] = mapped_column(Float)
+    affected: Mapped[str] = mapped_column(Text, default="")  # comma-separated entities
+    flaps: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (Index("ix_incidents_started", "started"),)
+
+
+class RollupRow(Base):
+    __tablename__ = "rollups"
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    bucket_start: Mapped[float] = mapped_column(Float, primary_key=True)
+    in_avg_bps: Mapped[float] = mapped_column(Float)
+    in_max_bps: Mapped[float] = mapped_column(Float)
+    out_avg_bps: Mapped[float] = mapped_column(Float)
+    out_max_bps: Mapped[float] = mapped_column(Float)
+    samples: Mapped[int] = mapped_column(Integer)
+
+
+class PollStatRow(Base):
+    """The latest poll of each device, with running totals."""
+
+    __tablename__ = "poll_stats"
+    device: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[float] = mapped_column(Float)
+    duration_s: Mapped[float] = mapped_column(Float)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(Text)
+    requests: Mapped[int] = mapped_column(Integer)
+    timeouts: Mapped[int] = mapped_column(Integer)
+    varbinds: Mapped[int] = mapped_column(Integer)
+    last_success: Mapped[float | None] = mapped_column(Float)
+    polls_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    failures_total: Mapped[int] = mapped_column(BigInteger, default=0)
