@@ -167,9 +167,14 @@ class StateChange:
 
 @dataclass
 class IncidentBook:
-    """Turns successive verdicts into state changes and incidents (one per root cause)."""
+    """Turns successive verdicts into state changes and incidents (one per root cause).
+
+    A problem that returns within `reopen_within_s` of its incident's end reopens that incident
+    (counting a flap) instead of opening another: a flapping link is one incident, not K."""
 
     open: dict[str, Incident] = field(default_factory=dict)
+    reopen_within_s: float = 600.0
+    recent: dict[str, Incident] = field(default_factory=dict)
 
     def update(
         self, previous: Mapping[str, Verdict], current: Mapping[str, Verdict], now: float
@@ -186,7 +191,19 @@ class IncidentBook:
                 )
             incident = self.open.get(entity)
             if verdict.state in PROBLEM:
-                if incident is None:
+                closed = self.recent.get(entity)
+                if (
+                    incident is None
+                    and closed is not None
+                    and closed.ended is not None
+                    and (now - closed.ended <= self.reopen_within_s)
+                ):
+                    incident = self.open[entity] = self.recent.pop(entity)
+                    incident.ended = None
+                    incident.flaps += 1
+                    incident.state = verdict.state
+                    touched[entity] = incident
+                elif incident is None:
                     incident = Incident(
                         id=str(uuid.uuid4()),
                         entity=entity,
@@ -206,6 +223,7 @@ class IncidentBook:
                 if verdict.state is State.MAINTENANCE:
                     incident.ended = now
                 del self.open[entity]
+                self.recent[entity] = incident
                 touched[entity] = incident
             if verdict.state is State.UNREACHABLE and verdict.root_cause in self.open:
                 root = self.open[verdict.root_cause]

@@ -1,0 +1,137 @@
+"""Availability: hysteresis, UNREACHABLE behind a failed parent, flapping, maintenance."""
+
+from __future__ import annotations
+
+from noc.collector.availability import (
+    Health,
+    IncidentBook,
+    Policy,
+    State,
+    Verdict,
+    evaluate,
+)
+
+PARENTS: dict[str, str | None] = {"core": None, "bts": "core", "kel1": "bts", "kel2": "bts",
+                                  "link:kel1": "kel1"}  # fmt: skip
+POLICY = Policy(down_after=2, up_after=2, flap_count=4, flap_window_s=600)
+
+
+class Net:
+    """A tiny network driven poll by poll."""
+
+    def __init__(self) -> None:
+        self.healths: dict[str, Health] = {}
+        self.verdicts: dict[str, Verdict] = {}
+        self.book = IncidentBook()
+        self.changes: list[tuple[str, State]] = []
+        self.incidents: dict[str, object] = {}
+
+    def poll(
+        self, now: float, results: dict[str, bool], maint: frozenset[str] = frozenset()
+    ) -> None:
+        for entity, ok in results.items():
+            self.healths.setdefault(entity, Health()).observe(
+                ok, now, POLICY, None if ok else "timeout"
+            )
+        current = evaluate(self.healths, PARENTS, maint, self.verdicts, POLICY)
+        changes, incidents = self.book.update(self.verdicts, current, now)
+        self.verdicts = current
+        self.changes += [(c.entity, c.new) for c in changes]
+        for incident in incidents:
+            self.incidents[incident.id] = incident
+
+    def state(self, entity: str) -> State:
+        return self.verdicts[entity].state
+
+
+ALL_UP = {"core": True, "bts": True, "kel1": True, "kel2": True, "link:kel1": True}
+
+
+def test_unknown_until_polled_then_up() -> None:
+    net = Net()
+    net.poll(0, {"core": True})
+    assert net.state("core") is State.UP
+    assert net.state("bts") is State.UNKNOWN
+
+
+def test_one_failure_is_not_an_outage() -> None:
+    net = Net()
+    net.poll(0, ALL_UP)
+    net.poll(60, {**ALL_UP, "kel1": False})
+    assert net.state("kel1") is State.UP
+    net.poll(120, ALL_UP)
+    assert not net.incidents
+
+
+def test_bts_down_makes_children_unreachable_with_one_incident() -> None:
+    net = Net()
+    net.poll(0, ALL_UP)
+    failing = {"core": True, "bts": False, "kel1": False, "kel2": False, "link:kel1": False}
+    net.poll(60, failing)
+    assert net.state("kel1") is State.UNREACHABLE  # suspected at once, never DOWN
+    net.poll(120, failing)
+    net.poll(180, failing)
+    assert net.state("bts") is State.DOWN
+    assert net.state("kel1") is State.UNREACHABLE
+    assert net.state("kel2") is State.UNREACHABLE
+    assert net.state("link:kel1") is State.UNREACHABLE
+    assert net.verdicts["kel1"].root_cause == "bts"
+    incidents = list(net.incidents.values())
+    assert len(incidents) == 1
+    incident = incidents[0]
+    assert getattr(incident, "root_cause") == "bts"  # noqa: B009
+    assert getattr(incident, "started") == 60  # noqa: B009  (the first failed poll)
+    assert getattr(incident, "affected") == {"kel1", "kel2", "link:kel1"}  # noqa: B009
+    assert ("kel1", State.DOWN) not in net.changes
+    net.poll(240, ALL_UP)
+    net.poll(300, ALL_UP)
+    assert net.state("bts") is State.UP
+    assert getattr(incident, "ended") == 240  # noqa: B009  (the first good poll)
+
+
+def test_child_down_alone_is_down() -> None:
+    net = Net()
+    net.poll(0, ALL_UP)
+    net.poll(60, {**ALL_UP, "kel2": False})
+    net.poll(120, {**ALL_UP, "kel2": False})
+    assert net.state("kel2") is State.DOWN
+    assert net.verdicts["kel2"].root_cause == "kel2"
+
+
+def test_flapping_is_one_incident() -> None:
+    net = Net()
+    net.poll(0, ALL_UP)
+    t = 0
+    for _ in range(4):  # down twice, up twice, four times over
+        for ok in (False, False, True, True):
+            t += 30
+            net.poll(t, {**ALL_UP, "kel1": ok})
+    assert net.state("kel1") is State.FLAPPING
+    incidents = [i for i in net.incidents.values() if getattr(i, "entity") == "kel1"]  # noqa: B009
+    assert len(incidents) == 1
+    assert getattr(incidents[0], "ended") is None  # noqa: B009
+    for _ in range(25):  # stable for longer than the window
+        t += 30
+        net.poll(t, {**ALL_UP, "kel1": True})
+    assert net.state("kel1") is State.UP
+    assert getattr(incidents[0], "ended") is not None  # noqa: B009
+
+
+def test_maintenance_suppresses_incidents() -> None:
+    net = Net()
+    net.poll(0, ALL_UP)
+    for t in (60, 120, 180):
+        net.poll(t, {**ALL_UP, "kel2": False}, maint=frozenset({"kel2"}))
+    assert net.state("kel2") is State.MAINTENANCE
+    assert not net.incidents
+
+
+def test_hysteresis_needs_n_successes_to_come_back() -> None:
+    h = Health()
+    for t in (0, 60):
+        h.observe(False, t, POLICY)
+    assert h.confirmed_up is False
+    h.observe(True, 120, POLICY)
+    assert h.confirmed_up is False
+    h.observe(True, 180, POLICY)
+    assert h.confirmed_up is True

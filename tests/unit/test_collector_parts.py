@@ -1,0 +1,88 @@
+"""Smaller collector parts: walking, maintenance windows, rollups, the engine on a fake agent."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from noc.collector.availability import State
+from noc.collector.engine import Collector
+from noc.collector.maintenance import in_maintenance
+from noc.collector.rollup import Rollups
+from noc.inventory import load_inventory
+from noc.lab.builder import build_lab
+from noc.snmp.client import SnmpProtocolError, walk_step
+from noc.snmp.fake import FakeSnmpClient
+from noc.snmp.values import Oid, Tag, Value
+from tests.conftest import SMALL
+
+JKT = ZoneInfo("Asia/Jakarta")
+V = Value(Tag.INTEGER, 1)
+
+
+def test_walk_step_closes_columns_and_refuses_non_increasing_oids() -> None:
+    a: Oid = (1, 3, 1)
+    b: Oid = (1, 3, 2)
+    cursors: dict[Oid, Oid] = {a: a, b: b}
+    out: dict[Oid, dict[Oid, Value]] = {}
+    walk_step([a, b], cursors, [[((1, 3, 1, 1), V), ((1, 3, 2, 1), V)],
+                                [((1, 3, 2, 1), V), ((1, 3, 2, 2), V)]], out)  # fmt: skip
+    assert out[a] == {(1,): V}
+    assert a not in cursors  # left its subtree
+    assert out[b] == {(1,): V, (2,): V}
+    with pytest.raises(SnmpProtocolError, match="non-increasing"):
+        walk_step([b], cursors, [[((1, 3, 2, 2), V)]], out)
+
+
+def test_weekly_maintenance_window_in_jakarta_time() -> None:
+    inv = load_inventory(SMALL)  # bts-a: Sundays 01:00-03:00 WIB
+    sunday_2am = datetime(2026, 11, 29, 2, 0, tzinfo=JKT).timestamp()
+    sunday_4am = datetime(2026, 11, 29, 4, 0, tzinfo=JKT).timestamp()
+    assert "bts-a" in in_maintenance(inv, sunday_2am)
+    assert "link:backhaul-bts-a" in in_maintenance(inv, sunday_2am)
+    assert "bts-a" not in in_maintenance(inv, sunday_4am)
+    # 01:30 WIB Sunday is 18:30 UTC Saturday: the window follows local time.
+    assert "bts-a" in in_maintenance(
+        inv, datetime(2026, 11, 28, 18, 30, tzinfo=ZoneInfo("UTC")).timestamp()
+    )
+
+
+def test_rollups_average_and_max_per_five_minutes() -> None:
+    r = Rollups()
+    assert r.add("link", "x", 1000 * 300 + 10, 10.0, 1.0) == []
+    assert r.add("link", "x", 1000 * 300 + 70, 30.0, 3.0) == []
+    done = r.add("link", "x", 1001 * 300 + 5, 50.0, 5.0)
+    assert len(done) == 1
+    assert (done[0].in_avg_bps, done[0].in_max_bps, done[0].samples) == (20.0, 30.0, 2)
+    assert [x.samples for x in r.flush()] == [1]
+
+
+def test_engine_on_simulated_agents_without_the_network() -> None:
+    """The whole pipeline on the small inventory, the fake client reading the lab's views."""
+    inv = load_inventory(SMALL)
+    clock = [1_796_090_400.0]  # 09:00 WIB
+    lab = {a.device.name: a.device for a in build_lab(inv, clock[0] - 86400)}
+
+    class LabViews(FakeSnmpClient):
+        def __init__(self) -> None:
+            super().__init__({})
+
+        def _mib(self, target, stats):  # type: ignore[no-untyped-def]
+            device = lab[target.name]
+            self.mibs[target.name] = {o: device.get(o, clock[0]) for o in device._order}
+            return super()._mib(target, stats)
+
+    collector = Collector(inv, LabViews(), clock=lambda: clock[0])
+    asyncio.run(collector.poll_all())
+    clock[0] += 60
+    asyncio.run(collector.poll_all())
+    uplink = collector.devices["core"].interface_named("ether1")
+    assert uplink is not None
+    assert uplink.contracted_bps == 40_000_000
+    expected = lab["core"].interface("ether1").rx.rate_bps(clock[0] - 30)
+    assert uplink.in_bps == pytest.approx(expected, rel=0.01)
+    assert uplink.utilisation == pytest.approx(expected / 40e6, rel=0.01)
+    assert all(collector.state_of(d.name).state is State.UP for d in inv.devices)
