@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -73,14 +74,32 @@ def decode(value: Any) -> Value:
 
 
 class PysnmpClient:
-    """One pysnmp engine shared by every target (it caches v3 engine discovery per target)."""
+    """pysnmp engines: one for every community-based target, and one per distinct SNMPv3
+    credential, because pysnmp keys its USM table by user name alone: two targets with the same
+    user and different keys would otherwise overwrite each other's keys mid-request."""
 
     def __init__(self) -> None:
         self.engine = SnmpEngine()
+        self._engines: dict[str, Any] = {}
         self._transports: dict[tuple[str, int, float, int], Any] = {}
 
     async def close(self) -> None:
-        self.engine.close_dispatcher()
+        for engine in [self.engine, *self._engines.values()]:
+            engine.close_dispatcher()
+
+    def _engine(self, target: Target) -> Any:
+        auth = target.auth
+        if isinstance(auth, V2cAuth):
+            return self.engine
+        material = "\0".join([
+            auth.user, auth.auth_protocol, auth.auth_key.get_secret_value(),
+            auth.priv_protocol or "", auth.priv_key.get_secret_value() if auth.priv_key else "",
+        ])  # fmt: skip
+        key = hashlib.sha256(material.encode()).hexdigest()
+        engine = self._engines.get(key)
+        if engine is None:
+            engine = self._engines[key] = SnmpEngine()
+        return engine
 
     def _auth(self, target: Target) -> Any:
         auth = target.auth
@@ -111,7 +130,7 @@ class PysnmpClient:
     ) -> list[tuple[Oid, Value]]:
         stats.requests += 1
         error_indication, error_status, _, var_binds = await send(
-            self.engine,
+            self._engine(target),
             self._auth(target),
             await self._transport(target),
             ContextData(),

@@ -1,0 +1,219 @@
+"""The collector against the running simulated network, over real SNMP (pysnmp client)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Iterator
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from pydantic import SecretStr
+
+from noc.collector.availability import State
+from noc.collector.engine import Collector, PollRecord
+from noc.collector.poller import plan_for, poll_device
+from noc.collector.rates import NoRate
+from noc.collector.targets import deadline_s
+from noc.inventory import Topology, load_inventory
+from noc.snmp.client import RequestStats, Target, V2cAuth, V3Auth
+from noc.snmp.pysnmp_client import PysnmpClient
+from tests.conftest import LAB_PORT, RECORDINGS, Lab
+from tests.unit.test_conformance import PROFILE, check_ports
+
+pytestmark = pytest.mark.integration
+
+
+T = TypeVar("T")
+
+
+class Loop:
+    """One event loop for a whole test: pysnmp's engine stays bound to the loop it started on."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return self.loop.run_until_complete(coro)
+
+
+@pytest.fixture
+def loop() -> Iterator[Loop]:
+    handle = Loop()
+    yield handle
+    handle.loop.close()
+
+
+@pytest.fixture
+def collector(lab: Lab, loop: Loop) -> Iterator[Collector]:
+    inv = load_inventory(lab.inventory)
+
+    async def make() -> PysnmpClient:
+        return PysnmpClient()
+
+    client = loop.run(make())
+    yield Collector(inv, client)
+    loop.run(client.close())
+
+
+@pytest.mark.parametrize(("number", "path"), list(enumerate(sorted(RECORDINGS.glob("*.snmprec")), 1)),
+                         ids=[p.stem for p in sorted(RECORDINGS.glob("*.snmprec"))])  # fmt: skip
+def test_recordings_served_by_the_lab_report_librenms_interfaces(
+    lab: Lab, number: int, path: Path
+) -> None:
+    target = Target(path.stem, f"127.0.9.{number}", LAB_PORT, V2cAuth(SecretStr(path.stem)))
+
+    async def go() -> object:
+        client = PysnmpClient()
+        try:
+            return await poll_device(client, target, plan_for(PROFILE[path.stem]), None,
+                                     RequestStats())  # fmt: skip
+        finally:
+            await client.close()
+
+    sample, _ = asyncio.run(go())  # type: ignore[misc]
+    check_ports(path.stem, sample.labels, sample.counters)
+
+
+def measure(
+    collector: Collector, lab: Lab, device: str, iface: str, gap: float, loop: Loop
+) -> tuple[float, float]:
+    """(collector's in bits/s, the lab's advertised in bits/s averaged over the interval)."""
+    loop.run(collector.poll_all([device]))
+    before = lab.interface(device, iface)["in_bps"]
+    time.sleep(gap)
+    loop.run(collector.poll_all([device]))
+    after = lab.interface(device, iface)["in_bps"]
+    state = collector.devices[device].interface_named(iface)
+    assert state is not None and state.in_bps is not None, state
+    return state.in_bps, (before + after) / 2
+
+
+def test_uplink_utilisation_follows_the_simulated_curve(
+    lab: Lab, collector: Collector, loop: Loop
+) -> None:
+    measured, advertised = measure(collector, lab, "core-1", "ether1", 10, loop)
+    assert measured == pytest.approx(advertised, rel=0.02)
+    uplink = collector.devices["core-1"].interface_named("ether1")
+    assert uplink is not None and uplink.contracted_bps == 40_000_000
+    assert uplink.utilisation == pytest.approx(
+        max(advertised, uplink.out_bps or 0) / 40e6, rel=0.02
+    )
+
+
+def test_wrap_scenario_gives_no_spike_and_the_right_rate(
+    lab: Lab, collector: Collector, loop: Loop
+) -> None:
+    device = "kel-pabaton"
+    loop.run(collector.poll_all([device]))
+    lab.scenario(device, "wrap", param="6")
+    try:
+        seen_wrap = False
+        rates = []
+        previous_octets = None
+        for _ in range(5):
+            loop.run(collector.poll_all([device]))
+            iface = collector.devices[device].interface_named("wlan1")
+            assert iface is not None
+            if previous_octets is not None and iface.in_octets is not None:
+                seen_wrap |= iface.in_octets < previous_octets
+            previous_octets = iface.in_octets
+            advertised = lab.interface(device, "wlan1")["in_bps"]
+            if iface.in_bps is not None:
+                rates.append((iface.in_bps, advertised))
+                assert iface.in_bps == pytest.approx(advertised, rel=0.02)
+            time.sleep(2.5)
+        assert seen_wrap, "the 32-bit counter never wrapped during the test"
+        assert len(rates) >= 3
+    finally:
+        lab.scenario(device, "wrap", on=False)
+
+
+def test_reboot_gives_no_rate_for_that_interval_then_recovers(
+    lab: Lab, collector: Collector, loop: Loop
+) -> None:
+    device = "kel-sempur"
+    loop.run(collector.poll_all([device]))
+    time.sleep(1)
+    lab.scenario(device, "reboot")
+    loop.run(collector.poll_all([device]))
+    iface = collector.devices[device].interface_named("wlan1")
+    assert iface is not None and iface.in_bps is None
+    assert iface.no_rate is not None and NoRate.REBOOT.value in iface.no_rate
+    time.sleep(3)
+    loop.run(collector.poll_all([device]))
+    assert iface.in_bps == pytest.approx(lab.interface(device, "wlan1")["in_bps"], rel=0.02)
+
+
+def test_bts_down_is_down_and_everything_behind_it_unreachable(
+    lab: Lab, collector: Collector, loop: Loop
+) -> None:
+    inv = collector.inv
+    bts = "bts-05"
+    behind = Topology.of(inv).descendants(bts)
+    assert behind
+    names = ["core-1", bts, *behind]
+    loop.run(collector.poll_all(names))
+    lab.scenario(bts, "down")
+    for child in behind:
+        lab.scenario(child, "down")  # behind a dead BTS, nothing answers
+    try:
+        for _ in range(3):
+            loop.run(collector.poll_all(names))
+        assert collector.state_of(bts).state is State.DOWN
+        for child in behind:
+            verdict = collector.state_of(child)
+            assert verdict.state is State.UNREACHABLE, child
+            assert verdict.root_cause == bts
+        incidents = list(collector.book.open.values())
+        assert [i.root_cause for i in incidents] == [bts]
+        assert set(behind) <= incidents[0].affected
+    finally:
+        for name in [bts, *behind]:
+            lab.scenario(name, "down", on=False)
+
+
+def test_a_slow_device_does_not_delay_the_others(
+    lab: Lab, collector: Collector, loop: Loop
+) -> None:
+    slow = "kel-cibuluh"
+    others = ["kel-ciluar", "kel-cimahpar", "kel-ciparigi", "skpd-kominfo", "bts-02", "fo-01"]
+    done: dict[str, float] = {}
+
+    async def go() -> list[PollRecord]:
+        async def one(name: str) -> PollRecord:
+            record = await collector.poll(name)
+            done[name] = time.monotonic()
+            return record
+
+        return await asyncio.gather(*(one(n) for n in [slow, *others]))
+
+    lab.scenario(slow, "slow", param="30")
+    try:
+        started = time.monotonic()
+        records = {r.device: r for r in loop.run(go())}
+    finally:
+        lab.scenario(slow, "slow", on=False)
+    deadline = started + deadline_s(collector.inv, collector.inv.device(slow).tier)
+    assert not records[slow].ok
+    assert all(records[n].ok for n in others)
+    assert all(done[n] < deadline for n in others)
+    assert all(done[n] < done[slow] for n in others)
+
+
+def test_wrong_v3_credentials_give_a_clear_reason_on_that_device_only(
+    lab: Lab, collector: Collector, loop: Loop
+) -> None:
+    good = collector.targets["bts-06"]
+    assert isinstance(good.auth, V3Auth)
+    wrong = dataclasses.replace(good.auth, auth_key=SecretStr("not-the-right-passphrase"))
+    collector.targets["bts-06"] = dataclasses.replace(good, auth=wrong)
+    records = {r.device: r for r in loop.run(collector.poll_all(["bts-06", "bts-07"]))}
+    assert not records["bts-06"].ok
+    assert records["bts-06"].reason is not None
+    assert "authentication failed" in records["bts-06"].reason
+    assert "not-the-right-passphrase" not in records["bts-06"].reason
+    assert records["bts-07"].ok
