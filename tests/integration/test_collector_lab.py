@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Iterator
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,8 +14,9 @@ from pydantic import SecretStr
 
 from noc.collector.availability import State
 from noc.collector.engine import Collector, PollRecord
-from noc.collector.poller import plan_for, poll_device
+from noc.collector.poller import LabelCache, plan_for, poll_device
 from noc.collector.rates import NoRate
+from noc.collector.samples import DeviceSample
 from noc.collector.targets import deadline_s
 from noc.inventory import Topology, load_inventory
 from noc.snmp.client import RequestStats, Target, V2cAuth, V3Auth
@@ -59,14 +59,18 @@ def collector(lab: Lab, loop: Loop) -> Iterator[Collector]:
     loop.run(client.close())
 
 
-@pytest.mark.parametrize(("number", "path"), list(enumerate(sorted(RECORDINGS.glob("*.snmprec")), 1)),
-                         ids=[p.stem for p in sorted(RECORDINGS.glob("*.snmprec"))])  # fmt: skip
+RECORDED = sorted(RECORDINGS.glob("*.snmprec"))
+
+
+@pytest.mark.parametrize(
+    ("number", "path"), list(enumerate(RECORDED, 1)), ids=[p.stem for p in RECORDED]
+)
 def test_recordings_served_by_the_lab_report_librenms_interfaces(
     lab: Lab, number: int, path: Path
 ) -> None:
     target = Target(path.stem, f"127.0.9.{number}", LAB_PORT, V2cAuth(SecretStr(path.stem)))
 
-    async def go() -> object:
+    async def go() -> tuple[DeviceSample, LabelCache]:
         client = PysnmpClient()
         try:
             return await poll_device(client, target, plan_for(PROFILE[path.stem]), None,
@@ -74,7 +78,7 @@ def test_recordings_served_by_the_lab_report_librenms_interfaces(
         finally:
             await client.close()
 
-    sample, _ = asyncio.run(go())  # type: ignore[misc]
+    sample, _ = asyncio.run(go())
     check_ports(path.stem, sample.labels, sample.counters)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from pydantic import SecretStr
 
 from noc.collector.iftype import if_type_name
 from noc.collector.poller import plan_for, poll_device
-from noc.collector.samples import OPER_STATUS
+from noc.collector.samples import OPER_STATUS, InterfaceCounters, InterfaceLabels
 from noc.snmp.client import RequestStats, Target, V2cAuth
 from noc.snmp.fake import FakeSnmpClient
 from noc.snmp.snmprec import load_snmprec
@@ -31,16 +32,16 @@ def expected_ports(stem: str) -> list[dict[str, object]]:
     return ports
 
 
-def check_ports(stem: str, labels: dict[int, object], counters: dict[int, object]) -> None:
+def check_ports(
+    stem: str, labels: Mapping[int, InterfaceLabels], counters: Mapping[int, InterfaceCounters]
+) -> None:
     for port in expected_ports(stem):
         index = port["ifIndex"]
         assert isinstance(index, int)
         assert index in labels, f"{stem}: ifIndex {index} missing"
-        got = labels[index]
-        state = counters[index]
-        assert getattr(got, "name") == port["ifName"], (stem, index)  # noqa: B009
-        assert if_type_name(getattr(got, "if_type")) == port["ifType"], (stem, index)  # noqa: B009
-        oper = OPER_STATUS.get(getattr(state, "oper_status") or 0)  # noqa: B009
+        assert labels[index].name == port["ifName"], (stem, index)
+        assert if_type_name(labels[index].if_type) == port["ifType"], (stem, index)
+        oper = OPER_STATUS.get(counters[index].oper_status or 0)
         assert oper == port["ifOperStatus"], (stem, index)
 
 
@@ -50,7 +51,7 @@ def test_recording_decodes_to_librenms_interfaces(path: Path) -> None:
     target = Target(path.stem, "127.0.0.1", 161, V2cAuth(SecretStr("x")))
     stats = RequestStats()
     sample, _ = asyncio.run(poll_device(client, target, plan_for(PROFILE[path.stem]), None, stats))
-    check_ports(path.stem, sample.labels, sample.counters)  # type: ignore[arg-type]
+    check_ports(path.stem, sample.labels, sample.counters)
     assert stats.varbinds > 0
     asked = {oid for _, oid in client.asked}
     assert (1, 3, 6, 1, 2, 1, 1, 3, 0) in asked  # sysUpTime asked
