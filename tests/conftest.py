@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -31,6 +32,26 @@ def with_port(source: Path, target: Path, port: int = LAB_PORT) -> Path:
                   source.read_text(), flags=re.MULTILINE)  # fmt: skip
     target.write_text(text)
     return target
+
+
+T = TypeVar("T")
+
+
+class Loop:
+    """One event loop for a whole test: pysnmp's engine stays bound to the loop it started on."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return self.loop.run_until_complete(coro)
+
+
+@pytest.fixture
+def loop() -> Iterator[Loop]:
+    handle = Loop()
+    yield handle
+    handle.loop.close()
 
 
 class Lab:

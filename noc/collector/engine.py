@@ -11,7 +11,7 @@ import asyncio
 import copy
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -55,11 +55,11 @@ Event = StateChange | Incident | Rollup | PollRecord
 
 
 class Sink(Protocol):
-    def emit(self, events: list[Event]) -> None: ...
+    def emit(self, events: Sequence[Event]) -> None: ...
 
 
 class NullSink:
-    def emit(self, events: list[Event]) -> None:
+    def emit(self, events: Sequence[Event]) -> None:
         return None
 
 

@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, delete
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from noc.inventory import Inventory
 from noc.store.models import DeviceRow, InterfaceRow, LinkRow
@@ -16,9 +17,12 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        # A connection per use: cheap for SQLite, safe across the writer's thread, and a file
+        # that went away is noticed at once instead of through a stale handle.
+        return create_engine(url, poolclass=NullPool)
     # pool_pre_ping: a database that restarted gives fresh connections, not stale errors.
-    args = {"connect_timeout": 3} if url.startswith("postgresql") else {}
-    return create_engine(url, pool_pre_ping=True, connect_args=args)
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 3})
 
 
 def upgrade(engine: Engine) -> None:

@@ -13,7 +13,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,7 +64,7 @@ class StoreWriter:
     def pending(self) -> int:
         return len(self._precious) + len(self._bulk)
 
-    def emit(self, events: list[Event]) -> None:
+    def emit(self, events: Sequence[Event]) -> None:
         for event in events:
             if isinstance(event, StateChange | Incident):
                 self._precious.append(event)

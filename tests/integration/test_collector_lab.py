@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
 
 import pytest
 from pydantic import SecretStr
@@ -21,30 +20,10 @@ from noc.collector.targets import deadline_s
 from noc.inventory import Topology, load_inventory
 from noc.snmp.client import RequestStats, Target, V2cAuth, V3Auth
 from noc.snmp.pysnmp_client import PysnmpClient
-from tests.conftest import LAB_PORT, RECORDINGS, Lab
+from tests.conftest import LAB_PORT, RECORDINGS, Lab, Loop
 from tests.unit.test_conformance import PROFILE, check_ports
 
 pytestmark = pytest.mark.integration
-
-
-T = TypeVar("T")
-
-
-class Loop:
-    """One event loop for a whole test: pysnmp's engine stays bound to the loop it started on."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return self.loop.run_until_complete(coro)
-
-
-@pytest.fixture
-def loop() -> Iterator[Loop]:
-    handle = Loop()
-    yield handle
-    handle.loop.close()
 
 
 @pytest.fixture

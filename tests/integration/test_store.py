@@ -1,0 +1,157 @@
+"""The store on SQLite and on the PostgreSQL running on this machine: migrations, writes, and an
+outage in the middle of an incident that loses nothing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from noc.collector.availability import State
+from noc.collector.engine import Collector
+from noc.inventory import load_inventory
+from noc.snmp.pysnmp_client import PysnmpClient
+from noc.store.db import make_engine, sync_inventory, upgrade
+from noc.store.models import Base, IncidentRow, PollStatRow, RollupRow, StateChangeRow
+from noc.store.writer import StoreWriter
+from tests.conftest import Lab, Loop
+from tests.tcpproxy import TcpProxy
+
+pytestmark = pytest.mark.integration
+
+PG = ("127.0.0.1", 5432)
+
+
+@dataclass
+class Database:
+    """A database the test can take away and give back."""
+
+    url: str
+    kind: str
+    proxy: TcpProxy | None = None
+    path: Path | None = None
+
+    def down(self) -> None:
+        if self.proxy is not None:
+            self.proxy.stop()
+        elif self.path is not None:
+            self.path.parent.rename(self.path.parent.with_name("away"))
+
+    def up(self) -> None:
+        if self.proxy is not None:
+            self.proxy.start()
+        elif self.path is not None:
+            self.path.parent.with_name("away").rename(self.path.parent)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if request.param == "sqlite":
+        path = tmp_path / "db" / "noc.db"
+        path.parent.mkdir()
+        yield Database(f"sqlite:///{path}", "sqlite", path=path)
+        return
+    name = f"noc_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(host=PG[0], port=PG[1], user="postgres", dbname="postgres",
+                         autocommit=True) as admin:  # fmt: skip
+        admin.execute(f'CREATE DATABASE "{name}"')
+    proxy = TcpProxy(PG)
+    proxy.start()
+    yield Database(f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/{name}", "postgresql",
+                   proxy=proxy)  # fmt: skip
+    proxy.stop()
+    with psycopg.connect(host=PG[0], port=PG[1], user="postgres", dbname="postgres",
+                         autocommit=True) as admin:  # fmt: skip
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_migrations_match_the_models(database: Database) -> None:
+    engine = make_engine(database.url)
+    upgrade(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+    engine.dispose()
+
+
+def test_an_outage_mid_incident_loses_nothing(database: Database, lab: Lab, loop: Loop) -> None:
+    inv = load_inventory(lab.inventory)
+    engine = make_engine(database.url)
+    upgrade(engine)
+    sync_inventory(engine, inv)
+    writer = StoreWriter(engine)
+
+    async def make() -> Collector:
+        return Collector(inv, PysnmpClient(), writer)
+
+    collector = loop.run(make())
+    try:
+        check_outage(database, lab, loop, collector, writer)
+    finally:
+        loop.run(collector.client.close())
+
+
+def check_outage(
+    database: Database, lab: Lab, loop: Loop, collector: Collector, writer: StoreWriter
+) -> None:
+    device = "kel-gudang"
+    loop.run(collector.poll_all([device]))
+    assert writer.flush()
+
+    database.down()
+    lab.scenario(device, "down")
+    try:
+        for _ in range(3):  # access tier: down after 3 failed polls
+            loop.run(collector.poll_all([device]))
+        assert collector.state_of(device).state is State.DOWN
+        assert not writer.flush()
+        assert writer.stats.failures >= 1
+        held = writer.pending
+        assert held > 0
+    finally:
+        lab.scenario(device, "down", on=False)
+    for _ in range(2):
+        loop.run(collector.poll_all([device]))
+    assert collector.state_of(device).state is State.UP
+    assert not writer.flush()  # still down: everything is held
+    assert writer.pending > held
+
+    database.up()
+    writer.emit(collector.rollups.flush())
+    assert writer.flush()
+    assert writer.pending == 0
+    assert writer.stats.dropped == 0
+
+    with Session(make_engine(database.url)) as session:
+        incidents = session.scalars(select(IncidentRow).where(IncidentRow.entity == device)).all()
+        assert len(incidents) == 1
+        incident = incidents[0]
+        assert incident.root_cause == device
+        assert incident.ended is not None and incident.ended > incident.started
+        states = [c.new for c in session.scalars(
+            select(StateChangeRow).where(StateChangeRow.entity == device)
+            .order_by(StateChangeRow.at))]  # fmt: skip
+        assert states == ["up", "down", "up"]
+        stats = session.get(PollStatRow, device)
+        assert stats is not None and stats.polls_total == 6 and stats.failures_total == 3
+        rollups = session.scalars(
+            select(RollupRow).where(RollupRow.name == f"{device}/wlan1")
+        ).all()
+        assert sum(r.samples for r in rollups) >= 1
+
+
+def test_buffer_is_bounded_and_counts_what_it_drops(database: Database) -> None:
+    from noc.collector.engine import PollRecord
+
+    writer = StoreWriter(make_engine(database.url), max_buffer=100)
+    writer.emit([PollRecord("x", float(i), 0.1, True, None, 1, 0, 0, 1) for i in range(150)])
+    assert writer.pending == 100
+    assert writer.stats.dropped == 50
