@@ -127,7 +127,11 @@ class Collector:
             d.name: Policy(inv.tiers[d.tier].down_after, inv.tiers[d.tier].up_after)
             for d in inv.devices
         }
-        self.policies.update({link_key(ln): self.policies[ln.a.device] for ln in inv.links})
+        # A link is down when its device, answering, says the interface is down: authoritative
+        # at once, unlike a lost request. Coming back still takes the tier's `up_after`.
+        self.policies.update(
+            {link_key(ln): Policy(1, self.policies[ln.a.device].up_after) for ln in inv.links}
+        )
         self.verdicts: dict[str, Verdict] = {}
         self.book = IncidentBook()
         self.rollups = Rollups()
