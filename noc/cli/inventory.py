@@ -150,3 +150,27 @@ def graph(inventory: FileArg = None) -> None:
     for name in topo.roots():
         add(root, name)
     console.print(root)
+
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "inventory" / "inventory.schema.json"
+
+
+def schema_text() -> str:
+    import json
+
+    schema = Inventory.model_json_schema()
+    schema["title"] = "Kota Bogor NOC inventory"
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+@app.command()
+def schema(
+    out: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None,
+) -> None:
+    """The inventory's JSON Schema, for editors (committed as inventory/inventory.schema.json)."""
+    text = schema_text()
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text)
+        console.print(f"wrote {out}")

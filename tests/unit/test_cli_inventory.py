@@ -49,3 +49,11 @@ def test_graph_shows_kelurahan_under_their_bts() -> None:
     lines = result.output.splitlines()
     bts = next(i for i, line in enumerate(lines) if "bts-02 " in line)
     assert "kel-" in lines[bts + 1]
+
+
+def test_committed_json_schema_is_current() -> None:
+    from noc.cli.inventory import SCHEMA_PATH, schema_text
+
+    assert SCHEMA_PATH.read_text() == schema_text(), "run: noc inventory schema --out " + str(
+        SCHEMA_PATH
+    )
