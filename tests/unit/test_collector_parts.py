@@ -86,3 +86,13 @@ def test_engine_on_simulated_agents_without_the_network() -> None:
     assert uplink.in_bps == pytest.approx(expected, rel=0.01)
     assert uplink.utilisation == pytest.approx(expected / 40e6, rel=0.01)
     assert all(collector.state_of(d.name).state is State.UP for d in inv.devices)
+
+
+def test_schedule_offsets_spread_over_the_interval() -> None:
+    from noc.collector.scheduler import offset_s
+
+    inv = load_inventory(SMALL)
+    offsets = [offset_s(d.name, 60) for d in inv.devices]
+    assert all(0 <= o < 60 for o in offsets)
+    assert len(set(offsets)) == len(offsets)
+    assert offset_s("core", 60) == offset_s("core", 60)  # stable across restarts
