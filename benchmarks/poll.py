@@ -158,11 +158,11 @@ def main() -> None:
             lab.wait()
     print(f"{args.cycles} steady-state cycles over the {len(v2c)} SNMPv2c devices of the lab")
     print(f"{'poller':<28}{'varbinds':>10}{'CPU s':>8}{'varbinds/CPU s':>16}{'CPU s/10k vb':>14}"
-          f"{'wall s':>8}")  # fmt: skip
+          f"{'wall s':>8}{'varbinds/s':>12}")  # fmt: skip
     rows = (("noc collector (pysnmp)", *ours), ("prometheus-snmp-exporter", *exporter))
     for name, cpu, vb, wall in rows:
         print(f"{name:<28}{vb:>10}{cpu:>8.2f}{vb / cpu:>16.0f}{cpu / vb * 10_000:>14.3f}"
-              f"{wall:>8.1f}")  # fmt: skip
+              f"{wall:>8.1f}{vb / wall:>12.0f}")  # fmt: skip
     ratio = (ours[1] / ours[0]) / (exporter[1] / exporter[0])
     print(f"ratio (ours / exporter, varbinds per CPU second): {ratio:.2f}")
 

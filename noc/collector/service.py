@@ -34,7 +34,8 @@ def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Ser
         sync_inventory(engine, inv)
 
     # The database may be down at start: poll anyway; the writer prepares it when it answers.
-    writer = StoreWriter(engine, settings.write_buffer, prepare=prepare)
+    writer = StoreWriter(engine, settings.write_buffer, prepare=prepare,
+                         rollup_retention_days=settings.rollup_retention_days)  # fmt: skip
     collector = Collector(inv, client, writer)
     return Service(collector, Scheduler(collector, settings.concurrency), writer)
 

@@ -108,7 +108,15 @@ class LabResponder:
         if mp_model == 0:
             pdu = rfc2576.v1_to_v2(pdu)
         response = v2c.apiPDU.get_response(pdu)
-        v2c.apiPDU.set_varbinds(response, self._answer(device, pdu, max_size))
+        if (
+            device.too_big_above is not None
+            and pdu.tagSet == _BULK
+            and int(v2c.apiBulkPDU.get_max_repetitions(pdu)) > device.too_big_above
+        ):
+            v2c.apiPDU.set_error_status(response, 1)  # tooBig
+            v2c.apiPDU.set_varbinds(response, [])
+        else:
+            v2c.apiPDU.set_varbinds(response, self._answer(device, pdu, max_size))
         if mp_model == 0:
             response = rfc2576.v2_to_v1(response, original)
 
@@ -135,6 +143,8 @@ class LabResponder:
         tag = pdu.tagSet
         if tag == _GET:
             return [(oid, encode(device.get(oid, now))) for oid in requested]
+        if device.non_increasing and tag in (_NEXT, _BULK):
+            return [(oid, encode(Value(Tag.INTEGER, 0))) for oid in requested]
         if tag == _NEXT:
             return [self._pair(*device.next(oid, now)) for oid in requested]
         non_rep = max(0, min(int(v2c.apiBulkPDU.get_non_repeaters(pdu)), len(requested)))

@@ -102,6 +102,8 @@ class SimDevice:
     slow_s: float = 0.0
     loss: float = 0.0
     hc_hidden: bool = False
+    too_big_above: int | None = None  # GETBULK asking more repetitions than this: tooBig
+    non_increasing: bool = False  # GETNEXT/GETBULK answer the OID asked, not the next one
     discontinuity_ticks: int = 0
     active: dict[str, str] = field(default_factory=dict)  # scenario name -> parameter
     _view: dict[Oid, Getter] = field(default_factory=dict)

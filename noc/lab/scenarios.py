@@ -125,6 +125,22 @@ def _loss_off(d: SimDevice, t: float, _: str | None) -> None:
     d.loss = 0.0
 
 
+def _toobig_on(d: SimDevice, t: float, param: str | None) -> None:
+    d.too_big_above = int(param or "5")
+
+
+def _toobig_off(d: SimDevice, t: float, _: str | None) -> None:
+    d.too_big_above = None
+
+
+def _garbage_on(d: SimDevice, t: float, _: str | None) -> None:
+    d.non_increasing = True
+
+
+def _garbage_off(d: SimDevice, t: float, _: str | None) -> None:
+    d.non_increasing = False
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
@@ -140,6 +156,10 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("slow", "answer after N seconds (param: seconds)", "5", _slow_on, _slow_off),
         Scenario("loss", "drop a share of requests (param: share 0..1)", "0.5", _loss_on,
                  _loss_off),
+        Scenario("toobig", "tooBig for GETBULK above N repetitions (param: N)", "5", _toobig_on,
+                 _toobig_off),
+        Scenario("garbage", "walks answer non-increasing OIDs (a broken agent)", None,
+                 _garbage_on, _garbage_off),
     )
 }  # fmt: skip
 

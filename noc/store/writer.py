@@ -47,8 +47,11 @@ class StoreWriter:
         engine: Engine,
         max_buffer: int = 50_000,
         prepare: Callable[[Engine], None] | None = None,
+        rollup_retention_days: int = 400,
     ) -> None:
         self.engine = engine
+        self.rollup_retention_days = rollup_retention_days
+        self._pruned_at = 0.0
         # Run once before the first successful write (schema migrations, inventory mirror),
         # so a database that was down when the collector started is prepared when it returns.
         self._prepare = prepare
@@ -159,4 +162,7 @@ class StoreWriter:
                 await asyncio.wait_for(stop.wait(), timeout=delay)
             ok = await asyncio.to_thread(self.flush)
             delay = interval_s if ok else min(delay * 2, 30.0)
+            if ok and time.time() - self._pruned_at > 3600:
+                self._pruned_at = time.time()
+                await asyncio.to_thread(self.prune, self._pruned_at, self.rollup_retention_days)
         await asyncio.to_thread(self.flush)

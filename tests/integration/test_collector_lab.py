@@ -200,3 +200,34 @@ def test_wrong_v3_credentials_give_a_clear_reason_on_that_device_only(
     assert "authentication failed" in records["bts-06"].reason
     assert "not-the-right-passphrase" not in records["bts-06"].reason
     assert records["bts-07"].ok
+
+
+def test_toobig_is_retried_with_fewer_repetitions(
+    lab: Lab, collector: Collector, loop: Loop
+) -> None:
+    device = "kel-kencana"
+    lab.scenario(device, "toobig", param="4")
+    try:
+        record = loop.run(collector.poll(device))
+    finally:
+        lab.scenario(device, "toobig", on=False)
+    assert record.ok, record.reason
+    assert collector.devices[device].last_stats.too_big >= 1
+    iface = collector.devices[device].interface_named("wlan1")
+    assert iface is not None and iface.oper_status == 1
+
+
+def test_an_agent_answering_garbage_is_a_reason_not_a_crash(
+    lab: Lab, collector: Collector, loop: Loop
+) -> None:
+    device = "kel-mekarwangi"
+    lab.scenario(device, "garbage")
+    try:
+        records = {r.device: r for r in loop.run(collector.poll_all([device, "kel-kencana"]))}
+    finally:
+        lab.scenario(device, "garbage", on=False)
+    assert not records[device].ok
+    reason = records[device].reason
+    assert reason is not None
+    assert "non-increasing OID" in reason
+    assert records["kel-kencana"].ok
