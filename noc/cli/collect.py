@@ -133,7 +133,9 @@ def collect(inventory: InventoryOption = None) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        task = asyncio.create_task(run_service(service, stop))
+        metrics = (settings.metrics_host, settings.metrics_port)
+        task = asyncio.create_task(run_service(service, stop, metrics))
+        console.print(f"metrics: http://{settings.metrics_host}:{settings.metrics_port}/metrics")
         with Live(console=console, refresh_per_second=2, transient=False) as live:
             while not task.done():
                 live.update(summary_line(service.collector, service.scheduler.stats,

@@ -51,7 +51,9 @@ def demo(
             loop.add_signal_handler(sig, stop.set)
         if duration:
             loop.call_later(duration, stop.set)
-        task = asyncio.create_task(run_service(service, stop))
+        metrics = (settings.metrics_host, settings.metrics_port)
+        task = asyncio.create_task(run_service(service, stop, metrics))
+        console.print(f"metrics: http://{settings.metrics_host}:{settings.metrics_port}/metrics")
         with Live(console=console, refresh_per_second=2) as live:
             while not task.done():
                 live.update(summary_line(service.collector, service.scheduler.stats,

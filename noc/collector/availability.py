@@ -101,12 +101,15 @@ def evaluate(
     def policy_of(entity: str) -> Policy:
         return policy if isinstance(policy, Policy) else policy.get(entity, Policy())
 
-    def top_failing_ancestor(entity: str) -> str | None:
+    def top_ancestor(entity: str, confirmed_only: bool) -> str | None:
+        """The topmost ancestor that is failing (or, with `confirmed_only`, confirmed down)."""
         top, node, seen = None, parents.get(entity), {entity}
         while node is not None and node not in seen:
             seen.add(node)
             health = healths.get(node)
-            if health is not None and health.failing:
+            if health is not None and (
+                health.confirmed_up is False if confirmed_only else health.failing
+            ):
                 top = node
             node = parents.get(node)
         return top
@@ -116,12 +119,18 @@ def evaluate(
         health = healths.get(entity)
         pol = policy_of(entity)
         before = previous.get(entity, Verdict(State.UNKNOWN))
+        behind = top_ancestor(entity, confirmed_only=True)
         if entity in in_maintenance:
             out[entity] = Verdict(State.MAINTENANCE)
+        elif behind is not None:
+            # Whatever its own last answer, nothing behind a device that is down can be seen.
+            out[entity] = Verdict(
+                State.UNREACHABLE, behind, f"{behind} is down", healths[behind].fail_since
+            )
         elif health is None or (health.confirmed_up is None and not health.failing):
             out[entity] = Verdict(State.UNKNOWN)
         elif health.failing:
-            top = top_failing_ancestor(entity)
+            top = top_ancestor(entity, confirmed_only=False)
             if top is not None:
                 out[entity] = Verdict(
                     State.UNREACHABLE, top, f"{top} is down", healths[top].fail_since

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from noc.collector.engine import Collector
 from noc.collector.scheduler import Scheduler
+from noc.exporter import NocMetrics, registry_for, serve_metrics
 from noc.inventory import Inventory
 from noc.settings import Settings
 from noc.snmp.client import SnmpClient
@@ -24,6 +25,9 @@ class Service:
     collector: Collector
     scheduler: Scheduler
     writer: StoreWriter
+
+    def metrics(self) -> NocMetrics:
+        return NocMetrics(self.collector, self.scheduler.stats, self.writer)
 
 
 def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Service:
@@ -40,11 +44,17 @@ def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Ser
     return Service(collector, Scheduler(collector, settings.concurrency), writer)
 
 
-async def run_service(service: Service, stop: asyncio.Event) -> None:
-    """Poll until `stop`, then flush: the last rollups, UNKNOWN from now, everything buffered."""
+async def run_service(
+    service: Service, stop: asyncio.Event, metrics: tuple[str, int] | None = None
+) -> None:
+    """Poll until `stop` (serving /metrics at `metrics` if given), then flush: the last
+    rollups, UNKNOWN from now, everything buffered."""
+    server = serve_metrics(registry_for(service.metrics()), *metrics) if metrics else None
     writer_task = asyncio.create_task(service.writer.run(stop))
     try:
         await service.scheduler.run(stop)
     finally:
         service.writer.emit(service.collector.shutdown_events())
         await writer_task
+        if server is not None:
+            server.shutdown()

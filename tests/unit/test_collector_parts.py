@@ -9,15 +9,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from noc.collector.availability import State
-from noc.collector.engine import Collector
 from noc.collector.maintenance import in_maintenance
 from noc.collector.rollup import Rollups
 from noc.inventory import load_inventory
-from noc.lab.builder import build_lab
 from noc.snmp.client import SnmpProtocolError, walk_step
-from noc.snmp.fake import FakeSnmpClient
 from noc.snmp.values import Oid, Tag, Value
 from tests.conftest import SMALL
+from tests.fakes import simulated_collector
 
 JKT = ZoneInfo("Asia/Jakarta")
 V = Value(Tag.INTEGER, 1)
@@ -62,30 +60,14 @@ def test_rollups_average_and_max_per_five_minutes() -> None:
 
 def test_engine_on_simulated_agents_without_the_network() -> None:
     """The whole pipeline on the small inventory, the fake client reading the lab's views."""
-    inv = load_inventory(SMALL)
-    clock = [1_796_090_400.0]  # 09:00 WIB
-    lab = {a.device.name: a.device for a in build_lab(inv, clock[0] - 86400)}
-
-    class LabViews(FakeSnmpClient):
-        def __init__(self) -> None:
-            super().__init__({})
-
-        def _mib(self, target, stats):  # type: ignore[no-untyped-def]
-            device = lab[target.name]
-            self.mibs[target.name] = {o: device.get(o, clock[0]) for o in device._order}
-            return super()._mib(target, stats)
-
-    collector = Collector(inv, LabViews(), clock=lambda: clock[0])
-    asyncio.run(collector.poll_all())
-    clock[0] += 60
-    asyncio.run(collector.poll_all())
+    collector, lab, clock = simulated_collector(SMALL)
     uplink = collector.devices["core"].interface_named("ether1")
     assert uplink is not None
     assert uplink.contracted_bps == 40_000_000
     expected = lab["core"].interface("ether1").rx.rate_bps(clock[0] - 30)
     assert uplink.in_bps == pytest.approx(expected, rel=0.01)
     assert uplink.utilisation == pytest.approx(expected / 40e6, rel=0.01)
-    assert all(collector.state_of(d.name).state is State.UP for d in inv.devices)
+    assert all(collector.state_of(d).state is State.UP for d in collector.devices)
 
 
 def test_schedule_offsets_spread_over_the_interval() -> None:

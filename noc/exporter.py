@@ -1,0 +1,326 @@
+"""The Prometheus exporter: metric families built from the collector's live state at scrape time.
+
+Nothing registers itself on import and no gauge lives between scrapes: `NocMetrics.collect()`
+reads the latest state and yields fresh families. Labels come from the inventory; no credential
+is ever a label or part of a help text.
+
+Rates and capacities are exported in bytes per second (Prometheus base units); dashboards
+multiply by 8 to show the bits per second the NOC speaks in.
+
+Counter values: Prometheus samples are float64, exact only up to 2^53. Like snmp_exporter we
+export 64-bit counters modulo 2^53, so every sample is exact; a counter passing 2^53 (9 PB) looks
+like a reset to rate(), which loses one scrape interval of increase, once in years.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import start_http_server
+from prometheus_client.registry import Collector as PromCollector
+
+from noc.collector.availability import State
+from noc.collector.engine import Collector
+from noc.collector.scheduler import CycleStats
+from noc.store.writer import StoreWriter
+
+EXACT = 1 << 53
+DEVICE_LABELS = ["device", "site", "kecamatan", "tier", "role"]
+IFACE_LABELS = [*DEVICE_LABELS, "interface", "link"]
+LINK_LABELS = ["link", "medium", "tier", "device", "interface", "site", "kecamatan"]
+
+# The DR readiness family arrives with the DR checks; the alert rules are written against it.
+DR_STATE_METRIC = "noc_dr_state"
+
+
+def _exact(value: int) -> float:
+    return float(value % EXACT)
+
+
+class NocMetrics(PromCollector):
+    def __init__(
+        self,
+        collector: Collector,
+        stats: CycleStats | None = None,
+        writer: StoreWriter | None = None,
+    ) -> None:
+        self.collector = collector
+        self.stats = stats
+        self.writer = writer
+        inv = collector.inv
+        self.device_labels = {
+            d.name: [d.name, d.site, inv.site(d.site).kecamatan, d.tier.value, d.role.value]
+            for d in inv.devices
+        }
+        self.link_of = {(ln.a.device, ln.a.interface): ln.name for ln in inv.links}
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._devices()
+        yield from self._interfaces()
+        yield from self._links()
+        yield from self._self_metrics()
+
+    def _state_family(self, name: str, doc: str, labels: list[str]) -> GaugeMetricFamily:
+        return GaugeMetricFamily(name, doc, labels=[*labels, "state"])
+
+    def _devices(self) -> Iterator[Metric]:
+        c = self.collector
+        state = self._state_family(
+            "noc_device_state", "Device state: 1 for the current one.", DEVICE_LABELS
+        )
+        uptime = GaugeMetricFamily(
+            "noc_device_uptime_seconds", "sysUpTime of the device.", labels=DEVICE_LABELS
+        )
+        signal = GaugeMetricFamily(
+            "noc_radio_signal_dbm",
+            "Radio signal of a wireless peer.",
+            labels=[*DEVICE_LABELS, "radio"],
+        )
+        duration = GaugeMetricFamily(
+            "noc_device_poll_duration_seconds", "Duration of the last poll.", labels=DEVICE_LABELS
+        )
+        timeouts = GaugeMetricFamily(
+            "noc_device_poll_timeouts", "Timeouts in the last poll.", labels=DEVICE_LABELS
+        )
+        retries = GaugeMetricFamily(
+            "noc_device_poll_retries", "Retries in the last poll.", labels=DEVICE_LABELS
+        )
+        varbinds = GaugeMetricFamily(
+            "noc_device_poll_varbinds", "Varbinds in the last poll.", labels=DEVICE_LABELS
+        )
+        polls = CounterMetricFamily(
+            "noc_device_polls", "Polls of the device.", labels=DEVICE_LABELS
+        )
+        failures = CounterMetricFamily(
+            "noc_device_poll_failures", "Polls that failed.", labels=DEVICE_LABELS
+        )
+        success = GaugeMetricFamily(
+            "noc_device_last_success_timestamp_seconds",
+            "When the device last answered a whole poll.",
+            labels=DEVICE_LABELS,
+        )
+        for name, dev in list(c.devices.items()):
+            labels = self.device_labels[name]
+            current = c.state_of(name).state
+            for s in State:
+                state.add_metric([*labels, s.value], 1.0 if s is current else 0.0)
+            sample = dev.sample
+            if sample is not None and sample.uptime_ticks is not None:
+                uptime.add_metric(labels, sample.uptime_ticks / 100)
+            if sample is not None:
+                for radio in sample.radios:
+                    if radio.signal_dbm is not None:
+                        signal.add_metric([*labels, radio.key], float(radio.signal_dbm))
+            if dev.last_duration_s is not None:
+                duration.add_metric(labels, dev.last_duration_s)
+                timeouts.add_metric(labels, float(dev.last_stats.timeouts))
+                retries.add_metric(labels, float(dev.last_stats.retries))
+                varbinds.add_metric(labels, float(dev.last_stats.varbinds))
+            polls.add_metric(labels, float(dev.polls))
+            failures.add_metric(labels, float(dev.failures))
+            if dev.last_success is not None:
+                success.add_metric(labels, dev.last_success)
+        yield from (
+            state,
+            uptime,
+            signal,
+            duration,
+            timeouts,
+            retries,
+            varbinds,
+            polls,
+            failures,
+            success,
+        )
+
+    def _interfaces(self) -> Iterator[Metric]:
+        c = self.collector
+        counters = {
+            key: CounterMetricFamily(f"noc_interface_{key}", doc, labels=[*IFACE_LABELS, *extra])
+            for key, doc, extra in (
+                ("octets", "Octets through the interface (bytes).", ["direction"]),
+                ("packets", "Packets through the interface.", ["direction", "cast"]),
+                ("errors", "Packets in error.", ["direction"]),
+                ("discards", "Packets discarded.", ["direction"]),
+            )
+        }
+        oper = GaugeMetricFamily(
+            "noc_interface_oper_up", "1 when ifOperStatus is up.", labels=IFACE_LABELS
+        )
+        admin = GaugeMetricFamily(
+            "noc_interface_admin_up", "1 when ifAdminStatus is up.", labels=IFACE_LABELS
+        )
+        bps = GaugeMetricFamily(
+            "noc_interface_throughput_bytes_per_second",
+            "Rate over the last poll interval.",
+            labels=[*IFACE_LABELS, "direction"],
+        )
+        util = GaugeMetricFamily(
+            "noc_interface_utilisation_ratio",
+            "Higher of in/out over the contract (else the port speed).",
+            labels=IFACE_LABELS,
+        )
+        speed = GaugeMetricFamily(
+            "noc_interface_speed_bytes_per_second", "Port speed.", labels=IFACE_LABELS
+        )
+        for name, dev in list(c.devices.items()):
+            sample = dev.sample
+            if sample is None:
+                continue
+            base = self.device_labels[name]
+            for index, iface in list(dev.interfaces.items()):
+                labels = [*base, iface.name, self.link_of.get((name, iface.name), "")]
+                raw = sample.counters.get(index)
+                if raw is not None:
+                    for direction, value in (("in", raw.in_octets), ("out", raw.out_octets)):
+                        if value is not None:
+                            counters["octets"].add_metric([*labels, direction], _exact(value))
+                    for direction, cast, value in (
+                        ("in", "unicast", raw.in_ucast),
+                        ("out", "unicast", raw.out_ucast),
+                        ("in", "multicast", raw.in_multicast),
+                        ("out", "multicast", raw.out_multicast),
+                        ("in", "broadcast", raw.in_broadcast),
+                        ("out", "broadcast", raw.out_broadcast),
+                    ):
+                        if value is not None:
+                            counters["packets"].add_metric(
+                                [*labels, direction, cast], _exact(value)
+                            )
+                    for key, pair in (
+                        ("errors", (raw.in_errors, raw.out_errors)),
+                        ("discards", (raw.in_discards, raw.out_discards)),
+                    ):
+                        for direction, value in zip(("in", "out"), pair, strict=True):
+                            if value is not None:
+                                counters[key].add_metric([*labels, direction], _exact(value))
+                if iface.oper_status is not None:
+                    oper.add_metric(labels, 1.0 if iface.oper_status == 1 else 0.0)
+                if iface.admin_status is not None:
+                    admin.add_metric(labels, 1.0 if iface.admin_status == 1 else 0.0)
+                for direction, rate in (("in", iface.in_bps), ("out", iface.out_bps)):
+                    if rate is not None:
+                        bps.add_metric([*labels, direction], rate / 8)
+                if iface.utilisation is not None:
+                    util.add_metric(labels, iface.utilisation)
+                if iface.speed_bps:
+                    speed.add_metric(labels, iface.speed_bps / 8)
+        yield from (*counters.values(), oper, admin, bps, util, speed)
+
+    def _links(self) -> Iterator[Metric]:
+        c = self.collector
+        inv = c.inv
+        state = self._state_family(
+            "noc_link_state", "Link state: 1 for the current one.", LINK_LABELS
+        )
+        contract = GaugeMetricFamily(
+            "noc_link_contracted_bytes_per_second",
+            "Contracted capacity of the link.",
+            labels=LINK_LABELS,
+        )
+        bps = GaugeMetricFamily(
+            "noc_link_throughput_bytes_per_second",
+            "Rate measured at the link's a end.",
+            labels=[*LINK_LABELS, "direction"],
+        )
+        util = GaugeMetricFamily(
+            "noc_link_utilisation_ratio",
+            "Higher of in/out over the contracted capacity.",
+            labels=LINK_LABELS,
+        )
+        for ln in inv.links:
+            device = inv.device(ln.a.device)
+            site = inv.site(device.site)
+            labels = [
+                ln.name,
+                ln.medium.value,
+                ln.tier.value,
+                ln.a.device,
+                ln.a.interface,
+                site.name,
+                site.kecamatan,
+            ]
+            current = c.state_of(f"link:{ln.name}").state
+            for s in State:
+                state.add_metric([*labels, s.value], 1.0 if s is current else 0.0)
+            contract.add_metric(labels, ln.capacity_bps / 8)
+            iface = c.devices[ln.a.device].interface_named(ln.a.interface)
+            if iface is None:
+                continue
+            for direction, value in (("in", iface.in_bps), ("out", iface.out_bps)):
+                if value is not None:
+                    bps.add_metric([*labels, direction], value / 8)
+            if iface.in_bps is not None or iface.out_bps is not None:
+                peak = max(iface.in_bps or 0.0, iface.out_bps or 0.0)
+                util.add_metric(labels, peak / ln.capacity_bps)
+        yield from (state, contract, bps, util)
+
+    def _self_metrics(self) -> Iterator[Metric]:
+        c = self.collector
+        incidents = GaugeMetricFamily(
+            "noc_incidents_open", "Open incidents by state.", labels=["state"]
+        )
+        counts: dict[str, int] = {State.DOWN.value: 0, State.FLAPPING.value: 0}
+        for incident in list(c.book.open.values()):
+            counts[incident.state.value] = counts.get(incident.state.value, 0) + 1
+        for key, count in counts.items():
+            incidents.add_metric([key], float(count))
+        yield incidents
+        discarded = CounterMetricFamily(
+            "noc_rates_discarded", "Rates above the physical speed, discarded."
+        )
+        discarded.add_metric([], float(sum(d.discarded_rates for d in c.devices.values())))
+        yield discarded
+        if self.stats is not None:
+            s = self.stats
+            yield CounterMetricFamily("noc_collector_polls", "Polls started.", value=s.polls)
+            yield CounterMetricFamily(
+                "noc_collector_poll_failures", "Polls failed.", value=s.failures
+            )
+            yield CounterMetricFamily(
+                "noc_collector_late_polls",
+                "Turns skipped because the previous poll of that device was still running.",
+                value=s.late,
+            )
+            durations = list(s.durations.values())
+            yield GaugeMetricFamily(
+                "noc_collector_poll_duration_max_seconds",
+                "Longest last-poll duration over all devices.",
+                value=max(durations, default=0.0),
+            )
+            if s.last_success_at is not None:
+                yield GaugeMetricFamily(
+                    "noc_collector_last_success_timestamp_seconds",
+                    "When a poll last succeeded.",
+                    value=s.last_success_at,
+                )
+        if self.writer is not None:
+            w = self.writer
+            yield GaugeMetricFamily(
+                "noc_store_up",
+                "1 when the last write to the store worked.",
+                value=1.0 if w.stats.db_up else 0.0,
+            )
+            yield GaugeMetricFamily(
+                "noc_store_pending_events", "Events waiting to be written.", value=float(w.pending)
+            )
+            yield CounterMetricFamily(
+                "noc_store_dropped_events",
+                "Events dropped because the buffer was full.",
+                value=w.stats.dropped,
+            )
+
+
+def registry_for(metrics: NocMetrics) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(metrics)
+    return registry
+
+
+def serve_metrics(registry: CollectorRegistry, host: str, port: int) -> WSGIServer:
+    """Serve /metrics in a background thread; returns the server (call .shutdown())."""
+    server, _ = start_http_server(port, host, registry)
+    return server

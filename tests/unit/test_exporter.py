@@ -1,0 +1,79 @@
+"""The exporter: families built at scrape time from the collector's state."""
+
+from __future__ import annotations
+
+import pytest
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from noc.exporter import EXACT, NocMetrics, registry_for
+from tests.conftest import SMALL
+from tests.fakes import simulated_collector
+
+
+def scrape(metrics: NocMetrics) -> dict[str, list[tuple[dict[str, str], float]]]:
+    text = generate_latest(registry_for(metrics)).decode()
+    out: dict[str, list[tuple[dict[str, str], float]]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            out.setdefault(sample.name, []).append((sample.labels, sample.value))
+    return out
+
+
+def one(samples: dict[str, list[tuple[dict[str, str], float]]], name: str, **labels: str) -> float:
+    found = [v for lab, v in samples[name] if all(lab.get(k) == x for k, x in labels.items())]
+    assert len(found) == 1, (name, labels, found)
+    return found[0]
+
+
+def test_uplink_rate_utilisation_and_contract() -> None:
+    collector, lab, clock = simulated_collector(SMALL)
+    s = scrape(NocMetrics(collector))
+    expected = lab["core"].interface("ether1").rx.rate_bps(clock[0] - 30)
+    assert one(s, "noc_link_contracted_bytes_per_second", link="uplink-isp") == 5_000_000
+    got = one(s, "noc_link_throughput_bytes_per_second", link="uplink-isp", direction="in")
+    assert got * 8 == pytest.approx(expected, rel=0.01)
+    assert one(s, "noc_link_utilisation_ratio", link="uplink-isp") == pytest.approx(
+        expected / 40e6, rel=0.01
+    )
+    octets = one(s, "noc_interface_octets_total", device="core", interface="ether1",
+                 direction="in")  # fmt: skip
+    raw = lab["core"].interface("ether1").rx.octets(clock[0])
+    assert octets == raw % EXACT
+
+
+def test_state_is_one_series_per_state_and_labels_come_from_the_inventory() -> None:
+    collector, lab, clock = simulated_collector(SMALL)
+    s = scrape(NocMetrics(collector))
+    states = [(lab_, v) for lab_, v in s["noc_device_state"] if lab_["device"] == "kel-a"]
+    assert len(states) == 6
+    assert {lab_["state"] for lab_, v in states if v == 1} == {"up"}
+    labels = states[0][0]
+    assert labels["site"] == "office"
+    assert labels["kecamatan"] == "Bogor Tengah"
+    assert labels["tier"] == "access"
+    assert labels["role"] == "kelurahan"
+
+
+def test_unreachable_children_are_not_down() -> None:
+    import asyncio
+
+    collector, lab, clock = simulated_collector(SMALL)
+    lab["bts-a"].down = True
+    lab["kel-a"].down = True
+    for _ in range(3):
+        clock[0] += 60
+        asyncio.run(collector.poll_all())
+    s = scrape(NocMetrics(collector))
+    assert one(s, "noc_device_state", device="bts-a", state="down") == 1
+    assert one(s, "noc_device_state", device="kel-a", state="unreachable") == 1
+    assert one(s, "noc_device_state", device="kel-a", state="down") == 0
+    assert one(s, "noc_link_state", link="access-kel-a", state="unreachable") == 1
+    assert one(s, "noc_incidents_open", state="down") == 1
+
+
+def test_no_credential_anywhere_in_the_exposition() -> None:
+    collector, _, _ = simulated_collector(SMALL)
+    text = generate_latest(registry_for(NocMetrics(collector))).decode()
+    for secret in ("public", "lab-auth-passphrase", "lab-priv-passphrase"):
+        assert secret not in text
