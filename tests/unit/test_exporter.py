@@ -43,7 +43,7 @@ def test_uplink_rate_utilisation_and_contract() -> None:
 
 
 def test_state_is_one_series_per_state_and_labels_come_from_the_inventory() -> None:
-    collector, lab, clock = simulated_collector(SMALL)
+    collector, _lab, _clock = simulated_collector(SMALL)
     s = scrape(NocMetrics(collector))
     states = [(lab_, v) for lab_, v in s["noc_device_state"] if lab_["device"] == "kel-a"]
     assert len(states) == 6

@@ -1,0 +1,28 @@
+"""A smaller inventory cut from the shipped one: chosen devices, their links and maintenance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+
+def subset_inventory(source: Path, target: Path, keep: set[str], **overrides: object) -> Path:
+    """Write `target`: only devices in `keep` (and links between them), with tier overrides
+    such as poll_interval_s=5 applied to every tier."""
+    yaml = YAML(typ="safe")
+    doc = yaml.load(source.read_text())
+    doc["devices"] = [d for d in doc["devices"] if d["name"] in keep]
+    for device in doc["devices"]:
+        if device.get("parent") not in keep:
+            device.pop("parent", None)
+    doc["links"] = [
+        ln for ln in doc["links"]
+        if ln["a"]["device"] in keep and (ln.get("b") is None or ln["b"]["device"] in keep)
+    ]  # fmt: skip
+    doc["maintenance"] = []
+    for tier in doc["tiers"].values():
+        tier.update(overrides)
+    with target.open("w") as out:
+        yaml.dump(doc, out)
+    return target
