@@ -58,10 +58,22 @@ class NocMetrics(PromCollector):
         self.link_of = {(ln.a.device, ln.a.interface): ln.name for ln in inv.links}
 
     def collect(self) -> Iterator[Metric]:
+        yield self._sites()
         yield from self._devices()
         yield from self._interfaces()
         yield from self._links()
         yield from self._self_metrics()
+
+    def _sites(self) -> Metric:
+        info = GaugeMetricFamily(
+            "noc_site_info",
+            "Sites of the inventory with their coordinates (always 1).",
+            labels=["site", "kind", "kecamatan", "latitude", "longitude"],
+        )
+        for site in self.collector.inv.sites:
+            info.add_metric([site.name, site.kind.value, site.kecamatan, str(site.lat),
+                             str(site.lon)], 1.0)  # fmt: skip
+        return info
 
     def _state_family(self, name: str, doc: str, labels: list[str]) -> GaugeMetricFamily:
         return GaugeMetricFamily(name, doc, labels=[*labels, "state"])

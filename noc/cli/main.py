@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from noc.cli import collect, demo, inventory, lab
+from noc.cli import collect, dashboards, demo, inventory, lab
 
 app = typer.Typer(
     help="NOC toolkit for the Kota Bogor city network.",
@@ -13,6 +13,7 @@ app = typer.Typer(
 )
 app.add_typer(inventory.app, name="inventory")
 app.add_typer(lab.app, name="lab")
+app.add_typer(dashboards.app, name="dashboards")
 app.command()(collect.poll)
 app.command()(collect.collect)
 app.command()(collect.status)
