@@ -67,6 +67,7 @@ def panel(
     }
 
 
+PROBLEMS = '"down|flapping|unreachable"'
 STATE_COLOURS = {
     "up": "green",
     "down": "red",
@@ -192,7 +193,9 @@ def overview(inv: Inventory) -> dict[str, Any]:
         "Devices and links with a problem",
         [
             target('noc_device_state{state=~"down|flapping|unreachable"} == 1', instant=True),
-            target('noc_link_state{state=~"down|flapping"} == 1', instant=True, ref="B"),
+            target(
+                'noc_link_state{state=~"down|flapping|unreachable"} == 1', instant=True, ref="B"
+            ),
         ],
         defaults={"mappings": STATE_MAPPING},
     )
