@@ -29,7 +29,9 @@ from noc.store.writer import StoreWriter
 
 EXACT = 1 << 53
 DEVICE_LABELS = ["device", "site", "kecamatan", "tier", "role"]
-IFACE_LABELS = [*DEVICE_LABELS, "interface", "link"]
+# Interface series are the bulk of a scrape (18 per interface): they carry only what finds
+# them (device, site, interface, link); kecamatan, tier and role join from noc_device_state.
+IFACE_LABELS = ["device", "site", "interface", "link"]
 LINK_LABELS = ["link", "medium", "tier", "device", "interface", "site", "kecamatan"]
 
 # The DR readiness family arrives with the DR checks; the alert rules are written against it.
@@ -182,7 +184,7 @@ class NocMetrics(PromCollector):
             sample = dev.sample
             if sample is None:
                 continue
-            base = self.device_labels[name]
+            base = self.device_labels[name][:2]
             for index, iface in list(dev.interfaces.items()):
                 labels = [*base, iface.name, self.link_of.get((name, iface.name), "")]
                 raw = sample.counters.get(index)

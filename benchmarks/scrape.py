@@ -1,0 +1,176 @@
+"""Time to serve /metrics for 1,000 devices x 24 interfaces, beside prometheus-snmp-exporter.
+
+Ours: the exporter renders the collector's state for 1,000 devices with 24 interfaces each
+(state built by polling simulated devices through the fake client, twice, so rates exist).
+The anchor: prometheus-snmp-exporter answering /snmp for the same number of targets of 24
+interfaces each. Its agent is net-snmp's snmpd in a network namespace holding 24 interfaces
+(root needed), reached over a link-local veth, so the agent is not the bottleneck.
+
+    .venv/bin/python benchmarks/scrape.py [--devices 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from prometheus_client import generate_latest  # noqa: E402
+
+from noc.collector.engine import Collector  # noqa: E402
+from noc.collector.poller import plan_for  # noqa: E402
+from noc.exporter import NocMetrics, registry_for  # noqa: E402
+from noc.inventory.loader import validate_document  # noqa: E402
+from noc.lab.builder import build_lab  # noqa: E402
+from noc.snmp.fake import FakeSnmpClient  # noqa: E402
+from noc.snmp.values import format_oid  # noqa: E402
+
+NS = "nocbench"
+HOST, AGENT = "169.254.73.1", "169.254.73.2"
+EXPORTER = "127.0.0.1:19117"
+INTERFACES = 24
+
+
+def synthetic_inventory(devices: int) -> dict[str, object]:
+    sites = [{"name": "dc", "kind": "datacenter", "title": "DC", "kecamatan": "K", "lat": -6.6,
+              "lon": 106.8}]  # fmt: skip
+    secret = {"env": "NOC_BENCH_COMMUNITY", "lab_default": "public"}
+    return {
+        "version": 1,
+        "network": {"name": "bench", "collector_site": "dc", "uplink_bps": 40_000_000},
+        "tiers": {t: {"poll_interval_s": 60, "sla_target": 0.99}
+                  for t in ("uplink", "backbone", "access")},
+        "credentials": {"c": {"version": "2c", "community": secret}},
+        "kecamatan": [{"name": "K"}],
+        "sites": sites,
+        "devices": [
+            {"name": f"d{n:04d}", "site": "dc", "kind": "cisco_ios", "role": "kelurahan",
+             "tier": "access", "address": f"127.1.{n // 250}.{n % 250 + 1}", "credentials": "c",
+             "interfaces": [{"name": f"Gi0/{i}", "speed_bps": 1_000_000_000}
+                            for i in range(INTERFACES)]}
+            for n in range(devices)
+        ],
+        "links": [],
+    }  # fmt: skip
+
+
+def ours(devices: int) -> tuple[float, int]:
+    inv = validate_document(Path("bench.yaml"), synthetic_inventory(devices))
+    clock = [1_796_090_400.0]
+    sims = {a.device.name: a.device for a in build_lab(inv, clock[0] - 86400)}
+
+    def snapshot() -> dict[str, dict[tuple[int, ...], object]]:
+        return {n: {o: d.get(o, clock[0]) for o in d._order} for n, d in sims.items()}
+
+    client = FakeSnmpClient(snapshot())  # type: ignore[arg-type]
+    collector = Collector(inv, client, clock=lambda: clock[0])
+    asyncio.run(collector.poll_all())
+    clock[0] += 60
+    client.mibs = snapshot()  # type: ignore[assignment]
+    asyncio.run(collector.poll_all())
+    registry = registry_for(NocMetrics(collector))
+    generate_latest(registry)  # warm up
+    runs, start = 5, time.perf_counter()
+    for _ in range(runs):
+        body = generate_latest(registry)
+    return (time.perf_counter() - start) / runs, len(body)
+
+
+def sh(*args: str) -> None:
+    subprocess.run(args, check=True, capture_output=True)
+
+
+def start_agent(work: Path) -> subprocess.Popen[bytes]:
+    subprocess.run(["ip", "netns", "del", NS], capture_output=True, check=False)
+    sh("ip", "netns", "add", NS)
+    sh("ip", "link", "add", "nocbench0", "type", "veth", "peer", "name", "eth0", "netns", NS)
+    sh("ip", "addr", "add", f"{HOST}/30", "dev", "nocbench0")
+    sh("ip", "link", "set", "nocbench0", "up")
+    sh("ip", "-n", NS, "addr", "add", f"{AGENT}/30", "dev", "eth0")
+    sh("ip", "-n", NS, "link", "set", "eth0", "up")
+    sh("ip", "-n", NS, "link", "set", "lo", "up")
+    for i in range((INTERFACES - 2) // 2):  # lo + eth0 + 11 veth pairs = 24 interfaces
+        sh("ip", "-n", NS, "link", "add", f"va{i}", "type", "veth", "peer", "name", f"vb{i}")
+    conf = work / "snmpd.conf"
+    conf.write_text(f"agentAddress udp:{AGENT}:161\nrocommunity public {HOST}\n")
+    agent = subprocess.Popen(["ip", "netns", "exec", NS, "snmpd", "-f", "-C", "-c", str(conf),
+                              "-Lf", "/dev/null", "-p", str(work / "snmpd.pid")])  # fmt: skip
+    time.sleep(1.5)
+    return agent
+
+
+def exporter_config(work: Path) -> Path:
+    plan = plan_for("if_mib")
+    lines = ["if_mib:", "  version: 2", "  auth:", "    community: public",
+             "  max_repetitions: 25", "  retries: 1", "  timeout: 3s", "  walk:"]  # fmt: skip
+    lines += [f"  - {format_oid(o)}" for o in plan.fast.values()]
+    lines += ["  metrics:"]
+    for name, oid in plan.fast.items():
+        kind = "gauge" if "Status" in name or "Discontinuity" in name else "counter"
+        lines += [f"  - name: {name}", f"    oid: {format_oid(oid)}", f"    type: {kind}",
+                  "    indexes:", "    - labelname: ifIndex", "      type: gauge"]  # fmt: skip
+    path = work / "snmp.yml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def anchor(devices: int, work: Path) -> tuple[float, int] | str:
+    if os.geteuid() != 0:
+        return "needs root (a network namespace with 24 interfaces for snmpd)"
+    binary = shutil.which("prometheus-snmp-exporter")
+    if binary is None or shutil.which("snmpd") is None:
+        return "needs prometheus-snmp-exporter and snmpd (make system-packages)"
+    agent = start_agent(work)
+    proc = subprocess.Popen([binary, f"--config.file={exporter_config(work)}",
+                             f"--web.listen-address={EXPORTER}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    url = f"http://{EXPORTER}/snmp?module=if_mib&target={AGENT}"
+    try:
+        time.sleep(1)
+
+        def scrape(_: int) -> int:
+            return len(urllib.request.urlopen(url, timeout=30).read())  # noqa: S310
+
+        scrape(0)
+        start = time.perf_counter()
+        with ThreadPoolExecutor(8) as pool:
+            sizes = list(pool.map(scrape, range(devices)))
+        return time.perf_counter() - start, sum(sizes)
+    finally:
+        proc.terminate()
+        agent.terminate()
+        subprocess.run(["ip", "netns", "del", NS], capture_output=True, check=False)
+        subprocess.run(["ip", "link", "del", "nocbench0"], capture_output=True, check=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--devices", type=int, default=1000)
+    args = parser.parse_args()
+    seconds, size = ours(args.devices)
+    print(f"{args.devices} devices x {INTERFACES} interfaces")
+    print(f"{'server':<44}{'seconds':>10}{'bytes':>14}")
+    print(f"{'noc exporter, one /metrics':<44}{seconds:>10.3f}{size:>14}")
+    with tempfile.TemporaryDirectory() as tmp:
+        result = anchor(args.devices, Path(tmp))
+    if isinstance(result, str):
+        print(f"prometheus-snmp-exporter: not measured: {result}")
+        return
+    their, their_size = result
+    print(f"{'prometheus-snmp-exporter, one /snmp each':<44}{their:>10.3f}{their_size:>14}")
+    print(f"ratio (exporter time / ours): {their / seconds:.1f}")
+
+
+if __name__ == "__main__":
+    main()
