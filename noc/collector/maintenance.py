@@ -38,3 +38,34 @@ def in_maintenance(inv: Inventory, now: float) -> frozenset[str]:
             devices.update(d.name for d in inv.devices if d.site in window.sites)
     links = {f"link:{ln.name}" for ln in inv.links if ln.a.device in devices}
     return frozenset(devices | links)
+
+
+def windows_between(
+    inv: Inventory, device: str, start: float, end: float
+) -> list[tuple[float, float]]:
+    """Every maintenance window covering `device` that overlaps [start, end), as epoch pairs."""
+    zone = ZoneInfo(inv.network.timezone)
+    site = inv.device(device).site
+    out: list[tuple[float, float]] = []
+    for window in inv.maintenance:
+        if device not in window.devices and site not in window.sites:
+            continue
+        if window.start is not None and window.end is not None:
+            out.append((window.start.timestamp(), window.end.timestamp()))
+            continue
+        weekly = window.weekly
+        if weekly is None:
+            continue
+        day = datetime.fromtimestamp(start, zone).date() - timedelta(days=1)
+        last = datetime.fromtimestamp(end, zone).date()
+        while day <= last:
+            if DAYS[day.weekday()] in weekly.days:
+                begin = datetime.combine(day, weekly.start, zone)
+                out.append(
+                    (
+                        begin.timestamp(),
+                        (begin + timedelta(minutes=weekly.duration_min)).timestamp(),
+                    )
+                )
+            day += timedelta(days=1)
+    return [(a, b) for a, b in out if b > start and a < end]

@@ -61,7 +61,8 @@ class StoreWriter:
         self.max_bulk = max_buffer
         self.max_precious = max_buffer * 10
         self.stats = WriterStats()
-        self._totals: dict[str, tuple[int, int]] = {}
+        # Running poll totals per device, committed together with the rows that carry them.
+        self._totals: dict[str, tuple[int, int, float | None]] = {}
 
     @property
     def pending(self) -> int:
@@ -85,13 +86,19 @@ class StoreWriter:
         precious, bulk = list(self._precious), list(self._bulk)
         if not precious and not bulk:
             return True
+        totals = dict(self._totals)
+        grouped: dict[type[Any], dict[tuple[Any, ...], dict[str, Any]]] = {}
+        for event in [*precious, *bulk]:
+            model, row = self._row(event, totals)
+            keys = tuple(row[c.name] for c in model.__table__.primary_key.columns)
+            grouped.setdefault(model, {})[keys] = row  # the latest version of a row wins
         try:
             if self._prepare is not None:
                 self._prepare(self.engine)
                 self._prepare = None
             with Session(self.engine) as session, session.begin():
-                for event in [*precious, *bulk]:
-                    self._write(session, event)
+                for model, rows in grouped.items():
+                    _upsert(session, model, list(rows.values()))
         except (SQLAlchemyError, OSError) as exc:
             self.stats.failures += 1
             self.stats.db_up = False
@@ -99,6 +106,7 @@ class StoreWriter:
             log.warning("database unavailable, %d events held: %s", self.pending,
                         self.stats.last_error)  # fmt: skip
             return False
+        self._totals = totals
         for _ in precious:
             self._precious.popleft()
         for _ in bulk:
@@ -108,40 +116,39 @@ class StoreWriter:
         self.stats.last_success = time.time()
         return True
 
-    def _write(self, session: Session, event: Event) -> None:
-        row: Any
+    def _row(
+        self, event: Event, totals: dict[str, tuple[int, int, float | None]]
+    ) -> tuple[type[Any], dict[str, Any]]:
         if isinstance(event, StateChange):
-            row = StateChangeRow(
-                id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{event.entity}|{event.at}|{event.new}")),
-                entity=event.entity, at=event.at, old=event.old.value, new=event.new.value,
-                root_cause=event.root_cause, reason=event.reason,
-            )  # fmt: skip
-        elif isinstance(event, Incident):
-            row = IncidentRow(
-                id=event.id, entity=event.entity, state=event.state.value,
-                root_cause=event.root_cause, reason=event.reason, started=event.started,
-                ended=event.ended, affected=",".join(sorted(event.affected)), flaps=event.flaps,
-            )  # fmt: skip
-        elif isinstance(event, Rollup):
-            row = RollupRow(
-                kind=event.kind, name=event.name, bucket_start=event.bucket_start,
-                in_avg_bps=event.in_avg_bps, in_max_bps=event.in_max_bps,
-                out_avg_bps=event.out_avg_bps, out_max_bps=event.out_max_bps,
-                samples=event.samples,
-            )  # fmt: skip
-        else:
-            polls, failures = self._totals.get(event.device, (0, 0))
-            polls, failures = polls + 1, failures + (0 if event.ok else 1)
-            self._totals[event.device] = (polls, failures)
-            existing = session.get(PollStatRow, event.device)
-            last_success = event.at if event.ok else (existing.last_success if existing else None)
-            row = PollStatRow(
-                device=event.device, at=event.at, duration_s=event.duration_s, ok=event.ok,
-                reason=event.reason, requests=event.requests, timeouts=event.timeouts,
-                varbinds=event.varbinds, last_success=last_success, polls_total=polls,
-                failures_total=failures,
-            )  # fmt: skip
-        session.merge(row)
+            return StateChangeRow, {
+                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{event.entity}|{event.at}|{event.new}")),
+                "entity": event.entity, "at": event.at, "old": event.old.value,
+                "new": event.new.value, "root_cause": event.root_cause, "reason": event.reason,
+            }  # fmt: skip
+        if isinstance(event, Incident):
+            return IncidentRow, {
+                "id": event.id, "entity": event.entity, "state": event.state.value,
+                "root_cause": event.root_cause, "reason": event.reason, "started": event.started,
+                "ended": event.ended, "affected": ",".join(sorted(event.affected)),
+                "flaps": event.flaps,
+            }  # fmt: skip
+        if isinstance(event, Rollup):
+            return RollupRow, {
+                "kind": event.kind, "name": event.name, "bucket_start": event.bucket_start,
+                "in_avg_bps": event.in_avg_bps, "in_max_bps": event.in_max_bps,
+                "out_avg_bps": event.out_avg_bps, "out_max_bps": event.out_max_bps,
+                "samples": event.samples,
+            }  # fmt: skip
+        polls, failures, last_success = totals.get(event.device, (0, 0, None))
+        polls, failures = polls + 1, failures + (0 if event.ok else 1)
+        last_success = event.at if event.ok else last_success
+        totals[event.device] = (polls, failures, last_success)
+        return PollStatRow, {
+            "device": event.device, "at": event.at, "duration_s": event.duration_s,
+            "ok": event.ok, "reason": event.reason, "requests": event.requests,
+            "timeouts": event.timeouts, "varbinds": event.varbinds,
+            "last_success": last_success, "polls_total": polls, "failures_total": failures,
+        }  # fmt: skip
 
     def prune(self, now: float, rollup_days: int) -> None:
         """Drop rollups older than the retention period."""
@@ -166,3 +173,26 @@ class StoreWriter:
                 self._pruned_at = time.time()
                 await asyncio.to_thread(self.prune, self._pruned_at, self.rollup_retention_days)
         await asyncio.to_thread(self.flush)
+
+
+def _upsert(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
+    """Insert or update by primary key, in one executemany where the dialect allows."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = pg_insert(model)
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(model)
+    else:
+        for row in rows:
+            session.merge(model(**row))
+        return
+    table = model.__table__
+    keys = [c.name for c in table.primary_key.columns]
+    changes = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+    session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=changes), rows)

@@ -1,0 +1,151 @@
+"""Assemble an SLA report for a period from the store and the inventory."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from noc.collector.maintenance import windows_between
+from noc.inventory import Inventory
+from noc.inventory.model import Medium
+from noc.sla.compute import (
+    Availability,
+    Change,
+    LinkUsage,
+    Period,
+    RatePoint,
+    availability,
+    combine,
+    link_usage,
+)
+from noc.store.models import IncidentRow, RollupRow, StateChangeRow
+
+
+@dataclass(frozen=True)
+class IncidentLine:
+    entity: str
+    state: str
+    root_cause: str
+    started: float
+    ended: float | None
+    affected: int
+
+
+@dataclass
+class Report:
+    network: str
+    timezone: str
+    period: Period
+    generated: float
+    devices: dict[str, Availability]
+    sites: dict[str, Availability]
+    tiers: dict[str, Availability]
+    whole: Availability
+    links: dict[str, LinkUsage]
+    uplink: str
+    uplink_daily_p95: list[tuple[float, float | None]]
+    incidents: list[IncidentLine] = field(default_factory=list)
+
+    @property
+    def coverage(self) -> float:
+        """Share of device time with data (not UNKNOWN)."""
+        total = self.whole.period_s
+        return 1 - self.whole.unknown_s / total if total else 0.0
+
+
+def _changes(session: Session, period: Period) -> dict[str, list[Change]]:
+    """Changes inside the period, plus each entity's last change before it."""
+    out: dict[str, list[Change]] = defaultdict(list)
+    before = (
+        select(StateChangeRow.entity, func.max(StateChangeRow.at))
+        .where(StateChangeRow.at <= period.start)
+        .group_by(StateChangeRow.entity)
+    )
+    for entity, at in session.execute(before):
+        row = session.scalars(
+            select(StateChangeRow).where(StateChangeRow.entity == entity, StateChangeRow.at == at)
+        ).first()
+        if row is not None:
+            out[entity].append(Change(row.at, row.new))
+    inside = select(StateChangeRow).where(
+        StateChangeRow.at > period.start, StateChangeRow.at < period.end
+    )
+    for row in session.scalars(inside):
+        out[row.entity].append(Change(row.at, row.new))
+    return out
+
+
+def build_report(
+    engine: Engine, inv: Inventory, period: Period, now: float | None = None
+) -> Report:
+    with Session(engine) as session:
+        changes = _changes(session, period)
+        rollups: dict[str, list[RatePoint]] = defaultdict(list)
+        query = select(RollupRow).where(
+            RollupRow.kind == "link",
+            RollupRow.bucket_start >= period.start,
+            RollupRow.bucket_start < period.end,
+        )
+        for r in session.scalars(query):
+            rollups[r.name].append(RatePoint(r.bucket_start, r.in_avg_bps, r.out_avg_bps))
+        incidents = [
+            IncidentLine(
+                i.entity,
+                i.state,
+                i.root_cause,
+                i.started,
+                i.ended,
+                len([a for a in i.affected.split(",") if a]),
+            )
+            for i in session.scalars(
+                select(IncidentRow)
+                .where(IncidentRow.started < period.end)
+                .where((IncidentRow.ended.is_(None)) | (IncidentRow.ended > period.start))
+                .order_by(IncidentRow.started)
+            )
+        ]
+    devices = {
+        d.name: availability(
+            changes.get(d.name, []),
+            windows_between(inv, d.name, period.start, period.end),
+            period,
+            inv.tiers[d.tier].sla_target,
+        )
+        for d in inv.devices
+    }
+    sites: dict[str, list[Availability]] = defaultdict(list)
+    tiers: dict[str, list[Availability]] = defaultdict(list)
+    for d in inv.devices:
+        sites[d.site].append(devices[d.name])
+        tiers[d.tier.value].append(devices[d.name])
+    strictest = max(p.sla_target for p in inv.tiers.values())
+    uplink = next(ln for ln in inv.links if ln.medium is Medium.ISP)
+    links = {
+        ln.name: link_usage(rollups.get(ln.name, []), period, ln.capacity_bps) for ln in inv.links
+    }
+    daily = []
+    day = period.start
+    while day < period.end:
+        span = Period(day, min(day + 86400, period.end))
+        daily.append(
+            (day, link_usage(rollups.get(uplink.name, []), span, uplink.capacity_bps).p95_bps)
+        )
+        day += 86400
+    return Report(
+        network=inv.network.name,
+        timezone=inv.network.timezone,
+        period=period,
+        generated=time.time() if now is None else now,
+        devices=devices,
+        sites={s: combine(parts, min(p.target for p in parts)) for s, parts in sites.items()},
+        tiers={t: combine(parts, inv.tiers[t].sla_target) for t, parts in tiers.items()},  # type: ignore[index]
+        whole=combine(list(devices.values()), strictest),
+        links=links,
+        uplink=uplink.name,
+        uplink_daily_p95=daily,
+        incidents=incidents,
+    )
