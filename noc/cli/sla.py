@@ -1,0 +1,190 @@
+"""`noc sla`: monthly SLA reports for managers, a terminal summary, and a simulated month."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from noc.cli.common import InventoryOption, console, err_console, inventory_or_exit
+from noc.settings import Settings
+from noc.sla.compute import Period, month
+from noc.sla.i18n import Locale
+from noc.sla.render import to_csv, to_html, to_json
+from noc.sla.report import build_report
+from noc.store.db import make_engine
+
+app = typer.Typer(
+    help="SLA reports: availability, outages, MTTR, uplink 95th percentile.", no_args_is_help=True
+)
+
+MonthOption = Annotated[str, typer.Option("--month", help="YYYY-MM, in the network's time zone")]
+LangOption = Annotated[str, typer.Option("--lang", help="id or en")]
+DatabaseOption = Annotated[
+    str | None, typer.Option("--database", help="store URL (default: $NOC_DATABASE_URL or SQLite)")
+]
+
+
+def parse_month(text: str, zone: str) -> Period:
+    match = re.fullmatch(r"(\d{4})-(\d{2})", text)
+    if not match or not 1 <= int(match[2]) <= 12:
+        err_console.print(f"--month must look like 2026-10, not {text!r}")
+        raise typer.Exit(2)
+    return month(int(match[1]), int(match[2]), zone)
+
+
+def _locale(lang: str, zone: str) -> Locale:
+    try:
+        return Locale(lang, zone)
+    except ValueError as exc:
+        err_console.print(str(exc))
+        raise typer.Exit(2) from None
+
+
+def html_to_pdf(html_text: str, out: Path) -> None:
+    """Print the HTML report with headless Chromium (Debian packages chromium)."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        err_console.print("PDF needs Chromium: apt-get install chromium (or use --format html)")
+        raise typer.Exit(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        page = Path(tmp) / "report.html"
+        page.write_text(html_text, encoding="utf-8")
+        subprocess.run(
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={tmp}/profile",
+                "--no-pdf-header-footer",
+                f"--print-to-pdf={out}",
+                page.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+
+@app.command()
+def report(
+    month_text: MonthOption,
+    fmt: Annotated[str, typer.Option("--format", help="html, pdf, csv or json")] = "html",
+    out: Annotated[Path | None, typer.Option(help="file to write (default: stdout)")] = None,
+    lang: LangOption = "id",
+    inventory: InventoryOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """The report for one calendar month."""
+    inv = inventory_or_exit(inventory)
+    period = parse_month(month_text, inv.network.timezone)
+    loc = _locale(lang, inv.network.timezone)
+    settings = Settings()
+    data = build_report(make_engine(database or settings.db_url()), inv, period)
+    if fmt == "json":
+        text = to_json(data)
+    elif fmt == "csv":
+        text = to_csv(data, loc)
+    elif fmt in ("html", "pdf"):
+        text = to_html(data, loc)
+    else:
+        err_console.print("--format is one of html, pdf, csv, json")
+        raise typer.Exit(2)
+    if fmt == "pdf":
+        if out is None:
+            err_console.print("--format pdf needs --out")
+            raise typer.Exit(2)
+        html_to_pdf(text, out.resolve())
+    elif out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+    if out is not None:
+        console.print(f"wrote {out}")
+
+
+@app.command()
+def summary(
+    month_text: MonthOption,
+    lang: LangOption = "id",
+    inventory: InventoryOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Availability by tier and for the whole network, as a terminal table."""
+    inv = inventory_or_exit(inventory)
+    period = parse_month(month_text, inv.network.timezone)
+    loc = _locale(lang, inv.network.timezone)
+    data = build_report(make_engine(database or Settings().db_url()), inv, period)
+    table = Table(
+        title=f"{loc.t('title')} — {loc.month(period.start)} "
+        f"({loc.t('coverage')} {loc.percent(data.coverage, 2)})"
+    )
+    for col in ("tier", "availability", "target", "outages", "mttr", "budget_left", "compliant"):
+        table.add_column(loc.t(col))
+    for name, a in [*sorted(data.tiers.items()), (loc.t("network"), data.whole)]:
+        table.add_row(
+            name,
+            loc.percent(a.availability),
+            loc.percent(a.target, 1),
+            str(len(a.outages)),
+            loc.duration(a.mttr_s),
+            loc.duration(max(a.budget_left_s, 0)),
+            loc.t("yes") if a.compliant else loc.t("no"),
+        )
+    console.print(table)
+    if data.whole.unknown_warning:
+        console.print(f"[red]{loc.t('unknown_warning')}[/]")
+
+
+@app.command()
+def simulate(
+    month_text: MonthOption,
+    inventory: InventoryOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Fill a store with a simulated month of the lab's network (outages, flaps, congestion,
+    a collector gap), as the collector would have written it."""
+    from noc.sla.simulate import simulate_month
+    from noc.store.db import sync_inventory, upgrade
+    from noc.store.writer import StoreWriter
+
+    inv = inventory_or_exit(inventory)
+    period = parse_month(month_text, inv.network.timezone)
+    engine = make_engine(database or Settings().db_url())
+    upgrade(engine)
+    sync_inventory(engine, inv)
+    writer = StoreWriter(engine, max_buffer=10_000_000)
+
+    class Flushing:
+        def emit(self, events: object) -> None:
+            writer.emit(events)  # type: ignore[arg-type]
+            if writer.pending > 50_000 and not writer.flush():
+                raise RuntimeError(writer.stats.last_error)
+
+    with console.status("simulating...") as status:
+        plan = simulate_month(
+            inv,
+            period,
+            Flushing(),
+            progress=lambda share: status.update(f"simulating... {share:.0%}"),
+        )
+        writer.flush()
+    console.print(
+        f"simulated {loc_month(period)}: {len(plan.outages)} outages planned, "
+        f"{writer.stats.written} events written"
+    )
+
+
+def loc_month(period: Period) -> str:
+    return Locale("en").month(period.start)

@@ -1,0 +1,188 @@
+"""Report language: labels, numbers, dates and durations in Bahasa Indonesia or English."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+MONTHS = {
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+    "id": [
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    ],
+}
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Network SLA report",
+        "period": "Period",
+        "generated": "Generated",
+        "coverage": "Data coverage",
+        "network": "Whole network",
+        "availability": "Availability",
+        "target": "Target",
+        "compliant": "Meets target",
+        "yes": "yes",
+        "no": "no",
+        "undefined": "undefined (no outages)",
+        "outages": "Outages",
+        "downtime": "Downtime",
+        "longest": "Longest outage",
+        "mttr": "MTTR",
+        "mtbf": "MTBF",
+        "budget": "Error budget",
+        "budget_left": "Budget left",
+        "maintenance": "Maintenance",
+        "unknown": "Unknown (no data)",
+        "tier": "Tier",
+        "site": "Site",
+        "device": "Device",
+        "link": "Link",
+        "capacity": "Contract",
+        "avg": "Average",
+        "peak": "Peak",
+        "p95": "95th percentile",
+        "hours80": "Hours above 80%",
+        "gaps": "Missing 5-min samples",
+        "tiers": "Availability by tier",
+        "sites_chart": "Sites with the lowest availability",
+        "uplink_chart": "Uplink: daily 95th percentile against the contract",
+        "timeline": "Outage timeline",
+        "links": "Links",
+        "devices": "Devices with downtime",
+        "unknown_warning": "Warning: more than 1% of the period has no data; figures exclude it.",
+        "method": "Availability = (scheduled - downtime) / scheduled. Maintenance and unknown "
+        "time are removed from both; time a device was unreachable behind a failed "
+        "device is charged to that device. 95th percentile: nearest rank of the 5-min "
+        "averages, the higher of in and out; gaps are reported, never filled.",
+        "root_cause": "Root cause",
+        "start": "Start",
+        "end": "End",
+        "state": "State",
+        "ongoing": "ongoing",
+        "affected": "Devices affected",
+    },
+    "id": {
+        "title": "Laporan SLA Jaringan",
+        "period": "Periode",
+        "generated": "Dibuat",
+        "coverage": "Cakupan data",
+        "network": "Seluruh jaringan",
+        "availability": "Ketersediaan",
+        "target": "Target",
+        "compliant": "Memenuhi target",
+        "yes": "ya",
+        "no": "tidak",
+        "undefined": "tidak terdefinisi (tanpa gangguan)",
+        "outages": "Gangguan",
+        "downtime": "Waktu mati",
+        "longest": "Gangguan terlama",
+        "mttr": "MTTR",
+        "mtbf": "MTBF",
+        "budget": "Anggaran gangguan",
+        "budget_left": "Sisa anggaran",
+        "maintenance": "Pemeliharaan",
+        "unknown": "Tidak diketahui (tanpa data)",
+        "tier": "Tingkat",
+        "site": "Lokasi",
+        "device": "Perangkat",
+        "link": "Tautan",
+        "capacity": "Kontrak",
+        "avg": "Rata-rata",
+        "peak": "Puncak",
+        "p95": "Persentil ke-95",
+        "hours80": "Jam di atas 80%",
+        "gaps": "Sampel 5 menit yang hilang",
+        "tiers": "Ketersediaan per tingkat",
+        "sites_chart": "Lokasi dengan ketersediaan terendah",
+        "uplink_chart": "Uplink: persentil ke-95 harian terhadap kontrak",
+        "timeline": "Garis waktu gangguan",
+        "links": "Tautan",
+        "devices": "Perangkat dengan waktu mati",
+        "unknown_warning": "Peringatan: lebih dari 1% periode tanpa data; angka tidak "
+        "menghitungnya.",
+        "method": "Ketersediaan = (waktu terjadwal - waktu mati) / waktu terjadwal. Waktu "
+        "pemeliharaan dan tanpa data dikeluarkan dari keduanya; waktu perangkat tidak "
+        "terjangkau di belakang perangkat yang gagal dibebankan ke perangkat itu. "
+        "Persentil ke-95: peringkat terdekat dari rata-rata 5 menit, yang lebih tinggi "
+        "antara masuk dan keluar; data yang hilang dilaporkan, tidak diisi.",
+        "root_cause": "Akar masalah",
+        "start": "Mulai",
+        "end": "Selesai",
+        "state": "Status",
+        "ongoing": "berlangsung",
+        "affected": "Perangkat terdampak",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Locale:
+    lang: str
+    zone: str = "Asia/Jakarta"
+
+    def __post_init__(self) -> None:
+        if self.lang not in LABELS:
+            raise ValueError(f"unknown language {self.lang!r}: use id or en")
+
+    def t(self, key: str) -> str:
+        return LABELS[self.lang][key]
+
+    def number(self, value: float, decimals: int = 2) -> str:
+        text = f"{value:,.{decimals}f}"
+        if self.lang == "id":  # 1.234,56
+            text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+        return text
+
+    def percent(self, value: float | None, decimals: int = 3) -> str:
+        return "—" if value is None else f"{self.number(value * 100, decimals)}%"
+
+    def mbps(self, bps: float | None) -> str:
+        return "—" if bps is None else f"{self.number(bps / 1e6, 2)} Mbps"
+
+    def date(self, epoch: float, with_time: bool = False) -> str:
+        local = datetime.fromtimestamp(epoch, ZoneInfo(self.zone))
+        text = f"{local.day} {MONTHS[self.lang][local.month - 1]} {local.year}"
+        return f"{text} {local:%H:%M}" if with_time else text
+
+    def month(self, epoch: float) -> str:
+        local = datetime.fromtimestamp(epoch, ZoneInfo(self.zone))
+        return f"{MONTHS[self.lang][local.month - 1]} {local.year}"
+
+    def duration(self, seconds: float | None) -> str:
+        if seconds is None:
+            return self.t("undefined")
+        minutes = round(seconds / 60)
+        days, rest = divmod(minutes, 1440)
+        hours, mins = divmod(rest, 60)
+        units = ("h", "j")[self.lang == "id"], ("min", "mnt")[self.lang == "id"]
+        day_unit = ("d", "hr")[self.lang == "id"]
+        parts = ([f"{days} {day_unit}"] if days else []) + [
+            f"{hours} {units[0]} {mins:02d} {units[1]}"
+        ]
+        return " ".join(parts)

@@ -1,0 +1,71 @@
+"""Report rendering: languages, numbers, and the three text formats."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from noc.sla.compute import Change, Period, availability, link_usage, month
+from noc.sla.i18n import Locale
+from noc.sla.render import to_csv, to_html, to_json
+from noc.sla.report import IncidentLine, Report
+
+OCT = month(2026, 10)
+
+
+def small_report() -> Report:
+    down = [Change(OCT.start - 10, "up"), Change(OCT.start + 86400, "down"),
+            Change(OCT.start + 86400 + 5400, "up")]  # fmt: skip
+    dev = availability(down, [], OCT, 0.99)
+    ok = availability([Change(OCT.start - 10, "up")], [], OCT, 0.995)
+    usage = link_usage([], OCT, 40_000_000)
+    return Report(
+        network="Test", timezone="Asia/Jakarta", period=OCT, generated=OCT.end + 3600,
+        devices={"kel-a": dev, "bts-a": ok}, sites={"office": dev, "bts-a": ok},
+        tiers={"access": dev, "backbone": ok}, whole=dev, links={"uplink-isp": usage},
+        uplink="uplink-isp", uplink_daily_p95=[(OCT.start, None)],
+        incidents=[IncidentLine("kel-a", "down", "kel-a", OCT.start + 86400,
+                                OCT.start + 86400 + 5400, 0)],
+    )  # fmt: skip
+
+
+def test_numbers_dates_and_durations_in_both_languages() -> None:
+    id_, en = Locale("id"), Locale("en")
+    assert id_.number(1234.5, 2) == "1.234,50"
+    assert en.number(1234.5, 2) == "1,234.50"
+    assert id_.percent(0.99876) == "99,876%"
+    assert id_.date(OCT.start) == "1 Oktober 2026"
+    assert en.date(OCT.start) == "1 October 2026"
+    assert id_.duration(5400) == "1 j 30 mnt"
+    assert en.duration(90000) == "1 d 1 h 00 min"
+    assert "tidak terdefinisi" in id_.duration(None)
+    with pytest.raises(ValueError, match="id or en"):
+        Locale("fr")
+
+
+def test_json_csv_and_html_carry_the_same_figures() -> None:
+    report = small_report()
+    data = json.loads(to_json(report))
+    assert data["devices"]["kel-a"]["downtime_s"] == 5400
+    assert data["devices"]["kel-a"]["outages"] == 1
+    assert data["devices"]["bts-a"]["mttr_s"] is None
+    rows = list(csv.reader(io.StringIO(to_csv(report, Locale("en")))))
+    header = rows[1]
+    kel = next(r for r in rows if r[:2] == ["device", "kel-a"])
+    assert float(kel[header.index("downtime_s")]) == 5400
+    page = to_html(report, Locale("id"))
+    assert "Laporan SLA Jaringan" in page
+    assert "1 Oktober 2026" in page and "31 Oktober 2026" in page
+    assert "1 j 30 mnt" in page
+    assert "<svg" in page
+    english = to_html(report, Locale("en"))
+    assert "Network SLA report" in english and "Data coverage" in english
+
+
+def test_period_and_generation_time_are_stated() -> None:
+    page = to_html(small_report(), Locale("en"))
+    assert "Period" in page and "Generated" in page and "Data coverage" in page
+    assert Period(0, 10).seconds == 10
