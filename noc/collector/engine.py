@@ -34,6 +34,7 @@ from noc.collector.targets import build_targets, deadline_s
 from noc.inventory import Inventory
 from noc.inventory.model import Link
 from noc.snmp.client import RequestStats, SnmpClient, SnmpError
+from noc.store.maintenance import StoredWindow
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,8 @@ class Collector:
             {link_key(ln): Policy(1, self.policies[ln.a.device].up_after) for ln in inv.links}
         )
         self.verdicts: dict[str, Verdict] = {}
+        # Maintenance windows added at run time; the service refreshes them from the store.
+        self.stored_windows: list[StoredWindow] = []
         self.book = IncidentBook()
         self.rollups = Rollups()
         self.contracts = {(ln.a.device, ln.a.interface): ln.capacity_bps for ln in inv.links}
@@ -264,7 +267,8 @@ class Collector:
         health.observe(ok, now, self.policies.get(entity, Policy()), reason)
 
     def _reevaluate(self, now: float) -> list[Event]:
-        current = evaluate(self.healths, self.parents, in_maintenance(self.inv, now),
+        windows = in_maintenance(self.inv, now, self.stored_windows)
+        current = evaluate(self.healths, self.parents, windows,
                            self.verdicts, self.policies)  # fmt: skip
         changes, incidents = self.book.update(self.verdicts, current, now)
         self.verdicts = current

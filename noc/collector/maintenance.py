@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from noc.inventory.model import Inventory, MaintenanceWindow
+from noc.store.maintenance import StoredWindow
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -28,14 +30,20 @@ def window_active(window: MaintenanceWindow, now: float, zone: ZoneInfo) -> bool
     return False
 
 
-def in_maintenance(inv: Inventory, now: float) -> frozenset[str]:
-    """Device names (and `link:NAME` for links whose measuring device is covered) in a window."""
+def in_maintenance(
+    inv: Inventory, now: float, stored: Sequence[StoredWindow] = ()
+) -> frozenset[str]:
+    """Device names (and `link:NAME` for links whose measuring device is covered) in a window,
+    from the inventory or added at run time (`stored`)."""
     zone = ZoneInfo(inv.network.timezone)
     devices: set[str] = set()
     for window in inv.maintenance:
         if window_active(window, now, zone):
             devices.update(window.devices)
             devices.update(d.name for d in inv.devices if d.site in window.sites)
+    for extra in stored:
+        if extra.start <= now < extra.end:
+            devices.update(d.name for d in inv.devices if extra.covers(d.name, d.site))
     links = {f"link:{ln.name}" for ln in inv.links if ln.a.device in devices}
     return frozenset(devices | links)
 

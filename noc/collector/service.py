@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from noc.inventory import Inventory
 from noc.settings import Settings
 from noc.snmp.client import SnmpClient
 from noc.store.db import make_engine, sync_inventory, upgrade
+from noc.store.maintenance import list_windows
 from noc.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
@@ -51,10 +53,25 @@ async def run_service(
     rollups, UNKNOWN from now, everything buffered."""
     server = serve_metrics(registry_for(service.metrics()), *metrics) if metrics else None
     writer_task = asyncio.create_task(service.writer.run(stop))
+    windows_task = asyncio.create_task(refresh_windows(service, stop))
     try:
         await service.scheduler.run(stop)
     finally:
         service.writer.emit(service.collector.shutdown_events())
         await writer_task
+        await windows_task
         if server is not None:
             server.shutdown()
+
+
+async def refresh_windows(service: Service, stop: asyncio.Event, every_s: float = 60.0) -> None:
+    """Keep the collector's run-time maintenance windows current (the store may be down)."""
+    while not stop.is_set():
+        try:
+            service.collector.stored_windows = await asyncio.to_thread(
+                list_windows, service.writer.engine
+            )
+        except Exception as exc:  # no windows from a store that does not answer: keep the last
+            log.debug("maintenance windows not refreshed: %s", exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every_s)

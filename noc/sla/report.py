@@ -22,6 +22,7 @@ from noc.sla.compute import (
     combine,
     link_usage,
 )
+from noc.store.maintenance import list_windows
 from noc.store.models import IncidentRow, RollupRow, StateChangeRow
 
 
@@ -108,10 +109,12 @@ def build_report(
                 .order_by(IncidentRow.started)
             )
         ]
+    stored = list_windows(engine, period.start, period.end)
     devices = {
         d.name: availability(
             changes.get(d.name, []),
-            windows_between(inv, d.name, period.start, period.end),
+            windows_between(inv, d.name, period.start, period.end)
+            + [(w.start, w.end) for w in stored if w.covers(d.name, d.site)],
             period,
             inv.tiers[d.tier].sla_target,
         )

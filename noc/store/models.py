@@ -94,3 +94,16 @@ class PollStatRow(Base):
     last_success: Mapped[float | None] = mapped_column(Float)
     polls_total: Mapped[int] = mapped_column(BigInteger, default=0)
     failures_total: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class MaintenanceRow(Base):
+    """A maintenance window added at run time (`noc maintenance add`), beside the inventory's."""
+
+    __tablename__ = "maintenance_windows"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    devices: Mapped[str] = mapped_column(Text, default="")  # comma-separated
+    sites: Mapped[str] = mapped_column(Text, default="")  # comma-separated
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    created: Mapped[float] = mapped_column(Float)

@@ -77,3 +77,15 @@ def test_schedule_offsets_spread_over_the_interval() -> None:
     assert all(0 <= o < 60 for o in offsets)
     assert len(set(offsets)) == len(offsets)
     assert offset_s("core", 60) == offset_s("core", 60)  # stable across restarts
+
+
+def test_run_time_maintenance_windows_cover_devices_and_sites() -> None:
+    from noc.store.maintenance import StoredWindow
+
+    inv = load_inventory(SMALL)
+    now = 1_796_000_000.0
+    window = StoredWindow("x", "radio work", frozenset(), frozenset({"office"}), now - 60, now + 60)
+    covered = in_maintenance(inv, now, [window])
+    assert {"kel-a", "kel-b", "link:access-kel-a"} <= covered
+    assert "bts-a" not in covered
+    assert "kel-a" not in in_maintenance(inv, now + 120, [window])

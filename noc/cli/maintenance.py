@@ -1,0 +1,111 @@
+"""`noc maintenance`: windows added at run time (the inventory holds the standing ones)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.table import Table
+
+from noc.cli.common import InventoryOption, JsonOption, console, err_console, inventory_or_exit
+from noc.cli.common import print_json as emit_json
+from noc.settings import Settings
+from noc.store.db import make_engine, upgrade
+from noc.store.maintenance import add_window, list_windows, remove_window
+
+app = typer.Typer(
+    help="Maintenance windows: no incidents, not counted against SLA.", no_args_is_help=True
+)
+
+DatabaseOption = Annotated[str | None, typer.Option("--database", help="store URL")]
+
+
+def parse_time(text: str, zone: str) -> float:
+    """ISO 8601; without an offset it is the network's local time (WIB)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        err_console.print(f"not a time: {text!r} (e.g. 2026-12-06T22:00 or 2026-12-06T22:00+07:00)")
+        raise typer.Exit(2) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(zone))
+    return moment.timestamp()
+
+
+@app.command()
+def add(
+    name: Annotated[str, typer.Option(help="what the work is")],
+    start: Annotated[str, typer.Option(help="ISO time; local (WIB) when no offset is given")],
+    end: Annotated[str, typer.Option(help="ISO time; local (WIB) when no offset is given")],
+    device: Annotated[list[str] | None, typer.Option("--device", "-d")] = None,
+    site: Annotated[list[str] | None, typer.Option("--site", "-s")] = None,
+    inventory: InventoryOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Add a window for devices and/or whole sites."""
+    inv = inventory_or_exit(inventory)
+    unknown = [d for d in device or [] if d not in inv.devices_by_name]
+    unknown += [s for s in site or [] if s not in inv.sites_by_name]
+    if unknown:
+        err_console.print(f"not in the inventory: {', '.join(unknown)}")
+        raise typer.Exit(2)
+    zone = inv.network.timezone
+    engine = make_engine(database or Settings().db_url())
+    upgrade(engine)
+    try:
+        window_id = add_window(
+            engine, name, device or [], site or [], parse_time(start, zone), parse_time(end, zone)
+        )
+    except ValueError as exc:
+        err_console.print(str(exc))
+        raise typer.Exit(2) from None
+    console.print(f"added {window_id}")
+
+
+@app.command("list")
+def list_(as_json: JsonOption = False, database: DatabaseOption = None) -> None:
+    """Every window added at run time."""
+    engine = make_engine(database or Settings().db_url())
+    upgrade(engine)
+    windows = list_windows(engine)
+    if as_json:
+        emit_json(
+            [
+                {
+                    "id": w.id,
+                    "name": w.name,
+                    "devices": sorted(w.devices),
+                    "sites": sorted(w.sites),
+                    "start": w.start,
+                    "end": w.end,
+                }
+                for w in windows
+            ]
+        )
+        return
+    table = Table(title="maintenance windows")
+    for col in ("id", "name", "devices", "sites", "start (WIB)", "end (WIB)"):
+        table.add_column(col)
+    zone = ZoneInfo("Asia/Jakarta")
+    for w in windows:
+        table.add_row(
+            w.id,
+            w.name,
+            ", ".join(sorted(w.devices)),
+            ", ".join(sorted(w.sites)),
+            f"{datetime.fromtimestamp(w.start, zone):%Y-%m-%d %H:%M}",
+            f"{datetime.fromtimestamp(w.end, zone):%Y-%m-%d %H:%M}",
+        )
+    console.print(table)
+
+
+@app.command()
+def remove(window_id: str, database: DatabaseOption = None) -> None:
+    """Remove a window by its id."""
+    engine = make_engine(database or Settings().db_url())
+    if not remove_window(engine, window_id):
+        err_console.print(f"no window {window_id}")
+        raise typer.Exit(1)
+    console.print(f"removed {window_id}")
