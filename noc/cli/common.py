@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from noc.inventory import Inventory, InventoryError, load_inventory
 from noc.paths import default_inventory
@@ -35,3 +37,18 @@ def inventory_or_exit(path: Path | None) -> Inventory:
 
 def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def store_engine(database: str | None = None) -> Engine:
+    """The store, its schema brought up to date; a store that cannot be reached is a clear
+    error, not a traceback."""
+    from noc.settings import Settings
+    from noc.store.db import make_engine, upgrade
+
+    engine = make_engine(database or Settings().db_url())
+    try:
+        upgrade(engine)
+    except (SQLAlchemyError, OSError) as exc:
+        err_console.print(f"cannot use the store: {str(exc.__cause__ or exc).splitlines()[0]}")
+        raise typer.Exit(1) from None
+    return engine

@@ -9,10 +9,15 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from noc.cli.common import InventoryOption, JsonOption, console, err_console, inventory_or_exit
+from noc.cli.common import (
+    InventoryOption,
+    JsonOption,
+    console,
+    err_console,
+    inventory_or_exit,
+    store_engine,
+)
 from noc.cli.common import print_json as emit_json
-from noc.settings import Settings
-from noc.store.db import make_engine, upgrade
 from noc.store.maintenance import add_window, list_windows, remove_window
 
 app = typer.Typer(
@@ -52,8 +57,7 @@ def add(
         err_console.print(f"not in the inventory: {', '.join(unknown)}")
         raise typer.Exit(2)
     zone = inv.network.timezone
-    engine = make_engine(database or Settings().db_url())
-    upgrade(engine)
+    engine = store_engine(database)
     try:
         window_id = add_window(
             engine, name, device or [], site or [], parse_time(start, zone), parse_time(end, zone)
@@ -67,9 +71,7 @@ def add(
 @app.command("list")
 def list_(as_json: JsonOption = False, database: DatabaseOption = None) -> None:
     """Every window added at run time."""
-    engine = make_engine(database or Settings().db_url())
-    upgrade(engine)
-    windows = list_windows(engine)
+    windows = list_windows(store_engine(database))
     if as_json:
         emit_json(
             [
@@ -104,8 +106,7 @@ def list_(as_json: JsonOption = False, database: DatabaseOption = None) -> None:
 @app.command()
 def remove(window_id: str, database: DatabaseOption = None) -> None:
     """Remove a window by its id."""
-    engine = make_engine(database or Settings().db_url())
-    if not remove_window(engine, window_id):
+    if not remove_window(store_engine(database), window_id):
         err_console.print(f"no window {window_id}")
         raise typer.Exit(1)
     console.print(f"removed {window_id}")

@@ -12,13 +12,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from noc.cli.common import InventoryOption, console, err_console, inventory_or_exit
-from noc.settings import Settings
+from noc.cli.common import InventoryOption, console, err_console, inventory_or_exit, store_engine
 from noc.sla.compute import Period, month
 from noc.sla.i18n import Locale
 from noc.sla.render import to_csv, to_html, to_json
 from noc.sla.report import build_report
-from noc.store.db import make_engine
 
 app = typer.Typer(
     help="SLA reports: availability, outages, MTTR, uplink 95th percentile.", no_args_is_help=True
@@ -90,8 +88,7 @@ def report(
     inv = inventory_or_exit(inventory)
     period = parse_month(month_text, inv.network.timezone)
     loc = _locale(lang, inv.network.timezone)
-    settings = Settings()
-    data = build_report(make_engine(database or settings.db_url()), inv, period)
+    data = build_report(store_engine(database), inv, period)
     if fmt == "json":
         text = to_json(data)
     elif fmt == "csv":
@@ -125,7 +122,7 @@ def summary(
     inv = inventory_or_exit(inventory)
     period = parse_month(month_text, inv.network.timezone)
     loc = _locale(lang, inv.network.timezone)
-    data = build_report(make_engine(database or Settings().db_url()), inv, period)
+    data = build_report(store_engine(database), inv, period)
     table = Table(
         title=f"{loc.t('title')} — {loc.month(period.start)} "
         f"({loc.t('coverage')} {loc.percent(data.coverage, 2)})"
@@ -156,13 +153,12 @@ def simulate(
     """Fill a store with a simulated month of the lab's network (outages, flaps, congestion,
     a collector gap), as the collector would have written it."""
     from noc.sla.simulate import simulate_month
-    from noc.store.db import sync_inventory, upgrade
+    from noc.store.db import sync_inventory
     from noc.store.writer import StoreWriter
 
     inv = inventory_or_exit(inventory)
     period = parse_month(month_text, inv.network.timezone)
-    engine = make_engine(database or Settings().db_url())
-    upgrade(engine)
+    engine = store_engine(database)
     sync_inventory(engine, inv)
     writer = StoreWriter(engine, max_buffer=10_000_000)
 

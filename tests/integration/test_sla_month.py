@@ -119,3 +119,14 @@ def test_maintenance_cli_window_is_left_out_of_the_sla(tmp_path: Path) -> None:
     assert refused.returncode == 2 and "bts-99" in refused.stderr
     assert noc("maintenance", "remove", listed[0]["id"], "--database", database).returncode == 0
     assert json.loads(noc("maintenance", "list", "--json", "--database", database).stdout) == []
+
+
+def test_pdf_report_through_chromium(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'pdf.db'}"
+    out = tmp_path / "oktober.pdf"
+    result = noc("sla", "report", "--month", "2026-10", "--format", "pdf", "--out", str(out),
+                 "--lang", "id", "--database", database)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    data = out.read_bytes()
+    assert data.startswith(b"%PDF-")
+    assert len(data) > 10_000
