@@ -27,13 +27,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from snmp_exporter_config import write_module  # noqa: E402
 
 from noc.collector.engine import Collector  # noqa: E402
-from noc.collector.poller import plan_for  # noqa: E402
 from noc.inventory import load_inventory  # noqa: E402
 from noc.lab.control import LabControlError, call  # noqa: E402
 from noc.snmp.pysnmp_client import PysnmpClient  # noqa: E402
-from noc.snmp.values import format_oid  # noqa: E402
 
 PORT = 11361
 EXPORTER = "127.0.0.1:19116"
@@ -60,24 +61,7 @@ def bench_inventory(work: Path) -> Path:
 
 
 def exporter_config(work: Path) -> Path:
-    plan = plan_for("if_mib")
-    lines = ["if_mib:", "  version: 2", "  auth:", "    community: public",
-             "  max_repetitions: 25", "  retries: 1", "  timeout: 3s", "  get:"]  # fmt: skip
-    lines += [f"  - {format_oid(oid)}" for oid in plan.scalars.values()]
-    lines += ["  walk:"] + [f"  - {format_oid(oid)}" for oid in plan.fast.values()]
-    lines += ["  metrics:"]
-    for name, oid in plan.scalars.items():
-        kind = "DisplayString" if name in ("sysDescr", "sysName") else "gauge"
-        if name == "sysObjectID":
-            continue
-        lines += [f"  - name: {name}", f"    oid: {format_oid(oid)}", f"    type: {kind}"]
-    for name, oid in plan.fast.items():
-        kind = "gauge" if "Status" in name or "Discontinuity" in name else "counter"
-        lines += [f"  - name: {name}", f"    oid: {format_oid(oid)}", f"    type: {kind}",
-                  "    indexes:", "    - labelname: ifIndex", "      type: gauge"]  # fmt: skip
-    path = work / "snmp.yml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return write_module(work / "snmp.yml", scalars=True)
 
 
 def scrape(address: str) -> int:

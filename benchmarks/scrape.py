@@ -25,16 +25,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from prometheus_client import generate_latest  # noqa: E402
+from snmp_exporter_config import write_module  # noqa: E402
 
 from noc.collector.engine import Collector  # noqa: E402
-from noc.collector.poller import plan_for  # noqa: E402
 from noc.exporter import NocMetrics, registry_for  # noqa: E402
 from noc.inventory.loader import validate_document  # noqa: E402
 from noc.lab.builder import build_lab  # noqa: E402
 from noc.snmp.fake import FakeSnmpClient  # noqa: E402
-from noc.snmp.values import format_oid  # noqa: E402
 
 NS = "nocbench"
 HOST, AGENT = "169.254.73.1", "169.254.73.2"
@@ -111,18 +111,7 @@ def start_agent(work: Path) -> subprocess.Popen[bytes]:
 
 
 def exporter_config(work: Path) -> Path:
-    plan = plan_for("if_mib")
-    lines = ["if_mib:", "  version: 2", "  auth:", "    community: public",
-             "  max_repetitions: 25", "  retries: 1", "  timeout: 3s", "  walk:"]  # fmt: skip
-    lines += [f"  - {format_oid(o)}" for o in plan.fast.values()]
-    lines += ["  metrics:"]
-    for name, oid in plan.fast.items():
-        kind = "gauge" if "Status" in name or "Discontinuity" in name else "counter"
-        lines += [f"  - name: {name}", f"    oid: {format_oid(oid)}", f"    type: {kind}",
-                  "    indexes:", "    - labelname: ifIndex", "      type: gauge"]  # fmt: skip
-    path = work / "snmp.yml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return write_module(work / "snmp.yml", scalars=False)
 
 
 def anchor(devices: int, work: Path) -> tuple[float, int] | str:

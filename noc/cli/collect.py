@@ -20,6 +20,7 @@ from noc.cli.common import print_json as emit_json
 from noc.collector.availability import State
 from noc.collector.engine import Collector
 from noc.collector.service import build_service, run_service
+from noc.inventory import Inventory
 from noc.settings import Settings
 from noc.snmp.pysnmp_client import PysnmpClient
 from noc.store.db import make_engine
@@ -126,27 +127,32 @@ def collect(inventory: InventoryOption = None) -> None:
     settings = Settings()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
 
-    async def main() -> None:
-        client = PysnmpClient()
-        service = build_service(inv, client, settings)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        metrics = (settings.metrics_host, settings.metrics_port)
-        task = asyncio.create_task(run_service(service, stop, metrics))
-        console.print(f"metrics: http://{settings.metrics_host}:{settings.metrics_port}/metrics")
-        with Live(console=console, refresh_per_second=2, transient=False) as live:
-            while not task.done():
-                live.update(summary_line(service.collector, service.scheduler.stats,
-                                         service.writer))  # fmt: skip
-                await asyncio.sleep(0.5)
-        await task
-        await client.close()
-        console.print(f"stopped; {service.writer.stats.written} events written, "
-                      f"{service.writer.pending} pending")  # fmt: skip
+    asyncio.run(run_collector(inv, settings))
 
-    asyncio.run(main())
+
+async def run_collector(inv: Inventory, settings: Settings, duration: float = 0) -> None:
+    """The collector with its store and /metrics, a live summary line, until Ctrl-C (or
+    `duration` seconds), then a clean stop that flushes everything."""
+    client = PysnmpClient()
+    service = build_service(inv, client, settings)
+    console.print(f"store: {settings.db_url()}")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    if duration:
+        loop.call_later(duration, stop.set)
+    metrics = (settings.metrics_host, settings.metrics_port)
+    task = asyncio.create_task(run_service(service, stop, metrics))
+    console.print(f"metrics: http://{settings.metrics_host}:{settings.metrics_port}/metrics")
+    with Live(console=console, refresh_per_second=2) as live:
+        while not task.done():
+            live.update(summary_line(service.collector, service.scheduler.stats, service.writer))
+            await asyncio.sleep(0.5)
+    await task
+    await client.close()
+    console.print(f"stopped; {service.writer.stats.written} events written, "
+                  f"{service.writer.pending} pending")  # fmt: skip
 
 
 def summary_line(collector: Collector, stats: Any, writer: Any) -> str:

@@ -16,7 +16,7 @@ from noc.cli.common import InventoryOption, console, err_console, inventory_or_e
 from noc.sla.compute import Period, month
 from noc.sla.i18n import Locale
 from noc.sla.render import to_csv, to_html, to_json
-from noc.sla.report import build_report
+from noc.sla.report import Report, build_report
 
 app = typer.Typer(
     help="SLA reports: availability, outages, MTTR, uplink 95th percentile.", no_args_is_help=True
@@ -43,6 +43,15 @@ def _locale(lang: str, zone: str) -> Locale:
     except ValueError as exc:
         err_console.print(str(exc))
         raise typer.Exit(2) from None
+
+
+def _load(
+    month_text: str, lang: str, inventory: Path | None, database: str | None
+) -> tuple[Report, Locale]:
+    inv = inventory_or_exit(inventory)
+    period = parse_month(month_text, inv.network.timezone)
+    loc = _locale(lang, inv.network.timezone)
+    return build_report(store_engine(database), inv, period), loc
 
 
 def html_to_pdf(html_text: str, out: Path) -> None:
@@ -85,10 +94,7 @@ def report(
     database: DatabaseOption = None,
 ) -> None:
     """The report for one calendar month."""
-    inv = inventory_or_exit(inventory)
-    period = parse_month(month_text, inv.network.timezone)
-    loc = _locale(lang, inv.network.timezone)
-    data = build_report(store_engine(database), inv, period)
+    data, loc = _load(month_text, lang, inventory, database)
     if fmt == "json":
         text = to_json(data)
     elif fmt == "csv":
@@ -119,10 +125,8 @@ def summary(
     database: DatabaseOption = None,
 ) -> None:
     """Availability by tier and for the whole network, as a terminal table."""
-    inv = inventory_or_exit(inventory)
-    period = parse_month(month_text, inv.network.timezone)
-    loc = _locale(lang, inv.network.timezone)
-    data = build_report(store_engine(database), inv, period)
+    data, loc = _load(month_text, lang, inventory, database)
+    period = data.period
     table = Table(
         title=f"{loc.t('title')} — {loc.month(period.start)} "
         f"({loc.t('coverage')} {loc.percent(data.coverage, 2)})"

@@ -233,6 +233,16 @@ def overview(inv: Inventory) -> dict[str, Any]:
     )
 
 
+def state_table(title: str, selector: str) -> Panel:
+    """The current state of every device the selector picks."""
+    return panel(
+        "table",
+        title,
+        [target(f"noc_device_state{{{selector}}} == 1", instant=True)],
+        defaults={"mappings": STATE_MAPPING},
+    )
+
+
 def per_second(counter: str, selector: str) -> str:
     return f"sum by (device, interface) (rate({counter}{{{selector}}}[5m]))"
 
@@ -244,16 +254,7 @@ def site_detail(inv: Inventory) -> dict[str, Any]:
         "noc-site",
         "Site detail",
         [
-            lay.place(
-                panel(
-                    "table",
-                    "Devices at the site",
-                    [target(f"noc_device_state{{{sel}}} == 1", instant=True)],
-                    defaults={"mappings": STATE_MAPPING},
-                ),
-                12,
-                8,
-            ),
+            lay.place(state_table("Devices at the site", sel), 12, 8),
             lay.place(
                 panel(
                     "stat",
@@ -466,16 +467,7 @@ def dr_status(inv: Inventory) -> dict[str, Any]:
                 8,
                 6,
             ),
-            lay.place(
-                panel(
-                    "table",
-                    "DR site devices",
-                    [target(f"noc_device_state{{{sel}}} == 1", instant=True)],
-                    defaults={"mappings": STATE_MAPPING},
-                ),
-                16,
-                6,
-            ),
+            lay.place(state_table("DR site devices", sel), 16, 6),
             lay.place(
                 panel(
                     "timeseries",
