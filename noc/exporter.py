@@ -14,12 +14,15 @@ like a reset to rate(), which loses one scrape interval of increase, once in yea
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from wsgiref.simple_server import WSGIServer
+import math
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.exposition import start_http_server
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, ThreadingWSGIServer
 from prometheus_client.registry import Collector as PromCollector
 
 from noc.collector.availability import State
@@ -334,7 +337,65 @@ def registry_for(metrics: NocMetrics) -> CollectorRegistry:
     return registry
 
 
-def serve_metrics(registry: CollectorRegistry, host: str, port: int) -> WSGIServer:
+def serve_metrics(metrics: NocMetrics, host: str, port: int) -> WSGIServer:
     """Serve /metrics in a background thread; returns the server (call .shutdown())."""
-    server, _ = start_http_server(port, host, registry)
+    server = make_server(host, port, metrics_app(metrics), ThreadingWSGIServer,
+                         handler_class=_QuietHandler)  # fmt: skip
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+def _escape_value(value: str) -> str:
+    return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
+
+
+def _format_value(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value in (math.inf, -math.inf):
+        return "+Inf" if value > 0 else "-Inf"
+    return repr(float(value))
+
+
+def render(families: Iterable[Metric]) -> bytes:
+    """The text exposition format (0.0.4) of `families`, as generate_latest writes it but several
+    times faster: label values repeat (device, site, interface names), so each is escaped once
+    per scrape, and nothing is sorted."""
+    escaped: dict[str, str] = {}
+    out: list[str] = []
+    for family in families:
+        name = f"{family.name}_total" if family.type == "counter" else family.name
+        doc = family.documentation.replace("\\", r"\\").replace("\n", r"\n")
+        out.append(f"# HELP {name} {doc}\n# TYPE {name} {family.type}\n")
+        for sample in family.samples:
+            if sample.labels:
+                parts = []
+                for key, value in sample.labels.items():
+                    text = escaped.get(value)
+                    if text is None:
+                        text = escaped[value] = _escape_value(value)
+                    parts.append(f'{key}="{text}"')
+                out.append(f"{sample.name}{{{','.join(parts)}}} {_format_value(sample.value)}\n")
+            else:
+                out.append(f"{sample.name} {_format_value(sample.value)}\n")
+    return "".join(out).encode()
+
+
+def metrics_app(metrics: NocMetrics) -> Callable[..., list[bytes]]:
+    """A WSGI app serving /metrics from `render(metrics.collect())`."""
+
+    def app(environ: dict[str, object], start_response: Callable[..., object]) -> list[bytes]:
+        if environ.get("PATH_INFO") not in ("/metrics", "/"):
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"not found\n"]
+        body = render(metrics.collect())
+        start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST),
+                                  ("Content-Length", str(len(body)))])  # fmt: skip
+        return [body]
+
+    return app

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from noc.collector.engine import Collector
 from noc.collector.scheduler import Scheduler
-from noc.exporter import NocMetrics, registry_for, serve_metrics
+from noc.exporter import NocMetrics, serve_metrics
 from noc.inventory import Inventory
 from noc.settings import Settings
 from noc.snmp.client import SnmpClient
@@ -51,7 +51,7 @@ async def run_service(
 ) -> None:
     """Poll until `stop` (serving /metrics at `metrics` if given), then flush: the last
     rollups, UNKNOWN from now, everything buffered."""
-    server = serve_metrics(registry_for(service.metrics()), *metrics) if metrics else None
+    server = serve_metrics(service.metrics(), *metrics) if metrics else None
     writer_task = asyncio.create_task(service.writer.run(stop))
     windows_task = asyncio.create_task(refresh_windows(service, stop))
     try:

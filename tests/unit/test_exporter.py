@@ -77,3 +77,34 @@ def test_no_credential_anywhere_in_the_exposition() -> None:
     text = generate_latest(registry_for(NocMetrics(collector))).decode()
     for secret in ("public", "lab-auth-passphrase", "lab-priv-passphrase"):
         assert secret not in text
+
+
+def test_fast_render_matches_prometheus_client_sample_for_sample() -> None:
+    from noc.exporter import render
+
+    collector, _, _ = simulated_collector(SMALL)
+    metrics = NocMetrics(collector)
+    ours = render(metrics.collect()).decode()
+    reference = generate_latest(registry_for(metrics)).decode()
+
+    def samples(text: str) -> set[tuple[str, tuple[tuple[str, str], ...], float]]:
+        return {
+            (s.name, tuple(sorted(s.labels.items())), s.value)
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        }
+
+    assert samples(ours) == samples(reference)
+    assert len(samples(ours)) > 100
+    helps = [line for line in ours.splitlines() if line.startswith("# TYPE")]
+    assert helps == [line for line in reference.splitlines() if line.startswith("# TYPE")]
+
+
+def test_render_escapes_label_values() -> None:
+    from prometheus_client.core import GaugeMetricFamily
+
+    from noc.exporter import render
+
+    family = GaugeMetricFamily("noc_x", "doc", labels=["a"])
+    family.add_metric(['q"\\\n'], float("inf"))
+    assert render([family]).decode().splitlines()[-1] == 'noc_x{a="q\\"\\\\\\n"} +Inf'
