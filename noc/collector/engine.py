@@ -107,6 +107,20 @@ def link_key(link: Link) -> str:
     return f"link:{link.name}"
 
 
+def entities(inv: Inventory) -> tuple[dict[str, str | None], dict[str, Policy]]:
+    """Every device and link with what it depends on and its hysteresis policy."""
+    parents: dict[str, str | None] = {d.name: d.parent for d in inv.devices}
+    parents.update({link_key(ln): ln.a.device for ln in inv.links})
+    policies = {
+        d.name: Policy(inv.tiers[d.tier].down_after, inv.tiers[d.tier].up_after)
+        for d in inv.devices
+    }
+    # A link is down when its device, answering, says the interface is down: authoritative
+    # at once, unlike a lost request. Coming back still takes the tier's `up_after`.
+    policies.update({link_key(ln): Policy(1, policies[ln.a.device].up_after) for ln in inv.links})
+    return parents, policies
+
+
 class Collector:
     def __init__(
         self,
@@ -122,17 +136,7 @@ class Collector:
         self.targets = build_targets(inv)
         self.devices = {d.name: DeviceState(d.name) for d in inv.devices}
         self.healths: dict[str, Health] = {}
-        self.parents: dict[str, str | None] = {d.name: d.parent for d in inv.devices}
-        self.parents.update({link_key(ln): ln.a.device for ln in inv.links})
-        self.policies = {
-            d.name: Policy(inv.tiers[d.tier].down_after, inv.tiers[d.tier].up_after)
-            for d in inv.devices
-        }
-        # A link is down when its device, answering, says the interface is down: authoritative
-        # at once, unlike a lost request. Coming back still takes the tier's `up_after`.
-        self.policies.update(
-            {link_key(ln): Policy(1, self.policies[ln.a.device].up_after) for ln in inv.links}
-        )
+        self.parents, self.policies = entities(inv)
         self.verdicts: dict[str, Verdict] = {}
         # Maintenance windows added at run time; the service refreshes them from the store.
         self.stored_windows: list[StoredWindow] = []

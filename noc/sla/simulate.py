@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 from noc.collector.availability import (
     Health,
     IncidentBook,
-    Policy,
     State,
     StateChange,
     Verdict,
     evaluate,
 )
-from noc.collector.engine import Event, Sink, link_key
+from noc.collector.engine import Event, Sink, entities, link_key
 from noc.collector.maintenance import in_maintenance
 from noc.collector.rollup import BUCKET_S, Rollup
 from noc.inventory import Inventory, Topology
@@ -77,11 +76,7 @@ def simulate_month(
 ) -> Plan:  # fmt: skip
     plan = plan or plan_month(inv, period)
     topo = Topology.of(inv)
-    parents: dict[str, str | None] = {d.name: d.parent for d in inv.devices}
-    parents.update({link_key(ln): ln.a.device for ln in inv.links})
-    policies = {d.name: Policy(inv.tiers[d.tier].down_after, inv.tiers[d.tier].up_after)
-                for d in inv.devices}  # fmt: skip
-    policies.update({link_key(ln): Policy(1, 2) for ln in inv.links})
+    parents, policies = entities(inv)
     healths: dict[str, Health] = {}
     verdicts: dict[str, Verdict] = {}
     links_of: dict[str, list[str]] = {}
