@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from noc.cli import collect, dashboards, demo, inventory, lab, maintenance, sla
+from noc.cli import collect, dashboards, demo, diag, inventory, lab, maintenance, sla
 
 app = typer.Typer(
     help="NOC toolkit for the Kota Bogor city network.",
@@ -16,6 +16,7 @@ app.add_typer(lab.app, name="lab")
 app.add_typer(dashboards.app, name="dashboards")
 app.add_typer(sla.app, name="sla")
 app.add_typer(maintenance.app, name="maintenance")
+app.add_typer(diag.app, name="diag")
 app.command()(collect.poll)
 app.command()(collect.collect)
 app.command()(collect.status)

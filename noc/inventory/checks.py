@@ -82,8 +82,14 @@ def _device_refs(inv: Inventory, rejected: dict[str, set[str]]) -> Iterator[Find
     sites = {s.name for s in inv.sites} | rejected["sites"]
     devices = {d.name for d in inv.devices} | rejected["devices"]
     credentials = set(inv.credentials) | rejected["credentials"]
+    ssh_credentials = set(inv.ssh_credentials) | rejected.get("ssh_credentials", set())
     profiles = available_profiles()
     for device in inv.devices:
+        if device.ssh is not None and device.ssh.credentials not in ssh_credentials:
+            yield (
+                device_loc(device.name, "ssh", "credentials"),
+                f"unknown SSH credential profile {device.ssh.credentials!r}",
+            )
         if device.site not in sites:
             yield device_loc(device.name, "site"), f"unknown site {device.site!r}"
         if device.credentials not in credentials:

@@ -22,6 +22,7 @@ from noc.inventory.model import (
     MaintenanceWindow,
     Network,
     Site,
+    SshCredential,
     Tier,
     TierPolicy,
 )
@@ -138,7 +139,7 @@ def validate_document(path: Path, root: Any) -> Inventory:
         )
 
     for key in root:
-        if key not in _REQUIRED and key not in _LIST_SECTIONS:
+        if key not in _REQUIRED and key not in _LIST_SECTIONS and key != "ssh_credentials":
             out.add((key,), f"unknown key {key!r}")
     for key in _REQUIRED:
         if key not in root:
@@ -172,6 +173,15 @@ def validate_document(path: Path, root: Any) -> Inventory:
             rejected["credentials"].add(str(cred_name))
         else:
             parts["credentials"][str(cred_name)] = value
+
+    parts["ssh_credentials"] = {}
+    rejected["ssh_credentials"] = set()
+    for cred_name, cred in _mapping(out, root, "ssh_credentials"):
+        ssh = out.validate(TypeAdapter(SshCredential), ("ssh_credentials", cred_name), cred)
+        if ssh is None:
+            rejected["ssh_credentials"].add(str(cred_name))
+        else:
+            parts["ssh_credentials"][str(cred_name)] = ssh
 
     for section, model in _LIST_SECTIONS.items():
         items = []

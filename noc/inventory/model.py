@@ -119,6 +119,26 @@ class SnmpV3(Strict):
 Credential = Annotated[SnmpV2c | SnmpV3, Field(discriminator="version")]
 
 
+class SshCredential(Strict):
+    """How `noc diag ssh` logs in: a password or a private key file, both named by
+    environment variables, never written here or given on the command line."""
+
+    username: Annotated[str, Field(min_length=1)]
+    password: SecretRef | None = None
+    key_file: SecretRef | None = None
+
+    @model_validator(mode="after")
+    def _one_method(self) -> SshCredential:
+        if self.password is None and self.key_file is None:
+            raise ValueError("give password or key_file (or both)")
+        return self
+
+
+class SshAccess(Strict):
+    credentials: str
+    port: Annotated[int, Field(ge=1, le=65535)] = 22
+
+
 class TierPolicy(Strict):
     poll_interval_s: Annotated[int, Field(ge=5, le=3600)] = 60
     sla_target: Annotated[float, Field(gt=0, lt=1)]
@@ -158,6 +178,7 @@ class Device(Strict):
     credentials: str
     profile: str | None = None
     parent: str | None = None
+    ssh: SshAccess | None = None
     interfaces: Annotated[list[Interface], Field(min_length=1)]
 
     @property
@@ -262,6 +283,7 @@ class Inventory(Strict):
     network: Network
     tiers: dict[Tier, TierPolicy]
     credentials: dict[str, Credential]
+    ssh_credentials: dict[str, SshCredential] = {}
     kecamatan: list[Kecamatan]
     sites: list[Site]
     devices: list[Device]

@@ -1,0 +1,264 @@
+"""`noc diag`: technicians' diagnostics, each recorded in the audit log."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+import time
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import typer
+from rich.live import Live
+from rich.table import Table
+
+from noc.cli.common import (
+    InventoryOption,
+    JsonOption,
+    console,
+    err_console,
+    inventory_or_exit,
+    print_json,
+)
+from noc.diag.audit import AuditLog
+from noc.diag.result import DiagError, DiagRefused, DiagResult, Level, redact, secret_values
+from noc.diag.runner import DiagRequest, run_diagnostic
+from noc.inventory import Inventory, InventoryError, load_inventory
+from noc.paths import default_inventory
+from noc.settings import Settings
+
+app = typer.Typer(help="Diagnostics for technicians: ping, trace, snmp, ifaces, ssh, check.",
+                  no_args_is_help=True)  # fmt: skip
+
+LEVEL_STYLE = {Level.OK: "green", Level.INFO: "dim", Level.WARN: "yellow", Level.FAIL: "bold red"}
+
+
+def complete_device(incomplete: str) -> Iterator[str]:
+    try:
+        inv = load_inventory(default_inventory())
+    except InventoryError:
+        return
+    for device in inv.devices:
+        if device.name.startswith(incomplete):
+            yield device.name
+
+
+DeviceArg = Annotated[
+    str, typer.Argument(help="device name from the inventory", autocompletion=complete_device)
+]
+WindowOption = Annotated[
+    float, typer.Option("--window", help="seconds between the two readings a rate needs")
+]
+
+
+def audit_log(settings: Settings) -> AuditLog:
+    """The store's audit log; a store that does not answer holds entries in a local file."""
+    from noc.store.db import make_engine, upgrade
+
+    engine = make_engine(settings.db_url())
+    try:
+        upgrade(engine)
+    except Exception as exc:  # the entry waits in the local file until the store answers
+        err_console.print(f"[dim]store not available for the audit log "
+                          f"({type(exc).__name__}); holding entries locally[/]")  # fmt: skip
+    return AuditLog(engine, settings.var_dir / "audit-pending.jsonl")
+
+
+def actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def run(req: DiagRequest, inventory: InventoryOption, as_json: bool) -> DiagResult:
+    inv = inventory_or_exit(inventory)
+    settings = Settings()
+    secrets = secret_values(inv)
+
+    async def go() -> DiagResult:
+        from noc.snmp.pysnmp_client import PysnmpClient
+
+        client = PysnmpClient()
+        try:
+            return await run_diagnostic(inv, req, client, audit_log(settings), actor(), secrets)
+        finally:
+            await client.close()
+
+    try:
+        result = asyncio.run(go())
+    except DiagRefused as exc:
+        _fail(str(exc), as_json, 2)
+    except DiagError as exc:
+        _fail(str(exc), as_json, 1)
+    if as_json:
+        print_json(result.to_json())
+    return result
+
+
+def _fail(message: str, as_json: bool, code: int) -> None:
+    if as_json:
+        print_json({"ok": False, "error": message})
+    else:
+        err_console.print(f"[red]{message}[/]")
+    raise typer.Exit(code)
+
+
+def _findings(result: DiagResult) -> None:
+    for f in result.findings:
+        console.print(f"  [{LEVEL_STYLE[f.level]}]{f.level.value:>4}[/] {f.text}")
+    style = "green" if result.ok else "bold red"
+    console.print(f"[{style}]{result.device}: {result.summary}[/]")
+
+
+@app.command()
+def ping(device: DeviceArg, inventory: InventoryOption = None, as_json: JsonOption = False) -> None:
+    """ICMP echo: loss and min/avg/max round-trip time."""
+    result = run(DiagRequest("ping", device), inventory, as_json)
+    if not as_json:
+        d = result.data
+        if d["received"]:
+            console.print(f"{device} ({d['address']}): {d['received']}/{d['sent']} replies, "
+                          f"loss {d['loss']:.0%}, rtt min/avg/max "
+                          f"{d['min_ms']:.2f}/{d['avg_ms']:.2f}/{d['max_ms']:.2f} ms")  # fmt: skip
+        else:
+            console.print(f"[red]{device} ({d['address']}): no reply, loss 100%[/]")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def trace(
+    device: DeviceArg, inventory: InventoryOption = None, as_json: JsonOption = False
+) -> None:
+    """Hop-by-hop ICMP path to the device, beside its dependency path in the inventory."""
+    result = run(DiagRequest("trace", device), inventory, as_json)
+    if not as_json:
+        console.print(f"inventory path: {' > '.join(result.data['path'])}")
+        for hop in result.data["hops"]:
+            console.print(f"  {hop['hop']:>2}  {hop['address']:<16} {hop['avg_ms']:.2f} ms "
+                          f"loss {hop['loss']:.0%}")  # fmt: skip
+
+
+@app.command()
+def snmp(
+    device: DeviceArg,
+    operation: Annotated[str, typer.Argument(help="get or walk")],
+    objects: Annotated[list[str], typer.Argument(help="numeric OIDs or names (ifOperStatus)")],
+    inventory: InventoryOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """SNMP GET or WALK with the device's credentials from the inventory."""
+    if operation not in ("get", "walk"):
+        _fail("operation is get or walk", as_json, 2)
+    result = run(DiagRequest(f"snmp-{operation}", device, tuple(objects)), inventory, as_json)
+    if not as_json:
+        table = Table(title=f"{device} snmp {operation}")
+        for col in ("name", "oid", "type", "value"):
+            table.add_column(col, overflow="fold")
+        for row in result.data["varbinds"]:
+            table.add_row(row["name"], row["oid"], row["type"], str(row["value"]))
+        console.print(table)
+
+
+def _mbps(value: Any) -> str:
+    return "—" if value is None else f"{value / 1e6:.2f}"
+
+
+def iface_table(device: str, rows: list[dict[str, Any]]) -> Table:
+    table = Table(title=f"{device} interfaces ({time.strftime('%H:%M:%S')})")
+    for col in ("if", "name", "admin", "oper", "in Mbps", "out Mbps", "util", "err/s", "disc/s"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        oper = r["oper"] if r["oper"] == "up" else f"[red]{r['oper']}[/]"
+        util = r["utilisation"]
+        table.add_row(
+            str(r["index"]), r["name"], r["admin"], oper, _mbps(r["in_bps"]), _mbps(r["out_bps"]),
+            "—" if util is None else f"{util:.0%}",
+            "—" if r["errors_per_s"] is None else f"{r['errors_per_s']:.2f}",
+            "—" if r["discards_per_s"] is None else f"{r['discards_per_s']:.2f}",
+        )  # fmt: skip
+    return table
+
+
+@app.command()
+def ifaces(
+    device: DeviceArg,
+    watch: Annotated[bool, typer.Option("--watch", help="refresh in place until Ctrl-C")] = False,
+    window: WindowOption = 5.0,
+    inventory: InventoryOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Interface table: status, in/out bits/s, utilisation, errors/s."""
+    result = run(DiagRequest("ifaces", device, window_s=window), inventory, as_json)
+    if as_json:
+        return
+    if not watch:
+        console.print(iface_table(device, result.data["interfaces"]))
+        return
+    inv = inventory_or_exit(inventory)
+    _watch(inv, device, window)
+
+
+def _watch(inv: Inventory, device: str, window: float) -> None:
+    from noc.collector.engine import Collector
+    from noc.diag.check import interface_rows
+    from noc.snmp.pysnmp_client import PysnmpClient
+
+    secrets = secret_values(inv)
+
+    async def loop() -> None:
+        client = PysnmpClient()
+        collector = Collector(inv, client)
+        try:
+            with Live(console=console, refresh_per_second=1) as live:
+                while True:
+                    record = await collector.poll(device)
+                    if record.ok:
+                        live.update(iface_table(device, interface_rows(collector, device)))
+                    else:
+                        live.update(f"[red]{redact(record.reason or '', secrets)}[/]")
+                    await asyncio.sleep(window)
+        finally:
+            await client.close()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(loop())
+
+
+@app.command()
+def ssh(
+    device: DeviceArg,
+    command: Annotated[str, typer.Argument(help="interfaces, routes, arp, log, uptime, links")],
+    inventory: InventoryOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """An allow-listed show-command over SSH; parsed with ntc-templates where a template
+    exists. Credentials come from the inventory's ssh_credentials (environment variables)."""
+    result = run(DiagRequest("ssh", device, command=command), inventory, as_json)
+    if as_json:
+        return
+    parsed = result.data["parsed"]
+    if parsed:
+        table = Table(title=f"{device}: {result.data['vendor_command']}")
+        for col in parsed[0]:
+            table.add_column(col, overflow="fold")
+        for row in parsed:
+            table.add_row(*(str(v) for v in row.values()))
+        console.print(table)
+    else:
+        console.print(result.data["raw"])
+
+
+@app.command()
+def check(
+    device: DeviceArg,
+    window: WindowOption = 5.0,
+    inventory: InventoryOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Everything relevant, then a verdict: reachable, SNMP, parents, interfaces, errors,
+    capacity."""
+    result = run(DiagRequest("check", device, window_s=window), inventory, as_json)
+    if not as_json:
+        _findings(result)
+    if not result.ok:
+        raise typer.Exit(1)
