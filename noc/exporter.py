@@ -15,14 +15,10 @@ like a reset to rate(), which loses one scrape interval of increase, once in yea
 from __future__ import annotations
 
 import math
-import threading
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from collections.abc import Iterable, Iterator
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.exposition import CONTENT_TYPE_LATEST, ThreadingWSGIServer
 from prometheus_client.registry import Collector as PromCollector
 
 from noc.collector.availability import State
@@ -337,19 +333,6 @@ def registry_for(metrics: NocMetrics) -> CollectorRegistry:
     return registry
 
 
-def serve_metrics(metrics: NocMetrics, host: str, port: int) -> WSGIServer:
-    """Serve /metrics in a background thread; returns the server (call .shutdown())."""
-    server = make_server(host, port, metrics_app(metrics), ThreadingWSGIServer,
-                         handler_class=_QuietHandler)  # fmt: skip
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
-
-
 def _escape_value(value: str) -> str:
     return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
 
@@ -384,18 +367,3 @@ def render(families: Iterable[Metric]) -> bytes:
             else:
                 out.append(f"{sample.name} {_format_value(sample.value)}\n")
     return "".join(out).encode()
-
-
-def metrics_app(metrics: NocMetrics) -> Callable[..., list[bytes]]:
-    """A WSGI app serving /metrics from `render(metrics.collect())`."""
-
-    def app(environ: dict[str, object], start_response: Callable[..., object]) -> list[bytes]:
-        if environ.get("PATH_INFO") not in ("/metrics", "/"):
-            start_response("404 Not Found", [("Content-Type", "text/plain")])
-            return [b"not found\n"]
-        body = render(metrics.collect())
-        start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST),
-                                  ("Content-Length", str(len(body)))])  # fmt: skip
-        return [body]
-
-    return app

@@ -22,9 +22,10 @@ class Settings(BaseSettings):
     # incidents and state changes get ten times this before anything of theirs is dropped).
     write_buffer: int = Field(default=50_000, ge=100)
     concurrency: int = Field(default=64, ge=1, le=1024)
-    # Where /metrics is served (Prometheus scrapes it); loopback unless told otherwise.
-    metrics_host: str = "127.0.0.1"
-    metrics_port: int = Field(default=9469, ge=0, le=65535)
+    # Where the API and /metrics are served (Prometheus scrapes /metrics); loopback unless
+    # told otherwise.
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=9469, ge=0, le=65535)
 
     def db_url(self) -> str:
         if self.database_url:

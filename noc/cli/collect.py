@@ -121,8 +121,9 @@ def poll(
     asyncio.run(measure())
 
 
-def collect(inventory: InventoryOption = None) -> None:
-    """Poll continuously on each tier's interval, store incidents and rollups (Ctrl-C stops)."""
+def serve(inventory: InventoryOption = None) -> None:
+    """The collector, the API and /metrics in one process: poll on each tier's interval,
+    store incidents and rollups, answer HTTP on $NOC_HTTP_HOST:$NOC_HTTP_PORT (Ctrl-C stops)."""
     inv = inventory_or_exit(inventory)
     settings = Settings()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
@@ -142,9 +143,10 @@ async def run_collector(inv: Inventory, settings: Settings, duration: float = 0)
         loop.add_signal_handler(sig, stop.set)
     if duration:
         loop.call_later(duration, stop.set)
-    metrics = (settings.metrics_host, settings.metrics_port)
-    task = asyncio.create_task(run_service(service, stop, metrics))
-    console.print(f"metrics: http://{settings.metrics_host}:{settings.metrics_port}/metrics")
+    http = (settings.http_host, settings.http_port)
+    task = asyncio.create_task(run_service(service, stop, http, settings.var_dir))
+    base = f"http://{settings.http_host}:{settings.http_port}"
+    console.print(f"metrics: {base}/metrics   API: {base}/api/v1 (docs {base}/docs)")
     with Live(console=console, refresh_per_second=2) as live:
         while not task.done():
             live.update(summary_line(service.collector, service.scheduler.stats, service.writer))

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
+import uvicorn
 from sqlalchemy import Engine
 
 from noc.collector.engine import Collector
 from noc.collector.scheduler import Scheduler
-from noc.exporter import NocMetrics, serve_metrics
+from noc.exporter import NocMetrics
 from noc.inventory import Inventory
 from noc.settings import Settings
 from noc.snmp.client import SnmpClient
@@ -47,11 +50,15 @@ def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Ser
 
 
 async def run_service(
-    service: Service, stop: asyncio.Event, metrics: tuple[str, int] | None = None
+    service: Service,
+    stop: asyncio.Event,
+    http: tuple[str, int] | None = None,
+    var_dir: Path = Path("var"),
 ) -> None:
-    """Poll until `stop` (serving /metrics at `metrics` if given), then flush: the last
-    rollups, UNKNOWN from now, everything buffered."""
-    server = serve_metrics(service.metrics(), *metrics) if metrics else None
+    """Poll until `stop` (serving the API and /metrics at `http` if given), then flush: the
+    last rollups, UNKNOWN from now, everything buffered."""
+    server = _http_server(service, http, var_dir) if http else None
+    server_task = asyncio.create_task(server.serve()) if server else None
     writer_task = asyncio.create_task(service.writer.run(stop))
     windows_task = asyncio.create_task(refresh_windows(service, stop))
     try:
@@ -60,8 +67,37 @@ async def run_service(
         service.writer.emit(service.collector.shutdown_events())
         await writer_task
         await windows_task
-        if server is not None:
-            server.shutdown()
+        if server is not None and server_task is not None:
+            server.should_exit = True
+            await server_task
+
+
+class _Server(uvicorn.Server):
+    """uvicorn inside our event loop: signals stay with the caller, which sets `stop`."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _http_server(service: Service, http: tuple[str, int], var_dir: Path) -> uvicorn.Server:
+    from noc.api.app import ApiContext, create_app
+    from noc.diag.audit import AuditLog
+    from noc.snmp.pysnmp_client import PysnmpClient
+
+    engine = service.writer.engine
+    ctx = ApiContext(
+        inv=service.collector.inv,
+        engine=engine,
+        audit=AuditLog(engine, var_dir / "audit-pending.jsonl"),
+        client_factory=PysnmpClient,
+        collector=service.collector,
+        metrics=service.metrics(),
+    )
+    host, port = http
+    config = uvicorn.Config(create_app(ctx), host=host, port=port, log_level="warning",
+                            access_log=False, lifespan="off")  # fmt: skip
+    return _Server(config)
 
 
 async def refresh_windows(service: Service, stop: asyncio.Event, every_s: float = 60.0) -> None:

@@ -13,7 +13,7 @@ from noc.sla.i18n import Locale
 from noc.sla.report import Report
 
 
-def _figures(a: Availability) -> dict[str, Any]:
+def figures(a: Availability) -> dict[str, Any]:
     return {
         "availability": a.availability,
         "target": a.target,
@@ -40,10 +40,10 @@ def to_json(report: Report) -> str:
         "period": {"start": report.period.start, "end": report.period.end},
         "generated": report.generated,
         "coverage": report.coverage,
-        "network_availability": _figures(report.whole),
-        "tiers": {k: _figures(v) for k, v in sorted(report.tiers.items())},
-        "sites": {k: _figures(v) for k, v in sorted(report.sites.items())},
-        "devices": {k: _figures(v) for k, v in sorted(report.devices.items())},
+        "network_availability": figures(report.whole),
+        "tiers": {k: figures(v) for k, v in sorted(report.tiers.items())},
+        "sites": {k: figures(v) for k, v in sorted(report.sites.items())},
+        "devices": {k: figures(v) for k, v in sorted(report.devices.items())},
         "links": {
             name: {
                 "capacity_bps": u.capacity_bps,
@@ -82,7 +82,7 @@ def to_csv(report: Report, loc: Locale) -> str:
             f"{report.coverage:.4f}",
         ]
     )
-    columns = ["kind", "name", *_figures(report.whole)]
+    columns = ["kind", "name", *figures(report.whole)]
     writer.writerow(columns)
     for kind, items in (
         ("network", {"all": report.whole}),
@@ -91,8 +91,8 @@ def to_csv(report: Report, loc: Locale) -> str:
         ("device", report.devices),
     ):
         for name, a in sorted(items.items()):
-            figures = _figures(a)
-            writer.writerow([kind, name, *(figures[c] for c in columns[2:])])
+            row = figures(a)
+            writer.writerow([kind, name, *(row[c] for c in columns[2:])])
     writer.writerow([])
     writer.writerow(
         [

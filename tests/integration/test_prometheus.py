@@ -46,7 +46,7 @@ class BackgroundCollector:
 
     def __init__(self, inventory: Path, var: Path) -> None:
         self.port = free_port()
-        self.settings = Settings(var_dir=var, metrics_port=self.port,
+        self.settings = Settings(var_dir=var, http_port=self.port,
                                  database_url=f"sqlite:///{var / 'noc.db'}")  # fmt: skip
         self.inv = load_inventory(inventory)
         self.ready = threading.Event()
@@ -62,7 +62,9 @@ class BackgroundCollector:
             client = PysnmpClient()
             self.service = build_service(self.inv, client, self.settings)
             self.ready.set()
-            await run_service(self.service, self.stop, ("127.0.0.1", self.port))
+            await run_service(
+                self.service, self.stop, ("127.0.0.1", self.port), self.settings.var_dir
+            )
             await client.close()
 
         asyncio.run(main())

@@ -1,0 +1,571 @@
+"""The API: inventory, live status, incidents, poll statistics, maintenance windows, SLA,
+diagnostics, tokens and the audit log. Every route but /healthz, /metrics and the docs needs a
+bearer token whose role grants the route's right; no response ever carries a credential."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from noc.api.auth import Principal, Right, Role, create_token, list_tokens, lookup, revoke_token
+from noc.collector.engine import Collector, link_key
+from noc.diag.audit import AuditLog
+from noc.diag.result import DiagError, DiagRefused, secret_values
+from noc.diag.runner import ACTIONS, DiagRequest, run_diagnostic
+from noc.exporter import NocMetrics, render
+from noc.inventory import Inventory
+from noc.snmp.client import SnmpClient
+from noc.store.maintenance import add_window, list_windows, remove_window
+from noc.store.models import IncidentRow, PollStatRow, StateChangeRow
+
+PUBLIC_PATHS = frozenset({"/healthz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect",
+                          "/redoc"})  # fmt: skip
+
+
+@dataclass
+class ApiContext:
+    inv: Inventory
+    engine: Engine
+    audit: AuditLog
+    client_factory: Callable[[], SnmpClient]
+    collector: Collector | None = None
+    metrics: NocMetrics | None = None
+    secrets: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.secrets = self.secrets or secret_values(self.inv)
+
+
+_bearer = HTTPBearer(auto_error=False, description="an API token from `noc token create`")
+
+
+def require(right: Right) -> Callable[..., Any]:
+    """The dependency every protected route declares; it carries its right for the tests that
+    check no route goes without one."""
+
+    async def dependency(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        unauthorised = {"WWW-Authenticate": "Bearer"}
+        if credentials is None:
+            raise HTTPException(401, "a bearer token is required", headers=unauthorised)
+        ctx: ApiContext = request.app.state.ctx
+        try:
+            principal = await run_in_threadpool(lookup, ctx.engine, credentials.credentials)
+        except SQLAlchemyError:
+            raise HTTPException(
+                503, "the store does not answer; tokens cannot be checked"
+            ) from None
+        if principal is None:
+            raise HTTPException(401, "unknown or revoked token", headers=unauthorised)
+        if not principal.may(right):
+            raise HTTPException(403, f"role {principal.role.value} lacks the {right.value} right")
+        return principal
+
+    dependency.right = right  # type: ignore[attr-defined]
+    return dependency
+
+
+Reader = Annotated[Principal, Depends(require(Right.READ))]
+Technician = Annotated[Principal, Depends(require(Right.DIAGNOSE))]
+Manager = Annotated[Principal, Depends(require(Right.REPORT))]
+Admin = Annotated[Principal, Depends(require(Right.ADMIN))]
+
+# --- response and request bodies ---------------------------------------------------------
+
+
+class SiteOut(BaseModel):
+    name: str
+    kind: str
+    title: str
+    kecamatan: str
+    lat: float
+    lon: float
+
+
+class InterfaceOut(BaseModel):
+    name: str
+    speed_bps: int
+    description: str
+    oper: str | None = None
+    in_bps: float | None = None
+    out_bps: float | None = None
+    utilisation: float | None = None
+    errors_per_s: float | None = None
+    no_rate: str | None = None
+
+
+class DeviceOut(BaseModel):
+    name: str
+    site: str
+    kind: str
+    role: str
+    tier: str
+    address: str
+    port: int
+    parent: str | None
+    ssh: bool
+    interfaces: int
+
+
+class LinkOut(BaseModel):
+    name: str
+    medium: str
+    tier: str
+    a_device: str
+    a_interface: str
+    b_device: str | None
+    b_interface: str | None
+    provider: str | None
+    capacity_bps: int
+
+
+class StatusOut(BaseModel):
+    entity: str
+    kind: Literal["device", "link"]
+    state: str
+    root_cause: str | None
+    reason: str | None
+    since: float | None
+    source: Literal["live", "store"]
+
+
+class IncidentOut(BaseModel):
+    id: str
+    entity: str
+    state: str
+    root_cause: str
+    reason: str | None
+    started: float
+    ended: float | None
+    affected: list[str]
+    flaps: int
+
+
+class PollStatOut(BaseModel):
+    device: str
+    at: float
+    duration_s: float
+    ok: bool
+    reason: str | None
+    requests: int
+    timeouts: int
+    varbinds: int
+    last_success: float | None
+    polls_total: int
+    failures_total: int
+
+
+class WindowIn(BaseModel):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    devices: list[str] = []
+    sites: list[str] = []
+    start: datetime
+    end: datetime
+
+
+class WindowOut(BaseModel):
+    id: str
+    name: str
+    devices: list[str]
+    sites: list[str]
+    start: float
+    end: float
+
+
+class DiagIn(BaseModel):
+    action: Annotated[str, Field(description=f"one of {', '.join(ACTIONS)}")]
+    device: Annotated[str, Field(max_length=64)]
+    objects: Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=20)] = []
+    command: Annotated[str | None, Field(max_length=64)] = None
+    window_s: Annotated[float, Field(ge=0.5, le=300)] = 5.0
+
+
+class TokenIn(BaseModel):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    role: Role
+
+
+class TokenCreated(BaseModel):
+    id: str
+    name: str
+    role: Role
+    token: Annotated[str, Field(description="shown once; only its hash is kept")]
+
+
+class SlaFormat(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    HTML = "html"
+
+
+# --- the app -----------------------------------------------------------------------------
+
+
+def create_app(ctx: ApiContext) -> FastAPI:
+    app = FastAPI(
+        title="NOC toolkit API",
+        version="1",
+        description="Kota Bogor city network: inventory, live status, incidents, SLA and "
+        "diagnostics. Authenticate with `Authorization: Bearer <token>`.",
+    )
+    app.state.ctx = ctx
+    api = APIRouter(prefix="/api/v1")
+    _inventory_routes(api, ctx)
+    _state_routes(api, ctx)
+    _admin_routes(api, ctx)
+    _sla_routes(api, ctx)
+    _diag_routes(api, ctx)
+    app.include_router(api)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        if ctx.metrics is None:
+            raise HTTPException(404, "no collector in this process")
+        source = ctx.metrics
+        body = await asyncio.to_thread(lambda: render(source.collect()))
+        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    return app
+
+
+def _device_or_404(ctx: ApiContext, name: str) -> Any:
+    device = ctx.inv.devices_by_name.get(name)
+    if device is None:
+        raise HTTPException(404, f"unknown device {name!r}")
+    return device
+
+
+def _inventory_routes(api: APIRouter, ctx: ApiContext) -> None:
+    inv = ctx.inv
+
+    @api.get("/sites", response_model=list[SiteOut], tags=["inventory"])
+    def sites(_: Reader, kind: str | None = None, kecamatan: str | None = None) -> list[SiteOut]:
+        return [
+            SiteOut(name=s.name, kind=s.kind.value, title=s.title, kecamatan=s.kecamatan,
+                    lat=s.lat, lon=s.lon)
+            for s in inv.sites
+            if (kind is None or s.kind.value == kind)
+            and (kecamatan is None or s.kecamatan == kecamatan)
+        ]  # fmt: skip
+
+    def device_out(d: Any) -> DeviceOut:
+        return DeviceOut(name=d.name, site=d.site, kind=d.kind.value, role=d.role.value,
+                         tier=d.tier.value, address=str(d.address), port=d.port, parent=d.parent,
+                         ssh=d.ssh is not None, interfaces=len(d.interfaces))  # fmt: skip
+
+    @api.get("/devices", response_model=list[DeviceOut], tags=["inventory"])
+    def devices(
+        _: Reader,
+        site: str | None = None,
+        role: str | None = None,
+        tier: str | None = None,
+    ) -> list[DeviceOut]:
+        return [
+            device_out(d)
+            for d in inv.devices
+            if (site is None or d.site == site)
+            and (role is None or d.role.value == role)
+            and (tier is None or d.tier.value == tier)
+        ]
+
+    @api.get("/devices/{name}", response_model=DeviceOut, tags=["inventory"])
+    def device(_: Reader, name: str) -> DeviceOut:
+        return device_out(_device_or_404(ctx, name))
+
+    @api.get("/devices/{name}/interfaces", response_model=list[InterfaceOut], tags=["inventory"])
+    def interfaces(_: Reader, name: str) -> list[InterfaceOut]:
+        d = _device_or_404(ctx, name)
+        state = ctx.collector.devices[name] if ctx.collector else None
+        out = []
+        for i in d.interfaces:
+            live = state.interface_named(i.name) if state else None
+            out.append(
+                InterfaceOut(
+                    name=i.name, speed_bps=i.speed_bps, description=i.description,
+                    oper=None if live is None or live.oper_status is None
+                    else ("up" if live.oper_status == 1 else "down"),
+                    in_bps=live.in_bps if live else None,
+                    out_bps=live.out_bps if live else None,
+                    utilisation=live.utilisation if live else None,
+                    errors_per_s=live.errors_per_s if live else None,
+                    no_rate=live.no_rate if live else None,
+                )
+            )  # fmt: skip
+        return out
+
+    @api.get("/links", response_model=list[LinkOut], tags=["inventory"])
+    def links(_: Reader, medium: str | None = None, tier: str | None = None) -> list[LinkOut]:
+        return [
+            LinkOut(name=ln.name, medium=ln.medium.value, tier=ln.tier.value,
+                    a_device=ln.a.device, a_interface=ln.a.interface,
+                    b_device=ln.b.device if ln.b else None,
+                    b_interface=ln.b.interface if ln.b else None,
+                    provider=ln.provider, capacity_bps=ln.capacity_bps)
+            for ln in inv.links
+            if (medium is None or ln.medium.value == medium)
+            and (tier is None or ln.tier.value == tier)
+        ]  # fmt: skip
+
+
+def _store_error(exc: SQLAlchemyError) -> HTTPException:
+    return HTTPException(503, f"the store does not answer ({type(exc).__name__})")
+
+
+def _state_routes(api: APIRouter, ctx: ApiContext) -> None:
+    inv = ctx.inv
+
+    @api.get("/status", response_model=list[StatusOut], tags=["state"])
+    def status(_: Reader, state: str | None = None) -> list[StatusOut]:
+        """Every device and link: the collector's live verdict when it runs in this process,
+        otherwise the last state change in the store."""
+        entities = [(d.name, "device") for d in inv.devices]
+        entities += [(link_key(ln), "link") for ln in inv.links]
+        out: list[StatusOut] = []
+        if ctx.collector is not None:
+            for entity, kind in entities:
+                v = ctx.collector.state_of(entity)
+                out.append(StatusOut(entity=entity, kind=kind, state=v.state.value,
+                                     root_cause=v.root_cause, reason=v.reason, since=None,
+                                     source="live"))  # fmt: skip
+        else:
+            try:
+                with Session(ctx.engine) as session:
+                    latest: dict[str, StateChangeRow] = {}
+                    query = select(StateChangeRow).order_by(StateChangeRow.at)
+                    for change in session.scalars(query):
+                        latest[change.entity] = change
+            except SQLAlchemyError as exc:
+                raise _store_error(exc) from None
+            for entity, kind in entities:
+                c = latest.get(entity)
+                out.append(StatusOut(entity=entity, kind=kind,
+                                     state=c.new if c else "unknown",
+                                     root_cause=c.root_cause if c else None,
+                                     reason=c.reason if c else None, since=c.at if c else None,
+                                     source="store"))  # fmt: skip
+        return [s for s in out if state is None or s.state == state]
+
+    @api.get("/incidents", response_model=list[IncidentOut], tags=["state"])
+    def incidents(
+        _: Reader,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        site: str | None = None,
+        state: str | None = None,
+        open_only: Annotated[bool, Query(alias="open")] = False,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
+    ) -> list[IncidentOut]:
+        query = select(IncidentRow).order_by(IncidentRow.started.desc())
+        if since is not None:
+            query = query.where(
+                (IncidentRow.ended.is_(None)) | (IncidentRow.ended >= _epoch(since))
+            )
+        if until is not None:
+            query = query.where(IncidentRow.started < _epoch(until))
+        if state is not None:
+            query = query.where(IncidentRow.state == state)
+        if open_only:
+            query = query.where(IncidentRow.ended.is_(None))
+        at_site = None
+        if site is not None:
+            at_site = {d.name for d in inv.devices if d.site == site}
+            at_site |= {link_key(ln) for ln in inv.links if ln.a.device in at_site}
+        try:
+            with Session(ctx.engine) as session:
+                rows = list(session.scalars(query))
+        except SQLAlchemyError as exc:
+            raise _store_error(exc) from None
+        out = []
+        for r in rows:
+            affected = [a for a in r.affected.split(",") if a]
+            if at_site is not None and r.entity not in at_site and not at_site & set(affected):
+                continue
+            out.append(IncidentOut(id=r.id, entity=r.entity, state=r.state,
+                                   root_cause=r.root_cause, reason=r.reason, started=r.started,
+                                   ended=r.ended, affected=affected, flaps=r.flaps))  # fmt: skip
+            if len(out) >= limit:
+                break
+        return out
+
+    @api.get("/poll-stats", response_model=list[PollStatOut], tags=["state"])
+    def poll_stats(_: Reader) -> list[PollStatOut]:
+        try:
+            with Session(ctx.engine) as session:
+                rows = list(session.scalars(select(PollStatRow).order_by(PollStatRow.device)))
+        except SQLAlchemyError as exc:
+            raise _store_error(exc) from None
+        return [
+            PollStatOut(device=r.device, at=r.at, duration_s=r.duration_s, ok=r.ok,
+                        reason=r.reason, requests=r.requests, timeouts=r.timeouts,
+                        varbinds=r.varbinds, last_success=r.last_success,
+                        polls_total=r.polls_total, failures_total=r.failures_total)
+            for r in rows
+        ]  # fmt: skip
+
+    @api.get("/maintenance", response_model=list[WindowOut], tags=["maintenance"])
+    def maintenance(_: Reader) -> list[WindowOut]:
+        try:
+            windows = list_windows(ctx.engine)
+        except SQLAlchemyError as exc:
+            raise _store_error(exc) from None
+        return [
+            WindowOut(id=w.id, name=w.name, devices=sorted(w.devices), sites=sorted(w.sites),
+                      start=w.start, end=w.end)
+            for w in windows
+        ]  # fmt: skip
+
+
+def _epoch(value: datetime) -> float:
+    if value.tzinfo is None:
+        raise HTTPException(422, "give times with a UTC offset, e.g. 2026-10-01T00:00:00+07:00")
+    return value.timestamp()
+
+
+def _admin_routes(api: APIRouter, ctx: ApiContext) -> None:
+    inv = ctx.inv
+
+    @api.post("/maintenance", response_model=WindowOut, status_code=201, tags=["maintenance"])
+    def add_maintenance(_: Admin, body: WindowIn) -> WindowOut:
+        unknown = [d for d in body.devices if d not in inv.devices_by_name]
+        unknown += [s for s in body.sites if s not in inv.sites_by_name]
+        if unknown:
+            raise HTTPException(422, f"unknown device or site: {', '.join(unknown)}")
+        start, end = _epoch(body.start), _epoch(body.end)
+        try:
+            window_id = add_window(ctx.engine, body.name, body.devices, body.sites, start, end)
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
+        except SQLAlchemyError as exc:
+            raise _store_error(exc) from None
+        return WindowOut(id=window_id, name=body.name, devices=body.devices, sites=body.sites,
+                         start=start, end=end)  # fmt: skip
+
+    @api.delete("/maintenance/{window_id}", status_code=204, tags=["maintenance"])
+    def delete_maintenance(_: Admin, window_id: str) -> Response:
+        try:
+            removed = remove_window(ctx.engine, window_id)
+        except SQLAlchemyError as exc:
+            raise _store_error(exc) from None
+        if not removed:
+            raise HTTPException(404, "no such window")
+        return Response(status_code=204)
+
+    @api.get("/tokens", tags=["admin"])
+    def tokens(_: Admin) -> list[dict[str, Any]]:
+        return list_tokens(ctx.engine)
+
+    @api.post("/tokens", response_model=TokenCreated, status_code=201, tags=["admin"])
+    def new_token(_: Admin, body: TokenIn) -> TokenCreated:
+        token_id, token = create_token(ctx.engine, body.name, body.role)
+        return TokenCreated(id=token_id, name=body.name, role=body.role, token=token)
+
+    @api.delete("/tokens/{token_id}", status_code=204, tags=["admin"])
+    def delete_token(_: Admin, token_id: str) -> Response:
+        if not revoke_token(ctx.engine, token_id):
+            raise HTTPException(404, "no such active token")
+        return Response(status_code=204)
+
+    @api.get("/audit", tags=["admin"])
+    def audit(
+        _: Admin,
+        since: datetime | None = None,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
+    ) -> list[dict[str, Any]]:
+        try:
+            return ctx.audit.entries(limit, _epoch(since) if since else None)
+        except SQLAlchemyError as exc:
+            raise _store_error(exc) from None
+
+    @api.get("/me", tags=["admin"])
+    def me(principal: Reader) -> dict[str, str]:
+        return {"name": principal.name, "role": principal.role.value}
+
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def _sla_routes(api: APIRouter, ctx: ApiContext) -> None:
+    from noc.sla.compute import month
+    from noc.sla.i18n import Locale
+    from noc.sla.render import figures, to_csv, to_html, to_json
+    from noc.sla.report import Report, build_report
+
+    inv = ctx.inv
+
+    def report_for(month_text: str) -> Report:
+        if not _MONTH.match(month_text):
+            raise HTTPException(422, "month must look like 2026-10")
+        year, mon = (int(x) for x in month_text.split("-"))
+        try:
+            return build_report(ctx.engine, inv, month(year, mon, inv.network.timezone))
+        except SQLAlchemyError as exc:
+            raise _store_error(exc) from None
+
+    @api.get("/sla/summary", tags=["sla"])
+    def sla_summary(
+        _: Manager,
+        month_text: Annotated[str, Query(alias="month", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+    ) -> dict[str, Any]:
+        data = report_for(month_text)
+        return {
+            "network": data.network,
+            "month": month_text,
+            "timezone": data.timezone,
+            "generated": data.generated,
+            "coverage": data.coverage,
+            "network_availability": figures(data.whole),
+            "tiers": {k: figures(v) for k, v in sorted(data.tiers.items())},
+        }
+
+    @api.get("/sla/report", tags=["sla"], response_model=None)
+    def sla_report(
+        _: Manager,
+        month_text: Annotated[str, Query(alias="month", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+        fmt: Annotated[SlaFormat, Query(alias="format")] = SlaFormat.JSON,
+        lang: Literal["id", "en"] = "id",
+    ) -> Response:
+        data = report_for(month_text)
+        if fmt == SlaFormat.JSON:
+            return Response(to_json(data), media_type="application/json")
+        loc = Locale(lang, inv.network.timezone)
+        if fmt == SlaFormat.CSV:
+            return PlainTextResponse(to_csv(data, loc), media_type="text/csv")
+        return HTMLResponse(to_html(data, loc))
+
+
+def _diag_routes(api: APIRouter, ctx: ApiContext) -> None:
+    @api.post("/diagnostics", tags=["diagnostics"])
+    async def diagnostics(principal: Technician, body: DiagIn) -> dict[str, Any]:
+        req = DiagRequest(body.action, body.device, tuple(body.objects), body.command,
+                          body.window_s)  # fmt: skip
+        client = ctx.client_factory()
+        try:
+            result = await run_diagnostic(ctx.inv, req, client, ctx.audit,
+                                          f"token:{principal.name}", ctx.secrets)  # fmt: skip
+        except DiagRefused as exc:
+            raise HTTPException(422, str(exc)) from None
+        except DiagError as exc:
+            raise HTTPException(502, str(exc)) from None
+        finally:
+            await client.close()
+        return result.to_json()

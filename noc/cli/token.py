@@ -1,0 +1,52 @@
+"""`noc token`: API tokens. A token is printed once, at creation; only its hash is kept."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from noc.api.auth import Role, create_token, list_tokens, revoke_token
+from noc.cli.common import JsonOption, console, err_console, print_json, store_engine
+
+app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
+
+
+@app.command()
+def create(
+    role: Annotated[Role, typer.Option("--role", help="viewer, technician, manager or admin")],
+    name: Annotated[str, typer.Option("--name", help="who or what uses it")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Create a token and print it once."""
+    token_id, token = create_token(store_engine(), name or role.value, role)
+    if as_json:
+        print_json({"id": token_id, "role": role.value, "token": token})
+        return
+    console.print(f"token {token_id} ({role.value}); it is shown only now:")
+    typer.echo(token)
+
+
+@app.command("list")
+def list_(as_json: JsonOption = False) -> None:
+    """Tokens with their role and last use (never the token itself)."""
+    rows = list_tokens(store_engine())
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title="API tokens")
+    for col in ("id", "name", "role", "state"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["id"], r["name"], r["role"], "revoked" if r["revoked"] else "active")
+    console.print(table)
+
+
+@app.command()
+def revoke(token_id: Annotated[str, typer.Argument(help="the id from `noc token list`")]) -> None:
+    """Revoke a token: it stops working at once."""
+    if not revoke_token(store_engine(), token_id):
+        err_console.print(f"no active token {token_id}")
+        raise typer.Exit(1)
+    console.print(f"revoked {token_id}")
