@@ -31,7 +31,7 @@ DatabaseOption = Annotated[
 
 def parse_month(text: str, zone: str) -> Period:
     match = re.fullmatch(r"(\d{4})-(\d{2})", text)
-    if not match or not 1 <= int(match[2]) <= 12:
+    if not match or not 1 <= int(match[2]) <= 12 or not 1970 <= int(match[1]) <= 2999:
         err_console.print(f"--month must look like 2026-10, not {text!r}")
         raise typer.Exit(2)
     return month(int(match[1]), int(match[2]), zone)
