@@ -7,13 +7,17 @@ from pathlib import Path
 from ruamel.yaml import YAML
 
 
-def subset_inventory(source: Path, target: Path, keep: set[str], **overrides: object) -> Path:
+def subset_inventory(
+    source: Path, target: Path, keep: set[str], port: int | None = None, **overrides: object
+) -> Path:
     """Write `target`: only devices in `keep` (and links between them), with tier overrides
-    such as poll_interval_s=5 applied to every tier."""
+    such as poll_interval_s=5 applied to every tier, and every device on `port` if given."""
     yaml = YAML(typ="safe")
     doc = yaml.load(source.read_text())
     doc["devices"] = [d for d in doc["devices"] if d["name"] in keep]
     for device in doc["devices"]:
+        if port is not None:
+            device["port"] = port
         if device.get("parent") not in keep:
             device.pop("parent", None)
     doc["links"] = [
