@@ -157,10 +157,11 @@ def test_no_secret_appears_anywhere(setup: Setup) -> None:
             url = path.replace("{name}", "core-1").replace("{window_id}", "x")
             query = "?month=2026-11" if "/sla/" in path else ""
             said.append((f"GET {url}", setup.http("GET", url + query)))
-    for action, device, extra in [
+    diagnostics: list[tuple[str, str, dict[str, Any]]] = [
         ("snmp-get", "core-1", {"objects": ["sysName"]}), ("check", "srv-web-1", {}),
         ("ssh", "srv-web-1", {"command": "interfaces"}), ("ping", "core-1", {}),
-    ]:  # fmt: skip
+    ]  # fmt: skip
+    for action, device, extra in diagnostics:
         body = {"action": action, "device": device, "window_s": 1, **extra}
         said.append((f"POST {action}", setup.http("POST", "/api/v1/diagnostics", body)))
     assert any("SSH to srv-web-1 failed" in text for _, text in said)  # the password was used
