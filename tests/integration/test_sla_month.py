@@ -21,16 +21,29 @@ from tests.conftest import INVENTORY, ROOT
 pytestmark = pytest.mark.integration
 
 
+@pytest.fixture(scope="module")
+def october_sqlite(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """October 2026 simulated once into SQLite, shared by the tests that only read it."""
+    database = f"sqlite:///{tmp_path_factory.mktemp('october') / 'month.db'}"
+    result = noc("sla", "simulate", "--month", "2026-10", "--database", database)
+    assert result.returncode == 0, result.stderr
+    return database
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def database(request: pytest.FixtureRequest, october_sqlite: str) -> Iterator[str]:
+    """A store holding the simulated October, on each database."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'month.db'}"
+        yield october_sqlite
         return
     name = f"noc_sla_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres",
                          autocommit=True) as admin:  # fmt: skip
         admin.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    result = noc("sla", "simulate", "--month", "2026-10", "--database", url)
+    assert result.returncode == 0, result.stderr
+    yield url
     with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres",
                          autocommit=True) as admin:  # fmt: skip
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -42,8 +55,6 @@ def noc(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_simulated_october_reports_what_was_planned(database: str, tmp_path: Path) -> None:
-    result = noc("sla", "simulate", "--month", "2026-10", "--database", database)
-    assert result.returncode == 0, result.stderr
     inv = load_inventory(INVENTORY)
     period = month(2026, 10)
     plan = plan_month(inv, period)
@@ -121,12 +132,65 @@ def test_maintenance_cli_window_is_left_out_of_the_sla(tmp_path: Path) -> None:
     assert json.loads(noc("maintenance", "list", "--json", "--database", database).stdout) == []
 
 
-def test_pdf_report_through_chromium(tmp_path: Path) -> None:
-    database = f"sqlite:///{tmp_path / 'pdf.db'}"
+def test_pdf_of_the_simulated_month_shows_its_figures(october_sqlite: str, tmp_path: Path) -> None:
+    """PDF through Chromium, its pages rasterised by pdftoppm and read back by pdftotext."""
     out = tmp_path / "oktober.pdf"
     result = noc("sla", "report", "--month", "2026-10", "--format", "pdf", "--out", str(out),
-                 "--lang", "id", "--database", database)  # fmt: skip
+                 "--lang", "id", "--database", october_sqlite)  # fmt: skip
     assert result.returncode == 0, result.stderr
-    data = out.read_bytes()
-    assert data.startswith(b"%PDF-")
-    assert len(data) > 10_000
+    assert out.read_bytes().startswith(b"%PDF-")
+    subprocess.run(["pdftoppm", "-r", "40", "-gray", str(out), str(tmp_path / "page")],
+                   check=True)  # fmt: skip
+    pages = sorted(tmp_path.glob("page-*.pgm"))
+    assert len(pages) >= 2  # summary, charts, per-site and per-link tables
+    first = pages[0].read_bytes()
+    magic, _size, _maxval, pixels = first.split(b"\n", 3)  # binary PGM
+    assert magic == b"P5"
+    dark = sum(1 for value in pixels if value < 128)
+    assert dark > 0.005 * len(pixels)  # text and charts, not a blank page
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], check=True,
+                          capture_output=True, text=True).stdout  # fmt: skip
+    report = json.loads(noc("sla", "report", "--month", "2026-10", "--format", "json",
+                            "--database", october_sqlite).stdout)  # fmt: skip
+    whole = report["network_availability"]["availability"]
+    from noc.sla.i18n import Locale
+
+    loc = Locale("id", "Asia/Jakarta")
+    assert "Laporan SLA Jaringan" in text
+    assert "Oktober 2026" in text
+    assert loc.percent(whole) in text
+    assert loc.percent(report["coverage"], 2) in text
+
+
+def test_csv_html_and_json_of_the_simulated_month_agree(october_sqlite: str) -> None:
+    import csv
+    import io
+
+    from noc.sla.i18n import Locale
+
+    report = json.loads(noc("sla", "report", "--month", "2026-10", "--format", "json",
+                            "--database", october_sqlite).stdout)  # fmt: skip
+    rows = list(csv.reader(io.StringIO(noc("sla", "report", "--month", "2026-10", "--format",
+                                           "csv", "--lang", "en", "--database",
+                                           october_sqlite).stdout)))  # fmt: skip
+    header = next(r for r in rows if r[:2] == ["kind", "name"])
+    html = noc("sla", "report", "--month", "2026-10", "--format", "html", "--lang", "en",
+               "--database", october_sqlite).stdout  # fmt: skip
+    loc = Locale("en", "Asia/Jakarta")
+    checked = 0
+    for row in rows:
+        if len(row) != len(header) or row[0] != "device":
+            continue
+        figures = report["devices"][row[1]]
+        for column in ("availability", "downtime_s", "unknown_s", "outages"):
+            value = figures[column]
+            if value is None:
+                assert row[header.index(column)] == ""
+            else:
+                assert float(row[header.index(column)]) == pytest.approx(value), (row[1], column)
+        checked += 1
+    assert checked == len(report["devices"])
+    for name, figures in report["sites"].items():
+        if figures["outages"]:
+            assert loc.percent(figures["availability"]) in html, name
+    assert loc.percent(report["network_availability"]["availability"]) in html
