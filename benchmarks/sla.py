@@ -110,7 +110,8 @@ def main() -> None:
             timings[name] = (time.perf_counter() - began, size)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"store: {len(inv.devices)} devices, {len(inv.links)} links, {rows:,} rollups, "
-          f"{changes:,} state changes over {args.days} days (filled in {filled:.1f} s)")  # fmt: skip
+          f"{changes:,} state changes over {args.days} days "
+          f"(filled in {filled:.1f} s)")  # fmt: skip
     print(f"compute (build_report, read from SQLite): {computed:6.2f} s")
     for name, (seconds, size) in timings.items():
         print(
