@@ -34,6 +34,8 @@ from snmp_exporter_config import write_module  # noqa: E402
 from noc.collector.engine import Collector  # noqa: E402
 from noc.inventory import load_inventory  # noqa: E402
 from noc.lab.control import LabControlError, call  # noqa: E402
+from noc.snmp.client import SnmpClient  # noqa: E402
+from noc.snmp.lean_client import LeanClient  # noqa: E402
 from noc.snmp.pysnmp_client import PysnmpClient  # noqa: E402
 
 PORT = 11361
@@ -97,11 +99,13 @@ def run_exporter(config: Path, addresses: list[str], cycles: int) -> tuple[float
         proc.wait()
 
 
-def run_ours(inventory: Path, names: list[str], cycles: int) -> tuple[float, int, float]:
+def run_ours(
+    inventory: Path, names: list[str], cycles: int, engine: str
+) -> tuple[float, int, float]:
     inv = load_inventory(inventory)
 
     async def go() -> tuple[float, int, float]:
-        client = PysnmpClient()
+        client: SnmpClient = PysnmpClient() if engine == "pysnmp" else LeanClient()
         collector = Collector(inv, client)
         await collector.poll_all(names)  # warm up: labels cached, first counters read
         before, start, varbinds = own_cpu(), time.monotonic(), 0
@@ -134,7 +138,9 @@ def main() -> None:
                     time.sleep(0.1)
             inv = load_inventory(inventory)
             v2c = [d for d in inv.devices if d.credentials == "lab-v2c"]
-            ours = run_ours(inventory, [d.name for d in v2c], args.cycles)
+            names = [d.name for d in v2c]
+            lean = run_ours(inventory, names, args.cycles, "lean")
+            reference = run_ours(inventory, names, args.cycles, "pysnmp")
             exporter = run_exporter(exporter_config(work), [str(d.address) for d in v2c],
                                     args.cycles)  # fmt: skip
         finally:
@@ -143,12 +149,14 @@ def main() -> None:
     print(f"{args.cycles} steady-state cycles over the {len(v2c)} SNMPv2c devices of the lab")
     print(f"{'poller':<28}{'varbinds':>10}{'CPU s':>8}{'varbinds/CPU s':>16}{'CPU s/10k vb':>14}"
           f"{'wall s':>8}{'varbinds/s':>12}")  # fmt: skip
-    rows = (("noc collector (pysnmp)", *ours), ("prometheus-snmp-exporter", *exporter))
+    rows = (("noc collector (lean codec)", *lean), ("noc collector (pysnmp)", *reference),
+            ("prometheus-snmp-exporter", *exporter))  # fmt: skip
     for name, cpu, vb, wall in rows:
         print(f"{name:<28}{vb:>10}{cpu:>8.2f}{vb / cpu:>16.0f}{cpu / vb * 10_000:>14.3f}"
               f"{wall:>8.1f}{vb / wall:>12.0f}")  # fmt: skip
-    ratio = (ours[1] / ours[0]) / (exporter[1] / exporter[0])
+    ratio = (lean[1] / lean[0]) / (exporter[1] / exporter[0])
     print(f"ratio (ours / exporter, varbinds per CPU second): {ratio:.2f}")
+    print(f"lean codec / pysnmp: {(lean[1] / lean[0]) / (reference[1] / reference[0]):.2f}")
 
 
 if __name__ == "__main__":

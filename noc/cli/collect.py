@@ -22,7 +22,7 @@ from noc.collector.engine import Collector
 from noc.collector.service import build_service, run_service
 from noc.inventory import Inventory
 from noc.settings import Settings
-from noc.snmp.pysnmp_client import PysnmpClient
+from noc.snmp.lean_client import default_client
 from noc.store.db import make_engine
 from noc.store.models import IncidentRow, PollStatRow, StateChangeRow
 
@@ -100,7 +100,7 @@ def poll(
         raise typer.Exit(2)
 
     async def measure() -> None:
-        client = PysnmpClient()
+        client = default_client()
         collector = Collector(inv, client)
         try:
             while True:
@@ -134,7 +134,7 @@ def serve(inventory: InventoryOption = None) -> None:
 async def run_collector(inv: Inventory, settings: Settings, duration: float = 0) -> None:
     """The collector with its store and /metrics, a live summary line, until Ctrl-C (or
     `duration` seconds), then a clean stop that flushes everything."""
-    client = PysnmpClient()
+    client = default_client()
     service = build_service(inv, client, settings)
     console.print(f"store: {settings.db_url()}")
     stop = asyncio.Event()

@@ -75,9 +75,9 @@ def run(req: DiagRequest, inventory: InventoryOption, as_json: bool) -> DiagResu
     secrets = secret_values(inv)
 
     async def go() -> DiagResult:
-        from noc.snmp.pysnmp_client import PysnmpClient
+        from noc.snmp.lean_client import default_client
 
-        client = PysnmpClient()
+        client = default_client()
         try:
             return await run_diagnostic(inv, req, client, audit_log(settings), actor(), secrets)
         finally:
@@ -201,12 +201,12 @@ def ifaces(
 def _watch(inv: Inventory, device: str, window: float) -> None:
     from noc.collector.engine import Collector
     from noc.diag.check import interface_rows
-    from noc.snmp.pysnmp_client import PysnmpClient
+    from noc.snmp.lean_client import default_client
 
     secrets = secret_values(inv)
 
     async def loop() -> None:
-        client = PysnmpClient()
+        client = default_client()
         collector = Collector(inv, client)
         try:
             with Live(console=console, refresh_per_second=1) as live:

@@ -83,14 +83,14 @@ class _Server(uvicorn.Server):
 def _http_server(service: Service, http: tuple[str, int], var_dir: Path) -> uvicorn.Server:
     from noc.api.app import ApiContext, create_app
     from noc.diag.audit import AuditLog
-    from noc.snmp.pysnmp_client import PysnmpClient
+    from noc.snmp.lean_client import default_client
 
     engine = service.writer.engine
     ctx = ApiContext(
         inv=service.collector.inv,
         engine=engine,
         audit=AuditLog(engine, var_dir / "audit-pending.jsonl"),
-        client_factory=PysnmpClient,
+        client_factory=default_client,
         collector=service.collector,
         metrics=service.metrics(),
     )

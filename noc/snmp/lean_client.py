@@ -400,14 +400,14 @@ def fold(
             if last is None:
                 continue
             prefix = prefixes[column]
-            if value.is_exception or len(raw) <= len(prefix) or not raw.startswith(prefix):
+            if value.is_exception or not raw.startswith(prefix):
                 del cursors[column]
                 continue
             try:
                 suffix = ber.decode_arcs(raw[len(prefix) :])
             except ber.DecodeError as exc:
                 raise SnmpProtocolError(str(exc)) from None
-            if suffix <= last:
+            if suffix <= last:  # the column's own OID counts as its start: not an answer
                 oid = ".".join(map(str, column + suffix))
                 raise SnmpProtocolError(f"agent returned non-increasing OID {oid}")
             out.setdefault(column, {})[suffix] = value

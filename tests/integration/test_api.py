@@ -22,7 +22,7 @@ from noc.inventory import load_inventory
 from noc.sla.compute import month
 from noc.sla.render import figures
 from noc.sla.report import build_report
-from noc.snmp.pysnmp_client import PysnmpClient
+from noc.snmp.lean_client import LeanClient
 from noc.store.db import make_engine, sync_inventory, upgrade
 from noc.store.models import IncidentRow, StateChangeRow
 from tests.conftest import Lab
@@ -69,7 +69,7 @@ def api(lab: Lab, tmp_path: Path) -> Iterator[Api]:
     seed(engine)
     tokens = {role: create_token(engine, f"test-{role.value}", role)[1] for role in Role}
     ctx = ApiContext(inv=inv, engine=engine, audit=AuditLog(engine, tmp_path / "pending"),
-                     client_factory=PysnmpClient)  # fmt: skip
+                     client_factory=LeanClient)  # fmt: skip
     app = create_app(ctx)
     with TestClient(app) as client:
         yield Api(app, client, tokens, ctx)

@@ -17,7 +17,7 @@ from noc.api.app import ApiContext, create_app
 from noc.api.auth import Role, create_token
 from noc.diag.audit import AuditLog
 from noc.inventory import load_inventory
-from noc.snmp.pysnmp_client import PysnmpClient
+from noc.snmp.lean_client import LeanClient
 from noc.store.db import make_engine, sync_inventory, upgrade
 from tests.conftest import INVENTORY
 from tests.integration.test_api import seed
@@ -37,7 +37,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
     seed(engine)
     TOKEN["admin"] = create_token(engine, "schemathesis", Role.ADMIN)[1]
     ctx = ApiContext(inv=inv, engine=engine, audit=AuditLog(engine, Path(var) / "pending"),
-                     client_factory=PysnmpClient)  # fmt: skip
+                     client_factory=LeanClient)  # fmt: skip
     return create_app(ctx)
 
 

@@ -19,7 +19,7 @@ from noc.collector.samples import DeviceSample
 from noc.collector.targets import deadline_s
 from noc.inventory import Topology, load_inventory
 from noc.snmp.client import RequestStats, Target, V2cAuth, V3Auth
-from noc.snmp.pysnmp_client import PysnmpClient
+from noc.snmp.lean_client import LeanClient
 from tests.conftest import LAB_PORT, RECORDINGS, Lab, Loop
 from tests.unit.test_conformance import PROFILE, check_ports
 
@@ -30,8 +30,8 @@ pytestmark = pytest.mark.integration
 def collector(lab: Lab, loop: Loop) -> Iterator[Collector]:
     inv = load_inventory(lab.inventory)
 
-    async def make() -> PysnmpClient:
-        return PysnmpClient()
+    async def make() -> LeanClient:
+        return LeanClient()
 
     client = loop.run(make())
     yield Collector(inv, client)
@@ -50,7 +50,7 @@ def test_recordings_served_by_the_lab_report_librenms_interfaces(
     target = Target(path.stem, f"127.0.9.{number}", LAB_PORT, V2cAuth(SecretStr(path.stem)))
 
     async def go() -> tuple[DeviceSample, LabelCache]:
-        client = PysnmpClient()
+        client = LeanClient()
         try:
             return await poll_device(client, target, plan_for(PROFILE[path.stem]), None,
                                      RequestStats())  # fmt: skip

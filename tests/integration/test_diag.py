@@ -18,7 +18,7 @@ from noc.diag.result import DiagError, DiagRefused
 from noc.diag.runner import DiagRequest, run_diagnostic
 from noc.inventory import load_inventory
 from noc.inventory.topology import Topology
-from noc.snmp.pysnmp_client import PysnmpClient
+from noc.snmp.lean_client import LeanClient
 from noc.store.db import make_engine, upgrade
 from noc.store.models import AuditRow
 from tests.conftest import ROOT, Lab, Loop
@@ -30,7 +30,7 @@ def run(lab: Lab, loop: Loop, audit: AuditLog | None, req: DiagRequest) -> Any:
     inv = load_inventory(lab.inventory)
 
     async def go() -> Any:
-        client = PysnmpClient()
+        client = LeanClient()
         try:
             return await run_diagnostic(inv, req, client, audit, "test", set())
         finally:

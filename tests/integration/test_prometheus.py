@@ -24,7 +24,7 @@ from noc.collector.service import Service, build_service, run_service
 from noc.dashboards.build import build as build_dashboards
 from noc.inventory import Topology, load_inventory
 from noc.settings import Settings
-from noc.snmp.pysnmp_client import PysnmpClient
+from noc.snmp.lean_client import LeanClient
 from tests.conftest import ROOT, Lab
 from tests.subset import subset_inventory
 
@@ -59,7 +59,7 @@ class BackgroundCollector:
         async def main() -> None:
             self.loop = asyncio.get_running_loop()
             self.stop = asyncio.Event()
-            client = PysnmpClient()
+            client = LeanClient()
             self.service = build_service(self.inv, client, self.settings)
             self.ready.set()
             await run_service(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from noc.collector.service import build_service, run_service
 from noc.inventory import load_inventory
 from noc.settings import Settings
-from noc.snmp.pysnmp_client import PysnmpClient
+from noc.snmp.lean_client import LeanClient
 from noc.store.db import make_engine
 from noc.store.models import DeviceRow, PollStatRow, StateChangeRow
 from tests.conftest import ROOT, Lab
@@ -31,7 +31,7 @@ def test_service_polls_on_schedule_and_a_clean_stop_flushes_everything(
     settings = Settings(var_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'noc.db'}")
 
     async def go() -> int:
-        service = build_service(inv, PysnmpClient(), settings)
+        service = build_service(inv, LeanClient(), settings)
         stop = asyncio.Event()
         asyncio.get_running_loop().call_later(32, stop.set)  # one uplink interval and then some
         await run_service(service, stop)

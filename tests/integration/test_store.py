@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from noc.collector.availability import State
 from noc.collector.engine import Collector
 from noc.inventory import load_inventory
-from noc.snmp.pysnmp_client import PysnmpClient
+from noc.snmp.lean_client import LeanClient
 from noc.store.db import make_engine, sync_inventory, upgrade
 from noc.store.models import Base, IncidentRow, PollStatRow, RollupRow, StateChangeRow
 from noc.store.writer import StoreWriter
@@ -90,7 +90,7 @@ def test_an_outage_mid_incident_loses_nothing(database: Database, lab: Lab, loop
     writer = StoreWriter(engine)
 
     async def make() -> Collector:
-        return Collector(inv, PysnmpClient(), writer)
+        return Collector(inv, LeanClient(), writer)
 
     collector = loop.run(make())
     try:

@@ -22,7 +22,7 @@ import pytest
 from noc.collector.availability import State
 from noc.collector.engine import Collector
 from noc.inventory import load_inventory
-from noc.snmp.pysnmp_client import PysnmpClient
+from noc.snmp.lean_client import LeanClient
 from tests.conftest import Loop
 
 pytestmark = [pytest.mark.root, pytest.mark.integration]
@@ -153,7 +153,7 @@ def test_collector_matches_iperf3_and_sees_the_link_go_down(
     inv = load_inventory(netns)
 
     async def make() -> Collector:
-        return Collector(inv, PysnmpClient())
+        return Collector(inv, LeanClient())
 
     collector = loop.run(make())
     iperf = subprocess.Popen(
