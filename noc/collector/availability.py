@@ -10,7 +10,7 @@ topmost failing ancestor (the root cause), not DOWN.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -95,8 +95,9 @@ def evaluate(
     in_maintenance: frozenset[str],
     previous: Mapping[str, Verdict],
     policy: Policy | Mapping[str, Policy],
+    only: Iterable[str] | None = None,
 ) -> dict[str, Verdict]:
-    """The state of every entity, given every entity's health."""
+    """The state of every entity (or of those in `only`), given every entity's health."""
 
     def policy_of(entity: str) -> Policy:
         return policy if isinstance(policy, Policy) else policy.get(entity, Policy())
@@ -115,7 +116,7 @@ def evaluate(
         return top
 
     out: dict[str, Verdict] = {}
-    for entity in parents:
+    for entity in parents if only is None else only:
         health = healths.get(entity)
         pol = policy_of(entity)
         before = previous.get(entity, Verdict(State.UNKNOWN))

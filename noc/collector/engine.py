@@ -138,6 +138,12 @@ class Collector:
         self.healths: dict[str, Health] = {}
         self.parents, self.policies = entities(inv)
         self.verdicts: dict[str, Verdict] = {}
+        self._children: dict[str, list[str]] = {}
+        for entity, parent in self.parents.items():
+            if parent is not None:
+                self._children.setdefault(parent, []).append(entity)
+        self._dirty: set[str] = set()
+        self._last_windows: frozenset[str] | None = None
         # Maintenance windows added at run time; the service refreshes them from the store.
         self.stored_windows: list[StoredWindow] = []
         self.book = IncidentBook()
@@ -269,13 +275,31 @@ class Collector:
     def _observe(self, entity: str, ok: bool, now: float, reason: str | None) -> None:
         health = self.healths.setdefault(entity, Health())
         health.observe(ok, now, self.policies.get(entity, Policy()), reason)
+        self._dirty.add(entity)
 
     def _reevaluate(self, now: float) -> list[Event]:
+        """Verdicts of what this poll can have changed: the entities observed, those whose
+        maintenance began or ended, and everything behind them (their UNREACHABLE depends on
+        it). A verdict depends on nothing else, so this equals evaluating every entity, at a
+        cost that does not grow with the network for each poll."""
         windows = in_maintenance(self.inv, now, self.stored_windows)
+        if self._last_windows is None:
+            affected: set[str] | None = None  # the first time: every entity
+        else:
+            affected = set()
+            stack = [*self._dirty, *(windows ^ self._last_windows)]
+            while stack:
+                entity = stack.pop()
+                if entity not in affected and entity in self.parents:
+                    affected.add(entity)
+                    stack.extend(self._children.get(entity, ()))
+        self._dirty.clear()
+        self._last_windows = windows
         current = evaluate(self.healths, self.parents, windows,
-                           self.verdicts, self.policies)  # fmt: skip
-        changes, incidents = self.book.update(self.verdicts, current, now)
-        self.verdicts = current
+                           self.verdicts, self.policies, affected)  # fmt: skip
+        previous = {e: self.verdicts[e] for e in current if e in self.verdicts}
+        changes, incidents = self.book.update(previous, current, now)
+        self.verdicts.update(current)
         return [*changes, *(copy.deepcopy(i) for i in incidents)]
 
     def shutdown_events(self) -> list[Event]:

@@ -13,6 +13,7 @@ import ipaddress
 import logging
 import os
 import random
+import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -52,6 +53,8 @@ REPORTS: dict[Oid, str] = {
 NOT_IN_TIME: Oid = (*_USM_STATS, 2, 0)
 UNKNOWN_ENGINE: Oid = (*_USM_STATS, 4, 0)
 MAX_SIZE = 65507
+SOCKETS = 4  # per address family
+RECEIVE_BUFFER = 4 * 1024 * 1024
 
 
 class _TooBig(Exception):
@@ -93,7 +96,7 @@ class _Protocol(asyncio.DatagramProtocol):
 
 class LeanClient:
     def __init__(self) -> None:
-        self._transports: dict[int, asyncio.DatagramTransport] = {}
+        self._transports: dict[int, list[asyncio.DatagramTransport]] = {}
         self._opening: dict[int, asyncio.Lock] = {}
         self._pending: dict[int, _Pending] = {}
         self._id = random.SystemRandom().randrange(1, 2**30)
@@ -104,20 +107,36 @@ class LeanClient:
 
     # --- transport ---------------------------------------------------------------------
 
-    async def _socket(self, family: int) -> asyncio.DatagramTransport:
-        transport = self._transports.get(family)
-        if transport is not None:
-            return transport
-        lock = self._opening.setdefault(family, asyncio.Lock())
-        async with lock:
-            if family not in self._transports:
-                loop = asyncio.get_running_loop()
-                local = ("0.0.0.0", 0) if family == 4 else ("::", 0)  # noqa: S104 (replies only)
-                transport, _ = await loop.create_datagram_endpoint(
-                    lambda: _Protocol(self), local_addr=local
-                )
-                self._transports[family] = transport
-        return self._transports[family]
+    async def _socket(self, family: int, key: int) -> asyncio.DatagramTransport:
+        """One of a few sockets per address family, picked by request id: responses that
+        arrive together are spread over several receive buffers."""
+        pool = self._transports.get(family)
+        if pool is None:
+            lock = self._opening.setdefault(family, asyncio.Lock())
+            async with lock:
+                if family not in self._transports:
+                    self._transports[family] = [await self._open_socket(family)
+                                                for _ in range(SOCKETS)]  # fmt: skip
+            pool = self._transports[family]
+        return pool[key % len(pool)]
+
+    async def _open_socket(self, family: int) -> asyncio.DatagramTransport:
+        sock = socket.socket(socket.AF_INET if family == 4 else socket.AF_INET6,
+                             socket.SOCK_DGRAM)  # fmt: skip
+        for option in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
+            if option is None:
+                continue
+            try:  # FORCE passes the kernel's rmem_max when allowed (root); else the capped size
+                sock.setsockopt(socket.SOL_SOCKET, option, RECEIVE_BUFFER)
+                break
+            except OSError:
+                continue
+        sock.bind(("0.0.0.0", 0) if family == 4 else ("::", 0))  # noqa: S104 (replies only)
+        sock.setblocking(False)
+        transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+            lambda: _Protocol(self), sock=sock
+        )
+        return transport
 
     def _next_id(self) -> int:
         self._id = self._id % (2**31 - 1) + 1
@@ -162,7 +181,7 @@ class LeanClient:
         stats: RequestStats,
     ) -> Any:  # fmt: skip
         host = ipaddress.ip_address(target.address)
-        transport = await self._socket(host.version)
+        transport = await self._socket(host.version, key)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[key] = _Pending(future, host, target.port, version, community)
         stats.requests += 1
@@ -361,8 +380,9 @@ class LeanClient:
         return out
 
     async def close(self) -> None:
-        for transport in self._transports.values():
-            transport.close()
+        for pool in self._transports.values():
+            for transport in pool:
+                transport.close()
         self._transports.clear()
         if self._fallback is not None:
             await self._fallback.close()
