@@ -15,7 +15,7 @@ like a reset to rate(), which loses one scrape interval of increase, once in yea
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -24,6 +24,7 @@ from prometheus_client.registry import Collector as PromCollector
 from noc.collector.availability import State
 from noc.collector.engine import Collector
 from noc.collector.scheduler import CycleStats
+from noc.dr.checks import DrReport, Readiness
 from noc.store.writer import StoreWriter
 
 EXACT = 1 << 53
@@ -47,8 +48,10 @@ class NocMetrics(PromCollector):
         collector: Collector,
         stats: CycleStats | None = None,
         writer: StoreWriter | None = None,
+        dr: Callable[[], DrReport | None] | None = None,
     ) -> None:
         self.collector = collector
+        self.dr = dr
         self.stats = stats
         self.writer = writer
         inv = collector.inv
@@ -64,6 +67,31 @@ class NocMetrics(PromCollector):
         yield from self._interfaces()
         yield from self._links()
         yield from self._self_metrics()
+        yield from self._dr()
+
+    def _dr(self) -> Iterator[Metric]:
+        report = self.dr() if self.dr is not None else None
+        if report is None:
+            return
+        state = GaugeMetricFamily(
+            DR_STATE_METRIC,
+            "DR readiness from the last check: 1 for the current state (with its reason).",
+            labels=["state", "reason"],
+        )
+        for readiness in Readiness:
+            current = readiness is report.readiness
+            state.add_metric([readiness.value, report.reason if current else ""], int(current))
+        yield state
+        checks = GaugeMetricFamily(
+            "noc_dr_check_status",
+            "Each DR readiness check: 0 ok, 1 warn, 2 fail.",
+            labels=["check", "subject"],
+        )
+        for r in report.results:
+            checks.add_metric([r.check, r.subject], {"ok": 0, "warn": 1, "fail": 2}[r.status])
+        yield checks
+        yield GaugeMetricFamily("noc_dr_last_check_timestamp_seconds",
+                                "When the DR checks last ran.", value=report.at)  # fmt: skip
 
     def _sites(self) -> Metric:
         info = GaugeMetricFamily(

@@ -25,6 +25,9 @@ def subset_inventory(
         if ln["a"]["device"] in keep and (ln.get("b") is None or ln["b"]["device"] in keep)
     ]  # fmt: skip
     doc["maintenance"] = []
+    if doc.get("dr"):
+        kept = {ln["name"] for ln in doc["links"]}
+        doc["dr"]["links"] = [name for name in doc["dr"]["links"] if name in kept]
     for tier in doc["tiers"].values():
         tier.update(overrides)
     with target.open("w") as out:

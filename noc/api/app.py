@@ -26,6 +26,7 @@ from noc.collector.engine import Collector, link_key
 from noc.diag.audit import AuditLog
 from noc.diag.result import DiagError, DiagRefused, secret_values
 from noc.diag.runner import ACTIONS, DiagRequest, run_diagnostic
+from noc.dr.checks import DrReport
 from noc.exporter import NocMetrics, render
 from noc.inventory import Inventory
 from noc.snmp.client import SnmpClient
@@ -45,6 +46,7 @@ class ApiContext:
     client_factory: Callable[[], SnmpClient]
     collector: Collector | None = None
     metrics: NocMetrics | None = None
+    dr_report: Callable[[], DrReport | None] | None = None
     secrets: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -233,6 +235,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
     _admin_routes(app, ctx)
     _sla_routes(app, ctx)
     _diag_routes(app, ctx)
+    _dr_routes(app, ctx)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -576,3 +579,25 @@ def _diag_routes(api: FastAPI, ctx: ApiContext) -> None:
         finally:
             await client.close()
         return result.to_json()
+
+
+def _dr_routes(api: FastAPI, ctx: ApiContext) -> None:
+    from noc.dr.history import history
+
+    @api.get(PREFIX + "/dr", tags=["dr"])
+    def dr_status(
+        _: Reader,
+        since: datetime | None = None,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    ) -> dict[str, Any]:
+        """The last DR readiness report (when the collector runs here) and the stored
+        history of verdicts, newest first."""
+        if ctx.inv.dr is None:
+            raise HTTPException(404, "the inventory has no `dr:` section")
+        latest = ctx.dr_report() if ctx.dr_report is not None else None
+        try:
+            past = history(ctx.engine, limit, _epoch(since) if since else None)
+        except SQLAlchemyError as exc:
+            raise _store_error(exc) from None
+        current = latest.to_json() if latest is not None else (past[0] if past else None)
+        return {"current": current, "history": past}

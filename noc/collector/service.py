@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from noc.collector.engine import Collector
 from noc.collector.scheduler import Scheduler
+from noc.dr.checks import DrReport
 from noc.exporter import NocMetrics
 from noc.inventory import Inventory
 from noc.settings import Settings
@@ -30,9 +31,11 @@ class Service:
     collector: Collector
     scheduler: Scheduler
     writer: StoreWriter
+    dr_report: DrReport | None = None
 
     def metrics(self) -> NocMetrics:
-        return NocMetrics(self.collector, self.scheduler.stats, self.writer)
+        return NocMetrics(self.collector, self.scheduler.stats, self.writer,
+                          lambda: self.dr_report)  # fmt: skip
 
 
 def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Service:
@@ -61,12 +64,14 @@ async def run_service(
     server_task = asyncio.create_task(server.serve()) if server else None
     writer_task = asyncio.create_task(service.writer.run(stop))
     windows_task = asyncio.create_task(refresh_windows(service, stop))
+    dr_task = asyncio.create_task(dr_checks(service, stop))
     try:
         await service.scheduler.run(stop)
     finally:
         service.writer.emit(service.collector.shutdown_events())
         await writer_task
         await windows_task
+        await dr_task
         if server is not None and server_task is not None:
             server.should_exit = True
             await server_task
@@ -93,11 +98,35 @@ def _http_server(service: Service, http: tuple[str, int], var_dir: Path) -> uvic
         client_factory=default_client,
         collector=service.collector,
         metrics=service.metrics(),
+        dr_report=lambda: service.dr_report,
     )
     host, port = http
     config = uvicorn.Config(create_app(ctx), host=host, port=port, log_level="warning",
                             access_log=False, lifespan="off")  # fmt: skip
     return _Server(config)
+
+
+async def dr_checks(service: Service, stop: asyncio.Event) -> None:
+    """The DR readiness checks on their interval, on the collector's live view; each result
+    kept in the store (when it answers) and shown in /metrics and the API."""
+    from noc.dr.history import record
+    from noc.dr.runner import run_checks
+
+    dr = service.collector.inv.dr
+    if dr is None:
+        return
+    with contextlib.suppress(TimeoutError):  # let the first polls land before judging
+        await asyncio.wait_for(stop.wait(), timeout=min(dr.check_interval_s, 30))
+    while not stop.is_set():
+        try:
+            report, _ = await run_checks(service.collector.inv, service.collector.client,
+                                         service.collector)  # fmt: skip
+            service.dr_report = report
+            await asyncio.to_thread(record, service.writer.engine, report)
+        except Exception as exc:  # a failing check run must not stop the collector
+            log.warning("DR checks: %s", exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=dr.check_interval_s)
 
 
 async def refresh_windows(service: Service, stop: asyncio.Event, every_s: float = 60.0) -> None:

@@ -57,6 +57,8 @@ def secret_values(inv: Inventory, environ: Mapping[str, str] | None = None) -> s
         refs += [v for v in vars(cred).values() if isinstance(v, SecretRef)]
     for ssh in inv.ssh_credentials.values():
         refs += [r for r in (ssh.password, ssh.key_file) if r is not None]
+    if inv.dr is not None:
+        refs += [r for db in inv.dr.databases for r in (db.primary, db.replica)]
     values = {env.get(r.env) or r.lab_default or "" for r in refs}
     return {v for v in values if len(v) >= 4}
 

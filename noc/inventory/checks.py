@@ -23,8 +23,23 @@ def cross_check(inv: Inventory, rejected: dict[str, set[str]]) -> list[Finding]:
         *_device_refs(inv, rejected),
         *_link_refs(inv, rejected),
         *_maintenance_refs(inv, rejected),
+        *_dr_refs(inv, rejected),
         *_cycles(inv),
     ]
+
+
+def _dr_refs(inv: Inventory, rejected: dict[str, set[str]]) -> Iterator[Finding]:
+    dr = getattr(inv, "dr", None)
+    if dr is None:
+        return
+    sites = {s.name for s in inv.sites} | rejected["sites"]
+    links = {ln.name for ln in inv.links} | rejected["links"]
+    for key in ("primary_site", "dr_site"):
+        if getattr(dr, key) not in sites:
+            yield ("dr", key), f"unknown site {getattr(dr, key)!r}"
+    for index, name in enumerate(dr.links):
+        if name not in links:
+            yield ("dr", "links", index), f"unknown link {name!r}"
 
 
 def _dupes(names: list[str]) -> set[str]:

@@ -16,6 +16,7 @@ from noc.inventory.errors import InventoryError, InventoryIssue
 from noc.inventory.model import (
     Credential,
     Device,
+    DrConfig,
     Inventory,
     Kecamatan,
     Link,
@@ -38,6 +39,7 @@ _LIST_SECTIONS: dict[str, type[BaseModel]] = {
 }
 _REQUIRED = ("version", "network", "tiers", "credentials", "kecamatan", "sites", "devices", "links")
 _CREDENTIAL: TypeAdapter[Any] = TypeAdapter(Credential)
+_OPTIONAL = ("ssh_credentials", "dr")
 
 
 def line_of(root: Any, loc: Loc) -> int | None:
@@ -139,7 +141,7 @@ def validate_document(path: Path, root: Any) -> Inventory:
         )
 
     for key in root:
-        if key not in _REQUIRED and key not in _LIST_SECTIONS and key != "ssh_credentials":
+        if key not in _REQUIRED and key not in _LIST_SECTIONS and key not in _OPTIONAL:
             out.add((key,), f"unknown key {key!r}")
     for key in _REQUIRED:
         if key not in root:
@@ -182,6 +184,9 @@ def validate_document(path: Path, root: Any) -> Inventory:
             rejected["ssh_credentials"].add(str(cred_name))
         else:
             parts["ssh_credentials"][str(cred_name)] = ssh
+
+    if root.get("dr") is not None:
+        parts["dr"] = out.validate(TypeAdapter(DrConfig), ("dr",), root["dr"])
 
     for section, model in _LIST_SECTIONS.items():
         items = []

@@ -258,6 +258,55 @@ class MaintenanceWindow(Strict):
         return self
 
 
+class DrService(Strict):
+    """A protected service: where it answers at the primary site and at the DR site."""
+
+    name: Annotated[str, Field(min_length=1)]
+    primary_url: Annotated[str, Field(pattern=r"^https?://")]
+    dr_url: Annotated[str, Field(pattern=r"^https?://")]
+    rpo_s: Annotated[int, Field(gt=0)] = 300
+    rto_s: Annotated[int, Field(gt=0)] = 3600
+
+
+class DrDatabase(Strict):
+    """A PostgreSQL primary and its streaming replica at the DR site (connection URLs are
+    secrets: they may carry passwords)."""
+
+    name: Annotated[str, Field(min_length=1)]
+    primary: SecretRef
+    replica: SecretRef
+    rpo_s: Annotated[int, Field(gt=0)] = 60
+
+
+class DrFileStore(Strict):
+    """Files copied to the DR site; `marker` is a file the sync or backup job touches."""
+
+    name: Annotated[str, Field(min_length=1)]
+    marker: str
+    rpo_s: Annotated[int, Field(gt=0)] = 86400
+
+
+class DrFailover(Strict):
+    hold_s: Annotated[int, Field(ge=0)] = 300
+    quorum: Annotated[int, Field(ge=1)] = 2
+
+
+class DrConfig(Strict):
+    """The DR pair: what must be true for the DR site to take over."""
+
+    primary_site: str
+    dr_site: str
+    links: list[str] = []
+    services: list[DrService] = []
+    databases: list[DrDatabase] = []
+    file_stores: list[DrFileStore] = []
+    probe_url: Annotated[str | None, Field(pattern=r"^https?://")] = None
+    check_interval_s: Annotated[int, Field(ge=5, le=3600)] = 60
+    cpu_max: Annotated[float, Field(gt=0, le=1)] = 0.85
+    storage_max: Annotated[float, Field(gt=0, le=1)] = 0.9
+    failover: DrFailover = DrFailover()
+
+
 class Network(Strict):
     name: str
     timezone: str = "Asia/Jakarta"
@@ -289,6 +338,7 @@ class Inventory(Strict):
     devices: list[Device]
     links: list[Link]
     maintenance: list[MaintenanceWindow] = []
+    dr: DrConfig | None = None
 
     @cached_property
     def devices_by_name(self) -> dict[str, Device]:

@@ -135,3 +135,15 @@ class ApiTokenRow(Base):
     created: Mapped[float] = mapped_column(Float)
     last_used: Mapped[float | None] = mapped_column(Float)
     revoked: Mapped[float | None] = mapped_column(Float)
+
+
+class DrCheckRow(Base):
+    """One run of the DR readiness checks: the verdict, its reason and every result."""
+
+    __tablename__ = "dr_checks"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    at: Mapped[float] = mapped_column(Float)
+    readiness: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    results: Mapped[str] = mapped_column(Text)  # JSON
+    __table_args__ = (Index("ix_dr_checks_at", "at"),)

@@ -29,7 +29,10 @@ SECRETS = {
     "NOC_SNMP_V3_AUTH_KEY": "auth-Kp4Wm28t",
     "NOC_SNMP_V3_PRIV_KEY": "priv-Bn6Rc51y",
     "NOC_SSH_PASSWORD": "sshpw-Hd3Fs77q",
+    "NOC_DR_PG_PRIMARY": "postgresql://noc:pgpw-Zt5Qa81k@127.0.0.1:1/siak",
+    "NOC_DR_PG_REPLICA": "postgresql://noc:pgpw-Zt5Qa81k@127.0.0.2:1/siak",
 }
+PG_PASSWORD = "pgpw-Zt5Qa81k"
 KEEP = {"core-1", "bts-05", "kel-balumbangjaya", "srv-web-1", "srv-db-1"}
 LAB_PORT = 11262
 
@@ -129,6 +132,7 @@ CLI_RUNS: dict[str, list[list[str]]] = {
     "diag check": [["diag", "check", "srv-web-1", "--window", "1"]],
     "token list": [["token", "list"]],
     "token create": [],  # prints the new token once, by design; run by the fixture below
+    "dr check": [["dr", "check", "--window", "1"]],
 }
 
 
@@ -136,7 +140,7 @@ def test_no_secret_appears_anywhere(setup: Setup) -> None:
     assert set(CLI_RUNS) == json_commands(), "a --json command is missing from CLI_RUNS"
     created = json.loads(setup.noc("token", "create", "--role", "admin", "--json"))
     setup.token = created["token"]
-    secrets = [*SECRETS.values(), setup.token]
+    secrets = [*SECRETS.values(), PG_PASSWORD, setup.token]
     said: list[tuple[str, str]] = []
 
     time.sleep(6)  # one poll interval: the collector has state to show

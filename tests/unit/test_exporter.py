@@ -108,3 +108,26 @@ def test_render_escapes_label_values() -> None:
     family = GaugeMetricFamily("noc_x", "doc", labels=["a"])
     family.add_metric(['q"\\\n'], float("inf"))
     assert render([family]).decode().splitlines()[-1] == 'noc_x{a="q\\"\\\\\\n"} +Inf'
+
+
+def test_dr_verdict_is_exported_one_series_per_state() -> None:
+    from noc.dr.checks import CheckResult, Status, verdict
+    from noc.exporter import render
+
+    collector, _, _ = simulated_collector(SMALL)
+    report = verdict([CheckResult("replication_lag_bytes", "siak-pbb", Status.FAIL,
+                                  "4096 bytes not replayed and replay is paused", 4096.0),
+                      CheckResult("service", "website", Status.OK, "HTTP 200")],
+                     at=1_796_090_400.0)  # fmt: skip
+    text = render(NocMetrics(collector, dr=lambda: report).collect()).decode()
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    states = {s.labels["state"]: (s.value, s.labels["reason"]) for s in
+              families["noc_dr_state"].samples}  # fmt: skip
+    assert states == {
+        "ready": (0, ""), "degraded": (0, ""),
+        "not_ready": (1, "replication_lag_bytes siak-pbb: 4096 bytes not replayed and replay "
+                         "is paused"),
+    }  # fmt: skip
+    checks = {s.labels["subject"]: s.value for s in families["noc_dr_check_status"].samples}
+    assert checks == {"siak-pbb": 2, "website": 0}
+    assert "noc_dr_state" not in render(NocMetrics(collector).collect()).decode()

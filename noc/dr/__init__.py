@@ -1,0 +1,1 @@
+"""Disaster recovery: readiness checks of the DR site, and the failover policy."""

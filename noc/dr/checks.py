@@ -1,0 +1,200 @@
+"""Readiness checks of the DR site, each a result with a reason, and the overall verdict."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from noc.inventory import Inventory
+from noc.inventory.model import DrDatabase, DrFileStore, DrService
+from noc.inventory.secrets import SecretError, resolve_secret
+
+
+class Status(StrEnum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+class Readiness(StrEnum):
+    READY = "ready"
+    DEGRADED = "degraded"
+    NOT_READY = "not_ready"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: str
+    subject: str
+    status: Status
+    reason: str
+    value: float | None = None
+
+
+@dataclass
+class DrReport:
+    at: float
+    readiness: Readiness
+    reason: str
+    results: list[CheckResult] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "at": self.at,
+            "readiness": self.readiness.value,
+            "reason": self.reason,
+            "results": [asdict(r) | {"status": r.status.value} for r in self.results],
+        }
+
+
+def verdict(results: list[CheckResult], at: float | None = None) -> DrReport:
+    """NOT READY if any check fails, DEGRADED if any warns, READY otherwise; the reason names
+    the first failing (or warning) checks."""
+    fails = [r for r in results if r.status is Status.FAIL]
+    warns = [r for r in results if r.status is Status.WARN]
+    if fails:
+        readiness, worst = Readiness.NOT_READY, fails
+    elif warns:
+        readiness, worst = Readiness.DEGRADED, warns
+    else:
+        readiness, worst = Readiness.READY, []
+    reason = "; ".join(f"{r.check} {r.subject}: {r.reason}" for r in worst[:3]) or "all checks pass"
+    return DrReport(time.time() if at is None else at, readiness, reason, results)
+
+
+def check_database(
+    db: DrDatabase, inv: Inventory, environ: Mapping[str, str] | None = None
+) -> list[CheckResult]:
+    """Replication lag in seconds and bytes against the RPO. Lag in seconds is counted as
+    zero when the replica has replayed all it received (an idle primary is not lag); replay
+    that is paused while WAL waits is not keeping up, whatever the clock says."""
+    import psycopg
+
+    try:
+        replica_url = resolve_secret(db.replica, inv.devices, environ).get_secret_value()
+        primary_url = resolve_secret(db.primary, inv.devices, environ).get_secret_value()
+    except SecretError as exc:
+        return [CheckResult("replication", db.name, Status.WARN, f"not configured: {exc}")]
+    try:
+        with psycopg.connect(replica_url, connect_timeout=3, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT pg_is_in_recovery(), pg_last_wal_receive_lsn()::text,"
+                " pg_last_wal_replay_lsn()::text,"
+                " extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8,"
+                " CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END"
+            ).fetchone()
+    except psycopg.Error as exc:
+        return [CheckResult("replication", db.name, Status.FAIL,
+                            f"replica does not answer: {_first_line(exc)}")]  # fmt: skip
+    assert row is not None
+    in_recovery, received, replayed, since_replay, paused = row
+    if not in_recovery:
+        return [CheckResult("replication", db.name, Status.FAIL,
+                            "the replica is not in recovery (promoted?)")]  # fmt: skip
+    lag_s = 0.0 if received == replayed or since_replay is None else float(since_replay)
+    lag_bytes: float | None = None
+    primary_note = ""
+    try:
+        with psycopg.connect(primary_url, connect_timeout=3, autocommit=True) as conn:
+            diff = conn.execute(
+                "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)::float8",
+                (replayed,),
+            ).fetchone()
+            lag_bytes = float(diff[0]) if diff and diff[0] is not None else None
+    except psycopg.Error as exc:
+        primary_note = f"; primary does not answer ({_first_line(exc)})"
+    results = [
+        CheckResult("replication_lag_seconds", db.name, _against(lag_s, db.rpo_s),
+                    f"{lag_s:.1f} s behind (RPO {db.rpo_s} s){primary_note}", lag_s),
+    ]  # fmt: skip
+    if lag_bytes is not None:
+        status = Status.OK
+        if paused and lag_bytes > 0:
+            status = Status.FAIL
+        results.append(CheckResult(
+            "replication_lag_bytes", db.name, status,
+            f"{lag_bytes:.0f} bytes not replayed" + (" and replay is paused" if paused else ""),
+            lag_bytes,
+        ))  # fmt: skip
+    elif paused:
+        results.append(CheckResult("replication_lag_bytes", db.name, Status.FAIL,
+                                   "replay is paused"))  # fmt: skip
+    return results
+
+
+def _against(value: float, limit: float) -> Status:
+    if value > limit:
+        return Status.FAIL
+    return Status.WARN if value > limit / 2 else Status.OK
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def check_file_store(store: DrFileStore, now: float | None = None) -> CheckResult:
+    now = time.time() if now is None else now
+    path = Path(store.marker)
+    try:
+        age = now - path.stat().st_mtime
+    except OSError:
+        return CheckResult("sync_age", store.name, Status.FAIL, f"no sync marker at {path}")
+    return CheckResult("sync_age", store.name, _against(age, store.rpo_s),
+                       f"last sync {age:.0f} s ago (RPO {store.rpo_s} s)", age)  # fmt: skip
+
+
+def http_get(url: str, timeout: float = 5.0) -> tuple[int, float, bytes]:
+    """(status, seconds, body); status 0 when nothing answered."""
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (inventory URL)
+            body = response.read(65536)
+            return response.status, time.monotonic() - started, body
+    except urllib.error.HTTPError as exc:
+        return exc.code, time.monotonic() - started, b""
+    except (urllib.error.URLError, OSError, TimeoutError):
+        return 0, time.monotonic() - started, b""
+
+
+def check_service(service: DrService, timeout: float = 5.0) -> CheckResult:
+    status, seconds, _ = http_get(service.dr_url, timeout)
+    if status == 0:
+        return CheckResult("service", service.name, Status.FAIL,
+                           f"DR endpoint {service.dr_url} does not answer")  # fmt: skip
+    if not 200 <= status < 400:
+        return CheckResult("service", service.name, Status.FAIL,
+                           f"DR endpoint answers HTTP {status}", seconds)  # fmt: skip
+    slow = seconds > timeout / 2
+    return CheckResult("service", service.name, Status.WARN if slow else Status.OK,
+                       f"HTTP {status} in {seconds * 1000:.0f} ms", seconds)  # fmt: skip
+
+
+def check_probe(url: str | None) -> tuple[CheckResult, dict[str, Any] | None]:
+    """The DR site's own view (`noc dr probe`): a second vantage point."""
+    if url is None:
+        return CheckResult("vantage", "dr-probe", Status.WARN,
+                           "no DR probe configured: one vantage point only"), None  # fmt: skip
+    status, _, body = http_get(url)
+    if status != 200:
+        return CheckResult("vantage", "dr-probe", Status.WARN,
+                           f"the DR probe at {url} does not answer"), None  # fmt: skip
+    try:
+        view = json.loads(body)
+    except ValueError:
+        return CheckResult("vantage", "dr-probe", Status.WARN, "the DR probe answers garbage"), None
+    return CheckResult("vantage", "dr-probe", Status.OK, "the DR probe answers"), view
+
+
+def secrets_present(inv: Inventory, environ: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if environ is None else environ
+    dr = inv.dr
+    return dr is not None and all(env.get(d.replica.env) for d in dr.databases)

@@ -1,0 +1,32 @@
+"""DR check results kept in the store."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from noc.dr.checks import DrReport
+from noc.store.models import DrCheckRow
+
+
+def record(engine: Engine, report: DrReport) -> None:
+    with Session(engine) as session, session.begin():
+        session.add(DrCheckRow(id=str(uuid.uuid4()), at=report.at,
+                               readiness=report.readiness.value, reason=report.reason,
+                               results=json.dumps(report.to_json()["results"])))  # fmt: skip
+
+
+def history(engine: Engine, limit: int = 100, since: float | None = None) -> list[dict[str, Any]]:
+    query = select(DrCheckRow).order_by(DrCheckRow.at.desc()).limit(limit)
+    if since is not None:
+        query = query.where(DrCheckRow.at >= since)
+    with Session(engine) as session:
+        return [
+            {"at": r.at, "readiness": r.readiness, "reason": r.reason,
+             "results": json.loads(r.results)}
+            for r in session.scalars(query)
+        ]  # fmt: skip
