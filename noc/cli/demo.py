@@ -14,6 +14,7 @@ from noc.cli.common import console, inventory_or_exit
 from noc.lab.agent import start_agents
 from noc.lab.builder import build_lab
 from noc.lab.control import ControlServer
+from noc.lab.services import start_stand_ins, touch_markers
 from noc.paths import default_inventory
 from noc.settings import Settings
 
@@ -36,11 +37,18 @@ def demo(
         lab_socket = settings.var_dir / "lab" / "control.sock"
         lab_socket.parent.mkdir(parents=True, exist_ok=True)
         control = await ControlServer(agents, responder).serve(lab_socket)
+        stand_ins = await start_stand_ins(inv, agents)
+        markers_stop = asyncio.Event()
+        markers = asyncio.create_task(touch_markers(inv, agents, markers_stop))
         console.print(f"simulated network: {len(agents)} agents on loopback; "
                       f"try `noc lab scenario bts-07 down` in another terminal")  # fmt: skip
         try:
             await run_collector(inv, settings, duration)
         finally:
+            markers_stop.set()
+            await markers
+            for stand_in in stand_ins:
+                stand_in.close()
             control.close()
             responder.engine.transport_dispatcher.close_dispatcher()
             lab_socket.unlink(missing_ok=True)

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Annotated, Any
 
 import typer
@@ -89,63 +85,15 @@ def probe(
 ) -> None:
     """Run at the DR site: serve its own view of the primary site (does any of the primary
     site's devices answer SNMP from here?) as JSON on /probe, the second vantage point."""
-    from noc.collector.targets import build_targets
-    from noc.snmp.client import RequestStats, SnmpError
-    from noc.snmp.lean_client import LeanClient
+    from noc.dr.probe import probe_server
 
     inv = inventory_or_exit(inventory)
     if inv.dr is None:
         err_console.print("the inventory has no `dr:` section")
         raise typer.Exit(2)
-    dr = inv.dr
-    targets = build_targets(inv)
-    primary = [d.name for d in inv.devices if d.site == dr.primary_site]
-    cache: dict[str, Any] = {"at": 0.0, "view": None}
-    lock = threading.Lock()
-
-    def view() -> dict[str, Any]:
-        async def ask() -> dict[str, bool]:
-            client = LeanClient()
-
-            async def one(name: str) -> bool:
-                try:
-                    await client.get(targets[name], [(1, 3, 6, 1, 2, 1, 1, 3, 0)], RequestStats())
-                    return True
-                except SnmpError:
-                    return False
-
-            try:
-                answers = await asyncio.gather(*(one(n) for n in primary))
-            finally:
-                await client.close()
-            return dict(zip(primary, answers, strict=True))
-
-        with lock:
-            if time.monotonic() - cache["at"] > 10 or cache["view"] is None:
-                seen = asyncio.run(ask())
-                cache["view"] = {"site": dr.dr_site, "at": time.time(), "devices": seen,
-                                 "primary_reachable": any(seen.values())}  # fmt: skip
-                cache["at"] = time.monotonic()
-            return dict(cache["view"])
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            if self.path != "/probe":
-                self.send_error(404)
-                return
-            body = json.dumps(view()).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return None
-
     host, _, port = listen.rpartition(":")
-    server = ThreadingHTTPServer((host, int(port)), Handler)
-    console.print(f"DR probe on http://{listen}/probe (primary site: {dr.primary_site})")
+    server = probe_server(inv, host, int(port))
+    console.print(f"DR probe on http://{listen}/probe (primary site: {inv.dr.primary_site})")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

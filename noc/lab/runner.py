@@ -12,6 +12,7 @@ from noc.inventory import load_inventory
 from noc.lab.agent import start_agents
 from noc.lab.builder import LabAgent, build_lab, recording_agent
 from noc.lab.control import ControlServer
+from noc.lab.services import start_stand_ins, touch_markers
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +40,19 @@ async def run(
     )
     control = ControlServer(agents, responder)
     server = await control.serve(socket_path)
+    stand_ins = await start_stand_ins(inv, agents)
     log.info("lab: %d agents answering SNMP; control at %s", len(agents), socket_path)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    markers = asyncio.create_task(touch_markers(inv, agents, stop))
     try:
         await stop.wait()
     finally:
+        await markers
+        for stand_in in stand_ins:
+            stand_in.close()
         server.close()
         responder.engine.transport_dispatcher.close_dispatcher()
         socket_path.unlink(missing_ok=True)
