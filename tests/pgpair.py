@@ -7,6 +7,7 @@ import glob
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,14 +28,24 @@ def _as_postgres(*args: str) -> None:
 
 
 @contextmanager
-def primary_and_replica(work: Path) -> Iterator[tuple[str, str]]:
-    """Yields the primary's and the replica's connection URLs (psycopg form)."""
+def primary_and_replica() -> Iterator[tuple[str, str]]:
+    """Yields the primary's and the replica's connection URLs (psycopg form). The clusters
+    live in a fresh directory under /tmp that the postgres user can reach."""
     binaries = pg_bin()
     if binaries is None:
         raise RuntimeError("PostgreSQL server binaries are missing")
-    work.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="noc-pg-"))
     if os.geteuid() == 0:
         shutil.chown(work, "postgres", "postgres")
+    try:
+        with _clusters(binaries, work) as urls:
+            yield urls
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@contextmanager
+def _clusters(binaries: Path, work: Path) -> Iterator[tuple[str, str]]:
     primary, replica = work / "primary", work / "replica"
     p1, p2 = free_udp_port(), free_udp_port()
     _as_postgres(str(binaries / "initdb"), "-D", str(primary), "-A", "trust", "-U", "postgres")

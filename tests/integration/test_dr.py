@@ -62,8 +62,8 @@ class Endpoints:
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    with primary_and_replica(tmp_path_factory.mktemp("pg") / "pair") as urls:
+def pair() -> Iterator[tuple[str, str]]:
+    with primary_and_replica() as urls:
         with psycopg.connect(urls[0], autocommit=True) as conn:
             conn.execute("CREATE TABLE payments (id serial PRIMARY KEY, amount int)")
         yield urls
