@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 from tests.snmpd import free_udp_port
 
@@ -27,8 +28,14 @@ def _as_postgres(*args: str) -> None:
     subprocess.run(command, check=True, capture_output=True, timeout=120)
 
 
+class Pair(NamedTuple):
+    primary: str  # connection URLs
+    replica: str
+    stop_primary: list[str]  # the command that stops the primary at once
+
+
 @contextmanager
-def primary_and_replica() -> Iterator[tuple[str, str]]:
+def primary_and_replica() -> Iterator[Pair]:
     """Yields the primary's and the replica's connection URLs (psycopg form). The clusters
     live in a fresh directory under /tmp that the postgres user can reach."""
     binaries = pg_bin()
@@ -45,7 +52,7 @@ def primary_and_replica() -> Iterator[tuple[str, str]]:
 
 
 @contextmanager
-def _clusters(binaries: Path, work: Path) -> Iterator[tuple[str, str]]:
+def _clusters(binaries: Path, work: Path) -> Iterator[Pair]:
     primary, replica = work / "primary", work / "replica"
     p1, p2 = free_udp_port(), free_udp_port()
     _as_postgres(str(binaries / "initdb"), "-D", str(primary), "-A", "trust", "-U", "postgres")
@@ -61,8 +68,14 @@ def _clusters(binaries: Path, work: Path) -> Iterator[tuple[str, str]]:
             conf.write(f"port = {p2}\nhot_standby = on\n")
         _as_postgres(pg_ctl, "-D", str(replica), "-l", str(work / "replica.log"), "-w", "start")
         try:
-            yield (f"postgresql://postgres@127.0.0.1:{p1}/postgres",
-                   f"postgresql://postgres@127.0.0.1:{p2}/postgres")  # fmt: skip
+            stop = [pg_ctl, "-D", str(primary), "-m", "immediate", "stop"]
+            if os.geteuid() == 0:
+                stop = ["runuser", "-u", "postgres", "--", *stop]
+            yield Pair(
+                f"postgresql://postgres@127.0.0.1:{p1}/postgres",
+                f"postgresql://postgres@127.0.0.1:{p2}/postgres",
+                stop,
+            )
         finally:
             stop = ["runuser", "-u", "postgres", "--", pg_ctl, "-D", str(replica), "-m",
                     "immediate", "stop"]  # fmt: skip

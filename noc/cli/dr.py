@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -98,3 +100,119 @@ def probe(
         server.serve_forever()
     except KeyboardInterrupt:
         server.server_close()
+
+
+def _engine() -> Any:
+    from noc.store.db import make_engine, upgrade
+
+    engine = make_engine(Settings().db_url())
+    upgrade(engine)
+    return engine
+
+
+@app.command()
+def failover(
+    execute: Annotated[
+        bool, typer.Option("--execute", help="run the steps (default: dry run)")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
+    inventory: InventoryOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The DR runbook: fencing of the old primary first, then the steps, each logged with its
+    outcome (also in the audit log). Without --execute it only says what it would do."""
+    import getpass
+
+    from noc.diag.audit import AuditLog
+    from noc.dr.failover import StepOutcome
+    from noc.dr.failover import failover as run_failover
+
+    inv = inventory_or_exit(inventory)
+    if inv.dr is None or inv.dr.runbook is None:
+        err_console.print("the inventory has no `dr.runbook`")
+        raise typer.Exit(2)
+    if execute and not yes:
+        if not typer.get_text_stream("stdin").isatty():
+            err_console.print("--execute needs --yes when there is no terminal to confirm on")
+            raise typer.Exit(2)
+        answer = typer.prompt(f"Fail over to {inv.dr.dr_site}? Type the DR site's name")
+        if answer != inv.dr.dr_site:
+            err_console.print("not confirmed; nothing done")
+            raise typer.Exit(2)
+    outcomes: list[StepOutcome] = []
+    audit = None
+    if execute:
+        try:
+            audit = AuditLog(_engine(), Settings().var_dir / "audit-pending.jsonl")
+        except Exception as exc:  # the log goes to the local file until the store answers
+            err_console.print(f"[dim]store not available ({type(exc).__name__})[/]")
+
+    def log(outcome: StepOutcome) -> None:
+        outcomes.append(outcome)
+        if audit is not None:
+            audit.record(f"cli:{getpass.getuser()}", f"dr-failover:{outcome.phase}", None,
+                         {"step": outcome.name, "kind": outcome.kind},
+                         "ok" if outcome.ok else "error", outcome.detail)  # fmt: skip
+        if not as_json:
+            mark = "[green]ok[/]" if outcome.ok else "[bold red]FAILED[/]"
+            console.print(f"{outcome.phase:>6}  {outcome.name}: {mark} {outcome.detail}")
+
+    done = asyncio.run(run_failover(inv, execute, log))
+    if as_json:
+        from dataclasses import asdict
+
+        print_json({"executed": execute, "completed": done,
+                    "steps": [asdict(o) for o in outcomes]})  # fmt: skip
+    raise typer.Exit(0 if done else 1)
+
+
+@app.command()
+def drill(
+    out: Annotated[Path | None, typer.Option(help="write the drill report (HTML) here")] = None,
+    inventory: InventoryOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A drill, for the lab or a planned exercise: keep writing at the primary database, induce
+    the failure (the runbook's `induce` steps), fail over, and measure the RTO (failure to the
+    services answering at DR, with the promoted database taking writes) and the RPO (rows
+    acknowledged at the primary that DR does not have). The result is stored."""
+    from noc.dr.drill import drill_report, run_drill
+    from noc.dr.history import record_drill
+
+    inv = inventory_or_exit(inventory)
+    if inv.dr is None or inv.dr.runbook is None or not inv.dr.databases:
+        err_console.print("a drill needs `dr.runbook` and at least one of `dr.databases`")
+        raise typer.Exit(2)
+    result = asyncio.run(run_drill(inv))
+    try:
+        record_drill(_engine(), result)
+    except Exception as exc:  # the measurement stands; say it was not kept
+        err_console.print(f"[dim]drill not stored ({type(exc).__name__})[/]")
+    if out is not None:
+        out.write_text(drill_report(inv, result), encoding="utf-8")
+    if as_json:
+        print_json(result.to_json())
+    else:
+        for o in result.outcomes:
+            console.print(f"{o.phase:>6}  {o.name}: {'ok' if o.ok else 'FAILED'} {o.detail}")
+        rto = "—" if result.rto_s is None else f"{result.rto_s:.1f} s"
+        verdict = "passed" if result.ok else result.note
+        console.print(f"RTO {rto}; RPO {result.rpo_rows} of {result.rows_acknowledged} "
+                      f"acknowledged rows lost; {verdict}")  # fmt: skip
+    raise typer.Exit(0 if result.ok else 1)
+
+
+@app.command()
+def drills(as_json: JsonOption = False) -> None:
+    """Past drills, newest first."""
+    from noc.dr.history import drills as stored
+
+    rows = stored(_engine())
+    if as_json:
+        print_json(rows)
+        return
+    for r in rows:
+        rto = "—" if r["rto_s"] is None else f"{r['rto_s']:.1f} s"
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r["started"]))
+        state = "ok" if r["ok"] else "failed"
+        console.print(f"{when}  {state}  RTO {rto}  RPO {r['rpo_rows']} rows")

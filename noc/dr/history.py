@@ -10,7 +10,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from noc.dr.checks import DrReport
-from noc.store.models import DrCheckRow
+from noc.dr.failover import DrillResult
+from noc.store.models import DrCheckRow, DrDrillRow
 
 
 def record(engine: Engine, report: DrReport) -> None:
@@ -30,3 +31,16 @@ def history(engine: Engine, limit: int = 100, since: float | None = None) -> lis
              "results": json.loads(r.results)}
             for r in session.scalars(query)
         ]  # fmt: skip
+
+
+def record_drill(engine: Engine, result: DrillResult) -> None:
+    with Session(engine) as session, session.begin():
+        session.add(DrDrillRow(id=str(uuid.uuid4()), at=result.started, ok=result.ok,
+                               rto_s=result.rto_s, rpo_rows=result.rpo_rows,
+                               detail=json.dumps(result.to_json())))  # fmt: skip
+
+
+def drills(engine: Engine, limit: int = 50) -> list[dict[str, Any]]:
+    query = select(DrDrillRow).order_by(DrDrillRow.at.desc()).limit(limit)
+    with Session(engine) as session:
+        return [json.loads(r.detail) for r in session.scalars(query)]

@@ -40,6 +40,20 @@ def _dr_refs(inv: Inventory, rejected: dict[str, set[str]]) -> Iterator[Finding]
     for index, name in enumerate(dr.links):
         if name not in links:
             yield ("dr", "links", index), f"unknown link {name!r}"
+    if dr.runbook is None:
+        return
+    databases = {d.name for d in dr.databases}
+    for phase in ("induce", "fence", "steps"):
+        for index, step in enumerate(getattr(dr.runbook, phase)):
+            loc = ("dr", "runbook", phase, index)
+            if step.kind == "pg_promote" and step.database not in databases:
+                yield (*loc, "database"), f"unknown DR database {step.database!r}"
+            if step.kind == "netmiko":
+                device = inv.devices_by_name.get(step.device)
+                if device is None:
+                    yield (*loc, "device"), f"unknown device {step.device!r}"
+                elif device.ssh is None:
+                    yield (*loc, "device"), f"{step.device} has no `ssh:` access"
 
 
 def _dupes(names: list[str]) -> set[str]:

@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from noc.inventory.runbook import Runbook
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -305,6 +307,7 @@ class DrConfig(Strict):
     cpu_max: Annotated[float, Field(gt=0, le=1)] = 0.85
     storage_max: Annotated[float, Field(gt=0, le=1)] = 0.9
     failover: DrFailover = DrFailover()
+    runbook: Runbook | None = None
 
 
 class Network(Strict):

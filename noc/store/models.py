@@ -147,3 +147,15 @@ class DrCheckRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     results: Mapped[str] = mapped_column(Text)  # JSON
     __table_args__ = (Index("ix_dr_checks_at", "at"),)
+
+
+class DrDrillRow(Base):
+    """One DR drill: what was measured, and every step with its outcome."""
+
+    __tablename__ = "dr_drills"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    at: Mapped[float] = mapped_column(Float)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    rto_s: Mapped[float | None] = mapped_column(Float)
+    rpo_rows: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(Text)  # JSON of the whole result

@@ -23,7 +23,7 @@ from noc.dr.runner import run_checks
 from noc.inventory import load_inventory
 from noc.snmp.lean_client import LeanClient
 from tests.conftest import ROOT, Lab, Loop
-from tests.pgpair import pg_bin, primary_and_replica
+from tests.pgpair import Pair, pg_bin, primary_and_replica
 
 pytestmark = [pytest.mark.integration, pytest.mark.root]
 if os.geteuid() != 0 or pg_bin() is None:
@@ -62,7 +62,7 @@ class Endpoints:
 
 
 @pytest.fixture(scope="module")
-def pair() -> Iterator[tuple[str, str]]:
+def pair() -> Iterator[Pair]:
     with primary_and_replica() as urls:
         with psycopg.connect(urls[0], autocommit=True) as conn:
             conn.execute("CREATE TABLE payments (id serial PRIMARY KEY, amount int)")

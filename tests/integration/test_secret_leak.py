@@ -133,6 +133,9 @@ CLI_RUNS: dict[str, list[list[str]]] = {
     "token list": [["token", "list"]],
     "token create": [],  # prints the new token once, by design; run by the fixture below
     "dr check": [["dr", "check", "--window", "1"]],
+    "dr failover": [["dr", "failover"]],  # a dry run
+    "dr drill": [],  # a drill fails the primary over: not for a leak test
+    "dr drills": [["dr", "drills"]],
 }
 
 

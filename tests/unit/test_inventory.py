@@ -92,3 +92,30 @@ def test_errors_name_the_item() -> None:
     with pytest.raises(InventoryError) as caught:
         load_inventory(DATA / "inventories" / "broken" / "missing_parent.yaml")
     assert caught.value.issues[0].field == "devices[4](kel-b).parent"
+
+
+def test_dr_section_is_cross_checked_with_lines(tmp_path: Path) -> None:
+    text = INVENTORY.read_text()
+    text = text.replace("database: siak-pbb}", "database: siak-pbx}")
+    text = text.replace("links: [dc-dr, dr-srv-dr-1]", "links: [dc-dr, dr-nowhere]")
+    broken = tmp_path / "inventory.yaml"
+    broken.write_text(text)
+    with pytest.raises(InventoryError) as caught:
+        load_inventory(broken)
+    messages = {(i.line, i.message) for i in caught.value.issues}
+    line_of = {n: text[: text.index(s)].count("\n") + 1
+               for n, s in (("db", "siak-pbx}"), ("link", "dr-nowhere"))}  # fmt: skip
+    assert (line_of["db"], "unknown DR database 'siak-pbx'") in messages
+    assert (line_of["link"], "unknown link 'dr-nowhere'") in messages
+
+
+def test_shipped_dr_section() -> None:
+    dr = load_inventory(INVENTORY).dr
+    assert dr is not None and dr.runbook is not None
+    assert {s.name for s in dr.services} == {"website", "webmail", "sim-kantaya",
+                                             "e-procurement", "siak", "pbb"}  # fmt: skip
+    for service in dr.services:
+        for url in (service.primary_url, service.dr_url):
+            host = re.match(r"https?://([\d.]+)", url)
+            assert host and ipaddress.ip_address(host[1]).is_loopback, url
+    assert [s.kind for s in dr.runbook.fence] == ["http"]
