@@ -115,7 +115,7 @@ def results(report: Any) -> dict[str, Any]:
 def test_paused_replay_while_the_primary_writes_is_not_ready(
     setup: dict[str, Any], loop: Loop
 ) -> None:
-    primary, replica = setup["pair"]
+    primary, replica = setup["pair"].primary, setup["pair"].replica
     report, decision = check(setup, loop)
     by = results(report)
     assert report.readiness is Readiness.READY, report.reason
