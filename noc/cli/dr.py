@@ -18,6 +18,7 @@ from noc.cli.common import (
     err_console,
     inventory_or_exit,
     print_json,
+    store_engine,
 )
 from noc.dr.checks import Readiness, Status
 from noc.settings import Settings
@@ -42,7 +43,6 @@ def check(
     from noc.dr.history import record
     from noc.dr.runner import run_checks
     from noc.snmp.lean_client import default_client
-    from noc.store.db import make_engine, upgrade
 
     inv = inventory_or_exit(inventory)
     if inv.dr is None:
@@ -58,9 +58,7 @@ def check(
 
     report, decision = asyncio.run(go())
     try:
-        engine = make_engine(Settings().db_url())
-        upgrade(engine)
-        record(engine, report)
+        record(store_engine(), report)
     except Exception as exc:  # the verdict stands without its history
         err_console.print(f"[dim]not stored: {type(exc).__name__}[/]")
     if as_json:
@@ -102,14 +100,6 @@ def probe(
         server.server_close()
 
 
-def _engine() -> Any:
-    from noc.store.db import make_engine, upgrade
-
-    engine = make_engine(Settings().db_url())
-    upgrade(engine)
-    return engine
-
-
 @app.command()
 def failover(
     execute: Annotated[
@@ -143,7 +133,7 @@ def failover(
     audit = None
     if execute:
         try:
-            audit = AuditLog(_engine(), Settings().var_dir / "audit-pending.jsonl")
+            audit = AuditLog(store_engine(), Settings().var_dir / "audit-pending.jsonl")
         except Exception as exc:  # the log goes to the local file until the store answers
             err_console.print(f"[dim]store not available ({type(exc).__name__})[/]")
 
@@ -185,7 +175,7 @@ def drill(
         raise typer.Exit(2)
     result = asyncio.run(run_drill(inv))
     try:
-        record_drill(_engine(), result)
+        record_drill(store_engine(), result)
     except Exception as exc:  # the measurement stands; say it was not kept
         err_console.print(f"[dim]drill not stored ({type(exc).__name__})[/]")
     if out is not None:
@@ -207,7 +197,7 @@ def drills(as_json: JsonOption = False) -> None:
     """Past drills, newest first."""
     from noc.dr.history import drills as stored
 
-    rows = stored(_engine())
+    rows = stored(store_engine())
     if as_json:
         print_json(rows)
         return

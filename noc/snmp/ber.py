@@ -77,20 +77,9 @@ def oid_content(oid: Oid) -> bytes:
     """The contents octets of an OBJECT IDENTIFIER (cached: the poller asks the same ones)."""
     if len(oid) < 2 or oid[0] > 2 or (oid[0] < 2 and oid[1] > 39):
         raise ValueError(f"not an encodable OID: {oid}")
-    out = bytearray()
-    for index, arc in enumerate((oid[0] * 40 + oid[1], *oid[2:])):
-        if arc < 0 or (index and arc > 0xFFFFFFFF):
-            raise ValueError(f"OID arc out of range in {oid}")
-        if arc < 0x80:
-            out.append(arc)
-            continue
-        chunk = []
-        while arc:
-            chunk.append((arc & 0x7F) | 0x80)
-            arc >>= 7
-        chunk[0] &= 0x7F
-        out.extend(reversed(chunk))
-    return bytes(out)
+    if any(arc < 0 for arc in oid):
+        raise ValueError(f"OID arc out of range in {oid}")
+    return encode_arcs((oid[0] * 40 + oid[1], *oid[2:]))
 
 
 def encode_oid(oid: Oid) -> bytes:
