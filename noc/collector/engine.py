@@ -30,10 +30,10 @@ from noc.collector.poller import LabelCache, plan_for, poll_device
 from noc.collector.rates import CounterPoint, NoRate, counter_rate, per_second, utilisation
 from noc.collector.rollup import Rollup, Rollups
 from noc.collector.samples import DeviceSample
-from noc.collector.targets import build_targets, deadline_s
+from noc.collector.targets import build_targets, deadline_s, poll_budget
 from noc.inventory import Inventory
 from noc.inventory.model import Link
-from noc.snmp.client import RequestStats, SnmpClient, SnmpError
+from noc.snmp.client import RequestStats, SnmpBudgetExceeded, SnmpClient, SnmpError
 from noc.store.maintenance import StoredWindow
 
 log = logging.getLogger(__name__)
@@ -159,20 +159,28 @@ class Collector:
         """Poll one device under its hard deadline and fold the result in. Never raises."""
         device = self.inv.device(name)
         state = self.devices[name]
-        stats = RequestStats()
+        deadline = deadline_s(self.inv, device.tier)
+        # The budget ends the poll by construction (checked between requests, every wait cut
+        # at the deadline); the timeout around it is only a backstop, one request later.
+        stats = RequestStats(budget=poll_budget(self.inv, device.tier))
         started = self.clock()
         sample: DeviceSample | None = None
         reason: str | None = None
         try:
-            sample, labels = await asyncio.wait_for(
-                poll_device(self.client, self.targets[name], plan_for(device.profile_name),
-                            state.labels, stats, self.clock),
-                timeout=deadline_s(self.inv, device.tier),
-            )  # fmt: skip
+            async with asyncio.timeout(deadline + self.targets[name].timeout_s):
+                sample, labels = await poll_device(
+                    self.client, self.targets[name], plan_for(device.profile_name),
+                    state.labels, stats, self.clock,
+                )  # fmt: skip
             state.labels = labels
         except TimeoutError:
+            reason = f"no complete answer within the {deadline:g}s deadline"
+        except SnmpBudgetExceeded as exc:
+            detail = exc.detail
+            if detail == "deadline reached":
+                detail = f"exceeded the {deadline:g}s deadline"
             reason = (
-                f"no complete answer within the {deadline_s(self.inv, device.tier):g}s deadline"
+                f"poll stopped: {detail} ({stats.requests} requests, {stats.varbinds:,} values)"
             )
         except SnmpError as exc:
             reason = str(exc)

@@ -6,7 +6,15 @@ from collections.abc import Mapping
 
 from noc.inventory.model import Device, Inventory, SnmpV2c, Tier
 from noc.inventory.secrets import resolve_secret
-from noc.snmp.client import Target, V2cAuth, V3Auth
+from noc.snmp.client import Budget, Target, V2cAuth, V3Auth
+
+# What one poll may take from an agent. The largest recording we know (a 146-port switch)
+# needs about 4,000 values and 300 kB; these leave room for ten times that, and bound the
+# memory a hostile agent can make the collector hold to a few MB per poll in flight.
+MAX_ROWS_PER_COLUMN = 10_000
+MAX_VALUES_PER_POLL = 200_000
+MAX_REQUESTS_PER_POLL = 2_000
+MAX_BYTES_PER_POLL = 4 * 1024 * 1024
 
 
 def deadline_s(inv: Inventory, tier: Tier) -> float:
@@ -14,6 +22,17 @@ def deadline_s(inv: Inventory, tier: Tier) -> float:
     policy = inv.tiers[tier]
     budget = max(5.0, policy.timeout_s * (policy.retries + 1) * 3)
     return min(budget, policy.poll_interval_s * 0.8)
+
+
+def poll_budget(inv: Inventory, tier: Tier) -> Budget:
+    """The budget of one poll, starting now."""
+    return Budget.within(
+        deadline_s(inv, tier),
+        max_rows=MAX_ROWS_PER_COLUMN,
+        max_varbinds=MAX_VALUES_PER_POLL,
+        max_requests=MAX_REQUESTS_PER_POLL,
+        max_bytes=MAX_BYTES_PER_POLL,
+    )
 
 
 def build_targets(inv: Inventory, environ: Mapping[str, str] | None = None) -> dict[str, Target]:

@@ -9,7 +9,7 @@ from typing import Any
 from noc.diag.result import DiagRefused
 from noc.inventory import Inventory
 from noc.inventory.profiles import available_profiles, load_profile
-from noc.snmp.client import RequestStats, SnmpClient, SnmpError, Target
+from noc.snmp.client import Budget, RequestStats, SnmpClient, SnmpError, Target
 from noc.snmp.values import Oid, Tag, Value, parse_oid
 
 _NUMERIC = re.compile(r"^\.?\d+(\.\d+)+$")
@@ -91,11 +91,20 @@ def _row(oid: Oid, value: Value | None) -> dict[str, Any]:
     }
 
 
+WALK_DEADLINE_S = 30.0
+WALK_MAX_BYTES = 16 * 1024 * 1024
+
+
 async def snmp_walk(
     client: SnmpClient, target: Target, objects: list[str], limit: int = 10_000
 ) -> list[dict[str, Any]]:
+    """Walk subtrees; the row cap, a deadline and a byte cap are enforced while walking, so
+    an agent that never ends its table stops the walk with a reason instead of filling
+    memory."""
     roots = [resolve(o) for o in objects]
-    stats = RequestStats()
+    stats = RequestStats(budget=Budget.within(WALK_DEADLINE_S, max_rows=limit,
+                                              max_varbinds=limit * len(roots) + 1000,
+                                              max_bytes=WALK_MAX_BYTES))  # fmt: skip
     walked = await client.bulk_walk(target, roots, stats)
     rows: list[dict[str, Any]] = []
     for root in roots:

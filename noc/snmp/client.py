@@ -8,6 +8,7 @@ the target's timeout x (retries + 1) per request.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -48,16 +49,72 @@ class Target:
     max_repetitions: int = 25
 
 
+@dataclass(frozen=True)
+class Budget:
+    """What one poll (or one diagnostic walk) may spend. The deadline is a point on the
+    monotonic clock, checked between requests and used to cap every wait, so a poll ends by
+    construction rather than by cancellation; the limits bound memory and traffic against an
+    agent that answers quickly but never finishes (an endless walk, huge values, a flood)."""
+
+    deadline: float | None = None  # time.monotonic() value; None: no deadline
+    max_rows: int | None = None  # rows of any one walked column
+    max_varbinds: int | None = None  # varbinds received in all
+    max_requests: int | None = None
+    max_bytes: int | None = None  # bytes of replies received in all
+
+    @classmethod
+    def within(cls, seconds: float, **limits: int | None) -> Budget:
+        return cls(time.monotonic() + seconds, **limits)
+
+
+UNLIMITED = Budget()
+
+
 @dataclass
 class RequestStats:
-    """What it took to talk to a target; one instance per poll, filled by the client."""
+    """What it took to talk to a target; one instance per poll, filled by the client, which
+    also enforces `budget` through `admit`, `wait_s` and `received`."""
 
     requests: int = 0
     retries: int = 0
     timeouts: int = 0
     varbinds: int = 0
     too_big: int = 0
+    bytes: int = 0
     notes: list[str] = field(default_factory=list)
+    budget: Budget = UNLIMITED
+
+    def admit(self) -> None:
+        """Called before each request: raises when the budget is spent."""
+        self.check_deadline()
+        b = self.budget
+        if b.max_requests is not None and self.requests >= b.max_requests:
+            raise SnmpBudgetExceeded(f"more than {b.max_requests} requests")
+
+    def check_deadline(self) -> None:
+        deadline = self.budget.deadline
+        if deadline is not None and time.monotonic() >= deadline:
+            raise SnmpBudgetExceeded("deadline reached")
+
+    def wait_s(self, timeout_s: float) -> float:
+        """How long the next wait for a reply may last: the target's timeout, cut at the
+        deadline."""
+        if self.budget.deadline is None:
+            return timeout_s
+        return max(0.0, min(timeout_s, self.budget.deadline - time.monotonic()))
+
+    def received(self, nbytes: int) -> None:
+        self.bytes += nbytes
+        b = self.budget
+        if b.max_bytes is not None and self.bytes > b.max_bytes:
+            raise SnmpBudgetExceeded(f"more than {b.max_bytes:,} bytes of replies")
+        if b.max_varbinds is not None and self.varbinds > b.max_varbinds:
+            raise SnmpBudgetExceeded(f"more than {b.max_varbinds:,} values")
+
+    def check_rows(self, column: Oid, rows: int) -> None:
+        limit = self.budget.max_rows
+        if limit is not None and rows > limit:
+            raise SnmpBudgetExceeded(f"walk of {_fmt(column)} exceeded {limit:,} rows")
 
 
 class SnmpError(Exception):
@@ -80,6 +137,12 @@ class SnmpAuthError(SnmpError):
 
 class SnmpProtocolError(SnmpError):
     reason = "bad response from agent"
+
+
+class SnmpBudgetExceeded(SnmpError):
+    """The agent answers, but more, or for longer, than any real device needs."""
+
+    reason = "poll stopped"
 
 
 class SnmpClient(Protocol):
@@ -125,6 +188,14 @@ def walk_step(
             cursors[column] = oid
         if not cursors:
             return
+
+
+def check_walk(stats: RequestStats, requested: Sequence[Oid], out: dict[Oid, Column]) -> None:
+    """After each response of a walk: no column may grow past the budget's row limit."""
+    if stats.budget.max_rows is None:
+        return
+    for column in requested:
+        stats.check_rows(column, len(out.get(column, ())))
 
 
 def _fmt(oid: Oid) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 
-from noc.snmp.client import Column, RequestStats, SnmpTimeout, Target, walk_step
+from noc.snmp.client import Column, RequestStats, SnmpTimeout, Target, check_walk, walk_step
 from noc.snmp.values import Oid, Tag, Value
 
 
@@ -18,6 +18,7 @@ class FakeSnmpClient:
         self.silent: set[str] = set()  # targets that time out
 
     def _mib(self, target: Target, stats: RequestStats) -> tuple[list[Oid], dict[Oid, Value]]:
+        stats.admit()
         stats.requests += 1
         if target.name in self.silent or target.name not in self.mibs:
             stats.timeouts += 1
@@ -54,7 +55,9 @@ class FakeSnmpClient:
                         row.append((cursors[column], Value(Tag.END_OF_MIB_VIEW, None)))
                 rows.append(row)
             stats.varbinds += sum(len(r) for r in rows)
+            stats.received(0)
             walk_step(requested, cursors, rows, out)
+            check_walk(stats, requested, out)
         return out
 
     async def close(self) -> None:

@@ -30,6 +30,7 @@ from noc.snmp.client import (
     Target,
     V2cAuth,
     V3Auth,
+    check_walk,
 )
 from noc.snmp.values import Oid, Value
 
@@ -174,12 +175,16 @@ class LeanClient:
         ):
             self.dropped += 1
             return
-        pending.future.set_result(message)
+        pending.future.set_result((message, len(data)))
 
     async def _exchange(
         self, target: Target, data: bytes, key: int, version: int, community: bytes,
         stats: RequestStats,
     ) -> Any:  # fmt: skip
+        """Send and wait for the matching reply. Every wait is cut at the budget's deadline,
+        and nothing here converts a cancellation into a result: `asyncio.wait` never swallows
+        the caller's cancellation the way `wait_for(shield(...))` did on Python 3.11."""
+        stats.admit()
         host = ipaddress.ip_address(target.address)
         transport = await self._socket(host.version, key)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -187,14 +192,19 @@ class LeanClient:
         stats.requests += 1
         try:
             for attempt in range(target.retries + 1):
+                wait = stats.wait_s(target.timeout_s)
+                if wait <= 0:
+                    break
                 if attempt:
                     stats.retries += 1
                 transport.sendto(data, (target.address, target.port))
-                try:
-                    return await asyncio.wait_for(asyncio.shield(future), target.timeout_s)
-                except TimeoutError:
-                    continue
+                done, _ = await asyncio.wait((future,), timeout=wait)
+                if done:
+                    message, size = future.result()
+                    stats.received(size)
+                    return message
             stats.timeouts += 1
+            stats.check_deadline()  # when that is what ended the waiting
             raise SnmpTimeout(f"after {target.retries + 1} tries of {target.timeout_s:g}s")
         finally:
             del self._pending[key]
@@ -322,6 +332,7 @@ class LeanClient:
         else:
             pdu = await self._v3_request(target, auth, pdu_type, names, a, b, stats)
         stats.varbinds += len(pdu.varbinds)
+        stats.received(0)
         return pdu
 
     def _delegate(self, target: Target) -> SnmpClient | None:
@@ -377,6 +388,7 @@ class LeanClient:
             if not pdu.varbinds:
                 break
             fold(open_columns, prefixes, cursors, pdu.varbinds, out)
+            check_walk(stats, open_columns, out)
         return out
 
     async def close(self) -> None:

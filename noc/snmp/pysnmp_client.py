@@ -28,6 +28,7 @@ from noc.snmp.client import (
     SnmpTimeout,
     Target,
     V2cAuth,
+    check_walk,
     walk_step,
 )
 from noc.snmp.usm import AUTH_PROTOCOLS, PRIV_PROTOCOLS
@@ -128,6 +129,7 @@ class PysnmpClient:
     async def _request(
         self, target: Target, stats: RequestStats, send: Any, *args: Any
     ) -> list[tuple[Oid, Value]]:
+        stats.admit()
         stats.requests += 1
         error_indication, error_status, _, var_binds = await send(
             self._engine(target),
@@ -151,6 +153,8 @@ class PysnmpClient:
             raise SnmpProtocolError(f"error-status {error_status.prettyPrint()}")
         out = [(tuple(name), decode(value)) for name, value in var_binds]
         stats.varbinds += len(out)
+        stats.received(sum(len(n) + (len(v.value) if isinstance(v.value, bytes) else 8)
+                           for n, v in out))  # fmt: skip
         return out
 
     async def get(
@@ -181,6 +185,7 @@ class PysnmpClient:
             width = len(open_columns)
             rows = [flat[i : i + width] for i in range(0, len(flat), width)]
             walk_step(open_columns, cursors, rows, out)
+            check_walk(stats, open_columns, out)
         return out
 
 

@@ -1,0 +1,103 @@
+"""Agents that answer quickly but never finish, beside the healthy lab: each bad device's poll
+ends within its deadline plus one request timeout, it is DOWN with the reason, the collector's
+memory stays bounded, and the healthy devices' poll times do not change."""
+
+from __future__ import annotations
+
+import json
+import re
+import resource
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import INVENTORY, ROOT, Lab, with_port
+
+pytestmark = pytest.mark.integration
+
+BAD = {"kel-ciluar": "endless", "kel-ciparigi": "bigtable", "kel-tanahbaru": "flood"}
+# The access tier of this test: 1 s timeout, no retry, so the deadline is max(5, 1 x 1 x 3) s.
+DEADLINE_S = 5.0
+TIMEOUT_S = 1.0
+RSS_BOUND_MB = 400
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def agents() -> Iterator[dict[str, int]]:
+    ports: dict[str, int] = {}
+    procs = []
+    for device, mode in BAD.items():
+        port = _free_port()
+        proc = subprocess.Popen([sys.executable, "-m", "tests.hostile_agent", mode, str(port)],
+                                cwd=ROOT, stdout=subprocess.PIPE, text=True)  # fmt: skip
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "READY"
+        procs.append(proc)
+        ports[device] = port
+    yield ports
+    for proc in procs:
+        proc.kill()
+        proc.wait()
+
+
+def _inventory(path: Path, ports: dict[str, int]) -> Path:
+    text = with_port(INVENTORY, path).read_text()
+    text = re.sub(r"access: +\{[^}]*\}", "access: {poll_interval_s: 60, sla_target: 0.99, "
+                  "timeout_s: 1.0, retries: 0, down_after: 2, up_after: 2}", text)  # fmt: skip
+    for device, port in ports.items():
+        text = re.sub(rf"(  - name: {device}\n(?:    .*\n)*?    address: )\S+\n    port: \d+",
+                      rf"\g<1>127.0.0.1\n    port: {port}", text)  # fmt: skip
+    path.write_text(text)
+    return path
+
+
+def _poll(inventory: Path) -> tuple[dict[str, dict[str, Any]], float]:
+    """`noc poll --once --json` (two polls of every device) and the child's peak RSS in MB."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    out = subprocess.run(
+        [sys.executable, "-m", "noc", "poll", "--once", "--json", "--rate-window", "1",
+         "--inventory", str(inventory)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    rows = {row["device"]: row for row in json.loads(out.stdout)}
+    return rows, max(peak, before) / 1024
+
+
+def test_hostile_agents_are_cut_at_their_deadline_and_do_not_slow_the_others(
+    lab: Lab, agents: dict[str, int], tmp_path: Path
+) -> None:
+    baseline, _ = _poll(_inventory(tmp_path / "healthy.yaml", {}))
+    rows, rss_mb = _poll(_inventory(tmp_path / "hostile.yaml", agents))
+
+    for device, mode in BAD.items():
+        row = rows[device]
+        assert row["state"] == "down", (mode, row)
+        assert row["reason"].startswith("poll stopped:"), (mode, row)
+        assert row["poll_s"] <= DEADLINE_S + TIMEOUT_S, (mode, row)
+    assert "deadline" in rows["kel-ciluar"]["reason"]
+    assert "bytes" in rows["kel-ciparigi"]["reason"] or "rows" in rows["kel-ciparigi"]["reason"]
+    assert rss_mb < RSS_BOUND_MB, rss_mb
+
+    healthy = [d for d in rows if d not in BAD]
+    assert len(healthy) >= 100
+    assert all(rows[d]["state"] == baseline[d]["state"] for d in healthy)
+    slowest_before = max(baseline[d]["poll_s"] for d in healthy)
+    slowest_after = max(rows[d]["poll_s"] for d in healthy)
+    # The bad agents burn the machine's CPU while they last; a healthy device must still be
+    # polled in about the time it took alone, nowhere near a deadline.
+    assert slowest_after <= max(1.0, 3 * slowest_before), (slowest_before, slowest_after)
+    print(f"\nhostile: rss {rss_mb:.0f} MB; healthy slowest {slowest_before:.2f}s -> "
+          f"{slowest_after:.2f}s; " + "; ".join(f"{d} {rows[d]['poll_s']:.2f}s {rows[d]['reason']}"
+                                               for d in BAD))  # fmt: skip
