@@ -7,6 +7,17 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from noc import redact
+
+
+def normalise_db_url(url: str) -> str:
+    """`postgres://` and `postgresql://` (what libpq and most tools write) mean PostgreSQL
+    through psycopg 3, the driver the toolkit ships."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NOC_", extra="ignore")
@@ -29,6 +40,7 @@ class Settings(BaseSettings):
 
     def db_url(self) -> str:
         if self.database_url:
-            return self.database_url
+            redact.register(self.database_url)
+            return normalise_db_url(self.database_url)
         self.var_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{(self.var_dir / 'noc.db').resolve()}"

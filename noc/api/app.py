@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,12 +17,13 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from noc.api.auth import Principal, Right, Role, create_token, list_tokens, lookup, revoke_token
+from noc.api.guard import Guard, Throttle, TokenCache
 from noc.collector.engine import Collector, link_key
 from noc.diag.audit import AuditLog
 from noc.diag.result import DiagError, DiagRefused, secret_values
@@ -48,6 +50,11 @@ class ApiContext:
     metrics: NocMetrics | None = None
     dr_report: Callable[[], DrReport | None] | None = None
     secrets: set[str] = field(default_factory=set)
+    tokens: TokenCache = field(default_factory=TokenCache)
+    throttle: Throttle = field(default_factory=Throttle)
+    # Heavy reports run in threads, at most this many at once; the rest wait their turn.
+    reports: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
+    metrics_cache: MetricsCache = field(default_factory=lambda: MetricsCache())
 
     def __post_init__(self) -> None:
         self.secrets = self.secrets or secret_values(self.inv)
@@ -68,14 +75,28 @@ def require(right: Right) -> Callable[..., Any]:
         if credentials is None:
             raise HTTPException(401, "a bearer token is required", headers=unauthorised)
         ctx: ApiContext = request.app.state.ctx
-        try:
-            principal = await run_in_threadpool(lookup, ctx.engine, credentials.credentials)
-        except SQLAlchemyError:
-            raise HTTPException(
-                503, "the store does not answer; tokens cannot be checked"
-            ) from None
+        address = request.client.host if request.client else "unknown"
+        wait = ctx.throttle.retry_after(address)
+        if wait:
+            raise HTTPException(429, "too many refused tokens from this address; try later",
+                                headers={"Retry-After": str(int(wait))})  # fmt: skip
+        token, now = credentials.credentials, time.time()
+        principal: Principal | None = ctx.tokens.get(token, now)
         if principal is None:
-            raise HTTPException(401, "unknown or revoked token", headers=unauthorised)
+            try:
+                principal = await run_in_threadpool(lookup, ctx.engine, token)
+            except SQLAlchemyError:
+                principal = ctx.tokens.get(token, now, store_down=True)
+                if principal is None:
+                    raise HTTPException(
+                        503, "the store does not answer; tokens cannot be checked"
+                    ) from None
+            else:
+                if principal is not None:
+                    ctx.tokens.put(token, principal, now, principal.expires)
+        if principal is None:
+            ctx.throttle.failed(address, "unknown, revoked or expired token")
+            raise HTTPException(401, "unknown, revoked or expired token", headers=unauthorised)
         if not principal.may(right):
             raise HTTPException(403, f"role {principal.role.value} lacks the {right.value} right")
         return principal
@@ -174,10 +195,21 @@ class PollStatOut(BaseModel):
     failures_total: int
 
 
+def _printable(value: str) -> str:
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+# Text that reaches the store, the audit or a device: no control characters (NUL above all).
+Text = Annotated[str, AfterValidator(_printable)]
+Name = Annotated[Text, Field(max_length=64)]
+
+
 class WindowIn(BaseModel):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    devices: list[str] = []
-    sites: list[str] = []
+    name: Annotated[Text, Field(min_length=1, max_length=200)]
+    devices: list[Name] = []
+    sites: list[Name] = []
     start: datetime
     end: datetime
 
@@ -192,22 +224,26 @@ class WindowOut(BaseModel):
 
 
 class DiagIn(BaseModel):
-    action: Annotated[str, Field(description=f"one of {', '.join(ACTIONS)}")]
-    device: Annotated[str, Field(max_length=64)]
-    objects: Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=20)] = []
-    command: Annotated[str | None, Field(max_length=64)] = None
+    action: Annotated[Text, Field(description=f"one of {', '.join(ACTIONS)}", max_length=32)]
+    device: Name
+    objects: Annotated[list[Annotated[Text, Field(max_length=200)]], Field(max_length=20)] = []
+    command: Annotated[Text | None, Field(max_length=64)] = None
     window_s: Annotated[float, Field(ge=0.5, le=300)] = 5.0
 
 
 class TokenIn(BaseModel):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[Text, Field(min_length=1, max_length=200)]
     role: Role
+    expires_days: Annotated[
+        float | None, Field(gt=0, le=3660, description="the token stops working after this")
+    ] = None
 
 
 class TokenCreated(BaseModel):
     id: str
     name: str
     role: Role
+    expires: float | None = None
     token: Annotated[str, Field(description="shown once; only its hash is kept")]
 
 
@@ -228,6 +264,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
         "diagnostics. Authenticate with `Authorization: Bearer <token>`.",
     )
     app.state.ctx = ctx
+    app.add_middleware(Guard)
     # Routes are added to the app itself (no included routers), so `app.routes` lists them
     # all for the test that checks each one requires a token.
     _inventory_routes(app, ctx)
@@ -245,11 +282,30 @@ def create_app(ctx: ApiContext) -> FastAPI:
     async def metrics() -> Response:
         if ctx.metrics is None:
             raise HTTPException(404, "no collector in this process")
-        source = ctx.metrics
-        body = await asyncio.to_thread(lambda: render(source.collect()))
+        body = await ctx.metrics_cache.get(ctx.metrics)
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     return app
+
+
+class MetricsCache:
+    """/metrics rendered at most once per `max_age_s`, in a thread, however many scrapers ask
+    at once: a burst of scrapes costs one render, and the polls do not wait on them."""
+
+    def __init__(self, max_age_s: float = 5.0) -> None:
+        self.max_age_s = max_age_s
+        self._body = b""
+        self._at = -1e18
+        self._lock = asyncio.Lock()
+        self.renders = 0
+
+    async def get(self, source: NocMetrics) -> bytes:
+        async with self._lock:
+            if time.monotonic() - self._at > self.max_age_s:
+                self._body = await asyncio.to_thread(lambda: render(source.collect()))
+                self._at = time.monotonic()
+                self.renders += 1
+            return self._body
 
 
 def _device_or_404(ctx: ApiContext, name: str) -> Any:
@@ -480,17 +536,31 @@ def _admin_routes(api: FastAPI, ctx: ApiContext) -> None:
 
     @api.get(PREFIX + "/tokens", tags=["admin"])
     def tokens(_: Admin) -> list[dict[str, Any]]:
-        return list_tokens(ctx.engine)
+        try:
+            return list_tokens(ctx.engine)
+        except SQLAlchemyError as exc:
+            raise _store_error(exc) from None
 
     @api.post(PREFIX + "/tokens", response_model=TokenCreated, status_code=201, tags=["admin"])
     def new_token(_: Admin, body: TokenIn) -> TokenCreated:
-        token_id, token = create_token(ctx.engine, body.name, body.role)
-        return TokenCreated(id=token_id, name=body.name, role=body.role, token=token)
+        expires_in = None if body.expires_days is None else body.expires_days * 86400
+        try:
+            token_id, token = create_token(ctx.engine, body.name, body.role, expires_in)
+        except SQLAlchemyError as exc:
+            raise _store_error(exc) from None
+        expires = None if expires_in is None else time.time() + expires_in
+        return TokenCreated(id=token_id, name=body.name, role=body.role, expires=expires,
+                            token=token)  # fmt: skip
 
     @api.delete(PREFIX + "/tokens/{token_id}", status_code=204, tags=["admin"])
     def delete_token(_: Admin, token_id: str) -> Response:
-        if not revoke_token(ctx.engine, token_id):
+        try:
+            revoked = revoke_token(ctx.engine, token_id)
+        except SQLAlchemyError as exc:
+            raise _store_error(exc) from None
+        if not revoked:
             raise HTTPException(404, "no such active token")
+        ctx.tokens = TokenCache(ctx.tokens.fresh_s, ctx.tokens.stale_s)  # revoked: at once
         return Response(status_code=204)
 
     @api.get(PREFIX + "/audit", tags=["admin"])
@@ -520,23 +590,30 @@ def _sla_routes(api: FastAPI, ctx: ApiContext) -> None:
 
     inv = ctx.inv
 
-    def report_for(month_text: str) -> Report:
+    async def report_for(request: Request, month_text: str) -> Report:
+        """The month's report, computed in a thread, at most `ctx.reports` at once; a client
+        that has gone while it waited its turn costs nothing."""
         if not _MONTH.match(month_text):
             raise HTTPException(422, "month must look like 2026-10")
         year, mon = (int(x) for x in month_text.split("-"))
         if not 1970 <= year <= 2999:
             raise HTTPException(422, "month must be between 1970-01 and 2999-12")
-        try:
-            return build_report(ctx.engine, inv, month(year, mon, inv.network.timezone))
-        except SQLAlchemyError as exc:
-            raise _store_error(exc) from None
+        period = month(year, mon, inv.network.timezone)
+        async with ctx.reports:
+            if await request.is_disconnected():
+                raise HTTPException(499, "the client went away")
+            try:
+                return await asyncio.to_thread(build_report, ctx.engine, inv, period)
+            except SQLAlchemyError as exc:
+                raise _store_error(exc) from None
 
     @api.get(PREFIX + "/sla/summary", tags=["sla"])
-    def sla_summary(
+    async def sla_summary(
         _: Manager,
+        request: Request,
         month_text: Annotated[str, Query(alias="month", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
     ) -> dict[str, Any]:
-        data = report_for(month_text)
+        data = await report_for(request, month_text)
         return {
             "network": data.network,
             "month": month_text,
@@ -548,19 +625,21 @@ def _sla_routes(api: FastAPI, ctx: ApiContext) -> None:
         }
 
     @api.get(PREFIX + "/sla/report", tags=["sla"], response_model=None)
-    def sla_report(
+    async def sla_report(
         _: Manager,
+        request: Request,
         month_text: Annotated[str, Query(alias="month", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
         fmt: Annotated[SlaFormat, Query(alias="format")] = SlaFormat.JSON,
         lang: Literal["id", "en"] = "id",
     ) -> Response:
-        data = report_for(month_text)
+        data = await report_for(request, month_text)
         if fmt == SlaFormat.JSON:
-            return Response(to_json(data), media_type="application/json")
+            return Response(await asyncio.to_thread(to_json, data), media_type="application/json")
         loc = Locale(lang, inv.network.timezone)
         if fmt == SlaFormat.CSV:
-            return PlainTextResponse(to_csv(data, loc), media_type="text/csv")
-        return HTMLResponse(to_html(data, loc))
+            return PlainTextResponse(await asyncio.to_thread(to_csv, data, loc),
+                                     media_type="text/csv")  # fmt: skip
+        return HTMLResponse(await asyncio.to_thread(to_html, data, loc))
 
 
 def _diag_routes(api: FastAPI, ctx: ApiContext) -> None:

@@ -45,6 +45,7 @@ class Principal:
     id: str
     name: str
     role: Role
+    expires: float | None = None
 
     def may(self, right: Right) -> bool:
         return right in GRANTS[self.role]
@@ -54,14 +55,19 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(engine: Engine, name: str, role: Role) -> tuple[str, str]:
-    """(token id, token); the token itself is not stored."""
+def create_token(
+    engine: Engine, name: str, role: Role, expires_in_s: float | None = None
+) -> tuple[str, str]:
+    """(token id, token); the token itself is not stored. With `expires_in_s` it stops
+    working that long from now."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token_id = str(uuid.uuid4())
+    now = time.time()
+    expires = None if expires_in_s is None else now + expires_in_s
     with Session(engine) as session, session.begin():
         session.add(ApiTokenRow(id=token_id, name=name, role=role.value,
-                                secret_sha256=_digest(token), created=time.time(),
-                                last_used=None, revoked=None))  # fmt: skip
+                                secret_sha256=_digest(token), created=now,
+                                last_used=None, revoked=None, expires=expires))  # fmt: skip
     return token_id, token
 
 
@@ -72,22 +78,24 @@ def lookup(engine: Engine, token: str) -> Principal | None:
         row = session.scalars(
             select(ApiTokenRow).where(ApiTokenRow.secret_sha256 == _digest(token))
         ).first()
+        now = time.time()
         if row is None or row.revoked is not None:
             return None
-        now = time.time()
+        if row.expires is not None and row.expires <= now:
+            return None
         if row.last_used is None or now - row.last_used > 60:
             session.execute(
                 update(ApiTokenRow).where(ApiTokenRow.id == row.id).values(last_used=now)
             )
             session.commit()
-        return Principal(row.id, row.name, Role(row.role))
+        return Principal(row.id, row.name, Role(row.role), row.expires)
 
 
 def list_tokens(engine: Engine) -> list[dict[str, Any]]:
     with Session(engine) as session:
         return [
             {"id": r.id, "name": r.name, "role": r.role, "created": r.created,
-             "last_used": r.last_used, "revoked": r.revoked}
+             "last_used": r.last_used, "revoked": r.revoked, "expires": r.expires}
             for r in session.scalars(select(ApiTokenRow).order_by(ApiTokenRow.created))
         ]  # fmt: skip
 

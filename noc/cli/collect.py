@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 import time
 from typing import Annotated, Any
@@ -15,7 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from noc.cli.common import InventoryOption, JsonOption, console, err_console, inventory_or_exit
+from noc import redact
+from noc.cli.common import (
+    InventoryOption,
+    JsonOption,
+    console,
+    err_console,
+    inventory_or_exit,
+    setup_logging,
+)
 from noc.cli.common import print_json as emit_json
 from noc.collector.availability import State
 from noc.collector.engine import Collector
@@ -126,7 +133,7 @@ def serve(inventory: InventoryOption = None) -> None:
     store incidents and rollups, answer HTTP on $NOC_HTTP_HOST:$NOC_HTTP_PORT (Ctrl-C stops)."""
     inv = inventory_or_exit(inventory)
     settings = Settings()
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    setup_logging()
 
     asyncio.run(run_collector(inv, settings))
 
@@ -136,7 +143,7 @@ async def run_collector(inv: Inventory, settings: Settings, duration: float = 0)
     `duration` seconds), then a clean stop that flushes everything."""
     client = default_client()
     service = build_service(inv, client, settings)
-    console.print(f"store: {settings.db_url()}")
+    console.print(f"store: {redact.scrub(settings.db_url())}")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -184,7 +191,7 @@ def status(as_json: JsonOption = False) -> None:
                 session.scalars(select(IncidentRow).where(IncidentRow.ended.is_(None)))
             )
     except SQLAlchemyError as exc:
-        err_console.print(f"cannot read the store: {str(exc.__cause__ or exc).splitlines()[0]}")
+        err_console.print(f"cannot read the store: {redact.first_line(exc)}")
         raise typer.Exit(1) from None
     devices: list[dict[str, Any]] = [
         {

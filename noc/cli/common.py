@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from noc import redact
 from noc.inventory import Inventory, InventoryError, load_inventory
 from noc.paths import default_inventory
 
@@ -35,6 +37,12 @@ def inventory_or_exit(path: Path | None) -> Inventory:
         raise typer.Exit(1) from None
 
 
+def setup_logging(level: int = logging.WARNING) -> None:
+    """Log lines with a time, scrubbed of every credential."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(message)s")
+    redact.install_log_filter()
+
+
 def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str))
 
@@ -49,6 +57,6 @@ def store_engine(database: str | None = None) -> Engine:
     try:
         upgrade(engine)
     except (SQLAlchemyError, OSError) as exc:
-        err_console.print(f"cannot use the store: {str(exc.__cause__ or exc).splitlines()[0]}")
+        err_console.print(f"cannot use the store: {redact.first_line(exc)}")
         raise typer.Exit(1) from None
     return engine

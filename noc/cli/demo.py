@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from typing import Annotated
 
 import typer
 
 from noc.cli.collect import run_collector
-from noc.cli.common import console, inventory_or_exit
+from noc.cli.common import console, inventory_or_exit, setup_logging
 from noc.lab.agent import start_agents
 from noc.lab.builder import build_lab
 from noc.lab.control import ControlServer
@@ -29,7 +28,7 @@ def demo(
     path = default_inventory()
     inv = inventory_or_exit(path)
     settings = Settings()
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    setup_logging()
 
     async def main() -> None:
         agents = build_lab(inv, time.time())

@@ -15,7 +15,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from noc.cli.common import InventoryOption, JsonOption, console, err_console, print_json
+from noc.cli.common import (
+    InventoryOption,
+    JsonOption,
+    console,
+    err_console,
+    print_json,
+    setup_logging,
+)
 from noc.lab.control import LabControlError, call
 from noc.lab.scenarios import SCENARIOS
 from noc.paths import default_inventory, var_dir
@@ -58,7 +65,7 @@ def serve(
     """Run the lab in the foreground until interrupted."""
     from noc.lab.runner import run
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    setup_logging(logging.INFO)
     try:
         asyncio.run(
             run(inventory or default_inventory(), socket_path(), recordings, recordings_port)

@@ -17,14 +17,21 @@ app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True
 def create(
     role: Annotated[Role, typer.Option("--role", help="viewer, technician, manager or admin")],
     name: Annotated[str, typer.Option("--name", help="who or what uses it")] = "",
+    expires_days: Annotated[
+        float | None,
+        typer.Option("--expires-days", min=0.001, max=3660, help="stop working after this"),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create a token and print it once."""
-    token_id, token = create_token(store_engine(), name or role.value, role)
+    expires_in = None if expires_days is None else expires_days * 86400
+    token_id, token = create_token(store_engine(), name or role.value, role, expires_in)
     if as_json:
-        print_json({"id": token_id, "role": role.value, "token": token})
+        print_json({"id": token_id, "role": role.value, "expires_days": expires_days,
+                    "token": token})  # fmt: skip
         return
-    console.print(f"token {token_id} ({role.value}); it is shown only now:")
+    until = "" if expires_days is None else f", expires in {expires_days:g} days"
+    console.print(f"token {token_id} ({role.value}{until}); it is shown only now:")
     typer.echo(token)
 
 

@@ -102,7 +102,7 @@ def _http_server(service: Service, http: tuple[str, int], var_dir: Path) -> uvic
     )
     host, port = http
     config = uvicorn.Config(create_app(ctx), host=host, port=port, log_level="warning",
-                            access_log=False, lifespan="off")  # fmt: skip
+                            access_log=False, lifespan="off", server_header=False)  # fmt: skip
     return _Server(config)
 
 

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from noc import redact
 from noc.store.models import AuditRow
 
 log = logging.getLogger(__name__)
@@ -43,26 +44,54 @@ class AuditLog:
             "outcome": outcome,
             "detail": detail[:2000],
         }
-        entries = [*self._held(), entry]
-        try:
-            with Session(self.engine) as session, session.begin():
-                for item in entries:
-                    session.merge(AuditRow(**item))
-        except SQLAlchemyError as exc:
-            log.warning("audit entry held locally, the store does not answer: %s",
-                        str(exc.__cause__ or exc).splitlines()[0])  # fmt: skip
+        entries = [*self._held(), _printable(entry)]
+        written = self._write(entries)
+        rest = entries[written:]
+        if rest:
             self.pending.parent.mkdir(parents=True, exist_ok=True)
-            with self.pending.open("a", encoding="utf-8") as fh:
-                fh.write(json.dumps(entry) + "\n")
+            tmp = self.pending.with_suffix(".tmp")
+            tmp.write_text("".join(json.dumps(e) + "\n" for e in rest), encoding="utf-8")
+            tmp.replace(self.pending)
         else:
             self.pending.unlink(missing_ok=True)
         return str(entry["id"])
 
+    def _write(self, entries: list[dict[str, Any]]) -> int:
+        """Write entries one transaction each, oldest first; how many left the queue. A store
+        that does not answer stops the run (the rest wait); an entry the store refuses is set
+        aside in the rejected file with the reason, so it can never block those after it."""
+        for done, item in enumerate(entries):
+            try:
+                with Session(self.engine) as session, session.begin():
+                    session.merge(AuditRow(**item))
+            except (OperationalError, InterfaceError, OSError) as exc:
+                log.warning("audit entries held locally (%d), the store does not answer: %s",
+                            len(entries) - done, redact.first_line(exc))  # fmt: skip
+                return done
+            except (SQLAlchemyError, ValueError, TypeError) as exc:
+                log.error("audit entry %s refused by the store, set aside in %s: %s",
+                          item.get("id"), self.rejected, redact.first_line(exc))  # fmt: skip
+                self.rejected.parent.mkdir(parents=True, exist_ok=True)
+                with self.rejected.open("a", encoding="utf-8") as fh:
+                    fh.write(json.dumps({**item, "refused": redact.first_line(exc)}) + "\n")
+        return len(entries)
+
+    @property
+    def rejected(self) -> Path:
+        return self.pending.with_name(self.pending.stem + "-rejected.jsonl")
+
     def _held(self) -> list[dict[str, Any]]:
         if not self.pending.exists():
             return []
-        lines = self.pending.read_text(encoding="utf-8").splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
+        held = []
+        for line in self.pending.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                item = json.loads(line)
+            except ValueError:
+                continue  # a line cut by a crash: nothing of it can be trusted
+            if isinstance(item, dict):
+                held.append(_printable(item))
+        return held
 
     def entries(self, limit: int = 100, since: float | None = None) -> list[dict[str, Any]]:
         query = select(AuditRow).order_by(AuditRow.at.desc()).limit(limit)
@@ -82,3 +111,12 @@ class AuditLog:
                 }
                 for r in session.scalars(query)
             ]
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F) if chr(c) not in "\t\n"}
+
+
+def _printable(entry: dict[str, Any]) -> dict[str, Any]:
+    """Control characters (NUL above all, which PostgreSQL text cannot hold) written as
+    escapes: the audit keeps what was asked, in a form every store accepts."""
+    return {k: v.translate(_CONTROL) if isinstance(v, str) else v for k, v in entry.items()}

@@ -13,6 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from noc import redact
 from noc.inventory import Inventory
 from noc.inventory.model import DrDatabase, DrFileStore, DrService
 from noc.inventory.secrets import SecretError, resolve_secret
@@ -37,6 +38,9 @@ class CheckResult:
     status: Status
     reason: str
     value: float | None = None
+
+    def __post_init__(self) -> None:  # every way out (metrics, API, store) starts here
+        object.__setattr__(self, "reason", redact.scrub(self.reason))
 
 
 @dataclass
@@ -137,8 +141,7 @@ def _against(value: float, limit: float) -> Status:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return redact.first_line(exc)
 
 
 def check_file_store(store: DrFileStore, now: float | None = None) -> CheckResult:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 
 from pydantic import SecretStr
 
+from noc import redact
 from noc.inventory.model import Device, SecretRef
 
 
@@ -29,6 +30,7 @@ def resolve_secret(
     env = os.environ if environ is None else environ
     value = env.get(ref.env)
     if value:
+        redact.register(value)
         return SecretStr(value)
     if ref.lab_default is None:
         raise SecretError(f"environment variable {ref.env} is not set")
@@ -38,4 +40,5 @@ def resolve_secret(
             f"environment variable {ref.env} is not set; its lab default serves only the "
             f"simulated network, not {', '.join(outside[:3])}"
         )
+    redact.register(ref.lab_default)
     return SecretStr(ref.lab_default)

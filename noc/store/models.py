@@ -135,6 +135,7 @@ class ApiTokenRow(Base):
     created: Mapped[float] = mapped_column(Float)
     last_used: Mapped[float | None] = mapped_column(Float)
     revoked: Mapped[float | None] = mapped_column(Float)
+    expires: Mapped[float | None] = mapped_column(Float)
 
 
 class DrCheckRow(Base):

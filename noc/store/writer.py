@@ -21,6 +21,7 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from noc import redact
 from noc.collector.availability import Incident, StateChange
 from noc.collector.engine import Event, PollRecord
 from noc.collector.rollup import Rollup
@@ -102,7 +103,7 @@ class StoreWriter:
         except (SQLAlchemyError, OSError) as exc:
             self.stats.failures += 1
             self.stats.db_up = False
-            self.stats.last_error = str(exc.__cause__ or exc).splitlines()[0][:200]
+            self.stats.last_error = redact.first_line(exc)[:200]
             log.warning("database unavailable, %d events held: %s", self.pending,
                         self.stats.last_error)  # fmt: skip
             return False

@@ -1,0 +1,205 @@
+"""What stands between HTTP clients and the collector they share a process with.
+
+- `Guard`, an ASGI middleware that acts before any body is read: control characters in the
+  path or query are a 422; a body on an API route needs an Authorization header (401) and may
+  not exceed `MAX_BODY` bytes (413, counted as it streams in, whatever Content-Length says);
+  every response carries the security headers, and API responses `Cache-Control: no-store`.
+- `TokenCache`: verified tokens are remembered for a minute, and for a quarter of an hour when
+  the store does not answer, so the NOC keeps its live view through a store outage.
+- `Throttle`: failed token checks are logged and counted per client address; an address with
+  too many is refused (429) until its oldest failure ages out of the window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+]
+# The API's own pages use only their own assets; the docs pages are left to their defaults.
+CSP = (b"content-security-policy", b"default-src 'self'; frame-ancestors 'none'")
+DOCS = ("/docs", "/redoc")
+_CONTROL = frozenset((*range(0x20), 0x7F))
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def has_control(raw: bytes) -> bool:
+    """Control characters, raw or percent-encoded, in a path or query string."""
+    return any(b in _CONTROL for b in unquote_to_bytes(raw))
+
+
+class Guard:
+    def __init__(self, app: App, max_body: int = MAX_BODY, api_prefix: str = "/api/") -> None:
+        self.app = app
+        self.max_body = max_body
+        self.api_prefix = api_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        headers = dict(scope.get("headers") or [])
+        if has_control(scope.get("raw_path") or path.encode()) or has_control(
+            scope.get("query_string", b"")
+        ):
+            await _reply(send, 422, "control characters are not allowed in the path or query")
+            return
+        api = path.startswith(self.api_prefix)
+        with_body = scope.get("method") in ("POST", "PUT", "PATCH")
+        if api and with_body:
+            if not headers.get(b"authorization", b"").lower().startswith(b"bearer "):
+                await _reply(send, 401, "a bearer token is required",
+                             [(b"www-authenticate", b"Bearer")])  # fmt: skip
+                return
+            length = headers.get(b"content-length")
+            if length is not None and (not length.isdigit() or int(length) > self.max_body):
+                await _reply(send, 413, f"request bodies are limited to {self.max_body} bytes")
+                return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    raise _TooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                extra = list(SECURITY_HEADERS)
+                if not path.startswith(DOCS):
+                    extra.append(CSP)
+                if api:
+                    extra.append((b"cache-control", b"no-store"))
+                names = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *(h for h in extra if h[0] not in names),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive if with_body else receive, guarded_send)
+        except _TooLarge:
+            if not started:
+                await _reply(send, 413, f"request bodies are limited to {self.max_body} bytes")
+
+
+async def _reply(
+    send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send({
+        "type": "http.response.start", "status": status,
+        "headers": [(b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    *SECURITY_HEADERS, CSP, (b"cache-control", b"no-store"), *(headers or [])],
+    })  # fmt: skip
+    await send({"type": "http.response.body", "body": body})
+
+
+@dataclass
+class _Cached:
+    value: Any
+    checked: float
+    expires: float | None
+
+
+class TokenCache:
+    """Principals of verified tokens, keyed by the token's digest (never the token)."""
+
+    def __init__(self, fresh_s: float = 60.0, stale_s: float = 900.0) -> None:
+        self.fresh_s = fresh_s
+        self.stale_s = stale_s
+        self._items: dict[str, _Cached] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def get(self, token: str, now: float, store_down: bool = False) -> Any | None:
+        with self._lock:
+            item = self._items.get(self.key(token))
+        if item is None or (item.expires is not None and item.expires <= now):
+            return None
+        age = now - item.checked
+        return item.value if age < (self.stale_s if store_down else self.fresh_s) else None
+
+    def put(self, token: str, value: Any, now: float, expires: float | None) -> None:
+        with self._lock:
+            if len(self._items) > 10_000:
+                self._items.clear()
+            self._items[self.key(token)] = _Cached(value, now, expires)
+
+    def forget(self, token: str) -> None:
+        with self._lock:
+            self._items.pop(self.key(token), None)
+
+
+class Throttle:
+    """At most `limit` failed token checks per client address within `window_s`."""
+
+    def __init__(self, limit: int = 10, window_s: float = 60.0) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+        self.refused = 0
+
+    def _recent(self, address: str, now: float) -> deque[float]:
+        times = self._failures.setdefault(address, deque())
+        while times and now - times[0] > self.window_s:
+            times.popleft()
+        return times
+
+    def retry_after(self, address: str, now: float | None = None) -> float:
+        """Seconds until this address may try again; 0 when it may now."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            times = self._recent(address, now)
+            if len(times) < self.limit:
+                return 0.0
+            self.refused += 1
+            return max(1.0, self.window_s - (now - times[0]))
+
+    def failed(self, address: str, why: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            if len(self._failures) > 10_000:
+                self._failures.clear()
+            times = self._recent(address, now)
+            times.append(now)
+            count = len(times)
+        log.warning("API token refused for %s (%s); %d failure(s) in %.0f s", address, why,
+                    count, self.window_s)  # fmt: skip
