@@ -342,8 +342,19 @@ class NocMetrics(PromCollector):
             w = self.writer
             yield GaugeMetricFamily(
                 "noc_store_up",
-                "1 when the last write to the store worked.",
-                value=1.0 if w.stats.db_up else 0.0,
+                "1 when the store keeps up: the last write worked and no event has waited "
+                "30 s or more.",
+                value=1.0 if w.healthy() else 0.0,
+            )
+            yield GaugeMetricFamily(
+                "noc_store_oldest_pending_seconds",
+                "Age of the oldest event not yet written to the store.",
+                value=w.oldest_pending_s(),
+            )
+            yield CounterMetricFamily(
+                "noc_store_rejected_rows",
+                "Rows the store refused for their content, set aside with the reason.",
+                value=float(w.stats.rejected),
             )
             yield GaugeMetricFamily(
                 "noc_store_pending_events", "Events waiting to be written.", value=float(w.pending)

@@ -170,7 +170,12 @@ def summary_line(collector: Collector, stats: Any, writer: Any) -> str:
         state = collector.state_of(name).state.value
         counts[state] = counts.get(state, 0) + 1
     states = " ".join(f"{k}={v}" for k, v in sorted(counts.items()))
-    db = "db ok" if writer.stats.db_up else f"db DOWN ({writer.pending} held)"
+    if writer.healthy():
+        db = "db ok"
+    elif writer.stats.db_up:
+        db = f"db SLOW ({writer.pending} held, oldest {writer.oldest_pending_s():.0f}s)"
+    else:
+        db = f"db DOWN ({writer.pending} held: {writer.stats.last_error})"
     return (
         f"{time.strftime('%H:%M:%S')} polls={stats.polls} failed={stats.failures} "
         f"late={stats.late} | {states} | open incidents={len(collector.book.open)} | {db}"

@@ -8,10 +8,12 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from sqlalchemy import Engine
 
+from noc import redact
 from noc.collector.engine import Collector
 from noc.collector.scheduler import Scheduler
 from noc.dr.checks import DrReport
@@ -21,6 +23,7 @@ from noc.settings import Settings
 from noc.snmp.client import SnmpClient
 from noc.store.db import make_engine, sync_inventory, upgrade
 from noc.store.maintenance import list_windows
+from noc.store.recovery import recover
 from noc.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
@@ -32,24 +35,74 @@ class Service:
     scheduler: Scheduler
     writer: StoreWriter
     dr_report: DrReport | None = None
+    recovered: bool = False  # the previous run's end is reconciled with the store
 
     def metrics(self) -> NocMetrics:
         return NocMetrics(self.collector, self.scheduler.stats, self.writer,
                           lambda: self.dr_report)  # fmt: skip
 
 
+JOURNAL = "pending-events.jsonl"
+
+
 def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Service:
     engine = make_engine(settings.db_url())
+    service: Service | None = None
 
     def prepare(engine: Engine) -> None:
         upgrade(engine)
         sync_inventory(engine, inv)
+        if service is not None and not service.recovered:
+            # The store was away at start: record the crash gap now. The new run may have
+            # opened incidents meanwhile, so the old open ones end where the old run did.
+            found = recover(engine, service.writer.replayed)
+            closing = []
+            for incident in found.incidents.values():
+                incident.ended = max(
+                    incident.started, *(m.at for m in found.markers if m.entity == incident.entity)
+                )
+                closing.append(incident)
+            service.writer.emit([*found.markers, *closing])
+            service.recovered = True
 
     # The database may be down at start: poll anyway; the writer prepares it when it answers.
     writer = StoreWriter(engine, settings.write_buffer, prepare=prepare,
-                         rollup_retention_days=settings.rollup_retention_days)  # fmt: skip
+                         rollup_retention_days=settings.rollup_retention_days,
+                         journal=settings.var_dir / JOURNAL)  # fmt: skip
     collector = Collector(inv, client, writer)
-    return Service(collector, Scheduler(collector, settings.concurrency), writer)
+    service = Service(collector, Scheduler(collector, settings.concurrency), writer)
+    return service
+
+
+async def reconcile(service: Service, timeout_s: float = 15.0) -> bool:
+    """Before the first poll: prepare the store and take over what the previous run left
+    (the crash gap as UNKNOWN, open incidents adopted). False when the store does not answer
+    in time; the writer then does it when the store returns."""
+    writer = service.writer
+
+    def work() -> Any:
+        if writer._prepare is not None:
+            prepare_with, service.recovered = writer._prepare, True  # no second recovery
+            prepare_with(writer.engine)
+            writer._prepare = None
+        return recover(writer.engine, writer.replayed)
+
+    try:
+        found = await asyncio.wait_for(asyncio.to_thread(work), timeout_s)
+    except Exception as exc:
+        service.recovered = False
+        writer._prepare = writer._prepare_with
+        log.warning("store not reachable at start (%s); the previous run is reconciled when it "
+                    "answers", redact.first_line(exc))  # fmt: skip
+        return False
+    service.recovered = True
+    writer.emit(found.markers)
+    service.collector.book.open.update(found.incidents)
+    if found.markers or found.incidents:
+        log.warning("previous run ended without a clean stop: %d entities UNKNOWN from "
+                    "then, %d open incidents taken over", len(found.markers),
+                    len(found.incidents))  # fmt: skip
+    return True
 
 
 async def run_service(
@@ -62,14 +115,16 @@ async def run_service(
     last rollups, UNKNOWN from now, everything buffered."""
     server = _http_server(service, http, var_dir) if http else None
     server_task = asyncio.create_task(server.serve()) if server else None
+    await reconcile(service)
     writer_task = asyncio.create_task(service.writer.run(stop))
     windows_task = asyncio.create_task(refresh_windows(service, stop))
     dr_task = asyncio.create_task(dr_checks(service, stop))
     try:
-        await service.scheduler.run(stop)
+        await service.scheduler.run(stop)  # returns once the polls in flight have ended
     finally:
         service.writer.emit(service.collector.shutdown_events())
         await writer_task
+        await service.writer.close()
         await windows_task
         await dr_task
         if server is not None and server_task is not None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, delete, text
+from sqlalchemy import Engine, create_engine, delete, event, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -22,8 +24,20 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         # A connection per use: cheap for SQLite, safe across the writer's thread, and a file
-        # that went away is noticed at once instead of through a stale handle.
-        return create_engine(url, poolclass=NullPool)
+        # that went away is noticed at once instead of through a stale handle. WAL lets
+        # readers (reports, the API) and the writer work at once; a busy writer is waited
+        # for, not failed.
+        engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection: Any, _record: Any) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA busy_timeout=30000")
+            with contextlib.suppress(Exception):  # a read-only file keeps its journal mode
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        return engine
     # pool_pre_ping: a database that restarted gives fresh connections, not stale errors.
     return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 3})
 

@@ -3,31 +3,46 @@
 If the database is down the collector keeps polling; events wait (bounded) and are written when
 it returns. Writes are idempotent (primary keys chosen by the collector, rows merged), so a
 batch retried after a failure that happened mid-commit cannot duplicate anything.
+
+What waits is also appended to a local journal (`journal`, fsynced every `interval_s`), and a
+writer started on the same journal takes it back: a crash while the store is away loses at most
+the events of the last interval. The store's health is the age of the oldest unwritten event,
+so a store that hangs (rather than refusing) is seen as down too. A row the store refuses
+(out of range, too long) is set aside in `<journal>-rejected.jsonl` with the reason; it never
+blocks the rows behind it, and the refusal shows as the store being down for that flush.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import os
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, delete
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from noc import redact
-from noc.collector.availability import Incident, StateChange
+from noc.collector.availability import Incident, State, StateChange
 from noc.collector.engine import Event, PollRecord
 from noc.collector.rollup import Rollup
 from noc.store.models import IncidentRow, PollStatRow, RollupRow, StateChangeRow
 
 log = logging.getLogger(__name__)
+# The store is away (or hung, or its file gone): keep everything and try again later.
+_UNAVAILABLE = (OperationalError, InterfaceError, OSError)
+
+
+STALE_AFTER_S = 30.0  # an event unwritten for this long means the store is not keeping up
 
 
 @dataclass
@@ -35,6 +50,8 @@ class WriterStats:
     written: int = 0
     dropped: int = 0
     failures: int = 0
+    rejected: int = 0
+    replayed: int = 0
     last_error: str | None = None
     last_success: float | None = None
     db_up: bool = True
@@ -49,12 +66,19 @@ class StoreWriter:
         max_buffer: int = 50_000,
         prepare: Callable[[Engine], None] | None = None,
         rollup_retention_days: int = 400,
+        journal: Path | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.engine = engine
+        self.journal = journal
+        self.clock = clock
+        self._pending_since: float | None = None
+        self._journaled = [0, 0]  # leading events of (precious, bulk) already in the journal
         self.rollup_retention_days = rollup_retention_days
         self._pruned_at = 0.0
         # Run once before the first successful write (schema migrations, inventory mirror),
         # so a database that was down when the collector started is prepared when it returns.
+        self._prepare_with = prepare
         self._prepare = prepare
         # Precious events (incidents, state changes) get ten times the room of bulky ones.
         self._precious: deque[StateChange | Incident] = deque()
@@ -64,58 +88,157 @@ class StoreWriter:
         self.stats = WriterStats()
         # Running poll totals per device, committed together with the rows that carry them.
         self._totals: dict[str, tuple[int, int, float | None]] = {}
+        self.replayed: list[Event] = self._replay()
 
     @property
     def pending(self) -> int:
         return len(self._precious) + len(self._bulk)
 
+    def healthy(self, now: float | None = None) -> bool:
+        """The store keeps up: the last flush worked and nothing has waited too long."""
+        now = self.clock() if now is None else now
+        waiting = self._pending_since
+        return self.stats.db_up and (waiting is None or now - waiting < STALE_AFTER_S)
+
+    def oldest_pending_s(self, now: float | None = None) -> float:
+        now = self.clock() if now is None else now
+        return 0.0 if self._pending_since is None else max(0.0, now - self._pending_since)
+
     def emit(self, events: Sequence[Event]) -> None:
+        if events and self._pending_since is None:
+            self._pending_since = self.clock()
         for event in events:
             if isinstance(event, StateChange | Incident):
                 self._precious.append(event)
                 if len(self._precious) > self.max_precious:
                     self._precious.popleft()
+                    self._journaled[0] = max(0, self._journaled[0] - 1)
                     self.stats.dropped += 1
             else:
                 self._bulk.append(event)
                 if len(self._bulk) > self.max_bulk:
                     self._bulk.popleft()
+                    self._journaled[1] = max(0, self._journaled[1] - 1)
                     self.stats.dropped += 1
+
+    # --- the local journal ---------------------------------------------------------------
+
+    def _replay(self) -> list[Event]:
+        """Take back what a previous writer held in the journal when it stopped."""
+        if self.journal is None or not self.journal.exists():
+            return []
+        events: list[Event] = []
+        for line in self.journal.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                events.append(event_from_json(json.loads(line)))
+            except (ValueError, KeyError, TypeError):
+                continue  # the line a crash cut short
+        self.emit(events)
+        self._journaled = [len(self._precious), len(self._bulk)]
+        self.stats.replayed = len(events)
+        if events:
+            log.warning("%d events taken back from %s", len(events), self.journal)
+        return events
+
+    def journal_pending(self) -> int:
+        """Append what waits and is not yet in the journal; fsync. How many were added."""
+        if self.journal is None:
+            return 0
+        precious, bulk = list(self._precious), list(self._bulk)
+        new = [*precious[self._journaled[0] :], *bulk[self._journaled[1] :]]
+        if not new:
+            return 0
+        self.journal.parent.mkdir(parents=True, exist_ok=True)
+        with self.journal.open("a", encoding="utf-8") as fh:
+            fh.write("".join(json.dumps(event_to_json(e)) + "\n" for e in new))
+            fh.flush()
+            os.fsync(fh.fileno())
+        self._journaled = [len(precious), len(bulk)]
+        return len(new)
+
+    def _journal_done(self) -> None:
+        if self.journal is not None and self._journaled != [0, 0]:
+            self.journal.unlink(missing_ok=True)
+        self._journaled = [0, 0]
 
     def flush(self) -> bool:
         """Write everything pending in one transaction; keep it all if the database fails."""
         precious, bulk = list(self._precious), list(self._bulk)
         if not precious and not bulk:
+            self._pending_since = None
             return True
+        started = self.clock()
         totals = dict(self._totals)
         grouped: dict[type[Any], dict[tuple[Any, ...], dict[str, Any]]] = {}
         for event in [*precious, *bulk]:
             model, row = self._row(event, totals)
             keys = tuple(row[c.name] for c in model.__table__.primary_key.columns)
             grouped.setdefault(model, {})[keys] = row  # the latest version of a row wins
+        refused = 0
         try:
             if self._prepare is not None:
                 self._prepare(self.engine)
                 self._prepare = None
-            with Session(self.engine) as session, session.begin():
-                for model, rows in grouped.items():
-                    _upsert(session, model, list(rows.values()))
-        except (SQLAlchemyError, OSError) as exc:
-            self.stats.failures += 1
-            self.stats.db_up = False
-            self.stats.last_error = redact.first_line(exc)[:200]
-            log.warning("database unavailable, %d events held: %s", self.pending,
-                        self.stats.last_error)  # fmt: skip
+            try:
+                with Session(self.engine) as session, session.begin():
+                    for model, rows in grouped.items():
+                        _upsert(session, model, list(rows.values()))
+            except _UNAVAILABLE:
+                raise
+            except (SQLAlchemyError, ValueError, OverflowError, TypeError) as exc:
+                refused = self._isolate(grouped, exc)
+        except Exception as exc:
+            self._failed(exc)
             return False
         self._totals = totals
         for _ in precious:
             self._precious.popleft()
         for _ in bulk:
             self._bulk.popleft()
-        self.stats.written += len(precious) + len(bulk)
-        self.stats.db_up = True
+        self._journal_done()
+        self._pending_since = started if self.pending else None
+        self.stats.written += len(precious) + len(bulk) - refused
+        self.stats.db_up = refused == 0
         self.stats.last_success = time.time()
         return True
+
+    def _failed(self, exc: BaseException) -> None:
+        self.stats.failures += 1
+        self.stats.db_up = False
+        self.stats.last_error = redact.first_line(exc)[:200]
+        if isinstance(exc, OperationalError):
+            self._prepare = self._prepare_with  # e.g. a deleted SQLite file: migrate again
+        log.warning("store unavailable, %d events held: %s", self.pending, self.stats.last_error)
+
+    def _isolate(
+        self, grouped: dict[type[Any], dict[tuple[Any, ...], dict[str, Any]]], first: Exception
+    ) -> int:
+        """The batch was refused for its content: write row by row, set aside what the store
+        will not hold (with the reason), keep everything else. Returns how many were refused."""
+        refused = 0
+        for model, rows in grouped.items():
+            for row in rows.values():
+                try:
+                    with Session(self.engine) as session, session.begin():
+                        _upsert(session, model, [row])
+                except _UNAVAILABLE:
+                    raise
+                except (SQLAlchemyError, ValueError, OverflowError, TypeError) as exc:
+                    refused += 1
+                    self._reject(model.__tablename__, row, exc)
+        self.stats.rejected += refused
+        self.stats.last_error = f"{refused} row(s) refused by the store: {redact.first_line(first)}"
+        log.error("store refused %d row(s), set aside: %s", refused, self.stats.last_error)
+        return refused
+
+    def _reject(self, table: str, row: dict[str, Any], exc: Exception) -> None:
+        if self.journal is None:
+            return
+        path = self.journal.with_name(self.journal.stem + "-rejected.jsonl")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"table": table, "row": row, "reason": redact.first_line(exc)},
+                                default=str) + "\n")  # fmt: skip
 
     def _row(
         self, event: Event, totals: dict[str, tuple[int, int, float | None]]
@@ -162,18 +285,36 @@ class StoreWriter:
             log.warning("pruning skipped: %s", exc)
 
     async def run(self, stop: asyncio.Event, interval_s: float = 2.0) -> None:
-        """Flush periodically until `stop`, backing off while the database is down; then a
-        last flush so a clean shutdown loses nothing that can be written."""
+        """Flush periodically until `stop`, backing off while the database is down (what
+        waits is journalled every `interval_s` all the same). The last flush is the caller's
+        (`close`), after the last events of a clean stop are emitted."""
         delay = interval_s
+        next_flush = self.clock()
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=delay)
+                await asyncio.wait_for(stop.wait(), timeout=interval_s)
+            if self.pending and not self.healthy():
+                await asyncio.to_thread(self.journal_pending)
+            if stop.is_set() or self.clock() < next_flush:
+                continue
             ok = await asyncio.to_thread(self.flush)
             delay = interval_s if ok else min(delay * 2, 30.0)
+            next_flush = self.clock() + delay - interval_s
+            if not ok:
+                await asyncio.to_thread(self.journal_pending)
             if ok and time.time() - self._pruned_at > 3600:
                 self._pruned_at = time.time()
                 await asyncio.to_thread(self.prune, self._pruned_at, self.rollup_retention_days)
-        await asyncio.to_thread(self.flush)
+
+    async def close(self, tries: int = 3) -> bool:
+        """The last flush of a clean stop: a few tries, then whatever is left goes to the
+        journal for the next start."""
+        for attempt in range(tries):
+            if await asyncio.to_thread(self.flush):
+                return True
+            await asyncio.sleep(0.5 * (attempt + 1))
+        await asyncio.to_thread(self.journal_pending)
+        return False
 
 
 def _upsert(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
@@ -197,3 +338,24 @@ def _upsert(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> N
     keys = [c.name for c in table.primary_key.columns]
     changes = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
     session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=changes), rows)
+
+
+def event_to_json(event: Event) -> dict[str, Any]:
+    data = {k: (sorted(v) if isinstance(v, set) else v) for k, v in vars(event).items()}
+    return {"type": type(event).__name__, **data}
+
+
+def event_from_json(data: dict[str, Any]) -> Event:
+    kind = data.pop("type")
+    if kind == "StateChange":
+        return StateChange(data["entity"], data["at"], State(data["old"]), State(data["new"]),
+                           data["root_cause"], data["reason"])  # fmt: skip
+    if kind == "Incident":
+        data["state"] = State(data["state"])
+        data["affected"] = set(data["affected"])
+        return Incident(**data)
+    if kind == "Rollup":
+        return Rollup(**data)
+    if kind == "PollRecord":
+        return PollRecord(**data)
+    raise ValueError(f"unknown event type {kind!r}")
