@@ -33,6 +33,8 @@ class Policy:
     up_after: int = 2  # consecutive successes before UP again
     flap_count: int = 4  # this many confirmed transitions ...
     flap_window_s: float = 600.0  # ... within this window is FLAPPING
+    # An entity that answers again ends FLAPPING once it has gone this long without a flip.
+    flap_quiet_s: float = 300.0
 
 
 @dataclass
@@ -46,6 +48,7 @@ class Health:
     ok_since: float | None = None
     flips: list[float] = field(default_factory=list)
     reason: str | None = None
+    last_seen: float | None = None  # when it was last observed
 
     @property
     def failing(self) -> bool:
@@ -53,6 +56,7 @@ class Health:
         return self.fail_streak > 0 or self.confirmed_up is False
 
     def observe(self, ok: bool, now: float, policy: Policy, reason: str | None = None) -> None:
+        self.last_seen = now
         if ok:
             if self.ok_streak == 0:
                 self.ok_since = now
@@ -78,7 +82,11 @@ class Health:
         self.flips = [t for t in self.flips if now - t <= policy.flap_window_s]
 
     def flapping(self, policy: Policy) -> bool:
-        return len(self.flips) >= policy.flap_count
+        if len(self.flips) < policy.flap_count:
+            return False
+        if self.confirmed_up and self.last_seen is not None:  # answering: quiet long enough?
+            return self.last_seen - self.flips[-1] < policy.flap_quiet_s
+        return True
 
 
 @dataclass(frozen=True)
@@ -185,6 +193,7 @@ class IncidentBook:
     open: dict[str, Incident] = field(default_factory=dict)
     reopen_within_s: float = 600.0
     recent: dict[str, Incident] = field(default_factory=dict)
+    last_change: dict[str, float] = field(default_factory=dict)  # per entity: strictly later
 
     def update(
         self, previous: Mapping[str, Verdict], current: Mapping[str, Verdict], now: float
@@ -195,7 +204,13 @@ class IncidentBook:
         for entity, verdict in current.items():
             old = previous.get(entity, Verdict(State.UNKNOWN)).state
             if verdict.state is not old:
+                # Back-dated to when the condition began, but never to or before the entity's
+                # previous change: its rows stay strictly ordered.
                 at = verdict.since if verdict.since is not None else now
+                last = self.last_change.get(entity)
+                if last is not None and at <= last:
+                    at = now if now > last else last + 0.001
+                self.last_change[entity] = at
                 changes.append(
                     StateChange(entity, at, old, verdict.state, verdict.root_cause, verdict.reason)
                 )

@@ -135,3 +135,38 @@ def test_hysteresis_needs_n_successes_to_come_back() -> None:
     assert h.confirmed_up is False
     h.observe(True, 180, POLICY)
     assert h.confirmed_up is True
+
+
+def test_flapping_ends_after_the_quiet_period_and_rows_are_strictly_ordered() -> None:
+    net = Net()
+    net.poll(0, ALL_UP)
+    t = 0
+    at: list[float] = []
+    for _ in range(2):  # down twice within ten minutes, answering again after each
+        for ok in (False, False, True, True):
+            t += 30
+            net.poll(t, {**ALL_UP, "kel1": ok})
+    assert net.state("kel1") is State.FLAPPING
+    last_flip = t
+    while net.state("kel1") is State.FLAPPING:
+        t += 30
+        net.poll(t, {**ALL_UP, "kel1": True})
+        assert t < 2000, "FLAPPING never ended"
+    assert net.state("kel1") is State.UP
+    assert POLICY.flap_quiet_s <= t - last_flip <= POLICY.flap_quiet_s + 30
+    incidents = [i for i in net.incidents.values() if getattr(i, "entity") == "kel1"]  # noqa: B009
+    assert len(incidents) == 1 and getattr(incidents[0], "ended") is not None  # noqa: B009
+    # The book's changes for kel1, with their times: strictly increasing.
+    book = IncidentBook()
+    healths: dict[str, Health] = {}
+    verdicts: dict[str, Verdict] = {}
+    t = 0
+    for ok in (True, False, False, True, True, False, False, True, True, False, False):
+        t += 30
+        healths.setdefault("kel1", Health()).observe(ok, t, POLICY, None if ok else "x")
+        current = evaluate(healths, {"kel1": None}, frozenset(), verdicts, POLICY)
+        changes, _ = book.update(verdicts, current, t)
+        verdicts = current
+        at += [c.at for c in changes]
+    assert len(at) >= 5
+    assert all(b > a for a, b in zip(at, at[1:], strict=False)), at
