@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import signal
 import time
 from typing import Annotated, Any
@@ -88,12 +89,24 @@ def render(rows: list[dict[str, Any]]) -> Table:
     return table
 
 
+def _finite_window(value: float) -> float:
+    if not (math.isfinite(value) and 0.5 <= value <= 3600):
+        raise typer.BadParameter(f"{value} is not between 0.5 and 3600 seconds")
+    return value
+
+
 def poll(
     device: Annotated[
         list[str] | None, typer.Option("--device", "-d", help="only this device")
     ] = None,
     once: Annotated[bool, typer.Option(help="one measurement, then exit")] = False,
-    rate_window: Annotated[float, typer.Option(help="seconds between the two samples")] = 10.0,
+    rate_window: Annotated[
+        float,
+        typer.Option(
+            help="seconds between the two samples (0.5 to 3600)",
+            callback=lambda v: _finite_window(v),
+        ),
+    ] = 10.0,
     inventory: InventoryOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -134,8 +147,17 @@ def serve(inventory: InventoryOption = None) -> None:
     inv = inventory_or_exit(inventory)
     settings = Settings()
     setup_logging()
-
-    asyncio.run(run_collector(inv, settings))
+    url = settings.db_url()
+    try:
+        make_engine(url)
+    except Exception as exc:  # a malformed NOC_DATABASE_URL: say so, without its password
+        err_console.print(f"bad store URL {redact.scrub(url)!r}: {redact.first_line(exc)}")
+        raise typer.Exit(2) from None
+    try:
+        asyncio.run(run_collector(inv, settings))
+    except OSError as exc:  # the HTTP port taken, a var/ directory that cannot be written
+        err_console.print(f"noc serve cannot run: {redact.first_line(exc)}")
+        raise typer.Exit(1) from None
 
 
 async def run_collector(inv: Inventory, settings: Settings, duration: float = 0) -> None:

@@ -50,13 +50,19 @@ def print_json(data: Any) -> None:
 def store_engine(database: str | None = None) -> Engine:
     """The store, its schema brought up to date; a store that cannot be reached is a clear
     error, not a traceback."""
-    from noc.settings import Settings
+    from noc.settings import Settings, normalise_db_url
     from noc.store.db import make_engine, upgrade
 
-    engine = make_engine(database or Settings().db_url())
+    url = normalise_db_url(database) if database else Settings().db_url()
+    redact.register(url)
+    try:
+        engine = make_engine(url)
+    except Exception as exc:  # SQLAlchemy's ArgumentError, a bad port, an unknown driver
+        err_console.print(f"bad store URL {redact.scrub(url)!r}: {redact.first_line(exc)}")
+        raise typer.Exit(2) from None
     try:
         upgrade(engine)
-    except (SQLAlchemyError, OSError) as exc:
+    except (SQLAlchemyError, OSError, ValueError) as exc:
         err_console.print(f"cannot use the store: {redact.first_line(exc)}")
         raise typer.Exit(1) from None
     return engine

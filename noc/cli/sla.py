@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -54,16 +55,57 @@ def _load(
     return build_report(store_engine(database), inv, period), loc
 
 
+def check_output(out: Path, force: bool) -> None:
+    """Refuse, before any work, a path the report cannot be written to or should not be."""
+    if out.is_symlink():
+        err_console.print(f"{out} is a symbolic link; give the real path")
+        raise typer.Exit(2)
+    if out.exists():
+        if not out.is_file():
+            err_console.print(f"{out} is not a regular file")
+            raise typer.Exit(2)
+        if not force:
+            err_console.print(f"{out} exists; add --force to replace it")
+            raise typer.Exit(2)
+        if not os.access(out, os.W_OK):
+            err_console.print(f"{out} cannot be written (permissions)")
+            raise typer.Exit(2)
+    parent = out.parent
+    if not parent.is_dir():
+        err_console.print(f"no such directory: {parent}")
+        raise typer.Exit(2)
+    if not os.access(parent, os.W_OK):
+        err_console.print(f"cannot write in {parent} (permissions)")
+        raise typer.Exit(2)
+
+
+def write_output(out: Path, data: bytes) -> None:
+    """Write through a temporary file in the same directory, then rename: never a half file."""
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.replace(out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        err_console.print(f"cannot write {out}: {exc.strerror or exc}")
+        raise typer.Exit(1) from None
+
+
 def html_to_pdf(html_text: str, out: Path) -> None:
-    """Print the HTML report with headless Chromium (Debian packages chromium)."""
+    """Print the HTML report with headless Chromium (Debian packages chromium); any failure
+    is an error with its reason, and nothing is said to be written that was not."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         err_console.print("PDF needs Chromium: apt-get install chromium (or use --format html)")
         raise typer.Exit(1)
     with tempfile.TemporaryDirectory() as tmp:
         page = Path(tmp) / "report.html"
+        printed = Path(tmp) / "report.pdf"
         page.write_text(html_text, encoding="utf-8")
-        subprocess.run(
+        result = subprocess.run(
             [
                 browser,
                 "--headless",
@@ -75,13 +117,20 @@ def html_to_pdf(html_text: str, out: Path) -> None:
                 "--disable-sync",
                 f"--user-data-dir={tmp}/profile",
                 "--no-pdf-header-footer",
-                f"--print-to-pdf={out}",
+                f"--print-to-pdf={printed}",
                 page.as_uri(),
             ],
-            check=True,
+            check=False,
             capture_output=True,
             timeout=120,
         )
+        data = printed.read_bytes() if printed.is_file() else b""
+        if result.returncode != 0 or not data.startswith(b"%PDF"):
+            said = result.stderr.decode(errors="replace").strip().splitlines()
+            why = said[-1] if said else f"exit code {result.returncode}"
+            err_console.print(f"the PDF was not made: Chromium: {why[:300]}")
+            raise typer.Exit(1)
+        write_output(out, data)
 
 
 @app.command()
@@ -92,8 +141,17 @@ def report(
     lang: LangOption = "id",
     inventory: InventoryOption = None,
     database: DatabaseOption = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing --out file")] = False,
 ) -> None:
     """The report for one calendar month."""
+    if fmt not in ("html", "pdf", "csv", "json"):
+        err_console.print("--format is one of html, pdf, csv, json")
+        raise typer.Exit(2)
+    if fmt == "pdf" and out is None:
+        err_console.print("--format pdf needs --out")
+        raise typer.Exit(2)
+    if out is not None:
+        check_output(out, force)
     data, loc = _load(month_text, lang, inventory, database)
     if fmt == "json":
         text = to_json(data)
@@ -105,14 +163,12 @@ def report(
         err_console.print("--format is one of html, pdf, csv, json")
         raise typer.Exit(2)
     if fmt == "pdf":
-        if out is None:
-            err_console.print("--format pdf needs --out")
-            raise typer.Exit(2)
-        html_to_pdf(text, out.resolve())
+        assert out is not None
+        html_to_pdf(text, out.absolute())
     elif out is None:
         typer.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        write_output(out, text.encode("utf-8"))
     if out is not None:
         console.print(f"wrote {out}")
 

@@ -10,7 +10,7 @@ from noc.diag.result import DiagRefused
 from noc.inventory import Inventory
 from noc.inventory.profiles import available_profiles, load_profile
 from noc.snmp.client import Budget, RequestStats, SnmpClient, SnmpError, Target
-from noc.snmp.values import Oid, Tag, Value, parse_oid
+from noc.snmp.values import Oid, Tag, Value, check_oid, parse_oid
 
 _NUMERIC = re.compile(r"^\.?\d+(\.\d+)+$")
 _NAMED = re.compile(r"^([A-Za-z][A-Za-z0-9]*)((?:\.\d+)*)$")
@@ -40,14 +40,17 @@ def resolve(text: str, instance: bool = False) -> Oid:
     """`1.3.6.1.2.1.1.3.0`, `sysUpTime` (with `instance`, a bare scalar gets its `.0`),
     `ifOperStatus.3`."""
     text = text.strip()
-    if _NUMERIC.match(text):
-        return parse_oid(text)
-    match = _NAMED.match(text)
-    if match and match[1] in mib_names():
-        suffix = tuple(int(x) for x in match[2].split(".") if x)
-        if instance and not suffix and match[1] in scalar_names():
-            suffix = (0,)
-        return mib_names()[match[1]] + suffix
+    try:
+        if _NUMERIC.match(text):
+            return check_oid(parse_oid(text))
+        match = _NAMED.match(text)
+        if match and match[1] in mib_names():
+            suffix = tuple(int(x) for x in match[2].split(".") if x)
+            if instance and not suffix and match[1] in scalar_names():
+                suffix = (0,)
+            return check_oid(mib_names()[match[1]] + suffix)
+    except ValueError as exc:
+        raise DiagRefused(f"bad object {text[:80]!r}: {exc}") from None
     raise DiagRefused(
         f"unknown object {text!r}: give a numeric OID or one of the names the toolkit polls "
         f"(e.g. sysUpTime, ifOperStatus, ifHCInOctets)"

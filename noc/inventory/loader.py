@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from noc.inventory.checks import cross_check
 from noc.inventory.errors import InventoryError, InventoryIssue
@@ -108,7 +108,62 @@ class _Collector:
             return None
 
 
+MAX_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 64
+
+
+def _fail(path: Path, line: int | None, message: str) -> InventoryError:
+    return InventoryError([InventoryIssue(path, line, "", message)])
+
+
+def read_text(path: Path) -> str:
+    """The file as text, or one clear error with its line: not a regular file, too large,
+    UTF-16, not UTF-8, or holding a NUL."""
+    try:
+        if not path.is_file():
+            raise _fail(path, None, "cannot read: not a regular file" if path.exists()
+                        else "cannot read: No such file or directory")  # fmt: skip
+        with path.open("rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise _fail(path, None, f"cannot read: {exc.strerror}") from None
+    if len(data) > MAX_BYTES:
+        raise _fail(path, None, f"the file is larger than {MAX_BYTES // 2**20} MiB")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(data) > 1 and data[1:2] == b"\0"):
+        raise _fail(path, 1, "the file is UTF-16; save it as UTF-8")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise _fail(path, line, f"not UTF-8 (byte 0x{data[exc.start]:02x}); save the file "
+                                "as UTF-8") from None  # fmt: skip
+    nul = text.find("\0")
+    if nul >= 0:
+        raise _fail(path, text.count("\n", 0, nul) + 1, "the file contains a NUL character")
+    return text
+
+
+def _depth(text: str) -> tuple[int, int]:
+    """The deepest bracket nesting of flow collections, and its line (block nesting is bound
+    by indentation and the line length)."""
+    depth = deepest = 0
+    line = where = 1
+    for char in text:
+        if char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest, where = depth, line
+        elif char in "]}":
+            depth = max(0, depth - 1)
+        elif char == "\n":
+            line += 1
+    return deepest, where
+
+
 def _parse(path: Path, text: str) -> Any:
+    deepest, where = _depth(text)
+    if deepest > MAX_DEPTH:
+        raise _fail(path, where, f"nested more than {MAX_DEPTH} levels deep")
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
@@ -117,19 +172,17 @@ def _parse(path: Path, text: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or exc.context or "invalid YAML"
-        raise InventoryError([InventoryIssue(path, line, "", f"invalid YAML: {problem}")]) from None
+        raise _fail(path, line, f"invalid YAML: {problem}") from None
+    except YAMLError as exc:
+        raise _fail(path, None, f"invalid YAML: {str(exc).splitlines()[0]}") from None
+    except RecursionError:
+        raise _fail(path, None, "nested too deeply") from None
 
 
 def load_inventory(path: str | Path) -> Inventory:
     """Read, validate and cross-check an inventory file, raising InventoryError with every issue."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InventoryError(
-            [InventoryIssue(path, None, "", f"cannot read: {exc.strerror}")]
-        ) from None
-    root = _parse(path, text)
+    root = _parse(path, read_text(path))
     return validate_document(path, root)
 
 

@@ -154,23 +154,34 @@ class Kecamatan(Strict):
     name: Annotated[str, Field(min_length=1)]
 
 
+# What the store can hold (see noc/store/models.py): names are keys in columns of fixed width,
+# speeds are 64-bit signed integers, and PostgreSQL text cannot hold NUL.
+MAX_NAME = 64
+MAX_INTERFACE_NAME = 128
+MAX_BPS = 2**63 - 1
+Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=MAX_NAME)]
+Text = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f]*$", max_length=500)]
+Bps = Annotated[int, Field(gt=0, le=MAX_BPS)]
+
+
 class Site(Strict):
-    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    name: Name
     kind: SiteKind
-    title: str
-    kecamatan: str
+    title: Text
+    kecamatan: Text
     lat: Annotated[float, Field(ge=-90, le=90)]
     lon: Annotated[float, Field(ge=-180, le=180)]
 
 
 class Interface(Strict):
-    name: Annotated[str, Field(min_length=1)]
-    speed_bps: Annotated[int, Field(gt=0)]
-    description: str = ""
+    name: Annotated[str, Field(min_length=1, max_length=MAX_INTERFACE_NAME,
+                               pattern=r"^[^\x00-\x1f\x7f]+$")]  # fmt: skip
+    speed_bps: Bps
+    description: Text = ""
 
 
 class Device(Strict):
-    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    name: Name
     site: str
     kind: DeviceKind
     role: Role
@@ -201,14 +212,14 @@ class Endpoint(Strict):
 
 
 class Link(Strict):
-    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    name: Name
     medium: Medium
     tier: Tier
     a: Endpoint
     # The far end; absent for the ISP uplink, whose far end is the provider's.
     b: Endpoint | None = None
-    provider: str | None = None
-    capacity_bps: Annotated[int, Field(gt=0)]
+    provider: Text | None = None
+    capacity_bps: Bps
 
     @model_validator(mode="after")
     def _far_end(self) -> Link:

@@ -52,6 +52,22 @@ class Value:
         return "" if self.value is None else str(self.value)
 
 
+MAX_ARC = 2**32 - 1
+MAX_ARCS = 128  # RFC 2578: at most 128 sub-identifiers
+
+
+def check_oid(oid: Oid) -> Oid:
+    """`oid` if SNMP can carry it; ValueError naming what is wrong otherwise."""
+    if len(oid) < 2 or len(oid) > MAX_ARCS:
+        raise ValueError(f"an OID has 2 to {MAX_ARCS} arcs, not {len(oid)}")
+    if oid[0] > 2 or (oid[0] < 2 and oid[1] > 39):
+        raise ValueError(f"an OID starts with 0, 1 or 2 (then at most 39), not {oid[0]}.{oid[1]}")
+    for arc in oid:
+        if not 0 <= arc <= MAX_ARC:
+            raise ValueError(f"OID arc {arc} is outside 0..{MAX_ARC}")
+    return oid
+
+
 def parse_oid(text: str) -> Oid:
     text = text.strip().lstrip(".")
     if not text:
