@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from noc.collector.availability import (
     Health,
     IncidentBook,
@@ -169,4 +171,4 @@ def test_flapping_ends_after_the_quiet_period_and_rows_are_strictly_ordered() ->
         verdicts = current
         at += [c.at for c in changes]
     assert len(at) >= 5
-    assert all(b > a for a, b in zip(at, at[1:], strict=False)), at
+    assert all(b > a for a, b in itertools.pairwise(at)), at
