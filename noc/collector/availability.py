@@ -250,6 +250,8 @@ class IncidentBook:
                 del self.open[entity]
                 self.recent[entity] = incident
                 touched[entity] = incident
+        # After every root's incident of this update is open: what sits behind it.
+        for entity, verdict in current.items():
             if verdict.state is State.UNREACHABLE and verdict.root_cause in self.open:
                 root = self.open[verdict.root_cause]
                 if entity not in root.affected:
