@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -46,7 +47,8 @@ class Serve:
         self.inventory = subset_inventory(INVENTORY, work / "inventory.yaml", KEEP, LAB_PORT,
                                           poll_interval_s=5)  # fmt: skip
         self.env = {**os.environ, "NOC_VAR_DIR": str(self.var), "NOC_DATABASE_URL": url,
-                    "NOC_INVENTORY": str(self.inventory), "NOC_HTTP_PORT": str(free_port())}  # fmt: skip
+                    "NOC_INVENTORY": str(self.inventory),
+                    "NOC_HTTP_PORT": str(free_port())}  # fmt: skip
         self.proc: subprocess.Popen[bytes] | None = None
         self.runs = 0
 
@@ -137,7 +139,7 @@ def test_kill_9_with_an_incident_open(serve: Serve, database: Database, lab: Lab
     assert gap[0].at <= killed_at
     after = rows[rows.index(gap[0]) + 1 :]
     assert [c.new for c in after][:1] == ["down"] and "up" in [c.new for c in after], states
-    assert all(b.at > a.at for a, b in zip(rows, rows[1:], strict=False)), states
+    assert all(b.at > a.at for a, b in itertools.pairwise(rows)), states
     for kel in BEHIND:  # the crash gap is UNKNOWN for what sat behind the BTS too
         assert any(c.reason == CRASH_REASON for c in changes(engine, kel)), kel
 
