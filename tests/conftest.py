@@ -8,13 +8,17 @@ import re
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import psycopg
 import pytest
 
 from noc.lab.control import LabControlError, call
+from tests.tcpproxy import TcpProxy
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
@@ -111,3 +115,49 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     proc.terminate()
     proc.wait(timeout=10)
     log.close()
+
+
+PG = ("127.0.0.1", 5432)
+
+
+@dataclass
+class Database:
+    """A database the test can take away and give back."""
+
+    url: str
+    kind: str
+    proxy: TcpProxy | None = None
+    path: Path | None = None
+
+    def down(self) -> None:
+        if self.proxy is not None:
+            self.proxy.stop()
+        elif self.path is not None:
+            self.path.parent.rename(self.path.parent.with_name("away"))
+
+    def up(self) -> None:
+        if self.proxy is not None:
+            self.proxy.start()
+        elif self.path is not None:
+            self.path.parent.with_name("away").rename(self.path.parent)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if request.param == "sqlite":
+        path = tmp_path / "db" / "noc.db"
+        path.parent.mkdir()
+        yield Database(f"sqlite:///{path}", "sqlite", path=path)
+        return
+    name = f"noc_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(host=PG[0], port=PG[1], user="postgres", dbname="postgres",
+                         autocommit=True) as admin:  # fmt: skip
+        admin.execute(f'CREATE DATABASE "{name}"')
+    proxy = TcpProxy(PG)
+    proxy.start()
+    yield Database(f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/{name}", "postgresql",
+                   proxy=proxy)  # fmt: skip
+    proxy.stop()
+    with psycopg.connect(host=PG[0], port=PG[1], user="postgres", dbname="postgres",
+                         autocommit=True) as admin:  # fmt: skip
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -68,8 +68,10 @@ class StoreWriter:
         rollup_retention_days: int = 400,
         journal: Path | None = None,
         clock: Callable[[], float] = time.monotonic,
+        stale_after_s: float = STALE_AFTER_S,
     ) -> None:
         self.engine = engine
+        self.stale_after_s = stale_after_s
         self.journal = journal
         self.clock = clock
         self._pending_since: float | None = None
@@ -98,7 +100,7 @@ class StoreWriter:
         """The store keeps up: the last flush worked and nothing has waited too long."""
         now = self.clock() if now is None else now
         waiting = self._pending_since
-        return self.stats.db_up and (waiting is None or now - waiting < STALE_AFTER_S)
+        return self.stats.db_up and (waiting is None or now - waiting < self.stale_after_s)
 
     def oldest_pending_s(self, now: float | None = None) -> float:
         now = self.clock() if now is None else now
@@ -290,21 +292,32 @@ class StoreWriter:
         (`close`), after the last events of a clean stop are emitted."""
         delay = interval_s
         next_flush = self.clock()
+        flushing: asyncio.Future[bool] | None = None
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval_s)
+            # A flush that hangs (a store that accepts and never answers) does not stop the
+            # journal: what waits is kept on disk all the same.
             if self.pending and not self.healthy():
                 await asyncio.to_thread(self.journal_pending)
+            if flushing is not None:
+                if not flushing.done():
+                    continue
+                ok = flushing.result()
+                flushing = None
+                delay = interval_s if ok else min(delay * 2, 30.0)
+                next_flush = self.clock() + delay - interval_s
+                if not ok:
+                    await asyncio.to_thread(self.journal_pending)
+                if ok and time.time() - self._pruned_at > 3600:
+                    self._pruned_at = time.time()
+                    await asyncio.to_thread(self.prune, self._pruned_at,
+                                            self.rollup_retention_days)  # fmt: skip
             if stop.is_set() or self.clock() < next_flush:
                 continue
-            ok = await asyncio.to_thread(self.flush)
-            delay = interval_s if ok else min(delay * 2, 30.0)
-            next_flush = self.clock() + delay - interval_s
-            if not ok:
-                await asyncio.to_thread(self.journal_pending)
-            if ok and time.time() - self._pruned_at > 3600:
-                self._pruned_at = time.time()
-                await asyncio.to_thread(self.prune, self._pruned_at, self.rollup_retention_days)
+            flushing = asyncio.ensure_future(asyncio.to_thread(self.flush))
+        if flushing is not None:
+            await flushing
 
     async def close(self, tries: int = 3) -> bool:
         """The last flush of a clean stop: a few tries, then whatever is left goes to the

@@ -22,8 +22,7 @@ from noc.inventory import load_inventory
 from noc.snmp.lean_client import LeanClient
 from noc.store.db import make_engine, sync_inventory, upgrade
 from noc.store.models import AuditRow
-from tests.conftest import INVENTORY
-from tests.integration.test_store import Database, database  # noqa: F401 (the fixture)
+from tests.conftest import INVENTORY, Database
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +36,7 @@ class Api:
 
 
 @pytest.fixture
-def api(database: Database, tmp_path: Path) -> Iterator[Api]:  # noqa: F811
+def api(database: Database, tmp_path: Path) -> Iterator[Api]:
     engine = make_engine(database.url)
     upgrade(engine)
     inv = load_inventory(INVENTORY)

@@ -26,8 +26,7 @@ from sqlalchemy.orm import Session
 from noc.store.db import make_engine
 from noc.store.models import IncidentRow, StateChangeRow
 from noc.store.recovery import CRASH_REASON
-from tests.conftest import INVENTORY, LAB_PORT, ROOT, Lab
-from tests.integration.test_store import Database, database  # noqa: F401 (the fixture)
+from tests.conftest import INVENTORY, LAB_PORT, ROOT, Database, Lab
 from tests.sshd import free_port
 from tests.subset import subset_inventory
 
@@ -72,7 +71,7 @@ class Serve:
 
 
 @pytest.fixture
-def serve(database: Database, tmp_path: Path, lab: Lab) -> Iterator[Serve]:  # noqa: F811
+def serve(database: Database, tmp_path: Path, lab: Lab) -> Iterator[Serve]:
     s = Serve(tmp_path, database.url)
     yield s
     if s.proc is not None and s.proc.poll() is None:
@@ -106,7 +105,7 @@ def changes(engine: Engine, entity: str) -> list[StateChangeRow]:
         return list(session.scalars(query.order_by(StateChangeRow.at)))
 
 
-def test_kill_9_with_an_incident_open(serve: Serve, database: Database, lab: Lab) -> None:  # noqa: F811
+def test_kill_9_with_an_incident_open(serve: Serve, database: Database, lab: Lab) -> None:
     engine = make_engine(database.url)
     serve.start()
     wait_for("bts-05 up", lambda: [c for c in changes(engine, BTS) if c.new == "up"])
@@ -146,7 +145,7 @@ def test_kill_9_with_an_incident_open(serve: Serve, database: Database, lab: Lab
 
 def test_kill_9_while_the_store_is_away_loses_nothing_journalled(
     serve: Serve,
-    database: Database,  # noqa: F811
+    database: Database,
     lab: Lab,
 ) -> None:
     engine = make_engine(database.url)
@@ -179,7 +178,7 @@ def test_kill_9_while_the_store_is_away_loses_nothing_journalled(
 
 def test_sigterm_with_slow_polls_in_flight_writes_every_unknown_marker(
     serve: Serve,
-    database: Database,  # noqa: F811
+    database: Database,
     lab: Lab,
 ) -> None:
     engine = make_engine(database.url)

@@ -3,12 +3,6 @@ outage in the middle of an incident that loses nothing."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-
-import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -22,55 +16,9 @@ from noc.snmp.lean_client import LeanClient
 from noc.store.db import make_engine, sync_inventory, upgrade
 from noc.store.models import Base, IncidentRow, PollStatRow, RollupRow, StateChangeRow
 from noc.store.writer import StoreWriter
-from tests.conftest import Lab, Loop
-from tests.tcpproxy import TcpProxy
+from tests.conftest import Database, Lab, Loop
 
 pytestmark = pytest.mark.integration
-
-PG = ("127.0.0.1", 5432)
-
-
-@dataclass
-class Database:
-    """A database the test can take away and give back."""
-
-    url: str
-    kind: str
-    proxy: TcpProxy | None = None
-    path: Path | None = None
-
-    def down(self) -> None:
-        if self.proxy is not None:
-            self.proxy.stop()
-        elif self.path is not None:
-            self.path.parent.rename(self.path.parent.with_name("away"))
-
-    def up(self) -> None:
-        if self.proxy is not None:
-            self.proxy.start()
-        elif self.path is not None:
-            self.path.parent.with_name("away").rename(self.path.parent)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        path = tmp_path / "db" / "noc.db"
-        path.parent.mkdir()
-        yield Database(f"sqlite:///{path}", "sqlite", path=path)
-        return
-    name = f"noc_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(host=PG[0], port=PG[1], user="postgres", dbname="postgres",
-                         autocommit=True) as admin:  # fmt: skip
-        admin.execute(f'CREATE DATABASE "{name}"')
-    proxy = TcpProxy(PG)
-    proxy.start()
-    yield Database(f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/{name}", "postgresql",
-                   proxy=proxy)  # fmt: skip
-    proxy.stop()
-    with psycopg.connect(host=PG[0], port=PG[1], user="postgres", dbname="postgres",
-                         autocommit=True) as admin:  # fmt: skip
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_migrations_match_the_models(database: Database) -> None:

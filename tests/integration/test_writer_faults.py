@@ -1,0 +1,111 @@
+"""The writer against a store that misbehaves, on SQLite and PostgreSQL: a row the store
+cannot hold is set aside and shown at once (noc_store_up 0) while the rest is written; a
+deleted SQLite file is migrated again; a store that hangs is seen as down by the age of the
+oldest unwritten event, and what waits is journalled meanwhile."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from noc.collector.availability import State, StateChange
+from noc.collector.engine import Collector, PollRecord
+from noc.collector.scheduler import CycleStats
+from noc.exporter import NocMetrics, render
+from noc.inventory import load_inventory
+from noc.snmp.fake import FakeSnmpClient
+from noc.store.db import make_engine, upgrade
+from noc.store.models import PollStatRow, StateChangeRow
+from noc.store.writer import StoreWriter
+from tests.conftest import INVENTORY, Database
+
+pytestmark = pytest.mark.integration
+
+
+def record(device: str, at: float, varbinds: int = 10) -> PollRecord:
+    return PollRecord(device, at, 0.1, True, None, 2, 0, 0, varbinds)
+
+
+def store_up(writer: StoreWriter) -> float:
+    collector = Collector(load_inventory(INVENTORY), FakeSnmpClient({}))
+    text = render(NocMetrics(collector, CycleStats(), writer).collect()).decode()
+    line = next(ln for ln in text.splitlines() if ln.startswith("noc_store_up "))
+    return float(line.split()[1])
+
+
+def test_a_row_the_store_cannot_hold_is_set_aside_and_shown(
+    database: Database,
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(database.url)
+    upgrade(engine)
+    writer = StoreWriter(engine, journal=tmp_path / "journal.jsonl")
+    now = time.time()
+    writer.emit([record("core-1", now), record("bts-05", now, varbinds=2**70),
+                 StateChange("core-1", now, State.UNKNOWN, State.UP, None, None)])  # fmt: skip
+    assert writer.flush()
+    assert writer.stats.rejected == 1 and not writer.stats.db_up
+    assert store_up(writer) == 0.0  # visible at once
+    assert "refused" in (writer.stats.last_error or "")
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(StateChangeRow)) == 1
+        assert set(session.scalars(select(PollStatRow.device))) == {"core-1"}
+    aside = json.loads((tmp_path / "journal-rejected.jsonl").read_text().splitlines()[0])
+    assert aside["table"] == "poll_stats" and aside["row"]["device"] == "bts-05"
+    writer.emit([record("core-1", now + 1)])
+    assert writer.flush() and writer.stats.db_up and store_up(writer) == 1.0
+
+
+def test_a_deleted_sqlite_file_is_migrated_again(tmp_path: Path) -> None:
+    path = tmp_path / "noc.db"
+    engine = make_engine(f"sqlite:///{path}")
+    writer = StoreWriter(engine, prepare=upgrade)
+    writer.emit([record("core-1", time.time())])
+    assert writer.flush()
+    path.unlink()
+    writer.emit([record("core-1", time.time())])
+    assert not writer.flush()  # the new, empty file has no tables
+    assert writer.flush()  # prepared again
+    with Session(engine) as session:
+        assert session.scalars(select(PollStatRow.device)).all() == ["core-1"]
+
+
+def test_a_hung_store_is_down_by_the_age_of_what_waits(
+    database: Database,
+    tmp_path: Path,
+) -> None:
+    if database.proxy is None:
+        pytest.skip("a hung server needs a network store")
+    engine = make_engine(database.url)
+    upgrade(engine)
+    writer = StoreWriter(engine, journal=tmp_path / "journal.jsonl", stale_after_s=2.0)
+
+    async def go() -> tuple[bool, bool, int, bool]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(writer.run(stop, interval_s=0.5))
+        writer.emit([record("core-1", time.time())])
+        await asyncio.sleep(1.5)
+        healthy_before = writer.healthy()
+        assert database.proxy is not None
+        database.proxy.flowing.clear()  # the server stops answering; connections stay open
+        writer.emit([StateChange("core-1", time.time(), State.UP, State.DOWN, "core-1", "x")])
+        await asyncio.sleep(4)
+        hung = writer.healthy()
+        journalled = len((tmp_path / "journal.jsonl").read_text().splitlines())
+        database.proxy.flowing.set()
+        await asyncio.sleep(3)
+        stop.set()
+        await task
+        return healthy_before, hung, journalled, writer.healthy()
+
+    before, hung, journalled, after = asyncio.run(go())
+    assert before and not hung and after
+    assert journalled >= 1
+    with Session(engine) as session:
+        assert session.scalars(select(StateChangeRow.new)).all() == ["down"]
