@@ -5,9 +5,12 @@ bearer token whose role grants the route's right; no response ever carries a cre
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import re
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -586,7 +589,7 @@ def _sla_routes(api: FastAPI, ctx: ApiContext) -> None:
     from noc.sla.compute import month
     from noc.sla.i18n import Locale
     from noc.sla.render import figures, to_csv, to_html, to_json
-    from noc.sla.report import Report, build_report
+    from noc.sla.report import Report
 
     inv = ctx.inv
 
@@ -603,7 +606,8 @@ def _sla_routes(api: FastAPI, ctx: ApiContext) -> None:
             if await request.is_disconnected():
                 raise HTTPException(499, "the client went away")
             try:
-                return await asyncio.to_thread(build_report, ctx.engine, inv, period)
+                report: Report = await _compute_report(ctx, period)
+                return report
             except SQLAlchemyError as exc:
                 raise _store_error(exc) from None
 
@@ -640,6 +644,36 @@ def _sla_routes(api: FastAPI, ctx: ApiContext) -> None:
             return PlainTextResponse(await asyncio.to_thread(to_csv, data, loc),
                                      media_type="text/csv")  # fmt: skip
         return HTMLResponse(await asyncio.to_thread(to_html, data, loc))
+
+
+_REPORT_POOL: ProcessPoolExecutor | None = None
+
+
+def _report_worker(url: str, inv: Inventory, period: Any) -> Any:
+    """In a separate process: the report's computation never competes with the collector
+    for the interpreter lock."""
+    from noc.sla.report import build_report
+    from noc.store.db import make_engine
+
+    return build_report(make_engine(url), inv, period)
+
+
+async def _compute_report(ctx: ApiContext, period: Any) -> Any:
+    global _REPORT_POOL
+    url = ctx.engine.url.render_as_string(hide_password=False)
+    if ctx.engine.dialect.name == "sqlite" and url in ("sqlite://", "sqlite:///:memory:"):
+        from noc.sla.report import build_report
+
+        return await asyncio.to_thread(build_report, ctx.engine, ctx.inv, period)
+    if _REPORT_POOL is None:
+        spawn = multiprocessing.get_context("spawn")
+        _REPORT_POOL = ProcessPoolExecutor(max_workers=2, mp_context=spawn)
+    loop = asyncio.get_running_loop()
+    try:
+        return await loop.run_in_executor(_REPORT_POOL, _report_worker, url, ctx.inv, period)
+    except BrokenProcessPool:
+        _REPORT_POOL = None
+        raise HTTPException(503, "the report worker stopped; try again") from None
 
 
 def _diag_routes(api: FastAPI, ctx: ApiContext) -> None:

@@ -81,19 +81,25 @@ class Guard:
                 await _reply(send, 413, f"request bodies are limited to {self.max_body} bytes")
                 return
         received = 0
-        started = False
+        started = too_large = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body:
+                    too_large = True
                     raise _TooLarge
             return message
 
         async def guarded_send(message: Message) -> None:
             nonlocal started
+            if too_large:  # whatever the app made of the cut body, the answer is 413
+                if not started:
+                    started = True
+                    await _reply(send, 413, f"request bodies are limited to {self.max_body} bytes")
+                return
             if message["type"] == "http.response.start":
                 started = True
                 extra = list(SECURITY_HEADERS)

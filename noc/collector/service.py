@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,7 +115,9 @@ async def run_service(
     """Poll until `stop` (serving the API and /metrics at `http` if given), then flush: the
     last rollups, UNKNOWN from now, everything buffered."""
     server = _http_server(service, http, var_dir) if http else None
-    server_task = asyncio.create_task(server.serve()) if server else None
+    # HTTP runs on its own thread and event loop: scrapers and report readers queue there,
+    # never in front of the polls.
+    server_thread = await _start_http(server) if server is not None else None
     await reconcile(service)
     writer_task = asyncio.create_task(service.writer.run(stop))
     windows_task = asyncio.create_task(refresh_windows(service, stop))
@@ -127,9 +130,23 @@ async def run_service(
         await service.writer.close()
         await windows_task
         await dr_task
-        if server is not None and server_task is not None:
+        if server is not None and server_thread is not None:
             server.should_exit = True
-            await server_task
+            await asyncio.to_thread(server_thread.join, 30)
+
+
+async def _start_http(server: uvicorn.Server) -> threading.Thread:
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), name="noc-http",
+                              daemon=True)  # fmt: skip
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            return thread
+        if not thread.is_alive():
+            break
+        await asyncio.sleep(0.05)
+    config = server.config
+    raise OSError(f"cannot serve HTTP on {config.host}:{config.port} (is the port taken?)")
 
 
 class _Server(uvicorn.Server):
