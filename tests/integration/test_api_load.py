@@ -38,14 +38,26 @@ class Server:
                                           poll_interval_s=5)  # fmt: skip
         self.url = f"sqlite:///{work / 'noc.db'}"
         self.port = free_port()
-        self.env = {**os.environ, "NOC_VAR_DIR": str(work / "var"), "NOC_DATABASE_URL": self.url,
-                    "NOC_INVENTORY": str(self.inventory), "NOC_HTTP_PORT": str(self.port)}  # fmt: skip
+        self.env = {
+            **os.environ,
+            "NOC_VAR_DIR": str(work / "var"),
+            "NOC_DATABASE_URL": self.url,
+            "NOC_INVENTORY": str(self.inventory),
+            "NOC_HTTP_PORT": str(self.port),
+        }
         self.proc: subprocess.Popen[bytes] | None = None
         self.token = ""
 
     def noc(self, *args: str) -> str:
-        return subprocess.run([sys.executable, "-m", "noc", *args], env=self.env, cwd=ROOT,
-                              capture_output=True, text=True, timeout=300, check=True).stdout  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "noc", *args],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        ).stdout
 
     def get(self, path: str, token: str | None = None, timeout: float = 120) -> tuple[int, bytes]:
         request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}")
@@ -150,8 +162,12 @@ def test_a_huge_unauthenticated_body_is_refused_before_it_is_read(server: Server
         assert answer.startswith(f"HTTP/1.1 {expected}"), answer
     # Chunked, with no length to go by: cut at the limit while it streams in.
     with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
-        sock.sendall((f"POST /api/v1/diagnostics HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
-                      f"{server.token}\r\nTransfer-Encoding: chunked\r\n\r\n").encode())  # fmt: skip
+        sock.sendall(
+            (
+                f"POST /api/v1/diagnostics HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                f"{server.token}\r\nTransfer-Encoding: chunked\r\n\r\n"
+            ).encode()
+        )
         chunk = b"x" * 65536
         answer = ""
         try:
