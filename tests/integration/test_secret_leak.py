@@ -9,10 +9,12 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import typer
 
@@ -29,10 +31,14 @@ SECRETS = {
     "NOC_SNMP_V3_AUTH_KEY": "auth-Kp4Wm28t",
     "NOC_SNMP_V3_PRIV_KEY": "priv-Bn6Rc51y",
     "NOC_SSH_PASSWORD": "sshpw-Hd3Fs77q",
-    "NOC_DR_PG_PRIMARY": "postgresql://noc:pgpw-Zt5Qa81k@127.0.0.1:1/siak",
-    "NOC_DR_PG_REPLICA": "postgresql://noc:pgpw-Zt5Qa81k@127.0.0.2:1/siak",
+    # Malformed on purpose: libpq quotes what it cannot parse in its error, and that error
+    # becomes the DR check's reason (in /metrics, the API, --json and the store).
+    "NOC_DR_PG_PRIMARY": "postgresql//noc:pgpw-Zt5Qa81k@127.0.0.1:1/siak",
+    "NOC_DR_PG_REPLICA": "postgresql://noc:pgpw-Zt5Qa81k@127.0.0.2:notaport/siak",
 }
 PG_PASSWORD = "pgpw-Zt5Qa81k"
+# The store itself on PostgreSQL, with a password in its URL (trust auth ignores it).
+DB_PASSWORD = "dbpw-Lm4Xs92e"
 KEEP = {"core-1", "bts-05", "kel-balumbangjaya", "srv-web-1", "srv-db-1"}
 LAB_PORT = 11262
 
@@ -92,6 +98,11 @@ class Setup:
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     s = Setup(tmp_path_factory.mktemp("leak"))
+    name = f"noc_leak_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres",
+                         autocommit=True) as admin:  # fmt: skip
+        admin.execute(f'CREATE DATABASE "{name}"')
+    s.env["NOC_DATABASE_URL"] = f"postgres://postgres:{DB_PASSWORD}@127.0.0.1:5432/{name}"
     s.start("lab", "lab", "serve", "--inventory", str(s.inventory))
     deadline = time.monotonic() + 60
     while True:
@@ -113,6 +124,9 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     for proc in s.procs:
         proc.terminate()
         proc.wait(timeout=30)
+    with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres",
+                         autocommit=True) as admin:  # fmt: skip
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 CLI_RUNS: dict[str, list[list[str]]] = {
@@ -143,7 +157,7 @@ def test_no_secret_appears_anywhere(setup: Setup) -> None:
     assert set(CLI_RUNS) == json_commands(), "a --json command is missing from CLI_RUNS"
     created = json.loads(setup.noc("token", "create", "--role", "admin", "--json"))
     setup.token = created["token"]
-    secrets = [*SECRETS.values(), PG_PASSWORD, setup.token]
+    secrets = [*SECRETS.values(), PG_PASSWORD, DB_PASSWORD, setup.token]
     said: list[tuple[str, str]] = []
 
     time.sleep(6)  # one poll interval: the collector has state to show
@@ -180,6 +194,16 @@ def test_no_secret_appears_anywhere(setup: Setup) -> None:
         if log.is_file() and not log.name.endswith(".sock"):
             said.append((str(log), log.read_bytes().decode("latin-1")))
 
+    # The malformed DR URLs did reach the checks, and their reasons are shown, scrubbed.
+    dr_out = next(out for cmd, out in said if cmd.startswith("dr check"))
+    assert "connection info string" in dr_out or "invalid integer" in dr_out, dr_out
+    store_rows = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-At", "-d",
+         setup.env["NOC_DATABASE_URL"].rsplit("/", 1)[1], "-c",
+         "SELECT reason FROM dr_checks; SELECT detail FROM audit_log;"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    said.append(("the store", store_rows))
     leaks = [(where, s) for where, text in said for s in secrets if s in text]
     assert leaks == []
     assert len(said) > 30
