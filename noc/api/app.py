@@ -409,8 +409,10 @@ def _state_routes(api: FastAPI, ctx: ApiContext) -> None:
         if ctx.collector is not None:
             for entity, kind in entities:
                 v = ctx.collector.state_of(entity)
+                # The time of the state change the store holds for this state.
+                since = ctx.collector.book.last_change.get(entity, v.since)
                 out.append(StatusOut(entity=entity, kind=kind, state=v.state.value,
-                                     root_cause=v.root_cause, reason=v.reason, since=None,
+                                     root_cause=v.root_cause, reason=v.reason, since=since,
                                      source="live"))  # fmt: skip
         else:
             try:

@@ -197,7 +197,7 @@ def summary(
             str(len(a.outages)),
             loc.duration(a.mttr_s),
             loc.duration(max(a.budget_left_s, 0)),
-            loc.t("yes") if a.compliant else loc.t("no"),
+            loc.verdict(a.compliant),
         )
     console.print(table)
     if data.whole.unknown_warning:

@@ -201,7 +201,7 @@ async def dr_checks(service: Service, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), timeout=dr.check_interval_s)
 
 
-async def refresh_windows(service: Service, stop: asyncio.Event, every_s: float = 60.0) -> None:
+async def refresh_windows(service: Service, stop: asyncio.Event, every_s: float = 10.0) -> None:
     """Keep the collector's run-time maintenance windows current (the store may be down)."""
     while not stop.is_set():
         try:

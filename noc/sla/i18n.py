@@ -49,6 +49,7 @@ LABELS: dict[str, dict[str, str]] = {
         "compliant": "Meets target",
         "yes": "yes",
         "no": "no",
+        "no_data": "n/a (no data)",
         "undefined": "undefined (no outages)",
         "outages": "Outages",
         "downtime": "Downtime",
@@ -98,6 +99,7 @@ LABELS: dict[str, dict[str, str]] = {
         "compliant": "Memenuhi target",
         "yes": "ya",
         "no": "tidak",
+        "no_data": "t/a (tidak ada data)",
         "undefined": "tidak terdefinisi (tanpa gangguan)",
         "outages": "Gangguan",
         "downtime": "Waktu mati",
@@ -152,6 +154,10 @@ class Locale:
 
     def t(self, key: str) -> str:
         return LABELS[self.lang][key]
+
+    def verdict(self, compliant: bool | None) -> str:
+        """Whether a target was met; neither yes nor no for a period without data."""
+        return self.t("no_data") if compliant is None else self.t("yes" if compliant else "no")
 
     def number(self, value: float, decimals: int = 2) -> str:
         text = f"{value:,.{decimals}f}"

@@ -79,7 +79,7 @@ def to_csv(report: Report, loc: Locale) -> str:
             loc.t("generated"),
             loc.date(report.generated, with_time=True),
             loc.t("coverage"),
-            f"{report.coverage:.4f}",
+            "" if report.coverage is None else f"{report.coverage:.4f}",
         ]
     )
     columns = ["kind", "name", *figures(report.whole)]
@@ -248,7 +248,7 @@ def to_html(report: Report, loc: Locale) -> str:
                 loc.duration(a.mttr_s),
                 loc.duration(a.mtbf_s),
                 loc.duration(max(a.budget_left_s, 0)),
-                t("yes") if a.compliant else t("no"),
+                loc.verdict(a.compliant),
             ]
         )
         for n, a in down

@@ -51,12 +51,16 @@ class Report:
     uplink: str
     uplink_daily_p95: list[tuple[float, float | None]]
     incidents: list[IncidentLine] = field(default_factory=list)
+    # The part of the period that has happened when the report was made: a month still
+    # running is counted up to then, a month in the future not at all.
+    elapsed: Period | None = None
 
     @property
-    def coverage(self) -> float:
-        """Share of device time with data (not UNKNOWN)."""
-        total = self.whole.period_s
-        return 1 - self.whole.unknown_s / total if total else 0.0
+    def coverage(self) -> float | None:
+        """Share of elapsed device time outside maintenance that has data (not UNKNOWN); None
+        when no such time has passed yet."""
+        total = self.whole.period_s - self.whole.maintenance_s
+        return 1 - self.whole.unknown_s / total if total > 0 else None
 
 
 def _changes(session: Session, period: Period) -> dict[str, list[Change]]:
@@ -84,6 +88,10 @@ def _changes(session: Session, period: Period) -> dict[str, list[Change]]:
 def build_report(
     engine: Engine, inv: Inventory, period: Period, now: float | None = None
 ) -> Report:
+    now = time.time() if now is None else now
+    whole_period = period
+    # Only time that has passed is counted: what has not happened yet is neither up nor down.
+    period = Period(period.start, min(period.end, max(period.start, now)))
     with Session(engine) as session:
         changes = _changes(session, period)
         rollups: dict[str, list[RatePoint]] = defaultdict(list)
@@ -146,8 +154,8 @@ def build_report(
     return Report(
         network=inv.network.name,
         timezone=inv.network.timezone,
-        period=period,
-        generated=time.time() if now is None else now,
+        period=whole_period,
+        generated=now,
         devices=devices,
         sites={s: combine(parts, min(p.target for p in parts)) for s, parts in sites.items()},
         tiers={t: combine(parts, inv.tiers[t].sla_target) for t, parts in tiers.items()},  # type: ignore[index]
@@ -156,4 +164,5 @@ def build_report(
         uplink=uplink.name,
         uplink_daily_p95=daily,
         incidents=incidents,
+        elapsed=period,
     )
