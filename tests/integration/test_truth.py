@@ -48,8 +48,9 @@ def serve(tmp_path: Path, lab: Lab) -> Iterator[Serve]:
 
 
 def http(serve: Serve, path: str) -> str:
-    request = urllib.request.Request(f"http://127.0.0.1:{serve.env['NOC_HTTP_PORT']}{path}",
-                                     headers={"Authorization": f"Bearer {serve.env['TEST_TOKEN']}"})  # fmt: skip
+    url = f"http://127.0.0.1:{serve.env['NOC_HTTP_PORT']}{path}"
+    auth = {"Authorization": f"Bearer {serve.env['TEST_TOKEN']}"}
+    request = urllib.request.Request(url, headers=auth)
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback)
         return str(response.read().decode())
 
