@@ -237,8 +237,9 @@ def simulate(
         )
         writer.flush()
     console.print(
-        f"simulated {loc_month(period)}: {len(plan.outages)} outages planned, "
-        f"{writer.stats.written} events written"
+        f"simulated {loc_month(period)}: {len(plan.outages)} outages planned "
+        f"({sum(o.flapping for o in plan.outages)} of them a device going down and up again "
+        f"for an hour: one incident, several outages), {writer.stats.written} events written"
     )
 
 

@@ -88,11 +88,19 @@ def simulate_month(
         for name in [o.device, *topo.descendants(o.device)]:
             down_behind.setdefault(name, []).append(o)
 
+    def cycle(device: str) -> tuple[int, int]:
+        """Polls down, then up, of a flapping device: each half long enough to be confirmed
+        by the tier's hysteresis, so every swing is a real DOWN and a real recovery."""
+        policy = policies[device]
+        return policy.down_after + 1, policy.up_after
+
     def failing(name: str, now: float) -> bool:
         for o in down_behind.get(name, []):
             if o.start <= now < o.end:
-                # a flapping device alternates every two polls
-                return not o.flapping or int((now - o.start) // (2 * STEP_S)) % 2 == 0
+                if not o.flapping:
+                    return True
+                down, up = cycle(o.device)
+                return int((now - o.start) // STEP_S) % (down + up) < down
         return False
 
     now = period.start

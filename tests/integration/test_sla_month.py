@@ -77,6 +77,14 @@ def test_simulated_october_reports_what_was_planned(database: str, tmp_path: Pat
         behind = set(topo.descendants(outage.device))
         during = [i for i in downs if i.entity in behind and outage.start <= i.started < outage.end]
         assert during == [], during  # UNREACHABLE behind the BTS, never an incident of their own
+    # every planned outage is reported, the flapping one too (its swings are confirmed DOWN)
+    for outage in plan.outages:
+        if any(g.device != outage.device and outage.device in topo.descendants(g.device)
+               and g.start <= outage.start < g.end for g in plan.outages):  # fmt: skip
+            continue  # inside a BTS outage: UNREACHABLE, charged to the BTS
+        assert report.devices[outage.device].downtime_s > 0, outage
+        assert any(i.entity == outage.device and i.started < outage.end
+                   and (i.ended or outage.end) > outage.start for i in downs), outage  # fmt: skip
     uplink = report.links[report.uplink]
     assert uplink.p95_bps is not None and uplink.p95_bps > 0.9 * 40e6
     assert uplink.hours_above_80 >= 8 * len(plan.congested_days) - 0.1
