@@ -56,15 +56,16 @@ LABELS: dict[str, dict[str, str]] = {
         "longest": "Longest outage",
         "mttr": "MTTR",
         "mtbf": "MTBF",
-        "budget": "Error budget",
-        "budget_left": "Budget left",
+        "budget": "Downtime allowance",
+        "budget_left": "Downtime allowance left",
         "maintenance": "Maintenance",
         "unknown": "Unknown (no data)",
         "tier": "Tier",
         "site": "Site",
         "device": "Device",
         "link": "Link",
-        "capacity": "Contract",
+        "capacity": "Contracted capacity",
+        "share": "p95 / contract",
         "avg": "Average",
         "peak": "Peak",
         "p95": "95th percentile",
@@ -87,9 +88,26 @@ LABELS: dict[str, dict[str, str]] = {
         "state": "State",
         "ongoing": "ongoing",
         "affected": "Devices affected",
+        "per_device": "average per device",
+        "uplink_summary": "95th percentile {p95} = {share} of the {capacity} contract; "
+        "{hours} hours above 80%.",
+        "target_line": "dashed line: the target",
+        "capacity_line": "solid line: contracted capacity",
+        "day": "day of the month",
+        "met_all": "Every availability target was met.",
+        "met_none": "No availability target can be judged yet: there is no data for this period.",
+        "missed": "Targets not met: {names}.",
+        "uplink": "ISP uplink",
+        "tier_uplink": "uplink",
+        "tier_backbone": "backbone",
+        "tier_access": "access",
+        "state_down": "down",
+        "state_flapping": "flapping",
+        "state_unreachable": "unreachable",
+        "times": "Times in {zone}.",
     },
     "id": {
-        "title": "Laporan SLA Jaringan",
+        "title": "Laporan SLA",
         "period": "Periode",
         "generated": "Dibuat",
         "coverage": "Cakupan data",
@@ -102,19 +120,20 @@ LABELS: dict[str, dict[str, str]] = {
         "no_data": "t/a (tidak ada data)",
         "undefined": "tidak terdefinisi (tanpa gangguan)",
         "outages": "Gangguan",
-        "downtime": "Waktu mati",
+        "downtime": "Waktu henti",
         "longest": "Gangguan terlama",
         "mttr": "MTTR",
         "mtbf": "MTBF",
-        "budget": "Anggaran gangguan",
-        "budget_left": "Sisa anggaran",
+        "budget": "Toleransi waktu henti",
+        "budget_left": "Sisa toleransi waktu henti",
         "maintenance": "Pemeliharaan",
         "unknown": "Tidak diketahui (tanpa data)",
         "tier": "Tingkat",
         "site": "Lokasi",
         "device": "Perangkat",
-        "link": "Tautan",
-        "capacity": "Kontrak",
+        "link": "Jalur",
+        "capacity": "Kapasitas kontrak",
+        "share": "p95 / kontrak",
         "avg": "Rata-rata",
         "peak": "Puncak",
         "p95": "Persentil ke-95",
@@ -122,13 +141,13 @@ LABELS: dict[str, dict[str, str]] = {
         "gaps": "Sampel 5 menit yang hilang",
         "tiers": "Ketersediaan per tingkat",
         "sites_chart": "Lokasi dengan ketersediaan terendah",
-        "uplink_chart": "Uplink: persentil ke-95 harian terhadap kontrak",
+        "uplink_chart": "Uplink: persentil ke-95 harian terhadap kapasitas kontrak",
         "timeline": "Garis waktu gangguan",
-        "links": "Tautan",
-        "devices": "Perangkat dengan waktu mati",
+        "links": "Jalur",
+        "devices": "Perangkat dengan waktu henti",
         "unknown_warning": "Peringatan: lebih dari 1% periode tanpa data; angka tidak "
         "menghitungnya.",
-        "method": "Ketersediaan = (waktu terjadwal - waktu mati) / waktu terjadwal. Waktu "
+        "method": "Ketersediaan = (waktu terjadwal - waktu henti) / waktu terjadwal. Waktu "
         "pemeliharaan dan tanpa data dikeluarkan dari keduanya; waktu perangkat tidak "
         "terjangkau di belakang perangkat yang gagal dibebankan ke perangkat itu. "
         "Persentil ke-95: peringkat terdekat dari rata-rata 5 menit, yang lebih tinggi "
@@ -139,6 +158,24 @@ LABELS: dict[str, dict[str, str]] = {
         "state": "Status",
         "ongoing": "berlangsung",
         "affected": "Perangkat terdampak",
+        "per_device": "rata-rata per perangkat",
+        "uplink_summary": "Persentil ke-95 {p95} = {share} dari kapasitas kontrak {capacity}; "
+        "{hours} jam di atas 80%.",
+        "target_line": "garis putus-putus: target",
+        "capacity_line": "garis tegas: kapasitas kontrak",
+        "day": "tanggal",
+        "met_all": "Semua target ketersediaan tercapai.",
+        "met_none": "Belum ada target ketersediaan yang dapat dinilai: tidak ada data untuk "
+        "periode ini.",
+        "missed": "Target yang tidak tercapai: {names}.",
+        "uplink": "Uplink ISP",
+        "tier_uplink": "uplink",
+        "tier_backbone": "backbone",
+        "tier_access": "akses",
+        "state_down": "mati",
+        "state_flapping": "tidak stabil",
+        "state_unreachable": "tidak terjangkau",
+        "times": "Waktu dalam {zone}.",
     },
 }
 
@@ -171,10 +208,22 @@ class Locale:
     def mbps(self, bps: float | None) -> str:
         return "—" if bps is None else f"{self.number(bps / 1e6, 2)} Mbps"
 
+    @property
+    def zone_name(self) -> str:
+        """WIB, WITA or WIT for Indonesia's zones; the zone's own name elsewhere."""
+        return {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
+                "Asia/Jayapura": "WIT"}.get(self.zone, self.zone)  # fmt: skip
+
     def date(self, epoch: float, with_time: bool = False) -> str:
         local = datetime.fromtimestamp(epoch, ZoneInfo(self.zone))
         text = f"{local.day} {MONTHS[self.lang][local.month - 1]} {local.year}"
-        return f"{text} {local:%H:%M}" if with_time else text
+        return f"{text} {local:%H:%M} {self.zone_name}" if with_time else text
+
+    def tier(self, name: str) -> str:
+        return LABELS[self.lang].get(f"tier_{name}", name)
+
+    def state(self, name: str) -> str:
+        return LABELS[self.lang].get(f"state_{name}", name)
 
     def month(self, epoch: float) -> str:
         local = datetime.fromtimestamp(epoch, ZoneInfo(self.zone))
@@ -186,9 +235,12 @@ class Locale:
         minutes = round(seconds / 60)
         days, rest = divmod(minutes, 1440)
         hours, mins = divmod(rest, 60)
-        units = ("h", "j")[self.lang == "id"], ("min", "mnt")[self.lang == "id"]
-        day_unit = ("d", "hr")[self.lang == "id"]
+        if self.lang == "id":
+            day_unit, hour_unit, min_unit = "hari", "jam", "menit"
+        else:
+            day_unit, hour_unit = ("day" if days == 1 else "days"), "h"
+            min_unit = "min"
         parts = ([f"{days} {day_unit}"] if days else []) + [
-            f"{hours} {units[0]} {mins:02d} {units[1]}"
+            f"{hours} {hour_unit} {mins} {min_unit}"
         ]
         return " ".join(parts)

@@ -6,6 +6,7 @@ import csv
 import html
 import io
 import json
+import math
 from typing import Any
 
 from noc.sla.compute import Availability
@@ -126,105 +127,176 @@ def to_csv(report: Report, loc: Locale) -> str:
     return out.getvalue()
 
 
-def _bars(rows: list[tuple[str, float | None, float]], loc: Locale, low: float = 0.95) -> str:
-    """Horizontal bars of availability with each row's target marked."""
-    width, row_h, left = 640, 18, 200
-    height = row_h * len(rows) + 10
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">'
-    ]
+def _svg(width: int, height: int, label: str) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{html.escape(label)}">'
+    )
+
+
+def _fit(label: str, chars: int) -> str:
+    return label if len(label) <= chars else label[: chars - 1].rstrip() + "…"
+
+
+def _text(x: float, y: float, text: str, anchor: str = "start", size: int = 10) -> str:
+    return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}">'
+            f"{html.escape(text)}</text>")  # fmt: skip
+
+
+def _bars(
+    rows: list[tuple[str, float | None, float]], loc: Locale, title: str, low: float = 0.95
+) -> str:
+    """Horizontal bars of availability, an axis with its scale, each row's target as a dashed
+    line, and a legend that says so."""
+    width, row_h, left, right = 680, 18, 230, 70
+    lows = [v for _, v, _ in rows if v is not None]
+    low = min([low, *[max(0.0, v - 0.005) for v in lows]])
+    low = math.floor(low * 100) / 100
+    plot_w = width - left - right
+    height = row_h * len(rows) + 52
+    axis_y = 6 + row_h * len(rows)
+    parts = [_svg(width, height, title)]
 
     def x(value: float) -> float:
-        return left + max(0.0, min(1.0, (value - low) / (1 - low))) * (width - left - 80)
+        return left + max(0.0, min(1.0, (value - low) / (1 - low))) * plot_w
 
     for i, (label, value, target) in enumerate(rows):
         y = 5 + i * row_h
         colour = "#2e7d32" if value is not None and value >= target else "#c62828"
-        parts.append(
-            f'<text x="{left - 6}" y="{y + 12}" text-anchor="end" font-size="11">'
-            f"{html.escape(label)}</text>"
-        )
+        parts.append(_text(left - 6, y + 12, _fit(label, 34), "end", 11))
         if value is not None:
-            parts.append(
-                f'<rect x="{left}" y="{y + 2}" width="{x(value) - left:.1f}" '
-                f'height="{row_h - 5}" fill="{colour}"/>'
-            )
-            parts.append(
-                f'<text x="{x(value) + 4:.1f}" y="{y + 12}" font-size="10">'
-                f"{loc.percent(value, 2)}</text>"
-            )
-        parts.append(
-            f'<line x1="{x(target):.1f}" x2="{x(target):.1f}" y1="{y}" y2="{y + row_h}" '
-            'stroke="#000" stroke-dasharray="3,2"/>'
-        )
+            parts.append(f'<rect x="{left}" y="{y + 2}" width="{max(1.0, x(value) - left):.1f}" '
+                         f'height="{row_h - 5}" fill="{colour}"/>')  # fmt: skip
+            parts.append(_text(min(x(value) + 4, width - right + 2), y + 12,
+                               loc.percent(value, 2)))  # fmt: skip
+        else:
+            parts.append(_text(left + 4, y + 12, loc.t("no_data")))
+        parts.append(f'<line x1="{x(target):.1f}" x2="{x(target):.1f}" y1="{y}" '
+                     f'y2="{y + row_h}" stroke="#000" stroke-dasharray="3,2"/>')  # fmt: skip
+    parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{axis_y}" y2="{axis_y}" '
+                 'stroke="#444"/>')  # fmt: skip
+    steps = 5
+    for k in range(steps + 1):
+        value = low + (1 - low) * k / steps
+        parts.append(f'<line x1="{x(value):.1f}" x2="{x(value):.1f}" y1="{axis_y}" '
+                     f'y2="{axis_y + 4}" stroke="#444"/>')  # fmt: skip
+        parts.append(_text(x(value), axis_y + 15, loc.percent(value, 1), "middle"))
+    parts.append(_text(left, height - 6, f"{loc.t('availability')} · {loc.t('target_line')}"))
     parts.append("</svg>")
     return "".join(parts)
 
 
 def _uplink_chart(report: Report, loc: Locale) -> str:
+    """The uplink's daily 95th percentile: a value axis in Mbps, a day axis, each bar's value,
+    and the contract as a labelled line."""
     capacity = report.links[report.uplink].capacity_bps
     days = report.uplink_daily_p95
-    width, height, pad = 640, 200, 40
+    width, height, left, bottom, top_pad = 680, 250, 52, 40, 30
     top = capacity * 1.2
-    step = (width - 2 * pad) / max(1, len(days))
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">'
-    ]
+    plot_w, plot_h = width - left - 10, height - bottom - top_pad
+    step = plot_w / max(1, len(days))
+    parts = [_svg(width, height, loc.t("uplink_chart"))]
 
     def y(bps: float) -> float:
-        return height - pad - bps / top * (height - 2 * pad)
+        return top_pad + plot_h - min(bps, top) / top * plot_h
 
-    for i, (_, value) in enumerate(days):
+    for k in range(7):  # value axis: 0 .. 120% of the contract
+        bps = top * k / 6
+        parts.append(f'<line x1="{left - 4}" x2="{left + plot_w}" y1="{y(bps):.1f}" '
+                     f'y2="{y(bps):.1f}" stroke="#ddd"/>')  # fmt: skip
+        parts.append(_text(left - 6, y(bps) + 3, loc.number(bps / 1e6, 0), "end"))
+    parts.append(_text(4, top_pad - 8, "Mbps"))
+    for i, (day, value) in enumerate(days):
+        x0 = left + i * step
+        if i % 5 == 0 or i == len(days) - 1:
+            parts.append(_text(x0 + step / 2, height - bottom + 14,
+                               str(int(loc.date(day).split()[0])), "middle"))  # fmt: skip
         if value is None:
             continue
         colour = "#c62828" if value > 0.8 * capacity else "#1565c0"
+        bar_w = max(1.0, step - 2)
         parts.append(
-            f'<rect x="{pad + i * step + 1:.1f}" y="{y(value):.1f}" width="{step - 2:.1f}" '
-            f'height="{height - pad - y(value):.1f}" fill="{colour}"/>'
+            f'<rect x="{x0 + 1:.1f}" y="{y(value):.1f}" width="{bar_w:.1f}" '
+            f'height="{top_pad + plot_h - y(value):.1f}" fill="{colour}">'
+            f"<title>{html.escape(loc.date(day))}: {loc.mbps(value)}</title></rect>"
         )
-    parts.append(
-        f'<line x1="{pad}" x2="{width - pad}" y1="{y(capacity):.1f}" y2="{y(capacity):.1f}" '
-        'stroke="#000" stroke-width="2"/>'
-    )
-    parts.append(
-        f'<text x="{width - pad}" y="{y(capacity) - 4:.1f}" text-anchor="end" '
-        f'font-size="11">{loc.mbps(capacity)}</text>'
-    )
+        if step >= 18:
+            parts.append(_text(x0 + step / 2, y(value) - 2, loc.number(value / 1e6, 0),
+                               "middle", 8))  # fmt: skip
+    parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y(0):.1f}" y2="{y(0):.1f}" '
+                 'stroke="#444"/>')  # fmt: skip
+    parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y(capacity):.1f}" '
+                 f'y2="{y(capacity):.1f}" stroke="#000" stroke-width="2"/>')  # fmt: skip
+    parts.append(f'<line x1="{left + plot_w - 250}" x2="{left + plot_w - 226}" y1="10" '
+                 'y2="10" stroke="#000" stroke-width="2"/>')  # fmt: skip
+    parts.append(_text(left + plot_w - 220, 14, f"{loc.t('capacity')} {loc.mbps(capacity)}",
+                       size=11))  # fmt: skip
+    parts.append(_text(left + plot_w / 2, height - 8, loc.t("day"), "middle"))
     parts.append("</svg>")
     return "".join(parts)
 
 
 def _timeline(report: Report, loc: Locale) -> str:
-    width, pad = 640, 40
+    """Outages on a time axis of the month: names in their own column, bars to the right."""
+    width, left, right, row_h = 680, 190, 10, 16
     rows = [i for i in report.incidents if i.state in ("down", "flapping")][:40]
-    height = 16 * len(rows) + 20
+    axis_y = 6 + row_h * len(rows)
+    height = axis_y + 34
     span = report.period.end - report.period.start
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">'
-    ]
+    plot_w = width - left - right
+    parts = [_svg(width, height, loc.t("timeline"))]
+
+    def x(at: float) -> float:
+        return left + (min(max(at, report.period.start), report.period.end)
+                       - report.period.start) / span * plot_w  # fmt: skip
+
     for n, inc in enumerate(rows):
-        start = max(inc.started, report.period.start)
-        end = min(inc.ended or report.period.end, report.period.end)
-        x0 = pad + (start - report.period.start) / span * (width - 2 * pad)
-        w = max(2.0, (end - start) / span * (width - 2 * pad))
-        parts.append(
-            f'<rect x="{x0:.1f}" y="{4 + n * 16}" width="{w:.1f}" height="10" '
-            f'fill="#c62828"><title>{html.escape(inc.entity)}</title></rect>'
-        )
-        parts.append(
-            f'<text x="{min(x0 + w + 4, width - 120):.1f}" y="{13 + n * 16}" '
-            f'font-size="10">{html.escape(inc.entity)}</text>'
-        )
+        y = 4 + n * row_h
+        name = report.titles.get(inc.entity, inc.entity)
+        parts.append(_text(left - 6, y + 10, _fit(name, 32), "end"))
+        x0, x1 = x(inc.started), x(inc.ended or report.period.end)
+        parts.append(f'<rect x="{x0:.1f}" y="{y + 1}" width="{max(2.0, x1 - x0):.1f}" '
+                     f'height="10" fill="#c62828"><title>{html.escape(inc.entity)}: '
+                     f"{html.escape(loc.date(inc.started, True))}</title></rect>")  # fmt: skip
+    parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{axis_y}" y2="{axis_y}" '
+                 'stroke="#444"/>')  # fmt: skip
+    day = report.period.start
+    n = 0
+    while day < report.period.end:
+        if n % 5 == 0:
+            parts.append(f'<line x1="{x(day):.1f}" x2="{x(day):.1f}" y1="{axis_y}" '
+                         f'y2="{axis_y + 4}" stroke="#444"/>')  # fmt: skip
+            parts.append(_text(x(day), axis_y + 15, loc.date(day).rsplit(" ", 1)[0], "middle"))
+        day += 86400
+        n += 1
+    parts.append(_text(left + plot_w / 2, height - 4, f"{loc.t('day')} ({loc.zone_name})",
+                       "middle"))  # fmt: skip
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _targets_sentence(report: Report, loc: Locale) -> str:
+    judged = {loc.tier(k): a for k, a in sorted(report.tiers.items()) if a.compliant is not None}
+    if not judged:
+        return loc.t("met_none")
+    missed = [name for name, a in judged.items() if not a.compliant]
+    if not missed:
+        return loc.t("met_all")
+    return loc.t("missed").format(names=", ".join(missed))
 
 
 def to_html(report: Report, loc: Locale) -> str:
     t, esc = loc.t, html.escape
     w = report.whole
-    rows_tier = [(tier, a.availability, a.target) for tier, a in sorted(report.tiers.items())]
-    lowest = sorted(report.sites.items(), key=lambda kv: kv[1].availability or 1.0)[:25]
-    rows_site = [(site, a.availability, a.target) for site, a in lowest]
+    devices = max(1, len(report.devices))
+    tiers = sorted(report.tiers.items())
+    rows_tier = [(loc.tier(tier), a.availability, a.target) for tier, a in tiers]
+    lowest = sorted(
+        ((s, a) for s, a in report.sites.items()
+         if a.availability is not None and a.availability < 1.0),
+        key=lambda kv: kv[1].availability or 0.0,
+    )[:25]  # fmt: skip
+    rows_site = [(report.titles.get(site, site), a.availability, a.target) for site, a in lowest]
     down = sorted(
         ((n, a) for n, a in report.devices.items() if a.downtime_s > 0),
         key=lambda kv: -kv[1].downtime_s,
@@ -234,76 +306,113 @@ def to_html(report: Report, loc: Locale) -> str:
         return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
 
     def head(cells: list[str]) -> str:
-        return "<tr>" + "".join(f"<th>{esc(c)}</th>" for c in cells) + "</tr>"
+        return "<thead><tr>" + "".join(f"<th>{esc(c)}</th>" for c in cells) + "</tr></thead>"
+
+    def named(code: str) -> str:
+        title = report.titles.get(code)
+        return f"{esc(title)}<br><small>{esc(code)}</small>" if title else esc(code)
 
     device_rows = "".join(
-        row(
-            [
-                esc(n),
-                loc.percent(a.availability),
-                loc.percent(a.target, 1),
-                str(len(a.outages)),
-                loc.duration(a.downtime_s),
-                loc.duration(a.longest_outage_s),
-                loc.duration(a.mttr_s),
-                loc.duration(a.mtbf_s),
-                loc.duration(max(a.budget_left_s, 0)),
-                loc.verdict(a.compliant),
-            ]
-        )
+        row([named(n), loc.percent(a.availability), loc.percent(a.target, 1),
+             str(len(a.outages)), loc.duration(a.downtime_s), loc.duration(a.longest_outage_s),
+             loc.duration(a.mttr_s), loc.duration(a.mtbf_s),
+             loc.duration(max(a.budget_left_s, 0)), loc.verdict(a.compliant)])
         for n, a in down
-    )
+    )  # fmt: skip
+    uplink = report.links[report.uplink]
+
+    def share(u: Any) -> float:
+        return (u.p95_bps or 0.0) / u.capacity_bps if u.capacity_bps else 0.0
+
+    ordered = sorted(report.links.items(),
+                     key=lambda kv: (kv[0] != report.uplink, -share(kv[1])))[:30]  # fmt: skip
     link_rows = "".join(
-        row(
-            [
-                esc(n),
-                loc.mbps(u.capacity_bps),
-                loc.mbps(u.avg_in_bps),
-                loc.mbps(u.peak_bps),
-                loc.mbps(u.p95_bps),
-                loc.number(u.hours_above_80, 1),
-                str(u.gap_samples),
-            ]
-        )
-        for n, u in sorted(report.links.items(), key=lambda kv: -(kv[1].p95_bps or 0))[:30]
-    )
+        row([esc(n), loc.mbps(u.capacity_bps), loc.mbps(u.avg_in_bps), loc.mbps(u.peak_bps),
+             loc.mbps(u.p95_bps), loc.percent(share(u) if u.p95_bps is not None else None, 1),
+             loc.number(u.hours_above_80, 1), str(u.gap_samples)])
+        for n, u in ordered
+    )  # fmt: skip
     incident_rows = "".join(
-        row(
-            [
-                esc(i.entity),
-                esc(i.state),
-                esc(i.root_cause),
-                loc.date(i.started, True),
-                loc.date(i.ended, True) if i.ended else t("ongoing"),
-                str(i.affected),
-            ]
-        )
+        row([named(i.entity), esc(loc.state(i.state)), named(i.root_cause),
+             loc.date(i.started, True), loc.date(i.ended, True) if i.ended else t("ongoing"),
+             str(i.affected)])
         for i in report.incidents
+    )  # fmt: skip
+    uplink_sentence = t("uplink_summary").format(
+        p95=loc.mbps(uplink.p95_bps),
+        share=loc.percent(share(uplink) if uplink.p95_bps is not None else None, 0),
+        capacity=loc.mbps(uplink.capacity_bps),
+        hours=loc.number(uplink.hours_above_80, 1),
     )
     warning = f'<p class="warn">{esc(t("unknown_warning"))}</p>' if w.unknown_warning else ""
+    per = f"<small>{esc(t('per_device'))}</small>"
     return f"""<!DOCTYPE html>
 <html lang="{loc.lang}"><head><meta charset="utf-8">
 <title>{esc(t("title"))} — {esc(loc.month(report.period.start))}</title>
 <style>
-body {{ font-family: "DejaVu Sans", Arial, sans-serif; margin: 2em; color: #222; }}
-table {{ border-collapse: collapse; margin: 1em 0; font-size: 12px; }}
-th, td {{ border: 1px solid #bbb; padding: 3px 6px; text-align: left; }}
-th {{ background: #eee; }} .warn {{ color: #b71c1c; font-weight: bold; }}
-.kpi {{ display: inline-block; margin-right: 2em; }} .kpi b {{ font-size: 20px; display: block; }}
+@page {{ size: A4; margin: 16mm 14mm; }}
+body {{ font-family: "DejaVu Sans", Arial, sans-serif; margin: 0; color: #222; font-size: 12px; }}
+h1 {{ font-size: 20px; margin: 0 0 4px; }} h2 {{ font-size: 15px; margin: 18px 0 6px;
+  break-after: avoid; }}
+table {{ border-collapse: collapse; margin: 6px 0; width: 100%; table-layout: fixed;
+  font-size: 10.5px; }}
+th, td {{ border: 1px solid #bbb; padding: 3px 5px; text-align: left; overflow-wrap: anywhere; }}
+th {{ background: #eee; overflow-wrap: normal; hyphens: auto; font-size: 9.5px; }}
+th:first-child {{ width: 22%; }} thead {{ display: table-header-group; }}
+tr, svg, .kpis, .uplink {{ break-inside: avoid; }}
+.warn {{ color: #b71c1c; font-weight: bold; }} .verdict {{ font-size: 14px; font-weight: bold; }}
+.kpi {{ display: inline-block; margin: 6px 20px 6px 0; vertical-align: top; }}
+.kpi b {{ font-size: 18px; display: block; }} svg {{ max-width: 100%; height: auto; }}
 </style></head><body>
 <h1>{esc(t("title"))}: {esc(report.network)}</h1>
-<p>{esc(t("period"))}: {loc.date(report.period.start)} – {loc.date(report.period.end - 1)}
-({esc(report.timezone)}) · {esc(t("generated"))}: {loc.date(report.generated, True)} ·
-{esc(t("coverage"))}: {loc.percent(report.coverage, 2)}</p>
+<p>{esc(t("period"))}: {loc.date(report.period.start)} – {loc.date(report.period.end - 1)} ·
+{esc(t("generated"))}: {loc.date(report.generated, True)} ·
+{esc(t("coverage"))}: {loc.percent(report.coverage, 2)} ·
+{esc(t("times").format(zone=loc.zone_name))}</p>
+<p class="verdict">{esc(_targets_sentence(report, loc))}</p>
 {warning}
+<div class="kpis">
 <div class="kpi">{esc(t("network"))}<b>{loc.percent(w.availability)}</b></div>
 <div class="kpi">{esc(t("outages"))}<b>{len(w.outages)}</b></div>
 <div class="kpi">{esc(t("mttr"))}<b>{loc.duration(w.mttr_s)}</b></div>
-<div class="kpi">{esc(t("maintenance"))}<b>{loc.duration(w.maintenance_s)}</b></div>
-<div class="kpi">{esc(t("unknown"))}<b>{loc.duration(w.unknown_s)}</b></div>
-<h2>{esc(t("tiers"))}</h2>{_bars(rows_tier, loc)}
-<h2>{esc(t("sites_chart"))}</h2>{_bars(rows_site, loc)}
-<h2>{esc(t("uplink_chart"))}</h2>{_uplink_chart(report, loc)}
+<div class="kpi">{esc(t("maintenance"))}<b>{loc.duration(w.maintenance_s / devices)}</b>{per}</div>
+<div class="kpi">{esc(t("unknown"))}<b>{loc.duration(w.unknown_s / devices)}</b>{per}</div>
+</div>
+<h2>{esc(t("tiers"))}</h2>{_bars(rows_tier, loc, t("tiers"))}
+<table>{
+        head(
+            [
+                t("tier"),
+                t("availability"),
+                t("target"),
+                t("outages"),
+                t("mttr"),
+                t("budget_left") + " (" + t("per_device") + ")",
+                t("compliant"),
+            ]
+        )
+    }{
+        "".join(
+            row(
+                [
+                    esc(loc.tier(k)),
+                    loc.percent(a.availability),
+                    loc.percent(a.target, 1),
+                    str(len(a.outages)),
+                    loc.duration(a.mttr_s),
+                    loc.duration(max(a.budget_left_s, 0) / max(1, _count(report, k))),
+                    loc.verdict(a.compliant),
+                ]
+            )
+            for k, a in tiers
+        )
+    }</table>
+<h2>{esc(t("uplink_chart"))}</h2>
+<div class="uplink"><p><b>{esc(t("uplink"))} {esc(report.uplink)}:</b>
+{esc(uplink_sentence)}</p>{_uplink_chart(report, loc)}</div>
+<h2>{esc(t("sites_chart"))}</h2>{
+        _bars(rows_site, loc, t("sites_chart")) if rows_site else "<p>" + esc(t("met_all")) + "</p>"
+    }
 <h2>{esc(t("timeline"))}</h2>{_timeline(report, loc)}
 <h2>{esc(t("devices"))}</h2>
 <table>{
@@ -324,9 +433,20 @@ th {{ background: #eee; }} .warn {{ color: #b71c1c; font-weight: bold; }}
     }
 {device_rows}</table>
 <h2>{esc(t("links"))}</h2>
-<table>{head([t("link"), t("capacity"), t("avg"), t("peak"), t("p95"), t("hours80"), t("gaps")])}{
-        link_rows
-    }</table>
+<table>{
+        head(
+            [
+                t("link"),
+                t("capacity"),
+                t("avg"),
+                t("peak"),
+                t("p95"),
+                t("share"),
+                t("hours80"),
+                t("gaps"),
+            ]
+        )
+    }{link_rows}</table>
 <h2>{esc(t("outages"))}</h2>
 <table>{head([t("device"), t("state"), t("root_cause"), t("start"), t("end"), t("affected")])}{
         incident_rows
@@ -334,3 +454,9 @@ th {{ background: #eee; }} .warn {{ color: #b71c1c; font-weight: bold; }}
 <p><small>{esc(t("method"))}</small></p>
 </body></html>
 """
+
+
+def _count(report: Report, tier: str) -> int:
+    """How many devices a tier's figures add up."""
+    a = report.tiers[tier]
+    return max(1, round(a.period_s / report.whole.period_s * len(report.devices)))

@@ -54,6 +54,8 @@ class Report:
     # The part of the period that has happened when the report was made: a month still
     # running is counted up to then, a month in the future not at all.
     elapsed: Period | None = None
+    # What a manager recognises: each device's and site's title from the inventory.
+    titles: dict[str, str] = field(default_factory=dict)
 
     @property
     def coverage(self) -> float | None:
@@ -165,4 +167,14 @@ def build_report(
         uplink_daily_p95=daily,
         incidents=incidents,
         elapsed=period,
+        titles=_titles(inv),
     )
+
+
+def _titles(inv: Inventory) -> dict[str, str]:
+    titles = {s.name: s.title for s in inv.sites}
+    for d in inv.devices:
+        site = inv.sites_by_name.get(d.site)
+        if site is not None:
+            titles[d.name] = site.title
+    return titles

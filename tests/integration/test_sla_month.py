@@ -164,10 +164,25 @@ def test_pdf_of_the_simulated_month_shows_its_figures(october_sqlite: str, tmp_p
     from noc.sla.i18n import Locale
 
     loc = Locale("id", "Asia/Jakarta")
-    assert "Laporan SLA Jaringan" in text
+    assert "Laporan SLA: Jaringan" in text and "Laporan SLA Jaringan" not in text
     assert "Oktober 2026" in text
     assert loc.percent(whole) in text
     assert loc.percent(report["coverage"], 2) in text
+    # The uplink, always: its p95 in Mbps, as a share of its 40 Mbps, and its hours above 80%,
+    # in the sentence beside the chart and as the first row of the links table.
+    uplink = report["links"][report["uplink"]]
+    flat = " ".join(text.split())
+    p95 = loc.mbps(uplink["p95_bps"])
+    share = loc.percent(uplink["p95_bps"] / uplink["capacity_bps"], 0)
+    assert f"Persentil ke-95 {p95} = {share} dari kapasitas kontrak 40,00 Mbps" in flat
+    assert f"{loc.number(uplink['hours_above_80_percent'], 1)} jam di atas 80%" in flat
+    assert text.count("uplink-isp") >= 2
+    assert "WIB" in text and "Semua target ketersediaan tercapai" in text
+    for word in ("Tautan", "tautan", "anggaran", "Waktu mati"):
+        assert word not in text, word
+    html_page = noc("sla", "report", "--month", "2026-10", "--format", "html", "--lang", "en",
+                    "--database", october_sqlite).stdout  # fmt: skip
+    assert "uplink-isp" in html_page and "Contracted capacity" in html_page
 
 
 def test_csv_html_and_json_of_the_simulated_month_agree(october_sqlite: str) -> None:

@@ -39,8 +39,9 @@ def test_numbers_dates_and_durations_in_both_languages() -> None:
     assert id_.percent(0.99876) == "99,876%"
     assert id_.date(OCT.start) == "1 Oktober 2026"
     assert en.date(OCT.start) == "1 October 2026"
-    assert id_.duration(5400) == "1 j 30 mnt"
-    assert en.duration(90000) == "1 d 1 h 00 min"
+    assert id_.duration(5400) == "1 jam 30 menit"
+    assert en.duration(90000) == "1 day 1 h 0 min"
+    assert id_.duration(3 * 86400 + 60) == "3 hari 0 jam 1 menit"
     assert "tidak terdefinisi" in id_.duration(None)
     with pytest.raises(ValueError, match="id or en"):
         Locale("fr")
@@ -57,9 +58,12 @@ def test_json_csv_and_html_carry_the_same_figures() -> None:
     kel = next(r for r in rows if r[:2] == ["device", "kel-a"])
     assert float(kel[header.index("downtime_s")]) == 5400
     page = to_html(report, Locale("id"))
-    assert "Laporan SLA Jaringan" in page
+    assert "Laporan SLA:" in page and "Laporan SLA Jaringan" not in page
     assert "1 Oktober 2026" in page and "31 Oktober 2026" in page
-    assert "1 j 30 mnt" in page
+    assert "1 jam 30 menit" in page
+    for word in ("tautan", "Tautan", "anggaran", "waktu mati", "Waktu mati"):
+        assert word not in page, word
+    assert "WIB" in page and "Kapasitas kontrak" in page
     assert "<svg" in page
     english = to_html(report, Locale("en"))
     assert "Network SLA report" in english and "Data coverage" in english
