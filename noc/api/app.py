@@ -254,6 +254,7 @@ class SlaFormat(StrEnum):
     JSON = "json"
     CSV = "csv"
     HTML = "html"
+    PDF = "pdf"
 
 
 # --- the app -----------------------------------------------------------------------------
@@ -590,6 +591,7 @@ _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 def _sla_routes(api: FastAPI, ctx: ApiContext) -> None:
     from noc.sla.compute import month
     from noc.sla.i18n import Locale
+    from noc.sla.pdf import PdfError, render_pdf
     from noc.sla.render import figures, to_csv, to_html, to_json
     from noc.sla.report import Report
 
@@ -645,7 +647,16 @@ def _sla_routes(api: FastAPI, ctx: ApiContext) -> None:
         if fmt == SlaFormat.CSV:
             return PlainTextResponse(await asyncio.to_thread(to_csv, data, loc),
                                      media_type="text/csv")  # fmt: skip
-        return HTMLResponse(await asyncio.to_thread(to_html, data, loc))
+        page = await asyncio.to_thread(to_html, data, loc)
+        if fmt == SlaFormat.HTML:
+            return HTMLResponse(page)
+        try:
+            pdf = await asyncio.to_thread(render_pdf, page)
+        except PdfError as exc:
+            raise HTTPException(503, str(exc)) from None
+        name = f"sla-{month_text}-{lang}.pdf"
+        disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+        return Response(pdf, media_type="application/pdf", headers=disposition)
 
 
 _REPORT_POOL: ProcessPoolExecutor | None = None

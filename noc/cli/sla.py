@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +13,7 @@ from rich.table import Table
 from noc.cli.common import InventoryOption, console, err_console, inventory_or_exit, store_engine
 from noc.sla.compute import Period, month
 from noc.sla.i18n import Locale
+from noc.sla.pdf import PdfError, render_pdf
 from noc.sla.render import to_csv, to_html, to_json
 from noc.sla.report import Report, build_report
 
@@ -95,42 +93,14 @@ def write_output(out: Path, data: bytes) -> None:
 
 
 def html_to_pdf(html_text: str, out: Path) -> None:
-    """Print the HTML report with headless Chromium (Debian packages chromium); any failure
-    is an error with its reason, and nothing is said to be written that was not."""
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        err_console.print("PDF needs Chromium: apt-get install chromium (or use --format html)")
-        raise typer.Exit(1)
-    with tempfile.TemporaryDirectory() as tmp:
-        page = Path(tmp) / "report.html"
-        printed = Path(tmp) / "report.pdf"
-        page.write_text(html_text, encoding="utf-8")
-        result = subprocess.run(
-            [
-                browser,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--user-data-dir={tmp}/profile",
-                "--no-pdf-header-footer",
-                f"--print-to-pdf={printed}",
-                page.as_uri(),
-            ],
-            check=False,
-            capture_output=True,
-            timeout=120,
-        )
-        data = printed.read_bytes() if printed.is_file() else b""
-        if result.returncode != 0 or not data.startswith(b"%PDF"):
-            said = result.stderr.decode(errors="replace").strip().splitlines()
-            why = said[-1] if said else f"exit code {result.returncode}"
-            err_console.print(f"the PDF was not made: Chromium: {why[:300]}")
-            raise typer.Exit(1)
-        write_output(out, data)
+    """Print the HTML report to `out`; any failure is an error with its reason, and nothing
+    is said to be written that was not."""
+    try:
+        data = render_pdf(html_text)
+    except PdfError as exc:
+        err_console.print(str(exc))
+        raise typer.Exit(1) from None
+    write_output(out, data)
 
 
 @app.command()

@@ -4,6 +4,7 @@ routes against a real SQLite store, diagnostics against the lab, and a schemathe
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,6 +197,13 @@ def test_sla_routes_for_managers_match_the_report(api: Api) -> None:
     html = api.get("/api/v1/sla/report", Role.MANAGER, month="2026-10", format="html",
                    lang="en").text  # fmt: skip
     assert "<html" in html and "bts-05" in html
+    pdf = api.get("/api/v1/sla/report", Role.MANAGER, month="2026-10", format="pdf")
+    assert pdf.status_code == 200, pdf.text
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF") and "attachment" in pdf.headers["content-disposition"]
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf.content, capture_output=True,
+                          check=True).stdout.decode()  # fmt: skip
+    assert "Laporan SLA" in text and "uplink-isp" in text
     assert api.get("/api/v1/sla/summary", Role.MANAGER, month="2026-13").status_code == 422
     assert api.get("/api/v1/sla/summary", Role.VIEWER, month="2026-10").status_code == 403
 
