@@ -14,7 +14,7 @@ from noc.cli.common import InventoryOption, console, err_console, inventory_or_e
 from noc.sla.compute import Period, month
 from noc.sla.i18n import Locale
 from noc.sla.pdf import PdfError, render_pdf
-from noc.sla.render import to_csv, to_html, to_json
+from noc.sla.render import devices_in, to_csv, to_html, to_json
 from noc.sla.report import Report, build_report
 
 app = typer.Typer(
@@ -158,15 +158,17 @@ def summary(
         f"({loc.t('coverage')} {loc.percent(data.coverage, 2)})"
     )
     for col in ("tier", "availability", "target", "outages", "mttr", "budget_left", "compliant"):
-        table.add_column(loc.t(col))
-    for name, a in [*sorted(data.tiers.items()), (loc.t("network"), data.whole)]:
+        label = loc.t(col)
+        table.add_column(f"{label} ({loc.t('per_device')})" if col == "budget_left" else label)
+    rows = [(loc.tier(k), a, devices_in(data, a)) for k, a in sorted(data.tiers.items())]
+    for name, a, count in [*rows, (loc.t("network"), data.whole, len(data.devices))]:
         table.add_row(
             name,
             loc.percent(a.availability),
             loc.percent(a.target, 1),
             str(len(a.outages)),
             loc.duration(a.mttr_s),
-            loc.duration(max(a.budget_left_s, 0)),
+            loc.duration(max(a.budget_left_s, 0) / max(1, count)),
             loc.verdict(a.compliant),
         )
     console.print(table)

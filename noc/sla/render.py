@@ -400,7 +400,7 @@ tr, svg, .kpis, .uplink {{ break-inside: avoid; }}
                     loc.percent(a.target, 1),
                     str(len(a.outages)),
                     loc.duration(a.mttr_s),
-                    loc.duration(max(a.budget_left_s, 0) / max(1, _count(report, k))),
+                    loc.duration(max(a.budget_left_s, 0) / devices_in(report, a)),
                     loc.verdict(a.compliant),
                 ]
             )
@@ -456,7 +456,8 @@ tr, svg, .kpis, .uplink {{ break-inside: avoid; }}
 """
 
 
-def _count(report: Report, tier: str) -> int:
-    """How many devices a tier's figures add up."""
-    a = report.tiers[tier]
-    return max(1, round(a.period_s / report.whole.period_s * len(report.devices)))
+def devices_in(report: Report, group: Availability) -> int:
+    """How many devices a group's figures add up (each device contributes one period)."""
+    if not report.whole.period_s:
+        return 1
+    return max(1, round(group.period_s / report.whole.period_s * len(report.devices)))
