@@ -172,3 +172,29 @@ def test_flapping_ends_after_the_quiet_period_and_rows_are_strictly_ordered() ->
         at += [c.at for c in changes]
     assert len(at) >= 5
     assert all(b > a for a, b in itertools.pairwise(at)), at
+
+
+def test_a_child_that_answered_all_along_comes_back_after_its_unreachable_row() -> None:
+    """The lost `unreachable -> up` row: the child's UP verdict is dated from when its own
+    answers began (long before), so its row sorted before the UNREACHABLE one and the store's
+    latest state stayed UNREACHABLE. Each row is now dated after the entity's previous one."""
+    healths: dict[str, Health] = {}
+    verdicts: dict[str, Verdict] = {}
+    book = IncidentBook()
+    rows = []
+    t = 0
+    for step in range(12):
+        t += 60
+        results = {**ALL_UP, "bts": not 3 <= step < 6}  # the child answers all along
+        for entity, ok in results.items():
+            healths.setdefault(entity, Health()).observe(ok, t, POLICY, None if ok else "x")
+        current = evaluate(healths, PARENTS, frozenset(), verdicts, POLICY)
+        changes, _ = book.update(verdicts, current, t)
+        verdicts = current
+        rows += [c for c in changes if c.entity == "kel1"]
+    assert [(c.old, c.new) for c in rows] == [
+        (State.UNKNOWN, State.UP), (State.UP, State.UNREACHABLE), (State.UNREACHABLE, State.UP)
+    ]  # fmt: skip
+    assert rows[0].at < rows[1].at < rows[2].at
+    latest = max(rows, key=lambda c: c.at)
+    assert latest.new is State.UP is verdicts["kel1"].state
