@@ -25,6 +25,7 @@ from noc.collector.availability import State
 from noc.collector.engine import Collector
 from noc.collector.scheduler import CycleStats
 from noc.dr.checks import DrReport, Readiness
+from noc.snmp.vendors import identify
 from noc.store.writer import StoreWriter
 
 EXACT = 1 << 53
@@ -143,6 +144,12 @@ class NocMetrics(PromCollector):
             "When the device last answered a whole poll.",
             labels=DEVICE_LABELS,
         )
+        facts = GaugeMetricFamily(
+            "noc_device_info",
+            "What the device says it is (always 1): sysName, sysObjectID, and the vendor and "
+            "model the sysObjectID names; sysDescr's first line.",
+            labels=["device", "sys_name", "sys_object_id", "vendor", "model", "sys_descr"],
+        )
         for name, dev in list(c.devices.items()):
             labels = self.device_labels[name]
             current = c.state_of(name).state
@@ -164,6 +171,12 @@ class NocMetrics(PromCollector):
             failures.add_metric(labels, float(dev.failures))
             if dev.last_success is not None:
                 success.add_metric(labels, dev.last_success)
+            if sample is not None:
+                vendor, model = identify(sample.sys_object_id)
+                descr = (sample.sys_descr or "").strip().splitlines()
+                facts.add_metric([name, sample.sys_name or "", sample.sys_object_id or "",
+                                  vendor or "", model or "", descr[0][:120] if descr else ""],
+                                 1.0)  # fmt: skip
         yield from (
             state,
             uptime,
@@ -175,6 +188,7 @@ class NocMetrics(PromCollector):
             polls,
             failures,
             success,
+            facts,
         )
 
     def _interfaces(self) -> Iterator[Metric]:

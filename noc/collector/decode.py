@@ -41,10 +41,8 @@ def decode_labels(walked: Walked) -> dict[int, InterfaceLabels]:
         i = (n,)
         descr = _text(walked.get("ifDescr"), i) or ""
         name = _text(walked.get("ifName"), i) or descr or f"ifIndex {n}"
-        high = _int(walked.get("ifHighSpeed"), i)
-        low = _int(walked.get("ifSpeed"), i)
-        # ifHighSpeed (Mbit/s) when present and non-zero; ifSpeed saturates at 4.29 Gbit/s.
-        speed = high * 1_000_000 if high else low if low else None
+        speed, suspect = interface_speed(_int(walked.get("ifHighSpeed"), i),
+                                         _int(walked.get("ifSpeed"), i))  # fmt: skip
         out[n] = InterfaceLabels(
             index=n,
             name=name,
@@ -52,8 +50,36 @@ def decode_labels(walked: Walked) -> dict[int, InterfaceLabels]:
             alias=_text(walked.get("ifAlias"), i) or "",
             if_type=_int(walked.get("ifType"), i),
             speed_bps=speed,
+            speed_suspect=suspect,
         )
     return out
+
+
+MAX_PLAUSIBLE_BPS = 10**13  # 10 Tbit/s: no interface is that fast
+IF_SPEED_MAX = 2**32 - 1  # ifSpeed saturates here (4.29 Gbit/s)
+
+
+def plausible(bps: int | None) -> bool:
+    return bps is not None and 0 < bps <= MAX_PLAUSIBLE_BPS
+
+
+def interface_speed(high: int | None, low: int | None) -> tuple[int | None, str | None]:
+    """bit/s from ifHighSpeed (Mbit/s) when present and non-zero, else ifSpeed (bit/s); 0 or
+    absent means unknown. A figure no interface can have is not believed: ifHighSpeed above
+    10 Tbit/s, or 100 times what an unsaturated ifSpeed says (a device that puts bit/s into
+    the Mbit/s field). Then ifSpeed is used when it is plausible, and the reason is kept."""
+    if high:
+        bps = high * 1_000_000
+        unsaturated = low is not None and 0 < low < IF_SPEED_MAX
+        if not plausible(bps) or (unsaturated and low is not None and bps > 100 * low):
+            why = f"ifHighSpeed {high:,} Mbit/s is implausible"
+            if plausible(low) and (low or 0) < IF_SPEED_MAX:
+                return low, f"{why}; ifSpeed used"
+            return None, f"{why}; speed unknown"
+        return bps, None
+    if low:
+        return (low, None) if plausible(low) else (None, f"ifSpeed {low:,} is implausible")
+    return None, None
 
 
 def _pick(walked: Walked, hc: str, low: str, i: Oid) -> tuple[int | None, bool]:

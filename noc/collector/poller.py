@@ -86,8 +86,11 @@ async def poll_device(
             walked.update(await _walk(client, target, plan.slow, stats))  # ifIndex set changed
             refresh = True
     timestamp = clock()
+    interface_walk = {n: c for n, c in walked.items() if n in _interface_columns()}
     if refresh or cached is None:
-        cached = LabelCache(decode_labels(walked), timestamp, uptime)
+        # Labels of the interface table only: rows of other tables (hrStorage, hrProcessor)
+        # are not interfaces, and counting them made every poll look like a new ifIndex set.
+        cached = LabelCache(decode_labels(interface_walk), timestamp, uptime)
     else:
         cached = LabelCache(cached.labels, cached.fetched_at, uptime)
 
@@ -96,7 +99,6 @@ async def poll_device(
         return None if value is None or value.is_exception else value.as_text()
 
     cpu, storage = decode_host(walked)
-    interface_walk = {n: c for n, c in walked.items() if n in _interface_columns()}
     sample = DeviceSample(
         device=target.name,
         timestamp=timestamp,

@@ -26,6 +26,14 @@ class InterfaceLabels:
     alias: str
     if_type: int | None
     speed_bps: int | None  # from ifHighSpeed x 10^6, else ifSpeed; None when unknown
+    # Why the speed the device gave was not believed (e.g. bit/s in ifHighSpeed), if so.
+    speed_suspect: str | None = None
+
+    @property
+    def type_name(self) -> str | None:
+        from noc.snmp.iftypes import if_type_name
+
+        return if_type_name(self.if_type)
 
 
 @dataclass(frozen=True)

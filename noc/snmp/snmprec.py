@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from noc.snmp.values import Oid, Tag, Value, parse_oid
+
+log = logging.getLogger(__name__)
 
 
 class RecordingError(ValueError):
@@ -15,7 +19,9 @@ def parse_value(code: str, raw: str) -> Value:
     hex_encoded = code.endswith("x")
     tag = Tag(int(code.rstrip("x")))
     if tag in (Tag.OCTET_STRING, Tag.OPAQUE):
-        return Value(tag, bytes.fromhex(raw) if hex_encoded else raw.encode("utf-8"))
+        if hex_encoded:
+            return Value(tag, bytes.fromhex(raw))
+        return Value(tag, raw.encode("utf-8", errors="surrogateescape"))
     if tag is Tag.NULL:
         return Value(tag, None)
     if tag in (Tag.OBJECT_IDENTIFIER, Tag.IP_ADDRESS):
@@ -26,15 +32,41 @@ def parse_value(code: str, raw: str) -> Value:
     return Value(tag, int(raw))
 
 
-def load_snmprec(path: Path) -> dict[Oid, Value]:
-    """All variables of a recording; errors name the file and line."""
+@dataclass(frozen=True)
+class Skipped:
+    line: int
+    reason: str
+
+
+def read_snmprec(path: Path) -> tuple[dict[Oid, Value], list[Skipped]]:
+    """Every readable variable of a recording, and the lines that could not be read with
+    why. Real recordings are messy (odd-length hex, stray bytes): one bad line never costs
+    the rest."""
     out: dict[Oid, Value] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    skipped: list[Skipped] = []
+    text = path.read_bytes().decode("utf-8", errors="surrogateescape")
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.startswith("#"):
             continue
         try:
             oid_text, code, raw = line.split("|", 2)
-            out[parse_oid(oid_text)] = parse_value(code, raw)
-        except ValueError as exc:
-            raise RecordingError(f"{path}:{number}: cannot read {line[:60]!r}: {exc}") from None
-    return out
+            value = parse_value(code, raw)
+            out[parse_oid(oid_text)] = value
+        except (ValueError, UnicodeError) as exc:
+            skipped.append(Skipped(number, f"{str(exc)[:80]} in {line[:40]!r}"))
+    return out, skipped
+
+
+def load_snmprec(path: Path, strict: bool = False) -> dict[Oid, Value]:
+    """The recording's variables. Unreadable lines are skipped with one warning that names
+    the file, the lines and the first reason; `strict` makes them an error instead."""
+    values, skipped = read_snmprec(path)
+    if skipped:
+        first = skipped[0]
+        lines = ", ".join(str(s.line) for s in skipped[:5]) + (", …" if len(skipped) > 5 else "")
+        message = (f"{path}: skipped {len(skipped)} unreadable line(s) ({lines}); "
+                   f"line {first.line}: {first.reason}")  # fmt: skip
+        if strict:
+            raise RecordingError(message)
+        log.warning("%s", message)
+    return values

@@ -47,8 +47,13 @@ class Value:
         raise TypeError(f"{self.tag.name} value is not an integer")
 
     def as_text(self) -> str:
+        """DisplayString as text: UTF-8 when the bytes are valid UTF-8, otherwise Latin-1,
+        which maps every byte to a character, so nothing is replaced or lost."""
         if isinstance(self.value, bytes):
-            return self.value.decode("utf-8", errors="replace")
+            try:
+                return self.value.decode("utf-8")
+            except UnicodeDecodeError:
+                return self.value.decode("latin-1")
         return "" if self.value is None else str(self.value)
 
 
