@@ -87,7 +87,8 @@ def test_hostile_agents_are_cut_at_their_deadline_and_do_not_slow_the_others(
         assert row["reason"].startswith("poll stopped:"), (mode, row)
         assert row["poll_s"] <= DEADLINE_S + TIMEOUT_S, (mode, row)
     assert "deadline" in rows["kel-ciluar"]["reason"]
-    assert "bytes" in rows["kel-ciparigi"]["reason"] or "rows" in rows["kel-ciparigi"]["reason"]
+    # The 20,000 large rows end at the byte limit, or at the deadline on a busy machine.
+    assert any(w in rows["kel-ciparigi"]["reason"] for w in ("bytes", "rows", "deadline"))
     assert rss_mb < RSS_BOUND_MB, rss_mb
 
     healthy = [d for d in rows if d not in BAD]

@@ -70,3 +70,24 @@ def test_vendor_and_model_from_the_sys_object_id() -> None:
     assert identify("1.3.6.1.4.1.2011.2.23.999") == ("Huawei", None)
     assert identify("1.3.6.1.4.1.424242.1") == (None, None)
     assert identify("not an oid") == (None, None)
+
+
+def test_a_walk_is_cut_at_its_row_limit_while_it_walks() -> None:
+    import asyncio
+
+    from pydantic import SecretStr
+
+    from noc.snmp.client import Budget, RequestStats, SnmpBudgetExceeded, Target, V2cAuth
+    from noc.snmp.fake import FakeSnmpClient
+
+    column = (1, 3, 6, 1, 2, 1, 2, 2, 1, 2)
+    mib = {(*column, n): Value(Tag.OCTET_STRING, b"x" * 100) for n in range(1, 20_001)}
+    client = FakeSnmpClient({"big": mib})
+    target = Target("big", "127.0.0.1", 161, V2cAuth(SecretStr("x")))
+    stats = RequestStats(budget=Budget(max_rows=1000, max_requests=10_000))
+    with pytest.raises(SnmpBudgetExceeded, match="exceeded 1,000 rows"):
+        asyncio.run(client.bulk_walk(target, [column], stats))
+    assert stats.requests <= 1000 // 25 + 2  # stopped as the limit was passed, not at the end
+    stats = RequestStats(budget=Budget(max_requests=5))
+    with pytest.raises(SnmpBudgetExceeded, match="more than 5 requests"):
+        asyncio.run(client.bulk_walk(target, [column], stats))
