@@ -98,11 +98,11 @@ class NocMetrics(PromCollector):
         info = GaugeMetricFamily(
             "noc_site_info",
             "Sites of the inventory with their coordinates (always 1).",
-            labels=["site", "kind", "kecamatan", "latitude", "longitude"],
+            labels=["site", "kind", "kecamatan", "latitude", "longitude", "title"],
         )
         for site in self.collector.inv.sites:
             info.add_metric([site.name, site.kind.value, site.kecamatan, str(site.lat),
-                             str(site.lon)], 1.0)  # fmt: skip
+                             str(site.lon), site.title], 1.0)  # fmt: skip
         return info
 
     def _state_family(self, name: str, doc: str, labels: list[str]) -> GaugeMetricFamily:
@@ -144,6 +144,16 @@ class NocMetrics(PromCollector):
             "When the device last answered a whole poll.",
             labels=DEVICE_LABELS,
         )
+        since = GaugeMetricFamily(
+            "noc_device_state_since_seconds",
+            "When the device's current state began (Unix time).",
+            labels=["device"],
+        )
+        behind = GaugeMetricFamily(
+            "noc_device_behind",
+            "1 for a device UNREACHABLE behind a root cause that is down (which it names).",
+            labels=[*DEVICE_LABELS, "root_cause"],
+        )
         facts = GaugeMetricFamily(
             "noc_device_info",
             "What the device says it is (always 1): sysName, sysObjectID, and the vendor and "
@@ -152,9 +162,15 @@ class NocMetrics(PromCollector):
         )
         for name, dev in list(c.devices.items()):
             labels = self.device_labels[name]
-            current = c.state_of(name).state
+            verdict = c.state_of(name)
+            current = verdict.state
             for s in State:
                 state.add_metric([*labels, s.value], 1.0 if s is current else 0.0)
+            began = c.book.last_change.get(name, verdict.since)
+            if began is not None:
+                since.add_metric([name], began)
+            if current is State.UNREACHABLE and verdict.root_cause:
+                behind.add_metric([*labels, verdict.root_cause], 1.0)
             sample = dev.sample
             if sample is not None and sample.uptime_ticks is not None:
                 uptime.add_metric(labels, sample.uptime_ticks / 100)
@@ -189,6 +205,8 @@ class NocMetrics(PromCollector):
             failures,
             success,
             facts,
+            since,
+            behind,
         )
 
     def _interfaces(self) -> Iterator[Metric]:

@@ -5,6 +5,7 @@ bearer token whose role grants the route's right; no response ever carries a cre
 from __future__ import annotations
 
 import asyncio
+import hmac
 import multiprocessing
 import re
 import time
@@ -277,6 +278,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
     _sla_routes(app, ctx)
     _diag_routes(app, ctx)
     _dr_routes(app, ctx)
+    _alert_routes(app, ctx)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -705,6 +707,69 @@ def _diag_routes(api: FastAPI, ctx: ApiContext) -> None:
         finally:
             await client.close()
         return result.to_json()
+
+
+def webhook_secret(ctx: ApiContext) -> str | None:
+    from noc.inventory.secrets import SecretError, resolve_secret
+
+    alerting = ctx.inv.alerting
+    if alerting is None:
+        return None
+    try:
+        return resolve_secret(alerting.webhook_secret, ctx.inv.devices).get_secret_value()
+    except SecretError:
+        return None
+
+
+async def require_webhook_secret(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """Alertmanager's shared secret (not a user's token): the webhook's only key."""
+    ctx: ApiContext = request.app.state.ctx
+    expected = webhook_secret(ctx)
+    given = credentials.credentials if credentials is not None else ""
+    if expected is None or not hmac.compare_digest(given.encode(), expected.encode()):
+        address = request.client.host if request.client else "unknown"
+        ctx.throttle.failed(address, "wrong alert webhook secret")
+        raise HTTPException(401, "the alert webhook secret is required",
+                            headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+
+
+require_webhook_secret.webhook = True  # type: ignore[attr-defined]
+
+
+def _alert_routes(api: FastAPI, ctx: ApiContext) -> None:
+    from noc.alerts.history import history, record
+
+    @api.post(PREFIX + "/alerts/webhook", tags=["alerts"], status_code=202,
+              dependencies=[Depends(require_webhook_secret)])  # fmt: skip
+    async def alert_webhook(request: Request) -> dict[str, str]:
+        """Alertmanager posts every notification here (with the shared secret); it is kept
+        as the alert history."""
+        try:
+            payload = await request.json()
+        except ValueError:
+            raise HTTPException(422, "the body is not JSON") from None
+        if not isinstance(payload, dict):
+            raise HTTPException(422, "the body is not an Alertmanager notification")
+        try:
+            row_id = await asyncio.to_thread(record, ctx.engine, payload)
+        except SQLAlchemyError as exc:
+            raise _store_error(exc) from None
+        return {"id": row_id}
+
+    @api.get(PREFIX + "/alerts/history", tags=["alerts"])
+    def alert_history(
+        _: Reader,
+        since: datetime | None = None,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
+    ) -> list[dict[str, Any]]:
+        """Notifications Alertmanager sent, newest first: group, firing or resolved, alerts."""
+        try:
+            return history(ctx.engine, limit, _epoch(since) if since else None)
+        except SQLAlchemyError as exc:
+            raise _store_error(exc) from None
 
 
 def _dr_routes(api: FastAPI, ctx: ApiContext) -> None:

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from noc.cli import collect, dashboards, demo, diag, dr, inventory, lab, maintenance, sla, token
+from noc.cli import (
+    alerts,
+    collect,
+    dashboards,
+    demo,
+    diag,
+    dr,
+    inventory,
+    lab,
+    maintenance,
+    sla,
+    token,
+)
 
 app = typer.Typer(
     help="NOC toolkit for the Kota Bogor city network.",
@@ -19,6 +31,7 @@ app.add_typer(maintenance.app, name="maintenance")
 app.add_typer(diag.app, name="diag")
 app.add_typer(token.app, name="token")
 app.add_typer(dr.app, name="dr")
+app.add_typer(alerts.app, name="alerts")
 app.command()(collect.poll)
 app.command()(collect.serve)
 app.command("collect", hidden=True)(collect.serve)

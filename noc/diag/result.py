@@ -59,6 +59,13 @@ def secret_values(inv: Inventory, environ: Mapping[str, str] | None = None) -> s
         refs += [r for r in (ssh.password, ssh.key_file) if r is not None]
     if inv.dr is not None:
         refs += [r for db in inv.dr.databases for r in (db.primary, db.replica)]
+    if inv.alerting is not None:
+        refs.append(inv.alerting.webhook_secret)
+        for receiver in inv.alerting.receivers:
+            if receiver.telegram is not None:
+                refs.append(receiver.telegram.bot_token)
+            if receiver.email is not None and receiver.email.password is not None:
+                refs.append(receiver.email.password)
     values = {env.get(r.env) or r.lab_default or "" for r in refs}
     return {v for v in values if len(v) >= 4}
 

@@ -14,6 +14,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from noc.inventory.checks import cross_check
 from noc.inventory.errors import InventoryError, InventoryIssue
 from noc.inventory.model import (
+    Alerting,
     Credential,
     Device,
     DrConfig,
@@ -39,7 +40,7 @@ _LIST_SECTIONS: dict[str, type[BaseModel]] = {
 }
 _REQUIRED = ("version", "network", "tiers", "credentials", "kecamatan", "sites", "devices", "links")
 _CREDENTIAL: TypeAdapter[Any] = TypeAdapter(Credential)
-_OPTIONAL = ("ssh_credentials", "dr")
+_OPTIONAL = ("ssh_credentials", "dr", "alerting")
 
 
 def line_of(root: Any, loc: Loc) -> int | None:
@@ -240,6 +241,8 @@ def validate_document(path: Path, root: Any) -> Inventory:
 
     if root.get("dr") is not None:
         parts["dr"] = out.validate(TypeAdapter(DrConfig), ("dr",), root["dr"])
+    if root.get("alerting") is not None:
+        parts["alerting"] = out.validate(TypeAdapter(Alerting), ("alerting",), root["alerting"])
 
     for section, model in _LIST_SECTIONS.items():
         items = []

@@ -321,6 +321,47 @@ class DrConfig(Strict):
     runbook: Runbook | None = None
 
 
+class TelegramReceiver(Strict):
+    """A Telegram group: the bot's token is a secret from the environment."""
+
+    chat_id: int
+    bot_token: SecretRef
+    api_url: Annotated[str, Field(pattern=r"^https?://")] = "https://api.telegram.org"
+
+
+class EmailReceiver(Strict):
+    to: Annotated[list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]], Field(min_length=1)]
+    sender: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
+    smarthost: Annotated[str, Field(pattern=r"^[^:\s]+:\d+$")]  # host:port
+    username: str | None = None
+    password: SecretRef | None = None
+    require_tls: bool = True
+
+
+class AlertReceiver(Strict):
+    """Who is told, in which language, about what: tiers and kecamatan narrow it (empty: all);
+    `office_hours_only` keeps e-mail to managers out of nights and weekends."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+    language: Literal["id", "en"] = "id"
+    tiers: list[Tier] = []
+    kecamatan: list[str] = []
+    office_hours_only: bool = False
+    telegram: TelegramReceiver | None = None
+    email: EmailReceiver | None = None
+
+
+class Alerting(Strict):
+    """Where Alertmanager sends what Prometheus fires (`noc alerts config` makes its file)."""
+
+    noc_url: Annotated[str, Field(pattern=r"^https?://")] = "http://127.0.0.1:9469"
+    alertmanager_url: Annotated[str, Field(pattern=r"^https?://")] = "http://127.0.0.1:9093"
+    # Alertmanager posts every notification to noc serve with this shared secret.
+    webhook_secret: SecretRef
+    office_hours: Annotated[str, Field(pattern=r"^\d\d:\d\d-\d\d:\d\d$")] = "08:00-16:00"
+    receivers: Annotated[list[AlertReceiver], Field(min_length=1)]
+
+
 class Network(Strict):
     name: str
     timezone: str = "Asia/Jakarta"
@@ -353,6 +394,7 @@ class Inventory(Strict):
     links: list[Link]
     maintenance: list[MaintenanceWindow] = []
     dr: DrConfig | None = None
+    alerting: Alerting | None = None
 
     @cached_property
     def devices_by_name(self) -> dict[str, Device]:

@@ -160,3 +160,19 @@ class DrDrillRow(Base):
     rto_s: Mapped[float | None] = mapped_column(Float)
     rpo_rows: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str] = mapped_column(Text)  # JSON of the whole result
+
+
+class AlertNotificationRow(Base):
+    """One notification Alertmanager sent (its webhook copy): which group, firing or resolved,
+    and the alerts in it (JSON), so reports can count what each site raised."""
+
+    __tablename__ = "alert_notifications"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    received: Mapped[float] = mapped_column(Float)
+    receiver: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    group_name: Mapped[str] = mapped_column(String(200))
+    firing: Mapped[int] = mapped_column(Integer)
+    resolved: Mapped[int] = mapped_column(Integer)
+    alerts: Mapped[str] = mapped_column(Text)
+    __table_args__ = (Index("ix_alert_notifications_received", "received"),)

@@ -44,8 +44,8 @@ def free_port() -> int:
 class BackgroundCollector:
     """`noc collect` in a thread: scheduler, store, /metrics."""
 
-    def __init__(self, inventory: Path, var: Path) -> None:
-        self.port = free_port()
+    def __init__(self, inventory: Path, var: Path, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.settings = Settings(var_dir=var, http_port=self.port,
                                  database_url=f"sqlite:///{var / 'noc.db'}")  # fmt: skip
         self.inv = load_inventory(inventory)
@@ -75,7 +75,7 @@ class BackgroundCollector:
 
 
 class Prometheus:
-    def __init__(self, work: Path, target_port: int) -> None:
+    def __init__(self, work: Path, target_port: int, alertmanager: str | None = None) -> None:
         binary = shutil.which("prometheus")
         if binary is None:
             pytest.fail("prometheus is missing: run `make system-packages`")
@@ -93,6 +93,10 @@ class Prometheus:
         config["scrape_configs"][0]["scrape_timeout"] = "2s"
         config["scrape_configs"][0]["static_configs"] = [{"targets": [f"127.0.0.1:{target_port}"]}]
         config["rule_files"] = [str(rules / "*.yml")]
+        if alertmanager is None:
+            config.pop("alerting", None)
+        else:
+            config["alerting"]["alertmanagers"][0]["static_configs"] = [{"targets": [alertmanager]}]
         with (work / "prometheus.yml").open("w") as out:
             yaml.dump(config, out)
         self.port = free_port()

@@ -81,7 +81,9 @@ def test_a_walk_is_cut_at_its_row_limit_while_it_walks() -> None:
     from noc.snmp.fake import FakeSnmpClient
 
     column = (1, 3, 6, 1, 2, 1, 2, 2, 1, 2)
-    mib = {(*column, n): Value(Tag.OCTET_STRING, b"x" * 100) for n in range(1, 20_001)}
+    mib: dict[tuple[int, ...], Value] = {
+        (*column, n): Value(Tag.OCTET_STRING, b"x" * 100) for n in range(1, 20_001)
+    }
     client = FakeSnmpClient({"big": mib})
     target = Target("big", "127.0.0.1", 161, V2cAuth(SecretStr("x")))
     stats = RequestStats(budget=Budget(max_rows=1000, max_requests=10_000))
