@@ -235,6 +235,12 @@ class DiagIn(BaseModel):
     window_s: Annotated[float, Field(ge=0.5, le=300)] = 5.0
 
 
+class AckIn(BaseModel):
+    group: Annotated[Text, Field(min_length=1, max_length=200, description="e.g. bts-05")]
+    for_s: Annotated[int, Field(ge=60, le=7 * 86400, description="seconds")] = 7200
+    comment: Annotated[Text, Field(min_length=1, max_length=500)]
+
+
 class TokenIn(BaseModel):
     name: Annotated[Text, Field(min_length=1, max_length=200)]
     role: Role
@@ -758,6 +764,41 @@ def _alert_routes(api: FastAPI, ctx: ApiContext) -> None:
         except SQLAlchemyError as exc:
             raise _store_error(exc) from None
         return {"id": row_id}
+
+    def alertmanager() -> str:
+        if ctx.inv.alerting is None:
+            raise HTTPException(404, "the inventory has no `alerting:` section")
+        return ctx.inv.alerting.alertmanager_url
+
+    @api.get(PREFIX + "/alerts", tags=["alerts"])
+    async def alert_list(_: Reader) -> list[dict[str, Any]]:
+        """Alerts in Alertmanager: firing, acknowledged (by whom, why, until), silenced for
+        maintenance, or inhibited behind a root cause."""
+        from noc.alerts.silences import AlertmanagerError, alerts
+
+        try:
+            return [vars(v) for v in await asyncio.to_thread(alerts, alertmanager())]
+        except AlertmanagerError as exc:
+            raise HTTPException(502, str(exc)) from None
+
+    @api.post(PREFIX + "/alerts/ack", tags=["alerts"], status_code=201)
+    async def alert_ack(principal: Technician, body: AckIn) -> dict[str, str]:
+        """Acknowledge an alert group (technicians): no repeat until the time is up. Audited."""
+        from noc.alerts.silences import AlertmanagerError, create_silence, matcher
+
+        who = f"token:{principal.name}"
+        now = time.time()
+        try:
+            silence = await asyncio.to_thread(
+                create_silence, alertmanager(), [matcher("group", body.group)], now,
+                now + body.for_s, who, f"ack: {body.comment}",
+            )  # fmt: skip
+        except AlertmanagerError as exc:
+            raise HTTPException(502, str(exc)) from None
+        await asyncio.to_thread(ctx.audit.record, who, "ack", None,
+                                {"group": body.group, "for_s": body.for_s,
+                                 "comment": body.comment, "silence": silence}, "ok")  # fmt: skip
+        return {"silence": silence}
 
     @api.get(PREFIX + "/alerts/history", tags=["alerts"])
     def alert_history(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,9 +12,17 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 import typer
+from rich.table import Table
 
 from noc.alerts.config import TEMPLATE, config_text, fill_secrets, template_text
-from noc.cli.common import InventoryOption, console, err_console, inventory_or_exit
+from noc.cli.common import (
+    InventoryOption,
+    JsonOption,
+    console,
+    err_console,
+    inventory_or_exit,
+    print_json,
+)
 from noc.inventory.secrets import SecretError
 
 app = typer.Typer(help="Alerts: Alertmanager's configuration, and running it.",
@@ -86,3 +96,107 @@ def run(inventory: InventoryOption = None) -> None:
     listen = f"{url.hostname}:{url.port or 9093}"
     console.print(f"Alertmanager on {listen}")
     raise typer.Exit(subprocess.call(alertmanager_command(path, listen)))
+
+
+AlertmanagerOption = Annotated[
+    str | None,
+    typer.Option("--alertmanager", help="Alertmanager's URL (default: the inventory's)"),
+]
+
+
+def _base(url: str | None, inventory: Path | None) -> str:
+    if url:
+        return url
+    inv = inventory_or_exit(inventory)
+    if inv.alerting is None:
+        err_console.print("the inventory has no `alerting:` section; give --alertmanager")
+        raise typer.Exit(2)
+    return inv.alerting.alertmanager_url
+
+
+def _duration(text: str) -> float:
+    match = re.fullmatch(r"(\d+)([mhd])", text.strip())
+    if match is None or int(match[1]) == 0:
+        raise typer.BadParameter(f"{text!r}: give minutes, hours or days, e.g. 30m, 2h, 1d")
+    return int(match[1]) * {"m": 60, "h": 3600, "d": 86400}[match[2]]
+
+
+@app.command("list")
+def list_(
+    alertmanager: AlertmanagerOption = None,
+    inventory: InventoryOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Alerts in Alertmanager: firing, acknowledged (who, until when, why), silenced for
+    maintenance, or inhibited behind a root cause."""
+    from noc.alerts.silences import AlertmanagerError, alerts
+
+    try:
+        views = alerts(_base(alertmanager, inventory))
+    except AlertmanagerError as exc:
+        err_console.print(str(exc))
+        raise typer.Exit(1) from None
+    if as_json:
+        print_json([vars(v) for v in views])
+        return
+    table = Table(title="alerts")
+    for col in ("state", "group", "alert", "device", "since", "acknowledged by / why"):
+        table.add_column(col, overflow="fold")
+    style = {"firing": "bold red", "acknowledged": "yellow", "silenced": "blue"}
+    for v in views:
+        note = f"{v.by}: {v.comment} (until {v.until})" if v.by else ""
+        table.add_row(f"[{style.get(v.state, 'dim')}]{v.state}[/]", v.group, v.alertname,
+                      v.device or "", v.since, note)  # fmt: skip
+    console.print(table)
+
+
+@app.command()
+def ack(
+    group: Annotated[str, typer.Argument(help="the alert group: a root cause such as bts-05")],
+    for_: Annotated[str, typer.Option("--for", help="how long: 30m, 2h, 1d")] = "2h",
+    comment: Annotated[str, typer.Option(help="why, for the next shift")] = "",
+    alertmanager: AlertmanagerOption = None,
+    inventory: InventoryOption = None,
+) -> None:
+    """Acknowledge an alert group: no repeat until the time is up (an Alertmanager silence),
+    written in the audit log with who did it."""
+    import time
+
+    from noc.alerts.silences import AlertmanagerError, create_silence, matcher
+    from noc.cli.common import store_engine
+    from noc.diag.audit import AuditLog
+    from noc.settings import Settings
+
+    seconds = _duration(for_)
+    if not comment.strip():
+        err_console.print("say why with --comment: the next shift reads it")
+        raise typer.Exit(2)
+    who = f"cli:{getpass.getuser()}"
+    now = time.time()
+    try:
+        silence = create_silence(_base(alertmanager, inventory), [matcher("group", group)],
+                                 now, now + seconds, who, f"ack: {comment}")  # fmt: skip
+    except AlertmanagerError as exc:
+        err_console.print(str(exc))
+        raise typer.Exit(1) from None
+    audit = AuditLog(store_engine(), Settings().var_dir / "audit-pending.jsonl")
+    audit.record(who, "ack", None, {"group": group, "for_s": seconds, "comment": comment,
+                                    "silence": silence}, "ok")  # fmt: skip
+    console.print(f"acknowledged {group} for {for_} (silence {silence})")
+
+
+@app.command()
+def unack(
+    silence: Annotated[str, typer.Argument(help="the silence id `noc alerts ack` printed")],
+    alertmanager: AlertmanagerOption = None,
+    inventory: InventoryOption = None,
+) -> None:
+    """End an acknowledgement now."""
+    from noc.alerts.silences import AlertmanagerError, expire_silence
+
+    try:
+        expire_silence(_base(alertmanager, inventory), silence)
+    except AlertmanagerError as exc:
+        err_console.print(str(exc))
+        raise typer.Exit(1) from None
+    console.print(f"acknowledgement {silence} ended")

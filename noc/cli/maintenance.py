@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -66,6 +67,17 @@ def add(
         err_console.print(str(exc))
         raise typer.Exit(2) from None
     console.print(f"added {window_id}")
+    if inv.alerting is not None:  # and silence what already fires for it in Alertmanager
+        from noc.alerts.silences import AlertmanagerError, silence_maintenance
+
+        try:
+            made = silence_maintenance(
+                inv.alerting.alertmanager_url, window_id, name, device or [], site or [],
+                parse_time(start, zone), parse_time(end, zone), f"maintenance:{getpass.getuser()}",
+            )  # fmt: skip
+            console.print(f"Alertmanager: {len(made)} silence(s) for the window")
+        except AlertmanagerError as exc:
+            err_console.print(f"window added, but no silence in Alertmanager: {exc}")
 
 
 @app.command("list")
@@ -104,9 +116,20 @@ def list_(as_json: JsonOption = False, database: DatabaseOption = None) -> None:
 
 
 @app.command()
-def remove(window_id: str, database: DatabaseOption = None) -> None:
-    """Remove a window by its id."""
+def remove(
+    window_id: str, database: DatabaseOption = None, inventory: InventoryOption = None
+) -> None:
+    """Remove a window by its id (and expire its silences in Alertmanager)."""
     if not remove_window(store_engine(database), window_id):
         err_console.print(f"no window {window_id}")
         raise typer.Exit(1)
     console.print(f"removed {window_id}")
+    inv = inventory_or_exit(inventory)
+    if inv.alerting is not None:
+        from noc.alerts.silences import AlertmanagerError, expire_maintenance
+
+        try:
+            gone = expire_maintenance(inv.alerting.alertmanager_url, window_id)
+            console.print(f"Alertmanager: {gone} silence(s) expired")
+        except AlertmanagerError as exc:
+            err_console.print(f"window removed, but its silences remain: {exc}")

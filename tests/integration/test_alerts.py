@@ -107,7 +107,7 @@ class Alertmanager:
                               {"NOC_TELEGRAM_BOT_TOKEN": TOKEN,
                                "NOC_ALERT_WEBHOOK_SECRET": "hook-Pq83Ns1d"})  # fmt: skip
         # Seconds instead of the NOC's minutes, so the test does not wait them out.
-        config["route"].update(group_wait="5s", group_interval="10s")
+        config["route"].update(group_wait="5s", group_interval="10s", repeat_interval="30s")
         folder = work / "alertmanager"
         folder.mkdir()
         self.config = folder / "alertmanager.yml"
@@ -219,3 +219,122 @@ def test_a_bts_down_is_one_message_naming_what_is_behind_it(path: dict[str, Any]
     # The secrets are in no file the toolkit made, nor in its logs.
     for file in [EXPORTERS / "alertmanager" / "alertmanager.yml", *path["work"].glob("*.log")]:
         assert TOKEN not in file.read_text(errors="replace"), file
+
+
+class TagBalance:
+    """Telegram's HTML: only a few tags, every one closed, in order."""
+
+    ALLOWED = frozenset({"b", "i", "u", "s", "code", "pre", "a"})
+
+    def __init__(self, text: str) -> None:
+        from html.parser import HTMLParser
+
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        outer = self
+
+        class Parser(HTMLParser):
+            def handle_starttag(self, tag: str, attrs: Any) -> None:
+                if tag not in TagBalance.ALLOWED:
+                    outer.errors.append(f"tag {tag}")
+                outer.stack.append(tag)
+
+            def handle_endtag(self, tag: str) -> None:
+                if not outer.stack or outer.stack.pop() != tag:
+                    outer.errors.append(f"unbalanced {tag}")
+
+        parser = Parser()
+        parser.feed(text)
+        parser.close()
+        if self.stack:
+            self.errors.append(f"unclosed {self.stack}")
+
+
+def post_alerts(alertmanager: Alertmanager, alerts: list[dict[str, Any]]) -> None:
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{alertmanager.port}/api/v2/alerts", method="POST",
+        data=json.dumps(alerts).encode(), headers={"Content-Type": "application/json"})  # fmt: skip
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback)
+        assert response.status == 200
+
+
+def test_a_group_of_300_devices_is_one_message_under_telegrams_limit(
+    path: dict[str, Any],
+) -> None:
+    telegram: TelegramStandIn = path["telegram"]
+    before = len(telegram.messages)
+    root = {"labels": {"alertname": "NocBtsDown", "device": "bts-99", "root_cause": "bts-99",
+                       "group": "bts-99", "severity": "critical", "kecamatan": "Bogor <Barat>"},
+            "annotations": {"behind": "300", "site_title": "BTS 99 & Menara <A>",
+                            "summary": "BTS bts-99 is down"}}  # fmt: skip
+    behind = [{"labels": {"alertname": "NocBehindRootCause", "device": f"kel-{n:03d}",
+                          "root_cause": "bts-99", "group": "bts-99", "severity": "info"},
+               "annotations": {"site_title": f"Kantor Kelurahan <Nomor> {n} & Sekitarnya"}}
+              for n in range(300)]  # fmt: skip
+    post_alerts(path["alertmanager"], [root, *behind])
+    wait_for(lambda: any("bts-99" in m["text"] for m in telegram.messages[before:]), 60,
+             "the message of the big group")  # fmt: skip
+    time.sleep(12)
+    mine = [m["text"] for m in telegram.messages[before:] if "bts-99" in m["text"]]
+    assert len(mine) == 1
+    text = mine[0]
+    assert len(text) <= 4096, len(text)
+    assert TagBalance(text).errors == []
+    assert "300 perangkat" in text and "&lt;Nomor&gt;" in text and "…" in text
+    assert text.count("• kel-") <= 40
+
+
+def test_an_acknowledged_group_is_not_repeated_until_the_ack_ends(
+    path: dict[str, Any], tmp_path: Path
+) -> None:
+    import sys
+
+    from tests.conftest import ROOT
+
+    telegram: TelegramStandIn = path["telegram"]
+    alertmanager: Alertmanager = path["alertmanager"]
+    base = f"http://127.0.0.1:{alertmanager.port}"
+    alert = {"labels": {"alertname": "NocDeviceDown", "device": "kel-ack", "group": "ack-test",
+                        "root_cause": "kel-ack", "severity": "warning"},
+             "annotations": {"summary": "kel-ack is down", "behind": "0"}}  # fmt: skip
+    env = {**__import__("os").environ, "NOC_VAR_DIR": str(tmp_path),
+           "NOC_DATABASE_URL": path["collector"].settings.db_url(), "COLUMNS": "200"}  # fmt: skip
+
+    def noc(*args: str) -> str:
+        command = [sys.executable, "-m", "noc", *args, "--alertmanager", base]
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=60)  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    def about_it() -> list[str]:
+        return [m["text"] for m in telegram.messages if "kel-ack" in m["text"]]
+
+    post_alerts(alertmanager, [alert])
+    wait_for(lambda: len(about_it()) == 1, 60, "the first message")
+    said = noc("alerts", "ack", "ack-test", "--for", "1h", "--comment", "crew on the tower")
+    silence = said.split("(silence ")[1].rstrip(")\n")
+    listed = json.loads(noc("alerts", "list", "--json"))
+    mine = [a for a in listed if a["group"] == "ack-test"]
+    assert mine and mine[0]["state"] == "acknowledged"
+    assert mine[0]["comment"] == "ack: crew on the tower" and mine[0]["by"].startswith("cli:")
+    for _ in range(5):  # 50 s: past the 30 s repeat interval, the alert kept alive
+        post_alerts(alertmanager, [alert])
+        time.sleep(10)
+    assert len(about_it()) == 1, "repeated while acknowledged"
+    noc("alerts", "unack", silence)
+    for _ in range(8):
+        post_alerts(alertmanager, [alert])
+        if len(about_it()) > 1:
+            break
+        time.sleep(10)
+    assert len(about_it()) == 2, "not repeated after the acknowledgement ended"
+    from noc.diag.audit import AuditLog
+    from noc.store.db import make_engine
+
+    audit = AuditLog(make_engine(path["collector"].settings.db_url()), tmp_path / "p.jsonl")
+    acks = [e for e in audit.entries(50) if e["action"] == "ack"]
+    assert acks and acks[0]["arguments"]["group"] == "ack-test"
+    assert acks[0]["actor"].startswith("cli:")
