@@ -33,6 +33,7 @@ from noc.inventory.topology import Topology
 ROOT_ALERTS = "NocBtsDown|NocDeviceDown"
 HISTORY = "noc-history"
 WEBHOOK_PATH = "/api/v1/alerts/webhook"
+RELAY_PATH = "/api/v1/alerts/relay"
 TEMPLATE = "noc.tmpl"
 _PLACEHOLDER = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
 
@@ -65,7 +66,7 @@ def _route(receiver: AlertReceiver) -> dict[str, Any]:
     return route
 
 
-def _receiver(receiver: AlertReceiver) -> dict[str, Any]:
+def _receiver(receiver: AlertReceiver, noc_url: str, secret: str) -> dict[str, Any]:
     out: dict[str, Any] = {"name": receiver.name}
     lang = receiver.language
     if receiver.telegram is not None:
@@ -88,6 +89,11 @@ def _receiver(receiver: AlertReceiver) -> dict[str, Any]:
         if em.password is not None:
             config["auth_password"] = _placeholder(em.password)
         out["email_configs"] = [config]
+    if receiver.gateway is not None:
+        out["webhook_configs"] = [{
+            "url": f"{noc_url}{RELAY_PATH}/{receiver.name}", "send_resolved": True,
+            "http_config": {"authorization": {"type": "Bearer", "credentials": secret}},
+        }]  # fmt: skip
     return out
 
 
@@ -135,7 +141,14 @@ def alertmanager_config(inv: Inventory) -> dict[str, Any]:
                 *(_route(r) for r in alerting.receivers),
             ],
         },
-        "receivers": [{"name": "noc-none"}, history, *(_receiver(r) for r in alerting.receivers)],
+        "receivers": [
+            {"name": "noc-none"},
+            history,
+            *(
+                _receiver(r, alerting.noc_url.rstrip("/"), _placeholder(alerting.webhook_secret))
+                for r in alerting.receivers
+            ),
+        ],
         "inhibit_rules": inhibit_rules(inv),
         "time_intervals": [
             {
@@ -163,6 +176,8 @@ def secret_refs(inv: Inventory) -> dict[str, SecretRef]:
             refs[r.telegram.bot_token.env] = r.telegram.bot_token
         if r.email is not None and r.email.password is not None:
             refs[r.email.password.env] = r.email.password
+        if r.gateway is not None:
+            refs[r.gateway.token.env] = r.gateway.token
     return refs
 
 

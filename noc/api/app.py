@@ -59,6 +59,58 @@ class ApiContext:
     # Heavy reports run in threads, at most this many at once; the rest wait their turn.
     reports: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
     metrics_cache: MetricsCache = field(default_factory=lambda: MetricsCache())
+    _relay: Any = None
+    _flusher: Any = None
+
+    def gateways(self) -> dict[str, Any]:
+        alerting = self.inv.alerting
+        if alerting is None:
+            return {}
+        return {r.name: r.gateway for r in alerting.receivers if r.gateway is not None}
+
+    def relay(self) -> Any:
+        """One rate limiter for every gateway receiver (its own limit is the tightest)."""
+        if self._relay is None:
+            from noc.alerts.relay import RateLimiter
+
+            limits = [g.per_minute for g in self.gateways().values()] or [20]
+            self._relay = RateLimiter(per_minute=min(limits))
+        return self._relay
+
+    def send_to_gateway(self, message: Any) -> None:
+        """POST one message to its receiver's gateway, with the gateway's token."""
+        import json as _json
+        import logging
+        import urllib.request
+
+        from noc import redact
+        from noc.inventory.secrets import resolve_secret
+
+        gateway = self.gateways()[message.chat]
+        token = resolve_secret(gateway.token, self.inv.devices).get_secret_value()
+        body = _json.dumps({"chat": gateway.chat, "text": message.text}).encode()
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+        url = gateway.gateway_url  # validated by the inventory: http(s) only
+        request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=10):  # noqa: S310 (an http(s) URL)
+                pass
+        except OSError as exc:
+            logging.getLogger(__name__).warning("gateway %s: %s", message.chat,
+                                                redact.first_line(exc))  # fmt: skip
+
+    def start_relay_flusher(self) -> None:
+        """Summaries of what was held, sent when each chat has room (every 2 s)."""
+        if self._flusher is not None and not self._flusher.done():
+            return
+
+        async def flush() -> None:
+            while True:
+                await asyncio.sleep(2)
+                for message in self.relay().flush(time.time()):
+                    await asyncio.to_thread(self.send_to_gateway, message)
+
+        self._flusher = asyncio.get_running_loop().create_task(flush())
 
     def __post_init__(self) -> None:
         self.secrets = self.secrets or secret_values(self.inv)
@@ -799,6 +851,29 @@ def _alert_routes(api: FastAPI, ctx: ApiContext) -> None:
                                 {"group": body.group, "for_s": body.for_s,
                                  "comment": body.comment, "silence": silence}, "ok")  # fmt: skip
         return {"silence": silence}
+
+    @api.post(PREFIX + "/alerts/relay/{receiver}", tags=["alerts"], status_code=202,
+              dependencies=[Depends(require_webhook_secret)])  # fmt: skip
+    async def alert_relay(receiver: str, request: Request) -> dict[str, int]:
+        """Alertmanager's webhook for a gateway receiver (WhatsApp): relayed to the gateway,
+        at most its `per_minute` a minute, the rest folded into a summary."""
+        from noc.alerts.relay import plain_text
+
+        target = ctx.gateways().get(receiver)
+        if target is None:
+            raise HTTPException(404, f"no gateway receiver {receiver!r}")
+        try:
+            payload = await request.json()
+        except ValueError:
+            raise HTTPException(422, "the body is not JSON") from None
+        if not isinstance(payload, dict):
+            raise HTTPException(422, "the body is not an Alertmanager notification")
+        subject, text = plain_text(payload)
+        sent = ctx.relay().offer(receiver, subject, text, time.time())
+        ctx.start_relay_flusher()
+        for message in sent:
+            await asyncio.to_thread(ctx.send_to_gateway, message)
+        return {"sent": len(sent), "held": 0 if sent else 1}
 
     @api.get(PREFIX + "/alerts/history", tags=["alerts"])
     def alert_history(

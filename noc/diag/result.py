@@ -66,6 +66,8 @@ def secret_values(inv: Inventory, environ: Mapping[str, str] | None = None) -> s
                 refs.append(receiver.telegram.bot_token)
             if receiver.email is not None and receiver.email.password is not None:
                 refs.append(receiver.email.password)
+            if receiver.gateway is not None:
+                refs.append(receiver.gateway.token)
     values = {env.get(r.env) or r.lab_default or "" for r in refs}
     return {v for v in values if len(v) >= 4}
 

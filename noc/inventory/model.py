@@ -338,6 +338,16 @@ class EmailReceiver(Strict):
     require_tls: bool = True
 
 
+class GatewayReceiver(Strict):
+    """A WhatsApp (or other) HTTP gateway: noc serve relays to it, at most `per_minute`
+    messages a minute to the chat, folding the rest into a summary."""
+
+    gateway_url: Annotated[str, Field(pattern=r"^https?://")]
+    token: SecretRef
+    chat: Annotated[str, Field(min_length=1, max_length=64)]
+    per_minute: Annotated[int, Field(ge=2, le=600)] = 20
+
+
 class AlertReceiver(Strict):
     """Who is told, in which language, about what: tiers and kecamatan narrow it (empty: all);
     `office_hours_only` keeps e-mail to managers out of nights and weekends."""
@@ -349,6 +359,7 @@ class AlertReceiver(Strict):
     office_hours_only: bool = False
     telegram: TelegramReceiver | None = None
     email: EmailReceiver | None = None
+    gateway: GatewayReceiver | None = None
 
 
 class Alerting(Strict):

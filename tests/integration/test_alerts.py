@@ -42,6 +42,8 @@ pytestmark = pytest.mark.integration
 
 BTS = "bts-05"
 TOKEN = "tg-Xk29Lq7w"
+GATEWAY_TOKEN = "wa-Hq61Zt4p"
+HOOK_SECRET = "hook-Pq83Ns1d"
 
 
 class TelegramStandIn:
@@ -80,6 +82,34 @@ class TelegramStandIn:
 
     def close(self) -> None:
         self.server.shutdown()
+
+
+class GatewayStandIn:
+    """A WhatsApp gateway's send API on loopback: checks the token, records the messages."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+        self.bad_tokens = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.headers.get("Authorization") != f"Bearer {GATEWAY_TOKEN}":
+                    outer.bad_tokens += 1
+                    self.send_response(401)
+                else:
+                    outer.messages.append({**json.loads(body), "at": time.time()})
+                    self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 class Sink:
@@ -136,6 +166,7 @@ def path(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
                                  poll_interval_s=5, down_after=1, up_after=1, timeout_s=1.0,
                                  retries=0)  # fmt: skip
     telegram = TelegramStandIn()
+    gateway = GatewayStandIn()
     sink = Sink()
     smtp = Controller(sink, hostname="127.0.0.1", port=free_port())
     smtp.start()
@@ -150,16 +181,20 @@ def path(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
             receiver["telegram"]["api_url"] = f"http://127.0.0.1:{telegram.port}"
         if "email" in receiver:
             receiver["email"]["smarthost"] = f"127.0.0.1:{smtp.port}"
+        if "gateway" in receiver:
+            receiver["gateway"]["gateway_url"] = f"http://127.0.0.1:{gateway.port}/send"
     with inventory.open("w") as out:
         yaml.dump(doc, out)
     import os
 
-    os.environ["NOC_ALERT_WEBHOOK_SECRET"] = "hook-Pq83Ns1d"
+    os.environ["NOC_ALERT_WEBHOOK_SECRET"] = HOOK_SECRET
+    os.environ["NOC_WA_GATEWAY_TOKEN"] = GATEWAY_TOKEN
     collector = BackgroundCollector(inventory, work, port=collector_port)
     alertmanager = Alertmanager(work, inventory)
     prometheus = Prometheus(work, collector.port, alertmanager=f"127.0.0.1:{alertmanager.port}")
     wait_for(lambda: bool(prometheus.query('noc_device_state{state="up"} == 1')), 90, "scrapes")
     yield {"telegram": telegram, "sink": sink, "collector": collector, "behind": behind,
+           "gateway": gateway,
            "prometheus": prometheus, "alertmanager": alertmanager, "work": work}  # fmt: skip
     prometheus.close()
     alertmanager.close()
@@ -167,6 +202,7 @@ def path(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     smtp.stop()
     telegram.close()
     os.environ.pop("NOC_ALERT_WEBHOOK_SECRET", None)
+    os.environ.pop("NOC_WA_GATEWAY_TOKEN", None)
 
 
 def test_a_bts_down_is_one_message_naming_what_is_behind_it(path: dict[str, Any], lab: Lab) -> None:
@@ -338,3 +374,36 @@ def test_an_acknowledged_group_is_not_repeated_until_the_ack_ends(
     acks = [e for e in audit.entries(50) if e["action"] == "ack"]
     assert acks and acks[0]["arguments"]["group"] == "ack-test"
     assert acks[0]["actor"].startswith("cli:")
+
+
+def test_the_gateway_relay_holds_its_rate_limit_and_loses_nothing(path: dict[str, Any]) -> None:
+    import urllib.request
+
+    gateway: GatewayStandIn = path["gateway"]
+    collector: BackgroundCollector = path["collector"]
+    before = len(gateway.messages)
+    groups = [f"burst-{n:03d}" for n in range(100)]
+    started = time.time()
+    for group in groups:  # a burst of 100 notifications, as Alertmanager would post them
+        payload = {"status": "firing", "groupLabels": {"group": group}, "receiver": "whatsapp-noc",
+                   "alerts": [{"status": "firing", "labels": {"alertname": "NocDeviceDown",
+                                                              "device": group},
+                               "annotations": {"summary": f"{group} is down"}}]}  # fmt: skip
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{collector.port}/api/v1/alerts/relay/whatsapp-noc",
+            data=json.dumps(payload).encode(), method="POST",
+            headers={"Content-Type": "application/json",
+                     "Authorization": f"Bearer {HOOK_SECRET}"})  # fmt: skip
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback)
+            assert response.status == 202
+    wait_for(lambda: any("digabung" in m["text"] for m in gateway.messages[before:]), 30,
+             "the summary")  # fmt: skip
+    mine = gateway.messages[before:]
+    within_a_minute = [m for m in mine if m["at"] - started < 60]
+    assert len(within_a_minute) <= 20
+    assert gateway.bad_tokens == 0
+    delivered = {g for g in groups if any(f"GANGGUAN: {g}\n" in m["text"] for m in mine)}
+    summary = next(m["text"] for m in mine if "digabung" in m["text"])
+    folded = {g for g in groups if f"- GANGGUAN {g}" in summary}
+    assert delivered | folded == set(groups) and not delivered & folded
+    assert all(m["chat"] == "noc-kota-bogor" for m in mine)
