@@ -200,3 +200,28 @@ def unack(
         err_console.print(str(exc))
         raise typer.Exit(1) from None
     console.print(f"acknowledgement {silence} ended")
+
+
+@app.command()
+def inbox(as_json: JsonOption = False) -> None:
+    """What the demo's stand-ins received (Telegram, WhatsApp gateway, e-mail), oldest first."""
+    import time as _time
+
+    from noc.lab.inbox import read_inbox
+    from noc.settings import Settings
+
+    messages = read_inbox(Settings().var_dir / "alerts")
+    if as_json:
+        print_json(messages)
+        return
+    if not messages:
+        console.print("no message yet (alerts wait for their rule's `for:` and the group's wait)")
+        return
+    for m in messages:
+        when = _time.strftime("%Y-%m-%d %H:%M:%S", _time.localtime(m["at"]))
+        head = f"[bold]{when} {m['channel']} to {m.get('to')}[/]"
+        if m.get("subject"):
+            head += f" — {m['subject']}"
+        console.print(head)
+        console.print(str(m.get("text", "")), markup=False)
+        console.print()

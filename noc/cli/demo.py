@@ -14,6 +14,7 @@ from noc.lab.agent import start_agents
 from noc.lab.builder import build_lab
 from noc.lab.control import ControlServer
 from noc.lab.services import start_stand_ins, touch_markers
+from noc.lab.stack import start_alert_path
 from noc.paths import default_inventory
 from noc.settings import Settings
 
@@ -41,9 +42,19 @@ def demo(
         markers = asyncio.create_task(touch_markers(inv, agents, markers_stop))
         console.print(f"simulated network: {len(agents)} agents on loopback; "
                       f"try `noc lab scenario bts-07 down` in another terminal")  # fmt: skip
+        alert_path = start_alert_path(inv, path, settings.var_dir, settings.http_port)
+        for note in alert_path.notes:
+            console.print(note)
+        if inv.alerting is not None:
+            console.print(
+                "alerts: Prometheus http://127.0.0.1:9090 -> Alertmanager "
+                f"{inv.alerting.alertmanager_url} -> local stand-ins (Telegram, WhatsApp "
+                "gateway, e-mail); read them with `.venv/bin/noc alerts inbox`"
+            )
         try:
             await run_collector(inv, settings, duration)
         finally:
+            alert_path.stop()
             markers_stop.set()
             await markers
             for stand_in in stand_ins:
