@@ -139,6 +139,9 @@ def list_(
     if as_json:
         print_json([vars(v) for v in views])
         return
+    if not views:
+        console.print("no alert in Alertmanager")
+        return
     table = Table(title="alerts")
     for col in ("state", "group", "alert", "device", "since", "acknowledged by / why"):
         table.add_column(col, overflow="fold")

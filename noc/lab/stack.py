@@ -4,8 +4,10 @@ at. Each part is skipped with a note when its program is not installed."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,15 @@ from noc.inventory import Inventory
 from noc.lab.inbox import start_inbox, stop_inbox
 
 EXPORTERS = Path(__file__).resolve().parents[2] / "exporters"
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the demo goes, however it goes (Linux prctl)."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 @dataclass
@@ -54,8 +65,9 @@ def start_alert_path(inv: Inventory, inventory: Path, var: Path, http_port: int)
     if shutil.which("prometheus-alertmanager") or shutil.which("alertmanager"):
         config = runtime_files(inventory, var)
         log = (folder / "alertmanager.log").open("wb")
-        out.processes.append(subprocess.Popen(alertmanager_command(config, listen),
-                                              stdout=log, stderr=subprocess.STDOUT))  # fmt: skip
+        out.processes.append(subprocess.Popen(alertmanager_command(config, listen), stdout=log,
+                                              stderr=subprocess.STDOUT,
+                                              preexec_fn=_die_with_parent))  # fmt: skip
     else:
         out.notes.append("Alertmanager is not installed: apt-get install prometheus-alertmanager")
     prometheus = shutil.which("prometheus")
@@ -63,6 +75,7 @@ def start_alert_path(inv: Inventory, inventory: Path, var: Path, http_port: int)
         yaml = YAML(typ="safe")
         config_doc = yaml.load((EXPORTERS / "prometheus.yml").read_text())
         config_doc["global"].update(scrape_interval="15s", evaluation_interval="15s")
+        config_doc["scrape_configs"][0]["scrape_timeout"] = "10s"
         config_doc["scrape_configs"][0]["static_configs"] = [
             {"targets": [f"127.0.0.1:{http_port}"]}
         ]
@@ -75,8 +88,13 @@ def start_alert_path(inv: Inventory, inventory: Path, var: Path, http_port: int)
         out.processes.append(subprocess.Popen(
             [prometheus, f"--config.file={path}", f"--storage.tsdb.path={folder / 'tsdb'}",
              "--web.listen-address=127.0.0.1:9090"],
-            stdout=log, stderr=subprocess.STDOUT,
+            stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
         ))  # fmt: skip
     else:
         out.notes.append("Prometheus is not installed: apt-get install prometheus")
+    time.sleep(1.5)  # a part that cannot start says so now, not by silence later
+    for proc, name in zip(out.processes, ("alertmanager", "prometheus"), strict=False):
+        if proc.poll() is not None:
+            lines = (folder / f"{name}.log").read_text(errors="replace").strip().splitlines()
+            out.notes.append(f"{name} stopped at start: {lines[-1][:200] if lines else '?'}")
     return out

@@ -35,6 +35,9 @@ SECRETS = {
     # becomes the DR check's reason (in /metrics, the API, --json and the store).
     "NOC_DR_PG_PRIMARY": "postgresql//noc:pgpw-Zt5Qa81k@127.0.0.1:1/siak",
     "NOC_DR_PG_REPLICA": "postgresql://noc:pgpw-Zt5Qa81k@127.0.0.2:notaport/siak",
+    "NOC_TELEGRAM_BOT_TOKEN": "tgbot-Rm38Kd02",
+    "NOC_ALERT_WEBHOOK_SECRET": "hook-Wn71Xs55",
+    "NOC_WA_GATEWAY_TOKEN": "gw-Lp24Vb96",
 }
 PG_PASSWORD = "pgpw-Zt5Qa81k"
 # The store itself on PostgreSQL, with a password in its URL (trust auth ignores it).
@@ -188,6 +191,10 @@ def test_no_secret_appears_anywhere(setup: Setup) -> None:
         said.append((f"POST {action}", setup.http("POST", "/api/v1/diagnostics", body)))
     assert any("SSH to srv-web-1 failed" in text for _, text in said)  # the password was used
 
+    # Alertmanager's generated configuration names its secrets, never holds them.
+    said.append(("alerts config", setup.noc("alerts", "config", "--out", str(setup.work / "am"))))
+    for made in sorted((setup.work / "am").glob("*")):
+        said.append((str(made), made.read_text()))
     for proc in setup.procs:
         proc.terminate()
         proc.wait(timeout=30)
