@@ -154,6 +154,7 @@ CLI_RUNS: dict[str, list[list[str]]] = {
     "dr drill": [],  # a drill fails the primary over: not for a leak test
     "dr drills": [["dr", "drills"]],
     "alerts list": [["alerts", "list"]],  # no Alertmanager here: one line, no secret
+    "alerts inbox": [["alerts", "inbox"]],
 }
 
 
