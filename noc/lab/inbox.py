@@ -54,8 +54,10 @@ def start_inbox(folder: Path, telegram_url: str | None, gateway_url: str | None,
                 return 404, b"{}"
             data = json.loads(body or b"{}")
             _append(folder, "telegram", {"to": str(data.get("chat_id")), "text": data.get("text")})
+            chat = data.get("chat_id")
+            chat_id = int(chat) if str(chat).lstrip("-").isdigit() else 0
             result = {"message_id": 1, "date": int(time.time()),
-                      "chat": {"id": data.get("chat_id"), "type": "supergroup"}}  # fmt: skip
+                      "chat": {"id": chat_id, "type": "supergroup"}}  # fmt: skip
             return 200, json.dumps({"ok": True, "result": result}).encode()
 
         started.append(_http(urlsplit(telegram_url).port or 80, telegram))

@@ -130,7 +130,7 @@ def text_of(mail: Message) -> str:
 
 
 class Alertmanager:
-    def __init__(self, work: Path, inventory: Path) -> None:
+    def __init__(self, work: Path, inventory: Path, port: int) -> None:
         inv = load_inventory(inventory)
         yaml = YAML(typ="safe")
         config = fill_secrets(yaml.load(config_text(inv)), inv,
@@ -144,7 +144,7 @@ class Alertmanager:
         with self.config.open("w") as out:
             yaml.dump(config, out)
         (folder / TEMPLATE).write_text(template_text(inv))
-        self.port = free_port()
+        self.port = port
         self.log = (work / "alertmanager.log").open("wb")
         self.proc = subprocess.Popen(
             alertmanager_command(self.config, f"127.0.0.1:{self.port}"),
@@ -172,8 +172,9 @@ def path(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     smtp.start()
     yaml = YAML(typ="safe")
     doc = yaml.load(inventory.read_text())
-    collector_port = free_port()
+    collector_port, alertmanager_port = free_port(), free_port()
     doc["alerting"]["noc_url"] = f"http://127.0.0.1:{collector_port}"
+    doc["alerting"]["alertmanager_url"] = f"http://127.0.0.1:{alertmanager_port}"
     for receiver in doc["alerting"]["receivers"]:
         receiver["office_hours_only"] = False  # the test runs at any hour
         receiver.pop("tiers", None)
@@ -190,11 +191,11 @@ def path(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     os.environ["NOC_ALERT_WEBHOOK_SECRET"] = HOOK_SECRET
     os.environ["NOC_WA_GATEWAY_TOKEN"] = GATEWAY_TOKEN
     collector = BackgroundCollector(inventory, work, port=collector_port)
-    alertmanager = Alertmanager(work, inventory)
+    alertmanager = Alertmanager(work, inventory, alertmanager_port)
     prometheus = Prometheus(work, collector.port, alertmanager=f"127.0.0.1:{alertmanager.port}")
     wait_for(lambda: bool(prometheus.query('noc_device_state{state="up"} == 1')), 90, "scrapes")
     yield {"telegram": telegram, "sink": sink, "collector": collector, "behind": behind,
-           "gateway": gateway,
+           "gateway": gateway, "inventory": inventory,
            "prometheus": prometheus, "alertmanager": alertmanager, "work": work}  # fmt: skip
     prometheus.close()
     alertmanager.close()
@@ -407,3 +408,63 @@ def test_the_gateway_relay_holds_its_rate_limit_and_loses_nothing(path: dict[str
     folded = {g for g in groups if f"- GANGGUAN {g}" in summary}
     assert delivered | folded == set(groups) and not delivered & folded
     assert all(m["chat"] == "noc-kota-bogor" for m in mine)
+
+
+def test_uplink_congestion_says_the_utilisation_against_the_contract(
+    path: dict[str, Any], lab: Lab
+) -> None:
+    telegram: TelegramStandIn = path["telegram"]
+    before = len(telegram.messages)
+    lab.scenario("core-1", "congestion", param="0.97")
+    try:
+        wait_for(lambda: any("padat" in m["text"] for m in telegram.messages[before:]), 120,
+                 "the congestion message")  # fmt: skip
+    finally:
+        lab.scenario("core-1", "congestion", on=False)
+    text = next(m["text"] for m in telegram.messages[before:] if "padat" in m["text"])
+    assert "Uplink uplink-isp padat" in text
+    assert re.search(r"Pemakaian 9\d(\.\d+)?% dari kapasitas kontrak 40 Mbps", text), text
+
+
+def test_no_message_during_a_maintenance_window(
+    path: dict[str, Any], lab: Lab, tmp_path: Path
+) -> None:
+    import os
+    import sys
+
+    from tests.conftest import ROOT
+
+    telegram: TelegramStandIn = path["telegram"]
+    collector: BackgroundCollector = path["collector"]
+    env = {**os.environ, "NOC_VAR_DIR": str(tmp_path), "COLUMNS": "200",
+           "NOC_DATABASE_URL": collector.settings.db_url()}  # fmt: skip
+
+    def noc(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "noc", *args, "--inventory",
+                               str(path["inventory"])], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=60)  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    end = (now + timedelta(minutes=10)).isoformat()
+    added = noc("maintenance", "add", "--name", "ganti radio", "--site", BTS,
+                "--start", now.isoformat(), "--end", end)  # fmt: skip
+    assert "1 silence(s)" in added
+    window = added.split("added ")[1].split()[0]
+    time.sleep(12)  # the collector takes the window from the store within 10 s
+    before = len(telegram.messages)
+    lab.scenario(BTS, "down")
+    try:
+        time.sleep(45)  # a DOWN would have fired and been sent by now
+        assert [m["text"] for m in telegram.messages[before:] if BTS in m["text"]] == []
+        state = path["prometheus"].query(f'noc_device_state{{device="{BTS}", state="maintenance"}}')
+        assert state and state[0]["value"][1] == "1"
+    finally:
+        lab.scenario(BTS, "down", on=False)
+        removed = subprocess.run([sys.executable, "-m", "noc", "maintenance", "remove", window,
+                                  "--inventory", str(path["inventory"])], cwd=ROOT, env=env,
+                                 capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert "1 silence(s) expired" in removed.stdout, removed.stdout + removed.stderr
