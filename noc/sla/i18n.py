@@ -88,6 +88,8 @@ LABELS: dict[str, dict[str, str]] = {
         "state": "State",
         "ongoing": "ongoing",
         "affected": "Devices affected",
+        "alerts_by_site": "Alert notifications by site",
+        "notifications": "Notifications",
         "per_device": "average per device",
         "uplink_summary": "95th percentile {p95} = {share} of the {capacity} contract; "
         "{hours} hours above 80%.",
@@ -158,6 +160,8 @@ LABELS: dict[str, dict[str, str]] = {
         "state": "Status",
         "ongoing": "berlangsung",
         "affected": "Perangkat terdampak",
+        "alerts_by_site": "Pemberitahuan gangguan per lokasi",
+        "notifications": "Pemberitahuan",
         "per_device": "rata-rata per perangkat",
         "uplink_summary": "Persentil ke-95 {p95} = {share} dari kapasitas kontrak {capacity}; "
         "{hours} jam di atas 80%.",

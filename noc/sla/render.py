@@ -63,6 +63,7 @@ def to_json(report: Report) -> str:
         "uplink": report.uplink,
         "uplink_daily_p95_bps": [[day, value] for day, value in report.uplink_daily_p95],
         "incidents": [i.__dict__ for i in report.incidents],
+        "alerts_by_site": report.alerts_by_site,
     }
     return json.dumps(data, indent=2)
 
@@ -451,9 +452,23 @@ tr, svg, .kpis, .uplink {{ break-inside: avoid; }}
 <table>{head([t("device"), t("state"), t("root_cause"), t("start"), t("end"), t("affected")])}{
         incident_rows
     }</table>
+{_alert_table(report, loc)}
 <p><small>{esc(t("method"))}</small></p>
 </body></html>
 """
+
+
+def _alert_table(report: Report, loc: Locale) -> str:
+    if not report.alerts_by_site:
+        return ""
+    t, esc = loc.t, html.escape
+    rows = "".join(
+        f"<tr><td>{esc(report.titles.get(site, site))}<br><small>{esc(site)}</small></td>"
+        f"<td>{count}</td></tr>"
+        for site, count in sorted(report.alerts_by_site.items(), key=lambda kv: -kv[1])
+    )
+    return (f"<h2>{esc(t('alerts_by_site'))}</h2><table><thead><tr><th>{esc(t('site'))}</th>"
+            f"<th>{esc(t('notifications'))}</th></tr></thead>{rows}</table>")  # fmt: skip
 
 
 def devices_in(report: Report, group: Availability) -> int:

@@ -56,6 +56,8 @@ class Report:
     elapsed: Period | None = None
     # What a manager recognises: each device's and site's title from the inventory.
     titles: dict[str, str] = field(default_factory=dict)
+    # Alert notifications sent in the period, by site (from the alert history).
+    alerts_by_site: dict[str, int] = field(default_factory=dict)
 
     @property
     def coverage(self) -> float | None:
@@ -124,6 +126,7 @@ def build_report(
             )
         ]
     stored = list_windows(engine, period.start, period.end)
+    alerts_by_site = _alerts_by_site(engine, inv, period)
     devices = {
         d.name: availability(
             changes.get(d.name, []),
@@ -168,7 +171,34 @@ def build_report(
         incidents=incidents,
         elapsed=period,
         titles=_titles(inv),
+        alerts_by_site=alerts_by_site,
     )
+
+
+def _alerts_by_site(engine: Engine, inv: Inventory, period: Period) -> dict[str, int]:
+    """Firing notifications in the period, counted once per device alert per notification
+    sent to the history receiver, by the device's site."""
+    import json
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from noc.store.models import AlertNotificationRow
+
+    counts: dict[str, int] = defaultdict(int)
+    try:
+        with Session(engine) as session:
+            rows = session.scalars(select(AlertNotificationRow).where(
+                AlertNotificationRow.received >= period.start,
+                AlertNotificationRow.received < period.end,
+                AlertNotificationRow.status == "firing"))  # fmt: skip
+            for row in rows:
+                for alert in json.loads(row.alerts):
+                    device = inv.devices_by_name.get(alert.get("labels", {}).get("device", ""))
+                    if device is not None and alert.get("status") == "firing":
+                        counts[device.site] += 1
+    except SQLAlchemyError:  # a store from before alert history: no counts to give
+        return {}
+    return dict(counts)
 
 
 def _titles(inv: Inventory) -> dict[str, str]:

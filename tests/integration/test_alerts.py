@@ -253,6 +253,21 @@ def test_a_bts_down_is_one_message_naming_what_is_behind_it(path: dict[str, Any]
     mine = [n for n in stored if n["group"] == BTS and n["receiver"] == "noc-history"]
     assert {n["status"] for n in mine} == {"firing", "resolved"}
     assert any(a["labels"].get("device") in kelurahan for n in mine for a in n["alerts"])
+    # Managers see in the month's report how many alerts each site raised.
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from noc.sla.compute import month
+    from noc.sla.i18n import Locale
+    from noc.sla.render import to_html
+    from noc.sla.report import build_report
+
+    today = datetime.now(ZoneInfo("Asia/Jakarta"))
+    report = build_report(engine, load_inventory(path["inventory"]),
+                          month(today.year, today.month))  # fmt: skip
+    assert report.alerts_by_site.get(BTS, 0) >= 1
+    assert all(report.alerts_by_site.get(kel, 0) >= 1 for kel in kelurahan)
+    assert "Pemberitahuan gangguan per lokasi" in to_html(report, Locale("id"))
     # The secrets are in no file the toolkit made, nor in its logs.
     for file in [EXPORTERS / "alertmanager" / "alertmanager.yml", *path["work"].glob("*.log")]:
         assert TOKEN not in file.read_text(errors="replace"), file
