@@ -72,6 +72,27 @@ class RateLimiter:
         return out
 
 
+_HEADINGS = {
+    "NocBtsDown": "BTS {device} mati",
+    "NocDeviceDown": "{device} mati",
+    "NocUplinkCongested": "Uplink {link} padat",
+    "NocLinkFlapping": "Jalur {link} tidak stabil",
+    "NocCollectorStale": "Kolektor NOC tidak melakukan polling",
+    "NocDrNotReady": "Situs DR tidak siap: {reason}",
+}
+
+
+def _heading(labels: dict[str, str]) -> str | None:
+    """The alert in Bahasa Indonesia, as the Telegram template says it."""
+    form = _HEADINGS.get(labels.get("alertname", ""))
+    if form is None:
+        return None
+    try:
+        return form.format(**labels)
+    except KeyError:
+        return None
+
+
 def plain_text(payload: dict[str, Any]) -> tuple[str, str]:
     """(subject, message) from Alertmanager's webhook payload, for a plain-text chat."""
     status = "PULIH" if payload.get("status") == "resolved" else "GANGGUAN"
@@ -83,7 +104,8 @@ def plain_text(payload: dict[str, Any]) -> tuple[str, str]:
         if labels.get("alertname") == "NocBehindRootCause":
             behind.append(labels.get("device", "?"))
             continue
-        lines.append(str(alert.get("annotations", {}).get("summary") or labels.get("alertname")))
+        lines.append(_heading(labels) or str(alert.get("annotations", {}).get("summary")
+                                             or labels.get("alertname")))  # fmt: skip
     if behind:
         shown = ", ".join(behind[:20]) + (f" (+{len(behind) - 20})" if len(behind) > 20 else "")
         lines.append(f"{len(behind)} perangkat di belakangnya: {shown}")

@@ -129,7 +129,7 @@ def list_(
 ) -> None:
     """Alerts in Alertmanager: firing, acknowledged (who, until when, why), silenced for
     maintenance, or inhibited behind a root cause."""
-    from noc.alerts.silences import AlertmanagerError, alerts
+    from noc.alerts.silences import AlertmanagerError, AlertView, alerts
 
     try:
         views = alerts(_base(alertmanager, inventory))
@@ -142,15 +142,34 @@ def list_(
     if not views:
         console.print("no alert in Alertmanager")
         return
-    table = Table(title="alerts")
+    table = Table(title="alerts (times in WIB)")
     for col in ("state", "group", "alert", "device", "since", "acknowledged by / why"):
         table.add_column(col, overflow="fold")
     style = {"firing": "bold red", "acknowledged": "yellow", "silenced": "blue"}
-    for v in views:
-        note = f"{v.by}: {v.comment} (until {v.until})" if v.by else ""
+
+    def order(v: AlertView) -> tuple[bool, str, bool, str]:
+        return v.state != "firing", v.group, v.alertname == "NocBehindRootCause", v.device or ""
+
+    root_first = sorted(views, key=order)
+    for v in root_first:
+        note = f"{v.by}: {v.comment} (until {_wib(v.until)})" if v.by else ""
         table.add_row(f"[{style.get(v.state, 'dim')}]{v.state}[/]", v.group, v.alertname,
-                      v.device or "", v.since, note)  # fmt: skip
+                      v.device or "", _wib(v.since), note)  # fmt: skip
     console.print(table)
+
+
+def _wib(stamp: str | None) -> str:
+    """An Alertmanager time (RFC 3339, UTC) in the network's zone."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    if not stamp:
+        return ""
+    try:
+        when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    return f"{when.astimezone(ZoneInfo('Asia/Jakarta')):%Y-%m-%d %H:%M} WIB"
 
 
 @app.command()

@@ -49,5 +49,5 @@ def test_plain_text_names_the_root_cause_and_what_is_behind_it() -> None:
         ],
     })  # fmt: skip
     assert subject == "GANGGUAN bts-05"
-    assert "BTS bts-05 (Bogor Barat) is down" in text
+    assert "BTS bts-05 mati" in text
     assert "25 perangkat di belakangnya" in text and "(+5)" in text
