@@ -6,22 +6,18 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
 from noc.collector.availability import State
 from noc.collector.engine import Collector, PollRecord
-from noc.collector.poller import LabelCache, plan_for, poll_device
 from noc.collector.rates import NoRate
-from noc.collector.samples import DeviceSample
 from noc.collector.targets import deadline_s
 from noc.inventory import Topology, load_inventory
-from noc.snmp.client import RequestStats, Target, V2cAuth, V3Auth
+from noc.snmp.client import V3Auth
 from noc.snmp.lean_client import LeanClient
-from tests.conftest import LAB_PORT, RECORDINGS, Lab, Loop
-from tests.unit.test_conformance import PROFILE, check_ports
+from tests.conftest import Lab, Loop
 
 pytestmark = pytest.mark.integration
 
@@ -36,29 +32,6 @@ def collector(lab: Lab, loop: Loop) -> Iterator[Collector]:
     client = loop.run(make())
     yield Collector(inv, client)
     loop.run(client.close())
-
-
-RECORDED = sorted(RECORDINGS.glob("*.snmprec"))
-
-
-@pytest.mark.parametrize(
-    ("number", "path"), list(enumerate(RECORDED, 1)), ids=[p.stem for p in RECORDED]
-)
-def test_recordings_served_by_the_lab_report_librenms_interfaces(
-    lab: Lab, number: int, path: Path
-) -> None:
-    target = Target(path.stem, f"127.0.9.{number}", LAB_PORT, V2cAuth(SecretStr(path.stem)))
-
-    async def go() -> tuple[DeviceSample, LabelCache]:
-        client = LeanClient()
-        try:
-            return await poll_device(client, target, plan_for(PROFILE[path.stem]), None,
-                                     RequestStats())  # fmt: skip
-        finally:
-            await client.close()
-
-    sample, _ = asyncio.run(go())
-    check_ports(path.stem, sample.labels, sample.counters)
 
 
 def measure(

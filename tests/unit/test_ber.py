@@ -84,7 +84,7 @@ def snmprec_value(value: Value) -> Any:
 @pytest.mark.parametrize("recording", sorted(RECORDINGS.glob("*.snmprec")), ids=lambda p: p.stem)
 def test_recorded_walks_decode_as_pysnmp_decodes_them(recording: Path) -> None:
     items = sorted(load_snmprec(recording).items())
-    assert len(items) > 100
+    assert len(items) >= 2  # routeros_1 holds only sysDescr and sysObjectID
     for start in range(0, len(items), 50):
         chunk = [(oid, snmprec_value(value)) for oid, value in items[start : start + 50]]
         data = pysnmp_response(chunk)
