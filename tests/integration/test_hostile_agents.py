@@ -61,15 +61,16 @@ def _inventory(path: Path, ports: dict[str, int]) -> Path:
     return path
 
 
-# `noc poll` in a process of its own that says its own peak RSS when it ends (the session's
-# other children, a browser among them, must not count).
+# `noc poll` in a process of its own that says its own peak RSS when it ends: VmHWM of its own
+# memory, not ru_maxrss, which on Linux also carries the forking test process's size.
 _MEASURED = (
-    "import resource, runpy, sys\n"
+    "import runpy, sys\n"
     "sys.argv = ['noc', *sys.argv[1:]]\n"
     "try:\n"
     "    runpy.run_module('noc', run_name='__main__')\n"
     "finally:\n"
-    "    print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "    hwm = [ln for ln in open('/proc/self/status') if ln.startswith('VmHWM')][0]\n"
+    "    print('MAXRSS', hwm.split()[1], file=sys.stderr)\n"
 )
 
 
