@@ -797,6 +797,17 @@ async def require_webhook_secret(
 require_webhook_secret.webhook = True  # type: ignore[attr-defined]
 
 
+async def _notification(request: Request) -> dict[str, Any]:
+    """The body Alertmanager posts to a webhook, or a 422."""
+    try:
+        payload = await request.json()
+    except ValueError:
+        raise HTTPException(422, "the body is not JSON") from None
+    if not isinstance(payload, dict):
+        raise HTTPException(422, "the body is not an Alertmanager notification")
+    return payload
+
+
 def _alert_routes(api: FastAPI, ctx: ApiContext) -> None:
     from noc.alerts.history import history, record
 
@@ -805,12 +816,7 @@ def _alert_routes(api: FastAPI, ctx: ApiContext) -> None:
     async def alert_webhook(request: Request) -> dict[str, str]:
         """Alertmanager posts every notification here (with the shared secret); it is kept
         as the alert history."""
-        try:
-            payload = await request.json()
-        except ValueError:
-            raise HTTPException(422, "the body is not JSON") from None
-        if not isinstance(payload, dict):
-            raise HTTPException(422, "the body is not an Alertmanager notification")
+        payload = await _notification(request)
         try:
             row_id = await asyncio.to_thread(record, ctx.engine, payload)
         except SQLAlchemyError as exc:
@@ -862,12 +868,7 @@ def _alert_routes(api: FastAPI, ctx: ApiContext) -> None:
         target = ctx.gateways().get(receiver)
         if target is None:
             raise HTTPException(404, f"no gateway receiver {receiver!r}")
-        try:
-            payload = await request.json()
-        except ValueError:
-            raise HTTPException(422, "the body is not JSON") from None
-        if not isinstance(payload, dict):
-            raise HTTPException(422, "the body is not an Alertmanager notification")
+        payload = await _notification(request)
         subject, text = plain_text(payload)
         sent = ctx.relay().offer(receiver, subject, text, time.time())
         ctx.start_relay_flusher()
