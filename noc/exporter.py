@@ -21,7 +21,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector as PromCollector
 
-from noc.collector.availability import State
+from noc.collector.availability import State, Verdict
 from noc.collector.engine import Collector
 from noc.collector.scheduler import CycleStats
 from noc.dr.checks import DrReport, Readiness
@@ -160,13 +160,17 @@ class NocMetrics(PromCollector):
             "model the sysObjectID names; sysDescr's first line.",
             labels=["device", "sys_name", "sys_object_id", "vendor", "model", "sys_descr"],
         )
+        # One copy of the verdicts for the whole scrape: the collector's loop runs on another
+        # thread, and a BTS read before its recovery beside children read after it would
+        # show the BTS down with nothing behind it.
+        verdicts, changed = dict(c.verdicts), dict(c.book.last_change)
         for name, dev in list(c.devices.items()):
             labels = self.device_labels[name]
-            verdict = c.state_of(name)
+            verdict = verdicts.get(name, Verdict(State.UNKNOWN))
             current = verdict.state
             for s in State:
                 state.add_metric([*labels, s.value], 1.0 if s is current else 0.0)
-            began = c.book.last_change.get(name, verdict.since)
+            began = changed.get(name, verdict.since)
             if began is not None:
                 since.add_metric([name], began)
             if current is State.UNREACHABLE and verdict.root_cause:

@@ -26,8 +26,10 @@ INVENTORY = ROOT / "inventory.yaml"
 SMALL = DATA / "inventories" / "small.yaml"
 RECORDINGS = DATA / "conformance" / "snmprec"
 EXPECTED = DATA / "conformance" / "expected"
-# The test lab listens on its own port so it never collides with a lab started by `noc lab up`.
-LAB_PORT = 11161
+# The test lab listens on its own port so it never collides with a lab started by `noc lab up`;
+# each parallel worker (pytest-xdist) has its own lab, 10 ports above the previous one's.
+WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+LAB_PORT = 11161 + 10 * WORKER
 
 
 def with_port(source: Path, target: Path, port: int = LAB_PORT) -> Path:
@@ -161,3 +163,18 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
     with psycopg.connect(host=PG[0], port=PG[1], user="postgres", dbname="postgres",
                          autocommit=True) as admin:  # fmt: skip
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# Modules whose module-scoped fixtures start collectors, Prometheus, Alertmanager, a browser
+# or simulate a month stay on one parallel worker; every other test is spread on its own.
+GROUPED = frozenset({
+    "test_alerts", "test_api_load", "test_api_schemathesis", "test_diag_ssh", "test_dr",
+    "test_hostile_agents", "test_lean_client", "test_prometheus", "test_secret_leak",
+    "test_sla_month", "test_wall", "test_kernel_ground_truth",
+})  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.stem in GROUPED:
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from noc.api.auth import Principal, Right, Role, create_token, list_tokens, lookup, revoke_token
 from noc.api.guard import Guard, Throttle, TokenCache
+from noc.api.wall import wall_routes
 from noc.collector.engine import Collector, link_key
 from noc.diag.audit import AuditLog
 from noc.diag.result import DiagError, DiagRefused, secret_values
@@ -40,8 +41,11 @@ from noc.store.maintenance import add_window, list_windows, remove_window
 from noc.store.models import IncidentRow, PollStatRow, StateChangeRow
 
 PREFIX = "/api/v1"
+# Routes without a bearer-token dependency: public, or (the wall's event stream) checked by
+# their own means, the wall's cookie.
 PUBLIC_PATHS = frozenset({"/healthz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect",
-                          "/redoc"})  # fmt: skip
+                          "/docs/static/{name}", "/redoc", "/wall", "/wall/login", "/wall/logout",
+                          "/wall/static/{name}", "/wall/events"})  # fmt: skip
 
 
 @dataclass
@@ -59,6 +63,7 @@ class ApiContext:
     # Heavy reports run in threads, at most this many at once; the rest wait their turn.
     reports: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
     metrics_cache: MetricsCache = field(default_factory=lambda: MetricsCache())
+    wall: Any = None  # the wall screen's hub, made on first use
     _relay: Any = None
     _flusher: Any = None
 
@@ -119,6 +124,40 @@ class ApiContext:
 _bearer = HTTPBearer(auto_error=False, description="an API token from `noc token create`")
 
 
+UNAUTHORISED = {"WWW-Authenticate": "Bearer"}
+
+
+async def authenticate(request: Request, token: str, right: Right) -> Principal:
+    """The principal a token stands for, if it has `right`; 401, 403, 429 or 503 otherwise.
+    Refused tokens count towards the address's throttle."""
+    ctx: ApiContext = request.app.state.ctx
+    address = request.client.host if request.client else "unknown"
+    wait = ctx.throttle.retry_after(address)
+    if wait:
+        raise HTTPException(429, "too many refused tokens from this address; try later",
+                            headers={"Retry-After": str(int(wait))})  # fmt: skip
+    now = time.time()
+    principal: Principal | None = ctx.tokens.get(token, now)
+    if principal is None:
+        try:
+            principal = await run_in_threadpool(lookup, ctx.engine, token)
+        except SQLAlchemyError:
+            principal = ctx.tokens.get(token, now, store_down=True)
+            if principal is None:
+                raise HTTPException(
+                    503, "the store does not answer; tokens cannot be checked"
+                ) from None
+        else:
+            if principal is not None:
+                ctx.tokens.put(token, principal, now, principal.expires)
+    if principal is None:
+        ctx.throttle.failed(address, "unknown, revoked or expired token")
+        raise HTTPException(401, "unknown, revoked or expired token", headers=UNAUTHORISED)
+    if not principal.may(right):
+        raise HTTPException(403, f"role {principal.role.value} lacks the {right.value} right")
+    return principal
+
+
 def require(right: Right) -> Callable[..., Any]:
     """The dependency every protected route declares; it carries its right for the tests that
     check no route goes without one."""
@@ -127,35 +166,9 @@ def require(right: Right) -> Callable[..., Any]:
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
-        unauthorised = {"WWW-Authenticate": "Bearer"}
         if credentials is None:
-            raise HTTPException(401, "a bearer token is required", headers=unauthorised)
-        ctx: ApiContext = request.app.state.ctx
-        address = request.client.host if request.client else "unknown"
-        wait = ctx.throttle.retry_after(address)
-        if wait:
-            raise HTTPException(429, "too many refused tokens from this address; try later",
-                                headers={"Retry-After": str(int(wait))})  # fmt: skip
-        token, now = credentials.credentials, time.time()
-        principal: Principal | None = ctx.tokens.get(token, now)
-        if principal is None:
-            try:
-                principal = await run_in_threadpool(lookup, ctx.engine, token)
-            except SQLAlchemyError:
-                principal = ctx.tokens.get(token, now, store_down=True)
-                if principal is None:
-                    raise HTTPException(
-                        503, "the store does not answer; tokens cannot be checked"
-                    ) from None
-            else:
-                if principal is not None:
-                    ctx.tokens.put(token, principal, now, principal.expires)
-        if principal is None:
-            ctx.throttle.failed(address, "unknown, revoked or expired token")
-            raise HTTPException(401, "unknown, revoked or expired token", headers=unauthorised)
-        if not principal.may(right):
-            raise HTTPException(403, f"role {principal.role.value} lacks the {right.value} right")
-        return principal
+            raise HTTPException(401, "a bearer token is required", headers=UNAUTHORISED)
+        return await authenticate(request, credentials.credentials, right)
 
     dependency.right = right  # type: ignore[attr-defined]
     return dependency
@@ -324,7 +337,10 @@ def create_app(ctx: ApiContext) -> FastAPI:
         title="NOC toolkit API",
         version="1",
         description="Kota Bogor city network: inventory, live status, incidents, SLA and "
-        "diagnostics. Authenticate with `Authorization: Bearer <token>`.",
+        "diagnostics. Authenticate with `Authorization: Bearer <token>`; each route names the "
+        "role it needs (viewer < technician < manager < admin).",
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.ctx = ctx
     app.add_middleware(Guard)
@@ -337,6 +353,10 @@ def create_app(ctx: ApiContext) -> FastAPI:
     _diag_routes(app, ctx)
     _dr_routes(app, ctx)
     _alert_routes(app, ctx)
+    wall_routes(app, ctx)
+
+    _docs_routes(app)
+    _describe_roles(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -350,6 +370,74 @@ def create_app(ctx: ApiContext) -> FastAPI:
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     return app
+
+
+def _describe_roles(app: FastAPI) -> None:
+    """Each documented route says which roles may call it (from its dependency's right)."""
+    from fastapi.routing import APIRoute
+
+    from noc.api.auth import GRANTS
+
+    for route in app.routes:
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        rights = [getattr(d.call, "right", None) for d in route.dependant.dependencies]
+        right = next((r for r in rights if r is not None), None)
+        if right is not None:
+            roles = ", ".join(r.value for r in Role if right in GRANTS[r])
+            who = f"Role: {roles} (the `{right.value}` right)."
+        elif any(getattr(d.call, "webhook", False) for d in route.dependant.dependencies):
+            who = "Role: none; Alertmanager's shared secret (`NOC_ALERT_WEBHOOK_SECRET`)."
+        else:
+            who = "Role: none (public)."
+        text = (route.description or route.summary or route.name.replace("_", " ")).strip()
+        route.description = f"{text}\n\n{who}"
+
+
+DOCS_ASSETS = {"swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+               "swagger-ui.css": "text/css; charset=utf-8", "favicon.png": "image/png",
+               "redoc.standalone.js": "text/javascript; charset=utf-8"}  # fmt: skip
+
+
+def _docs_routes(app: FastAPI) -> None:
+    """Swagger UI and ReDoc from assets shipped in a package (fastapi-offline's): the docs
+    work on a network with no internet."""
+    from importlib import resources
+
+    from fastapi.openapi.docs import (
+        get_redoc_html,
+        get_swagger_ui_html,
+        get_swagger_ui_oauth2_redirect_html,
+    )
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json", title="NOC toolkit API",
+            swagger_js_url="/docs/static/swagger-ui-bundle.js",
+            swagger_css_url="/docs/static/swagger-ui.css",
+            swagger_favicon_url="/docs/static/favicon.png",
+            oauth2_redirect_url="/docs/oauth2-redirect",
+        )  # fmt: skip
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    def oauth2_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url="/openapi.json", title="NOC toolkit API",
+                              redoc_js_url="/docs/static/redoc.standalone.js",
+                              redoc_favicon_url="/docs/static/favicon.png",
+                              with_google_fonts=False)  # fmt: skip
+
+    @app.get("/docs/static/{name}", include_in_schema=False)
+    def asset(name: str) -> Response:
+        kind = DOCS_ASSETS.get(name)
+        if kind is None:
+            raise HTTPException(404, "no such file")
+        body = resources.files("fastapi_offline").joinpath("static", name).read_bytes()
+        return Response(body, media_type=kind, headers={"Cache-Control": "max-age=86400"})
 
 
 class MetricsCache:

@@ -51,6 +51,9 @@ def demo(
                 f"{inv.alerting.alertmanager_url} -> local stand-ins (Telegram, WhatsApp "
                 "gateway, e-mail); read them with `.venv/bin/noc alerts inbox`"
             )
+        wall_note = await asyncio.to_thread(_wall_token, settings)
+        if wall_note:
+            console.print(wall_note)
         try:
             await run_collector(inv, settings, duration)
         finally:
@@ -64,3 +67,22 @@ def demo(
             lab_socket.unlink(missing_ok=True)
 
     asyncio.run(main())
+
+
+def _wall_token(settings: Settings) -> str | None:
+    """A fresh viewer token for the wall screen (the previous demo's is revoked)."""
+    from noc import redact
+    from noc.api.auth import Role, create_token, list_tokens, revoke_token
+    from noc.store.db import make_engine, upgrade
+
+    try:
+        engine = make_engine(settings.db_url())
+        upgrade(engine)
+        for old in list_tokens(engine):
+            if old["name"] == "wall-demo" and old["revoked"] is None:
+                revoke_token(engine, old["id"])
+        _, token = create_token(engine, "wall-demo", Role.VIEWER)
+    except Exception as exc:  # the demo runs on without the wall's token
+        return f"wall screen: no viewer token ({redact.first_line(exc)})"
+    url = f"http://{settings.http_host}:{settings.http_port}/wall"
+    return f"wall screen: open {url} and sign in with the viewer token {token}"

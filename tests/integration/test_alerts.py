@@ -231,10 +231,20 @@ def test_a_bts_down_is_one_message_naming_what_is_behind_it(path: dict[str, Any]
         assert BTS in str(sink.messages[0]["Subject"])
     finally:
         lab.scenario(BTS, "down", on=False)
-    wait_for(lambda: len(telegram.messages) >= 2, 120, "the resolved message")
+
+    def resolved() -> list[str]:
+        return [m["text"] for m in telegram.messages if "PULIH" in m["text"]]
+
+    wait_for(lambda: bool(resolved()), 120, "the resolved message")
     time.sleep(12)
-    assert len(telegram.messages) == 2
-    assert "PULIH" in telegram.messages[1]["text"] and BTS in telegram.messages[1]["text"]
+    # One resolved message, and it is the last. The kelurahan and their BTS recover in the
+    # same poll, but Prometheus may see them a scrape apart; an update of the same group can
+    # then come between (still bts-05, nothing new), never a message of its own.
+    assert len(resolved()) == 1 and BTS in resolved()[0]
+    assert "PULIH" in telegram.messages[-1]["text"]
+    between = [m["text"] for m in telegram.messages[1:-1]]
+    assert len(between) <= 1, between
+    assert all(f"Akar masalah: <b>{BTS}</b>" in text for text in between), between
     assert telegram.bad_tokens == 0
     # Every notification is in the store's history, through the webhook.
     import urllib.request

@@ -44,10 +44,12 @@ def free_port() -> int:
 class BackgroundCollector:
     """`noc collect` in a thread: scheduler, store, /metrics."""
 
-    def __init__(self, inventory: Path, var: Path, port: int | None = None) -> None:
+    def __init__(
+        self, inventory: Path, var: Path, port: int | None = None, database_url: str | None = None
+    ) -> None:
         self.port = port or free_port()
-        self.settings = Settings(var_dir=var, http_port=self.port,
-                                 database_url=f"sqlite:///{var / 'noc.db'}")  # fmt: skip
+        url = database_url or f"sqlite:///{var / 'noc.db'}"
+        self.settings = Settings(var_dir=var, http_port=self.port, database_url=url)
         self.inv = load_inventory(inventory)
         self.ready = threading.Event()
         self.service: Service | None = None

@@ -20,7 +20,7 @@ import typer
 
 from noc.cli.main import app as cli_app
 from noc.lab.control import LabControlError, call
-from tests.conftest import INVENTORY, ROOT
+from tests.conftest import INVENTORY, ROOT, WORKER
 from tests.sshd import free_port
 from tests.subset import subset_inventory
 
@@ -43,7 +43,7 @@ PG_PASSWORD = "pgpw-Zt5Qa81k"
 # The store itself on PostgreSQL, with a password in its URL (trust auth ignores it).
 DB_PASSWORD = "dbpw-Lm4Xs92e"
 KEEP = {"core-1", "bts-05", "kel-balumbangjaya", "srv-web-1", "srv-db-1"}
-LAB_PORT = 11262
+LAB_PORT = 11262 + 10 * WORKER
 
 
 def json_commands() -> set[str]:

@@ -1,0 +1,206 @@
+"""The wall screen's server side: one document built every `every_s` from the collector's
+live state, serialised once, and pushed to every connected screen over Server-Sent Events.
+
+However many screens are open, the cost is one build and one `json.dumps` per refresh; a
+screen that is up to date gets a small tick instead. The uplink's last 24 h come from the
+store's five-minute rollups at start and from the live rates after that, so the chart keeps
+going while the store is away. Acknowledgements come from Alertmanager when the inventory
+names one; when it does not answer, the last known ones stay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from noc.collector.engine import Collector
+from noc.collector.rollup import BUCKET_S
+from noc.collector.scheduler import CycleStats
+from noc.dr.checks import DrReport
+from noc.inventory.model import Medium
+from noc.store.models import RollupRow
+from noc.store.writer import StoreWriter
+from noc.wall.view import Health, LinkLoad, build
+
+log = logging.getLogger(__name__)
+DAY_S = 86_400
+
+
+def _round(value: float | None, digits: int = 3) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+class WallHub:
+    def __init__(
+        self,
+        collector: Collector,
+        stats: CycleStats | None,
+        writer: StoreWriter | None,
+        dr: Callable[[], DrReport | None] | None,
+        engine: Engine | None,
+        every_s: float = 2.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.collector, self.stats, self.writer, self.dr = collector, stats, writer, dr
+        self.engine = engine
+        self.every_s = every_s
+        self.clock = clock
+        inv = collector.inv
+        self.uplink = next((ln for ln in inv.links if ln.medium is Medium.ISP), None)
+        self.interval_s = float(min(p.poll_interval_s for p in inv.tiers.values()))
+        self.history: dict[float, list[float]] = {}  # bucket start -> [sum in, sum out, n]
+        self._last_sample: float | None = None
+        self.acked: dict[str, str] = {}
+        self.version = 0
+        self.body = b""
+        self._stable = b""
+        self.builds = 0
+        self._changed: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    # --- inputs ----------------------------------------------------------------------------
+
+    def seed_history(self, now: float) -> None:
+        """The uplink's rollups of the last 24 h from the store (best effort)."""
+        if self.uplink is None or self.engine is None:
+            return
+        query = (select(RollupRow)
+                 .where(RollupRow.kind == "link", RollupRow.name == self.uplink.name,
+                        RollupRow.bucket_start >= now - DAY_S))  # fmt: skip
+        with Session(self.engine) as session:
+            for row in session.scalars(query):
+                n = float(row.samples)
+                self.history.setdefault(
+                    row.bucket_start, [row.in_avg_bps * n, row.out_avg_bps * n, n]
+                )
+
+    def _track_uplink(self, now: float) -> None:
+        ln = self.uplink
+        if ln is None:
+            return
+        state = self.collector.devices.get(ln.a.device)
+        iface = state.interface_named(ln.a.interface) if state is not None else None
+        if state is None or iface is None:
+            return
+        at = state.sample.timestamp if state.sample is not None else None
+        if at is not None and at != self._last_sample and iface.in_bps is not None \
+                and iface.out_bps is not None:  # fmt: skip
+            self._last_sample = at
+            bucket = self.history.setdefault(at - at % BUCKET_S, [0.0, 0.0, 0.0])
+            bucket[0] += iface.in_bps
+            bucket[1] += iface.out_bps
+            bucket[2] += 1
+        for start in [s for s in self.history if s < now - DAY_S]:
+            del self.history[start]
+
+    def _loads(self) -> dict[str, LinkLoad]:
+        out = {}
+        for ln in self.collector.inv.links:
+            state = self.collector.devices.get(ln.a.device)
+            iface = state.interface_named(ln.a.interface) if state is not None else None
+            if iface is None or state is None or state.sample is None:
+                continue
+            out[ln.name] = LinkLoad(_round(iface.in_bps, 0), _round(iface.out_bps, 0),
+                                    _round(iface.utilisation))  # fmt: skip
+        return out
+
+    def _health(self, now: float) -> Health:
+        s, w = self.stats, self.writer
+        return Health(
+            last_poll_at=s.last_poll_at if s else None,
+            last_success_at=s.last_success_at if s else None,
+            polls=s.polls if s else 0, failures=s.failures if s else 0, late=s.late if s else 0,
+            store_ok=w.healthy() if w else True,
+            pending_events=w.pending if w else 0,
+            oldest_pending_s=w.oldest_pending_s() if w else 0.0,
+            interval_s=self.interval_s,
+        )  # fmt: skip
+
+    # --- the document ----------------------------------------------------------------------
+
+    def refresh(self, now: float | None = None) -> bool:
+        """Build the document; True when it changed (then `version` moves on)."""
+        now = self.clock() if now is None else now
+        self._track_uplink(now)
+        c = self.collector
+        # Copies taken at once: the collector's loop runs on another thread.
+        verdicts = dict(c.verdicts)
+        since = dict(c.book.last_change)
+        report = self.dr() if self.dr is not None else None
+        dr = None if report is None else (report.readiness.value, report.reason, report.at)
+        history = [(start, b[0] / b[2], b[1] / b[2])
+                   for start, b in sorted(self.history.items()) if b[2]]  # fmt: skip
+        doc = build(c.inv, verdicts, since, self._loads(), history, dr, self._health(now),
+                    self.acked, now)  # fmt: skip
+        self.builds += 1
+        at = doc.pop("at")
+        stable = json.dumps(doc, separators=(",", ":")).encode()
+        if stable == self._stable:
+            return False
+        self._stable = stable
+        self.body = stable[:-1] + b',"at":' + json.dumps(at).encode() + b"}"
+        self.version += 1
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = asyncio.Event()
+        return True
+
+    def tick(self) -> bytes:
+        return json.dumps({"at": self.clock(), "version": self.version}).encode()
+
+    # --- running ---------------------------------------------------------------------------
+
+    def ensure_started(self) -> None:
+        """Start refreshing on the running loop (the HTTP server's), once."""
+        if self._task is not None and not self._task.done():
+            return
+        self._changed = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def wait_change(self, version: int, timeout: float) -> None:
+        if self.version != version or self._changed is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), timeout)
+
+    async def _run(self) -> None:
+        try:
+            await asyncio.wait_for(asyncio.to_thread(self.seed_history, self.clock()), 10)
+        except Exception as exc:  # the store may be away: the live rates fill the chart
+            log.info("wall: no uplink history from the store (%s)", type(exc).__name__)
+        acks_at = 0.0
+        while True:
+            now = self.clock()
+            if now - acks_at >= 15:
+                acks_at = now
+                await self._refresh_acks()
+            try:
+                self.refresh(now)
+            except Exception:  # the wall must never stop updating over one bad build
+                log.exception("wall: building the view failed")
+            await asyncio.sleep(self.every_s)
+
+    async def _refresh_acks(self) -> None:
+        alerting = self.collector.inv.alerting
+        if alerting is None:
+            return
+        from noc.alerts.silences import AlertmanagerError, alerts
+
+        try:
+            views = await asyncio.to_thread(alerts, alerting.alertmanager_url)
+        except AlertmanagerError:
+            return
+        self.acked = {v.group: v.by or "" for v in views if v.state == "acknowledged"}
+
+    def snapshot(self) -> dict[str, Any]:
+        self.refresh()
+        parsed: dict[str, Any] = json.loads(self.body)
+        return parsed

@@ -1,0 +1,383 @@
+// The NOC wall screen: draws what /wall/events pushes. No library, no CDN, no reload.
+"use strict";
+
+const LANG = document.documentElement.lang === "en" ? "en" : "id";
+const WIB_S = 7 * 3600;
+const SVGNS = "http://www.w3.org/2000/svg";
+
+const T = {
+  id: {
+    title: "NOC Kota Bogor", problems: "Gangguan", uplink: "Uplink internet",
+    allOk: "Semua perangkat normal", nProblems: (n) => `${n} gangguan aktif`,
+    behind: (n) => `${n} perangkat di belakangnya tidak terjangkau`,
+    acked: (who) => `✓ ditangani${who ? " oleh " + who : ""}`,
+    none: "Tidak ada gangguan", more: (n) => `… dan ${n} lainnya`,
+    of: (cap) => `dari kapasitas kontrak ${cap} Mbps`, noData: "belum ada data",
+    dr: "Situs DR", drUnknown: "belum diperiksa",
+    drState: { ready: "SIAP", degraded: "TERBATAS", not_ready: "TIDAK SIAP" },
+    collector: "Kolektor", polled: (a) => `polling terakhir ${a} lalu`,
+    notPolling: "TIDAK melakukan polling", storeOk: "penyimpanan normal",
+    storeDown: (n, a) => `penyimpanan tidak menjawab selama ${a}: ${n} kejadian menunggu di jurnal, tidak ada yang hilang`,
+    lost: (t) => `Koneksi ke kolektor terputus. Data terakhir pukul ${t}; mencoba lagi…`,
+    counts: (n) => `${n} perangkat`,
+    state: { up: "normal", down: "mati", unreachable: "tidak terjangkau", flapping: "tidak stabil",
+             maintenance: "pemeliharaan", unknown: "belum dipolling" },
+    kind: { bts: "BTS", fiber_point: "Titik fiber", office: "Kantor", datacenter: "Data center",
+            dr: "Situs DR" },
+    down: "mati", flapping: "tidak stabil", link: "Jalur",
+    legend: ["normal, beban < 80%", "80–90%", "≥ 90% kapasitas kontrak", "mati (garis putus)",
+             "tidak terjangkau", "pemeliharaan", "belum dipolling"],
+    day: "hari", hour: "jam", minute: "menit", second: "detik", lessMinute: "< 1 menit",
+    in: "masuk", out: "keluar", internet: "Internet",
+  },
+  en: {
+    title: "Kota Bogor NOC", problems: "Problems", uplink: "Internet uplink",
+    allOk: "All devices up", nProblems: (n) => `${n} active problem${n === 1 ? "" : "s"}`,
+    behind: (n) => `${n} device${n === 1 ? "" : "s"} behind it unreachable`,
+    acked: (who) => `✓ acknowledged${who ? " by " + who : ""}`,
+    none: "No problems", more: (n) => `… and ${n} more`,
+    of: (cap) => `of the ${cap} Mbps contracted capacity`, noData: "no data yet",
+    dr: "DR site", drUnknown: "not checked yet",
+    drState: { ready: "READY", degraded: "DEGRADED", not_ready: "NOT READY" },
+    collector: "Collector", polled: (a) => `last poll ${a} ago`,
+    notPolling: "NOT polling", storeOk: "store OK",
+    storeDown: (n, a) => `store not answering for ${a}: ${n} events waiting in the journal, none lost`,
+    lost: (t) => `Connection to the collector lost. Last data at ${t}; retrying…`,
+    counts: (n) => `${n} devices`,
+    state: { up: "up", down: "down", unreachable: "unreachable", flapping: "flapping",
+             maintenance: "maintenance", unknown: "not polled yet" },
+    kind: { bts: "BTS", fiber_point: "Fibre point", office: "Office", datacenter: "Data centre",
+            dr: "DR site" },
+    down: "down", flapping: "flapping", link: "Link",
+    legend: ["up, load < 80%", "80–90%", "≥ 90% of the contract", "down (dashed)",
+             "unreachable", "maintenance", "not polled yet"],
+    day: "d", hour: "h", minute: "min", second: "s", lessMinute: "< 1 min",
+    in: "in", out: "out", internet: "Internet",
+  },
+}[LANG];
+
+const COLOUR = { up: "#2ea043", down: "#f85149", unreachable: "#bc8cff", flapping: "#f0883e",
+                 maintenance: "#58a6ff", unknown: "#6e7681" };
+
+function $(id) { return document.getElementById(id); }
+function el(tag, attrs, text) {
+  const node = tag.startsWith("svg:") ? document.createElementNS(SVGNS, tag.slice(4))
+                                      : document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+function wib(epoch) {
+  return new Date((epoch + WIB_S) * 1000).toISOString().slice(11, 16) + " WIB";
+}
+function wibHour(epoch) { return new Date((epoch + WIB_S) * 1000).toISOString().slice(11, 16); }
+function lasted(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 60) return T.lessMinute;
+  const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
+  const parts = [];
+  if (d) parts.push(`${d} ${T.day}`);
+  if (h) parts.push(`${h} ${T.hour}`);
+  if (!d && m) parts.push(`${m} ${T.minute}`);
+  return parts.join(" ");
+}
+function ago(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  return s < 60 ? `${s} ${T.second}` : lasted(s);
+}
+function loadLevel(u) {
+  if (u === null || u === undefined) return "none";
+  return u >= 0.9 ? "hot" : u >= 0.8 ? "warm" : u >= 0.5 ? "busy" : "ok";
+}
+const LOAD_COLOUR = { none: "#6e7681", ok: "#2ea043", busy: "#2ea043", warm: "#d29922",
+                      hot: "#f85149" };
+
+let view = null;
+let clockSkew = 0; // server time minus browser time
+let lastMessage = Date.now();
+
+// --- the map ------------------------------------------------------------------------------
+
+const W = 1200, H = 900, PAD = 60;
+let projection = null;
+
+function project(sites) {
+  const lats = sites.map((s) => s.lat), lons = sites.map((s) => s.lon);
+  const minLat = Math.min(...lats), maxLat = Math.max(...lats);
+  const minLon = Math.min(...lons), maxLon = Math.max(...lons);
+  const k = Math.cos(((minLat + maxLat) / 2) * Math.PI / 180);
+  const spanX = Math.max((maxLon - minLon) * k, 1e-6), spanY = Math.max(maxLat - minLat, 1e-6);
+  const scale = Math.min((W - 2 * PAD) / spanX, (H - 2 * PAD - 60) / spanY);
+  const offX = (W - spanX * scale) / 2, offY = 60 + (H - 60 - spanY * scale) / 2;
+  return (lat, lon) => [offX + (lon - minLon) * k * scale, offY + (maxLat - lat) * scale];
+}
+
+function drawMap(v) {
+  const svg = $("map");
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  if (!projection) projection = project(v.sites);
+  const at = {};
+  for (const s of v.sites) at[s.name] = projection(s.lat, s.lon);
+  svg.textContent = "";
+  const dc = v.sites.find((s) => s.kind === "datacenter");
+  const internet = dc ? [at[dc.name][0], 30] : [W / 2, 30];
+  const linkLayer = el("svg:g"), siteLayer = el("svg:g"), labelLayer = el("svg:g");
+  for (const ln of v.links) {
+    const a = at[ln.a];
+    const b = ln.b ? at[ln.b] : internet;
+    if (!a || !b || (a[0] === b[0] && a[1] === b[1])) continue;
+    const level = loadLevel(ln.utilisation);
+    const dead = ln.state === "down" || ln.state === "unreachable";
+    const colour = dead ? COLOUR[ln.state] : ln.state === "up" ? LOAD_COLOUR[level]
+                                                               : COLOUR[ln.state] || COLOUR.unknown;
+    const width = ln.tier === "access" ? 3 : ln.medium === "isp" ? 9 : 6;
+    const line = el("svg:line", { x1: a[0], y1: a[1], x2: b[0], y2: b[1], stroke: colour,
+      "stroke-width": width, "stroke-linecap": "round", "data-link": ln.name,
+      "data-state": ln.state, "data-level": level });
+    if (dead) line.setAttribute("stroke-dasharray", "14 8");
+    line.appendChild(el("svg:title", {}, `${T.link} ${ln.name}`));
+    linkLayer.appendChild(line);
+  }
+  if (v.uplink) {
+    siteLayer.appendChild(el("svg:circle", { cx: internet[0], cy: internet[1], r: 14,
+      fill: "#30363d", stroke: "#8b949e", "stroke-width": 2 }));
+    labelLayer.appendChild(el("svg:text", { x: internet[0] + 22, y: internet[1] + 7,
+      class: "site-label" }, T.internet));
+  }
+  const order = ["office", "fiber_point", "bts", "dr", "datacenter"];
+  const sites = [...v.sites].sort((x, y) => order.indexOf(x.kind) - order.indexOf(y.kind));
+  for (const s of sites) {
+    const [x, y] = at[s.name];
+    const colour = COLOUR[s.state] || COLOUR.unknown;
+    let shape;
+    const common = { fill: colour, stroke: "#0d1117", "stroke-width": 2, "data-site": s.name,
+                     "data-state": s.state, "data-kind": s.kind };
+    if (s.kind === "bts") {
+      const r = 17;
+      shape = el("svg:polygon", { ...common,
+        points: `${x},${y - r} ${x + r * 0.95},${y + r * 0.7} ${x - r * 0.95},${y + r * 0.7}` });
+    } else if (s.kind === "fiber_point") {
+      const r = 11;
+      shape = el("svg:polygon", { ...common, points: `${x},${y - r} ${x + r},${y} ${x},${y + r} ${x - r},${y}` });
+    } else if (s.kind === "datacenter" || s.kind === "dr") {
+      shape = el("svg:rect", { ...common, x: x - 15, y: y - 15, width: 30, height: 30, rx: 4 });
+    } else {
+      shape = el("svg:circle", { ...common, cx: x, cy: y, r: 8 });
+    }
+    shape.appendChild(el("svg:title", {}, `${s.title} (${T.state[s.state] || s.state})`));
+    siteLayer.appendChild(shape);
+    // Labels for the BTS, the data centre and the DR site; offices and fibre points only
+    // when they are the problem (their names are in the problems list and in the tooltip).
+    const problem = s.state === "down" || s.state === "flapping";
+    const short = { bts: s.name.toUpperCase(), datacenter: "DC", dr: "DR" }[s.kind];
+    if (short || problem) {
+      labelLayer.appendChild(el("svg:text", { x: x + 20, y: y + 7,
+        class: "site-label" + (problem ? " problem" : "") }, problem && !short ? s.name : short));
+    }
+  }
+  svg.append(linkLayer, siteLayer, labelLayer);
+}
+
+function drawLegend() {
+  const colours = [COLOUR.up, LOAD_COLOUR.warm, LOAD_COLOUR.hot, COLOUR.down,
+                   COLOUR.unreachable, COLOUR.maintenance, COLOUR.unknown];
+  const legend = $("legend");
+  legend.textContent = "";
+  T.legend.forEach((label, i) => {
+    const span = el("span");
+    const dot = el("i");
+    dot.style.background = colours[i];
+    span.append(dot, label);
+    legend.appendChild(span);
+  });
+}
+
+// --- the side panels ----------------------------------------------------------------------
+
+function now() { return Date.now() / 1000 + clockSkew; }
+
+function drawProblems(v) {
+  const list = $("problems");
+  list.textContent = "";
+  const room = 6;
+  if (!v.problems.length) {
+    list.appendChild(el("li", { class: "none" }, T.none));
+    return;
+  }
+  for (const p of v.problems.slice(0, room)) {
+    const li = el("li", { "data-entity": p.entity, "data-behind": p.behind,
+                          "data-state": p.state, class: p.state });
+    const head = el("div", { class: "head" });
+    const what = p.kind === "link" ? `${T.link} ${p.entity}` : p.entity;
+    head.append(el("span", {}, `${what} ${p.state === "down" ? T.down : T.flapping}`),
+                el("span", { class: "lasted", "data-since": p.since ?? "" },
+                   p.since ? lasted(now() - p.since) : ""));
+    li.appendChild(head);
+    const detail = [p.title, p.kecamatan ? `Kec. ${p.kecamatan}` : null].filter(Boolean).join(", ");
+    if (detail) li.appendChild(el("div", { class: "detail" }, detail));
+    if (p.behind) li.appendChild(el("div", { class: "behind" }, T.behind(p.behind)));
+    if (p.acked_by !== null && p.acked_by !== undefined) {
+      li.appendChild(el("div", { class: "ack" }, T.acked(p.acked_by)));
+    }
+    list.appendChild(li);
+  }
+  if (v.problems.length > room) {
+    list.appendChild(el("li", { class: "more" }, T.more(v.problems.length - room)));
+  }
+}
+
+function drawUplink(v) {
+  const u = v.uplink;
+  const cap = u ? Math.round(u.capacity_bps / 1e6) : 0;
+  $("uplink-title").textContent = u ? `${T.uplink} · ${u.name}` : T.uplink;
+  const pct = $("uplink-pct"), fill = $("gauge-fill"), rate = $("uplink-rate");
+  if (!u || u.utilisation === null || u.utilisation === undefined) {
+    pct.textContent = "–";
+    rate.textContent = T.noData;
+    fill.style.width = "0";
+  } else {
+    const share = u.utilisation * 100;
+    pct.textContent = `${share.toFixed(0)}%`;
+    pct.style.color = LOAD_COLOUR[loadLevel(u.utilisation)];
+    const mbps = (x) => (x === null || x === undefined ? "–" : (x / 1e6).toFixed(1));
+    rate.textContent = `${T.in} ${mbps(u.in_bps)} / ${T.out} ${mbps(u.out_bps)} Mbps ${T.of(cap)}`;
+    fill.style.width = `${Math.min(100, share)}%`;
+    fill.style.background = LOAD_COLOUR[loadLevel(u.utilisation)];
+  }
+  pct.dataset.utilisation = u && u.utilisation !== null ? String(u.utilisation) : "";
+  drawChart(u);
+}
+
+function drawChart(u) {
+  const svg = $("chart");
+  svg.textContent = "";
+  const w = 680, h = 190, left = 56, right = 10, top = 10, bottom = 26;
+  const end = now(), start = end - 86400;
+  const capMbps = u ? u.capacity_bps / 1e6 : 40;
+  const points = u ? u.history : [];
+  const peak = Math.max(capMbps, ...points.map((p) => Math.max(p[1], p[2]) / 1e6));
+  const yMax = peak * 1.1;
+  const x = (t) => left + ((t - start) / 86400) * (w - left - right);
+  const y = (mbps) => top + (1 - mbps / yMax) * (h - top - bottom);
+  for (const level of [0, capMbps / 2, capMbps]) {
+    svg.appendChild(el("svg:line", { x1: left, x2: w - right, y1: y(level), y2: y(level),
+      class: "axis" }));
+    svg.appendChild(el("svg:text", { x: left - 6, y: y(level) + 5, "text-anchor": "end",
+      class: "axis-text" }, `${Math.round(level)}`));
+  }
+  svg.appendChild(el("svg:line", { x1: left, x2: w - right, y1: y(capMbps * 0.8),
+    y2: y(capMbps * 0.8), stroke: "#d29922", "stroke-dasharray": "6 6", "stroke-width": 1.5 }));
+  svg.appendChild(el("svg:line", { x1: left, x2: w - right, y1: y(capMbps), y2: y(capMbps),
+    stroke: "#f85149", "stroke-width": 2 }));
+  svg.appendChild(el("svg:text", { x: left + 4, y: y(capMbps) - 5, fill: "#f85149",
+    "font-size": 15 }, `${Math.round(capMbps)} Mbps`));
+  for (let t = Math.ceil((start + WIB_S) / 21600) * 21600 - WIB_S; t <= end; t += 21600) {
+    svg.appendChild(el("svg:text", { x: x(t), y: h - 6, "text-anchor": "middle",
+      class: "axis-text" }, wibHour(t)));
+  }
+  svg.appendChild(el("svg:text", { x: 4, y: y(capMbps / 4) + 5, class: "axis-text" }, "Mbps"));
+  for (const [index, colour] of [[1, "#58a6ff"], [2, "#bc8cff"]]) {
+    const inside = points.filter((p) => p[0] >= start - 300);
+    if (!inside.length) continue;
+    const path = inside.map((p) => `${x(Math.max(p[0], start)).toFixed(1)},${y(p[index] / 1e6).toFixed(1)}`);
+    svg.appendChild(el("svg:polyline", { points: path.join(" "), fill: "none", stroke: colour,
+      "stroke-width": 2.5, "data-series": index === 1 ? "in" : "out" }));
+  }
+}
+
+function drawFooter(v) {
+  const dr = $("dr");
+  dr.textContent = "";
+  dr.appendChild(el("b", {}, `${T.dr}: `));
+  if (v.dr) {
+    dr.appendChild(el("b", { class: `state-${v.dr.state}`, "data-state": v.dr.state },
+                      T.drState[v.dr.state] || v.dr.state));
+    dr.appendChild(el("div", {}, v.dr.reason));
+  } else {
+    dr.appendChild(el("span", {}, T.drUnknown));
+  }
+  const c = v.collector, col = $("collector");
+  col.textContent = "";
+  col.appendChild(el("b", {}, `${T.collector}: `));
+  col.appendChild(el("span", { id: "polled", class: c.polling ? "ok-text" : "bad-text" },
+    c.last_poll_at && c.polling ? T.polled(ago(now() - c.last_poll_at)) : T.notPolling));
+  col.appendChild(el("div", { id: "store", class: c.store_ok ? "ok-text" : "bad-text",
+    "data-ok": c.store_ok }, c.store_ok ? T.storeOk
+      : T.storeDown(c.pending_events, lasted(c.store_behind_s))));
+  const counts = $("counts");
+  counts.textContent = "";
+  const total = Object.values(v.counts).reduce((a, b) => a + b, 0);
+  counts.appendChild(el("b", {}, T.counts(total)));
+  const parts = ["up", "down", "unreachable", "flapping", "maintenance", "unknown"]
+    .filter((s) => v.counts[s]).map((s) => `${v.counts[s]} ${T.state[s]}`);
+  counts.appendChild(el("div", {}, parts.join(" · ")));
+}
+
+function drawSummary(v) {
+  const summary = $("summary");
+  const n = v.problems.length;
+  summary.className = n ? "bad" : "ok";
+  summary.textContent = n ? T.nProblems(n) : T.allOk;
+  summary.dataset.problems = String(n);
+}
+
+function showBanner() {
+  const banner = $("banner");
+  const stale = Date.now() - lastMessage > 12000;
+  if (stale && view) {
+    banner.textContent = T.lost(wib(view.at));
+    banner.className = "show";
+  } else if (view && !view.collector.store_ok) {
+    banner.textContent = T.storeDown(view.collector.pending_events, lasted(view.collector.store_behind_s));
+    banner.className = "show warn";
+  } else {
+    banner.className = "";
+  }
+}
+
+function tickClock() {
+  $("clock").textContent = wib(now());
+  for (const node of document.querySelectorAll("#problems .lasted")) {
+    const since = Number(node.dataset.since);
+    if (since) node.textContent = lasted(now() - since);
+  }
+  showBanner();
+}
+
+function render(v) {
+  view = v;
+  document.body.dataset.version = String((Number(document.body.dataset.version) || 0) + 1);
+  drawMap(v);
+  drawProblems(v);
+  drawUplink(v);
+  drawFooter(v);
+  drawSummary(v);
+  showBanner();
+}
+
+function connect() {
+  const source = new EventSource("/wall/events");
+  source.addEventListener("view", (event) => {
+    lastMessage = Date.now();
+    const v = JSON.parse(event.data);
+    clockSkew = v.at - Date.now() / 1000;
+    render(v);
+  });
+  source.addEventListener("tick", (event) => {
+    lastMessage = Date.now();
+    const t = JSON.parse(event.data);
+    clockSkew = t.at - Date.now() / 1000;
+  });
+  source.addEventListener("login", () => { window.location.assign("/wall"); });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  document.title = T.title;
+  $("title").textContent = T.title;
+  $("problems-title").textContent = T.problems;
+  $("uplink-title").textContent = T.uplink;
+  drawLegend();
+  tickClock();
+  setInterval(tickClock, 1000);
+  connect();
+});

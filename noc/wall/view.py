@@ -1,0 +1,178 @@
+"""What the NOC wall screen shows, as one JSON-able document: pure, `now` passed in.
+
+The browser draws; this decides. States, root causes and counts come from the collector's
+verdicts, utilisation from the live interface rates against each link's contract, the uplink
+history from five-minute rollups. Nothing here formats for people: the page does that in
+Bahasa Indonesia or English, in WIB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from noc.collector.availability import State, Verdict
+from noc.inventory import Inventory
+from noc.inventory.model import Medium
+
+# Worst first: a site's marker takes the colour of its worst device.
+SEVERITY = {
+    State.DOWN: 0,
+    State.UNREACHABLE: 1,
+    State.FLAPPING: 2,
+    State.MAINTENANCE: 3,
+    State.UNKNOWN: 4,
+    State.UP: 5,
+}
+PROBLEMS = frozenset({State.DOWN, State.FLAPPING})
+
+
+@dataclass(frozen=True)
+class LinkLoad:
+    """A link's live load at its `a` end: bit/s each way and the share of its contract."""
+
+    in_bps: float | None
+    out_bps: float | None
+    utilisation: float | None
+
+
+@dataclass(frozen=True)
+class Health:
+    """The collector's own health, as the wall reports it."""
+
+    last_poll_at: float | None
+    last_success_at: float | None
+    polls: int
+    failures: int
+    late: int
+    store_ok: bool
+    pending_events: int
+    oldest_pending_s: float
+    interval_s: float
+
+
+def _key(entity: str) -> str:
+    return entity.removeprefix("link:")
+
+
+def build(
+    inv: Inventory,
+    verdicts: Mapping[str, Verdict],
+    since: Mapping[str, float],
+    loads: Mapping[str, LinkLoad],
+    uplink_history: Sequence[tuple[float, float, float]],
+    dr: tuple[str, str, float] | None,
+    health: Health,
+    acked: Mapping[str, str],
+    now: float,
+) -> dict[str, Any]:
+    """The wall's document. `verdicts` and `since` are keyed by entity (devices by name,
+    links as `link:NAME`); `uplink_history` holds (bucket start, in bit/s, out bit/s);
+    `dr` is (readiness, reason, checked at); `acked` maps an alert group to who acknowledged
+    it."""
+
+    def state_of(entity: str) -> Verdict:
+        return verdicts.get(entity, Verdict(State.UNKNOWN))
+
+    behind: dict[str, int] = {}
+    for entity, verdict in verdicts.items():
+        is_device = entity in inv.devices_by_name
+        if verdict.state is State.UNREACHABLE and verdict.root_cause and is_device:
+            behind[verdict.root_cause] = behind.get(verdict.root_cause, 0) + 1
+
+    devices = []
+    for d in inv.devices:
+        v = state_of(d.name)
+        devices.append({"name": d.name, "site": d.site, "role": d.role.value,
+                        "tier": d.tier.value, "state": v.state.value,
+                        "root_cause": v.root_cause})  # fmt: skip
+
+    site_state: dict[str, State] = {}
+    for d in inv.devices:
+        current, worst = state_of(d.name).state, site_state.get(d.site)
+        if worst is None or SEVERITY[current] < SEVERITY[worst]:
+            site_state[d.site] = current
+    sites = [{"name": s.name, "kind": s.kind.value, "title": s.title, "kecamatan": s.kecamatan,
+              "lat": s.lat, "lon": s.lon,
+              "state": site_state.get(s.name, State.UNKNOWN).value}
+             for s in inv.sites]  # fmt: skip
+
+    device_site = {d.name: d.site for d in inv.devices}
+    links = []
+    uplink: dict[str, Any] | None = None
+    for ln in inv.links:
+        load = loads.get(ln.name, LinkLoad(None, None, None))
+        v = state_of(f"link:{ln.name}")
+        # A link is as dead as the devices at its ends: a BTS down takes every link it
+        # carries down with it, whichever end the inventory names first.
+        ends = [state_of(ln.a.device).state]
+        if ln.b is not None:
+            ends.append(state_of(ln.b.device).state)
+        state = v.state
+        if State.DOWN in ends:
+            state = State.DOWN
+        elif State.UNREACHABLE in ends:
+            state = State.UNREACHABLE
+        entry = {"name": ln.name, "medium": ln.medium.value, "tier": ln.tier.value,
+                 "a": device_site.get(ln.a.device),
+                 "b": device_site.get(ln.b.device) if ln.b else None,
+                 "state": state.value, "capacity_bps": ln.capacity_bps,
+                 "utilisation": load.utilisation}  # fmt: skip
+        links.append(entry)
+        if ln.medium is Medium.ISP and uplink is None:
+            uplink = {**entry, "in_bps": load.in_bps, "out_bps": load.out_bps,
+                      "provider": ln.provider,
+                      "history": [[t, i, o] for t, i, o in uplink_history]}  # fmt: skip
+
+    problems: list[tuple[tuple[int, bool, float, str], dict[str, Any]]] = []
+    for entity, verdict in verdicts.items():
+        if verdict.state not in PROBLEMS:
+            continue
+        name = _key(entity)
+        kind = "link" if entity.startswith("link:") else "device"
+        device = inv.devices_by_name.get(name)
+        site = inv.site(device.site) if device is not None else None
+        began = since.get(entity, verdict.since)
+        order = (-behind.get(entity, 0), kind != "device", began or now, name)
+        problems.append((order, {
+            "entity": name, "kind": kind, "state": verdict.state.value,
+            "role": device.role.value if device is not None else None,
+            "title": site.title if site is not None else None,
+            "kecamatan": site.kecamatan if site is not None else None,
+            "since": began,
+            "behind": behind.get(entity, 0), "reason": verdict.reason,
+            "acked_by": acked.get(name),
+        }))  # fmt: skip
+    # Root causes with the most behind them first, then devices before links, then the
+    # longest-lasting.
+    problems.sort(key=lambda p: p[0])
+
+    counts: dict[str, int] = {}
+    for d in inv.devices:
+        s = state_of(d.name).state.value
+        counts[s] = counts.get(s, 0) + 1
+
+    polling = health.last_poll_at is not None and now - health.last_poll_at < 3 * health.interval_s
+    return {
+        "at": now,
+        "network": inv.network.name,
+        "sites": sites,
+        "devices": devices,
+        "links": links,
+        "problems": [p for _, p in problems],
+        "unreachable": sum(behind.values()),
+        "counts": counts,
+        "uplink": uplink,
+        "dr": None if dr is None else {"state": dr[0], "reason": dr[1], "at": dr[2]},
+        "collector": {
+            "last_poll_at": health.last_poll_at,
+            "polling": polling,
+            "polls": health.polls,
+            "failures": health.failures,
+            "late": health.late,
+            "store_ok": health.store_ok,
+            "pending_events": health.pending_events,
+            "store_behind_s": round(health.oldest_pending_s),
+        },
+    }

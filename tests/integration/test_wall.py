@@ -1,0 +1,286 @@
+"""The wall screen in a real browser: Debian's Chromium, headless, driven by Playwright, against
+the collector on the lab (the whole Bogor inventory, polled every 5 s) with its store on
+PostgreSQL behind a proxy the test can cut.
+
+Every request the page makes is recorded; anything not for 127.0.0.1 is refused and fails the
+test. Screenshots go to var/screenshots/ for people to look at."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from noc.api.auth import Role, create_token
+from noc.inventory import load_inventory
+from noc.inventory.topology import Topology
+from noc.store.db import make_engine
+from tests.conftest import ROOT, Database, Lab
+from tests.integration.test_prometheus import BackgroundCollector, wait_for
+from tests.subset import subset_inventory
+
+pytestmark = pytest.mark.integration
+playwright = pytest.importorskip("playwright.sync_api")
+
+BTS = "bts-05"
+SHOTS = ROOT / "var" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+class Wall:
+    def __init__(self, collector: BackgroundCollector, token: str, db: Database) -> None:
+        self.collector, self.token, self.db = collector, token, db
+        self.url = f"http://127.0.0.1:{collector.port}"
+        self.requests: list[str] = []
+        self.refused: list[str] = []
+
+
+@pytest.fixture(scope="module")
+def pg_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """A PostgreSQL database of its own, behind a proxy the test can stop."""
+    import uuid
+
+    import psycopg
+
+    from tests.conftest import PG
+    from tests.tcpproxy import TcpProxy
+
+    name = f"noc_wall_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(host=PG[0], port=PG[1], user="postgres", dbname="postgres",
+                         autocommit=True) as admin:  # fmt: skip
+        admin.execute(f'CREATE DATABASE "{name}"')
+    proxy = TcpProxy(PG)
+    proxy.start()
+    yield Database(f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/{name}", "postgresql",
+                   proxy=proxy)  # fmt: skip
+    proxy.stop()
+    with psycopg.connect(host=PG[0], port=PG[1], user="postgres", dbname="postgres",
+                         autocommit=True) as admin:  # fmt: skip
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def wall(lab: Lab, pg_store: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wall]:
+    work = tmp_path_factory.mktemp("wall")
+    everything = {d.name for d in load_inventory(lab.inventory).devices}
+    inventory = subset_inventory(lab.inventory, work / "inventory.yaml", everything,
+                                 poll_interval_s=5, down_after=1, up_after=1, timeout_s=1.0,
+                                 retries=0)  # fmt: skip
+    collector = BackgroundCollector(inventory, work, database_url=pg_store.url)
+    engine = make_engine(pg_store.url)
+
+    def store_ready() -> bool:
+        try:
+            create_token(engine, "probe", Role.VIEWER)
+        except Exception:
+            return False
+        return True
+
+    wait_for(store_ready, 60, "the store's tables")
+    _, token = create_token(engine, "wall", Role.VIEWER)
+    engine.dispose()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    yield Wall(collector, token, pg_store)
+    collector.close()
+
+
+@pytest.fixture(scope="module")
+def browser(wall: Wall) -> Iterator[Any]:
+    with playwright.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=["--no-sandbox"])  # fmt: skip
+        yield chromium
+        chromium.close()
+
+
+def loopback_only(context: Any, wall: Wall) -> None:
+    """Refuse and record every request that would leave 127.0.0.1."""
+
+    def route(r: Any) -> None:
+        url = r.request.url
+        wall.requests.append(url)
+        host = urlsplit(url).hostname
+        if url.startswith(("data:", "blob:")) or host == "127.0.0.1":
+            r.continue_()
+        else:
+            wall.refused.append(url)
+            r.abort()
+
+    context.route("**/*", route)
+
+
+@pytest.fixture
+def page(browser: Any, wall: Wall) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    loopback_only(context, wall)
+    page = context.new_page()
+    page.goto(wall.url + "/wall")
+    page.fill("#token", wall.token)
+    page.click("button[type=submit]")
+    page.wait_for_url(wall.url + "/wall")
+    yield page
+    context.close()
+
+
+def until(page: Any, expression: str, timeout: float) -> None:
+    """Wait for a JavaScript expression to hold. (Playwright's wait_for_function evaluates
+    a string inside the page, which the wall's Content-Security-Policy rightly forbids.)"""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:g}s waiting for {expression}")
+        time.sleep(0.25)
+
+
+def up_and_polled(page: Any) -> None:
+    until(
+        page,
+        "document.querySelectorAll('#map [data-site]').length > 100 && "
+        "document.querySelectorAll('#map [data-state=\"unknown\"]').length === 0",
+        60,
+    )
+
+
+def test_the_wall_loads_from_loopback_alone_and_keeps_the_token_out_of_the_url(
+    page: Any, wall: Wall
+) -> None:
+    up_and_polled(page)
+    inv = load_inventory(wall.collector.settings.var_dir / "inventory.yaml")
+    assert page.locator("#map [data-site]").count() == len(inv.sites)
+    assert page.locator("#map [data-kind=bts]").count() == 18
+    assert page.locator("#map line[data-link]").count() >= len(inv.links) - 5
+    assert wall.token not in page.url
+    cookie = next(c for c in page.context.cookies() if c["name"] == "noc_wall")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    # Bahasa Indonesia by default, in WIB.
+    assert page.inner_text("#problems-title").lower() == "gangguan"
+    assert page.inner_text("#clock").endswith("WIB")
+    assert "penyimpanan normal" in page.inner_text("#collector")
+    page.screenshot(path=str(SHOTS / "wall-normal.png"))
+    assert wall.refused == []
+    assert wall.requests and all(urlsplit(u).hostname == "127.0.0.1" for u in wall.requests)
+
+
+def test_a_wrong_token_gets_the_form_again_and_no_events(browser: Any, wall: Wall) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(wall.url + "/wall?lang=en")
+    page.fill("#token", "noc_not-a-token")
+    page.click("button[type=submit]")
+    assert "Unknown, revoked or expired token." in page.inner_text(".error")
+    status = page.evaluate("fetch('/wall/events').then(r => r.status)")
+    assert status == 401
+    context.close()
+
+
+def test_bts_down_turns_red_and_tops_the_problems_without_a_reload(
+    page: Any, wall: Wall, lab: Lab
+) -> None:
+    up_and_polled(page)
+    page.evaluate("window.__sameDocument = true")
+    inv = load_inventory(wall.collector.settings.var_dir / "inventory.yaml")
+    behind = [d for d in Topology.of(inv).descendants(BTS) if not d.startswith("link:")]
+    bts_links = [ln.name for ln in inv.links
+                 if BTS in (ln.a.device, ln.b.device if ln.b else None)]  # fmt: skip
+    lab.scenario(BTS, "down")
+    try:
+        started = time.monotonic()
+        until(
+            page,
+            f"""() => {{
+                const first = document.querySelector('#problems li');
+                return document.querySelector('#map [data-site="{BTS}"]').dataset.state === 'down'
+                    && first && first.dataset.entity === '{BTS}'
+                    && first.dataset.behind === '{len(behind)}';
+            }}""",
+            20,
+        )
+        took = time.monotonic() - started
+        assert page.evaluate("window.__sameDocument") is True  # no reload
+        for name in bts_links:
+            line = page.locator(f'#map line[data-link="{name}"]')
+            assert line.get_attribute("data-state") in ("down", "unreachable"), name
+            assert line.get_attribute("stroke") == "#f85149", name
+        marker = page.locator(f'#map [data-site="{BTS}"]')
+        assert marker.get_attribute("fill") == "#f85149"
+        first = page.locator("#problems li").first
+        assert f"{len(behind)} perangkat di belakangnya" in first.inner_text()
+        assert "mati" in first.inner_text()
+        assert page.locator("#summary").get_attribute("data-problems") != "0"
+        page.screenshot(path=str(SHOTS / "wall-bts-down.png"))
+        print(f"\nbts-05 red on the wall {took:.1f}s after it stopped answering (poll: 5 s)")
+    finally:
+        lab.scenario(BTS, "down", on=False)
+    until(page, f"document.querySelector('#map [data-site=\"{BTS}\"]').dataset.state === 'up'", 30)
+    assert wall.refused == []
+
+
+def test_uplink_congestion_shows_the_gauge_above_90_percent(
+    page: Any, wall: Wall, lab: Lab
+) -> None:
+    up_and_polled(page)
+    lab.scenario("core-1", "congestion", param="0.96")
+    try:
+        until(page, "Number(document.querySelector('#uplink-pct').dataset.utilisation) > 0.9", 30)
+        text = page.inner_text("#uplink-pct")
+        assert int(text.rstrip("%")) > 90
+        assert "kapasitas kontrak 40 Mbps" in page.inner_text("#uplink-rate")
+        assert page.locator("#chart polyline").count() >= 1
+        page.screenshot(path=str(SHOTS / "wall-uplink-congested.png"))
+    finally:
+        lab.scenario("core-1", "congestion", on=False)
+
+
+def test_the_wall_says_plainly_when_the_collector_loses_its_store(page: Any, wall: Wall) -> None:
+    up_and_polled(page)
+    wall.db.down()
+    try:
+        page.wait_for_selector("#banner.show", timeout=30_000)
+        banner = page.inner_text("#banner")
+        assert "penyimpanan tidak menjawab" in banner and "tidak ada yang hilang" in banner
+        # Still live: the clock of the last poll keeps moving while the store is away.
+        version = page.evaluate("document.body.dataset.version")
+        until(page, f"document.body.dataset.version !== '{version}'", 15)
+        page.screenshot(path=str(SHOTS / "wall-store-down.png"))
+    finally:
+        wall.db.up()
+    until(page, "!document.querySelector('#banner').classList.contains('show')", 60)
+
+
+def test_english_on_request(browser: Any, wall: Wall) -> None:
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    loopback_only(context, wall)
+    page = context.new_page()
+    page.goto(wall.url + "/wall?lang=en")
+    page.fill("#token", wall.token)
+    page.click("button[type=submit]")
+    up_and_polled(page)
+    assert page.inner_text("#problems-title").lower() == "problems"
+    assert "store OK" in page.inner_text("#collector")
+    context.close()
+
+
+def test_docs_render_the_route_list_offline(browser: Any, wall: Wall) -> None:
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    loopback_only(context, wall)
+    page = context.new_page()
+    page.goto(wall.url + "/docs")
+    page.wait_for_selector(".opblock", timeout=30_000)
+    assert page.locator(".opblock").count() >= 25
+    assert "/api/v1/status" in page.inner_text("body")
+    page.screenshot(path=str(SHOTS / "docs.png"))
+    assert wall.refused == []
+    context.close()
+    # Every route says what it does and which role it needs.
+    with urllib.request.urlopen(wall.url + "/openapi.json", timeout=10) as response:  # noqa: S310
+        spec = json.loads(response.read())
+    for path, methods in spec["paths"].items():
+        for method, op in methods.items():
+            text = op.get("description", "")
+            assert "Role:" in text, (method, path)
