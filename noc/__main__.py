@@ -1,3 +1,3 @@
-from noc.cli.main import app
+from noc.cli.main import main
 
-app(prog_name="noc")
+main()

@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from noc import redact
+from noc.paths import default_inventory, default_var_dir, settings_files
 
 
 def normalise_db_url(url: str) -> str:
@@ -20,10 +21,13 @@ def normalise_db_url(url: str) -> str:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="NOC_", extra="ignore")
+    # The environment first, then the settings files (/etc/noc/noc.env, the project's noc.env).
+    model_config = SettingsConfigDict(
+        env_prefix="NOC_", extra="ignore", env_file=settings_files(), env_file_encoding="utf-8"
+    )
 
-    inventory: Path = Path("inventory.yaml")
-    var_dir: Path = Path("var")
+    inventory: Path = Field(default_factory=default_inventory)
+    var_dir: Path = Field(default_factory=default_var_dir)
     # SQLite under var/ by default; e.g. postgresql+psycopg://noc@db.example/noc in production.
     database_url: str | None = None
     # Retention of bulky history; incidents and state changes are kept for SLA reports.
@@ -38,9 +42,12 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=9469, ge=0, le=65535)
 
-    def db_url(self) -> str:
+    def db_url(self, create: bool = True) -> str:
+        """The store's URL; SQLite under the var folder unless told otherwise. A read-only
+        command passes `create=False`, so reading never makes a folder or a store."""
         if self.database_url:
             redact.register(self.database_url)
             return normalise_db_url(self.database_url)
-        self.var_dir.mkdir(parents=True, exist_ok=True)
+        if create:
+            self.var_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{(self.var_dir / 'noc.db').resolve()}"

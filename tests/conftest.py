@@ -164,17 +164,3 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
                          autocommit=True) as admin:  # fmt: skip
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-
-# Modules whose module-scoped fixtures start collectors, Prometheus, Alertmanager, a browser
-# or simulate a month stay on one parallel worker; every other test is spread on its own.
-GROUPED = frozenset({
-    "test_alerts", "test_api_load", "test_api_schemathesis", "test_diag_ssh", "test_dr",
-    "test_hostile_agents", "test_lean_client", "test_prometheus", "test_secret_leak",
-    "test_sla_month", "test_wall", "test_kernel_ground_truth",
-})  # fmt: skip
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.path.stem in GROUPED:
-            item.add_marker(pytest.mark.xdist_group(item.path.stem))

@@ -472,6 +472,8 @@ def _inventory_routes(api: FastAPI, ctx: ApiContext) -> None:
 
     @api.get(PREFIX + "/sites", response_model=list[SiteOut], tags=["inventory"])
     def sites(_: Reader, kind: str | None = None, kecamatan: str | None = None) -> list[SiteOut]:
+        """The inventory's sites (BTS, fibre points, offices, data centre, DR site) with their
+        coordinates; filter by kind or kecamatan."""
         return [
             SiteOut(name=s.name, kind=s.kind.value, title=s.title, kecamatan=s.kecamatan,
                     lat=s.lat, lon=s.lon)
@@ -492,6 +494,7 @@ def _inventory_routes(api: FastAPI, ctx: ApiContext) -> None:
         role: str | None = None,
         tier: str | None = None,
     ) -> list[DeviceOut]:
+        """The inventory's devices; filter by site, role or tier."""
         return [
             device_out(d)
             for d in inv.devices
@@ -502,12 +505,15 @@ def _inventory_routes(api: FastAPI, ctx: ApiContext) -> None:
 
     @api.get(PREFIX + "/devices/{name}", response_model=DeviceOut, tags=["inventory"])
     def device(_: Reader, name: str) -> DeviceOut:
+        """One device from the inventory."""
         return device_out(_device_or_404(ctx, name))
 
     @api.get(
         PREFIX + "/devices/{name}/interfaces", response_model=list[InterfaceOut], tags=["inventory"]
     )
     def interfaces(_: Reader, name: str) -> list[InterfaceOut]:
+        """A device's interfaces: the inventory's speed and description with the live oper
+        status, rates, utilisation against the contract and errors."""
         d = _device_or_404(ctx, name)
         state = ctx.collector.devices[name] if ctx.collector else None
         out = []
@@ -529,6 +535,8 @@ def _inventory_routes(api: FastAPI, ctx: ApiContext) -> None:
 
     @api.get(PREFIX + "/links", response_model=list[LinkOut], tags=["inventory"])
     def links(_: Reader, medium: str | None = None, tier: str | None = None) -> list[LinkOut]:
+        """The inventory's links with their medium, tier, ends and contracted capacity; filter
+        by medium or tier."""
         return [
             LinkOut(name=ln.name, medium=ln.medium.value, tier=ln.tier.value,
                     a_device=ln.a.device, a_interface=ln.a.interface,
@@ -591,6 +599,8 @@ def _state_routes(api: FastAPI, ctx: ApiContext) -> None:
         open_only: Annotated[bool, Query(alias="open")] = False,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
     ) -> list[IncidentOut]:
+        """Incidents from the store, newest first: open ones, or those overlapping a period, at
+        a site or in a state."""
         query = select(IncidentRow).order_by(IncidentRow.started.desc())
         if since is not None:
             query = query.where(
@@ -625,6 +635,8 @@ def _state_routes(api: FastAPI, ctx: ApiContext) -> None:
 
     @api.get(PREFIX + "/poll-stats", response_model=list[PollStatOut], tags=["state"])
     def poll_stats(_: Reader) -> list[PollStatOut]:
+        """The latest poll of each device, with its duration, requests, timeouts and running
+        totals."""
         try:
             with Session(ctx.engine) as session:
                 rows = list(session.scalars(select(PollStatRow).order_by(PollStatRow.device)))
@@ -640,6 +652,8 @@ def _state_routes(api: FastAPI, ctx: ApiContext) -> None:
 
     @api.get(PREFIX + "/maintenance", response_model=list[WindowOut], tags=["maintenance"])
     def maintenance(_: Reader) -> list[WindowOut]:
+        """Maintenance windows made at run time (the inventory's standing windows are in the
+        inventory)."""
         try:
             windows = list_windows(ctx.engine)
         except SQLAlchemyError as exc:
@@ -664,6 +678,8 @@ def _admin_routes(api: FastAPI, ctx: ApiContext) -> None:
         PREFIX + "/maintenance", response_model=WindowOut, status_code=201, tags=["maintenance"]
     )
     def add_maintenance(_: Admin, body: WindowIn) -> WindowOut:
+        """Add a maintenance window (admins): its devices and sites are MAINTENANCE, left out of
+        the SLA and silenced in Alertmanager. Audited."""
         unknown = [d for d in body.devices if d not in inv.devices_by_name]
         unknown += [s for s in body.sites if s not in inv.sites_by_name]
         if unknown:
@@ -680,6 +696,7 @@ def _admin_routes(api: FastAPI, ctx: ApiContext) -> None:
 
     @api.delete(PREFIX + "/maintenance/{window_id}", status_code=204, tags=["maintenance"])
     def delete_maintenance(_: Admin, window_id: str) -> Response:
+        """Remove a maintenance window (admins) and expire its silences. Audited."""
         try:
             removed = remove_window(ctx.engine, window_id)
         except SQLAlchemyError as exc:
@@ -690,6 +707,8 @@ def _admin_routes(api: FastAPI, ctx: ApiContext) -> None:
 
     @api.get(PREFIX + "/tokens", tags=["admin"])
     def tokens(_: Admin) -> list[dict[str, Any]]:
+        """Every API token's id, name, role, creation, last use, expiry and revocation; never
+        the token."""
         try:
             return list_tokens(ctx.engine)
         except SQLAlchemyError as exc:
@@ -697,6 +716,7 @@ def _admin_routes(api: FastAPI, ctx: ApiContext) -> None:
 
     @api.post(PREFIX + "/tokens", response_model=TokenCreated, status_code=201, tags=["admin"])
     def new_token(_: Admin, body: TokenIn) -> TokenCreated:
+        """Create an API token (admins); the token is in this answer only."""
         expires_in = None if body.expires_days is None else body.expires_days * 86400
         try:
             token_id, token = create_token(ctx.engine, body.name, body.role, expires_in)
@@ -708,6 +728,7 @@ def _admin_routes(api: FastAPI, ctx: ApiContext) -> None:
 
     @api.delete(PREFIX + "/tokens/{token_id}", status_code=204, tags=["admin"])
     def delete_token(_: Admin, token_id: str) -> Response:
+        """Revoke an API token (admins)."""
         try:
             revoked = revoke_token(ctx.engine, token_id)
         except SQLAlchemyError as exc:
@@ -723,6 +744,7 @@ def _admin_routes(api: FastAPI, ctx: ApiContext) -> None:
         since: datetime | None = None,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
     ) -> list[dict[str, Any]]:
+        """The audit log of diagnostics, acknowledgements, maintenance and token changes."""
         try:
             return ctx.audit.entries(limit, _epoch(since) if since else None)
         except SQLAlchemyError as exc:
@@ -730,6 +752,7 @@ def _admin_routes(api: FastAPI, ctx: ApiContext) -> None:
 
     @api.get(PREFIX + "/me", tags=["admin"])
     def me(principal: Reader) -> dict[str, str]:
+        """Who this token belongs to, and its role."""
         return {"name": principal.name, "role": principal.role.value}
 
 
@@ -769,6 +792,7 @@ def _sla_routes(api: FastAPI, ctx: ApiContext) -> None:
         request: Request,
         month_text: Annotated[str, Query(alias="month", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
     ) -> dict[str, Any]:
+        """A month's SLA per tier: availability, coverage and compliance against the target."""
         data = await report_for(request, month_text)
         return {
             "network": data.network,
@@ -788,6 +812,7 @@ def _sla_routes(api: FastAPI, ctx: ApiContext) -> None:
         fmt: Annotated[SlaFormat, Query(alias="format")] = SlaFormat.JSON,
         lang: Literal["id", "en"] = "id",
     ) -> Response:
+        """A month's SLA report in JSON, CSV, HTML or PDF, in Bahasa Indonesia or English."""
         data = await report_for(request, month_text)
         if fmt == SlaFormat.JSON:
             return Response(await asyncio.to_thread(to_json, data), media_type="application/json")
@@ -840,6 +865,8 @@ async def _compute_report(ctx: ApiContext, period: Any) -> Any:
 def _diag_routes(api: FastAPI, ctx: ApiContext) -> None:
     @api.post(PREFIX + "/diagnostics", tags=["diagnostics"])
     async def diagnostics(principal: Technician, body: DiagIn) -> dict[str, Any]:
+        """Run one diagnostic (ping, SNMP, interface check, read-only SSH command) against a
+        device in the inventory (technicians). Audited."""
         req = DiagRequest(body.action, body.device, tuple(body.objects), body.command,
                           body.window_s)  # fmt: skip
         client = ctx.client_factory()

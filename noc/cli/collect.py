@@ -22,6 +22,7 @@ from noc.cli.common import (
     console,
     err_console,
     inventory_or_exit,
+    names_or_exit,
     setup_logging,
 )
 from noc.cli.common import print_json as emit_json
@@ -113,11 +114,7 @@ def poll(
     """Poll now and show each device's state, reason and bits/s. A measurement is two polls
     `--rate-window` seconds apart (a rate needs two counter readings); without --once it repeats."""
     inv = inventory_or_exit(inventory)
-    names = device or [d.name for d in inv.devices]
-    unknown = [n for n in names if n not in inv.devices_by_name]
-    if unknown:
-        err_console.print(f"unknown device(s): {', '.join(unknown)}")
-        raise typer.Exit(2)
+    names = names_or_exit(inv, device) if device else [d.name for d in inv.devices]
 
     async def measure() -> None:
         client = default_client()

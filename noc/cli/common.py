@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,13 +18,23 @@ from noc import redact
 from noc.inventory import Inventory, InventoryError, load_inventory
 from noc.paths import default_inventory
 
-console = Console()
-err_console = Console(stderr=True)
+
+def _width(stream: Any) -> int | None:
+    """The terminal's width; piped, a wide line (or $COLUMNS) so nothing is cut or folded."""
+    if stream.isatty():
+        return None
+    return int(os.environ.get("COLUMNS") or 200)
+
+
+console = Console(width=_width(sys.stdout))
+err_console = Console(stderr=True, width=_width(sys.stderr))
 
 InventoryOption = Annotated[
     Path | None,
     typer.Option(
-        "--inventory", "-i", help="inventory file (default: $NOC_INVENTORY or ./inventory.yaml)"
+        "--inventory",
+        "-i",
+        help="inventory file (default: $NOC_INVENTORY, else ./inventory.yaml, else the project's)",
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
@@ -35,6 +47,23 @@ def inventory_or_exit(path: Path | None) -> Inventory:
         for issue in exc.issues:
             typer.echo(str(issue), err=True)
         raise typer.Exit(1) from None
+
+
+def names_or_exit(inv: Inventory, given: list[str], what: str = "device") -> list[str]:
+    """The inventory's spelling of each name (any case, `bts-7` for `bts-07`); an unknown one
+    ends the command at once with the closest names, before any network work."""
+    from noc.inventory.names import UnknownName, resolve
+
+    pool: list[str] = {"device": list(inv.devices_by_name), "site": list(inv.sites_by_name),
+                       "link": [ln.name for ln in inv.links]}[what]  # fmt: skip
+    out = []
+    for name in given:
+        try:
+            out.append(resolve(name, pool, what))
+        except UnknownName as exc:
+            err_console.print(str(exc), markup=False)
+            raise typer.Exit(2) from None
+    return out
 
 
 def setup_logging(level: int = logging.WARNING) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import getpass
 import time
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from noc.cli.common import (
     console,
     err_console,
     inventory_or_exit,
+    names_or_exit,
     print_json,
 )
 from noc.diag.audit import AuditLog
@@ -71,6 +73,7 @@ def actor() -> str:
 
 def run(req: DiagRequest, inventory: InventoryOption, as_json: bool) -> DiagResult:
     inv = inventory_or_exit(inventory)
+    req = dataclasses.replace(req, device=names_or_exit(inv, [req.device])[0])
     settings = Settings()
     secrets = secret_values(inv)
 

@@ -20,9 +20,11 @@ from noc.cli.common import (
     JsonOption,
     console,
     err_console,
+    names_or_exit,
     print_json,
     setup_logging,
 )
+from noc.inventory import InventoryError, load_inventory
 from noc.lab.control import LabControlError, call
 from noc.lab.scenarios import SCENARIOS
 from noc.paths import default_inventory, var_dir
@@ -181,6 +183,12 @@ def scenario(
     off: Annotated[bool, typer.Option("--off", help="switch the scenario off")] = False,
 ) -> None:
     """Switch a scenario on (or off) on a running lab device."""
+    try:
+        inv = load_inventory(default_inventory())
+    except InventoryError:
+        inv = None  # the lab may serve another inventory; it checks the name itself
+    if inv is not None and device not in inv.devices_by_name:
+        device = names_or_exit(inv, [device])[0]
     try:
         call(socket_path(), {"command": "scenario", "device": device, "name": name,
                              "enable": not off, "param": param})  # fmt: skip

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
+from typer.core import TyperOption
 
 from noc.cli import (
     alerts,
@@ -15,8 +18,20 @@ from noc.cli import (
     lab,
     maintenance,
     sla,
+    status,
     token,
 )
+from noc.cli.errors import run
+
+_type_of = TyperOption.display_type_rich
+
+
+def _no_type_for_flags(self: TyperOption, ctx: Any) -> str | None:
+    """`--json`, `--off`, `--help` take no value; the help shows none."""
+    return None if self.is_flag else _type_of(self, ctx)
+
+
+TyperOption.display_type_rich = _no_type_for_flags  # type: ignore[method-assign]
 
 app = typer.Typer(
     help="NOC toolkit for the Kota Bogor city network.",
@@ -35,5 +50,10 @@ app.add_typer(alerts.app, name="alerts")
 app.command()(collect.poll)
 app.command()(collect.serve)
 app.command("collect", hidden=True)(collect.serve)
-app.command()(collect.status)
+app.command()(status.status)
 app.command()(demo.demo)
+
+
+def main() -> None:
+    """The `noc` command: expected failures end in one line, never a traceback."""
+    run(lambda: app(prog_name="noc"))

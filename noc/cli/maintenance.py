@@ -16,6 +16,7 @@ from noc.cli.common import (
     console,
     err_console,
     inventory_or_exit,
+    names_or_exit,
     store_engine,
 )
 from noc.cli.common import print_json as emit_json
@@ -45,18 +46,21 @@ def add(
     name: Annotated[str, typer.Option(help="what the work is")],
     start: Annotated[str, typer.Option(help="ISO time; local (WIB) when no offset is given")],
     end: Annotated[str, typer.Option(help="ISO time; local (WIB) when no offset is given")],
-    device: Annotated[list[str] | None, typer.Option("--device", "-d")] = None,
-    site: Annotated[list[str] | None, typer.Option("--site", "-s")] = None,
+    device: Annotated[
+        list[str] | None,
+        typer.Option("--device", "-d", help="a device in maintenance (repeat for several)"),
+    ] = None,
+    site: Annotated[
+        list[str] | None,
+        typer.Option("--site", "-s", help="a whole site in maintenance (repeat for several)"),
+    ] = None,
     inventory: InventoryOption = None,
     database: DatabaseOption = None,
 ) -> None:
     """Add a window for devices and/or whole sites."""
     inv = inventory_or_exit(inventory)
-    unknown = [d for d in device or [] if d not in inv.devices_by_name]
-    unknown += [s for s in site or [] if s not in inv.sites_by_name]
-    if unknown:
-        err_console.print(f"not in the inventory: {', '.join(unknown)}")
-        raise typer.Exit(2)
+    device = names_or_exit(inv, device or [])
+    site = names_or_exit(inv, site or [], "site")
     zone = inv.network.timezone
     engine = store_engine(database)
     try:

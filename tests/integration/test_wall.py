@@ -70,7 +70,7 @@ def wall(lab: Lab, pg_store: Database, tmp_path_factory: pytest.TempPathFactory)
     work = tmp_path_factory.mktemp("wall")
     everything = {d.name for d in load_inventory(lab.inventory).devices}
     inventory = subset_inventory(lab.inventory, work / "inventory.yaml", everything,
-                                 poll_interval_s=5, down_after=1, up_after=1, timeout_s=1.0,
+                                 poll_interval_s=5, down_after=1, up_after=1, timeout_s=2.0,
                                  retries=0)  # fmt: skip
     collector = BackgroundCollector(inventory, work, database_url=pg_store.url)
     engine = make_engine(pg_store.url)
@@ -227,7 +227,7 @@ def test_uplink_congestion_shows_the_gauge_above_90_percent(
     up_and_polled(page)
     lab.scenario("core-1", "congestion", param="0.96")
     try:
-        until(page, "Number(document.querySelector('#uplink-pct').dataset.utilisation) > 0.9", 30)
+        until(page, "Number(document.querySelector('#uplink-pct').dataset.utilisation) > 0.9", 60)
         text = page.inner_text("#uplink-pct")
         assert int(text.rstrip("%")) > 90
         assert "kapasitas kontrak 40 Mbps" in page.inner_text("#uplink-rate")

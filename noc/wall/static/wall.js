@@ -254,7 +254,11 @@ function drawChart(u) {
   const w = 680, h = 190, left = 56, right = 10, top = 10, bottom = 26;
   const end = now(), start = end - 86400;
   const capMbps = u ? u.capacity_bps / 1e6 : 40;
-  const points = u ? u.history : [];
+  // The five-minute averages, and the live rate as the last point.
+  const points = u ? [...u.history] : [];
+  if (u && u.in_bps !== null && u.out_bps !== null && u.in_bps !== undefined) {
+    points.push([end, u.in_bps, u.out_bps]);
+  }
   const peak = Math.max(capMbps, ...points.map((p) => Math.max(p[1], p[2]) / 1e6));
   const yMax = peak * 1.1;
   const x = (t) => left + ((t - start) / 86400) * (w - left - right);
