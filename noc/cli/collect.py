@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import signal
 import time
@@ -11,9 +12,6 @@ from typing import Annotated, Any
 import typer
 from rich.live import Live
 from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from noc import redact
 from noc.cli.common import (
@@ -33,7 +31,6 @@ from noc.inventory import Inventory
 from noc.settings import Settings
 from noc.snmp.lean_client import default_client
 from noc.store.db import make_engine
-from noc.store.models import IncidentRow, PollStatRow, StateChangeRow
 
 STATE_STYLE = {
     State.UP: "green", State.DOWN: "bold red", State.UNREACHABLE: "yellow",
@@ -173,82 +170,77 @@ async def run_collector(inv: Inventory, settings: Settings, duration: float = 0)
     task = asyncio.create_task(run_service(service, stop, http, settings.var_dir))
     base = f"http://{settings.http_host}:{settings.http_port}"
     console.print(f"metrics: {base}/metrics   API: {base}/api/v1 (docs {base}/docs)")
-    with Live(console=console, refresh_per_second=2) as live:
+    line = LiveLine(inv)
+    if console.is_terminal:
+        with Live(console=console, refresh_per_second=2) as live:
+            while not task.done():
+                live.update(line.render(service.collector, service.scheduler.stats,
+                                        service.writer, time.time()))  # fmt: skip
+                await asyncio.sleep(0.5)
+    else:  # a log, not a terminal: one line a minute
         while not task.done():
-            live.update(summary_line(service.collector, service.scheduler.stats, service.writer))
-            await asyncio.sleep(0.5)
+            console.print(line.render(service.collector, service.scheduler.stats,
+                                      service.writer, time.time()), markup=True)  # fmt: skip
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(task), 60)
     await task
     await client.close()
     console.print(f"stopped; {service.writer.stats.written} events written, "
                   f"{service.writer.pending} pending")  # fmt: skip
 
 
-def summary_line(collector: Collector, stats: Any, writer: Any) -> str:
-    counts: dict[str, int] = {}
-    for name in collector.devices:
-        state = collector.state_of(name).state.value
-        counts[state] = counts.get(state, 0) + 1
-    states = " ".join(f"{k}={v}" for k, v in sorted(counts.items()))
-    if writer.healthy():
-        db = "db ok"
-    elif writer.stats.db_up:
-        db = f"db SLOW ({writer.pending} held, oldest {writer.oldest_pending_s():.0f}s)"
-    else:
-        db = f"db DOWN ({writer.pending} held: {writer.stats.last_error})"
-    return (
-        f"{time.strftime('%H:%M:%S')} polls={stats.polls} failed={stats.failures} "
-        f"late={stats.late} | {states} | open incidents={len(collector.book.open)} | {db}"
-    )
+class LiveLine:
+    """The one line `noc serve` keeps current: the time in WIB, the polls of the last minute,
+    what is down by name (red), the uplink against its contract, and the store."""
 
+    def __init__(self, inv: Inventory) -> None:
+        from zoneinfo import ZoneInfo
 
-def status(as_json: JsonOption = False) -> None:
-    """What the store knows: each device's current state, last poll, and open incidents."""
-    settings = Settings()
-    engine = make_engine(settings.db_url())
-    try:
-        with Session(engine) as session:
-            polls = {p.device: p for p in session.scalars(select(PollStatRow))}
-            latest: dict[str, StateChangeRow] = {}
-            for change in session.scalars(select(StateChangeRow).order_by(StateChangeRow.at)):
-                latest[change.entity] = change
-            incidents = list(
-                session.scalars(select(IncidentRow).where(IncidentRow.ended.is_(None)))
-            )
-    except SQLAlchemyError as exc:
-        err_console.print(f"cannot read the store: {redact.first_line(exc)}")
-        raise typer.Exit(1) from None
-    devices: list[dict[str, Any]] = [
-        {
-            "entity": entity,
-            "state": change.new,
-            "since": change.at,
-            "root_cause": change.root_cause,
-            "reason": change.reason,
-            "last_poll": polls[entity].at if entity in polls else None,
-            "last_success": polls[entity].last_success if entity in polls else None,
-        }
-        for entity, change in sorted(latest.items())
-    ]
-    open_incidents: list[dict[str, Any]] = [
-        {"id": i.id, "entity": i.entity, "state": i.state, "root_cause": i.root_cause,
-         "started": i.started, "reason": i.reason,
-         "affected": [a for a in i.affected.split(",") if a]}
-        for i in incidents
-    ]  # fmt: skip
-    if as_json:
-        emit_json({"entities": devices, "open_incidents": open_incidents})
-        return
-    table = Table(title="current state")
-    for col in ("entity", "state", "since", "reason"):
-        table.add_column(col)
-    for row in devices:
-        state = State(row["state"])
-        since = time.strftime("%Y-%m-%d %H:%M", time.localtime(row["since"]))
-        table.add_row(row["entity"], f"[{STATE_STYLE[state]}]{state.value}[/]", since,
-                      row["reason"] or "")  # fmt: skip
-    console.print(table)
-    console.print(f"open incidents: {len(open_incidents)}")
-    for inc in open_incidents:
-        console.print(f"  {inc['entity']} {inc['state']} since "
-                      f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(inc['started']))}: "
-                      f"{inc['reason']} (affects {len(inc['affected'])})")  # fmt: skip
+        self.zone = ZoneInfo(inv.network.timezone)
+        self.uplink = next((ln for ln in inv.links if ln.medium.value == "isp"), None)
+        self.history: list[tuple[float, int, int]] = []
+
+    def render(self, collector: Collector, stats: Any, writer: Any, now: float) -> str:
+        from datetime import datetime
+
+        self.history.append((now, stats.polls, stats.failures))
+        self.history = [h for h in self.history if now - h[0] <= 60]
+        _, polls0, failures0 = self.history[0]
+        polls, failures = stats.polls - polls0, stats.failures - failures0
+        states: dict[State, list[str]] = {}
+        for name in collector.devices:
+            states.setdefault(collector.state_of(name).state, []).append(name)
+        clock = datetime.fromtimestamp(now, self.zone).strftime("%H:%M:%S %Z")
+        parts = [clock]
+        waiting = len(states.get(State.UNKNOWN, []))
+        if stats.polls == 0:
+            parts.append(f"not polled yet ({len(collector.devices)} devices)")
+        else:
+            failed = f", [red]{failures} failed[/]" if failures else ""
+            parts.append(f"{polls} polls in the last minute{failed}")
+        down = sorted(states.get(State.DOWN, []) + states.get(State.FLAPPING, []))
+        if down:
+            shown = ", ".join(down[:4]) + (f" +{len(down) - 4}" if len(down) > 4 else "")
+            behind = len(states.get(State.UNREACHABLE, []))
+            extra = f" ({behind} unreachable behind)" if behind else ""
+            parts.append(f"[bold red]DOWN {shown}[/]{extra}")
+        else:
+            up = len(states.get(State.UP, []))
+            parts.append(f"[green]{up} up[/]" + (f", {waiting} not polled yet" if waiting else ""))
+        if self.uplink is not None:
+            dev = collector.devices.get(self.uplink.a.device)
+            iface = dev.interface_named(self.uplink.a.interface) if dev else None
+            share = iface.utilisation if iface is not None else None
+            if share is not None:
+                colour = "red" if share >= 0.9 else "yellow" if share >= 0.8 else "green"
+                mbps = self.uplink.capacity_bps / 1e6
+                parts.append(f"uplink [{colour}]{share:.0%}[/] of {mbps:.0f} Mbps")
+        if writer.healthy():
+            parts.append("store ok")
+        elif writer.stats.db_up:
+            parts.append(f"[yellow]store SLOW ({writer.pending} held, oldest "
+                         f"{writer.oldest_pending_s():.0f}s)[/]")  # fmt: skip
+        else:
+            parts.append(f"[red]store DOWN ({writer.pending} held, none lost)[/]")
+        parts.append(f"open incidents {len(collector.book.open)}")
+        return " | ".join(parts)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from noc import redact
 from noc.cli.common import InventoryOption, console, err_console, inventory_or_exit
 from noc.dashboards.build import build as build_dashboards
 
@@ -53,9 +54,13 @@ def push(
         err_console.print("a token is needed: --token or GRAFANA_TOKEN")
         raise typer.Exit(2)
     inv = inventory_or_exit(inventory)
+    redact.register(token)
     try:
         uids = push_all(url, token, build_dashboards(inv))
     except Exception as exc:  # the client raises several kinds; the message is what matters
-        err_console.print(f"push failed: {type(exc).__name__}: {exc}".replace(token, "<token>"))
+        from noc.cli.errors import explain
+
+        line = explain(exc) or f"{type(exc).__name__}: {redact.first_line(exc)}"
+        err_console.print(f"push to {url} failed: {redact.scrub(line)}", markup=False)
         raise typer.Exit(1) from None
     console.print(f"pushed {len(uids)} dashboards to {url}: {', '.join(uids)}")

@@ -92,7 +92,15 @@ def probe(
         err_console.print("the inventory has no `dr:` section")
         raise typer.Exit(2)
     host, _, port = listen.rpartition(":")
-    server = probe_server(inv, host, int(port))
+    if not port.isdigit() or not host:
+        err_console.print(f"--listen wants HOST:PORT, not {listen!r}")
+        raise typer.Exit(2)
+    try:
+        server = probe_server(inv, host, int(port))
+    except OSError as exc:
+        err_console.print(f"cannot serve the DR probe on {listen}: {exc.strerror or exc} (is "
+                          "another probe or the demo's stand-in there? use --listen)")  # fmt: skip
+        raise typer.Exit(1) from None
     console.print(f"DR probe on http://{listen}/probe (primary site: {inv.dr.primary_site})")
     try:
         server.serve_forever()
@@ -200,6 +208,9 @@ def drills(as_json: JsonOption = False) -> None:
     rows = stored(store_engine())
     if as_json:
         print_json(rows)
+        return
+    if not rows:
+        console.print("no drills recorded yet: `noc dr drill` runs one")
         return
     for r in rows:
         rto = "—" if r["rto_s"] is None else f"{r['rto_s']:.1f} s"

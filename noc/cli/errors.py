@@ -49,7 +49,7 @@ def explain(exc: BaseException) -> str | None:
     if isinstance(exc, InventoryError):
         return "; ".join(str(i) for i in exc.issues) or text
     name = type(exc).__module__ or ""
-    if name.startswith(("urllib3", "requests")):
+    if name.startswith(("urllib3", "requests", "niquests")):
         return f"cannot reach the server: {_root_cause(exc)}"
     return None
 
@@ -63,7 +63,8 @@ def _root_cause(exc: BaseException) -> str:
             break
         seen = inner
     text = redact.first_line(seen)
-    if "Connection refused" in text or isinstance(seen, ConnectionRefusedError):
+    if "Connection refused" in text or "[Errno 111]" in text \
+            or isinstance(seen, ConnectionRefusedError):  # fmt: skip
         return "connection refused (is it running, on that port?)"
     return text
 

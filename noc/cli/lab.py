@@ -87,6 +87,14 @@ def up(
     if _pid() is not None:
         console.print(f"lab already running (pid {_pid()})")
         return
+    try:
+        call(socket_path(), {"command": "status"}, timeout=2)
+    except LabControlError:
+        pass
+    else:
+        err_console.print(f"a simulated network already answers on {socket_path()} (`noc demo`?); "
+                          "nothing started")  # fmt: skip
+        raise typer.Exit(1)
     args = [sys.executable, "-m", "noc", "lab", "serve", "--inventory",
             str(inventory or default_inventory())]  # fmt: skip
     if recordings is not None:
@@ -113,6 +121,11 @@ def up(
         else:
             err_console.print(f"the lab did not answer within {timeout:g}s; see {log_path}")
             raise typer.Exit(1)
+    time.sleep(0.5)  # an agent that cannot bind its port exits right after the control socket
+    if proc.poll() is not None:
+        err_console.print(f"the lab exited (code {proc.returncode}); see {log_path}:")
+        err_console.print(log_path.read_text()[-2000:], markup=False)
+        raise typer.Exit(1)
     console.print(f"lab up (pid {proc.pid}): {len(reply['devices'])} agents answering SNMP")
 
 

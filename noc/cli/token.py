@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 import typer
@@ -42,11 +43,29 @@ def list_(as_json: JsonOption = False) -> None:
     if as_json:
         print_json(rows)
         return
-    table = Table(title="API tokens")
-    for col in ("id", "name", "role", "state"):
-        table.add_column(col)
+    if not rows:
+        console.print("no tokens yet: `noc token create NAME --role viewer`")
+        return
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("Asia/Jakarta")
+
+    def when(epoch: float | None) -> str:
+        if epoch is None:
+            return "—"
+        return datetime.fromtimestamp(epoch, zone).strftime("%Y-%m-%d %H:%M WIB")
+
+    now = time.time()
+    table = Table(title="API tokens (times in WIB)", title_justify="left")
+    for col in ("id", "name", "role", "state", "created", "last used", "expires"):
+        table.add_column(col, no_wrap=col != "name")
     for r in rows:
-        table.add_row(r["id"], r["name"], r["role"], "revoked" if r["revoked"] else "active")
+        state = "revoked" if r["revoked"] else "active"
+        if not r["revoked"] and r["expires"] is not None and r["expires"] <= now:
+            state = "expired"
+        table.add_row(r["id"], r["name"], r["role"], state, when(r["created"]),
+                      when(r["last_used"]), when(r["expires"]))  # fmt: skip
     console.print(table)
 
 
