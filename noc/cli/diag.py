@@ -154,12 +154,28 @@ def snmp(
         _fail("operation is get or walk", as_json, 2)
     result = run(DiagRequest(f"snmp-{operation}", device, tuple(objects)), inventory, as_json)
     if not as_json:
-        table = Table(title=f"{device} snmp {operation}")
+        table = Table(title=f"{result.device} snmp {operation}")
         for col in ("name", "oid", "type", "value"):
             table.add_column(col, overflow="fold")
         for row in result.data["varbinds"]:
-            table.add_row(row["name"], row["oid"], row["type"], str(row["value"]))
+            table.add_row(row["name"], row["oid"], row["type"], readable(row))
         console.print(table)
+
+
+OPER = {1: "up", 2: "down", 3: "testing", 4: "unknown", 5: "dormant", 6: "notPresent",
+        7: "lowerLayerDown"}  # fmt: skip
+
+
+def readable(row: dict[str, Any]) -> str:
+    """A value as a person reads it: timeticks as an uptime, interface status by name."""
+    value = row["value"]
+    if row["type"] == "TIMETICKS" and isinstance(value, int):
+        seconds = value // 100
+        days, rest = divmod(seconds, 86400)
+        return f"{value} ({days} d {rest // 3600} h {rest % 3600 // 60} min)"
+    if row["name"].startswith(("ifOperStatus", "ifAdminStatus")) and isinstance(value, int):
+        return f"{value} ({OPER.get(value, '?')})"
+    return str(value)
 
 
 def _mbps(value: Any) -> str:

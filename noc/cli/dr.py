@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from noc import redact
 from noc.cli.common import (
     InventoryOption,
     JsonOption,
@@ -153,8 +154,16 @@ def failover(
                          "ok" if outcome.ok else "error", outcome.detail)  # fmt: skip
         if not as_json:
             mark = "[green]ok[/]" if outcome.ok else "[bold red]FAILED[/]"
+            if not execute and outcome.ok:
+                mark = "[dim]plan[/]"
             console.print(f"{outcome.phase:>6}  {outcome.name}: {mark} {outcome.detail}")
 
+    verdict = _policy_verdict(inv)
+    if not as_json:
+        console.print(verdict)
+        if not execute:
+            console.print("[bold yellow]DRY RUN[/]: nothing is changed; each line says what "
+                          "`--execute --yes` would do, fencing first")  # fmt: skip
     done = asyncio.run(run_failover(inv, execute, log))
     if as_json:
         from dataclasses import asdict
@@ -162,6 +171,30 @@ def failover(
         print_json({"executed": execute, "completed": done,
                     "steps": [asdict(o) for o in outcomes]})  # fmt: skip
     raise typer.Exit(0 if done else 1)
+
+
+def _policy_verdict(inv: Any) -> str:
+    """What the failover policy says right now, from a fresh readiness check."""
+    from noc.dr.runner import run_checks
+    from noc.snmp.lean_client import default_client
+
+    async def go() -> Any:
+        client = default_client()
+        try:
+            return await run_checks(inv, client, window_s=1.0)
+        finally:
+            await client.close()
+
+    try:
+        report, decision = asyncio.run(go())
+    except Exception as exc:  # the runbook can still be shown
+        return f"policy: no verdict ({redact.first_line(exc)})"
+    word = report.readiness.value.replace("_", " ").upper()
+    advice = "RECOMMENDED" if decision["failover"] else "NOT recommended"
+    return (
+        f"policy: failover {advice} ({'; '.join(decision['explanation'])}); "
+        f"DR site {word}: {report.reason}"
+    )
 
 
 @app.command()

@@ -85,28 +85,38 @@ def add(
 
 
 @app.command("list")
-def list_(as_json: JsonOption = False, database: DatabaseOption = None) -> None:
-    """Every window added at run time."""
+def list_(
+    as_json: JsonOption = False, database: DatabaseOption = None, inventory: InventoryOption = None
+) -> None:
+    """Every window: those added at run time (with the id `remove` takes; a unique prefix is
+    enough) and the inventory's standing ones."""
     windows = list_windows(store_engine(database))
+    inv = inventory_or_exit(inventory)
+    zone = ZoneInfo(inv.network.timezone)
+    standing: list[dict[str, str]] = []
+    for mw in inv.maintenance:
+        if mw.weekly is not None:
+            days = ",".join(str(d) for d in mw.weekly.days)
+            when = (f"weekly {days} {mw.weekly.start:%H:%M} for {mw.weekly.duration_min} min", "")
+        else:
+            when = (f"{mw.start.astimezone(zone):%Y-%m-%d %H:%M}" if mw.start else "",
+                    f"{mw.end.astimezone(zone):%Y-%m-%d %H:%M}" if mw.end else "")  # fmt: skip
+        standing.append({"id": "inventory", "name": mw.name, "devices": ", ".join(mw.devices),
+                         "sites": ", ".join(mw.sites), "start": when[0],
+                         "end": when[1]})  # fmt: skip
     if as_json:
         emit_json(
-            [
-                {
-                    "id": w.id,
-                    "name": w.name,
-                    "devices": sorted(w.devices),
-                    "sites": sorted(w.sites),
-                    "start": w.start,
-                    "end": w.end,
-                }
-                for w in windows
-            ]
-        )
+            [{"id": w.id, "name": w.name, "devices": sorted(w.devices), "sites": sorted(w.sites),
+              "start": w.start, "end": w.end, "source": "run time"} for w in windows]
+            + [{**w, "source": "inventory"} for w in standing]
+        )  # fmt: skip
         return
-    table = Table(title="maintenance windows")
-    for col in ("id", "name", "devices", "sites", "start (WIB)", "end (WIB)"):
-        table.add_column(col)
-    zone = ZoneInfo("Asia/Jakarta")
+    if not windows and not standing:
+        console.print("no maintenance windows")
+        return
+    table = Table(title="maintenance windows (times in WIB)", title_justify="left")
+    for col in ("id", "name", "devices", "sites", "start", "end"):
+        table.add_column(col, no_wrap=col == "id", overflow="fold")
     for w in windows:
         table.add_row(
             w.id,
@@ -116,6 +126,9 @@ def list_(as_json: JsonOption = False, database: DatabaseOption = None) -> None:
             f"{datetime.fromtimestamp(w.start, zone):%Y-%m-%d %H:%M}",
             f"{datetime.fromtimestamp(w.end, zone):%Y-%m-%d %H:%M}",
         )
+    for row in standing:
+        table.add_row("[dim]inventory[/]", row["name"], row["devices"], row["sites"],
+                      row["start"], row["end"])  # fmt: skip
     console.print(table)
 
 
@@ -123,10 +136,20 @@ def list_(as_json: JsonOption = False, database: DatabaseOption = None) -> None:
 def remove(
     window_id: str, database: DatabaseOption = None, inventory: InventoryOption = None
 ) -> None:
-    """Remove a window by its id (and expire its silences in Alertmanager)."""
-    if not remove_window(store_engine(database), window_id):
-        err_console.print(f"no window {window_id}")
+    """Remove a window by its id, or a unique start of it (and expire its silences in
+    Alertmanager)."""
+    engine = store_engine(database)
+    ids = [w.id for w in list_windows(engine)]
+    matches = [i for i in ids if i.startswith(window_id.strip().lower())] if window_id else []
+    if window_id in ids:
+        matches = [window_id]
+    if len(matches) > 1:
+        err_console.print(f"{window_id!r} starts {len(matches)} window ids; give more of it")
+        raise typer.Exit(2)
+    if not matches or not remove_window(engine, matches[0]):
+        err_console.print(f"no window {window_id!r} (`noc maintenance list` shows the ids)")
         raise typer.Exit(1)
+    window_id = matches[0]
     console.print(f"removed {window_id}")
     inv = inventory_or_exit(inventory)
     if inv.alerting is not None:

@@ -108,8 +108,10 @@ class WallHub:
             iface = state.interface_named(ln.a.interface) if state is not None else None
             if iface is None or state is None or state.sample is None:
                 continue
-            out[ln.name] = LinkLoad(_round(iface.in_bps, 0), _round(iface.out_bps, 0),
-                                    _round(iface.utilisation))  # fmt: skip
+            # Whole percent and 10 kbit/s: finer changes nobody reads from across the room
+            # would make every refresh a new document.
+            out[ln.name] = LinkLoad(_round(iface.in_bps, -4), _round(iface.out_bps, -4),
+                                    _round(iface.utilisation, 2))  # fmt: skip
         return out
 
     def _health(self, now: float) -> Health:

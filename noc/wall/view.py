@@ -81,13 +81,6 @@ def build(
         if verdict.state is State.UNREACHABLE and verdict.root_cause and is_device:
             behind[verdict.root_cause] = behind.get(verdict.root_cause, 0) + 1
 
-    devices = []
-    for d in inv.devices:
-        v = state_of(d.name)
-        devices.append({"name": d.name, "site": d.site, "role": d.role.value,
-                        "tier": d.tier.value, "state": v.state.value,
-                        "root_cause": v.root_cause})  # fmt: skip
-
     site_state: dict[str, State] = {}
     for d in inv.devices:
         current, worst = state_of(d.name).state, site_state.get(d.site)
@@ -158,7 +151,6 @@ def build(
         "at": now,
         "network": inv.network.name,
         "sites": sites,
-        "devices": devices,
         "links": links,
         "problems": [p for _, p in problems],
         "unreachable": sum(behind.values()),
