@@ -170,7 +170,7 @@ def main() -> None:
                 clock[0] = time.time()
                 client.mibs = {n: {o: sims[n].get(o, clock[0]) for o in sims[n]._order}
                                for n in names[i:i + step]}  # fmt: skip
-                await collector.poll_all(names[i:i + step])
+                await collector.poll_all(names[i : i + step])
                 i = (i + step) % len(names)
                 await asyncio.sleep(2)
 
@@ -184,8 +184,10 @@ def main() -> None:
     ours, views = measure("sse", port, token, args.screens, args.seconds, exclude)
     hub = ctx.wall
     size = len(hub.body) if hub is not None else 0
-    print(f"ours   (SSE push, one build per 2 s):  {ours * 100:.2f}% of one core; "
-          f"{views} documents delivered ({size / 1024:.0f} KiB each), {hub.builds} builds")
+    print(
+        f"ours   (SSE push, one build per 2 s):  {ours * 100:.2f}% of one core; "
+        f"{views} documents delivered ({size / 1024:.0f} KiB each), {hub.builds} builds"
+    )
     anchor, polls = measure("poll", port, token, args.screens, args.seconds, exclude)
     print(f"anchor (each screen GETs /api/v1/status every 2 s): {anchor * 100:.2f}% of one "
           f"core; {polls} documents delivered")  # fmt: skip

@@ -163,4 +163,3 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
     with psycopg.connect(host=PG[0], port=PG[1], user="postgres", dbname="postgres",
                          autocommit=True) as admin:  # fmt: skip
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-

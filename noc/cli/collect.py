@@ -231,10 +231,12 @@ class LiveLine:
             dev = collector.devices.get(self.uplink.a.device)
             iface = dev.interface_named(self.uplink.a.interface) if dev else None
             share = iface.utilisation if iface is not None else None
+            mbps = self.uplink.capacity_bps / 1e6
             if share is not None:
                 colour = "red" if share >= 0.9 else "yellow" if share >= 0.8 else "green"
-                mbps = self.uplink.capacity_bps / 1e6
                 parts.append(f"uplink [{colour}]{share:.0%}[/] of {mbps:.0f} Mbps")
+            else:  # a rate needs two readings
+                parts.append(f"uplink — of {mbps:.0f} Mbps")
         if writer.healthy():
             parts.append("store ok")
         elif writer.stats.db_up:

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import dataclasses
 import getpass
-import time
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -182,16 +181,31 @@ def _mbps(value: Any) -> str:
     return "—" if value is None else f"{value / 1e6:.2f}"
 
 
-def iface_table(device: str, rows: list[dict[str, Any]]) -> Table:
-    table = Table(title=f"{device} interfaces ({time.strftime('%H:%M:%S')})")
-    for col in ("if", "name", "admin", "oper", "in Mbps", "out Mbps", "util", "err/s", "disc/s"):
-        table.add_column(col, overflow="fold")
+def iface_table(device: str, rows: list[dict[str, Any]], zone: str = "Asia/Jakarta") -> Table:
+    """The interfaces as a technician reads them; utilisation at 80% amber, 90% red."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    stamp = datetime.now(ZoneInfo(zone)).strftime("%H:%M:%S %Z")
+    table = Table(title=f"{device} interfaces ({stamp})", title_justify="left")
+    for col in ("if", "name", "description", "status", "in Mbps", "out Mbps", "contract",
+                "util", "err/s", "disc/s"):  # fmt: skip
+        table.add_column(col, overflow="fold", no_wrap=col != "description")
     for r in rows:
         oper = r["oper"] if r["oper"] == "up" else f"[red]{r['oper']}[/]"
+        if r["admin"] != "up":
+            oper = f"[dim]admin {r['admin']}[/]"
         util = r["utilisation"]
+        shown = "—" if util is None else f"{util:.0%}"
+        if util is not None and util >= 0.9:
+            shown = f"[bold red]{shown}[/]"
+        elif util is not None and util >= 0.8:
+            shown = f"[yellow]{shown}[/]"
+        contract = r.get("contracted_bps")
         table.add_row(
-            str(r["index"]), r["name"], r["admin"], oper, _mbps(r["in_bps"]), _mbps(r["out_bps"]),
-            "—" if util is None else f"{util:.0%}",
+            str(r["index"]), r["name"], r.get("description") or "", oper,
+            _mbps(r["in_bps"]), _mbps(r["out_bps"]),
+            "—" if contract is None else f"{contract / 1e6:g} Mbps", shown,
             "—" if r["errors_per_s"] is None else f"{r['errors_per_s']:.2f}",
             "—" if r["discards_per_s"] is None else f"{r['discards_per_s']:.2f}",
         )  # fmt: skip
@@ -211,10 +225,10 @@ def ifaces(
     if as_json:
         return
     if not watch:
-        console.print(iface_table(device, result.data["interfaces"]))
+        console.print(iface_table(result.device, result.data["interfaces"]))
         return
     inv = inventory_or_exit(inventory)
-    _watch(inv, device, window)
+    _watch(inv, result.device, window)
 
 
 def _watch(inv: Inventory, device: str, window: float) -> None:
@@ -228,13 +242,25 @@ def _watch(inv: Inventory, device: str, window: float) -> None:
         client = default_client()
         collector = Collector(inv, client)
         try:
+            last: Table | None = None
+            zone = inv.network.timezone
             with Live(console=console, refresh_per_second=1) as live:
                 while True:
                     record = await collector.poll(device)
                     if record.ok:
-                        live.update(iface_table(device, interface_rows(collector, device)))
+                        last = iface_table(device, interface_rows(collector, device), zone)
+                        live.update(last)
                     else:
-                        live.update(f"[red]{redact(record.reason or '', secrets)}[/]")
+                        # Keep the last table; say above it, with the time, what went wrong.
+                        from datetime import datetime
+                        from zoneinfo import ZoneInfo
+
+                        from rich.console import Group
+
+                        when = datetime.now(ZoneInfo(zone)).strftime("%H:%M:%S %Z")
+                        why = redact(record.reason or "no answer", secrets)
+                        line = f"[bold red]{when} {device} does not answer: {why}[/]"
+                        live.update(Group(line, last) if last is not None else line)
                     await asyncio.sleep(window)
         finally:
             await client.close()

@@ -38,11 +38,13 @@ def _known(inv: Inventory, name: str) -> None:
 
 def interface_rows(collector: Collector, name: str) -> list[dict[str, Any]]:
     rows = []
+    described = {i.name: i.description for i in collector.inv.device(name).interfaces}
     for iface in sorted(collector.devices[name].interfaces.values(), key=lambda i: i.index):
         rows.append(
             {
                 "index": iface.index,
                 "name": iface.name,
+                "description": described.get(iface.name, ""),
                 "admin": ADMIN.get(iface.admin_status or 0, str(iface.admin_status)),
                 "oper": OPER.get(iface.oper_status or 0, str(iface.oper_status)),
                 "speed_bps": iface.speed_bps,

@@ -1,0 +1,146 @@
+"""Every command with the mistakes people make at 3 a.m.: a name typed in capitals or without
+its leading zero, an unknown name, no store, a store that is down, a port already taken, a
+secret not set, a server that is not there. Each gets one clear line and a non-zero exit (or
+just works), never a traceback; a read never creates a store; and the commands run the same
+from any folder."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, Lab
+from tests.integration.test_cli_input import refused
+
+pytestmark = pytest.mark.integration
+CLOSED = "postgresql+psycopg://postgres@127.0.0.1:9/none"  # discard port: nothing listens
+
+
+def noc(*args: str, cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "noc", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=120,
+                          env={**os.environ, "COLUMNS": "200", **env})  # fmt: skip
+
+
+@pytest.fixture
+def empty_var(tmp_path: Path) -> Path:
+    var = tmp_path / "var"
+    var.mkdir()
+    return var
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        yield s.getsockname()[1]
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+def test_status_without_a_store_says_so_and_creates_nothing(empty_var: Path) -> None:
+    refused(noc("status", NOC_VAR_DIR=str(empty_var)), "no store at", "noc serve")
+    assert list(empty_var.iterdir()) == []
+
+
+def test_status_with_the_store_down_is_one_line() -> None:
+    refused(noc("status", NOC_DATABASE_URL=CLOSED), "cannot read the store")
+
+
+def test_status_runs_the_same_from_any_folder(empty_var: Path, tmp_path: Path) -> None:
+    """The project's inventory is found from /tmp; the store is the one NOC_VAR_DIR names."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    said = refused(noc("status", cwd=elsewhere, NOC_VAR_DIR=str(empty_var)), "no store at")
+    assert "inventory" not in said.lower()  # found, not complained about
+    assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["diag", "check", "BTS-7x"], ["unknown device 'BTS-7x'", "did you mean", "bts-07"]),
+        (["diag", "snmp", "kel-pasirjay", "get", "sysUpTime"], ["did you mean kel-pasirjaya"]),
+        (["poll", "--once", "--device", "Core1"], ["did you mean core-1"]),
+        (["lab", "scenario", "bts-0x", "down"], ["unknown device 'bts-0x'", "did you mean"]),
+        (["maintenance", "add", "--name", "x", "--start", "2026-12-01T01:00",
+          "--end", "2026-12-01T02:00", "--site", "BTS-99"], ["unknown site", "did you mean"]),
+    ],
+)  # fmt: skip
+def test_an_unknown_name_is_refused_at_once_with_the_closest_names(
+    args: list[str], words: list[str], empty_var: Path
+) -> None:
+    started = time.monotonic()
+    result = noc(*args, NOC_VAR_DIR=str(empty_var))
+    took = time.monotonic() - started
+    refused(result, *words)
+    assert result.returncode == 2
+    assert "timeout" not in (result.stdout + result.stderr).lower()  # no network was tried
+    print(f"{' '.join(args)}: {took:.1f}s")
+
+
+def test_names_in_capitals_or_without_the_leading_zero_find_the_device(lab: Lab) -> None:
+    for spelling in ("BTS-05", "bts-5", "Bts-05"):
+        result = noc("diag", "snmp", spelling, "get", "sysUpTime", "--inventory",
+                     str(lab.inventory))  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert "bts-05 snmp get" in result.stdout
+        assert " d " in result.stdout and " h " in result.stdout  # an uptime, not raw ticks
+
+
+def test_a_port_in_use_is_one_line(taken_port: int) -> None:
+    refused(noc("dr", "probe", "--listen", f"127.0.0.1:{taken_port}"),
+            f"127.0.0.1:{taken_port}", "in use")  # fmt: skip
+
+
+def test_a_missing_secret_is_one_line() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOC_DR_PG")}
+    result = subprocess.run([sys.executable, "-m", "noc", "dr", "drill"], capture_output=True,
+                            text=True, cwd=ROOT, timeout=120, env=env)  # fmt: skip
+    refused(result, "NOC_DR_PG_PRIMARY")
+
+
+def test_a_server_that_is_not_there_is_one_line() -> None:
+    port = closed_port()
+    said = refused(noc("dashboards", "push", "--url", f"http://127.0.0.1:{port}",
+                       "--token", "glsa_Zk3Lw9"), "connection refused")  # fmt: skip
+    assert "glsa_Zk3Lw9" not in said and "HTTPConnectionPool" not in said
+
+
+def test_lab_up_does_not_claim_someone_elses_lab(lab: Lab) -> None:
+    """The test lab answers on its control socket: `lab up` there must not say it started."""
+    var = lab.socket.parent.parent
+    said = refused(noc("lab", "up", NOC_VAR_DIR=str(var)), "already answers", "nothing started")
+    assert "lab up (pid" not in said
+
+
+def test_token_list_without_a_reachable_store_is_one_line() -> None:
+    refused(noc("token", "list", NOC_DATABASE_URL=CLOSED), "store")
+
+
+def test_drills_and_tokens_say_when_there_are_none(empty_var: Path) -> None:
+    url = f"sqlite:///{empty_var / 'noc.db'}"
+    drills = noc("dr", "drills", NOC_DATABASE_URL=url)
+    assert drills.returncode == 0 and "no drills recorded yet" in drills.stdout
+    tokens = noc("token", "list", NOC_DATABASE_URL=url)
+    assert tokens.returncode == 0 and "no tokens yet" in tokens.stdout
+
+
+def test_help_shows_no_type_for_flags() -> None:
+    for command in (["status", "--help"], ["lab", "scenario", "--help"]):
+        out = noc(*command).stdout
+        assert "<bool>" not in out, out
+        assert "--problems" in out or "--off" in out
