@@ -49,6 +49,14 @@ def inventory_or_exit(path: Path | None) -> Inventory:
         raise typer.Exit(1) from None
 
 
+def noc_command() -> str:
+    """How to call `noc` again from here, for hints: the path this one was started by."""
+    started = Path(sys.argv[0])
+    if started.name == "noc":
+        return str(started)
+    return str(Path(sys.executable).parent / "noc")
+
+
 def names_or_exit(inv: Inventory, given: list[str], what: str = "device") -> list[str]:
     """The inventory's spelling of each name (any case, `bts-7` for `bts-07`); an unknown one
     ends the command at once with the closest names, before any network work."""

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from noc.cli.collect import run_collector
-from noc.cli.common import console, inventory_or_exit, setup_logging
+from noc.cli.common import console, inventory_or_exit, noc_command, setup_logging
 from noc.lab.agent import start_agents
 from noc.lab.builder import build_lab
 from noc.lab.control import ControlServer
@@ -41,7 +41,8 @@ def demo(
         markers_stop = asyncio.Event()
         markers = asyncio.create_task(touch_markers(inv, agents, markers_stop))
         console.print(f"simulated network: {len(agents)} agents on loopback; "
-                      f"try `noc lab scenario bts-07 down` in another terminal")  # fmt: skip
+                      f"try `{noc_command()} lab scenario bts-07 down` in another "
+                      "terminal")  # fmt: skip
         alert_path = start_alert_path(inv, path, settings.var_dir, settings.http_port)
         for note in alert_path.notes:
             console.print(note)
@@ -49,7 +50,7 @@ def demo(
             console.print(
                 "alerts: Prometheus http://127.0.0.1:9090 -> Alertmanager "
                 f"{inv.alerting.alertmanager_url} -> local stand-ins (Telegram, WhatsApp "
-                "gateway, e-mail); read them with `.venv/bin/noc alerts inbox`"
+                f"gateway, e-mail); read them with `{noc_command()} alerts inbox`"
             )
         wall_note = await asyncio.to_thread(_wall_token, settings)
         if wall_note:

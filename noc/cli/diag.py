@@ -76,12 +76,17 @@ def run(req: DiagRequest, inventory: InventoryOption, as_json: bool) -> DiagResu
     settings = Settings()
     secrets = secret_values(inv)
 
+    def progress(step: str) -> None:
+        if not as_json:
+            err_console.print(f"[dim]… {step}[/]")
+
     async def go() -> DiagResult:
         from noc.snmp.lean_client import default_client
 
         client = default_client()
         try:
-            return await run_diagnostic(inv, req, client, audit_log(settings), actor(), secrets)
+            return await run_diagnostic(inv, req, client, audit_log(settings), actor(), secrets,
+                                        progress=progress)  # fmt: skip
         finally:
             await client.close()
 
@@ -102,6 +107,34 @@ def _fail(message: str, as_json: bool, code: int) -> None:
     else:
         err_console.print(f"[red]{message}[/]")
     raise typer.Exit(code)
+
+
+def collector_view(device: str) -> str | None:
+    """What the collector last recorded for the device (read only; None without a store)."""
+    from datetime import datetime
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from noc.store.db import make_engine
+    from noc.store.models import StateChangeRow
+
+    url = Settings().db_url(create=False)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return None
+    try:
+        with Session(make_engine(url)) as session:
+            row = session.scalars(select(StateChangeRow).where(StateChangeRow.entity == device)
+                                  .order_by(StateChangeRow.at.desc()).limit(1)).first()  # fmt: skip
+    except Exception:  # no store, or no tables yet: the live probe stands alone
+        return None
+    if row is None:
+        return None
+    since = datetime.fromtimestamp(row.at, ZoneInfo("Asia/Jakarta")).strftime("%Y-%m-%d %H:%M WIB")
+    cause = f", root cause {row.root_cause}" if row.root_cause and row.root_cause != device else ""
+    return f"{row.new.upper()} since {since}{cause}" + (f" ({row.reason})" if row.reason else "")
 
 
 def _findings(result: DiagResult) -> None:
@@ -304,6 +337,10 @@ def check(
     capacity."""
     result = run(DiagRequest("check", device, window_s=window), inventory, as_json)
     if not as_json:
+        console.print(f"[bold]live probe from this machine[/] ({result.device}):")
         _findings(result)
+        seen = collector_view(result.device)
+        if seen:
+            console.print(f"[bold]the collector's view[/] (its store): {seen}")
     if not result.ok:
         raise typer.Exit(1)

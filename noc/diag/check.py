@@ -81,13 +81,18 @@ async def check(
     name: str,
     window_s: float = 5.0,
     pinger: Pinger = ping,
+    progress: Callable[[str], None] | None = None,
 ) -> DiagResult:
+    """A live probe from this machine (ping, then SNMP of the device and of its parents, then
+    a second reading for rates), each step announced to `progress` as it starts."""
     _known(inv, name)
     device = inv.device(name)
+    say = progress or (lambda _: None)
     findings: list[Finding] = []
     data: dict[str, Any] = {"address": str(device.address)}
 
     # Reachable?
+    say(f"ping {device.address} …")
     try:
         echo = await pinger(str(device.address))
         data["ping"] = echo
@@ -101,6 +106,7 @@ async def check(
 
     # Parent devices up? Polled together with the device itself.
     chain = ancestors(inv, name)
+    say(f"SNMP poll of {name}" + (f" and its parents {', '.join(chain)}" if chain else "") + " …")
     collector = Collector(inv, client)
     records = {r.device: r for r in await collector.poll_all([name, *chain])}
     data["parents"] = [
@@ -109,13 +115,13 @@ async def check(
     failing = [p for p in chain if not records[p].ok]
     if failing:
         root = failing[-1]  # the one nearest the core: everything below it depends on it
-        findings.append(
-            Finding(
-                Level.FAIL,
-                f"parent device {root} is down ({records[root].reason}); {name} is behind it, "
-                f"so fix {root} first",
-            )
-        )
+        if records[name].ok:  # the device answers from here although its parent does not
+            text = (f"parent device {root} does not answer from here ({records[root].reason}), "
+                    f"although {name} does: check {root} and the path to it")  # fmt: skip
+        else:
+            text = (f"parent device {root} does not answer ({records[root].reason}); {name} "
+                    f"is behind it, so fix {root} first")  # fmt: skip
+        findings.append(Finding(Level.FAIL, text))
     elif chain:
         findings.append(Finding(Level.OK, f"parent devices answer: {', '.join(chain)}"))
 
@@ -125,6 +131,7 @@ async def check(
     if not first.ok:
         findings.append(Finding(Level.FAIL, f"SNMP does not answer: {first.reason}"))
     else:
+        say(f"second reading in {window_s:g} s, for rates …")
         await asyncio.sleep(window_s)
         second = await collector.poll(name)
         if not second.ok:

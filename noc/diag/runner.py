@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,12 +65,16 @@ def validate(inv: Inventory, req: DiagRequest) -> None:
 
 
 async def _execute(
-    inv: Inventory, req: DiagRequest, client: SnmpClient, environ: Mapping[str, str] | None
+    inv: Inventory,
+    req: DiagRequest,
+    client: SnmpClient,
+    environ: Mapping[str, str] | None,
+    progress: Callable[[str], None] | None = None,
 ) -> DiagResult:
     device = inv.device(req.device)
     address = str(device.address)
     if req.action == "check":
-        return await checks.check(inv, client, req.device, req.window_s)
+        return await checks.check(inv, client, req.device, req.window_s, progress=progress)
     if req.action == "ping":
         echo = await icmp.ping(address)
         ok = bool(echo["received"])
@@ -114,13 +118,15 @@ async def run_diagnostic(
     actor: str,
     secrets: set[str],
     environ: Mapping[str, str] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> DiagResult:
-    """Run and audit; raises DiagRefused or DiagError (already audited), with secrets
+    """Run and audit (`progress` hears each step of a check as it starts); raises DiagRefused
+    or DiagError (already audited), with secrets
     scrubbed from the message."""
     outcome, detail = "error", ""
     try:
         validate(inv, req)
-        result = await _execute(inv, req, client, environ)
+        result = await _execute(inv, req, client, environ, progress)
         outcome, detail = ("ok" if result.ok else "problem"), result.summary
         return scrub(result, secrets)
     except DiagRefused as exc:

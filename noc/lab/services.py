@@ -9,6 +9,7 @@ import contextlib
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from noc.inventory import Inventory
@@ -41,11 +42,29 @@ async def start_stand_ins(inv: Inventory, agents: list[LabAgent]) -> list[asynci
 
         try:
             servers.append(await asyncio.start_server(answer, host, port))
-        except OSError as exc:  # another lab has them: checks still have something to ask
-            log.warning("DR stand-in %s:%d not started: %s", host, port, exc)
+        except OSError as exc:  # taken (another lab, a test): keep trying until it is ours
+            log.warning("DR stand-in %s:%d not started (%s); retrying every 10 s, and until "
+                        "then the DR checks ask whatever answers there", host, port,
+                        exc.strerror or exc)  # fmt: skip
+            _RETRIES.add(asyncio.get_running_loop().create_task(
+                _retry_bind(answer, host, port, servers)))  # fmt: skip
     if dr.probe_url:
         _start_probe(inv, dr.probe_url)
     return servers
+
+
+_RETRIES: set[asyncio.Task[None]] = set()
+
+
+async def _retry_bind(answer: Any, host: str, port: int, servers: list[asyncio.Server]) -> None:
+    while True:
+        await asyncio.sleep(10)
+        try:
+            servers.append(await asyncio.start_server(answer, host, port))
+        except OSError:
+            continue
+        log.warning("DR stand-in %s:%d started", host, port)
+        return
 
 
 def _start_probe(inv: Inventory, url: str) -> None:
