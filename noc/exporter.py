@@ -23,6 +23,7 @@ from prometheus_client.registry import Collector as PromCollector
 
 from noc.collector.availability import State, Verdict
 from noc.collector.engine import Collector
+from noc.collector.samples import DeviceSample, RadioSample
 from noc.collector.scheduler import CycleStats
 from noc.dr.checks import DrReport, Readiness
 from noc.snmp.vendors import identify
@@ -37,6 +38,13 @@ LINK_LABELS = ["link", "medium", "tier", "device", "interface", "site", "kecamat
 
 # The DR readiness family arrives with the DR checks; the alert rules are written against it.
 DR_STATE_METRIC = "noc_dr_state"
+
+
+def _radio_name(sample: DeviceSample, radio: RadioSample) -> str:
+    """`wlan1 4c:5e:0c:10:20:01`: the interface by name and the peer, else the table key."""
+    label = sample.labels.get(radio.if_index) if radio.if_index is not None else None
+    parts = [p for p in (label.name if label else None, radio.peer) if p]
+    return " ".join(parts) or radio.key
 
 
 def _exact(value: int) -> float:
@@ -63,7 +71,7 @@ class NocMetrics(PromCollector):
         self.link_of = {(ln.a.device, ln.a.interface): ln.name for ln in inv.links}
 
     def collect(self) -> Iterator[Metric]:
-        yield self._sites()
+        yield from self._sites()
         yield from self._devices()
         yield from self._interfaces()
         yield from self._links()
@@ -94,16 +102,23 @@ class NocMetrics(PromCollector):
         yield GaugeMetricFamily("noc_dr_last_check_timestamp_seconds",
                                 "When the DR checks last ran.", value=report.at)  # fmt: skip
 
-    def _sites(self) -> Metric:
+    def _sites(self) -> Iterator[Metric]:
         info = GaugeMetricFamily(
             "noc_site_info",
             "Sites of the inventory with their coordinates (always 1).",
             labels=["site", "kind", "kecamatan", "latitude", "longitude", "title"],
         )
+        # The coordinates as numbers too: a map reads values, not label text.
+        lat = GaugeMetricFamily("noc_site_latitude_degrees", "Latitude of the site.",
+                                labels=["site", "kind"])  # fmt: skip
+        lon = GaugeMetricFamily("noc_site_longitude_degrees", "Longitude of the site.",
+                                labels=["site", "kind"])  # fmt: skip
         for site in self.collector.inv.sites:
             info.add_metric([site.name, site.kind.value, site.kecamatan, str(site.lat),
                              str(site.lon), site.title], 1.0)  # fmt: skip
-        return info
+            lat.add_metric([site.name, site.kind.value], site.lat)
+            lon.add_metric([site.name, site.kind.value], site.lon)
+        yield from (info, lat, lon)
 
     def _state_family(self, name: str, doc: str, labels: list[str]) -> GaugeMetricFamily:
         return GaugeMetricFamily(name, doc, labels=[*labels, "state"])
@@ -118,8 +133,9 @@ class NocMetrics(PromCollector):
         )
         signal = GaugeMetricFamily(
             "noc_radio_signal_dbm",
-            "Radio signal of a wireless peer.",
-            labels=[*DEVICE_LABELS, "radio"],
+            "Radio signal of a wireless peer; `radio` identifies it, `radio_name` says it for "
+            "people (the interface, and the peer's MAC where known).",
+            labels=[*DEVICE_LABELS, "radio", "radio_name"],
         )
         duration = GaugeMetricFamily(
             "noc_device_poll_duration_seconds", "Duration of the last poll.", labels=DEVICE_LABELS
@@ -181,7 +197,8 @@ class NocMetrics(PromCollector):
             if sample is not None:
                 for radio in sample.radios:
                     if radio.signal_dbm is not None:
-                        signal.add_metric([*labels, radio.key], float(radio.signal_dbm))
+                        signal.add_metric([*labels, radio.key, _radio_name(sample, radio)],
+                                          float(radio.signal_dbm))  # fmt: skip
             if dev.last_duration_s is not None:
                 duration.add_metric(labels, dev.last_duration_s)
                 timeouts.add_metric(labels, float(dev.last_stats.timeouts))

@@ -131,12 +131,22 @@ def decode_radios(walked: Walked) -> list[RadioSample]:
         if not column:
             continue
         for index in sorted(column):
+            # MikroTik's registration table is indexed by the peer's MAC (6 numbers) and the
+            # interface's ifIndex; airOS's statistics by the interface.
+            peer = if_index = None
+            if prefix == "mtxr" and len(index) == 7 and all(0 <= b <= 255 for b in index[:6]):
+                peer = ":".join(f"{b:02x}" for b in index[:6])
+                if_index = index[6]
+            elif len(index) == 1:
+                if_index = index[0]
             out.append(
                 RadioSample(
                     key=f"{prefix}:{'.'.join(map(str, index))}",
                     signal_dbm=_int(column, index),
                     tx_rate_bps=_int(walked.get(tx), index),
                     rx_rate_bps=_int(walked.get(rx), index),
+                    peer=peer,
+                    if_index=if_index,
                 )
             )
     return out

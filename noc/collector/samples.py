@@ -71,6 +71,8 @@ class RadioSample:
     signal_dbm: int | None
     tx_rate_bps: int | None
     rx_rate_bps: int | None
+    peer: str | None = None  # the peer's MAC address, where the table is indexed by it
+    if_index: int | None = None  # the radio interface it is heard on
 
 
 @dataclass(frozen=True)

@@ -1,561 +1,383 @@
-"""Grafana dashboards generated from the inventory (no hand-edited JSON).
+"""Grafana dashboards generated from the inventory with Grafana's own typed builders
+(grafana-foundation-sdk, the release for Grafana 11), never hand-written JSON.
 
-`build(inventory)` returns {file name: dashboard}; `noc dashboards build` writes them to
+`build(inventory)` returns {file name: dashboard JSON}; `noc dashboards build` writes them to
 `dashboards/`, where they are committed (a test fails when they are stale).
+
+What a panel shows is decided here, in the query and its transformations, so it can be checked
+without Grafana: states and readiness are numbers mapped to text and colour; a bar gauge gets
+one series per link; tables get aggregated series (no `instance`, `job` or `__name__`) merged
+into one frame; thresholds come from each tier's target; radios are named; the map reads
+numeric coordinates.
 """
 
 from __future__ import annotations
 
+import json
 from itertools import count
 from typing import Any
+
+from grafana_foundation_sdk.builders import (
+    bargauge,
+    gauge,
+    geomap,
+    prometheus,
+    stat,
+    statetimeline,
+    table,
+    timeseries,
+)
+from grafana_foundation_sdk.builders import dashboard as dash
+from grafana_foundation_sdk.builders.common import (
+    FrameGeometrySource,
+    GraphThresholdsStyleConfig,
+    MapLayerOptions,
+    ReduceDataOptions,
+)
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models import common as cm
+from grafana_foundation_sdk.models import dashboard as dm
+from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 
 from noc.inventory import Inventory
 from noc.inventory.model import Medium, SiteKind, Tier
 
-DATASOURCE = {"type": "prometheus", "uid": "noc-prometheus"}
-Panel = dict[str, Any]
+DATASOURCE = dm.DataSourceRef(type_val="prometheus", uid="noc-prometheus")
+STATE_COLOURS = {"up": "green", "down": "red", "unreachable": "orange", "unknown": "text",
+                 "maintenance": "blue", "flapping": "purple"}  # fmt: skip
+# DR readiness as a number the stat can map: 2 ready, 1 degraded, 0 not ready.
+DR_READINESS = (
+    '2 * max(noc_dr_state{state="ready"}) + max(noc_dr_state{state="degraded"})'
+    ' or on() vector(-1)'
+)
+DR_MAPPING = {"2": ("READY", "green"), "1": ("DEGRADED", "orange"), "0": ("NOT READY", "red"),
+              "-1": ("NOT CHECKED", "text")}  # fmt: skip
+INTERNAL = {"instance": True, "job": True, "__name__": True, "Time": True, "Value": True}
+
+
+def value_map(entries: dict[str, tuple[str, str]]) -> dm.ValueMap:
+    return dm.ValueMap(options={k: dm.ValueMappingResult(text=t, color=c, index=i)
+                                for i, (k, (t, c)) in enumerate(entries.items())})  # fmt: skip
+
+
+STATE_MAP = value_map({s: (s.upper(), c) for s, c in STATE_COLOURS.items()})
+
+
+def query(
+    expr: str, legend: str = "", *, instant: bool = False, ref: str = "A", tabular: bool = False
+) -> prometheus.Dataquery:
+    """A PromQL query; `tabular` for a table's instant query (one row per series)."""
+    q = prometheus.Dataquery().expr(expr).ref_id(ref).datasource(DATASOURCE)
+    q = q.legend_format(legend or "__auto")
+    if instant:
+        q = q.instant().format(
+            PromQueryFormat.TABLE if tabular else PromQueryFormat.TIME_SERIES
+        )
+    return q
+
+
+def big(title: str) -> stat.Panel:
+    """A stat showing the last value of its query."""
+    return stat.Panel().title(title).reduce_options(ReduceDataOptions().calcs(["lastNotNull"]))
+
+
+def steps(*pairs: tuple[float | None, str]) -> dash.ThresholdsConfig:
+    return (dash.ThresholdsConfig().mode(dm.ThresholdsMode.ABSOLUTE)
+            .steps([dm.Threshold(value=v, color=c) for v, c in pairs]))  # fmt: skip
+
+
+def organise(exclude: dict[str, bool], rename: dict[str, str] | None = None) -> Any:
+    return dm.DataTransformerConfig(id_val="organize",
+                                    options={"excludeByName": exclude,
+                                             "renameByName": rename or {}})  # fmt: skip
+
+
+MERGE = dm.DataTransformerConfig(id_val="merge", options={})
 
 
 class Layout:
-    """Places panels left to right on Grafana's 24-column grid."""
+    """Places panels left to right on Grafana's 24-column grid, with unique ids."""
 
     def __init__(self) -> None:
         self.x = self.y = self.row_h = 0
         self.ids = count(1)
 
-    def place(self, panel: Panel, w: int, h: int) -> Panel:
+    def place(self, panel: Any, w: int, h: int) -> Any:
         if self.x + w > 24:
             self.x, self.y, self.row_h = 0, self.y + self.row_h, 0
-        panel["gridPos"] = {"x": self.x, "y": self.y, "w": w, "h": h}
-        panel["id"] = next(self.ids)
+        panel.grid_pos(dm.GridPos(h=h, w=w, x=self.x, y=self.y)).id(next(self.ids))
+        panel.datasource(DATASOURCE)
         self.x += w
         self.row_h = max(self.row_h, h)
         return panel
 
 
-def target(expr: str, legend: str = "", *, instant: bool = False, ref: str = "A") -> dict[str, Any]:
-    t: dict[str, Any] = {
-        "datasource": DATASOURCE,
-        "expr": expr,
-        "refId": ref,
-        "legendFormat": legend or "__auto",
-    }
-    if instant:
-        t.update(instant=True, range=False, format="table")
-    return t
+def board(uid: str, title: str, tags: tuple[str, ...] = ()) -> dash.Dashboard:
+    return (dash.Dashboard(title).uid(uid).tags(["noc", "kota-bogor", *tags])
+            .timezone("Asia/Jakarta").editable().readonly().refresh("30s")
+            .time("now-6h", "now"))  # fmt: skip
 
 
-def panel(
-    kind: str,
-    title: str,
-    targets: list[dict[str, Any]],
-    unit: str = "",
-    thresholds: list[tuple[float | None, str]] | None = None,
-    **extra: Any,
-) -> Panel:
-    steps = [{"value": v, "color": c} for v, c in (thresholds or [(None, "green")])]
-    defaults: dict[str, Any] = {"unit": unit, "thresholds": {"mode": "absolute", "steps": steps}}
-    defaults.update(extra.pop("defaults", {}))
-    return {
-        "type": kind,
-        "title": title,
-        "datasource": DATASOURCE,
-        "targets": targets,
-        "fieldConfig": {"defaults": defaults, "overrides": extra.pop("overrides", [])},
-        "options": extra.pop("options", {}),
-        **extra,
-    }
+def link_to(title: str, uid: str) -> dash.DashboardLink:
+    return (dash.DashboardLink(title).type(dm.DashboardLinkType.LINK).url(f"/d/{uid}")
+            .keep_time(True).include_vars(False).target_blank(False)
+            .as_dropdown(False).tooltip(title).icon("dashboard"))  # fmt: skip
 
 
-PROBLEMS = '"down|flapping|unreachable"'
-STATE_COLOURS = {
-    "up": "green",
-    "down": "red",
-    "unreachable": "orange",
-    "unknown": "text",
-    "maintenance": "blue",
-    "flapping": "purple",
-}
-STATE_MAPPING = [
-    {
-        "type": "value",
-        "options": {s: {"color": c, "text": s.upper()} for s, c in STATE_COLOURS.items()},
-    }
-]
+def query_variable(name: str, label: str, expr: str) -> dash.QueryVariable:
+    return (dash.QueryVariable(name).label(label).datasource(DATASOURCE)
+            .query(f"label_values({expr}, {name})")
+            .refresh(dm.VariableRefresh.ON_TIME_RANGE_CHANGED)
+            .sort(dm.VariableSort.ALPHABETICAL_ASC).include_all(False).multi(False))  # fmt: skip
 
 
-def dashboard(
-    uid: str,
-    title: str,
-    panels: list[Panel],
-    variables: list[dict[str, Any]] | None = None,
-    tags: tuple[str, ...] = (),
-) -> dict[str, Any]:
-    return {
-        "uid": uid,
-        "title": title,
-        "tags": ["noc", "kota-bogor", *tags],
-        "timezone": "Asia/Jakarta",
-        "schemaVersion": 39,
-        "version": 1,
-        "editable": False,
-        "refresh": "30s",
-        "time": {"from": "now-6h", "to": "now"},
-        "templating": {"list": variables or []},
-        "annotations": {"list": []},
-        "panels": panels,
-    }
-
-
-def query_variable(name: str, label: str, expr: str) -> dict[str, Any]:
-    return {
-        "type": "query",
-        "name": name,
-        "label": label,
-        "datasource": DATASOURCE,
-        "query": {"query": f"label_values({expr}, {name})", "refId": "var"},
-        "definition": f"label_values({expr}, {name})",
-        "refresh": 2,
-        "sort": 1,
-        "includeAll": False,
-        "multi": False,
-    }
+def state_table(title: str, selector: str) -> table.Panel:
+    """The current state of every device the selector picks, one row each."""
+    return (table.Panel().title(title)
+            .with_target(query(f"max by (device, site, role, state) "
+                               f"(noc_device_state{{{selector}}} == 1)", instant=True,
+                               tabular=True))
+            .with_transformation(organise({"Time": True, "Value": True}))
+            .override_by_name("state", [dm.DynamicConfigValue(
+                id_val="mappings", value=[STATE_MAP]), dm.DynamicConfigValue(
+                id_val="custom.cellOptions", value={"type": "color-background"})]))  # fmt: skip
 
 
 def uplink(inv: Inventory) -> str:
     return next(ln.name for ln in inv.links if ln.medium is Medium.ISP)
 
 
-def overview(inv: Inventory) -> dict[str, Any]:
+def overview(inv: Inventory) -> dash.Dashboard:
     lay = Layout()
     up = uplink(inv)
     centre = inv.site(inv.network.collector_site)
     bps = inv.network.uplink_bps
-    geomap = panel(
-        "geomap",
-        "BTS sites",
-        [
-            target(
-                'noc_site_info{kind="bts"} * on (site) group_left (state) '
-                'max by (site, state) (noc_device_state{role="bts"} == 1)',
-                instant=True,
-            )
-        ],
-        defaults={"mappings": STATE_MAPPING, "color": {"mode": "fixed", "fixedColor": "green"}},
-        options={
-            "view": {"id": "coords", "lat": centre.lat, "lon": centre.lon, "zoom": 12},
-            "controls": {"showZoom": True},
-            "layers": [
-                {
-                    "type": "markers",
-                    "name": "BTS",
-                    "location": {
-                        "mode": "coords",
-                        "latitude": "latitude",
-                        "longitude": "longitude",
-                    },
-                    "config": {
-                        "style": {
-                            "color": {"field": "state"},
-                            "size": {"fixed": 8},
-                            "text": {"field": "site", "mode": "field"},
-                        }
-                    },
-                }
-            ],
-        },
-    )
-    uplink_panel = panel(
-        "timeseries",
-        f"Internet uplink ({bps / 1e6:g} Mbps contract)",
-        [target(f'8 * noc_link_throughput_bytes_per_second{{link="{up}"}}', "{{direction}}")],
-        unit="bps",
-        thresholds=[(None, "green"), (0.8 * bps, "orange"), (float(bps), "red")],
-        defaults={"custom": {"thresholdsStyle": {"mode": "line+area"}}, "max": bps * 1.1},
-    )
-    congested = panel(
-        "bargauge",
-        "Most congested links (share of contract)",
-        [target("topk(10, noc:link_utilisation:ratio)", "{{link}}", instant=True)],
-        unit="percentunit",
-        thresholds=[(None, "green"), (0.8, "orange"), (0.95, "red")],
-        options={"orientation": "horizontal", "displayMode": "gradient"},
-        defaults={"min": 0, "max": 1},
-    )
-    incidents = panel(
-        "stat",
-        "Open incidents",
-        [target("sum(noc_incidents_open)", instant=True)],
-        thresholds=[(None, "green"), (1, "red")],
-    )
-    problems = panel(
-        "table",
-        "Devices and links with a problem",
-        [
-            target('noc_device_state{state=~"down|flapping|unreachable"} == 1', instant=True),
-            target(
-                'noc_link_state{state=~"down|flapping|unreachable"} == 1', instant=True, ref="B"
-            ),
-        ],
-        defaults={"mappings": STATE_MAPPING},
-    )
-    targets = {t: inv.tiers[t].sla_target for t in Tier}
-    availability = panel(
-        "bargauge",
-        "Availability, last 30 days, against each tier's target",
-        [
-            target(
-                f'avg(noc:device_availability:ratio_30d{{tier="{t.value}"}})',
-                f"{t.value} (target {targets[t]:.1%})",
-                ref=chr(65 + i),
-            )
-            for i, t in enumerate(Tier)
-        ],
-        unit="percentunit",
-        thresholds=[
-            (None, "red"),
-            (min(targets.values()), "orange"),
-            (max(targets.values()), "green"),
-        ],
-        defaults={"min": 0.95, "max": 1, "decimals": 2},
-    )
-    return dashboard(
-        "noc-overview",
-        "NOC overview",
-        [
-            lay.place(geomap, 12, 12),
-            lay.place(uplink_panel, 12, 12),
-            lay.place(congested, 12, 10),
-            lay.place(incidents, 4, 10),
-            lay.place(problems, 8, 10),
-            lay.place(availability, 24, 6),
-        ],
-    )
-
-
-def state_table(title: str, selector: str) -> Panel:
-    """The current state of every device the selector picks."""
-    return panel(
-        "table",
-        title,
-        [target(f"noc_device_state{{{selector}}} == 1", instant=True)],
-        defaults={"mappings": STATE_MAPPING},
-    )
+    # State per BTS site (2 down .. 0 up) joined with the site's numeric coordinates.
+    geo = (geomap.Panel().title("BTS sites")
+           .with_target(query('max by (site) (2 * (noc_device_state{role="bts", '
+                              'state="down"} == 1) or 1 * (noc_device_state{role="bts", '
+                              'state="unreachable"} == 1) or 0 * (noc_device_state{role="bts", '
+                              'state="up"} == 1))', instant=True, tabular=True))
+           .with_target(query('max by (site) (noc_site_latitude_degrees{kind="bts"})',
+                              instant=True, tabular=True, ref="B"))
+           .with_target(query('max by (site) (noc_site_longitude_degrees{kind="bts"})',
+                              instant=True, tabular=True, ref="C"))
+           .with_transformation(dm.DataTransformerConfig(
+               id_val="joinByField", options={"byField": "site", "mode": "outer"}))
+           .with_transformation(organise({"Time 1": True, "Time 2": True, "Time 3": True},
+                                         {"Value #A": "state", "Value #B": "latitude",
+                                          "Value #C": "longitude"}))
+           .mappings([value_map({"0": ("UP", "green"), "1": ("UNREACHABLE", "orange"),
+                                 "2": ("DOWN", "red")})])
+           .view(geomap.MapViewConfig().id("coords").lat(centre.lat)  # type: ignore[arg-type]
+                 .lon(centre.lon).zoom(12))  # type: ignore[arg-type]
+           .controls(geomap.ControlsOptions().show_zoom(True))
+           .layers([MapLayerOptions().type("markers").name("BTS")
+                    .location(FrameGeometrySource().mode(cm.FrameGeometrySourceMode.COORDS)
+                              .latitude("latitude").longitude("longitude"))
+                    .config({"style": {"color": {"field": "state"}, "size": {"fixed": 8},
+                                       "text": {"field": "site", "mode": "field"}}})]))  # fmt: skip
+    uplink_panel = (timeseries.Panel().title(f"Internet uplink ({bps / 1e6:g} Mbps contract)")
+                    .with_target(query(f'8 * noc_link_throughput_bytes_per_second{{link="{up}"}}',
+                                       "{{direction}}"))
+                    .unit("bps").max(bps * 1.1)
+                    .thresholds(steps((None, "green"), (0.8 * bps, "orange"), (float(bps), "red")))
+                    .thresholds_style(GraphThresholdsStyleConfig().mode(
+                        cm.GraphThresholdsStyleMode.LINE_AND_AREA)))  # fmt: skip
+    congested = (bargauge.Panel().title("Most congested links (share of contract)")
+                 .with_target(query("topk(10, max by (link) (noc:link_utilisation:ratio))",
+                                    "{{link}}", instant=True))
+                 .unit("percentunit").min(0).max(1)
+                 .thresholds(steps((None, "green"), (0.8, "orange"), (0.95, "red")))
+                 .orientation(cm.VizOrientation.HORIZONTAL)
+                 .display_mode(cm.BarGaugeDisplayMode.GRADIENT)
+                 .reduce_options(ReduceDataOptions().calcs(["lastNotNull"])
+                                 .values(False)))  # fmt: skip
+    incidents = (big("Open incidents")
+                 .with_target(query("sum(noc_incidents_open)", instant=True))
+                 .thresholds(steps((None, "green"), (1, "red"))))  # fmt: skip
+    problems = (table.Panel().title("Devices and links with a problem")
+                .with_target(query('max by (device, site, state) (noc_device_state{state=~'
+                                   '"down|flapping|unreachable"} == 1)', instant=True,
+                                   tabular=True))
+                .with_target(query('max by (link, site, state) (noc_link_state{state=~'
+                                   '"down|flapping|unreachable"} == 1)', instant=True,
+                                   tabular=True, ref="B"))
+                .with_transformation(MERGE)
+                .with_transformation(organise(INTERNAL))
+                .override_by_name("state", [dm.DynamicConfigValue(id_val="mappings",
+                                                                  value=[STATE_MAP])]))  # fmt: skip
+    availability = (bargauge.Panel()
+                    .title("Availability, last 30 days, against each tier's target")
+                    .unit("percentunit").min(0.95).max(1).decimals(2)
+                    .orientation(cm.VizOrientation.HORIZONTAL)
+                    .reduce_options(ReduceDataOptions().calcs(["lastNotNull"])
+                                    .values(False)))  # fmt: skip
+    for i, tier in enumerate(Tier):
+        target = inv.tiers[tier].sla_target
+        name = f"{tier.value} (target {target:.1%})"
+        expr = f'avg(noc:device_availability:ratio_30d{{tier="{tier.value}"}})'
+        availability.with_target(query(expr, name, ref=chr(65 + i)))
+        # Red below the tier's target, orange within half of its allowance above, green.
+        margin = (1 - target) / 2
+        availability.override_by_name(name, [dm.DynamicConfigValue(
+            id_val="thresholds", value=steps((None, "red"), (target, "orange"),
+                                             (target + margin, "green")).build())])  # fmt: skip
+    return (board("noc-overview", "NOC overview")
+            .link(link_to("Site detail", "noc-site")).link(link_to("Link detail", "noc-link"))
+            .with_panel(lay.place(geo, 12, 12))
+            .with_panel(lay.place(uplink_panel, 12, 12))
+            .with_panel(lay.place(congested, 12, 10))
+            .with_panel(lay.place(incidents, 4, 10))
+            .with_panel(lay.place(problems, 8, 10))
+            .with_panel(lay.place(availability, 24, 6)))  # fmt: skip
 
 
 def per_second(counter: str, selector: str) -> str:
     return f"sum by (device, interface) (rate({counter}{{{selector}}}[5m]))"
 
 
-def site_detail(inv: Inventory) -> dict[str, Any]:
+def site_detail(inv: Inventory) -> dash.Dashboard:
     lay = Layout()
     sel = 'site="$site"'
-    return dashboard(
-        "noc-site",
-        "Site detail",
-        [
-            lay.place(state_table("Devices at the site", sel), 12, 8),
-            lay.place(
-                panel(
-                    "stat",
-                    "Uptime",
-                    [target(f"noc_device_uptime_seconds{{{sel}}}", "{{device}}", instant=True)],
-                    unit="s",
-                ),
-                12,
-                8,
-            ),
-            lay.place(
-                panel(
-                    "timeseries",
-                    "Interface throughput",
-                    [
-                        target(
-                            f"8 * noc_interface_throughput_bytes_per_second{{{sel}}}",
-                            "{{device}} {{interface}} {{direction}}",
-                        )
-                    ],
-                    unit="bps",
-                ),
-                12,
-                10,
-            ),
-            lay.place(
-                panel(
-                    "timeseries",
-                    "Utilisation (contract, else port speed)",
-                    [
-                        target(
-                            f"noc_interface_utilisation_ratio{{{sel}}}", "{{device}} {{interface}}"
-                        )
-                    ],
-                    unit="percentunit",
-                ),
-                12,
-                10,
-            ),
-            lay.place(
-                panel(
-                    "timeseries",
-                    "Radio signal",
-                    [target(f"noc_radio_signal_dbm{{{sel}}}", "{{device}} {{radio}}")],
-                    unit="dBm",
-                ),
-                12,
-                8,
-            ),
-            lay.place(
-                panel(
-                    "timeseries",
-                    "Errors and discards per second",
-                    [
-                        target(
-                            per_second("noc_interface_errors_total", sel),
-                            "errors {{device}} {{interface}}",
-                        ),
-                        target(
-                            per_second("noc_interface_discards_total", sel),
-                            "discards {{device}} {{interface}}",
-                            ref="B",
-                        ),
-                    ],
-                ),
-                12,
-                8,
-            ),
-        ],
-        [query_variable("site", "Site", "noc_device_state")],
+    panels = [
+        (state_table("Devices at the site", sel), 12, 8),
+        (big("Uptime").unit("s")
+         .with_target(query(f"noc_device_uptime_seconds{{{sel}}}", "{{device}}", instant=True)),
+         12, 8),
+        (timeseries.Panel().title("Interface throughput").unit("bps")
+         .with_target(query(f"8 * noc_interface_throughput_bytes_per_second{{{sel}}}",
+                            "{{device}} {{interface}} {{direction}}")), 12, 10),
+        (timeseries.Panel().title("Utilisation (contract, else port speed)").unit("percentunit")
+         .with_target(query(f"noc_interface_utilisation_ratio{{{sel}}}",
+                            "{{device}} {{interface}}")), 12, 10),
+        (timeseries.Panel().title("Radio signal").unit("dBm")
+         .with_target(query(f"noc_radio_signal_dbm{{{sel}}}", "{{device}} {{radio_name}}")),
+         12, 8),
+        (timeseries.Panel().title("Errors and discards per second")
+         .with_target(query(per_second("noc_interface_errors_total", sel),
+                            "errors {{device}} {{interface}}"))
+         .with_target(query(per_second("noc_interface_discards_total", sel),
+                            "discards {{device}} {{interface}}", ref="B")), 12, 8),
+    ]  # fmt: skip
+    out = board("noc-site", "Site detail").with_variable(
+        query_variable("site", "Site", "noc_device_state")
     )
+    out.link(link_to("NOC overview", "noc-overview"))
+    for panel, w, h in panels:
+        out.with_panel(lay.place(panel, w, h))
+    return out
 
 
-def link_detail(inv: Inventory) -> dict[str, Any]:
+def link_detail(inv: Inventory) -> dash.Dashboard:
     lay = Layout()
     sel = 'link="$link"'
-    return dashboard(
-        "noc-link",
-        "Link detail",
-        [
-            lay.place(
-                panel(
-                    "timeseries",
-                    "Throughput against the contract",
-                    [
-                        target(
-                            f"8 * noc_link_throughput_bytes_per_second{{{sel}}}", "{{direction}}"
-                        ),
-                        target(
-                            f"8 * noc_link_contracted_bytes_per_second{{{sel}}}",
-                            "contract",
-                            ref="B",
-                        ),
-                    ],
-                    unit="bps",
-                ),
-                16,
-                10,
-            ),
-            lay.place(
-                panel(
-                    "gauge",
-                    "Utilisation now",
-                    [target(f"noc:link_utilisation:ratio{{{sel}}}", instant=True)],
-                    unit="percentunit",
-                    thresholds=[(None, "green"), (0.8, "orange"), (0.95, "red")],
-                    defaults={"min": 0, "max": 1},
-                ),
-                8,
-                10,
-            ),
-            lay.place(
-                panel(
-                    "state-timeline",
-                    "State",
-                    [target(f"noc_link_state{{{sel}}} == 1", "{{state}}")],
-                    defaults={"mappings": STATE_MAPPING},
-                ),
-                16,
-                6,
-            ),
-            lay.place(
-                panel(
-                    "stat",
-                    "Availability 1 h / 1 d / 30 d",
-                    [
-                        target(f"noc:link_availability:ratio_1h{{{sel}}}", "1 h"),
-                        target(f"noc:link_availability:ratio_1d{{{sel}}}", "1 d", ref="B"),
-                        target(f"noc:link_availability:ratio_30d{{{sel}}}", "30 d", ref="C"),
-                    ],
-                    unit="percentunit",
-                    defaults={"decimals": 3},
-                ),
-                8,
-                6,
-            ),
-        ],
-        [query_variable("link", "Link", "noc_link_state")],
+    panels = [
+        (timeseries.Panel().title("Throughput against the contract").unit("bps")
+         .with_target(query(f"8 * noc_link_throughput_bytes_per_second{{{sel}}}",
+                            "{{direction}}"))
+         .with_target(query(f"8 * max(noc_link_contracted_bytes_per_second{{{sel}}})",
+                            "contract", ref="B")), 16, 10),
+        (gauge.Panel().title("Utilisation now").unit("percentunit").min(0).max(1)
+         .with_target(query(f"max(noc:link_utilisation:ratio{{{sel}}})", instant=True))
+         .thresholds(steps((None, "green"), (0.8, "orange"), (0.95, "red"))), 8, 10),
+        (statetimeline.Panel().title("State").mappings([STATE_MAP])
+         .with_target(query(f"max by (state) (noc_link_state{{{sel}}} == 1)", "{{state}}")),
+         16, 6),
+        (big("Availability 1 h / 1 d / 30 d").unit("percentunit").decimals(3)
+         .with_target(query(f"max(noc:link_availability:ratio_1h{{{sel}}})", "1 h"))
+         .with_target(query(f"max(noc:link_availability:ratio_1d{{{sel}}})", "1 d", ref="B"))
+         .with_target(query(f"max(noc:link_availability:ratio_30d{{{sel}}})", "30 d",
+                            ref="C")), 8, 6),
+    ]  # fmt: skip
+    out = board("noc-link", "Link detail").with_variable(
+        query_variable("link", "Link", "noc_link_state")
     )
+    out.link(link_to("NOC overview", "noc-overview"))
+    for panel, w, h in panels:
+        out.with_panel(lay.place(panel, w, h))
+    return out
 
 
-def sla_overview(inv: Inventory) -> dict[str, Any]:
+def sla_overview(inv: Inventory) -> dash.Dashboard:
     lay = Layout()
-    return dashboard(
-        "noc-sla",
-        "SLA overview",
-        [
-            lay.place(
-                panel(
-                    "table",
-                    "Device availability, last 30 days (lowest first)",
-                    [target("sort(noc:device_availability:ratio_30d)", instant=True)],
-                    unit="percentunit",
-                    defaults={"decimals": 3},
-                ),
-                12,
-                14,
-            ),
-            lay.place(
-                panel(
-                    "table",
-                    "Link availability, last 30 days (lowest first)",
-                    [target("sort(noc:link_availability:ratio_30d)", instant=True)],
-                    unit="percentunit",
-                    defaults={"decimals": 3},
-                ),
-                12,
-                14,
-            ),
-            lay.place(
-                panel(
-                    "timeseries",
-                    "Availability by tier, 1 h",
-                    [target("avg by (tier) (noc:device_availability:ratio_1h)", "{{tier}}")],
-                    unit="percentunit",
-                ),
-                24,
-                8,
-            ),
-        ],
-    )
+    lowest = [dm.DynamicConfigValue(id_val="unit", value="percentunit")]
+    panels = [
+        (table.Panel().title("Device availability, last 30 days (lowest first)").decimals(3)
+         .with_target(query("sort(max by (device, tier) (noc:device_availability:ratio_30d))",
+                            instant=True, tabular=True))
+         .with_transformation(organise({"Time": True}, {"Value": "availability"}))
+         .override_by_name("availability", lowest), 12, 14),
+        (table.Panel().title("Link availability, last 30 days (lowest first)").decimals(3)
+         .with_target(query("sort(max by (link, tier) (noc:link_availability:ratio_30d))",
+                            instant=True, tabular=True))
+         .with_transformation(organise({"Time": True}, {"Value": "availability"}))
+         .override_by_name("availability", lowest), 12, 14),
+        (timeseries.Panel().title("Availability by tier, 1 h").unit("percentunit")
+         .with_target(query("avg by (tier) (noc:device_availability:ratio_1h)", "{{tier}}")),
+         24, 8),
+    ]  # fmt: skip
+    out = board("noc-sla", "SLA overview").link(link_to("NOC overview", "noc-overview"))
+    for panel, w, h in panels:
+        out.with_panel(lay.place(panel, w, h))
+    return out
 
 
-def dr_status(inv: Inventory) -> dict[str, Any]:
+def dr_status(inv: Inventory) -> dash.Dashboard:
     lay = Layout()
     dr_sites = [s.name for s in inv.sites if s.kind is SiteKind.DR]
     sel = f'site=~"{"|".join(dr_sites)}"'
-    return dashboard(
-        "noc-dr",
-        "DR status",
-        [
-            lay.place(
-                panel(
-                    "stat",
-                    "DR readiness",
-                    [target("noc_dr_state == 1", "{{state}}", instant=True)],
-                    defaults={
-                        "mappings": [
-                            {
-                                "type": "value",
-                                "options": {
-                                    "ready": {"color": "green"},
-                                    "degraded": {"color": "orange"},
-                                    "not_ready": {"color": "red"},
-                                },
-                            }
-                        ]
-                    },
-                ),
-                8,
-                6,
-            ),
-            lay.place(state_table("DR site devices", sel), 16, 6),
-            lay.place(
-                panel(
-                    "timeseries",
-                    "DR links: utilisation",
-                    [target(f"noc:link_utilisation:ratio{{{sel}}}", "{{link}}")],
-                    unit="percentunit",
-                ),
-                24,
-                8,
-            ),
-        ],
-    )
+    panels = [
+        (big("DR readiness").mappings([value_map(DR_MAPPING)])
+         .with_target(query(DR_READINESS, "readiness", instant=True))
+         .color_mode(cm.BigValueColorMode.BACKGROUND)
+         .text_mode(cm.BigValueTextMode.VALUE), 8, 6),
+        (state_table("DR site devices", sel), 16, 6),
+        (timeseries.Panel().title("DR links: utilisation").unit("percentunit")
+         .with_target(query(f"max by (link) (noc:link_utilisation:ratio{{{sel}}})",
+                            "{{link}}")), 24, 8),
+    ]  # fmt: skip
+    out = board("noc-dr", "DR status").link(link_to("NOC overview", "noc-overview"))
+    for panel, w, h in panels:
+        out.with_panel(lay.place(panel, w, h))
+    return out
 
 
-def collector_health(inv: Inventory) -> dict[str, Any]:
+def collector_health(inv: Inventory) -> dash.Dashboard:
     lay = Layout()
-    return dashboard(
-        "noc-collector",
-        "Collector health",
-        [
-            lay.place(
-                panel(
-                    "stat",
-                    "Seconds since the last successful poll",
-                    [target("time() - noc_collector_last_success_timestamp_seconds", instant=True)],
-                    unit="s",
-                    thresholds=[(None, "green"), (120, "orange"), (180, "red")],
-                ),
-                6,
-                6,
-            ),
-            lay.place(
-                panel(
-                    "stat",
-                    "Store: events waiting",
-                    [target("noc_store_pending_events", instant=True)],
-                    thresholds=[(None, "green"), (1000, "orange")],
-                ),
-                6,
-                6,
-            ),
-            lay.place(
-                panel(
-                    "stat",
-                    "Late polls per minute",
-                    [target("60 * rate(noc_collector_late_polls_total[5m])", instant=True)],
-                ),
-                6,
-                6,
-            ),
-            lay.place(
-                panel(
-                    "stat",
-                    "Varbinds per poll cycle",
-                    [target("sum(noc_device_poll_varbinds)", instant=True)],
-                ),
-                6,
-                6,
-            ),
-            lay.place(
-                panel(
-                    "timeseries",
-                    "Slowest devices (last poll)",
-                    [target("topk(10, noc_device_poll_duration_seconds)", "{{device}}")],
-                    unit="s",
-                ),
-                12,
-                10,
-            ),
-            lay.place(
-                panel(
-                    "timeseries",
-                    "Failed polls per minute",
-                    [
-                        target(
-                            "60 * sum by (tier) (rate(noc_device_poll_failures_total[5m]))",
-                            "{{tier}}",
-                        )
-                    ],
-                ),
-                12,
-                10,
-            ),
-        ],
-    )
+    panels = [
+        (big("Seconds since the last successful poll").unit("s")
+         .with_target(query("time() - max(noc_collector_last_success_timestamp_seconds)",
+                            instant=True))
+         .thresholds(steps((None, "green"), (120, "orange"), (180, "red"))), 6, 6),
+        (big("Store: events waiting")
+         .with_target(query("max(noc_store_pending_events)", instant=True))
+         .thresholds(steps((None, "green"), (1000, "orange"))), 6, 6),
+        (big("Late polls per minute")
+         .with_target(query("60 * sum(rate(noc_collector_late_polls_total[5m]))",
+                            instant=True)), 6, 6),
+        (big("Varbinds per poll cycle")
+         .with_target(query("sum(noc_device_poll_varbinds)", instant=True)), 6, 6),
+        (timeseries.Panel().title("Slowest devices (last poll)").unit("s")
+         .with_target(query("topk(10, max by (device) (noc_device_poll_duration_seconds))",
+                            "{{device}}")), 12, 10),
+        (timeseries.Panel().title("Failed polls per minute")
+         .with_target(query("60 * sum by (tier) (rate(noc_device_poll_failures_total[5m]))",
+                            "{{tier}}")), 12, 10),
+    ]  # fmt: skip
+    out = board("noc-collector", "Collector health").link(link_to("NOC overview", "noc-overview"))
+    for panel, w, h in panels:
+        out.with_panel(lay.place(panel, w, h))
+    return out
+
+
+def to_json(builder: dash.Dashboard) -> dict[str, Any]:
+    """The dashboard as Grafana's JSON model, through the SDK's own encoder."""
+    data: dict[str, Any] = json.loads(json.dumps(builder.build(), cls=JSONEncoder))
+    return data
 
 
 def build(inv: Inventory) -> dict[str, dict[str, Any]]:
     """Every dashboard, by file name."""
     boards = (overview, site_detail, link_detail, sla_overview, dr_status, collector_health)
-    return {f"{b['uid']}.json": b for b in (make(inv) for make in boards)}
+    return {f"{b['uid']}.json": b for b in (to_json(make(inv)) for make in boards)}

@@ -135,5 +135,5 @@ def test_push_cli_reports_a_refused_token_without_printing_it(grafana: str) -> N
             "--inventory", str(INVENTORY)]  # fmt: skip
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 1
-    assert "push failed" in result.output
+    assert "failed: GrafanaUnauthorizedError" in result.output
     assert "wrong-secret-token" not in result.output
