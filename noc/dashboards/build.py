@@ -47,8 +47,7 @@ STATE_COLOURS = {"up": "green", "down": "red", "unreachable": "orange", "unknown
                  "maintenance": "blue", "flapping": "purple"}  # fmt: skip
 # DR readiness as a number the stat can map: 2 ready, 1 degraded, 0 not ready.
 DR_READINESS = (
-    '2 * max(noc_dr_state{state="ready"}) + max(noc_dr_state{state="degraded"})'
-    ' or on() vector(-1)'
+    '2 * max(noc_dr_state{state="ready"}) + max(noc_dr_state{state="degraded"}) or on() vector(-1)'
 )
 DR_MAPPING = {"2": ("READY", "green"), "1": ("DEGRADED", "orange"), "0": ("NOT READY", "red"),
               "-1": ("NOT CHECKED", "text")}  # fmt: skip
@@ -70,9 +69,7 @@ def query(
     q = prometheus.Dataquery().expr(expr).ref_id(ref).datasource(DATASOURCE)
     q = q.legend_format(legend or "__auto")
     if instant:
-        q = q.instant().format(
-            PromQueryFormat.TABLE if tabular else PromQueryFormat.TIME_SERIES
-        )
+        q = q.instant().format(PromQueryFormat.TABLE if tabular else PromQueryFormat.TIME_SERIES)
     return q
 
 
