@@ -19,7 +19,6 @@ from noc.cli.common import (
     console,
     err_console,
     inventory_or_exit,
-    names_or_exit,
     print_json,
 )
 from noc.diag.audit import AuditLog
@@ -72,7 +71,12 @@ def actor() -> str:
 
 def run(req: DiagRequest, inventory: InventoryOption, as_json: bool) -> DiagResult:
     inv = inventory_or_exit(inventory)
-    req = dataclasses.replace(req, device=names_or_exit(inv, [req.device])[0])
+    from noc.inventory.names import UnknownName, resolve
+
+    try:
+        req = dataclasses.replace(req, device=resolve(req.device, inv.devices_by_name))
+    except UnknownName as exc:
+        _fail(str(exc), as_json, 2)
     settings = Settings()
     secrets = secret_values(inv)
 

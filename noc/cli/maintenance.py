@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -93,7 +93,7 @@ def list_(
     windows = list_windows(store_engine(database))
     inv = inventory_or_exit(inventory)
     zone = ZoneInfo(inv.network.timezone)
-    standing: list[dict[str, str]] = []
+    standing: list[dict[str, Any]] = []
     for mw in inv.maintenance:
         if mw.weekly is not None:
             days = ",".join(str(d) for d in mw.weekly.days)
@@ -101,8 +101,8 @@ def list_(
         else:
             when = (f"{mw.start.astimezone(zone):%Y-%m-%d %H:%M}" if mw.start else "",
                     f"{mw.end.astimezone(zone):%Y-%m-%d %H:%M}" if mw.end else "")  # fmt: skip
-        standing.append({"id": "inventory", "name": mw.name, "devices": ", ".join(mw.devices),
-                         "sites": ", ".join(mw.sites), "start": when[0],
+        standing.append({"id": "inventory", "name": mw.name, "devices": sorted(mw.devices),
+                         "sites": sorted(mw.sites), "start": when[0],
                          "end": when[1]})  # fmt: skip
     if as_json:
         emit_json(
@@ -127,8 +127,8 @@ def list_(
             f"{datetime.fromtimestamp(w.end, zone):%Y-%m-%d %H:%M}",
         )
     for row in standing:
-        table.add_row("[dim]inventory[/]", row["name"], row["devices"], row["sites"],
-                      row["start"], row["end"])  # fmt: skip
+        table.add_row("[dim]inventory[/]", row["name"], ", ".join(row["devices"]),
+                      ", ".join(row["sites"]), row["start"], row["end"])  # fmt: skip
     console.print(table)
 
 
