@@ -190,6 +190,16 @@ def ack(
     from noc.settings import Settings
 
     seconds = _duration(for_)
+    inv = inventory_or_exit(inventory)
+    if group not in inv.devices_by_name:  # a root cause is a device: forgive its spelling
+        from noc.inventory.names import UnknownName, resolve
+
+        try:
+            group = resolve(group, inv.devices_by_name)
+        except UnknownName as exc:
+            if exc.suggestions:  # a near miss of a device name; other groups pass as given
+                err_console.print(str(exc).replace("device", "alert group", 1), markup=False)
+                raise typer.Exit(2) from None
     if not comment.strip():
         err_console.print("say why with --comment: the next shift reads it")
         raise typer.Exit(2)

@@ -84,14 +84,21 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str))
 
 
-def store_engine(database: str | None = None) -> Engine:
+def store_engine(database: str | None = None, read_only: bool = False) -> Engine:
     """The store, its schema brought up to date; a store that cannot be reached is a clear
-    error, not a traceback."""
+    error, not a traceback. A `read_only` command never creates one: a SQLite file that is not
+    there is said so, and the command ends."""
     from noc.settings import Settings, normalise_db_url
     from noc.store.db import make_engine, upgrade
 
-    url = normalise_db_url(database) if database else Settings().db_url()
+    url = normalise_db_url(database) if database else Settings().db_url(create=not read_only)
     redact.register(url)
+    if read_only and url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.exists():
+            err_console.print(f"no store at {path}: nothing recorded yet (the collector, "
+                              "`noc serve`, makes it)")  # fmt: skip
+            raise typer.Exit(1)
     try:
         engine = make_engine(url)
     except Exception as exc:  # SQLAlchemy's ArgumentError, a bad port, an unknown driver

@@ -190,12 +190,28 @@ def snmp(
         _fail("operation is get or walk", as_json, 2)
     result = run(DiagRequest(f"snmp-{operation}", device, tuple(objects)), inventory, as_json)
     if not as_json:
+        rows = result.data["varbinds"]
+        names = _interface_names(result.device, rows, inventory)
         table = Table(title=f"{result.device} snmp {operation}")
-        for col in ("name", "oid", "type", "value"):
+        for col in ("name", "oid", "type", "value", *(["interface"] if names else [])):
             table.add_column(col, overflow="fold")
-        for row in result.data["varbinds"]:
-            table.add_row(row["name"], row["oid"], row["type"], readable(row))
+        for row in rows:
+            extra = [names.get(row["name"].rsplit(".", 1)[-1], "")] if names else []
+            table.add_row(row["name"], row["oid"], row["type"], readable(row), *extra)
         console.print(table)
+
+
+def _interface_names(
+    device: str, rows: list[dict[str, Any]], inventory: InventoryOption
+) -> dict[str, str]:
+    """ifIndex -> ifName for rows of the interface tables, so a walk says which interface."""
+    if not any(r["name"].startswith(("if", "ifX")) and r["name"].count(".") == 1 for r in rows):
+        return {}
+    try:
+        names = run(DiagRequest("snmp-walk", device, ("ifName",)), inventory, False)
+    except typer.Exit:
+        return {}
+    return {r["name"].rsplit(".", 1)[-1]: str(r["value"]) for r in names.data["varbinds"]}
 
 
 OPER = {1: "up", 2: "down", 3: "testing", 4: "unknown", 5: "dormant", 6: "notPresent",

@@ -238,7 +238,7 @@ def drills(as_json: JsonOption = False) -> None:
     """Past drills, newest first."""
     from noc.dr.history import drills as stored
 
-    rows = stored(store_engine())
+    rows = stored(store_engine(read_only=True))
     if as_json:
         print_json(rows)
         return

@@ -90,7 +90,7 @@ def list_(
 ) -> None:
     """Every window: those added at run time (with the id `remove` takes; a unique prefix is
     enough) and the inventory's standing ones."""
-    windows = list_windows(store_engine(database))
+    windows = list_windows(store_engine(database, read_only=True))
     inv = inventory_or_exit(inventory)
     zone = ZoneInfo(inv.network.timezone)
     standing: list[dict[str, Any]] = []

@@ -50,7 +50,7 @@ def _load(
     inv = inventory_or_exit(inventory)
     period = parse_month(month_text, inv.network.timezone)
     loc = _locale(lang, inv.network.timezone)
-    return build_report(store_engine(database), inv, period), loc
+    return build_report(store_engine(database, read_only=True), inv, period), loc
 
 
 def check_output(out: Path, force: bool) -> None:

@@ -39,7 +39,7 @@ def create(
 @app.command("list")
 def list_(as_json: JsonOption = False) -> None:
     """Tokens with their role and last use (never the token itself)."""
-    rows = list_tokens(store_engine())
+    rows = list_tokens(store_engine(read_only=True))
     if as_json:
         print_json(rows)
         return

@@ -133,6 +133,12 @@ def test_token_list_without_a_reachable_store_is_one_line() -> None:
 
 def test_drills_and_tokens_say_when_there_are_none(empty_var: Path) -> None:
     url = f"sqlite:///{empty_var / 'noc.db'}"
+    for read in (["dr", "drills"], ["token", "list"], ["maintenance", "list"]):
+        refused(noc(*read, NOC_DATABASE_URL=url), "no store at", "nothing recorded yet")
+    assert list(empty_var.iterdir()) == []  # a read never creates the store
+    from noc.store.db import make_engine, upgrade
+
+    upgrade(make_engine(url))
     drills = noc("dr", "drills", NOC_DATABASE_URL=url)
     assert drills.returncode == 0 and "no drills recorded yet" in drills.stdout
     tokens = noc("token", "list", NOC_DATABASE_URL=url)
