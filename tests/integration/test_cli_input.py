@@ -130,6 +130,9 @@ def test_a_renderer_failure_is_an_error_and_nothing_is_said_written(tmp_path: Pa
     chromium.write_text("#!/bin/sh\necho 'cannot open display' >&2\nexit 21\n")
     chromium.chmod(0o755)
     out = tmp_path / "report.pdf"
+    from noc.store.db import make_engine, upgrade
+
+    upgrade(make_engine(f"sqlite:///{tmp_path / 'noc.db'}"))  # an empty store: reports read it
     result = noc("sla", "report", "--month", "2026-10", "--format", "pdf", "--out", str(out),
                  "--database", f"sqlite:///{tmp_path / 'noc.db'}",
                  env={"PATH": f"{fake_bin}:{os.environ['PATH']}"})  # fmt: skip
