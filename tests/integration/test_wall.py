@@ -231,6 +231,7 @@ def test_uplink_congestion_shows_the_gauge_above_90_percent(
         text = page.inner_text("#uplink-pct")
         assert int(text.rstrip("%")) > 90
         assert "kapasitas kontrak 40 Mbps" in page.inner_text("#uplink-rate")
+        assert "uplink padat" in page.inner_text("#summary")
         assert page.locator("#chart polyline").count() >= 1
         page.screenshot(path=str(SHOTS / "wall-uplink-congested.png"))
     finally:

@@ -9,6 +9,7 @@ const T = {
   id: {
     title: "NOC Kota Bogor", problems: "Gangguan", uplink: "Uplink internet",
     allOk: "Semua perangkat normal", nProblems: (n) => `${n} gangguan aktif`,
+    uplinkHot: (p, c) => `uplink padat: ${p}% dari ${c} Mbps`,
     behind: (n) => `${n} perangkat di belakangnya tidak terjangkau`,
     acked: (who) => `✓ ditangani${who ? " oleh " + who : ""}`,
     none: "Tidak ada gangguan", more: (n) => `… dan ${n} lainnya`,
@@ -33,6 +34,7 @@ const T = {
   en: {
     title: "Kota Bogor NOC", problems: "Problems", uplink: "Internet uplink",
     allOk: "All devices up", nProblems: (n) => `${n} active problem${n === 1 ? "" : "s"}`,
+    uplinkHot: (p, c) => `uplink congested: ${p}% of ${c} Mbps`,
     behind: (n) => `${n} device${n === 1 ? "" : "s"} behind it unreachable`,
     acked: (who) => `✓ acknowledged${who ? " by " + who : ""}`,
     none: "No problems", more: (n) => `… and ${n} more`,
@@ -320,8 +322,12 @@ function drawFooter(v) {
 function drawSummary(v) {
   const summary = $("summary");
   const n = v.problems.length;
-  summary.className = n ? "bad" : "ok";
-  summary.textContent = n ? T.nProblems(n) : T.allOk;
+  const u = v.uplink;
+  const hot = u && u.utilisation !== null && u.utilisation >= 0.9;
+  const parts = [n ? T.nProblems(n) : T.allOk];
+  if (hot) parts.push(T.uplinkHot(Math.round(u.utilisation * 100), Math.round(u.capacity_bps / 1e6)));
+  summary.className = n ? "bad" : hot ? "warn" : "ok";
+  summary.textContent = parts.join(" · ");
   summary.dataset.problems = String(n);
 }
 
