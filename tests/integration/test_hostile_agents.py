@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import INVENTORY, ROOT, Lab, with_port
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.serial]
 
 BAD = {"kel-ciluar": "endless", "kel-ciparigi": "bigtable", "kel-tanahbaru": "flood"}
 # The access tier of this test: 1 s timeout, no retry, so the deadline is max(5, 1 x 1 x 3) s.
@@ -52,8 +52,11 @@ def agents() -> Iterator[dict[str, int]]:
 
 def _inventory(path: Path, ports: dict[str, int]) -> Path:
     text = with_port(INVENTORY, path).read_text()
-    text = re.sub(r"access: +\{[^}]*\}", "access: {poll_interval_s: 60, sla_target: 0.99, "
-                  "timeout_s: 1.0, retries: 0, down_after: 2, up_after: 2}", text)  # fmt: skip
+    tier = (
+        f"access: {{poll_interval_s: 60, sla_target: 0.99, timeout_s: {TIMEOUT_S}, "
+        "retries: 0, down_after: 2, up_after: 2}"
+    )
+    text = re.sub(r"access: +\{[^}]*\}", tier, text)
     for device, port in ports.items():
         text = re.sub(rf"(  - name: {device}\n(?:    .*\n)*?    address: )\S+\n    port: \d+",
                       rf"\g<1>127.0.0.1\n    port: {port}", text)  # fmt: skip

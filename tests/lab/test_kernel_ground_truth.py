@@ -25,7 +25,7 @@ from noc.inventory import load_inventory
 from noc.snmp.lean_client import LeanClient
 from tests.conftest import Loop
 
-pytestmark = [pytest.mark.root, pytest.mark.integration]
+pytestmark = [pytest.mark.root, pytest.mark.integration, pytest.mark.serial]
 
 if os.geteuid() != 0:
     pytest.skip("needs root: network namespaces, veth and tc", allow_module_level=True)
