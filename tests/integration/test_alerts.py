@@ -225,6 +225,7 @@ def test_a_bts_down_is_one_message_naming_what_is_behind_it(path: dict[str, Any]
         for kel in kelurahan:
             assert kel in text, kel
         assert f"noc diag check {BTS}" in text and "WIB" in text
+        assert text.rstrip().endswith("/wall")  # the wall screen, one tap away
         assert len(text) <= 4096
         mail = text_of(sink.messages[0])
         assert BTS in mail and all(kel in mail for kel in kelurahan)
