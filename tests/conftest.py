@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import subprocess
@@ -144,6 +145,25 @@ class Database:
             self.path.parent.with_name("away").rename(self.path.parent)
 
 
+@contextlib.contextmanager
+def pg_database(prefix: str = "noc_test") -> Iterator[Database]:
+    """A PostgreSQL database of its own, behind a proxy the test can stop; dropped after."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(host=PG[0], port=PG[1], user="postgres", dbname="postgres",
+                         autocommit=True) as admin:  # fmt: skip
+        admin.execute(f'CREATE DATABASE "{name}"')
+    proxy = TcpProxy(PG)
+    proxy.start()
+    try:
+        yield Database(f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/{name}",
+                       "postgresql", proxy=proxy)  # fmt: skip
+    finally:
+        proxy.stop()
+        with psycopg.connect(host=PG[0], port=PG[1], user="postgres", dbname="postgres",
+                             autocommit=True) as admin:  # fmt: skip
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     if request.param == "sqlite":
@@ -151,15 +171,5 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         path.parent.mkdir()
         yield Database(f"sqlite:///{path}", "sqlite", path=path)
         return
-    name = f"noc_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(host=PG[0], port=PG[1], user="postgres", dbname="postgres",
-                         autocommit=True) as admin:  # fmt: skip
-        admin.execute(f'CREATE DATABASE "{name}"')
-    proxy = TcpProxy(PG)
-    proxy.start()
-    yield Database(f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/{name}", "postgresql",
-                   proxy=proxy)  # fmt: skip
-    proxy.stop()
-    with psycopg.connect(host=PG[0], port=PG[1], user="postgres", dbname="postgres",
-                         autocommit=True) as admin:  # fmt: skip
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with pg_database() as db:
+        yield db

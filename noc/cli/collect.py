@@ -24,6 +24,7 @@ from noc.cli.common import (
     setup_logging,
 )
 from noc.cli.common import print_json as emit_json
+from noc.cli.status import STATE_STYLE
 from noc.collector.availability import State
 from noc.collector.engine import Collector
 from noc.collector.service import build_service, run_service
@@ -31,11 +32,6 @@ from noc.inventory import Inventory
 from noc.settings import Settings
 from noc.snmp.lean_client import default_client
 from noc.store.db import make_engine
-
-STATE_STYLE = {
-    State.UP: "green", State.DOWN: "bold red", State.UNREACHABLE: "yellow",
-    State.UNKNOWN: "dim", State.MAINTENANCE: "blue", State.FLAPPING: "magenta",
-}  # fmt: skip
 
 
 def _mbps(bps: float | None) -> str:

@@ -84,6 +84,14 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str))
 
 
+def missing_sqlite(url: str) -> Path | None:
+    """The file of a SQLite store URL when it does not exist (a read must not create it)."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = Path(url.removeprefix("sqlite:///"))
+    return None if path.exists() else path
+
+
 def store_engine(database: str | None = None, read_only: bool = False) -> Engine:
     """The store, its schema brought up to date; a store that cannot be reached is a clear
     error, not a traceback. A `read_only` command never creates one: a SQLite file that is not
@@ -93,12 +101,11 @@ def store_engine(database: str | None = None, read_only: bool = False) -> Engine
 
     url = normalise_db_url(database) if database else Settings().db_url(create=not read_only)
     redact.register(url)
-    if read_only and url.startswith("sqlite:///"):
-        path = Path(url.removeprefix("sqlite:///"))
-        if not path.exists():
-            err_console.print(f"no store at {path}: nothing recorded yet (the collector, "
-                              "`noc serve`, makes it)")  # fmt: skip
-            raise typer.Exit(1)
+    path = missing_sqlite(url) if read_only else None
+    if path is not None:
+        err_console.print(f"no store at {path}: nothing recorded yet (the collector, "
+                          "`noc serve`, makes it)")  # fmt: skip
+        raise typer.Exit(1)
     try:
         engine = make_engine(url)
     except Exception as exc:  # SQLAlchemy's ArgumentError, a bad port, an unknown driver

@@ -19,6 +19,7 @@ from noc.cli.common import (
     console,
     err_console,
     inventory_or_exit,
+    missing_sqlite,
     print_json,
 )
 from noc.diag.audit import AuditLog
@@ -116,7 +117,6 @@ def _fail(message: str, as_json: bool, code: int) -> None:
 def collector_view(device: str) -> str | None:
     """What the collector last recorded for the device (read only; None without a store)."""
     from datetime import datetime
-    from pathlib import Path
     from zoneinfo import ZoneInfo
 
     from sqlalchemy import select
@@ -126,7 +126,7 @@ def collector_view(device: str) -> str | None:
     from noc.store.models import StateChangeRow
 
     url = Settings().db_url(create=False)
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+    if missing_sqlite(url) is not None:
         return None
     try:
         with Session(make_engine(url)) as session:

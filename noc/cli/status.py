@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +15,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from noc import redact
-from noc.cli.common import InventoryOption, JsonOption, console, err_console, inventory_or_exit
+from noc.cli.common import (
+    InventoryOption,
+    JsonOption,
+    console,
+    err_console,
+    inventory_or_exit,
+    missing_sqlite,
+)
 from noc.cli.common import print_json as emit_json
 from noc.collector.availability import State
 from noc.settings import Settings
@@ -68,12 +74,11 @@ def _store_or_exit(settings: Settings) -> Any:
     """The store, read only: a missing SQLite file or a store without tables is a clear line,
     and nothing is created."""
     url = settings.db_url(create=False)
-    if url.startswith("sqlite:///"):
-        path = Path(url.removeprefix("sqlite:///"))
-        if not path.exists():
-            err_console.print(f"no store at {path}: start the collector first (`noc serve`, or "
-                              "`make demo`), or set NOC_DATABASE_URL / NOC_VAR_DIR")  # fmt: skip
-            raise typer.Exit(1)
+    path = missing_sqlite(url)
+    if path is not None:
+        err_console.print(f"no store at {path}: start the collector first (`noc serve`, or "
+                          "`make demo`), or set NOC_DATABASE_URL / NOC_VAR_DIR")  # fmt: skip
+        raise typer.Exit(1)
     try:
         engine = make_engine(url)
         if not inspect(engine).has_table("state_changes"):

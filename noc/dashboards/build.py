@@ -140,6 +140,22 @@ def state_table(title: str, selector: str) -> table.Panel:
                 id_val="custom.cellOptions", value={"type": "color-background"})]))  # fmt: skip
 
 
+def detail(
+    uid: str,
+    title: str,
+    lay: Layout,
+    panels: list[tuple[Any, int, int]],
+    variable: dash.QueryVariable | None = None,
+) -> dash.Dashboard:
+    """A dashboard below the overview: its panels placed in order, a link back up."""
+    out = board(uid, title).link(link_to("NOC overview", "noc-overview"))
+    if variable is not None:
+        out.with_variable(variable)
+    for panel, w, h in panels:
+        out.with_panel(lay.place(panel, w, h))
+    return out
+
+
 def uplink(inv: Inventory) -> str:
     return next(ln.name for ln in inv.links if ln.medium is Medium.ISP)
 
@@ -257,13 +273,8 @@ def site_detail(inv: Inventory) -> dash.Dashboard:
          .with_target(query(per_second("noc_interface_discards_total", sel),
                             "discards {{device}} {{interface}}", ref="B")), 12, 8),
     ]  # fmt: skip
-    out = board("noc-site", "Site detail").with_variable(
-        query_variable("site", "Site", "noc_device_state")
-    )
-    out.link(link_to("NOC overview", "noc-overview"))
-    for panel, w, h in panels:
-        out.with_panel(lay.place(panel, w, h))
-    return out
+    return detail("noc-site", "Site detail", lay, panels,
+                  query_variable("site", "Site", "noc_device_state"))  # fmt: skip
 
 
 def link_detail(inv: Inventory) -> dash.Dashboard:
@@ -287,13 +298,8 @@ def link_detail(inv: Inventory) -> dash.Dashboard:
          .with_target(query(f"max(noc:link_availability:ratio_30d{{{sel}}})", "30 d",
                             ref="C")), 8, 6),
     ]  # fmt: skip
-    out = board("noc-link", "Link detail").with_variable(
-        query_variable("link", "Link", "noc_link_state")
-    )
-    out.link(link_to("NOC overview", "noc-overview"))
-    for panel, w, h in panels:
-        out.with_panel(lay.place(panel, w, h))
-    return out
+    return detail("noc-link", "Link detail", lay, panels,
+                  query_variable("link", "Link", "noc_link_state"))  # fmt: skip
 
 
 def sla_overview(inv: Inventory) -> dash.Dashboard:
@@ -314,10 +320,7 @@ def sla_overview(inv: Inventory) -> dash.Dashboard:
          .with_target(query("avg by (tier) (noc:device_availability:ratio_1h)", "{{tier}}")),
          24, 8),
     ]  # fmt: skip
-    out = board("noc-sla", "SLA overview").link(link_to("NOC overview", "noc-overview"))
-    for panel, w, h in panels:
-        out.with_panel(lay.place(panel, w, h))
-    return out
+    return detail("noc-sla", "SLA overview", lay, panels)
 
 
 def dr_status(inv: Inventory) -> dash.Dashboard:
@@ -334,10 +337,7 @@ def dr_status(inv: Inventory) -> dash.Dashboard:
          .with_target(query(f"max by (link) (noc:link_utilisation:ratio{{{sel}}})",
                             "{{link}}")), 24, 8),
     ]  # fmt: skip
-    out = board("noc-dr", "DR status").link(link_to("NOC overview", "noc-overview"))
-    for panel, w, h in panels:
-        out.with_panel(lay.place(panel, w, h))
-    return out
+    return detail("noc-dr", "DR status", lay, panels)
 
 
 def collector_health(inv: Inventory) -> dash.Dashboard:
@@ -362,10 +362,7 @@ def collector_health(inv: Inventory) -> dash.Dashboard:
          .with_target(query("60 * sum by (tier) (rate(noc_device_poll_failures_total[5m]))",
                             "{{tier}}")), 12, 10),
     ]  # fmt: skip
-    out = board("noc-collector", "Collector health").link(link_to("NOC overview", "noc-overview"))
-    for panel, w, h in panels:
-        out.with_panel(lay.place(panel, w, h))
-    return out
+    return detail("noc-collector", "Collector health", lay, panels)
 
 
 def to_json(builder: dash.Dashboard) -> dict[str, Any]:

@@ -16,7 +16,6 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -201,8 +200,3 @@ class WallHub:
         except AlertmanagerError:
             return
         self.acked = {v.group: v.by or "" for v in views if v.state == "acknowledged"}
-
-    def snapshot(self) -> dict[str, Any]:
-        self.refresh()
-        parsed: dict[str, Any] = json.loads(self.body)
-        return parsed

@@ -21,7 +21,7 @@ from noc.api.auth import Role, create_token
 from noc.inventory import load_inventory
 from noc.inventory.topology import Topology
 from noc.store.db import make_engine
-from tests.conftest import ROOT, Database, Lab
+from tests.conftest import ROOT, Database, Lab, pg_database
 from tests.integration.test_prometheus import BackgroundCollector, wait_for
 from tests.subset import subset_inventory
 
@@ -42,27 +42,9 @@ class Wall:
 
 
 @pytest.fixture(scope="module")
-def pg_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    """A PostgreSQL database of its own, behind a proxy the test can stop."""
-    import uuid
-
-    import psycopg
-
-    from tests.conftest import PG
-    from tests.tcpproxy import TcpProxy
-
-    name = f"noc_wall_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(host=PG[0], port=PG[1], user="postgres", dbname="postgres",
-                         autocommit=True) as admin:  # fmt: skip
-        admin.execute(f'CREATE DATABASE "{name}"')
-    proxy = TcpProxy(PG)
-    proxy.start()
-    yield Database(f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/{name}", "postgresql",
-                   proxy=proxy)  # fmt: skip
-    proxy.stop()
-    with psycopg.connect(host=PG[0], port=PG[1], user="postgres", dbname="postgres",
-                         autocommit=True) as admin:  # fmt: skip
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def pg_store() -> Iterator[Database]:
+    with pg_database("noc_wall") as db:
+        yield db
 
 
 @pytest.fixture(scope="module")
@@ -115,15 +97,21 @@ def loopback_only(context: Any, wall: Wall) -> None:
     context.route("**/*", route)
 
 
-@pytest.fixture
-def page(browser: Any, wall: Wall) -> Iterator[Any]:
+def signed_in(browser: Any, wall: Wall, lang: str = "") -> tuple[Any, Any]:
+    """A 1920x1080 browser context limited to loopback, signed in at /wall with the token."""
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
     loopback_only(context, wall)
     page = context.new_page()
-    page.goto(wall.url + "/wall")
+    page.goto(wall.url + "/wall" + (f"?lang={lang}" if lang else ""))
     page.fill("#token", wall.token)
     page.click("button[type=submit]")
     page.wait_for_url(wall.url + "/wall")
+    return context, page
+
+
+@pytest.fixture
+def page(browser: Any, wall: Wall) -> Iterator[Any]:
+    context, page = signed_in(browser, wall)
     yield page
     context.close()
 
@@ -255,12 +243,7 @@ def test_the_wall_says_plainly_when_the_collector_loses_its_store(page: Any, wal
 
 
 def test_english_on_request(browser: Any, wall: Wall) -> None:
-    context = browser.new_context(viewport={"width": 1920, "height": 1080})
-    loopback_only(context, wall)
-    page = context.new_page()
-    page.goto(wall.url + "/wall?lang=en")
-    page.fill("#token", wall.token)
-    page.click("button[type=submit]")
+    context, page = signed_in(browser, wall, "en")
     up_and_polled(page)
     assert page.inner_text("#problems-title").lower() == "problems"
     assert "store OK" in page.inner_text("#collector")
