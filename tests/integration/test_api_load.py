@@ -26,7 +26,7 @@ from tests.conftest import INVENTORY, LAB_PORT, ROOT, Lab
 from tests.sshd import free_port
 from tests.subset import subset_inventory
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.serial]
 
 KEEP = {"core-1", "core-2", "bts-01", "bts-05", "kel-balumbangjaya", "kel-curug", "srv-web-1"}
 PHASE_S = 12.0
