@@ -48,7 +48,7 @@ def synthetic_inventory(devices: int) -> dict[str, object]:
     secret = {"env": "NOC_BENCH_COMMUNITY", "lab_default": "public"}
     return {
         "version": 1,
-        "network": {"name": "bench", "collector_site": "dc", "uplink_bps": 40_000_000},
+        "network": {"name": "bench", "collector_site": "dc"},
         "tiers": {t: {"poll_interval_s": 60, "sla_target": 0.99}
                   for t in ("uplink", "backbone", "access")},
         "credentials": {"c": {"version": "2c", "community": secret}},

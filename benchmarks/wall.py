@@ -32,14 +32,15 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from scrape import synthetic_inventory  # noqa: E402
 
 from noc.api.app import ApiContext, create_app  # noqa: E402
-from noc.api.auth import Role, create_token  # noqa: E402
 from noc.collector.engine import Collector  # noqa: E402
-from noc.diag.audit import AuditLog  # noqa: E402
 from noc.exporter import NocMetrics  # noqa: E402
 from noc.inventory.loader import validate_document  # noqa: E402
 from noc.lab.builder import build_lab  # noqa: E402
 from noc.snmp.fake import FakeSnmpClient  # noqa: E402
+from noc.store.audit import AuditLog  # noqa: E402
 from noc.store.db import make_engine, upgrade  # noqa: E402
+from noc.store.tokens import Role, create_token  # noqa: E402
+from noc.wall.hub import WallHub  # noqa: E402
 
 BUDGET = 0.02  # of one core
 
@@ -146,8 +147,9 @@ def main() -> None:
     collector = Collector(inv, client, clock=lambda: clock[0])
     asyncio.run(collector.poll_all())
     ctx = ApiContext(inv=inv, engine=engine, audit=AuditLog(engine, work / "audit.jsonl"),
-                     client_factory=lambda: client, collector=collector,
-                     metrics=NocMetrics(collector))  # fmt: skip
+                     client_factory=lambda: client, live=collector.live,
+                     metrics=NocMetrics(collector.live),
+                     wall=WallHub(collector.live, None, None, None, engine))  # fmt: skip
     port = 18469
     server = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="off"))  # fmt: skip

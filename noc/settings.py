@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from noc import redact
 from noc.paths import default_inventory, default_var_dir, settings_files
+from noc.snmp.engines import ClientFactory, Engine, client_factory
 
 
 def normalise_db_url(url: str) -> str:
@@ -32,15 +33,19 @@ class Settings(BaseSettings):
     database_url: str | None = None
     # Retention of bulky history; incidents and state changes are kept for SLA reports.
     rollup_retention_days: int = Field(default=400, ge=1)
-    poll_history_retention_days: int = Field(default=14, ge=1)
     # Events held in memory while the database is unreachable (rollups and poll records;
     # incidents and state changes get ten times this before anything of theirs is dropped).
     write_buffer: int = Field(default=50_000, ge=100)
     concurrency: int = Field(default=64, ge=1, le=1024)
+    # The SNMP engine: the toolkit's lean codec, or pysnmp (slower; for comparison).
+    snmp_engine: Engine = "lean"
     # Where the API and /metrics are served (Prometheus scrapes /metrics); loopback unless
     # told otherwise.
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=9469, ge=0, le=65535)
+
+    def snmp_client(self) -> ClientFactory:
+        return client_factory(self.snmp_engine)
 
     def db_url(self, create: bool = True) -> str:
         """The store's URL; SQLite under the var folder unless told otherwise. A read-only

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import getpass
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +12,8 @@ from urllib.parse import urlsplit
 import typer
 from rich.table import Table
 
-from noc.alerts.config import TEMPLATE, config_text, fill_secrets, template_text
+from noc.alerts.config import TEMPLATE, config_text, template_text
+from noc.alerts.runtime import AlertmanagerMissing, alertmanager_command, runtime_files
 from noc.cli.common import (
     InventoryOption,
     JsonOption,
@@ -47,39 +46,17 @@ def config(
     console.print(f"wrote {out / 'alertmanager.yml'} and {out / TEMPLATE}")
 
 
-def runtime_files(inv_path: Path | None, var_dir: Path) -> Path:
-    """The configuration Alertmanager reads, secrets filled in, readable by its owner only."""
-    from ruamel.yaml import YAML
-
+def runtime_config(inv_path: Path | None, var_dir: Path) -> Path:
+    """Alertmanager's configuration with its secrets, or one line saying why not."""
     inv = inventory_or_exit(inv_path)
     if inv.alerting is None:
         err_console.print("the inventory has no `alerting:` section")
         raise typer.Exit(2)
-    yaml = YAML(typ="safe")
     try:
-        filled = fill_secrets(yaml.load(config_text(inv)), inv)
+        return runtime_files(inv, var_dir)
     except SecretError as exc:
         err_console.print(f"cannot configure Alertmanager: {exc}")
         raise typer.Exit(2) from None
-    folder = var_dir / "alertmanager"
-    folder.mkdir(parents=True, exist_ok=True)
-    os.chmod(folder, 0o700)
-    path = folder / "alertmanager.yml"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        yaml.dump(filled, fh)
-    (folder / TEMPLATE).write_text(template_text(inv), encoding="utf-8")
-    return path
-
-
-def alertmanager_command(config_file: Path, listen: str) -> list[str]:
-    binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
-    if binary is None:
-        err_console.print("Alertmanager is missing: apt-get install prometheus-alertmanager")
-        raise typer.Exit(1)
-    return [binary, f"--config.file={config_file}",
-            f"--storage.path={config_file.parent / 'data'}",
-            f"--web.listen-address={listen}", "--cluster.listen-address="]  # fmt: skip
 
 
 @app.command()
@@ -89,13 +66,18 @@ def run(inventory: InventoryOption = None) -> None:
     from noc.settings import Settings
 
     settings = Settings()
-    path = runtime_files(inventory or settings.inventory, settings.var_dir)
+    path = runtime_config(inventory or settings.inventory, settings.var_dir)
     inv = inventory_or_exit(inventory or settings.inventory)
     assert inv.alerting is not None
     url = urlsplit(inv.alerting.alertmanager_url)
     listen = f"{url.hostname}:{url.port or 9093}"
     console.print(f"Alertmanager on {listen}")
-    raise typer.Exit(subprocess.call(alertmanager_command(path, listen)))
+    try:
+        command = alertmanager_command(path, listen)
+    except AlertmanagerMissing as exc:
+        err_console.print(str(exc))
+        raise typer.Exit(1) from None
+    raise typer.Exit(subprocess.call(command))
 
 
 AlertmanagerOption = Annotated[
@@ -186,8 +168,8 @@ def ack(
 
     from noc.alerts.silences import AlertmanagerError, create_silence, matcher
     from noc.cli.common import store_engine
-    from noc.diag.audit import AuditLog
     from noc.settings import Settings
+    from noc.store.audit import AuditLog
 
     seconds = _duration(for_)
     inv = inventory_or_exit(inventory)

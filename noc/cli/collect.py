@@ -27,10 +27,9 @@ from noc.cli.common import print_json as emit_json
 from noc.cli.status import STATE_STYLE
 from noc.collector.availability import State
 from noc.collector.engine import Collector
-from noc.collector.service import build_service, run_service
 from noc.inventory import Inventory
+from noc.service import build_service, run_service
 from noc.settings import Settings
-from noc.snmp.lean_client import default_client
 from noc.store.db import make_engine
 
 
@@ -44,7 +43,7 @@ def device_rows(collector: Collector, names: list[str]) -> list[dict[str, Any]]:
     for name in names:
         verdict = collector.state_of(name)
         state = collector.devices[name]
-        links = collector.links_by_device.get(name, [])
+        links = collector.live.links_by_device.get(name, [])
         best: dict[str, Any] = {}
         for ln in links:
             iface = state.interface_named(ln.a.interface)
@@ -110,7 +109,7 @@ def poll(
     names = names_or_exit(inv, device) if device else [d.name for d in inv.devices]
 
     async def measure() -> None:
-        client = default_client()
+        client = Settings().snmp_client()()
         collector = Collector(inv, client)
         try:
             while True:
@@ -153,7 +152,7 @@ def serve(inventory: InventoryOption = None) -> None:
 async def run_collector(inv: Inventory, settings: Settings, duration: float = 0) -> None:
     """The collector with its store and /metrics, a live summary line, until Ctrl-C (or
     `duration` seconds), then a clean stop that flushes everything."""
-    client = default_client()
+    client = settings.snmp_client()()
     service = build_service(inv, client, settings)
     console.print(f"store: {redact.scrub(settings.db_url())}")
     stop = asyncio.Event()
@@ -240,5 +239,5 @@ class LiveLine:
                          f"{writer.oldest_pending_s():.0f}s)[/]")  # fmt: skip
         else:
             parts.append(f"[red]store DOWN ({writer.pending} held, none lost)[/]")
-        parts.append(f"open incidents {len(collector.book.open)}")
+        parts.append(f"open incidents {len(collector.live.book.open)}")
         return " | ".join(parts)

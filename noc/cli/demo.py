@@ -73,8 +73,8 @@ def demo(
 def _wall_token(settings: Settings) -> str | None:
     """A fresh viewer token for the wall screen (the previous demo's is revoked)."""
     from noc import redact
-    from noc.api.auth import Role, create_token, list_tokens, revoke_token
     from noc.store.db import make_engine, upgrade
+    from noc.store.tokens import Role, create_token, list_tokens, revoke_token
 
     try:
         engine = make_engine(settings.db_url())

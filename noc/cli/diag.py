@@ -22,12 +22,13 @@ from noc.cli.common import (
     missing_sqlite,
     print_json,
 )
-from noc.diag.audit import AuditLog
+from noc.collector.samples import oper_name
 from noc.diag.result import DiagError, DiagRefused, DiagResult, Level, redact, secret_values
 from noc.diag.runner import DiagRequest, run_diagnostic
 from noc.inventory import Inventory, InventoryError, load_inventory
 from noc.paths import default_inventory
 from noc.settings import Settings
+from noc.store.audit import AuditLog
 
 app = typer.Typer(help="Diagnostics for technicians: ping, trace, snmp, ifaces, ssh, check.",
                   no_args_is_help=True)  # fmt: skip
@@ -86,9 +87,8 @@ def run(req: DiagRequest, inventory: InventoryOption, as_json: bool) -> DiagResu
             err_console.print(f"[dim]… {step}[/]")
 
     async def go() -> DiagResult:
-        from noc.snmp.lean_client import default_client
 
-        client = default_client()
+        client = Settings().snmp_client()()
         try:
             return await run_diagnostic(inv, req, client, audit_log(settings), actor(), secrets,
                                         progress=progress)  # fmt: skip
@@ -214,10 +214,6 @@ def _interface_names(
     return {r["name"].rsplit(".", 1)[-1]: str(r["value"]) for r in names.data["varbinds"]}
 
 
-OPER = {1: "up", 2: "down", 3: "testing", 4: "unknown", 5: "dormant", 6: "notPresent",
-        7: "lowerLayerDown"}  # fmt: skip
-
-
 def readable(row: dict[str, Any]) -> str:
     """A value as a person reads it: timeticks as an uptime, interface status by name."""
     value = row["value"]
@@ -226,7 +222,7 @@ def readable(row: dict[str, Any]) -> str:
         days, rest = divmod(seconds, 86400)
         return f"{value} ({days} d {rest // 3600} h {rest % 3600 // 60} min)"
     if row["name"].startswith(("ifOperStatus", "ifAdminStatus")) and isinstance(value, int):
-        return f"{value} ({OPER.get(value, '?')})"
+        return f"{value} ({oper_name(value)})"
     return str(value)
 
 
@@ -287,12 +283,11 @@ def ifaces(
 def _watch(inv: Inventory, device: str, window: float) -> None:
     from noc.collector.engine import Collector
     from noc.diag.check import interface_rows
-    from noc.snmp.lean_client import default_client
 
     secrets = secret_values(inv)
 
     async def loop() -> None:
-        client = default_client()
+        client = Settings().snmp_client()()
         collector = Collector(inv, client)
         try:
             last: Table | None = None

@@ -21,7 +21,7 @@ from noc.cli.common import (
     print_json,
     store_engine,
 )
-from noc.dr.checks import Readiness, Status
+from noc.dr.readiness import Readiness, Status
 from noc.settings import Settings
 
 app = typer.Typer(help="Disaster recovery: readiness checks and the DR site's probe.",
@@ -43,7 +43,6 @@ def check(
     policy would decide; the result is kept in the store. Exit 0 READY, 1 DEGRADED, 2 NOT READY."""
     from noc.dr.history import record
     from noc.dr.runner import run_checks
-    from noc.snmp.lean_client import default_client
 
     inv = inventory_or_exit(inventory)
     if inv.dr is None:
@@ -51,7 +50,7 @@ def check(
         raise typer.Exit(2)
 
     async def go() -> Any:
-        client = default_client()
+        client = Settings().snmp_client()()
         try:
             return await run_checks(inv, client, window_s=window)
         finally:
@@ -122,9 +121,9 @@ def failover(
     outcome (also in the audit log). Without --execute it only says what it would do."""
     import getpass
 
-    from noc.diag.audit import AuditLog
     from noc.dr.failover import StepOutcome
     from noc.dr.failover import failover as run_failover
+    from noc.store.audit import AuditLog
 
     inv = inventory_or_exit(inventory)
     if inv.dr is None or inv.dr.runbook is None:
@@ -176,10 +175,9 @@ def failover(
 def _policy_verdict(inv: Any) -> str:
     """What the failover policy says right now, from a fresh readiness check."""
     from noc.dr.runner import run_checks
-    from noc.snmp.lean_client import default_client
 
     async def go() -> Any:
-        client = default_client()
+        client = Settings().snmp_client()()
         try:
             return await run_checks(inv, client, window_s=1.0)
         finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
@@ -20,6 +20,7 @@ from noc.cli.common import (
     store_engine,
 )
 from noc.cli.common import print_json as emit_json
+from noc.collector.maintenance import windows_of
 from noc.store.maintenance import add_window, list_windows, remove_window
 
 app = typer.Typer(
@@ -90,45 +91,29 @@ def list_(
 ) -> None:
     """Every window: those added at run time (with the id `remove` takes; a unique prefix is
     enough) and the inventory's standing ones."""
-    windows = list_windows(store_engine(database, read_only=True))
+    stored = list_windows(store_engine(database, read_only=True))
     inv = inventory_or_exit(inventory)
     zone = ZoneInfo(inv.network.timezone)
-    standing: list[dict[str, Any]] = []
-    for mw in inv.maintenance:
-        if mw.weekly is not None:
-            days = ",".join(str(d) for d in mw.weekly.days)
-            when = (f"weekly {days} {mw.weekly.start:%H:%M} for {mw.weekly.duration_min} min", "")
-        else:
-            when = (f"{mw.start.astimezone(zone):%Y-%m-%d %H:%M}" if mw.start else "",
-                    f"{mw.end.astimezone(zone):%Y-%m-%d %H:%M}" if mw.end else "")  # fmt: skip
-        standing.append({"id": "inventory", "name": mw.name, "devices": sorted(mw.devices),
-                         "sites": sorted(mw.sites), "start": when[0],
-                         "end": when[1]})  # fmt: skip
+    windows = windows_of(inv, stored)  # the inventory's first, then those added at run time
     if as_json:
         emit_json(
             [{"id": w.id, "name": w.name, "devices": sorted(w.devices), "sites": sorted(w.sites),
-              "start": w.start, "end": w.end, "source": "run time"} for w in windows]
-            + [{**w, "source": "inventory"} for w in standing]
+              "start": w.start, "end": w.end, "source": "run time"} for w in stored]
+            + [{"id": "inventory", "name": w.name, "devices": sorted(w.devices),
+                "sites": sorted(w.sites), "start": w.when(zone)[0], "end": w.when(zone)[1],
+                "source": "inventory"} for w in windows if w.id is None]
         )  # fmt: skip
         return
-    if not windows and not standing:
+    if not windows:
         console.print("no maintenance windows")
         return
     table = Table(title="maintenance windows (times in WIB)", title_justify="left")
     for col in ("id", "name", "devices", "sites", "start", "end"):
         table.add_column(col, no_wrap=col == "id", overflow="fold")
-    for w in windows:
-        table.add_row(
-            w.id,
-            w.name,
-            ", ".join(sorted(w.devices)),
-            ", ".join(sorted(w.sites)),
-            f"{datetime.fromtimestamp(w.start, zone):%Y-%m-%d %H:%M}",
-            f"{datetime.fromtimestamp(w.end, zone):%Y-%m-%d %H:%M}",
-        )
-    for row in standing:
-        table.add_row("[dim]inventory[/]", row["name"], ", ".join(row["devices"]),
-                      ", ".join(row["sites"]), row["start"], row["end"])  # fmt: skip
+    # Run-time windows (the ones `remove` takes) first, then the inventory's.
+    for w in sorted(windows, key=lambda w: w.id is None):
+        table.add_row(w.id or "[dim]inventory[/]", w.name, ", ".join(sorted(w.devices)),
+                      ", ".join(sorted(w.sites)), *w.when(zone))  # fmt: skip
     console.print(table)
 
 
@@ -139,7 +124,7 @@ def remove(
     """Remove a window by its id, or a unique start of it (and expire its silences in
     Alertmanager)."""
     engine = store_engine(database)
-    ids = [w.id for w in list_windows(engine)]
+    ids = [w.id for w in list_windows(engine) if w.id is not None]
     matches = [i for i in ids if i.startswith(window_id.strip().lower())] if window_id else []
     if window_id in ids:
         matches = [window_id]

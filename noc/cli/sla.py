@@ -184,7 +184,7 @@ def simulate(
 ) -> None:
     """Fill a store with a simulated month of the lab's network (outages, flaps, congestion,
     a collector gap), as the collector would have written it."""
-    from noc.sla.simulate import simulate_month
+    from noc.lab.month import simulate_month
     from noc.store.db import sync_inventory
     from noc.store.writer import StoreWriter
 

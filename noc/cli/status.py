@@ -10,9 +10,8 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from noc import redact
 from noc.cli.common import (
@@ -24,16 +23,16 @@ from noc.cli.common import (
     missing_sqlite,
 )
 from noc.cli.common import print_json as emit_json
-from noc.collector.availability import State
+from noc.collector.availability import PROBLEM, State
 from noc.settings import Settings
+from noc.store import queries
 from noc.store.db import make_engine
-from noc.store.models import IncidentRow, PollStatRow, StateChangeRow
 
 STATE_STYLE = {
     State.UP: "green", State.DOWN: "bold red", State.UNREACHABLE: "yellow",
     State.UNKNOWN: "dim", State.MAINTENANCE: "blue", State.FLAPPING: "magenta",
 }  # fmt: skip
-PROBLEM_STATES = frozenset({State.DOWN, State.FLAPPING, State.UNREACHABLE})
+PROBLEM_STATES = PROBLEM | {State.UNREACHABLE}
 # Root causes first, then maintenance, not yet known, and up last.
 RANK = {State.DOWN: 0, State.FLAPPING: 1, State.UNREACHABLE: 2, State.MAINTENANCE: 3,
         State.UNKNOWN: 4, State.UP: 5}  # fmt: skip
@@ -117,14 +116,9 @@ def status(
     zone = ZoneInfo(inv.network.timezone)
     engine = _store_or_exit(Settings())
     try:
-        with Session(engine) as session:
-            polls = {p.device: p for p in session.scalars(select(PollStatRow))}
-            latest: dict[str, StateChangeRow] = {}
-            for change in session.scalars(select(StateChangeRow).order_by(StateChangeRow.at)):
-                latest[change.entity] = change
-            incidents = list(
-                session.scalars(select(IncidentRow).where(IncidentRow.ended.is_(None)))
-            )
+        polls = {p.device: p for p in queries.poll_stats(engine)}
+        latest = queries.latest_states(engine)
+        incidents = queries.incidents(engine, open_only=True)
     except SQLAlchemyError as exc:
         err_console.print(f"cannot read the store: {redact.first_line(exc)}")
         raise typer.Exit(1) from None

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from noc.api.auth import Role, create_token, list_tokens, revoke_token
 from noc.cli.common import JsonOption, console, err_console, print_json, store_engine
+from noc.store.tokens import Role, create_token, list_tokens, revoke_token
 
 app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
 

@@ -1,127 +1,30 @@
-"""The collector's core: poll results in, rates, states and incidents out.
-
-`Collector.poll(name)` polls one device under a hard deadline and folds the outcome into the
-live state; a device that times out, lies or returns garbage becomes a reason on that device.
+"""The poller: polls one device under a hard deadline and feeds the outcome to the live
+state; a device that times out, lies or returns garbage becomes a reason on that device.
 Everything that must be remembered goes to the sink (the store's buffered writer).
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from collections.abc import Callable
 
-from noc.collector.availability import (
-    Health,
-    Incident,
-    IncidentBook,
-    Policy,
-    State,
-    StateChange,
-    Verdict,
-    evaluate,
-)
-from noc.collector.maintenance import in_maintenance
-from noc.collector.poller import LabelCache, plan_for, poll_device
-from noc.collector.rates import CounterPoint, NoRate, counter_rate, per_second, utilisation
-from noc.collector.rollup import Rollup, Rollups
+from noc.collector.availability import Verdict
+from noc.collector.events import Event, NullSink, PollRecord, Sink
+from noc.collector.livestate import DeviceState, LiveState
+from noc.collector.poller import plan_for, poll_device
 from noc.collector.samples import DeviceSample
 from noc.collector.targets import build_targets, deadline_s, poll_budget
 from noc.inventory import Inventory
-from noc.inventory.model import Link
 from noc.snmp.client import RequestStats, SnmpBudgetExceeded, SnmpClient, SnmpError
-from noc.store.maintenance import StoredWindow
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class PollRecord:
-    device: str
-    at: float
-    duration_s: float
-    ok: bool
-    reason: str | None
-    requests: int
-    retries: int
-    timeouts: int
-    varbinds: int
-
-
-Event = StateChange | Incident | Rollup | PollRecord
-
-
-class Sink(Protocol):
-    def emit(self, events: Sequence[Event]) -> None: ...
-
-
-class NullSink:
-    def emit(self, events: Sequence[Event]) -> None:
-        return None
-
-
-@dataclass
-class InterfaceState:
-    """Latest view of one interface: counters, rates and why a rate may be missing."""
-
-    index: int
-    name: str
-    oper_status: int | None = None
-    admin_status: int | None = None
-    speed_bps: int | None = None
-    contracted_bps: int | None = None
-    in_bps: float | None = None
-    out_bps: float | None = None
-    utilisation: float | None = None
-    errors_per_s: float | None = None
-    discards_per_s: float | None = None
-    no_rate: str | None = None
-    in_octets: int | None = None
-    out_octets: int | None = None
-    points: dict[str, CounterPoint] = field(default_factory=dict)
-
-
-@dataclass
-class DeviceState:
-    name: str
-    labels: LabelCache | None = None
-    sample: DeviceSample | None = None
-    interfaces: dict[int, InterfaceState] = field(default_factory=dict)
-    last_success: float | None = None
-    last_error: str | None = None
-    last_duration_s: float | None = None
-    last_stats: RequestStats = field(default_factory=RequestStats)
-    polls: int = 0
-    failures: int = 0
-    discarded_rates: int = 0
-
-    def interface_named(self, name: str) -> InterfaceState | None:
-        return next((i for i in self.interfaces.values() if i.name == name), None)
-
-
-def link_key(link: Link) -> str:
-    return f"link:{link.name}"
-
-
-def entities(inv: Inventory) -> tuple[dict[str, str | None], dict[str, Policy]]:
-    """Every device and link with what it depends on and its hysteresis policy."""
-    parents: dict[str, str | None] = {d.name: d.parent for d in inv.devices}
-    parents.update({link_key(ln): ln.a.device for ln in inv.links})
-    policies = {
-        d.name: Policy(inv.tiers[d.tier].down_after, inv.tiers[d.tier].up_after)
-        for d in inv.devices
-    }
-    # A link is down when its device, answering, says the interface is down: authoritative
-    # at once, unlike a lost request. Coming back still takes the tier's `up_after`.
-    policies.update({link_key(ln): Policy(1, policies[ln.a.device].up_after) for ln in inv.links})
-    return parents, policies
-
-
 class Collector:
+    """The async side: targets, deadlines and the SNMP client, around one `LiveState`."""
+
     def __init__(
         self,
         inv: Inventory,
@@ -134,24 +37,15 @@ class Collector:
         self.sink = sink or NullSink()
         self.clock = clock
         self.targets = build_targets(inv)
-        self.devices = {d.name: DeviceState(d.name) for d in inv.devices}
-        self.healths: dict[str, Health] = {}
-        self.parents, self.policies = entities(inv)
-        self.verdicts: dict[str, Verdict] = {}
-        self._children: dict[str, list[str]] = {}
-        for entity, parent in self.parents.items():
-            if parent is not None:
-                self._children.setdefault(parent, []).append(entity)
-        self._dirty: set[str] = set()
-        self._last_windows: frozenset[str] | None = None
-        # Maintenance windows added at run time; the service refreshes them from the store.
-        self.stored_windows: list[StoredWindow] = []
-        self.book = IncidentBook()
-        self.rollups = Rollups()
-        self.contracts = {(ln.a.device, ln.a.interface): ln.capacity_bps for ln in inv.links}
-        self.links_by_device: dict[str, list[Link]] = {}
-        for ln in inv.links:
-            self.links_by_device.setdefault(ln.a.device, []).append(ln)
+        self.live = LiveState(inv)
+
+    @property
+    def devices(self) -> dict[str, DeviceState]:
+        return self.live.devices
+
+    @property
+    def verdicts(self) -> dict[str, Verdict]:
+        return self.live.verdicts
 
     # --- polling ---------------------------------------------------------------------------
 
@@ -192,20 +86,8 @@ class Collector:
             name, now, now - started, sample is not None, reason, stats.requests,
             stats.retries, stats.timeouts, stats.varbinds,
         )  # fmt: skip
-        state.polls += 1
-        state.last_duration_s = record.duration_s
         state.last_stats = stats
-        events: list[Event] = [record]
-        if sample is not None:
-            state.last_success = now
-            state.last_error = None
-            events += self._absorb(state, sample)
-        else:
-            state.failures += 1
-            state.last_error = reason
-        self._observe(name, sample is not None, now, reason)
-        events += self._reevaluate(now)
-        self.sink.emit(events)
+        self.sink.emit(self.live.fold(name, now, sample, reason, record))
         return record
 
     async def poll_all(
@@ -220,122 +102,12 @@ class Collector:
 
         return list(await asyncio.gather(*(one(n) for n in names or list(self.devices))))
 
-    # --- folding results in ----------------------------------------------------------------
-
-    def _absorb(self, state: DeviceState, sample: DeviceSample) -> list[Event]:
-        events: list[Event] = []
-        seen = set()
-        for index, counters in sample.counters.items():
-            labels = sample.labels.get(index)
-            name = labels.name if labels else f"ifIndex {index}"
-            iface = state.interfaces.get(index)
-            if iface is None or iface.name != name:
-                iface = state.interfaces[index] = InterfaceState(index, name)
-            seen.add(index)
-            iface.oper_status = counters.oper_status
-            iface.admin_status = counters.admin_status
-            iface.speed_bps = labels.speed_bps if labels else None
-            iface.contracted_bps = self.contracts.get((state.name, name))
-            iface.in_octets, iface.out_octets = counters.in_octets, counters.out_octets
-            rates = {}
-            why: list[str] = []
-            for direction, value in (("in", counters.in_octets), ("out", counters.out_octets)):
-                point = CounterPoint(value, counters.counter_bits, sample.timestamp,
-                                     sample.uptime_ticks, counters.discontinuity_ticks)  # fmt: skip
-                rate = counter_rate(iface.points.get(direction), point, iface.speed_bps)
-                if rate.discarded:
-                    state.discarded_rates += 1
-                if rate.why_not is not None:
-                    why.append(f"{direction}: {rate.why_not.value}")
-                rates[direction] = rate.bps
-                iface.points[direction] = point
-            errors = _sum_or_none(counters.in_errors, counters.out_errors)
-            discards = _sum_or_none(counters.in_discards, counters.out_discards)
-            for key, value in (("errors", errors), ("discards", discards)):
-                point = CounterPoint(value, 32, sample.timestamp, sample.uptime_ticks,
-                                     counters.discontinuity_ticks)  # fmt: skip
-                setattr(iface, f"{key}_per_s", per_second(iface.points.get(key), point))
-                iface.points[key] = point
-            iface.in_bps, iface.out_bps = rates["in"], rates["out"]
-            iface.no_rate = "; ".join(why) or None
-            peak = max(iface.in_bps or 0.0, iface.out_bps or 0.0)
-            iface.utilisation = (
-                utilisation(peak, iface.contracted_bps, iface.speed_bps)
-                if iface.in_bps is not None or iface.out_bps is not None
-                else None
-            )
-            if iface.in_bps is not None and iface.out_bps is not None:
-                events += self.rollups.add("interface", f"{state.name}/{name}", sample.timestamp,
-                                           iface.in_bps, iface.out_bps)  # fmt: skip
-        for index in set(state.interfaces) - seen:
-            del state.interfaces[index]  # ifIndex gone (re-numbered after a reboot)
-        state.sample = sample
-        for ln in self.links_by_device.get(state.name, []):
-            iface = state.interface_named(ln.a.interface)
-            ok = iface is not None and iface.oper_status == 1
-            reason = None if ok else f"{ln.a.interface} is {_oper(iface)} on {state.name}"
-            self._observe(link_key(ln), ok, sample.timestamp, reason)
-            if iface is not None and iface.in_bps is not None and iface.out_bps is not None:
-                events += self.rollups.add("link", ln.name, sample.timestamp, iface.in_bps,
-                                           iface.out_bps)  # fmt: skip
-        return events
-
-    def _observe(self, entity: str, ok: bool, now: float, reason: str | None) -> None:
-        health = self.healths.setdefault(entity, Health())
-        health.observe(ok, now, self.policies.get(entity, Policy()), reason)
-        self._dirty.add(entity)
-
-    def _reevaluate(self, now: float) -> list[Event]:
-        """Verdicts of what this poll can have changed: the entities observed, those whose
-        maintenance began or ended, and everything behind them (their UNREACHABLE depends on
-        it). A verdict depends on nothing else, so this equals evaluating every entity, at a
-        cost that does not grow with the network for each poll."""
-        windows = in_maintenance(self.inv, now, self.stored_windows)
-        if self._last_windows is None:
-            affected: set[str] | None = None  # the first time: every entity
-        else:
-            affected = set()
-            stack = [*self._dirty, *(windows ^ self._last_windows)]
-            while stack:
-                entity = stack.pop()
-                if entity not in affected and entity in self.parents:
-                    affected.add(entity)
-                    stack.extend(self._children.get(entity, ()))
-        self._dirty.clear()
-        self._last_windows = windows
-        current = evaluate(self.healths, self.parents, windows,
-                           self.verdicts, self.policies, affected)  # fmt: skip
-        previous = {e: self.verdicts[e] for e in current if e in self.verdicts}
-        changes, incidents = self.book.update(previous, current, now)
-        self.verdicts.update(current)
-        return [*changes, *(copy.deepcopy(i) for i in incidents)]
-
     def shutdown_events(self) -> list[Event]:
         """On a clean stop: close the open rollups and mark every entity UNKNOWN from now."""
-        now = self.clock()
-        events: list[Event] = list(self.rollups.flush())
-        for entity, verdict in self.verdicts.items():
-            if verdict.state is not State.UNKNOWN:
-                events.append(StateChange(entity, now, verdict.state, State.UNKNOWN, None,
-                                          "collector stopped"))  # fmt: skip
-        return events
-
-    # --- reading -----------------------------------------------------------------------------
+        return self.live.stop(self.clock())
 
     def state_of(self, entity: str) -> Verdict:
-        return self.verdicts.get(entity, Verdict(State.UNKNOWN))
+        return self.live.state_of(entity)
 
 
-def _sum_or_none(a: int | None, b: int | None) -> int | None:
-    return None if a is None and b is None else (a or 0) + (b or 0)
-
-
-def _oper(iface: InterfaceState | None) -> str:
-    if iface is None:
-        return "absent"
-    from noc.collector.samples import OPER_STATUS
-
-    return OPER_STATUS.get(iface.oper_status or 0, "unknown")
-
-
-__all__ = ["Collector", "DeviceState", "Event", "InterfaceState", "NoRate", "PollRecord", "Sink"]
+__all__ = ["Collector", "DeviceState", "Event", "PollRecord", "Sink"]

@@ -1,79 +1,105 @@
-"""Which devices and links are inside a maintenance window at a given moment. Pure."""
+"""Maintenance windows, one type for both kinds: the inventory's standing windows (one-off or
+weekly) and those added at run time and kept in the store. Pure."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from noc.inventory.model import Inventory, MaintenanceWindow
-from noc.store.maintenance import StoredWindow
+from noc.collector.events import link_key
+from noc.inventory.model import Inventory, MaintenanceWindow, WeeklySchedule
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def window_active(window: MaintenanceWindow, now: float, zone: ZoneInfo) -> bool:
-    if window.start is not None and window.end is not None:
-        return window.start.timestamp() <= now < window.end.timestamp()
-    weekly = window.weekly
-    if weekly is None:
-        return False
-    local = datetime.fromtimestamp(now, zone)
-    # A window may start yesterday and run past midnight: check today's and yesterday's start.
-    for back in (0, 1):
-        day = (local - timedelta(days=back)).date()
-        if DAYS[day.weekday()] not in weekly.days:
-            continue
-        start = datetime.combine(day, weekly.start, zone)
-        if start <= local < start + timedelta(minutes=weekly.duration_min):
-            return True
-    return False
+@dataclass(frozen=True)
+class Window:
+    """A window over devices and sites: once (`start`..`end`, epoch seconds) or `weekly` in
+    the network's time zone. `id` is set for windows kept in the store."""
 
+    name: str
+    devices: frozenset[str]
+    sites: frozenset[str]
+    start: float | None = None
+    end: float | None = None
+    weekly: WeeklySchedule | None = None
+    id: str | None = None
 
-def in_maintenance(
-    inv: Inventory, now: float, stored: Sequence[StoredWindow] = ()
-) -> frozenset[str]:
-    """Device names (and `link:NAME` for links whose measuring device is covered) in a window,
-    from the inventory or added at run time (`stored`)."""
-    zone = ZoneInfo(inv.network.timezone)
-    devices: set[str] = set()
-    for window in inv.maintenance:
-        if window_active(window, now, zone):
-            devices.update(window.devices)
-            devices.update(d.name for d in inv.devices if d.site in window.sites)
-    for extra in stored:
-        if extra.start <= now < extra.end:
-            devices.update(d.name for d in inv.devices if extra.covers(d.name, d.site))
-    links = {f"link:{ln.name}" for ln in inv.links if ln.a.device in devices}
-    return frozenset(devices | links)
+    @classmethod
+    def of(cls, window: MaintenanceWindow) -> Window:
+        return cls(
+            window.name, frozenset(window.devices), frozenset(window.sites),
+            window.start.timestamp() if window.start is not None else None,
+            window.end.timestamp() if window.end is not None else None,
+            window.weekly,
+        )  # fmt: skip
 
+    def covers(self, device: str, site: str) -> bool:
+        return device in self.devices or site in self.sites
 
-def windows_between(
-    inv: Inventory, device: str, start: float, end: float
-) -> list[tuple[float, float]]:
-    """Every maintenance window covering `device` that overlaps [start, end), as epoch pairs."""
-    zone = ZoneInfo(inv.network.timezone)
-    site = inv.device(device).site
-    out: list[tuple[float, float]] = []
-    for window in inv.maintenance:
-        if device not in window.devices and site not in window.sites:
-            continue
-        if window.start is not None and window.end is not None:
-            out.append((window.start.timestamp(), window.end.timestamp()))
-            continue
-        weekly = window.weekly
+    def spans(self, start: float, end: float, zone: ZoneInfo) -> Iterator[tuple[float, float]]:
+        """Every occurrence of the window overlapping [start, end), as epoch pairs."""
+        if self.start is not None and self.end is not None:
+            if self.end > start and self.start < end:
+                yield self.start, self.end
+            return
+        weekly = self.weekly
         if weekly is None:
-            continue
+            return
+        # An occurrence may start the day before and run past midnight.
         day = datetime.fromtimestamp(start, zone).date() - timedelta(days=1)
         last = datetime.fromtimestamp(end, zone).date()
         while day <= last:
             if DAYS[day.weekday()] in weekly.days:
                 begin = datetime.combine(day, weekly.start, zone)
-                out.append(
-                    (
-                        begin.timestamp(),
-                        (begin + timedelta(minutes=weekly.duration_min)).timestamp(),
-                    )
-                )
+                a = begin.timestamp()
+                b = (begin + timedelta(minutes=weekly.duration_min)).timestamp()
+                if b > start and a < end:
+                    yield a, b
             day += timedelta(days=1)
-    return [(a, b) for a, b in out if b > start and a < end]
+
+    def when(self, zone: ZoneInfo) -> tuple[str, str]:
+        """Start and end as a person reads them in the network's zone (a weekly window's
+        schedule in the first, nothing in the second)."""
+        if self.weekly is not None:
+            w = self.weekly
+            days = ",".join(str(d) for d in w.days)
+            return f"weekly {days} {w.start:%H:%M} for {w.duration_min} min", ""
+        return tuple(  # type: ignore[return-value]
+            f"{datetime.fromtimestamp(t, zone):%Y-%m-%d %H:%M}" if t is not None else ""
+            for t in (self.start, self.end)
+        )
+
+    def active_at(self, now: float, zone: ZoneInfo) -> bool:
+        return any(True for _ in self.spans(now, now + 1e-6, zone))
+
+
+def windows_of(inv: Inventory, stored: Sequence[Window] = ()) -> list[Window]:
+    """The inventory's standing windows and those added at run time."""
+    return [*(Window.of(w) for w in inv.maintenance), *stored]
+
+
+def in_maintenance(inv: Inventory, now: float, stored: Sequence[Window] = ()) -> frozenset[str]:
+    """Device names (and `link:NAME` for links whose measuring device is covered) in a window
+    at `now`, from the inventory or added at run time (`stored`)."""
+    zone = ZoneInfo(inv.network.timezone)
+    active = [w for w in windows_of(inv, stored) if w.active_at(now, zone)]
+    devices = {d.name for d in inv.devices if any(w.covers(d.name, d.site) for w in active)}
+    links = {link_key(ln) for ln in inv.links if ln.a.device in devices}
+    return frozenset(devices | links)
+
+
+def windows_between(
+    inv: Inventory, device: str, start: float, end: float, stored: Sequence[Window] = ()
+) -> list[tuple[float, float]]:
+    """Every maintenance window covering `device` that overlaps [start, end), as epoch pairs."""
+    zone = ZoneInfo(inv.network.timezone)
+    site = inv.device(device).site
+    return [
+        span
+        for w in windows_of(inv, stored)
+        if w.covers(device, site)
+        for span in w.spans(start, end, zone)
+    ]

@@ -18,7 +18,7 @@ from noc.collector.decode import (
     decode_radios,
     interface_indexes,
 )
-from noc.collector.samples import DeviceSample, InterfaceLabels
+from noc.collector.samples import DeviceSample, LabelCache
 from noc.inventory.profiles import load_profile
 from noc.snmp.client import Column, RequestStats, SnmpClient, Target
 from noc.snmp.values import Oid, parse_oid
@@ -47,13 +47,6 @@ def plan_for(profile_name: str) -> PollPlan:
         for name, column in table.columns.items():
             (slow if column.slow else fast)[name] = parse_oid(column.oid)
     return PollPlan({n: parse_oid(o) for n, o in profile.scalars.items()}, fast, slow)
-
-
-@dataclass(frozen=True)
-class LabelCache:
-    labels: dict[int, InterfaceLabels]
-    fetched_at: float
-    uptime_ticks: int | None
 
 
 def _rebooted(cached: LabelCache, uptime: int | None) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from noc.snmp.iftypes import if_type_name
+
 # ifOperStatus values (IF-MIB)
 OPER_STATUS = {
     1: "up",
@@ -14,6 +16,13 @@ OPER_STATUS = {
     6: "notPresent",
     7: "lowerLayerDown",
 }
+
+
+def oper_name(status: int | None) -> str:
+    """ifOperStatus by its IF-MIB name; `absent` when the device gave none."""
+    if status is None:
+        return "absent"
+    return OPER_STATUS.get(status, str(status))
 
 
 @dataclass(frozen=True)
@@ -31,8 +40,6 @@ class InterfaceLabels:
 
     @property
     def type_name(self) -> str | None:
-        from noc.snmp.iftypes import if_type_name
-
         return if_type_name(self.if_type)
 
 
@@ -57,10 +64,6 @@ class InterfaceCounters:
     in_broadcast: int | None = None
     out_broadcast: int | None = None
     discontinuity_ticks: int | None = None
-
-    @property
-    def oper_name(self) -> str:
-        return OPER_STATUS.get(self.oper_status or 0, "absent")
 
 
 @dataclass(frozen=True)
@@ -88,3 +91,10 @@ class DeviceSample:
     radios: list[RadioSample] = field(default_factory=list)
     cpu_load_pct: float | None = None
     storage_used_ratio: float | None = None
+
+
+@dataclass(frozen=True)
+class LabelCache:
+    labels: dict[int, InterfaceLabels]
+    fetched_at: float
+    uptime_ticks: int | None

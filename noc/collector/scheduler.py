@@ -7,10 +7,10 @@ import asyncio
 import contextlib
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from noc.collector.engine import Collector, PollRecord
+from noc.collector.engine import Collector
 
 
 @dataclass
@@ -29,18 +29,26 @@ def offset_s(name: str, interval_s: float) -> float:
     return (zlib.crc32(name.encode()) % 10_000) / 10_000 * interval_s
 
 
+async def wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep `seconds` on the real clock, or less if `stop` is set."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
 class Scheduler:
     def __init__(
         self,
         collector: Collector,
         concurrency: int = 64,
         clock: Callable[[], float] = time.time,
-        on_poll: Callable[[PollRecord], None] | None = None,
+        wait: Callable[[asyncio.Event, float], Awaitable[None]] | None = None,
     ) -> None:
         self.collector = collector
         self.limit = asyncio.Semaphore(concurrency)
         self.clock = clock
-        self.on_poll = on_poll
+        # How the loop waits for the next due poll (or the stop): the real clock's by
+        # default; a virtual clock passes its own and advances time there.
+        self.wait = wait or wait_or_stop
         self.stats = CycleStats()
         inv = collector.inv
         self.interval = {d.name: float(inv.tiers[d.tier].poll_interval_s) for d in inv.devices}
@@ -60,9 +68,7 @@ class Scheduler:
                     self.stats.late += 1
                     continue
                 self.running[name] = asyncio.create_task(self._poll(name))
-            wait = max(0.0, min(due.values()) - self.clock())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=min(wait, 1.0))
+            await self.wait(stop, min(max(0.0, min(due.values()) - self.clock()), 1.0))
         if self.running:
             await asyncio.gather(*self.running.values(), return_exceptions=True)
 
@@ -77,7 +83,5 @@ class Scheduler:
                 self.stats.last_success_at = record.at
             else:
                 self.stats.failures += 1
-            if self.on_poll is not None:
-                self.on_poll(record)
         finally:
             self.running.pop(name, None)

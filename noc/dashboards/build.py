@@ -40,7 +40,7 @@ from grafana_foundation_sdk.models import dashboard as dm
 from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 
 from noc.inventory import Inventory
-from noc.inventory.model import Medium, SiteKind, Tier
+from noc.inventory.model import Link, SiteKind, Tier
 
 DATASOURCE = dm.DataSourceRef(type_val="prometheus", uid="noc-prometheus")
 STATE_COLOURS = {"up": "green", "down": "red", "unreachable": "orange", "unknown": "text",
@@ -156,15 +156,17 @@ def detail(
     return out
 
 
-def uplink(inv: Inventory) -> str:
-    return next(ln.name for ln in inv.links if ln.medium is Medium.ISP)
+def uplink(inv: Inventory) -> Link:
+    if inv.uplink is None:
+        raise ValueError("the inventory has no ISP link: the overview needs the uplink")
+    return inv.uplink
 
 
 def overview(inv: Inventory) -> dash.Dashboard:
     lay = Layout()
-    up = uplink(inv)
+    the_uplink = uplink(inv)
+    up, bps = the_uplink.name, the_uplink.capacity_bps
     centre = inv.site(inv.network.collector_site)
-    bps = inv.network.uplink_bps
     # State per BTS site (2 down .. 0 up) joined with the site's numeric coordinates.
     geo = (geomap.Panel().title("BTS sites")
            .with_target(query('max by (site) (2 * (noc_device_state{role="bts", '

@@ -9,13 +9,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from noc.collector.engine import Collector
+from noc.collector.samples import oper_name
 from noc.diag.icmp import ping
 from noc.diag.result import DiagError, DiagRefused, DiagResult, Finding, Level
 from noc.inventory import Inventory
 from noc.snmp.client import SnmpClient
 
 NEAR_CAPACITY = 0.8
-OPER = {1: "up", 2: "down", 3: "testing", 5: "dormant", 6: "notPresent", 7: "lowerLayerDown"}
 ADMIN = {1: "up", 2: "down", 3: "testing"}
 
 Pinger = Callable[[str], Awaitable[dict[str, Any]]]
@@ -46,7 +46,7 @@ def interface_rows(collector: Collector, name: str) -> list[dict[str, Any]]:
                 "name": iface.name,
                 "description": described.get(iface.name, ""),
                 "admin": ADMIN.get(iface.admin_status or 0, str(iface.admin_status)),
-                "oper": OPER.get(iface.oper_status or 0, str(iface.oper_status)),
+                "oper": oper_name(iface.oper_status),
                 "speed_bps": iface.speed_bps,
                 "contracted_bps": iface.contracted_bps,
                 "in_bps": iface.in_bps,

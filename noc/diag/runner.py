@@ -12,10 +12,11 @@ from typing import Any
 from noc.collector.targets import build_targets
 from noc.diag import check as checks
 from noc.diag import icmp, snmp, ssh
-from noc.diag.audit import AuditLog
 from noc.diag.result import DiagError, DiagRefused, DiagResult, Finding, Level, redact
 from noc.inventory import Inventory
+from noc.inventory.names import UnknownName, resolve
 from noc.snmp.client import SnmpClient, SnmpError
+from noc.store.audit import AuditLog
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,6 @@ def validate(inv: Inventory, req: DiagRequest) -> None:
     if req.action not in ACTIONS:
         raise DiagRefused(f"unknown diagnostic {req.action!r}; one of {', '.join(ACTIONS)}")
     if req.device not in inv.devices_by_name:
-        from noc.inventory.names import UnknownName, resolve
-
         try:  # the CLI resolves loose spellings; the API asks for the exact name
             exact = resolve(req.device, inv.devices_by_name)
         except UnknownName as exc:

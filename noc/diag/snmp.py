@@ -10,7 +10,7 @@ from noc.diag.result import DiagRefused
 from noc.inventory import Inventory
 from noc.inventory.profiles import available_profiles, load_profile
 from noc.snmp.client import Budget, RequestStats, SnmpClient, SnmpError, Target
-from noc.snmp.values import Oid, Tag, Value, check_oid, parse_oid
+from noc.snmp.values import Oid, Tag, Value, check_oid, format_oid, parse_oid
 
 _NUMERIC = re.compile(r"^\.?\d+(\.\d+)+$")
 _NAMED = re.compile(r"^([A-Za-z][A-Za-z0-9]*)((?:\.\d+)*)$")
@@ -64,9 +64,9 @@ def name_of(oid: Oid) -> str:
         if oid[: len(prefix)] == prefix and (best is None or len(prefix) > best[0]):
             best = (len(prefix), name)
     if best is None:
-        return ".".join(map(str, oid))
+        return format_oid(oid)
     rest = oid[best[0] :]
-    return best[1] + ("." + ".".join(map(str, rest)) if rest else "")
+    return best[1] + ("." + format_oid(rest) if rest else "")
 
 
 def show(value: Value) -> Any:
@@ -87,7 +87,7 @@ async def snmp_get(client: SnmpClient, target: Target, objects: list[str]) -> li
 
 def _row(oid: Oid, value: Value | None) -> dict[str, Any]:
     return {
-        "oid": ".".join(map(str, oid)),
+        "oid": format_oid(oid),
         "name": name_of(oid),
         "type": "none" if value is None else value.tag.name,
         "value": None if value is None else show(value),

@@ -7,16 +7,14 @@ any argument have nothing to reach. Every refusal happens before a connection is
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from noc.diag.result import DiagError, DiagRefused
 from noc.inventory import Inventory
 from noc.inventory.model import Device
-from noc.inventory.secrets import SecretError, resolve_secret
+from noc.ssh import SshError, connection_params, netmiko_connect
 
 # device_type -> technician's command -> the vendor's command, sent verbatim.
 COMMANDS: dict[str, dict[str, str]] = {
@@ -69,42 +67,6 @@ def plan(inv: Inventory, device_name: str, command: str) -> SshPlan:
     return SshPlan(device, device.netmiko_device_type, command, allowed[command])
 
 
-def connection_params(
-    inv: Inventory, ssh_plan: SshPlan, environ: Mapping[str, str] | None = None
-) -> dict[str, Any]:
-    device = ssh_plan.device
-    assert device.ssh is not None
-    cred = inv.ssh_credentials[device.ssh.credentials]
-    users = [d for d in inv.devices if d.ssh and d.ssh.credentials == device.ssh.credentials]
-    env = os.environ if environ is None else environ
-    params: dict[str, Any] = {
-        "device_type": ssh_plan.device_type,
-        "host": str(device.address),
-        "port": device.ssh.port,
-        "username": cred.username,
-        "allow_agent": False,
-        "use_keys": False,
-        "conn_timeout": 10,
-        "auth_timeout": 10,
-        "banner_timeout": 10,
-        "fast_cli": True,
-    }
-    try:
-        if cred.key_file is not None and (env.get(cred.key_file.env) or cred.key_file.lab_default):
-            key = Path(resolve_secret(cred.key_file, users, env).get_secret_value())
-            if not key.is_file():
-                raise DiagError(f"the SSH key file named by {cred.key_file.env} does not exist")
-            params.update(use_keys=True, key_file=str(key))
-        if cred.password is not None and (env.get(cred.password.env) or cred.password.lab_default):
-            params["password"] = resolve_secret(cred.password, users, env).get_secret_value()
-    except SecretError as exc:
-        raise DiagError(str(exc)) from None
-    if "password" not in params and "key_file" not in params:
-        names = [r.env for r in (cred.password, cred.key_file) if r is not None]
-        raise DiagError(f"no SSH secret for {device.name}: set {' or '.join(names)}")
-    return params
-
-
 def parse(device_type: str, vendor_command: str, raw: str) -> list[dict[str, Any]] | None:
     """Structured rows from the ntc-templates template for this command, if one exists."""
     from ntc_templates.parse import parse_output
@@ -116,21 +78,18 @@ def parse(device_type: str, vendor_command: str, raw: str) -> list[dict[str, Any
     return [dict(r) for r in rows]
 
 
-def _netmiko_connect(**params: Any) -> Any:
-    from netmiko import ConnectHandler
-
-    return ConnectHandler(**params)
-
-
 async def run(
     inv: Inventory,
     device_name: str,
     command: str,
     environ: Mapping[str, str] | None = None,
-    connect: Callable[..., Any] = _netmiko_connect,
+    connect: Callable[..., Any] = netmiko_connect,
 ) -> dict[str, Any]:
     ssh_plan = plan(inv, device_name, command)
-    params = connection_params(inv, ssh_plan, environ)
+    try:
+        params = connection_params(inv, ssh_plan.device, environ)
+    except SshError as exc:
+        raise DiagError(str(exc)) from None
 
     def session() -> str:
         conn = connect(**params)

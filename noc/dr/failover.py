@@ -15,6 +15,7 @@ from typing import Any
 from noc.inventory import Inventory
 from noc.inventory.runbook import HttpStep, NetmikoStep, PgPromoteStep, ShellStep, Step
 from noc.inventory.secrets import resolve_secret
+from noc.ssh import connection_params, netmiko_connect
 
 
 @dataclass(frozen=True)
@@ -74,11 +75,8 @@ def _run_step(inv: Inventory, step: Step, environ: Mapping[str, str] | None) -> 
 
 
 def _netmiko(inv: Inventory, step: NetmikoStep, environ: Mapping[str, str] | None) -> str:
-    from noc.diag.ssh import SshPlan, _netmiko_connect, connection_params
-
-    device = inv.device(step.device)
-    params = connection_params(inv, SshPlan(device, device.netmiko_device_type, "", ""), environ)
-    conn = _netmiko_connect(**params)
+    params = connection_params(inv, inv.device(step.device), environ)
+    conn = netmiko_connect(**params)
     try:
         output = str(conn.send_config_set(step.commands, read_timeout=step.timeout_s))
     finally:

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from noc.dr.checks import DrReport
 from noc.dr.failover import DrillResult
+from noc.dr.readiness import DrReport
 from noc.store.models import DrCheckRow, DrDrillRow
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from noc.dr.checks import Readiness
+from noc.dr.readiness import Readiness
 
 
 @dataclass(frozen=True)

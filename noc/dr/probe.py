@@ -12,14 +12,15 @@ from typing import Any
 from noc.collector.targets import build_targets
 from noc.inventory import Inventory
 from noc.snmp.client import RequestStats, SnmpError
-from noc.snmp.lean_client import LeanClient
+from noc.snmp.engines import ClientFactory, client_factory
 
 UPTIME = (1, 3, 6, 1, 2, 1, 1, 3, 0)
 
 
 def probe_server(
-    inv: Inventory, host: str, port: int, max_age_s: float = 10.0
-) -> ThreadingHTTPServer:
+    inv: Inventory, host: str, port: int, max_age_s: float = 10.0,
+    new_client: ClientFactory | None = None,
+) -> ThreadingHTTPServer:  # fmt: skip
     """An HTTP server (not yet serving) answering /probe: does any device of the primary site
     answer SNMP from here? Asked at most every `max_age_s`."""
     dr = inv.dr
@@ -30,7 +31,7 @@ def probe_server(
     lock = threading.Lock()
 
     async def ask() -> dict[str, bool]:
-        client = LeanClient()
+        client = (new_client or client_factory())()
 
         async def one(name: str) -> bool:
             try:

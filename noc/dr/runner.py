@@ -7,18 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from noc.collector.availability import State
-from noc.collector.engine import Collector, link_key
-from noc.dr.checks import (
-    CheckResult,
-    DrReport,
-    Status,
-    check_database,
-    check_file_store,
-    check_probe,
-    check_service,
-    verdict,
-)
+from noc.collector.engine import Collector
+from noc.collector.events import link_key
+from noc.dr.checks import check_database, check_file_store, check_probe, check_service
 from noc.dr.policy import Vantage, decide
+from noc.dr.readiness import CheckResult, DrReport, Status, verdict
 from noc.inventory import Inventory
 from noc.snmp.client import SnmpClient
 

@@ -377,7 +377,6 @@ class Network(Strict):
     name: str
     timezone: str = "Asia/Jakarta"
     collector_site: str
-    uplink_bps: Annotated[int, Field(gt=0)]
 
     @field_validator("timezone")
     @classmethod
@@ -417,6 +416,11 @@ class Inventory(Strict):
 
     def device(self, name: str) -> Device:
         return self.devices_by_name[name]
+
+    @cached_property
+    def uplink(self) -> Link | None:
+        """The internet uplink: the ISP link (its contract is the link's `capacity_bps`)."""
+        return next((ln for ln in self.links if ln.medium is Medium.ISP), None)
 
     def site(self, name: str) -> Site:
         return self.sites_by_name[name]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from noc.dr.probe import probe_server
 from noc.inventory import Inventory
 from noc.lab.builder import LabAgent
 from noc.lab.device import SimDevice
@@ -68,8 +69,6 @@ async def _retry_bind(answer: Any, host: str, port: int, servers: list[asyncio.S
 
 
 def _start_probe(inv: Inventory, url: str) -> None:
-    from noc.dr.probe import probe_server
-
     parts = urlsplit(url)
     try:
         server = probe_server(inv, parts.hostname or "127.0.0.1", parts.port or 80)

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from ruamel.yaml import YAML
 
+from noc.alerts.runtime import alertmanager_command, runtime_files
 from noc.inventory import Inventory
 from noc.lab.inbox import start_inbox, stop_inbox
 
@@ -48,8 +49,6 @@ class AlertPath:
 
 
 def start_alert_path(inv: Inventory, inventory: Path, var: Path, http_port: int) -> AlertPath:
-    from noc.cli.alerts import alertmanager_command, runtime_files
-
     out = AlertPath()
     alerting = inv.alerting
     if alerting is None:
@@ -63,7 +62,7 @@ def start_alert_path(inv: Inventory, inventory: Path, var: Path, http_port: int)
     am = urlsplit(alerting.alertmanager_url)
     listen = f"{am.hostname}:{am.port or 9093}"
     if shutil.which("prometheus-alertmanager") or shutil.which("alertmanager"):
-        config = runtime_files(inventory, var)
+        config = runtime_files(inv, var)
         log = (folder / "alertmanager.log").open("wb")
         out.processes.append(subprocess.Popen(alertmanager_command(config, listen), stdout=log,
                                               stderr=subprocess.STDOUT,

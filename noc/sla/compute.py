@@ -20,9 +20,10 @@ from datetime import datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-DOWN_STATES = frozenset({"down", "flapping"})
+from noc.collector.availability import PROBLEM
+from noc.collector.rollup import BUCKET_S
+
 UNKNOWN_WARNING_SHARE = 0.01
-BUCKET_S = 300
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,7 @@ def availability(
     kept, maintenance_s = subtract(spans, windows)
     unknown = sum(s.seconds for s in kept if s.state == "unknown")
     unreachable = sum(s.seconds for s in kept if s.state == "unreachable")
-    down = [s for s in kept if s.state in DOWN_STATES]
+    down = [s for s in kept if s.state in PROBLEM]
     outages: list[Outage] = []
     for span in sorted(down, key=lambda s: s.start):
         if outages and span.start <= outages[-1].end:

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from noc.collector.maintenance import windows_between
 from noc.inventory import Inventory
-from noc.inventory.model import Medium
 from noc.sla.compute import (
     Availability,
     Change,
@@ -24,7 +23,7 @@ from noc.sla.compute import (
     link_usage,
 )
 from noc.store.maintenance import list_windows
-from noc.store.models import IncidentRow, RollupRow, StateChangeRow
+from noc.store.models import AlertNotificationRow, IncidentRow, RollupRow, StateChangeRow
 
 
 @dataclass(frozen=True)
@@ -130,8 +129,7 @@ def build_report(
     devices = {
         d.name: availability(
             changes.get(d.name, []),
-            windows_between(inv, d.name, period.start, period.end)
-            + [(w.start, w.end) for w in stored if w.covers(d.name, d.site)],
+            windows_between(inv, d.name, period.start, period.end, stored),
             period,
             inv.tiers[d.tier].sla_target,
         )
@@ -143,7 +141,9 @@ def build_report(
         sites[d.site].append(devices[d.name])
         tiers[d.tier.value].append(devices[d.name])
     strictest = max(p.sla_target for p in inv.tiers.values())
-    uplink = next(ln for ln in inv.links if ln.medium is Medium.ISP)
+    uplink = inv.uplink
+    if uplink is None:
+        raise ValueError("the inventory has no ISP link: the report needs the uplink")
     links = {
         ln.name: link_usage(rollups.get(ln.name, []), period, ln.capacity_bps) for ln in inv.links
     }
@@ -181,8 +181,6 @@ def _alerts_by_site(engine: Engine, inv: Inventory, period: Period) -> dict[str,
     import json
 
     from sqlalchemy.exc import SQLAlchemyError
-
-    from noc.store.models import AlertNotificationRow
 
     counts: dict[str, int] = defaultdict(int)
     try:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from noc.snmp.values import Oid, Tag, Value
+from noc.snmp.values import Oid, Tag, Value, format_oid
 
 # Tags of the universal and application types, and the PDUs.
 INTEGER, OCTET_STRING, NULL, OID, SEQUENCE = 0x02, 0x04, 0x05, 0x06, 0x30
@@ -252,7 +252,7 @@ def decode_value(tag_byte: int, content: bytes) -> Value:
     if tag is Tag.OCTET_STRING or tag is Tag.OPAQUE:
         return Value(tag, bytes(content))
     if tag is Tag.OBJECT_IDENTIFIER:
-        return Value(tag, ".".join(map(str, decode_oid(content))))
+        return Value(tag, format_oid(decode_oid(content)))
     if tag is Tag.IP_ADDRESS:
         if len(content) != 4:
             raise DecodeError(f"IpAddress of {len(content)} octets")

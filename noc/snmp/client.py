@@ -15,7 +15,7 @@ from typing import Protocol
 
 from pydantic import SecretStr
 
-from noc.snmp.values import Oid, Value
+from noc.snmp.values import Oid, Value, format_oid
 
 # Rows of a walked column: index suffix (the OID after the column prefix) -> value.
 Column = dict[Oid, Value]
@@ -114,7 +114,7 @@ class RequestStats:
     def check_rows(self, column: Oid, rows: int) -> None:
         limit = self.budget.max_rows
         if limit is not None and rows > limit:
-            raise SnmpBudgetExceeded(f"walk of {_fmt(column)} exceeded {limit:,} rows")
+            raise SnmpBudgetExceeded(f"walk of {format_oid(column)} exceeded {limit:,} rows")
 
 
 class SnmpError(Exception):
@@ -183,7 +183,7 @@ def walk_step(
                 del cursors[column]
                 continue
             if oid <= cursors[column]:
-                raise SnmpProtocolError(f"agent returned non-increasing OID {_fmt(oid)}")
+                raise SnmpProtocolError(f"agent returned non-increasing OID {format_oid(oid)}")
             out.setdefault(column, {})[oid[len(column) :]] = value
             cursors[column] = oid
         if not cursors:
@@ -196,7 +196,3 @@ def check_walk(stats: RequestStats, requested: Sequence[Oid], out: dict[Oid, Col
         return
     for column in requested:
         stats.check_rows(column, len(out.get(column, ())))
-
-
-def _fmt(oid: Oid) -> str:
-    return ".".join(map(str, oid))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-import os
 import random
 import socket
 import time
@@ -32,7 +31,7 @@ from noc.snmp.client import (
     V3Auth,
     check_walk,
 )
-from noc.snmp.values import Oid, Value
+from noc.snmp.values import Oid, Value, format_oid
 
 log = logging.getLogger(__name__)
 
@@ -285,7 +284,7 @@ class LeanClient:
                 if reported == UNKNOWN_ENGINE:
                     self._engines.pop((target.address, target.port), None)
                     continue
-                raise SnmpAuthError(REPORTS.get(reported, "report " + ".".join(map(str, reported))))
+                raise SnmpAuthError(REPORTS.get(reported, "report " + format_oid(reported)))
             if pdu.pdu_type != ber.RESPONSE or pdu.request_id != request_id:
                 raise SnmpProtocolError("response does not match the request")
             if reply.flags & 0x01:  # authenticated: its clock is the agent's
@@ -440,18 +439,9 @@ def fold(
             except ber.DecodeError as exc:
                 raise SnmpProtocolError(str(exc)) from None
             if suffix <= last:  # the column's own OID counts as its start: not an answer
-                oid = ".".join(map(str, column + suffix))
+                oid = format_oid(column + suffix)
                 raise SnmpProtocolError(f"agent returned non-increasing OID {oid}")
             out.setdefault(column, {})[suffix] = value
             cursors[column] = suffix
         if not cursors:
             return
-
-
-def default_client() -> SnmpClient:
-    """The client the toolkit polls with: the lean codec, unless NOC_SNMP_ENGINE=pysnmp."""
-    if os.environ.get("NOC_SNMP_ENGINE", "lean") == "pysnmp":
-        from noc.snmp.pysnmp_client import PysnmpClient
-
-        return PysnmpClient()
-    return LeanClient()

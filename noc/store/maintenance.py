@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
 
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
+from noc.collector.maintenance import Window
 from noc.store.models import MaintenanceRow
-
-
-@dataclass(frozen=True)
-class StoredWindow:
-    id: str
-    name: str
-    devices: frozenset[str]
-    sites: frozenset[str]
-    start: float
-    end: float
-
-    def covers(self, device: str, site: str) -> bool:
-        return device in self.devices or site in self.sites
 
 
 def _split(text: str) -> frozenset[str]:
@@ -54,7 +41,7 @@ def add_window(
 
 def list_windows(
     engine: Engine, start: float | None = None, end: float | None = None
-) -> list[StoredWindow]:
+) -> list[Window]:
     query = select(MaintenanceRow).order_by(MaintenanceRow.start)
     if start is not None:
         query = query.where(MaintenanceRow.end > start)
@@ -62,7 +49,7 @@ def list_windows(
         query = query.where(MaintenanceRow.start < end)
     with Session(engine) as session:
         return [
-            StoredWindow(r.id, r.name, _split(r.devices), _split(r.sites), r.start, r.end)
+            Window(r.name, _split(r.devices), _split(r.sites), r.start, r.end, id=r.id)
             for r in session.scalars(query)
         ]
 

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from noc.collector.availability import Incident, State, StateChange
-from noc.collector.engine import Event, PollRecord
+from noc.collector.events import Event, PollRecord
 from noc.store.models import IncidentRow, PollStatRow, StateChangeRow
 
 CRASH_REASON = "collector stopped unexpectedly"

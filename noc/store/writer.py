@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from noc import redact
 from noc.collector.availability import Incident, State, StateChange
-from noc.collector.engine import Event, PollRecord
+from noc.collector.events import Event, PollRecord
 from noc.collector.rollup import Rollup
 from noc.store.models import IncidentRow, PollStatRow, RollupRow, StateChangeRow
 

@@ -20,13 +20,12 @@ from collections.abc import Callable
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from noc.collector.engine import Collector
+from noc.alerts.silences import AlertmanagerError, alerts
+from noc.collector.livestate import LiveState
 from noc.collector.rollup import BUCKET_S
-from noc.collector.scheduler import CycleStats
-from noc.dr.checks import DrReport
-from noc.inventory.model import Medium
+from noc.dr.readiness import DrReport
+from noc.exporter.health import PollStats, StoreHealth
 from noc.store.models import RollupRow
-from noc.store.writer import StoreWriter
 from noc.wall.view import Health, LinkLoad, build
 
 log = logging.getLogger(__name__)
@@ -40,20 +39,20 @@ def _round(value: float | None, digits: int = 3) -> float | None:
 class WallHub:
     def __init__(
         self,
-        collector: Collector,
-        stats: CycleStats | None,
-        writer: StoreWriter | None,
+        live: LiveState,
+        stats: PollStats | None,
+        writer: StoreHealth | None,
         dr: Callable[[], DrReport | None] | None,
         engine: Engine | None,
         every_s: float = 2.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.collector, self.stats, self.writer, self.dr = collector, stats, writer, dr
+        self.live, self.stats, self.writer, self.dr = live, stats, writer, dr
         self.engine = engine
         self.every_s = every_s
         self.clock = clock
-        inv = collector.inv
-        self.uplink = next((ln for ln in inv.links if ln.medium is Medium.ISP), None)
+        inv = live.inv
+        self.uplink = inv.uplink
         self.interval_s = float(min(p.poll_interval_s for p in inv.tiers.values()))
         self.history: dict[float, list[float]] = {}  # bucket start -> [sum in, sum out, n]
         self._last_sample: float | None = None
@@ -85,7 +84,7 @@ class WallHub:
         ln = self.uplink
         if ln is None:
             return
-        state = self.collector.devices.get(ln.a.device)
+        state = self.live.devices.get(ln.a.device)
         iface = state.interface_named(ln.a.interface) if state is not None else None
         if state is None or iface is None:
             return
@@ -102,8 +101,8 @@ class WallHub:
 
     def _loads(self) -> dict[str, LinkLoad]:
         out = {}
-        for ln in self.collector.inv.links:
-            state = self.collector.devices.get(ln.a.device)
+        for ln in self.live.inv.links:
+            state = self.live.devices.get(ln.a.device)
             iface = state.interface_named(ln.a.interface) if state is not None else None
             if iface is None or state is None or state.sample is None:
                 continue
@@ -131,7 +130,7 @@ class WallHub:
         """Build the document; True when it changed (then `version` moves on)."""
         now = self.clock() if now is None else now
         self._track_uplink(now)
-        c = self.collector
+        c = self.live
         # Copies taken at once: the collector's loop runs on another thread.
         verdicts = dict(c.verdicts)
         since = dict(c.book.last_change)
@@ -190,11 +189,9 @@ class WallHub:
             await asyncio.sleep(self.every_s)
 
     async def _refresh_acks(self) -> None:
-        alerting = self.collector.inv.alerting
+        alerting = self.live.inv.alerting
         if alerting is None:
             return
-        from noc.alerts.silences import AlertmanagerError, alerts
-
         try:
             views = await asyncio.to_thread(alerts, alerting.alertmanager_url)
         except AlertmanagerError:

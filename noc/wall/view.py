@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from noc.collector.availability import State, Verdict
+from noc.collector.availability import PROBLEM, State, Verdict
 from noc.inventory import Inventory
 from noc.inventory.model import Medium
 
@@ -25,7 +25,6 @@ SEVERITY = {
     State.UNKNOWN: 4,
     State.UP: 5,
 }
-PROBLEMS = frozenset({State.DOWN, State.FLAPPING})
 
 
 @dataclass(frozen=True)
@@ -120,7 +119,7 @@ def build(
 
     problems: list[tuple[tuple[int, bool, float, str], dict[str, Any]]] = []
     for entity, verdict in verdicts.items():
-        if verdict.state not in PROBLEMS:
+        if verdict.state not in PROBLEM:
             continue
         name = _key(entity)
         kind = "link" if entity.startswith("link:") else "device"

@@ -25,7 +25,7 @@ from aiosmtpd.controller import Controller
 from ruamel.yaml import YAML
 
 from noc.alerts.config import TEMPLATE, config_text, fill_secrets, template_text
-from noc.cli.alerts import alertmanager_command
+from noc.alerts.runtime import alertmanager_command
 from noc.inventory import load_inventory
 from noc.inventory.topology import Topology
 from tests.conftest import Lab
@@ -251,8 +251,8 @@ def test_a_bts_down_is_one_message_naming_what_is_behind_it(path: dict[str, Any]
     import urllib.request
 
     collector: BackgroundCollector = path["collector"]
-    from noc.api.auth import Role, create_token
     from noc.store.db import make_engine
+    from noc.store.tokens import Role, create_token
 
     engine = make_engine(collector.settings.db_url())
     _, token = create_token(engine, "test", Role.VIEWER)
@@ -394,7 +394,7 @@ def test_an_acknowledged_group_is_not_repeated_until_the_ack_ends(
             break
         time.sleep(10)
     assert len(about_it()) == 2, "not repeated after the acknowledgement ended"
-    from noc.diag.audit import AuditLog
+    from noc.store.audit import AuditLog
     from noc.store.db import make_engine
 
     audit = AuditLog(make_engine(path["collector"].settings.db_url()), tmp_path / "p.jsonl")

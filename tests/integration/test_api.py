@@ -17,16 +17,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from noc.api.app import PUBLIC_PATHS, ApiContext, create_app
-from noc.api.auth import GRANTS, Right, Role, create_token
 from noc.api.guard import Throttle
-from noc.diag.audit import AuditLog
 from noc.inventory import load_inventory
 from noc.sla.compute import month
 from noc.sla.render import figures
 from noc.sla.report import build_report
 from noc.snmp.lean_client import LeanClient
+from noc.store.audit import AuditLog
 from noc.store.db import make_engine, sync_inventory, upgrade
 from noc.store.models import IncidentRow, StateChangeRow
+from noc.store.tokens import GRANTS, Right, Role, create_token
 from tests.conftest import Lab
 
 pytestmark = pytest.mark.integration

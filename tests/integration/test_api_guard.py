@@ -16,12 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from noc.api.app import ApiContext, create_app
-from noc.api.auth import Role, create_token
-from noc.diag.audit import AuditLog
 from noc.inventory import load_inventory
 from noc.snmp.lean_client import LeanClient
+from noc.store.audit import AuditLog
 from noc.store.db import make_engine, sync_inventory, upgrade
 from noc.store.models import AuditRow
+from noc.store.tokens import Role, create_token
 from tests.conftest import INVENTORY, Database
 
 pytestmark = pytest.mark.integration
@@ -135,7 +135,7 @@ def test_the_live_view_survives_a_store_outage(api: Api) -> None:
         api.ctx.tokens.fresh_s = 0
         live = api.client.get("/api/v1/status", headers=api.headers())
         assert live.status_code in (200, 503), live.text
-        if api.ctx.collector is None:  # no collector here: status comes from the store
+        if api.ctx.live is None:  # no collector here: status comes from the store
             assert live.status_code == 503
             assert "store" in live.json()["detail"]
         me = api.client.get("/api/v1/me", headers=api.headers())

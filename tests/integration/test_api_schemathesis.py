@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.core import NOT_SET
 
 from noc.api.app import ApiContext, create_app
-from noc.api.auth import Role, create_token
-from noc.diag.audit import AuditLog
 from noc.inventory import load_inventory
 from noc.snmp.lean_client import LeanClient
+from noc.store.audit import AuditLog
 from noc.store.db import make_engine, sync_inventory, upgrade
+from noc.store.tokens import Role, create_token
 from tests.conftest import INVENTORY
 from tests.integration.test_api import seed
 

@@ -124,7 +124,7 @@ def test_bts_down_is_down_and_everything_behind_it_unreachable(
             verdict = collector.state_of(child)
             assert verdict.state is State.UNREACHABLE, child
             assert verdict.root_cause == bts
-        incidents = list(collector.book.open.values())
+        incidents = list(collector.live.book.open.values())
         assert [i.root_cause for i in incidents] == [bts]
         assert set(behind) <= incidents[0].affected
     finally:

@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from noc.diag.audit import AuditLog
 from noc.diag.result import DiagError, DiagRefused
 from noc.diag.runner import DiagRequest, run_diagnostic
 from noc.inventory import load_inventory
 from noc.inventory.topology import Topology
 from noc.snmp.lean_client import LeanClient
+from noc.store.audit import AuditLog
 from noc.store.db import make_engine, upgrade
 from noc.store.models import AuditRow
 from tests.conftest import ROOT, Lab, Loop

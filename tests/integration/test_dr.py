@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from ruamel.yaml import YAML
 
-from noc.dr.checks import Readiness, Status
+from noc.dr.readiness import Readiness, Status
 from noc.dr.runner import run_checks
 from noc.inventory import load_inventory
 from noc.snmp.lean_client import LeanClient

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from noc.collector.service import Service, build_service, run_service
 from noc.dashboards.build import build as build_dashboards
 from noc.inventory import Topology, load_inventory
+from noc.service import Service, build_service, run_service
 from noc.settings import Settings
 from noc.snmp.lean_client import LeanClient
 from tests.conftest import ROOT, Lab

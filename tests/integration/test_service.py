@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from noc.collector.service import build_service, run_service
 from noc.inventory import load_inventory
+from noc.service import build_service, run_service
 from noc.settings import Settings
 from noc.snmp.lean_client import LeanClient
 from noc.store.db import make_engine

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from noc.inventory import Topology, load_inventory
+from noc.lab.month import plan_month
 from noc.sla.compute import month
 from noc.sla.report import build_report
-from noc.sla.simulate import plan_month
 from tests.conftest import INVENTORY, ROOT
 
 pytestmark = pytest.mark.integration

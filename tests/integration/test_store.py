@@ -73,7 +73,7 @@ def check_outage(
     assert writer.pending > held
 
     database.up()
-    writer.emit(collector.rollups.flush())
+    writer.emit(collector.live.rollups.flush())
     assert writer.flush()
     assert writer.pending == 0
     assert writer.stats.dropped == 0

@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from noc.api.auth import Role, create_token
 from noc.inventory import load_inventory
 from noc.inventory.topology import Topology
 from noc.store.db import make_engine
+from noc.store.tokens import Role, create_token
 from tests.conftest import ROOT, Database, Lab, pg_database
 from tests.integration.test_prometheus import BackgroundCollector, wait_for
 from tests.subset import subset_inventory

@@ -34,7 +34,7 @@ def record(device: str, at: float, varbinds: int = 10) -> PollRecord:
 
 def store_up(writer: StoreWriter) -> float:
     collector = Collector(load_inventory(INVENTORY), FakeSnmpClient({}))
-    text = render(NocMetrics(collector, CycleStats(), writer).collect()).decode()
+    text = render(NocMetrics(collector.live, CycleStats(), writer).collect()).decode()
     line = next(ln for ln in text.splitlines() if ln.startswith("noc_store_up "))
     return float(line.split()[1])
 

@@ -42,7 +42,7 @@ MSS, FRAME = 1448, 1514
 
 INVENTORY = f"""
 version: 1
-network: {{name: netns lab, collector_site: host, uplink_bps: 40000000}}
+network: {{name: netns lab, collector_site: host}}
 tiers:
   uplink: {{poll_interval_s: {INTERVAL}, sla_target: 0.999, timeout_s: {TIMEOUT}, retries: 0}}
   backbone: {{poll_interval_s: {INTERVAL}, sla_target: 0.995}}

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from noc.collector.availability import State
-from noc.collector.maintenance import in_maintenance
+from noc.collector.maintenance import Window, in_maintenance
 from noc.collector.rollup import Rollups
 from noc.inventory import load_inventory
 from noc.snmp.client import SnmpProtocolError, walk_step
@@ -80,11 +80,9 @@ def test_schedule_offsets_spread_over_the_interval() -> None:
 
 
 def test_run_time_maintenance_windows_cover_devices_and_sites() -> None:
-    from noc.store.maintenance import StoredWindow
-
     inv = load_inventory(SMALL)
     now = 1_796_000_000.0
-    window = StoredWindow("x", "radio work", frozenset(), frozenset({"office"}), now - 60, now + 60)
+    window = Window("radio work", frozenset(), frozenset({"office"}), now - 60, now + 60, id="x")
     covered = in_maintenance(inv, now, [window])
     assert {"kel-a", "kel-b", "link:access-kel-a"} <= covered
     assert "bts-a" not in covered

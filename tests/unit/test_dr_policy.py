@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from noc.dr.checks import CheckResult, Readiness, Status, verdict
 from noc.dr.policy import Vantage, decide
+from noc.dr.readiness import CheckResult, Readiness, Status, verdict
 
 NOW = 10_000.0
 R, D, N = Readiness.READY, Readiness.DEGRADED, Readiness.NOT_READY

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from prometheus_client import generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from noc.exporter import EXACT, NocMetrics, registry_for
+from noc.exporter import EXACT, NocMetrics
 from tests.conftest import SMALL
 from tests.fakes import simulated_collector
+
+
+def registry_for(metrics: NocMetrics) -> CollectorRegistry:
+    """prometheus_client's own rendering of our families, the reference for ours."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(metrics)
+    return registry
 
 
 def scrape(metrics: NocMetrics) -> dict[str, list[tuple[dict[str, str], float]]]:
@@ -28,7 +35,7 @@ def one(samples: dict[str, list[tuple[dict[str, str], float]]], name: str, **lab
 
 def test_uplink_rate_utilisation_and_contract() -> None:
     collector, lab, clock = simulated_collector(SMALL)
-    s = scrape(NocMetrics(collector))
+    s = scrape(NocMetrics(collector.live))
     expected = lab["core"].interface("ether1").rx.rate_bps(clock[0] - 30)
     assert one(s, "noc_link_contracted_bytes_per_second", link="uplink-isp") == 5_000_000
     got = one(s, "noc_link_throughput_bytes_per_second", link="uplink-isp", direction="in")
@@ -44,7 +51,7 @@ def test_uplink_rate_utilisation_and_contract() -> None:
 
 def test_state_is_one_series_per_state_and_labels_come_from_the_inventory() -> None:
     collector, _lab, _clock = simulated_collector(SMALL)
-    s = scrape(NocMetrics(collector))
+    s = scrape(NocMetrics(collector.live))
     states = [(lab_, v) for lab_, v in s["noc_device_state"] if lab_["device"] == "kel-a"]
     assert len(states) == 6
     assert {lab_["state"] for lab_, v in states if v == 1} == {"up"}
@@ -64,7 +71,7 @@ def test_unreachable_children_are_not_down() -> None:
     for _ in range(3):
         clock[0] += 60
         asyncio.run(collector.poll_all())
-    s = scrape(NocMetrics(collector))
+    s = scrape(NocMetrics(collector.live))
     assert one(s, "noc_device_state", device="bts-a", state="down") == 1
     assert one(s, "noc_device_state", device="kel-a", state="unreachable") == 1
     assert one(s, "noc_device_state", device="kel-a", state="down") == 0
@@ -74,7 +81,7 @@ def test_unreachable_children_are_not_down() -> None:
 
 def test_no_credential_anywhere_in_the_exposition() -> None:
     collector, _, _ = simulated_collector(SMALL)
-    text = generate_latest(registry_for(NocMetrics(collector))).decode()
+    text = generate_latest(registry_for(NocMetrics(collector.live))).decode()
     for secret in ("public", "lab-auth-passphrase", "lab-priv-passphrase"):
         assert secret not in text
 
@@ -83,7 +90,7 @@ def test_fast_render_matches_prometheus_client_sample_for_sample() -> None:
     from noc.exporter import render
 
     collector, _, _ = simulated_collector(SMALL)
-    metrics = NocMetrics(collector)
+    metrics = NocMetrics(collector.live)
     ours = render(metrics.collect()).decode()
     reference = generate_latest(registry_for(metrics)).decode()
 
@@ -111,7 +118,7 @@ def test_render_escapes_label_values() -> None:
 
 
 def test_dr_verdict_is_exported_one_series_per_state() -> None:
-    from noc.dr.checks import CheckResult, Status, verdict
+    from noc.dr.readiness import CheckResult, Status, verdict
     from noc.exporter import render
 
     collector, _, _ = simulated_collector(SMALL)
@@ -119,7 +126,7 @@ def test_dr_verdict_is_exported_one_series_per_state() -> None:
                                   "4096 bytes not replayed and replay is paused", 4096.0),
                       CheckResult("service", "website", Status.OK, "HTTP 200")],
                      at=1_796_090_400.0)  # fmt: skip
-    text = render(NocMetrics(collector, dr=lambda: report).collect()).decode()
+    text = render(NocMetrics(collector.live, dr=lambda: report).collect()).decode()
     families = {f.name: f for f in text_string_to_metric_families(text)}
     states = {s.labels["state"]: (s.value, s.labels["reason"]) for s in
               families["noc_dr_state"].samples}  # fmt: skip
@@ -130,4 +137,4 @@ def test_dr_verdict_is_exported_one_series_per_state() -> None:
     }  # fmt: skip
     checks = {s.labels["subject"]: s.value for s in families["noc_dr_check_status"].samples}
     assert checks == {"siak-pbb": 2, "website": 0}
-    assert "noc_dr_state" not in render(NocMetrics(collector).collect()).decode()
+    assert "noc_dr_state" not in render(NocMetrics(collector.live).collect()).decode()

@@ -29,7 +29,7 @@ def test_shipped_inventory_describes_kota_bogor() -> None:
     assert len(inv.kecamatan) == 6
     uplink = [ln for ln in inv.links if ln.medium is Medium.ISP]
     assert [ln.capacity_bps for ln in uplink] == [40_000_000]
-    assert inv.network.uplink_bps == 40_000_000
+    assert inv.uplink is not None and inv.uplink.capacity_bps == 40_000_000
 
 
 def test_shipped_inventory_points_only_at_loopback() -> None:

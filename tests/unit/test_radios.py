@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from noc.collector.decode import decode_radios
 from noc.collector.samples import DeviceSample, InterfaceLabels
-from noc.exporter import _radio_name
+from noc.exporter.network import _radio_name
 from noc.snmp.values import Tag, Value
 
 

@@ -1,33 +1,18 @@
-"""The Prometheus exporter: metric families built from the collector's live state at scrape time.
-
-Nothing registers itself on import and no gauge lives between scrapes: `NocMetrics.collect()`
-reads the latest state and yields fresh families. Labels come from the inventory; no credential
-is ever a label or part of a help text.
-
-Rates and capacities are exported in bytes per second (Prometheus base units); dashboards
-multiply by 8 to show the bits per second the NOC speaks in.
-
-Counter values: Prometheus samples are float64, exact only up to 2^53. Like snmp_exporter we
-export 64-bit counters modulo 2^53, so every sample is exact; a counter passing 2^53 (9 PB) looks
-like a reset to rate(), which loses one scrape interval of increase, once in years.
-"""
+"""The network's metric families from the live state: sites, devices, interfaces, links,
+open incidents. Labels come from the inventory; no credential is ever a label or a help text."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector as PromCollector
 
 from noc.collector.availability import State, Verdict
-from noc.collector.engine import Collector
+from noc.collector.events import link_key
+from noc.collector.livestate import LiveState
 from noc.collector.samples import DeviceSample, RadioSample
-from noc.collector.scheduler import CycleStats
-from noc.dr.checks import DrReport, Readiness
 from noc.snmp.vendors import identify
-from noc.store.writer import StoreWriter
 
 EXACT = 1 << 53
 DEVICE_LABELS = ["device", "site", "kecamatan", "tier", "role"]
@@ -35,9 +20,6 @@ DEVICE_LABELS = ["device", "site", "kecamatan", "tier", "role"]
 # them (device, site, interface, link); kecamatan, tier and role join from noc_device_state.
 IFACE_LABELS = ["device", "site", "interface", "link"]
 LINK_LABELS = ["link", "medium", "tier", "device", "interface", "site", "kecamatan"]
-
-# The DR readiness family arrives with the DR checks; the alert rules are written against it.
-DR_STATE_METRIC = "noc_dr_state"
 
 
 def _radio_name(sample: DeviceSample, radio: RadioSample) -> str:
@@ -51,19 +33,10 @@ def _exact(value: int) -> float:
     return float(value % EXACT)
 
 
-class NocMetrics(PromCollector):
-    def __init__(
-        self,
-        collector: Collector,
-        stats: CycleStats | None = None,
-        writer: StoreWriter | None = None,
-        dr: Callable[[], DrReport | None] | None = None,
-    ) -> None:
-        self.collector = collector
-        self.dr = dr
-        self.stats = stats
-        self.writer = writer
-        inv = collector.inv
+class NetworkMetrics(PromCollector):
+    def __init__(self, live: LiveState) -> None:
+        self.live = live
+        inv = live.inv
         self.device_labels = {
             d.name: [d.name, d.site, inv.site(d.site).kecamatan, d.tier.value, d.role.value]
             for d in inv.devices
@@ -75,32 +48,7 @@ class NocMetrics(PromCollector):
         yield from self._devices()
         yield from self._interfaces()
         yield from self._links()
-        yield from self._self_metrics()
-        yield from self._dr()
-
-    def _dr(self) -> Iterator[Metric]:
-        report = self.dr() if self.dr is not None else None
-        if report is None:
-            return
-        state = GaugeMetricFamily(
-            DR_STATE_METRIC,
-            "DR readiness from the last check: 1 for the current state (with its reason).",
-            labels=["state", "reason"],
-        )
-        for readiness in Readiness:
-            current = readiness is report.readiness
-            state.add_metric([readiness.value, report.reason if current else ""], int(current))
-        yield state
-        checks = GaugeMetricFamily(
-            "noc_dr_check_status",
-            "Each DR readiness check: 0 ok, 1 warn, 2 fail.",
-            labels=["check", "subject"],
-        )
-        for r in report.results:
-            checks.add_metric([r.check, r.subject], {"ok": 0, "warn": 1, "fail": 2}[r.status])
-        yield checks
-        yield GaugeMetricFamily("noc_dr_last_check_timestamp_seconds",
-                                "When the DR checks last ran.", value=report.at)  # fmt: skip
+        yield from self._live()
 
     def _sites(self) -> Iterator[Metric]:
         info = GaugeMetricFamily(
@@ -113,7 +61,7 @@ class NocMetrics(PromCollector):
                                 labels=["site", "kind"])  # fmt: skip
         lon = GaugeMetricFamily("noc_site_longitude_degrees", "Longitude of the site.",
                                 labels=["site", "kind"])  # fmt: skip
-        for site in self.collector.inv.sites:
+        for site in self.live.inv.sites:
             info.add_metric([site.name, site.kind.value, site.kecamatan, str(site.lat),
                              str(site.lon), site.title], 1.0)  # fmt: skip
             lat.add_metric([site.name, site.kind.value], site.lat)
@@ -124,7 +72,7 @@ class NocMetrics(PromCollector):
         return GaugeMetricFamily(name, doc, labels=[*labels, "state"])
 
     def _devices(self) -> Iterator[Metric]:
-        c = self.collector
+        c = self.live
         state = self._state_family(
             "noc_device_state", "Device state: 1 for the current one.", DEVICE_LABELS
         )
@@ -231,7 +179,7 @@ class NocMetrics(PromCollector):
         )
 
     def _interfaces(self) -> Iterator[Metric]:
-        c = self.collector
+        c = self.live
         counters = {
             key: CounterMetricFamily(f"noc_interface_{key}", doc, labels=[*IFACE_LABELS, *extra])
             for key, doc, extra in (
@@ -305,7 +253,7 @@ class NocMetrics(PromCollector):
         yield from (*counters.values(), oper, admin, bps, util, speed)
 
     def _links(self) -> Iterator[Metric]:
-        c = self.collector
+        c = self.live
         inv = c.inv
         state = self._state_family(
             "noc_link_state", "Link state: 1 for the current one.", LINK_LABELS
@@ -337,7 +285,7 @@ class NocMetrics(PromCollector):
                 site.name,
                 site.kecamatan,
             ]
-            current = c.state_of(f"link:{ln.name}").state
+            current = c.state_of(link_key(ln)).state
             for s in State:
                 state.add_metric([*labels, s.value], 1.0 if s is current else 0.0)
             contract.add_metric(labels, ln.capacity_bps / 8)
@@ -347,13 +295,12 @@ class NocMetrics(PromCollector):
             for direction, value in (("in", iface.in_bps), ("out", iface.out_bps)):
                 if value is not None:
                     bps.add_metric([*labels, direction], value / 8)
-            if iface.in_bps is not None or iface.out_bps is not None:
-                peak = max(iface.in_bps or 0.0, iface.out_bps or 0.0)
-                util.add_metric(labels, peak / ln.capacity_bps)
+            if iface.utilisation is not None:
+                util.add_metric(labels, iface.utilisation)
         yield from (state, contract, bps, util)
 
-    def _self_metrics(self) -> Iterator[Metric]:
-        c = self.collector
+    def _live(self) -> Iterator[Metric]:
+        c = self.live
         incidents = GaugeMetricFamily(
             "noc_incidents_open", "Open incidents by state.", labels=["state"]
         )
@@ -368,94 +315,3 @@ class NocMetrics(PromCollector):
         )
         discarded.add_metric([], float(sum(d.discarded_rates for d in c.devices.values())))
         yield discarded
-        if self.stats is not None:
-            s = self.stats
-            yield CounterMetricFamily("noc_collector_polls", "Polls started.", value=s.polls)
-            yield CounterMetricFamily(
-                "noc_collector_poll_failures", "Polls failed.", value=s.failures
-            )
-            yield CounterMetricFamily(
-                "noc_collector_late_polls",
-                "Turns skipped because the previous poll of that device was still running.",
-                value=s.late,
-            )
-            durations = list(s.durations.values())
-            yield GaugeMetricFamily(
-                "noc_collector_poll_duration_max_seconds",
-                "Longest last-poll duration over all devices.",
-                value=max(durations, default=0.0),
-            )
-            if s.last_success_at is not None:
-                yield GaugeMetricFamily(
-                    "noc_collector_last_success_timestamp_seconds",
-                    "When a poll last succeeded.",
-                    value=s.last_success_at,
-                )
-        if self.writer is not None:
-            w = self.writer
-            yield GaugeMetricFamily(
-                "noc_store_up",
-                "1 when the store keeps up: the last write worked and no event has waited "
-                "30 s or more.",
-                value=1.0 if w.healthy() else 0.0,
-            )
-            yield GaugeMetricFamily(
-                "noc_store_oldest_pending_seconds",
-                "Age of the oldest event not yet written to the store.",
-                value=w.oldest_pending_s(),
-            )
-            yield CounterMetricFamily(
-                "noc_store_rejected_rows",
-                "Rows the store refused for their content, set aside with the reason.",
-                value=float(w.stats.rejected),
-            )
-            yield GaugeMetricFamily(
-                "noc_store_pending_events", "Events waiting to be written.", value=float(w.pending)
-            )
-            yield CounterMetricFamily(
-                "noc_store_dropped_events",
-                "Events dropped because the buffer was full.",
-                value=w.stats.dropped,
-            )
-
-
-def registry_for(metrics: NocMetrics) -> CollectorRegistry:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(metrics)
-    return registry
-
-
-def _escape_value(value: str) -> str:
-    return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
-
-
-def _format_value(value: float) -> str:
-    if value != value:
-        return "NaN"
-    if value in (math.inf, -math.inf):
-        return "+Inf" if value > 0 else "-Inf"
-    return repr(float(value))
-
-
-def render(families: Iterable[Metric]) -> bytes:
-    """The text exposition format (0.0.4) of `families`, as generate_latest writes it but several
-    times faster: label values repeat (device, site, interface names), so each is escaped once
-    per scrape, and nothing is sorted."""
-    escaped: dict[str, str] = {}
-    out: list[str] = []
-    for family in families:
-        name = f"{family.name}_total" if family.type == "counter" else family.name
-        doc = family.documentation.replace("\\", r"\\").replace("\n", r"\n")
-        out.append(f"# HELP {name} {doc}\n# TYPE {name} {family.type}\n")
-        for sample in family.samples:
-            if sample.labels:
-                parts = []
-                for key, value in sample.labels.items():
-                    text = escaped.get(value)
-                    if text is None:
-                        text = escaped[value] = _escape_value(value)
-                    parts.append(f'{key}="{text}"')
-                out.append(f"{sample.name}{{{','.join(parts)}}} {_format_value(sample.value)}\n")
-            else:
-                out.append(f"{sample.name} {_format_value(sample.value)}\n")
-    return "".join(out).encode()

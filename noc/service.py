@@ -1,4 +1,6 @@
-"""Wiring for the long-running collector: inventory, client, store writer, scheduler."""
+"""The composition root of `noc serve`: inventory, SNMP client, live state and poller, store
+writer, scheduler, DR checks, the exporter, the wall screen and the API, wired here and
+nowhere else. Nothing below this module imports it."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,17 +17,24 @@ import uvicorn
 from sqlalchemy import Engine
 
 from noc import redact
+from noc.api.app import create_app
+from noc.api.deps import ApiContext
 from noc.collector.engine import Collector
 from noc.collector.scheduler import Scheduler
-from noc.dr.checks import DrReport
+from noc.dr.history import record
+from noc.dr.readiness import DrReport
+from noc.dr.runner import run_checks
 from noc.exporter import NocMetrics
 from noc.inventory import Inventory
 from noc.settings import Settings
 from noc.snmp.client import SnmpClient
+from noc.snmp.engines import ClientFactory, client_factory
+from noc.store.audit import AuditLog
 from noc.store.db import make_engine, sync_inventory, upgrade
 from noc.store.maintenance import list_windows
 from noc.store.recovery import recover
 from noc.store.writer import StoreWriter
+from noc.wall.hub import WallHub
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +46,10 @@ class Service:
     writer: StoreWriter
     dr_report: DrReport | None = None
     recovered: bool = False  # the previous run's end is reconciled with the store
+    new_client: ClientFactory = field(default_factory=client_factory)
 
     def metrics(self) -> NocMetrics:
-        return NocMetrics(self.collector, self.scheduler.stats, self.writer,
+        return NocMetrics(self.collector.live, self.scheduler.stats, self.writer,
                           lambda: self.dr_report)  # fmt: skip
 
 
@@ -71,7 +81,8 @@ def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Ser
                          rollup_retention_days=settings.rollup_retention_days,
                          journal=settings.var_dir / JOURNAL)  # fmt: skip
     collector = Collector(inv, client, writer)
-    service = Service(collector, Scheduler(collector, settings.concurrency), writer)
+    service = Service(collector, Scheduler(collector, settings.concurrency), writer,
+                      new_client=settings.snmp_client())  # fmt: skip
     return service
 
 
@@ -98,7 +109,7 @@ async def reconcile(service: Service, timeout_s: float = 15.0) -> bool:
         return False
     service.recovered = True
     writer.emit(found.markers)
-    service.collector.book.open.update(found.incidents)
+    service.collector.live.book.open.update(found.incidents)
     if found.markers or found.incidents:
         log.warning("previous run ended without a clean stop: %d entities UNKNOWN from "
                     "then, %d open incidents taken over", len(found.markers),
@@ -158,19 +169,21 @@ class _Server(uvicorn.Server):
 
 
 def _http_server(service: Service, http: tuple[str, int], var_dir: Path) -> uvicorn.Server:
-    from noc.api.app import ApiContext, create_app
-    from noc.diag.audit import AuditLog
-    from noc.snmp.lean_client import default_client
-
     engine = service.writer.engine
+    live = service.collector.live
+
+    def dr_report() -> DrReport | None:
+        return service.dr_report
+
     ctx = ApiContext(
         inv=service.collector.inv,
         engine=engine,
         audit=AuditLog(engine, var_dir / "audit-pending.jsonl"),
-        client_factory=default_client,
-        collector=service.collector,
+        client_factory=service.new_client,
+        live=live,
         metrics=service.metrics(),
-        dr_report=lambda: service.dr_report,
+        dr_report=dr_report,
+        wall=WallHub(live, service.scheduler.stats, service.writer, dr_report, engine),
     )
     host, port = http
     config = uvicorn.Config(create_app(ctx), host=host, port=port, log_level="warning",
@@ -181,9 +194,6 @@ def _http_server(service: Service, http: tuple[str, int], var_dir: Path) -> uvic
 async def dr_checks(service: Service, stop: asyncio.Event) -> None:
     """The DR readiness checks on their interval, on the collector's live view; each result
     kept in the store (when it answers) and shown in /metrics and the API."""
-    from noc.dr.history import record
-    from noc.dr.runner import run_checks
-
     dr = service.collector.inv.dr
     if dr is None:
         return
@@ -205,7 +215,7 @@ async def refresh_windows(service: Service, stop: asyncio.Event, every_s: float 
     """Keep the collector's run-time maintenance windows current (the store may be down)."""
     while not stop.is_set():
         try:
-            service.collector.stored_windows = await asyncio.to_thread(
+            service.collector.live.stored_windows = await asyncio.to_thread(
                 list_windows, service.writer.engine
             )
         except Exception as exc:  # no windows from a store that does not answer: keep the last

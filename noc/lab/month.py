@@ -1,6 +1,6 @@
-"""A simulated month: the lab's scenarios driven through the collector's pure pipeline
-(hysteresis, parent/child, flaps, maintenance, incidents, rollups) for 30-odd days, without
-waiting in real time, writing into the store exactly the events the collector would.
+"""A simulated month: the lab's scenarios driven through the collector's own fold
+(`LiveState`: hysteresis, parent/child, flaps, maintenance, incidents) for 30-odd days,
+without waiting in real time, writing into the store exactly the events the collector would.
 
 What is skipped is only the SNMP round trip: a device's poll succeeds unless a scenario says it
 is down, and link rates are the simulated traffic's exact averages over each 5-minute bucket.
@@ -12,16 +12,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from noc.collector.availability import (
-    Health,
-    IncidentBook,
-    State,
-    StateChange,
-    Verdict,
-    evaluate,
-)
-from noc.collector.engine import Event, Sink, entities, link_key
-from noc.collector.maintenance import in_maintenance
+from noc.collector.events import Event, Sink
+from noc.collector.livestate import LiveState
 from noc.collector.rollup import BUCKET_S, Rollup
 from noc.inventory import Inventory, Topology
 from noc.inventory.model import Medium, Role
@@ -75,14 +67,38 @@ def simulate_month(
     progress: Callable[[float], None] | None = None,
 ) -> Plan:  # fmt: skip
     plan = plan or plan_month(inv, period)
+    failing = outage_schedule(inv, plan)
+    live = LiveState(inv)
+    now = period.start
+    while now < period.end:
+        gap = plan.collector_gap
+        if gap is not None and gap[0] <= now < gap[1]:
+            if now < gap[0] + STEP_S:  # the collector stopped: UNKNOWN from here on
+                sink.emit(live.stop(now))
+            now += STEP_S
+            continue
+        sink.emit(poll_step(live, now, failing))
+        sink.emit(_rollups(inv, plan, period, now, failing))
+        if progress is not None:
+            progress((now - period.start) / period.seconds)
+        now += STEP_S
+    return plan
+
+
+def poll_step(live: LiveState, now: float, failing: Callable[[str, float], bool]) -> list[Event]:
+    """Every device polled once at `now`, in inventory order, each folded in as it lands."""
+    events: list[Event] = []
+    for d in live.inv.devices:
+        reason = "no response (timeout)" if failing(d.name, now) else None
+        events += live.fold_reachability(d.name, now, reason)
+    return events
+
+
+def outage_schedule(inv: Inventory, plan: Plan) -> Callable[[str, float], bool]:
+    """Whether a device fails to answer at a time: down itself, behind a device that is, or in
+    the down half of a flap."""
     topo = Topology.of(inv)
-    parents, policies = entities(inv)
-    healths: dict[str, Health] = {}
-    verdicts: dict[str, Verdict] = {}
-    links_of: dict[str, list[str]] = {}
-    for ln in inv.links:
-        links_of.setdefault(ln.a.device, []).append(link_key(ln))
-    book = IncidentBook()
+    policies = LiveState(inv).policies
     down_behind: dict[str, list[Outage]] = {}
     for o in plan.outages:
         for name in [o.device, *topo.descendants(o.device)]:
@@ -103,39 +119,7 @@ def simulate_month(
                 return int((now - o.start) // STEP_S) % (down + up) < down
         return False
 
-    now = period.start
-    while now < period.end:
-        events: list[Event] = []
-        gap = plan.collector_gap
-        if gap is not None and gap[0] <= now < gap[1]:
-            if now < gap[0] + STEP_S:  # the collector stopped: UNKNOWN from here on
-                events += [
-                    StateChange(e, now, v.state, State.UNKNOWN, None, "collector stopped")
-                    for e, v in verdicts.items()
-                    if v.state is not State.UNKNOWN
-                ]
-                verdicts = {}
-                healths = {}
-            sink.emit(events)
-            now += STEP_S
-            continue
-        for d in inv.devices:
-            ok = not failing(d.name, now)
-            reason = None if ok else "no response (timeout)"
-            healths.setdefault(d.name, Health()).observe(ok, now, policies[d.name], reason)
-            if ok:
-                for key in links_of.get(d.name, []):
-                    healths.setdefault(key, Health()).observe(True, now, policies[key])
-        current = evaluate(healths, parents, in_maintenance(inv, now), verdicts, policies)
-        changes, incidents = book.update(verdicts, current, now)
-        verdicts = current
-        events += [*changes, *incidents]
-        events += _rollups(inv, plan, period, now, failing)
-        sink.emit(events)
-        if progress is not None:
-            progress((now - period.start) / period.seconds)
-        now += STEP_S
-    return plan
+    return failing
 
 
 def _rollups(

@@ -1,0 +1,163 @@
+"""What every route depends on: the context `noc serve` (or a test) builds, the bearer-token
+check with its right, and Alertmanager's webhook secret."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from noc.alerts.gateway import GatewayRelay
+from noc.api.guard import Throttle, TokenCache
+from noc.collector.livestate import LiveState
+from noc.diag.result import secret_values
+from noc.dr.readiness import DrReport
+from noc.exporter import NocMetrics
+from noc.exporter.cache import MetricsCache
+from noc.inventory import Inventory
+from noc.inventory.model import Device
+from noc.inventory.secrets import SecretError, resolve_secret
+from noc.snmp.engines import ClientFactory
+from noc.store.audit import AuditLog
+from noc.store.tokens import Principal, Right, lookup
+from noc.wall.hub import WallHub
+
+PREFIX = "/api/v1"
+
+
+@dataclass
+class ApiContext:
+    inv: Inventory
+    engine: Engine
+    audit: AuditLog
+    client_factory: ClientFactory
+    live: LiveState | None = None
+    metrics: NocMetrics | None = None
+    dr_report: Callable[[], DrReport | None] | None = None
+    wall: WallHub | None = None
+    secrets: set[str] = field(default_factory=set)
+    tokens: TokenCache = field(default_factory=TokenCache)
+    throttle: Throttle = field(default_factory=Throttle)
+    # Heavy reports run in threads, at most this many at once; the rest wait their turn.
+    reports: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
+    metrics_cache: MetricsCache = field(default_factory=MetricsCache)
+    gateway: GatewayRelay | None = None
+
+    def __post_init__(self) -> None:
+        self.secrets = self.secrets or secret_values(self.inv)
+        self.gateway = self.gateway or GatewayRelay(self.inv)
+
+
+def context(request: Request) -> ApiContext:
+    ctx: ApiContext = request.app.state.ctx
+    return ctx
+
+
+Ctx = Annotated[ApiContext, Depends(context)]
+
+bearer = HTTPBearer(auto_error=False, description="an API token from `noc token create`")
+UNAUTHORISED = {"WWW-Authenticate": "Bearer"}
+
+
+async def authenticate(request: Request, token: str, right: Right) -> Principal:
+    """The principal a token stands for, if it has `right`; 401, 403, 429 or 503 otherwise.
+    Refused tokens count towards the address's throttle."""
+    ctx = context(request)
+    address = request.client.host if request.client else "unknown"
+    wait = ctx.throttle.retry_after(address)
+    if wait:
+        raise HTTPException(429, "too many refused tokens from this address; try later",
+                            headers={"Retry-After": str(int(wait))})  # fmt: skip
+    now = time.time()
+    principal: Principal | None = ctx.tokens.get(token, now)
+    if principal is None:
+        try:
+            principal = await run_in_threadpool(lookup, ctx.engine, token)
+        except SQLAlchemyError:
+            principal = ctx.tokens.get(token, now, store_down=True)
+            if principal is None:
+                raise HTTPException(
+                    503, "the store does not answer; tokens cannot be checked"
+                ) from None
+        else:
+            if principal is not None:
+                ctx.tokens.put(token, principal, now, principal.expires)
+    if principal is None:
+        ctx.throttle.failed(address, "unknown, revoked or expired token")
+        raise HTTPException(401, "unknown, revoked or expired token", headers=UNAUTHORISED)
+    if not principal.may(right):
+        raise HTTPException(403, f"role {principal.role.value} lacks the {right.value} right")
+    return principal
+
+
+def require(right: Right) -> Callable[..., Any]:
+    """The dependency every protected route declares; it carries its right for the tests that
+    check no route goes without one."""
+
+    async def dependency(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> Principal:
+        if credentials is None:
+            raise HTTPException(401, "a bearer token is required", headers=UNAUTHORISED)
+        return await authenticate(request, credentials.credentials, right)
+
+    dependency.right = right  # type: ignore[attr-defined]
+    return dependency
+
+
+Reader = Annotated[Principal, Depends(require(Right.READ))]
+Technician = Annotated[Principal, Depends(require(Right.DIAGNOSE))]
+Manager = Annotated[Principal, Depends(require(Right.REPORT))]
+Admin = Annotated[Principal, Depends(require(Right.ADMIN))]
+
+
+def webhook_secret(ctx: ApiContext) -> str | None:
+    alerting = ctx.inv.alerting
+    if alerting is None:
+        return None
+    try:
+        return resolve_secret(alerting.webhook_secret, ctx.inv.devices).get_secret_value()
+    except SecretError:
+        return None
+
+
+async def require_webhook_secret(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> None:
+    """Alertmanager's shared secret (not a user's token): the webhook's only key."""
+    ctx = context(request)
+    expected = webhook_secret(ctx)
+    given = credentials.credentials if credentials is not None else ""
+    if expected is None or not hmac.compare_digest(given.encode(), expected.encode()):
+        address = request.client.host if request.client else "unknown"
+        ctx.throttle.failed(address, "wrong alert webhook secret")
+        raise HTTPException(401, "the alert webhook secret is required",
+                            headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+
+
+require_webhook_secret.webhook = True  # type: ignore[attr-defined]
+
+
+def device_or_404(ctx: ApiContext, name: str) -> Device:
+    device = ctx.inv.devices_by_name.get(name)
+    if device is None:
+        raise HTTPException(404, f"unknown device {name!r}")
+    return device
+
+
+def epoch(value: datetime) -> float:
+    if value.tzinfo is None:
+        raise HTTPException(422, "give times with a UTC offset, e.g. 2026-10-01T00:00:00+07:00")
+    return value.timestamp()

@@ -1,0 +1,97 @@
+"""Maintenance windows, tokens, the audit log, and who a token is."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Response
+
+from noc.api.deps import PREFIX, Admin, Ctx, Reader, epoch
+from noc.api.guard import TokenCache
+from noc.api.schemas import TokenCreated, TokenIn, WindowIn, WindowOut
+from noc.store.maintenance import add_window, list_windows, remove_window
+from noc.store.tokens import create_token, list_tokens, revoke_token
+
+router = APIRouter(prefix=PREFIX)
+
+
+@router.get("/maintenance", response_model=list[WindowOut], tags=["maintenance"])
+def maintenance(ctx: Ctx, _: Reader) -> list[WindowOut]:
+    """Maintenance windows made at run time (the inventory's standing windows are in the
+    inventory)."""
+    return [
+        WindowOut(id=w.id or "", name=w.name, devices=sorted(w.devices), sites=sorted(w.sites),
+                  start=w.start or 0.0, end=w.end or 0.0)
+        for w in list_windows(ctx.engine)
+    ]  # fmt: skip
+
+
+@router.post("/maintenance", response_model=WindowOut, status_code=201, tags=["maintenance"])
+def add_maintenance(ctx: Ctx, _: Admin, body: WindowIn) -> WindowOut:
+    """Add a maintenance window (admins): its devices and sites are MAINTENANCE, left out of
+    the SLA and silenced in Alertmanager. Audited."""
+    inv = ctx.inv
+    unknown = [d for d in body.devices if d not in inv.devices_by_name]
+    unknown += [s for s in body.sites if s not in inv.sites_by_name]
+    if unknown:
+        raise HTTPException(422, f"unknown device or site: {', '.join(unknown)}")
+    start, end = epoch(body.start), epoch(body.end)
+    try:
+        window_id = add_window(ctx.engine, body.name, body.devices, body.sites, start, end)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return WindowOut(id=window_id, name=body.name, devices=body.devices, sites=body.sites,
+                     start=start, end=end)  # fmt: skip
+
+
+@router.delete("/maintenance/{window_id}", status_code=204, tags=["maintenance"])
+def delete_maintenance(ctx: Ctx, _: Admin, window_id: str) -> Response:
+    """Remove a maintenance window (admins) and expire its silences. Audited."""
+    if not remove_window(ctx.engine, window_id):
+        raise HTTPException(404, "no such window")
+    return Response(status_code=204)
+
+
+@router.get("/tokens", tags=["admin"])
+def tokens(ctx: Ctx, _: Admin) -> list[dict[str, Any]]:
+    """Every API token's id, name, role, creation, last use, expiry and revocation; never the
+    token."""
+    return list_tokens(ctx.engine)
+
+
+@router.post("/tokens", response_model=TokenCreated, status_code=201, tags=["admin"])
+def new_token(ctx: Ctx, _: Admin, body: TokenIn) -> TokenCreated:
+    """Create an API token (admins); the token is in this answer only."""
+    expires_in = None if body.expires_days is None else body.expires_days * 86400
+    token_id, token = create_token(ctx.engine, body.name, body.role, expires_in)
+    expires = None if expires_in is None else time.time() + expires_in
+    return TokenCreated(id=token_id, name=body.name, role=body.role, expires=expires,
+                        token=token)  # fmt: skip
+
+
+@router.delete("/tokens/{token_id}", status_code=204, tags=["admin"])
+def delete_token(ctx: Ctx, _: Admin, token_id: str) -> Response:
+    """Revoke an API token (admins)."""
+    if not revoke_token(ctx.engine, token_id):
+        raise HTTPException(404, "no such active token")
+    ctx.tokens = TokenCache(ctx.tokens.fresh_s, ctx.tokens.stale_s)  # revoked: at once
+    return Response(status_code=204)
+
+
+@router.get("/audit", tags=["admin"])
+def audit(
+    ctx: Ctx,
+    _: Admin,
+    since: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
+) -> list[dict[str, Any]]:
+    """The audit log of diagnostics, acknowledgements, maintenance and token changes."""
+    return ctx.audit.entries(limit, epoch(since) if since else None)
+
+
+@router.get("/me", tags=["admin"])
+def me(principal: Reader) -> dict[str, str]:
+    """Who this token belongs to, and its role."""
+    return {"name": principal.name, "role": principal.role.value}

@@ -1,0 +1,97 @@
+"""Alerts: Alertmanager's webhook (the history), the gateway relay, the list and the
+acknowledgement."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+
+from noc.alerts.history import history, record
+from noc.alerts.relay import plain_text
+from noc.alerts.silences import AlertmanagerError, alerts, create_silence, matcher
+from noc.api.deps import PREFIX, ApiContext, Ctx, Reader, Technician, epoch, require_webhook_secret
+from noc.api.schemas import AckIn
+
+router = APIRouter(prefix=PREFIX, tags=["alerts"])
+
+
+async def _notification(request: Request) -> dict[str, Any]:
+    """The body Alertmanager posts to a webhook, or a 422."""
+    try:
+        payload = await request.json()
+    except ValueError:
+        raise HTTPException(422, "the body is not JSON") from None
+    if not isinstance(payload, dict):
+        raise HTTPException(422, "the body is not an Alertmanager notification")
+    return payload
+
+
+def _alertmanager(ctx: ApiContext) -> str:
+    if ctx.inv.alerting is None:
+        raise HTTPException(404, "the inventory has no `alerting:` section")
+    return ctx.inv.alerting.alertmanager_url
+
+
+@router.post("/alerts/webhook", status_code=202, dependencies=[Depends(require_webhook_secret)])
+async def alert_webhook(ctx: Ctx, request: Request) -> dict[str, str]:
+    """Alertmanager posts every notification here (with the shared secret); it is kept as the
+    alert history."""
+    payload = await _notification(request)
+    return {"id": await asyncio.to_thread(record, ctx.engine, payload)}
+
+
+@router.get("/alerts")
+async def alert_list(ctx: Ctx, _: Reader) -> list[dict[str, Any]]:
+    """Alerts in Alertmanager: firing, acknowledged (by whom, why, until), silenced for
+    maintenance, or inhibited behind a root cause."""
+    try:
+        return [vars(v) for v in await asyncio.to_thread(alerts, _alertmanager(ctx))]
+    except AlertmanagerError as exc:
+        raise HTTPException(502, str(exc)) from None
+
+
+@router.post("/alerts/ack", status_code=201)
+async def alert_ack(ctx: Ctx, principal: Technician, body: AckIn) -> dict[str, str]:
+    """Acknowledge an alert group (technicians): no repeat until the time is up. Audited."""
+    who = f"token:{principal.name}"
+    now = time.time()
+    try:
+        silence = await asyncio.to_thread(
+            create_silence, _alertmanager(ctx), [matcher("group", body.group)], now,
+            now + body.for_s, who, f"ack: {body.comment}",
+        )  # fmt: skip
+    except AlertmanagerError as exc:
+        raise HTTPException(502, str(exc)) from None
+    await asyncio.to_thread(ctx.audit.record, who, "ack", None,
+                            {"group": body.group, "for_s": body.for_s,
+                             "comment": body.comment, "silence": silence}, "ok")  # fmt: skip
+    return {"silence": silence}
+
+
+@router.post("/alerts/relay/{receiver}", status_code=202,
+             dependencies=[Depends(require_webhook_secret)])  # fmt: skip
+async def alert_relay(ctx: Ctx, receiver: str, request: Request) -> dict[str, int]:
+    """Alertmanager's webhook for a gateway receiver (WhatsApp): relayed to the gateway, at
+    most its `per_minute` a minute, the rest folded into a summary."""
+    gateway = ctx.gateway
+    if gateway is None or receiver not in gateway.gateways:
+        raise HTTPException(404, f"no gateway receiver {receiver!r}")
+    payload = await _notification(request)
+    subject, text = plain_text(payload)
+    sent = await gateway.offer(receiver, subject, text)
+    return {"sent": sent, "held": 0 if sent else 1}
+
+
+@router.get("/alerts/history")
+def alert_history(
+    ctx: Ctx,
+    _: Reader,
+    since: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
+) -> list[dict[str, Any]]:
+    """Notifications Alertmanager sent, newest first: group, firing or resolved, alerts."""
+    return history(ctx.engine, limit, epoch(since) if since else None)

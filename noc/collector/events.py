@@ -1,0 +1,53 @@
+"""The collector's domain values, below the poller and the store: what one poll records, the
+events the live state emits, and where they go. Pure; no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from noc.collector.availability import Incident, StateChange
+from noc.collector.rollup import Rollup
+from noc.inventory.model import Link
+
+LINK_PREFIX = "link:"
+
+
+def link_key(link: Link | str) -> str:
+    """The entity name of a link in states, incidents and alerts: `link:NAME`."""
+    return LINK_PREFIX + (link if isinstance(link, str) else link.name)
+
+
+def link_name(entity: str) -> str:
+    """`link:NAME` -> `NAME` (a device name is returned as it is)."""
+    return entity.removeprefix(LINK_PREFIX)
+
+
+def is_link(entity: str) -> bool:
+    return entity.startswith(LINK_PREFIX)
+
+
+@dataclass(frozen=True)
+class PollRecord:
+    device: str
+    at: float
+    duration_s: float
+    ok: bool
+    reason: str | None
+    requests: int
+    retries: int
+    timeouts: int
+    varbinds: int
+
+
+Event = StateChange | Incident | Rollup | PollRecord
+
+
+class Sink(Protocol):
+    def emit(self, events: Sequence[Event]) -> None: ...
+
+
+class NullSink:
+    def emit(self, events: Sequence[Event]) -> None:
+        return None

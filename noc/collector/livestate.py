@@ -1,0 +1,259 @@
+"""The live state: a pure fold of poll outcomes into interface rates, verdicts, incidents and
+rollups, with `now` passed in. The poller (`engine.Collector`) does the SNMP work and feeds it;
+the simulated month (`lab/month.py`) feeds it the same way without the network.
+
+`fold(name, now, sample, reason)` takes one poll's outcome (a sample, or the reason there is
+none) and returns the events it caused; `stop(now)` is the collector stopping.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+from noc.collector.availability import (
+    Health,
+    IncidentBook,
+    Policy,
+    State,
+    StateChange,
+    Verdict,
+    evaluate,
+)
+from noc.collector.events import Event, PollRecord, link_key
+from noc.collector.maintenance import Window, in_maintenance
+from noc.collector.rates import CounterPoint, counter_rate, per_second, utilisation
+from noc.collector.rollup import Rollups
+from noc.collector.samples import DeviceSample, LabelCache, oper_name
+from noc.inventory import Inventory
+from noc.inventory.model import Link
+from noc.snmp.client import RequestStats
+
+
+@dataclass
+class InterfaceState:
+    """Latest view of one interface: counters, rates and why a rate may be missing."""
+
+    index: int
+    name: str
+    oper_status: int | None = None
+    admin_status: int | None = None
+    speed_bps: int | None = None
+    contracted_bps: int | None = None
+    in_bps: float | None = None
+    out_bps: float | None = None
+    utilisation: float | None = None
+    errors_per_s: float | None = None
+    discards_per_s: float | None = None
+    no_rate: str | None = None
+    in_octets: int | None = None
+    out_octets: int | None = None
+    points: dict[str, CounterPoint] = field(default_factory=dict)
+
+
+@dataclass
+class DeviceState:
+    name: str
+    labels: LabelCache | None = None
+    sample: DeviceSample | None = None
+    interfaces: dict[int, InterfaceState] = field(default_factory=dict)
+    last_success: float | None = None
+    last_error: str | None = None
+    last_duration_s: float | None = None
+    last_stats: RequestStats = field(default_factory=RequestStats)
+    polls: int = 0
+    failures: int = 0
+    discarded_rates: int = 0
+
+    def interface_named(self, name: str) -> InterfaceState | None:
+        return next((i for i in self.interfaces.values() if i.name == name), None)
+
+
+def entities(inv: Inventory) -> tuple[dict[str, str | None], dict[str, Policy]]:
+    """Every device and link with what it depends on and its hysteresis policy."""
+    parents: dict[str, str | None] = {d.name: d.parent for d in inv.devices}
+    parents.update({link_key(ln): ln.a.device for ln in inv.links})
+    policies = {
+        d.name: Policy(inv.tiers[d.tier].down_after, inv.tiers[d.tier].up_after)
+        for d in inv.devices
+    }
+    # A link is down when its device, answering, says the interface is down: authoritative
+    # at once, unlike a lost request. Coming back still takes the tier's `up_after`.
+    policies.update({link_key(ln): Policy(1, policies[ln.a.device].up_after) for ln in inv.links})
+    return parents, policies
+
+
+class LiveState:
+    """Everything the collector knows now, changed only by `fold` and `stop`."""
+
+    def __init__(self, inv: Inventory) -> None:
+        self.inv = inv
+        self.devices = {d.name: DeviceState(d.name) for d in inv.devices}
+        self.healths: dict[str, Health] = {}
+        self.parents, self.policies = entities(inv)
+        self.verdicts: dict[str, Verdict] = {}
+        self._children: dict[str, list[str]] = {}
+        for entity, parent in self.parents.items():
+            if parent is not None:
+                self._children.setdefault(parent, []).append(entity)
+        self._dirty: set[str] = set()
+        self._last_windows: frozenset[str] | None = None
+        # Maintenance windows added at run time; the service refreshes them from the store.
+        self.stored_windows: list[Window] = []
+        self.book = IncidentBook()
+        self.rollups = Rollups()
+        self.contracts = {(ln.a.device, ln.a.interface): ln.capacity_bps for ln in inv.links}
+        self.links_by_device: dict[str, list[Link]] = {}
+        for ln in inv.links:
+            self.links_by_device.setdefault(ln.a.device, []).append(ln)
+
+    def fold(
+        self, name: str, now: float, sample: DeviceSample | None, reason: str | None = None,
+        record: PollRecord | None = None,
+    ) -> list[Event]:  # fmt: skip
+        """One poll of `name` ended at `now`: with a sample, or with the reason there is none."""
+        state = self.devices[name]
+        events: list[Event] = []
+        if record is not None:
+            state.polls += 1
+            state.last_duration_s = record.duration_s
+            events.append(record)
+        if sample is not None:
+            state.last_success = now
+            state.last_error = None
+            events += self._absorb(state, sample)
+        else:
+            state.failures += 1
+            state.last_error = reason
+        self._observe(name, sample is not None, now, reason)
+        events += self._reevaluate(now)
+        return events
+
+    def fold_reachability(self, name: str, now: float, reason: str | None) -> list[Event]:
+        """A poll outcome known only as answered (`reason` None: its links up) or not, with no
+        counters: the simulated month's polls."""
+        state = self.devices[name]
+        if reason is None:
+            state.last_success, state.last_error = now, None
+            for ln in self.links_by_device.get(name, []):
+                self._observe(link_key(ln), True, now, None)
+        else:
+            state.failures += 1
+            state.last_error = reason
+        self._observe(name, reason is None, now, reason)
+        return self._reevaluate(now)
+
+    def _absorb(self, state: DeviceState, sample: DeviceSample) -> list[Event]:
+        events: list[Event] = []
+        seen = set()
+        for index, counters in sample.counters.items():
+            labels = sample.labels.get(index)
+            name = labels.name if labels else f"ifIndex {index}"
+            iface = state.interfaces.get(index)
+            if iface is None or iface.name != name:
+                iface = state.interfaces[index] = InterfaceState(index, name)
+            seen.add(index)
+            iface.oper_status = counters.oper_status
+            iface.admin_status = counters.admin_status
+            iface.speed_bps = labels.speed_bps if labels else None
+            iface.contracted_bps = self.contracts.get((state.name, name))
+            iface.in_octets, iface.out_octets = counters.in_octets, counters.out_octets
+            rates = {}
+            why: list[str] = []
+            for direction, value in (("in", counters.in_octets), ("out", counters.out_octets)):
+                point = CounterPoint(value, counters.counter_bits, sample.timestamp,
+                                     sample.uptime_ticks, counters.discontinuity_ticks)  # fmt: skip
+                rate = counter_rate(iface.points.get(direction), point, iface.speed_bps)
+                if rate.discarded:
+                    state.discarded_rates += 1
+                if rate.why_not is not None:
+                    why.append(f"{direction}: {rate.why_not.value}")
+                rates[direction] = rate.bps
+                iface.points[direction] = point
+            errors = _sum_or_none(counters.in_errors, counters.out_errors)
+            discards = _sum_or_none(counters.in_discards, counters.out_discards)
+            for key, value in (("errors", errors), ("discards", discards)):
+                point = CounterPoint(value, 32, sample.timestamp, sample.uptime_ticks,
+                                     counters.discontinuity_ticks)  # fmt: skip
+                setattr(iface, f"{key}_per_s", per_second(iface.points.get(key), point))
+                iface.points[key] = point
+            iface.in_bps, iface.out_bps = rates["in"], rates["out"]
+            iface.no_rate = "; ".join(why) or None
+            peak = max(iface.in_bps or 0.0, iface.out_bps or 0.0)
+            iface.utilisation = (
+                utilisation(peak, iface.contracted_bps, iface.speed_bps)
+                if iface.in_bps is not None or iface.out_bps is not None
+                else None
+            )
+            if iface.in_bps is not None and iface.out_bps is not None:
+                events += self.rollups.add("interface", f"{state.name}/{name}", sample.timestamp,
+                                           iface.in_bps, iface.out_bps)  # fmt: skip
+        for index in set(state.interfaces) - seen:
+            del state.interfaces[index]  # ifIndex gone (re-numbered after a reboot)
+        state.sample = sample
+        for ln in self.links_by_device.get(state.name, []):
+            iface = state.interface_named(ln.a.interface)
+            ok = iface is not None and iface.oper_status == 1
+            reason = None if ok else f"{ln.a.interface} is {_oper(iface)} on {state.name}"
+            self._observe(link_key(ln), ok, sample.timestamp, reason)
+            if iface is not None and iface.in_bps is not None and iface.out_bps is not None:
+                events += self.rollups.add("link", ln.name, sample.timestamp, iface.in_bps,
+                                           iface.out_bps)  # fmt: skip
+        return events
+
+    def _observe(self, entity: str, ok: bool, now: float, reason: str | None) -> None:
+        health = self.healths.setdefault(entity, Health())
+        health.observe(ok, now, self.policies.get(entity, Policy()), reason)
+        self._dirty.add(entity)
+
+    def _reevaluate(self, now: float) -> list[Event]:
+        """Verdicts of what this poll can have changed: the entities observed, those whose
+        maintenance began or ended, and everything behind them (their UNREACHABLE depends on
+        it). A verdict depends on nothing else, so this equals evaluating every entity, at a
+        cost that does not grow with the network for each poll."""
+        windows = in_maintenance(self.inv, now, self.stored_windows)
+        if self._last_windows is None:
+            affected: set[str] | None = None  # the first time: every entity
+        else:
+            affected = set()
+            stack = [*self._dirty, *(windows ^ self._last_windows)]
+            while stack:
+                entity = stack.pop()
+                if entity not in affected and entity in self.parents:
+                    affected.add(entity)
+                    stack.extend(self._children.get(entity, ()))
+        self._dirty.clear()
+        self._last_windows = windows
+        current = evaluate(self.healths, self.parents, windows,
+                           self.verdicts, self.policies, affected)  # fmt: skip
+        previous = {e: self.verdicts[e] for e in current if e in self.verdicts}
+        changes, incidents = self.book.update(previous, current, now)
+        self.verdicts.update(current)
+        return [*changes, *(copy.deepcopy(i) for i in incidents)]
+
+    def stop(self, now: float) -> list[Event]:
+        """The collector stops at `now`: the open rollups close and every entity is UNKNOWN
+        from now. What it knew is forgotten; open incidents stay in the book."""
+        events: list[Event] = list(self.rollups.flush())
+        for entity, verdict in self.verdicts.items():
+            if verdict.state is not State.UNKNOWN:
+                events.append(StateChange(entity, now, verdict.state, State.UNKNOWN, None,
+                                          "collector stopped"))  # fmt: skip
+        self.verdicts = {}
+        self.healths = {}
+        self._dirty.clear()
+        self._last_windows = None
+        return events
+
+    def state_of(self, entity: str) -> Verdict:
+        return self.verdicts.get(entity, Verdict(State.UNKNOWN))
+
+
+def _sum_or_none(a: int | None, b: int | None) -> int | None:
+    return None if a is None and b is None else (a or 0) + (b or 0)
+
+
+def _oper(iface: InterfaceState | None) -> str:
+    if iface is None:
+        return "absent"
+    return oper_name(iface.oper_status)

@@ -1,0 +1,53 @@
+"""The Prometheus exporter: one collector of metric families per source, built at scrape time.
+
+- `network.py`: sites, devices, interfaces and links, from the live state;
+- `health.py`: the collector's own health, from the scheduler and the store writer;
+- `dr.py`: DR readiness, from the last check;
+- `render.py`: the text exposition format.
+
+Nothing registers itself on import and no gauge lives between scrapes: `NocMetrics.collect()`
+reads the latest state and yields fresh families. Labels come from the inventory; no credential
+is ever a label or part of a help text.
+
+Rates and capacities are exported in bytes per second (Prometheus base units); dashboards
+multiply by 8 to show the bits per second the NOC speaks in.
+
+Counter values: Prometheus samples are float64, exact only up to 2^53. Like snmp_exporter we
+export 64-bit counters modulo 2^53, so every sample is exact; a counter passing 2^53 (9 PB) looks
+like a reset to rate(), which loses one scrape interval of increase, once in years.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from prometheus_client.core import Metric
+from prometheus_client.registry import Collector as PromCollector
+
+from noc.collector.livestate import LiveState
+from noc.dr.readiness import DrReport
+from noc.exporter.dr import DR_STATE_METRIC, DrMetrics
+from noc.exporter.health import HealthMetrics, PollStats, StoreHealth
+from noc.exporter.network import EXACT, NetworkMetrics
+from noc.exporter.render import render
+
+
+class NocMetrics(PromCollector):
+    """Everything one `noc serve` exports: its network, its own health and DR, in that order."""
+
+    def __init__(
+        self,
+        live: LiveState,
+        stats: PollStats | None = None,
+        writer: StoreHealth | None = None,
+        dr: Callable[[], DrReport | None] | None = None,
+    ) -> None:
+        self.sources: list[PromCollector] = [NetworkMetrics(live), HealthMetrics(stats, writer),
+                                             DrMetrics(dr)]  # fmt: skip
+
+    def collect(self) -> Iterator[Metric]:
+        for source in self.sources:
+            yield from source.collect()
+
+
+__all__ = ["DR_STATE_METRIC", "EXACT", "NocMetrics", "render"]
