@@ -114,7 +114,7 @@ def test_no_import_hides_in_a_function_to_dodge_a_cycle() -> None:
 def test_the_check_sees_a_violation() -> None:
     """The walker finds imports at module level and inside functions (so the tests above can
     fail)."""
-    found = dict(((m, d) for m, d, _ in graph()["noc.service"]))
+    found = {m: d for m, d, _ in graph()["noc.service"]}
     assert found.get("noc.api.app") is False
     tree = list(imports(PACKAGE / "snmp" / "engines.py"))
     assert ("noc.snmp.pysnmp_client", True) in tree
