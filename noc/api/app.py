@@ -7,13 +7,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from sqlalchemy.exc import SQLAlchemyError
 
 from noc.api.deps import ApiContext
 from noc.api.guard import Guard
 from noc.api.routes import ROUTERS
-from noc.store.tokens import GRANTS, Role
 
 # Routes without a bearer-token dependency: public, or (the wall's event stream) checked by
 # their own means, the wall's cookie.
@@ -42,26 +40,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
     app.add_exception_handler(SQLAlchemyError, store_unavailable)
     for router in ROUTERS:
         app.include_router(router)
-    _describe_roles(app)
     return app
-
-
-def _describe_roles(app: FastAPI) -> None:
-    """Each documented route says which roles may call it (from its dependency's right)."""
-    for route in app.routes:
-        if not isinstance(route, APIRoute) or not route.include_in_schema:
-            continue
-        rights = [getattr(d.call, "right", None) for d in route.dependant.dependencies]
-        right = next((r for r in rights if r is not None), None)
-        if right is not None:
-            roles = ", ".join(r.value for r in Role if right in GRANTS[r])
-            who = f"Role: {roles} (the `{right.value}` right)."
-        elif any(getattr(d.call, "webhook", False) for d in route.dependant.dependencies):
-            who = "Role: none; Alertmanager's shared secret (`NOC_ALERT_WEBHOOK_SECRET`)."
-        else:
-            who = "Role: none (public)."
-        text = (route.description or route.summary or route.name.replace("_", " ")).strip()
-        route.description = f"{text}\n\n{who}"
 
 
 __all__ = ["PUBLIC_PATHS", "ApiContext", "create_app"]
