@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest system-packages clean
+.PHONY: demo test test-fast lint typecheck pytest system-packages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ pytest: $(STAMP)
 	$(BIN)/pytest -m serial -n 0
 
 test: system-packages lint typecheck pytest
+
+# The pure tests alone (no lab, no store, no browser): seconds, for the edit-test loop.
+test-fast: $(STAMP)
+	$(BIN)/pytest tests/unit -n 2 --durations=5
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

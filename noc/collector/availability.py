@@ -144,6 +144,10 @@ def evaluate(
                 out[entity] = Verdict(
                     State.UNREACHABLE, top, f"{top} is down", healths[top].fail_since
                 )
+            elif health.fail_streak == 0 and before.state is State.UNREACHABLE:
+                # Answering again after what it sat behind came back, its own recovery not yet
+                # confirmed: it was never down by itself, so it stays where it was until then.
+                out[entity] = before
             elif health.confirmed_up is False:
                 state = State.FLAPPING if health.flapping(pol) else State.DOWN
                 out[entity] = Verdict(state, entity, health.reason, health.fail_since)

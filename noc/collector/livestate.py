@@ -21,7 +21,7 @@ from noc.collector.availability import (
     evaluate,
 )
 from noc.collector.events import Event, PollRecord, link_key
-from noc.collector.maintenance import Window, in_maintenance
+from noc.collector.maintenance import Coverage, Window
 from noc.collector.rates import CounterPoint, counter_rate, per_second, utilisation
 from noc.collector.rollup import Rollups
 from noc.collector.samples import DeviceSample, LabelCache, oper_name
@@ -100,6 +100,7 @@ class LiveState:
         self._last_windows: frozenset[str] | None = None
         # Maintenance windows added at run time; the service refreshes them from the store.
         self.stored_windows: list[Window] = []
+        self.coverage = Coverage(inv)
         self.book = IncidentBook()
         self.rollups = Rollups()
         self.contracts = {(ln.a.device, ln.a.interface): ln.capacity_bps for ln in inv.links}
@@ -203,15 +204,25 @@ class LiveState:
 
     def _observe(self, entity: str, ok: bool, now: float, reason: str | None) -> None:
         health = self.healths.setdefault(entity, Health())
+        # Another answer from an entity that is UP and answered last time changes nothing: not
+        # its verdict (UP since the same moment), nor what is behind it (it was not failing).
+        steady = (
+            ok
+            and health.confirmed_up is True
+            and health.fail_streak == 0
+            and entity in self.verdicts
+            and self.verdicts[entity].state is State.UP
+        )
         health.observe(ok, now, self.policies.get(entity, Policy()), reason)
-        self._dirty.add(entity)
+        if not steady:
+            self._dirty.add(entity)
 
     def _reevaluate(self, now: float) -> list[Event]:
         """Verdicts of what this poll can have changed: the entities observed, those whose
         maintenance began or ended, and everything behind them (their UNREACHABLE depends on
         it). A verdict depends on nothing else, so this equals evaluating every entity, at a
         cost that does not grow with the network for each poll."""
-        windows = in_maintenance(self.inv, now, self.stored_windows)
+        windows = self.coverage.at(now, self.stored_windows)
         if self._last_windows is None:
             affected: set[str] | None = None  # the first time: every entity
         else:

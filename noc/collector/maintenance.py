@@ -81,14 +81,42 @@ def windows_of(inv: Inventory, stored: Sequence[Window] = ()) -> list[Window]:
     return [*(Window.of(w) for w in inv.maintenance), *stored]
 
 
+class Coverage:
+    """What each window covers, worked out once for an inventory: a device, its site's
+    devices, and `link:NAME` for links whose measuring device is covered."""
+
+    def __init__(self, inv: Inventory) -> None:
+        self.inv = inv
+        self.zone = ZoneInfo(inv.network.timezone)
+        self._standing = [(w, self._covered(w)) for w in windows_of(inv)]
+        self._stored: dict[Window, frozenset[str]] = {}
+        self._last: tuple[float, tuple[Window, ...], frozenset[str]] | None = None
+
+    def _covered(self, window: Window) -> frozenset[str]:
+        devices = {d.name for d in self.inv.devices if window.covers(d.name, d.site)}
+        links = {link_key(ln) for ln in self.inv.links if ln.a.device in devices}
+        return frozenset(devices | links)
+
+    def at(self, now: float, stored: Sequence[Window] = ()) -> frozenset[str]:
+        """Every entity inside a window at `now`."""
+        key = tuple(stored)
+        if self._last is not None and self._last[0] == now and self._last[1] == key:
+            return self._last[2]
+        for w in stored:
+            if w not in self._stored:
+                self._stored[w] = self._covered(w)
+        found: set[str] = set()
+        for w, covered in [*self._standing, *((w, self._stored[w]) for w in stored)]:
+            if w.active_at(now, self.zone):
+                found |= covered
+        self._last = (now, key, frozenset(found))
+        return self._last[2]
+
+
 def in_maintenance(inv: Inventory, now: float, stored: Sequence[Window] = ()) -> frozenset[str]:
     """Device names (and `link:NAME` for links whose measuring device is covered) in a window
     at `now`, from the inventory or added at run time (`stored`)."""
-    zone = ZoneInfo(inv.network.timezone)
-    active = [w for w in windows_of(inv, stored) if w.active_at(now, zone)]
-    devices = {d.name for d in inv.devices if any(w.covers(d.name, d.site) for w in active)}
-    links = {link_key(ln) for ln in inv.links if ln.a.device in devices}
-    return frozenset(devices | links)
+    return Coverage(inv).at(now, stored)
 
 
 def windows_between(

@@ -198,3 +198,22 @@ def test_a_child_that_answered_all_along_comes_back_after_its_unreachable_row() 
     assert rows[0].at < rows[1].at < rows[2].at
     latest = max(rows, key=lambda c: c.at)
     assert latest.new is State.UP is verdicts["kel1"].state
+
+
+def test_what_was_behind_a_parent_that_came_back_first_is_never_down() -> None:
+    """Polled one by one, the parent's recovery is confirmed before the child's: the child,
+    answering again but not yet confirmed, stays UNREACHABLE until it is, never DOWN."""
+    net = Net()
+    net.poll(0, ALL_UP)
+    failing = {"core": True, "bts": False, "kel1": False, "kel2": False, "link:kel1": False}
+    for t in (60, 120, 180):
+        net.poll(t, failing)
+    assert net.state("kel1") is State.UNREACHABLE
+    net.poll(240, ALL_UP)  # every one answers once: nothing confirmed yet
+    net.poll(300, {"bts": True})  # the parent's second answer lands first: bts is UP
+    assert net.state("bts") is State.UP
+    assert net.state("kel1") is State.UNREACHABLE  # one answer of its own: held
+    net.poll(310, {"kel1": True, "kel2": True, "link:kel1": True})
+    assert net.state("kel1") is State.UP
+    assert ("kel1", State.DOWN) not in net.changes
+    assert {i.entity for i in net.incidents.values()} == {"bts"}  # type: ignore[attr-defined]
