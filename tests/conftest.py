@@ -61,6 +61,9 @@ def loop() -> Iterator[Loop]:
     handle.loop.close()
 
 
+QUIET_SHARE = "0.3"
+
+
 class Lab:
     """A running `noc lab serve` process, driven through its control socket."""
 
@@ -87,6 +90,16 @@ class Lab:
     ) -> None:
         call(self.socket, {"command": "scenario", "device": device, "name": name,
                            "enable": on, "param": param})  # fmt: skip
+
+    @contextlib.contextmanager
+    def quiet_uplink(self) -> Iterator[None]:
+        """The uplink (and core-1's other links) at 30% of contract whatever the hour, for tests
+        that count alerts and must not meet the office-hours congestion of the daily curve."""
+        self.scenario("core-1", "congestion", param=QUIET_SHARE)
+        try:
+            yield
+        finally:
+            self.scenario("core-1", "congestion", on=False)
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,7 @@ from noc.alerts.config import TEMPLATE, config_text, fill_secrets, template_text
 from noc.alerts.runtime import alertmanager_command
 from noc.inventory import load_inventory
 from noc.inventory.topology import Topology
-from tests.conftest import Lab
+from tests.conftest import QUIET_SHARE, Lab
 from tests.integration.test_prometheus import (
     EXPORTERS,
     BackgroundCollector,
@@ -37,6 +37,14 @@ from tests.integration.test_prometheus import (
     wait_for,
 )
 from tests.subset import subset_inventory
+
+
+@pytest.fixture(scope="module", autouse=True)
+def quiet_uplink(lab: Lab) -> Iterator[None]:
+    """No office-hours congestion unless a test makes it: the alerts counted are the test's."""
+    with lab.quiet_uplink():
+        yield
+
 
 pytestmark = pytest.mark.integration
 
@@ -446,7 +454,7 @@ def test_uplink_congestion_says_the_utilisation_against_the_contract(
         wait_for(lambda: any("padat" in m["text"] for m in telegram.messages[before:]), 120,
                  "the congestion message")  # fmt: skip
     finally:
-        lab.scenario("core-1", "congestion", on=False)
+        lab.scenario("core-1", "congestion", param=QUIET_SHARE)
     text = next(m["text"] for m in telegram.messages[before:] if "padat" in m["text"])
     assert "Uplink uplink-isp padat" in text
     assert re.search(r"Pemakaian 9\d(\.\d+)?% dari kapasitas kontrak 40 Mbps", text), text

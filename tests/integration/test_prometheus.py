@@ -25,8 +25,16 @@ from noc.inventory import Topology, load_inventory
 from noc.service import Service, build_service, run_service
 from noc.settings import Settings
 from noc.snmp.lean_client import LeanClient
-from tests.conftest import ROOT, Lab
+from tests.conftest import QUIET_SHARE, ROOT, Lab
 from tests.subset import subset_inventory
+
+
+@pytest.fixture(scope="module", autouse=True)
+def quiet_uplink(lab: Lab) -> Iterator[None]:
+    """No office-hours congestion unless a test makes it: the alerts counted are the test's."""
+    with lab.quiet_uplink():
+        yield
+
 
 pytestmark = pytest.mark.integration
 
@@ -200,7 +208,7 @@ def test_uplink_alert_fires_with_congestion_and_not_before(
     try:
         wait_for(lambda: bool(prometheus.alerts("NocUplinkCongested")), 60, "the uplink alert")
     finally:
-        lab.scenario("core-1", "congestion", on=False)
+        lab.scenario("core-1", "congestion", param=QUIET_SHARE)
     alert = prometheus.alerts("NocUplinkCongested")[0]
     assert alert["labels"]["link"] == "uplink-isp"
     assert float(alert["value"]) == pytest.approx(0.95, abs=0.02)
