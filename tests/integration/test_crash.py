@@ -40,11 +40,12 @@ KEEP = {"core-1", "bts-01", "bts-02", BTS, *BEHIND}
 class Serve:
     """`noc serve` as a process that can be killed and started again on the same state."""
 
-    def __init__(self, work: Path, url: str) -> None:
+    def __init__(self, work: Path, url: str, **tiers: float) -> None:
         self.work = work
         self.var = work / "var"
+        tiers = {"poll_interval_s": 5, **tiers}
         self.inventory = subset_inventory(INVENTORY, work / "inventory.yaml", KEEP, LAB_PORT,
-                                          poll_interval_s=5)  # fmt: skip
+                                          **tiers)  # fmt: skip
         self.env = {**os.environ, "NOC_VAR_DIR": str(self.var), "NOC_DATABASE_URL": url,
                     "NOC_INVENTORY": str(self.inventory),
                     "NOC_HTTP_PORT": str(free_port())}  # fmt: skip
