@@ -43,7 +43,7 @@ class Serve:
     def __init__(self, work: Path, url: str, **tiers: float) -> None:
         self.work = work
         self.var = work / "var"
-        tiers = {"poll_interval_s": 5, **tiers}
+        tiers = {"poll_interval_s": 5, **tiers}  # the shortest interval an inventory allows
         self.inventory = subset_inventory(INVENTORY, work / "inventory.yaml", KEEP, LAB_PORT,
                                           **tiers)  # fmt: skip
         self.env = {**os.environ, "NOC_VAR_DIR": str(self.var), "NOC_DATABASE_URL": url,

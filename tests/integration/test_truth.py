@@ -34,9 +34,7 @@ SEED = 20261130
 
 @pytest.fixture
 def serve(tmp_path: Path, lab: Lab) -> Iterator[Serve]:
-    # Polls every 2 s, a silent device given up on after 0.5 s: each step is a few seconds.
-    s = Serve(tmp_path, f"sqlite:///{tmp_path / 'noc.db'}", poll_interval_s=2, timeout_s=0.5,
-              retries=0)  # fmt: skip
+    s = Serve(tmp_path, f"sqlite:///{tmp_path / 'noc.db'}")
     token = subprocess.run([sys.executable, "-m", "noc", "token", "create", "--role", "admin",
                             "--json"], env=s.env, cwd=ROOT, capture_output=True, text=True,
                            check=True).stdout  # fmt: skip
@@ -107,14 +105,14 @@ def test_store_api_and_metrics_agree_through_random_scenarios(serve: Serve, lab:
     rng = random.Random(SEED)
     plan = rng.sample(STEPS, len(STEPS)) + rng.choices(STEPS, k=2)
     serve.start()
-    time.sleep(4)
+    time.sleep(8)
     replay(serve, agree(serve))
     for step in plan:
         kel = rng.choice(sorted(BEHIND))
         if step == "bts-down":
             lab.scenario(BTS, "down")
             agree(serve)
-            time.sleep(3)
+            time.sleep(8)
             lab.scenario(BTS, "down", on=False)
         elif step == "link-down":
             lab.scenario(BTS, "iface-down", param="sfp1")
@@ -123,20 +121,20 @@ def test_store_api_and_metrics_agree_through_random_scenarios(serve: Serve, lab:
         elif step == "flap":
             for _ in range(3):
                 lab.scenario(kel, "down")
-                time.sleep(5)  # down_after 3 polls of 2 s: confirmed DOWN
+                time.sleep(11)
                 lab.scenario(kel, "down", on=False)
-                time.sleep(5)
+                time.sleep(11)
         elif step == "maintenance":
             now = datetime.now(UTC)
             subprocess.run(
                 [sys.executable, "-m", "noc", "maintenance", "add", "--name", "test",
                  "--start", now.isoformat(), "--end", datetime.fromtimestamp(
-                     now.timestamp() + 12, UTC).isoformat(), "-d", kel],
+                     now.timestamp() + 25, UTC).isoformat(), "-d", kel],
                 env=serve.env, cwd=ROOT, check=True, capture_output=True,
             )  # fmt: skip
-            time.sleep(6)
+            time.sleep(12)
         else:
             serve.kill(signal.SIGTERM)
             serve.start()
-            time.sleep(4)
+            time.sleep(8)
         replay(serve, agree(serve))
