@@ -186,3 +186,19 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         return
     with pg_database() as db:
         yield db
+
+
+# The longest modules first (measured, whole module in seconds): the parallel workers take
+# modules in this order, so the long ones start at once instead of ending the run alone.
+LONGEST_FIRST = ["test_alerts", "test_truth", "test_crash", "test_sla_month",
+                 "test_sla_month_postgres", "test_secret_leak", "test_dashboards_live",
+                 "test_dr", "test_store", "test_service", "test_collector_lab", "test_prometheus",
+                 "test_terminal", "test_cli_input", "test_cli_mistakes", "test_wall"]  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def weight(item: pytest.Item) -> int:
+        module = item.path.stem
+        return LONGEST_FIRST.index(module) if module in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=weight)  # stable: the order inside each module is kept

@@ -80,7 +80,7 @@ def field_name(root: Any, loc: Loc) -> str:
     return text
 
 
-class _Collector:
+class _IssueList:
     def __init__(self, path: Path, root: Any) -> None:
         self.path, self.root = path, root
         self.issues: list[InventoryIssue] = []
@@ -188,7 +188,7 @@ def load_inventory(path: str | Path) -> Inventory:
 
 
 def validate_document(path: Path, root: Any) -> Inventory:
-    out = _Collector(path, root)
+    out = _IssueList(path, root)
     if not isinstance(root, dict):
         raise InventoryError(
             [InventoryIssue(path, 1, "", "the file must be a mapping of sections")]
@@ -264,7 +264,7 @@ def validate_document(path: Path, root: Any) -> Inventory:
     return inventory
 
 
-def _mapping(out: _Collector, root: Any, section: str) -> Iterable[tuple[Any, Any]]:
+def _mapping(out: _IssueList, root: Any, section: str) -> Iterable[tuple[Any, Any]]:
     value = root.get(section)
     if value is None:
         return []
@@ -274,7 +274,7 @@ def _mapping(out: _Collector, root: Any, section: str) -> Iterable[tuple[Any, An
     return list(value.items())
 
 
-def _sequence(out: _Collector, root: Any, section: str) -> Iterable[tuple[int, Any]]:
+def _sequence(out: _IssueList, root: Any, section: str) -> Iterable[tuple[int, Any]]:
     value = root.get(section)
     if value is None:
         return []

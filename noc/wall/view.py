@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from noc.collector.availability import PROBLEM, State, Verdict
+from noc.collector.events import is_link, link_key, link_name
 from noc.inventory import Inventory
 from noc.inventory.model import Medium
 
@@ -52,7 +53,7 @@ class Health:
 
 
 def _key(entity: str) -> str:
-    return entity.removeprefix("link:")
+    return link_name(entity)
 
 
 def build(
@@ -95,7 +96,7 @@ def build(
     uplink: dict[str, Any] | None = None
     for ln in inv.links:
         load = loads.get(ln.name, LinkLoad(None, None, None))
-        v = state_of(f"link:{ln.name}")
+        v = state_of(link_key(ln))
         # A link is as dead as the devices at its ends: a BTS down takes every link it
         # carries down with it, whichever end the inventory names first.
         ends = [state_of(ln.a.device).state]
@@ -122,7 +123,7 @@ def build(
         if verdict.state not in PROBLEM:
             continue
         name = _key(entity)
-        kind = "link" if entity.startswith("link:") else "device"
+        kind = "link" if is_link(entity) else "device"
         device = inv.devices_by_name.get(name)
         site = inv.site(device.site) if device is not None else None
         began = since.get(entity, verdict.since)
