@@ -28,7 +28,6 @@ from noc.cli.status import STATE_STYLE
 from noc.collector.availability import State
 from noc.collector.engine import Collector
 from noc.inventory import Inventory
-from noc.service import build_service, run_service
 from noc.settings import Settings
 from noc.store.db import make_engine
 
@@ -153,6 +152,10 @@ async def run_collector(inv: Inventory, settings: Settings, duration: float = 0)
     """The collector with its store and /metrics, a live summary line, until Ctrl-C (or
     `duration` seconds), then a clean stop that flushes everything."""
     client = settings.snmp_client()()
+    # The service brings the web stack (FastAPI, uvicorn): loaded when serving, not for every
+    # command's start.
+    from noc.service import build_service, run_service
+
     service = build_service(inv, client, settings)
     console.print(f"store: {redact.scrub(settings.db_url())}")
     stop = asyncio.Event()
