@@ -91,6 +91,13 @@ class Lab:
         call(self.socket, {"command": "scenario", "device": device, "name": name,
                            "enable": on, "param": param})  # fmt: skip
 
+    def now(self) -> float:
+        """The lab's time (the wall clock plus what it was told to skip)."""
+        return float(self.status("none")["now"])
+
+    def advance(self, seconds: float) -> None:
+        call(self.socket, {"command": "advance", "seconds": seconds})
+
     @contextlib.contextmanager
     def quiet_uplink(self) -> Iterator[None]:
         """The uplink (and core-1's other links) at 30% of contract whatever the hour, for tests

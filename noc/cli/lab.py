@@ -9,8 +9,10 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -209,3 +211,20 @@ def scenario(
         err_console.print(str(exc))
         raise typer.Exit(1) from None
     console.print(f"{device}: {name} {'off' if off else 'on'}")
+
+
+@app.command()
+def advance(
+    seconds: Annotated[float, typer.Argument(help="how far to move the lab's time forward")],
+) -> None:
+    """Move the simulated network's time forward (counters, uptimes and the daily traffic
+    curve jump together; it never goes back). The collector sees the jump as that much traffic
+    in one poll interval, so rates are high for one poll."""
+    try:
+        reply = call(socket_path(), {"command": "advance", "seconds": seconds})
+    except LabControlError as exc:
+        err_console.print(str(exc))
+        raise typer.Exit(1) from None
+    zone = ZoneInfo("Asia/Jakarta")
+    at = datetime.fromtimestamp(reply["now"], zone)
+    console.print(f"lab time: {at:%Y-%m-%d %H:%M:%S} WIB ({reply['offset_s']:g} s ahead)")

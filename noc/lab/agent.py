@@ -11,7 +11,6 @@ import asyncio
 import ipaddress
 import logging
 import random
-import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,6 +24,7 @@ from pysnmp.proto.proxy import rfc2576
 from noc.inventory.model import Inventory, SnmpV2c
 from noc.inventory.secrets import resolve_secret
 from noc.lab.builder import LabAgent
+from noc.lab.clock import LabClock
 from noc.lab.device import SimDevice
 from noc.snmp.usm import AUTH_PROTOCOLS, PRIV_PROTOCOLS
 from noc.snmp.values import Oid, Tag, Value
@@ -73,9 +73,12 @@ def _size(oid: Oid, value: Value) -> int:
 class LabResponder:
     """Answers read requests for every simulated device registered with it."""
 
-    def __init__(self, snmp_engine: Any, agents: dict[tuple[int, ...], SimDevice]) -> None:
+    def __init__(
+        self, snmp_engine: Any, agents: dict[tuple[int, ...], SimDevice], clock: LabClock
+    ) -> None:
         self.engine = snmp_engine
         self.agents = agents
+        self.clock = clock
         self.served = 0
         self.dropped = 0
         snmp_engine.message_dispatcher.register_context_engine_id(
@@ -138,7 +141,7 @@ class LabResponder:
             send()
 
     def _answer(self, device: SimDevice, pdu: Any, max_size: int) -> list[tuple[Any, Any]]:
-        now = time.time()
+        now = self.clock.now()
         requested = [tuple(oid) for oid, _ in v2c.apiPDU.get_varbinds(pdu)]
         tag = pdu.tagSet
         if tag == _GET:
@@ -210,8 +213,9 @@ def check_loopback(agents: Iterable[LabAgent]) -> None:
 
 
 async def start_agents(
-    inv: Inventory, agents: list[LabAgent], recordings: Iterable[str] = ()
-) -> LabResponder:
+    inv: Inventory, agents: list[LabAgent], recordings: Iterable[str] = (),
+    clock: LabClock | None = None,
+) -> LabResponder:  # fmt: skip
     """Open one UDP endpoint per agent and start answering."""
     check_loopback(agents)
     snmp_engine = engine.SnmpEngine()
@@ -230,4 +234,4 @@ async def start_agents(
         await transport._lport
     dispatcher = snmp_engine.transport_dispatcher
     dispatcher.job_started(1)
-    return LabResponder(snmp_engine, by_domain)
+    return LabResponder(snmp_engine, by_domain, clock or LabClock())

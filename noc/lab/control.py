@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from noc.lab.agent import LabResponder
 from noc.lab.builder import LabAgent
 from noc.lab.scenarios import ScenarioError, apply
 
@@ -41,14 +42,21 @@ def describe(agent: LabAgent, now: float) -> dict[str, Any]:
 
 
 class ControlServer:
-    def __init__(self, agents: list[LabAgent], stats: Any) -> None:
+    def __init__(self, agents: list[LabAgent], responder: LabResponder) -> None:
         self.by_name = {a.device.name: a for a in agents}
-        self.stats = stats
+        self.stats = responder
+        self.clock = responder.clock
         self.started = time.time()
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
-        now = time.time()
+        now = self.clock.now()
         command = request.get("command")
+        if command == "advance":
+            try:
+                now = self.clock.advance(float(request.get("seconds", 0)))
+            except ValueError as exc:
+                return {"ok": False, "error": str(exc)}
+            return {"ok": True, "now": now, "offset_s": self.clock.offset_s}
         if command == "status":
             names = request.get("devices") or list(self.by_name)
             return {
