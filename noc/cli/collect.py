@@ -195,14 +195,18 @@ class LiveLine:
         from zoneinfo import ZoneInfo
 
         self.zone = ZoneInfo(inv.network.timezone)
-        self.uplink = next((ln for ln in inv.links if ln.medium.value == "isp"), None)
+        self.uplink = inv.uplink
         self.history: list[tuple[float, int, int]] = []
 
     def render(self, collector: Collector, stats: Any, writer: Any, now: float) -> str:
         from datetime import datetime
 
         self.history.append((now, stats.polls, stats.failures))
-        self.history = [h for h in self.history if now - h[0] <= 60]
+        # The baseline is the newest reading at least a minute old (the line is printed every
+        # minute, so that reading is about 60.0x s old; dropping everything past 60 s left
+        # none and read "0 polls").
+        while len(self.history) > 1 and now - self.history[1][0] >= 60:
+            self.history.pop(0)
         _, polls0, failures0 = self.history[0]
         polls, failures = stats.polls - polls0, stats.failures - failures0
         states: dict[State, list[str]] = {}

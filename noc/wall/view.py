@@ -15,7 +15,6 @@ from typing import Any
 from noc.collector.availability import PROBLEM, State, Verdict
 from noc.collector.events import is_link, link_key, link_name
 from noc.inventory import Inventory
-from noc.inventory.model import Medium
 
 # Worst first: a site's marker takes the colour of its worst device.
 SEVERITY = {
@@ -113,7 +112,7 @@ def build(
                  "state": state.value, "capacity_bps": ln.capacity_bps,
                  "utilisation": load.utilisation}  # fmt: skip
         links.append(entry)
-        if ln.medium is Medium.ISP and uplink is None:
+        if ln is inv.uplink:
             uplink = {**entry, "in_bps": load.in_bps, "out_bps": load.out_bps,
                       "provider": ln.provider,
                       "history": [[t, i, o] for t, i, o in uplink_history]}  # fmt: skip
