@@ -30,7 +30,8 @@ def collector(lab: Lab, loop: Loop) -> Iterator[Collector]:
         return LeanClient()
 
     client = loop.run(make())
-    yield Collector(inv, client)
+    # On the lab's clock: a test moves time forward with `lab.advance` instead of sleeping.
+    yield Collector(inv, client, clock=lab.time)
     loop.run(client.close())
 
 
@@ -40,7 +41,7 @@ def measure(
     """(collector's in bits/s, the lab's advertised in bits/s averaged over the interval)."""
     loop.run(collector.poll_all([device]))
     before = lab.interface(device, iface)["in_bps"]
-    time.sleep(gap)
+    lab.advance(gap)
     loop.run(collector.poll_all([device]))
     after = lab.interface(device, iface)["in_bps"]
     state = collector.devices[device].interface_named(iface)
@@ -81,7 +82,7 @@ def test_wrap_scenario_gives_no_spike_and_the_right_rate(
             if iface.in_bps is not None:
                 rates.append((iface.in_bps, advertised))
                 assert iface.in_bps == pytest.approx(advertised, rel=0.02)
-            time.sleep(2.5)
+            lab.advance(2.5)
         assert seen_wrap, "the 32-bit counter never wrapped during the test"
         assert len(rates) >= 3
     finally:
@@ -93,13 +94,13 @@ def test_reboot_gives_no_rate_for_that_interval_then_recovers(
 ) -> None:
     device = "kel-sempur"
     loop.run(collector.poll_all([device]))
-    time.sleep(1)
+    lab.advance(1)
     lab.scenario(device, "reboot")
     loop.run(collector.poll_all([device]))
     iface = collector.devices[device].interface_named("wlan1")
     assert iface is not None and iface.in_bps is None
     assert iface.no_rate is not None and NoRate.REBOOT.value in iface.no_rate
-    time.sleep(3)
+    lab.advance(3)
     loop.run(collector.poll_all([device]))
     assert iface.in_bps == pytest.approx(lab.interface(device, "wlan1")["in_bps"], rel=0.02)
 
