@@ -120,28 +120,26 @@ class LiveState:
             state.last_duration_s = record.duration_s
             events.append(record)
         if sample is not None:
-            state.last_success = now
-            state.last_error = None
             events += self._absorb(state, sample)
-        else:
-            state.failures += 1
-            state.last_error = reason
-        self._observe(name, sample is not None, now, reason)
-        events += self._reevaluate(now)
-        return events
+        return events + self._outcome(state, sample is not None, now, reason)
 
     def fold_reachability(self, name: str, now: float, reason: str | None) -> list[Event]:
         """A poll outcome known only as answered (`reason` None: its links up) or not, with no
         counters: the simulated month's polls."""
-        state = self.devices[name]
         if reason is None:
-            state.last_success, state.last_error = now, None
             for ln in self.links_by_device.get(name, []):
                 self._observe(link_key(ln), True, now, None)
+        return self._outcome(self.devices[name], reason is None, now, reason)
+
+    def _outcome(self, state: DeviceState, ok: bool, now: float, reason: str | None) -> list[Event]:
+        """The device answered (`ok`) or not: its counters, its health, and every verdict that
+        can have changed."""
+        if ok:
+            state.last_success, state.last_error = now, None
         else:
             state.failures += 1
             state.last_error = reason
-        self._observe(name, reason is None, now, reason)
+        self._observe(state.name, ok, now, reason)
         return self._reevaluate(now)
 
     def _absorb(self, state: DeviceState, sample: DeviceSample) -> list[Event]:

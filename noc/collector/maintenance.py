@@ -113,12 +113,6 @@ class Coverage:
         return self._last[2]
 
 
-def in_maintenance(inv: Inventory, now: float, stored: Sequence[Window] = ()) -> frozenset[str]:
-    """Device names (and `link:NAME` for links whose measuring device is covered) in a window
-    at `now`, from the inventory or added at run time (`stored`)."""
-    return Coverage(inv).at(now, stored)
-
-
 def windows_between(
     inv: Inventory, device: str, start: float, end: float, stored: Sequence[Window] = ()
 ) -> list[tuple[float, float]]:

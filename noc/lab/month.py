@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from noc.collector.events import Event, Sink
-from noc.collector.livestate import LiveState
+from noc.collector.livestate import LiveState, entities
 from noc.collector.rollup import BUCKET_S, Rollup
 from noc.inventory import Inventory, Topology
 from noc.inventory.model import Medium, Role
@@ -98,7 +98,7 @@ def outage_schedule(inv: Inventory, plan: Plan) -> Callable[[str, float], bool]:
     """Whether a device fails to answer at a time: down itself, behind a device that is, or in
     the down half of a flap."""
     topo = Topology.of(inv)
-    policies = LiveState(inv).policies
+    _, policies = entities(inv)
     down_behind: dict[str, list[Outage]] = {}
     for o in plan.outages:
         for name in [o.device, *topo.descendants(o.device)]:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from noc.collector.availability import State
-from noc.collector.maintenance import Window, in_maintenance
+from noc.collector.maintenance import Coverage, Window
 from noc.collector.rollup import Rollups
 from noc.inventory import load_inventory
 from noc.snmp.client import SnmpProtocolError, walk_step
@@ -38,12 +38,12 @@ def test_weekly_maintenance_window_in_jakarta_time() -> None:
     inv = load_inventory(SMALL)  # bts-a: Sundays 01:00-03:00 WIB
     sunday_2am = datetime(2026, 11, 29, 2, 0, tzinfo=JKT).timestamp()
     sunday_4am = datetime(2026, 11, 29, 4, 0, tzinfo=JKT).timestamp()
-    assert "bts-a" in in_maintenance(inv, sunday_2am)
-    assert "link:backhaul-bts-a" in in_maintenance(inv, sunday_2am)
-    assert "bts-a" not in in_maintenance(inv, sunday_4am)
+    assert "bts-a" in Coverage(inv).at(sunday_2am)
+    assert "link:backhaul-bts-a" in Coverage(inv).at(sunday_2am)
+    assert "bts-a" not in Coverage(inv).at(sunday_4am)
     # 01:30 WIB Sunday is 18:30 UTC Saturday: the window follows local time.
-    assert "bts-a" in in_maintenance(
-        inv, datetime(2026, 11, 28, 18, 30, tzinfo=ZoneInfo("UTC")).timestamp()
+    assert "bts-a" in Coverage(inv).at(
+        datetime(2026, 11, 28, 18, 30, tzinfo=ZoneInfo("UTC")).timestamp()
     )
 
 
@@ -83,7 +83,7 @@ def test_run_time_maintenance_windows_cover_devices_and_sites() -> None:
     inv = load_inventory(SMALL)
     now = 1_796_000_000.0
     window = Window("radio work", frozenset(), frozenset({"office"}), now - 60, now + 60, id="x")
-    covered = in_maintenance(inv, now, [window])
+    covered = Coverage(inv).at(now, [window])
     assert {"kel-a", "kel-b", "link:access-kel-a"} <= covered
     assert "bts-a" not in covered
-    assert "kel-a" not in in_maintenance(inv, now + 120, [window])
+    assert "kel-a" not in Coverage(inv).at(now + 120, [window])

@@ -9,10 +9,12 @@ from fastapi import APIRouter, Query
 
 from noc.api.deps import PREFIX, Ctx, Reader, epoch
 from noc.api.schemas import IncidentOut, PollStatOut, StatusOut
+from noc.collector.availability import State, Verdict
 from noc.collector.events import link_key
 from noc.store import queries
 
 router = APIRouter(prefix=PREFIX, tags=["state"])
+UNKNOWN = Verdict(State.UNKNOWN)
 
 
 @router.get("/status", response_model=list[StatusOut])
@@ -27,7 +29,7 @@ def status(ctx: Ctx, _: Reader, state: str | None = None) -> list[StatusOut]:
         # Copies taken at once: the collector's loop runs on another thread.
         verdicts, changed = dict(ctx.live.verdicts), dict(ctx.live.book.last_change)
         for entity, kind in entities:
-            v = verdicts.get(entity) or ctx.live.state_of(entity)
+            v = verdicts.get(entity, UNKNOWN)
             # The time of the state change the store holds for this state.
             out.append(StatusOut(entity=entity, kind=kind, state=v.state.value,
                                  root_cause=v.root_cause, reason=v.reason,
