@@ -25,6 +25,8 @@ from noc.dr.history import record
 from noc.dr.readiness import DrReport
 from noc.dr.runner import run_checks
 from noc.exporter import NocMetrics
+from noc.fleet.domains import FleetError
+from noc.fleet.member import Member
 from noc.inventory import Inventory
 from noc.settings import Settings
 from noc.snmp.client import SnmpClient
@@ -47,10 +49,11 @@ class Service:
     dr_report: DrReport | None = None
     recovered: bool = False  # the previous run's end is reconciled with the store
     new_client: ClientFactory = field(default_factory=client_factory)
+    member: Member | None = None  # one collector of a fleet (else it polls everything)
 
     def metrics(self) -> NocMetrics:
         return NocMetrics(self.collector.live, self.scheduler.stats, self.writer,
-                          lambda: self.dr_report)  # fmt: skip
+                          lambda: self.dr_report, self.member)  # fmt: skip
 
 
 JOURNAL = "pending-events.jsonl"
@@ -83,6 +86,14 @@ def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Ser
     collector = Collector(inv, client, writer)
     service = Service(collector, Scheduler(collector, settings.concurrency), writer,
                       new_client=settings.snmp_client())  # fmt: skip
+    if settings.collector_name is not None:
+        if engine.dialect.name != "postgresql":
+            raise FleetError("a fleet of collectors shares a PostgreSQL store; "
+                             "NOC_DATABASE_URL names " + engine.dialect.name)  # fmt: skip
+        url = f"http://{settings.http_host}:{settings.http_port}"
+        service.member = Member(settings.collector_name, settings.collector_site, url, engine,
+                                collector, service.scheduler, writer, settings.lease_s)  # fmt: skip
+        service.recovered = True  # each domain's gap is recorded by whoever takes it
     return service
 
 
@@ -129,7 +140,13 @@ async def run_service(
     # HTTP runs on its own thread and event loop: scrapers and report readers queue there,
     # never in front of the polls.
     server_thread = await _start_http(server) if server is not None else None
-    await reconcile(service)
+    member = service.member
+    fleet_task = None
+    if member is None:
+        await reconcile(service)
+    else:
+        await member.step()  # the first domains, before the first poll
+        fleet_task = asyncio.create_task(member.run(stop))
     writer_task = asyncio.create_task(service.writer.run(stop))
     windows_task = asyncio.create_task(refresh_windows(service, stop))
     dr_task = asyncio.create_task(dr_checks(service, stop))
@@ -139,6 +156,9 @@ async def run_service(
         service.writer.emit(service.collector.shutdown_events())
         await writer_task
         await service.writer.close()
+        if member is not None and fleet_task is not None:
+            await fleet_task
+            await member.leave()
         await windows_task
         await dr_task
         if server is not None and server_thread is not None:

@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=9469, ge=0, le=65535)
 
+    # A fleet of collectors sharing a PostgreSQL store: this collector's name (unique in the
+    # fleet; unset means one collector polling everything), its site, and how long its hold
+    # on a poll domain lasts without renewal (another collector takes the domain after).
+    collector_name: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
+    collector_site: str = Field(default="dc", pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
+    lease_s: float = Field(default=30.0, ge=2.0, le=3600.0)
+
     def snmp_client(self) -> ClientFactory:
         return client_factory(self.snmp_engine)
 

@@ -10,6 +10,7 @@ import time
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.live import Live
 from rich.table import Table
 
@@ -27,6 +28,7 @@ from noc.cli.common import print_json as emit_json
 from noc.cli.status import STATE_STYLE
 from noc.collector.availability import State
 from noc.collector.engine import Collector
+from noc.fleet.domains import FleetError
 from noc.inventory import Inventory
 from noc.settings import Settings
 from noc.store.db import make_engine
@@ -129,11 +131,32 @@ def poll(
     asyncio.run(measure())
 
 
-def serve(inventory: InventoryOption = None) -> None:
+def serve(
+    inventory: InventoryOption = None,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="this collector's name in a fleet sharing a PostgreSQL "
+                     "store ($NOC_COLLECTOR_NAME); without it, one collector polls everything"),
+    ] = None,
+    site: Annotated[
+        str | None,
+        typer.Option("--site", help="where this collector runs, e.g. dc or dr "
+                     "($NOC_COLLECTOR_SITE)"),
+    ] = None,
+) -> None:  # fmt: skip
     """The collector, the API and /metrics in one process: poll on each tier's interval,
-    store incidents and rollups, answer HTTP on $NOC_HTTP_HOST:$NOC_HTTP_PORT (Ctrl-C stops)."""
+    store incidents and rollups, answer HTTP on $NOC_HTTP_HOST:$NOC_HTTP_PORT (Ctrl-C stops).
+    With --name it is one collector of a fleet: it polls the poll domains it holds a lease on."""
     inv = inventory_or_exit(inventory)
-    settings = Settings()
+    given: dict[str, Any] = {
+        k: v for k, v in (("collector_name", name), ("collector_site", site)) if v
+    }
+    try:
+        settings = Settings.model_validate({**Settings().model_dump(), **given})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        err_console.print(f"noc serve cannot run: {first['loc'][0]}: {first['msg']}")
+        raise typer.Exit(2) from None
     setup_logging()
     url = settings.db_url()
     try:
@@ -143,6 +166,9 @@ def serve(inventory: InventoryOption = None) -> None:
         raise typer.Exit(2) from None
     try:
         asyncio.run(run_collector(inv, settings))
+    except FleetError as exc:
+        err_console.print(f"noc serve cannot run: {exc}")
+        raise typer.Exit(2) from None
     except OSError as exc:  # the HTTP port taken, a var/ directory that cannot be written
         err_console.print(f"noc serve cannot run: {redact.first_line(exc)}")
         raise typer.Exit(1) from None
@@ -210,13 +236,15 @@ class LiveLine:
         _, polls0, failures0 = self.history[0]
         polls, failures = stats.polls - polls0, stats.failures - failures0
         states: dict[State, list[str]] = {}
-        for name in collector.devices:
+        live = collector.live
+        mine = [name for name in collector.devices if live.owns(name)]
+        for name in mine:
             states.setdefault(collector.state_of(name).state, []).append(name)
         clock = datetime.fromtimestamp(now, self.zone).strftime("%H:%M:%S %Z")
         parts = [clock]
         waiting = len(states.get(State.UNKNOWN, []))
         if stats.polls == 0:
-            parts.append(f"not polled yet ({len(collector.devices)} devices)")
+            parts.append(f"not polled yet ({len(mine)} devices)")
         else:
             failed = f", [red]{failures} failed[/]" if failures else ""
             parts.append(f"{polls} polls in the last minute{failed}")
@@ -229,7 +257,9 @@ class LiveLine:
         else:
             up = len(states.get(State.UP, []))
             parts.append(f"[green]{up} up[/]" + (f", {waiting} not polled yet" if waiting else ""))
-        if self.uplink is not None:
+        if live.owned is not None:  # one collector of a fleet
+            parts.append(f"fleet: {len(mine)} of {len(collector.devices)} devices here")
+        if self.uplink is not None and live.owns(self.uplink.a.device):
             dev = collector.devices.get(self.uplink.a.device)
             iface = dev.interface_named(self.uplink.a.interface) if dev else None
             share = iface.utilisation if iface is not None else None

@@ -14,6 +14,7 @@ from noc.cli import (
     demo,
     diag,
     dr,
+    fleet,
     inventory,
     lab,
     maintenance,
@@ -47,6 +48,7 @@ app.add_typer(diag.app, name="diag")
 app.add_typer(token.app, name="token")
 app.add_typer(dr.app, name="dr")
 app.add_typer(alerts.app, name="alerts")
+app.add_typer(fleet.app, name="fleet")
 app.command()(collect.poll)
 app.command()(collect.serve)
 app.command("collect", hidden=True)(collect.serve)

@@ -44,6 +44,20 @@ class PollRecord:
 Event = StateChange | Incident | Rollup | PollRecord
 
 
+def rollup_entity(kind: str, name: str) -> str:
+    """The entity a rollup measures: the link, or the device of an interface (`DEVICE/IF`)."""
+    return link_key(name) if kind == "link" else name.split("/", 1)[0]
+
+
+def event_entity(event: Event) -> str:
+    """The entity (device or `link:NAME`) an event is about."""
+    if isinstance(event, PollRecord):
+        return event.device
+    if isinstance(event, Rollup):
+        return rollup_entity(event.kind, event.name)
+    return event.entity
+
+
 class Sink(Protocol):
     def emit(self, events: Sequence[Event]) -> None: ...
 

@@ -9,10 +9,13 @@ none) and returns the events it caused; `stop(now)` is the collector stopping.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from noc.collector.availability import (
+    PROBLEM,
     Health,
+    Incident,
     IncidentBook,
     Policy,
     State,
@@ -20,7 +23,7 @@ from noc.collector.availability import (
     Verdict,
     evaluate,
 )
-from noc.collector.events import Event, PollRecord, link_key
+from noc.collector.events import Event, PollRecord, link_key, rollup_entity
 from noc.collector.maintenance import Coverage, Window
 from noc.collector.rates import CounterPoint, counter_rate, per_second, utilisation
 from noc.collector.rollup import Rollups
@@ -107,6 +110,81 @@ class LiveState:
         self.links_by_device: dict[str, list[Link]] = {}
         for ln in inv.links:
             self.links_by_device.setdefault(ln.a.device, []).append(ln)
+        # The entities this collector judges (in a fleet, those of the poll domains it holds);
+        # None: all of them.
+        self.owned: set[str] | None = None
+
+    # --- a fleet: what this collector holds -----------------------------------------------
+
+    def owns(self, entity: str) -> bool:
+        return self.owned is None or entity in self.owned
+
+    def take(
+        self,
+        entities: Iterable[str],
+        healths: Mapping[str, Health],
+        verdicts: Mapping[str, Verdict],
+        incidents: Iterable[Incident],
+        last_change: Mapping[str, float],
+    ) -> None:
+        """Start judging `entities`, from where their previous owner left them: hysteresis,
+        verdicts, open incidents (adopted, not opened again) and the time of each one's last
+        recorded change (the next one comes strictly after)."""
+        taken = set(entities)
+        self.owned = (self.owned or set()) | taken
+        for entity in taken:
+            self.healths.pop(entity, None)
+            self.verdicts.pop(entity, None)
+            if entity in healths:
+                self.healths[entity] = copy.deepcopy(healths[entity])
+            if entity in verdicts:
+                self.verdicts[entity] = verdicts[entity]
+            if entity in last_change:
+                self.book.last_change[entity] = last_change[entity]
+            self._dirty.add(entity)
+        self.book.open.update({i.entity: i for i in incidents if i.entity in taken})
+
+    def drop(self, entities: Iterable[str]) -> None:
+        """Stop judging `entities` (another collector holds them now): forget what was known,
+        open incidents and unfinished rollups included; their new owner carries them on."""
+        gone = set(entities)
+        if self.owned is None:
+            self.owned = set(self.parents)
+        self.owned -= gone
+        for entity in gone:
+            self.healths.pop(entity, None)
+            self.verdicts.pop(entity, None)
+            self.book.open.pop(entity, None)
+            self.book.recent.pop(entity, None)
+            if entity in self.devices:
+                self.devices[entity] = DeviceState(entity)
+        self.rollups.discard(lambda kind, name: rollup_entity(kind, name) in gone)
+
+    def foreign(self, verdicts: Mapping[str, Verdict]) -> None:
+        """The stored verdicts of ancestors another collector judges: what is behind them is
+        UNREACHABLE when they are down, as if they were judged here."""
+        for entity, verdict in verdicts.items():
+            if self.owns(entity):
+                continue
+            down = verdict.state in PROBLEM or verdict.state is State.UNREACHABLE
+            health = Health(confirmed_up=not down, fail_streak=int(down),
+                            fail_since=verdict.since if down else None,
+                            reason=verdict.reason)  # fmt: skip
+            old = self.healths.get(entity)
+            if old is None or old.confirmed_up != health.confirmed_up:
+                self._dirty.update(self._children.get(entity, ()))
+            self.healths[entity] = health
+
+    def ancestors_elsewhere(self) -> set[str]:
+        """Ancestors of what this collector judges that it does not judge itself."""
+        out: set[str] = set()
+        for entity in self.owned or ():
+            node = self.parents.get(entity)
+            while node is not None and node not in out:
+                if not self.owns(node):
+                    out.add(node)
+                node = self.parents.get(node)
+        return out
 
     def fold(
         self, name: str, now: float, sample: DeviceSample | None, reason: str | None = None,
@@ -233,6 +311,8 @@ class LiveState:
                     stack.extend(self._children.get(entity, ()))
         self._dirty.clear()
         self._last_windows = windows
+        if self.owned is not None:
+            affected = self.owned if affected is None else affected & self.owned
         current = evaluate(self.healths, self.parents, windows,
                            self.verdicts, self.policies, affected)  # fmt: skip
         previous = {e: self.verdicts[e] for e in current if e in self.verdicts}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 BUCKET_S = 300
@@ -56,6 +57,11 @@ class Rollups:
         """Emit open buckets (those that started before `before`, or all)."""
         keys = [k for k, b in self._open.items() if before is None or b.start + BUCKET_S <= before]
         return [_close(k, self._open.pop(k)) for k in keys]
+
+    def discard(self, which: Callable[[str, str], bool]) -> None:
+        """Forget the open buckets of (kind, name) for which `which` is true."""
+        for key in [k for k in self._open if which(*k)]:
+            del self._open[key]
 
 
 def _close(key: tuple[str, str], b: _Bucket) -> Rollup:

@@ -53,17 +53,20 @@ class Scheduler:
         inv = collector.inv
         self.interval = {d.name: float(inv.tiers[d.tier].poll_interval_s) for d in inv.devices}
         self.running: dict[str, asyncio.Task[None]] = {}
+        self.due: dict[str, float] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         start = self.clock()
         self.stats.started = start
-        due = {name: start + offset_s(name, iv) for name, iv in self.interval.items()}
+        due = self.due = {name: start + offset_s(name, iv) for name, iv in self.interval.items()}
         while not stop.is_set():
             now = self.clock()
             for name, when in due.items():
                 if when > now:
                     continue
                 due[name] = max(when + self.interval[name], now)
+                if not self.collector.live.owns(name):
+                    continue  # in a fleet: another collector polls it
                 if name in self.running:
                     self.stats.late += 1
                     continue
@@ -71,6 +74,13 @@ class Scheduler:
             await self.wait(stop, min(max(0.0, min(due.values()) - self.clock()), 1.0))
         if self.running:
             await asyncio.gather(*self.running.values(), return_exceptions=True)
+
+    def poll_soon(self, names: list[str]) -> None:
+        """Poll these at the next turn of the loop (devices a collector has just taken over)."""
+        now = self.clock()
+        for name in names:
+            if name in self.due:
+                self.due[name] = now
 
     async def _poll(self, name: str) -> None:
         try:

@@ -3,6 +3,7 @@
 - `network.py`: sites, devices, interfaces and links, from the live state;
 - `health.py`: the collector's own health, from the scheduler and the store writer;
 - `dr.py`: DR readiness, from the last check;
+- `fleet.py`: this collector's name, site and poll domains, in a fleet;
 - `render.py`: the text exposition format.
 
 Nothing registers itself on import and no gauge lives between scrapes: `NocMetrics.collect()`
@@ -27,6 +28,7 @@ from prometheus_client.registry import Collector as PromCollector
 from noc.collector.livestate import LiveState
 from noc.dr.readiness import DrReport
 from noc.exporter.dr import DR_STATE_METRIC, DrMetrics
+from noc.exporter.fleet import FleetMember, FleetMetrics
 from noc.exporter.health import HealthMetrics, PollStats, StoreHealth
 from noc.exporter.network import EXACT, NetworkMetrics
 from noc.exporter.render import render
@@ -41,9 +43,14 @@ class NocMetrics(PromCollector):
         stats: PollStats | None = None,
         writer: StoreHealth | None = None,
         dr: Callable[[], DrReport | None] | None = None,
+        member: FleetMember | None = None,
     ) -> None:
-        self.sources: list[PromCollector] = [NetworkMetrics(live), HealthMetrics(stats, writer),
-                                             DrMetrics(dr)]  # fmt: skip
+        self.sources: list[PromCollector] = [
+            FleetMetrics(member),
+            NetworkMetrics(live),
+            HealthMetrics(stats, writer),
+            DrMetrics(dr),
+        ]
 
     def collect(self) -> Iterator[Metric]:
         for source in self.sources:

@@ -32,6 +32,8 @@ class WriteStats(Protocol):
     def rejected(self) -> int: ...
     @property
     def dropped(self) -> int: ...
+    @property
+    def fenced(self) -> int: ...
 
 
 class StoreHealth(Protocol):
@@ -99,4 +101,10 @@ class HealthMetrics(PromCollector):
                 "noc_store_dropped_events",
                 "Events dropped because the buffer was full.",
                 value=w.stats.dropped,
+            )
+            yield CounterMetricFamily(
+                "noc_store_fenced_events",
+                "Events not written because another collector of the fleet holds their poll "
+                "domain now (kept beside the journal).",
+                value=float(w.stats.fenced),
             )

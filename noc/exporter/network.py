@@ -10,7 +10,7 @@ from prometheus_client.registry import Collector as PromCollector
 
 from noc.collector.availability import State, Verdict
 from noc.collector.events import link_key
-from noc.collector.livestate import LiveState
+from noc.collector.livestate import DeviceState, LiveState
 from noc.collector.samples import DeviceSample, RadioSample
 from noc.snmp.vendors import identify
 
@@ -42,6 +42,10 @@ class NetworkMetrics(PromCollector):
             for d in inv.devices
         }
         self.link_of = {(ln.a.device, ln.a.interface): ln.name for ln in inv.links}
+
+    def _owned(self) -> list[tuple[str, DeviceState]]:
+        """The devices this collector polls now (in a fleet, those of the domains it holds)."""
+        return [(n, d) for n, d in list(self.live.devices.items()) if self.live.owns(n)]
 
     def collect(self) -> Iterator[Metric]:
         yield from self._sites()
@@ -128,7 +132,7 @@ class NetworkMetrics(PromCollector):
         # thread, and a BTS read before its recovery beside children read after it would
         # show the BTS down with nothing behind it.
         verdicts, changed = dict(c.verdicts), dict(c.book.last_change)
-        for name, dev in list(c.devices.items()):
+        for name, dev in self._owned():
             labels = self.device_labels[name]
             verdict = verdicts.get(name, Verdict(State.UNKNOWN))
             current = verdict.state
@@ -179,7 +183,6 @@ class NetworkMetrics(PromCollector):
         )
 
     def _interfaces(self) -> Iterator[Metric]:
-        c = self.live
         counters = {
             key: CounterMetricFamily(f"noc_interface_{key}", doc, labels=[*IFACE_LABELS, *extra])
             for key, doc, extra in (
@@ -208,7 +211,7 @@ class NetworkMetrics(PromCollector):
         speed = GaugeMetricFamily(
             "noc_interface_speed_bytes_per_second", "Port speed.", labels=IFACE_LABELS
         )
-        for name, dev in list(c.devices.items()):
+        for name, dev in self._owned():
             sample = dev.sample
             if sample is None:
                 continue
@@ -274,6 +277,8 @@ class NetworkMetrics(PromCollector):
             labels=LINK_LABELS,
         )
         for ln in inv.links:
+            if not c.owns(link_key(ln)):
+                continue  # another collector of the fleet exports it
             device = inv.device(ln.a.device)
             site = inv.site(device.site)
             labels = [

@@ -94,6 +94,36 @@ class PollStatRow(Base):
     last_success: Mapped[float | None] = mapped_column(Float)
     polls_total: Mapped[int] = mapped_column(BigInteger, default=0)
     failures_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    collector: Mapped[str | None] = mapped_column(String(64))  # which collector polled it
+
+
+class CollectorRow(Base):
+    """A collector of the fleet: its site, where it serves, and its last sign of life (the
+    store's clock)."""
+
+    __tablename__ = "collectors"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(String(200), default="")
+    started: Mapped[float] = mapped_column(Float)
+    heartbeat: Mapped[float] = mapped_column(Float)
+
+
+class LeaseRow(Base):
+    """Who polls a poll domain, until when, under which epoch (bumped at every change of
+    owner; every write of the domain's rows is fenced by it). `snapshot` is the owner's
+    hysteresis and verdicts for the domain, as of its last renewal, for whoever takes over."""
+
+    __tablename__ = "leases"
+    domain: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    epoch: Mapped[int] = mapped_column(BigInteger, default=0)
+    acquired: Mapped[float] = mapped_column(Float, default=0.0)
+    renewed: Mapped[float] = mapped_column(Float, default=0.0)
+    expires: Mapped[float] = mapped_column(Float, default=0.0)
+    released: Mapped[bool] = mapped_column(Boolean, default=False)
+    previous_owner: Mapped[str | None] = mapped_column(String(64))
+    snapshot: Mapped[str] = mapped_column(Text, default="{}")
 
 
 class MaintenanceRow(Base):

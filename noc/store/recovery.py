@@ -10,7 +10,7 @@ was going on, and what to write so the record stays true.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select
@@ -64,15 +64,17 @@ def merge(
 
 
 def read_store(
-    engine: Engine,
+    engine: Engine, entities: Collection[str] | None = None
 ) -> tuple[dict[str, tuple[State, float]], list[Incident], float | None]:
-    """The last state of every entity, the open incidents, and the last sign of life."""
+    """The last state of every entity (or of those given), the open incidents, and the last
+    sign of life."""
     with Session(engine) as session:
-        latest = (
-            select(StateChangeRow.entity, func.max(StateChangeRow.at).label("at"))
-            .group_by(StateChangeRow.entity)
-            .subquery()
-        )
+        latest_q = select(StateChangeRow.entity, func.max(StateChangeRow.at).label("at"))
+        open_q = select(IncidentRow).where(IncidentRow.ended.is_(None))
+        if entities is not None:
+            latest_q = latest_q.where(StateChangeRow.entity.in_(sorted(entities)))
+            open_q = open_q.where(IncidentRow.entity.in_(sorted(entities)))
+        latest = latest_q.group_by(StateChangeRow.entity).subquery()
         rows = session.execute(
             select(StateChangeRow.entity, StateChangeRow.new, StateChangeRow.at).join(
                 latest,
@@ -80,7 +82,7 @@ def read_store(
             )
         ).all()
         states = {entity: (State(new), at) for entity, new, at in rows}
-        open_rows = session.scalars(select(IncidentRow).where(IncidentRow.ended.is_(None)))
+        open_rows = session.scalars(open_q)
         incidents = [
             Incident(id=r.id, entity=r.entity, state=State(r.state), started=r.started,
                      root_cause=r.root_cause, reason=r.reason, ended=None,

@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, delete
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
@@ -42,6 +42,14 @@ log = logging.getLogger(__name__)
 _UNAVAILABLE = (OperationalError, InterfaceError, OSError)
 
 
+class Fence(Protocol):
+    """Decides, inside the writing transaction, which events this writer may still write."""
+
+    def admit(
+        self, session: Session, events: Sequence[Event]
+    ) -> tuple[list[Event], list[Event]]: ...
+
+
 STALE_AFTER_S = 30.0  # an event unwritten for this long means the store is not keeping up
 
 
@@ -52,6 +60,7 @@ class WriterStats:
     failures: int = 0
     rejected: int = 0
     replayed: int = 0
+    fenced: int = 0  # events of poll domains another collector holds now: not written
     last_error: str | None = None
     last_success: float | None = None
     db_up: bool = True
@@ -69,8 +78,13 @@ class StoreWriter:
         journal: Path | None = None,
         clock: Callable[[], float] = time.monotonic,
         stale_after_s: float = STALE_AFTER_S,
+        fence: Fence | None = None,
+        collector: str | None = None,
     ) -> None:
         self.engine = engine
+        self.fence = fence
+        self.collector = collector
+        self.synced_at: float | None = None  # when the last flush that worked began
         self.stale_after_s = stale_after_s
         self.journal = journal
         self.clock = clock
@@ -163,19 +177,24 @@ class StoreWriter:
             self.journal.unlink(missing_ok=True)
         self._journaled = [0, 0]
 
+    def prepare_now(self) -> None:
+        """Run the pending preparation (migrations, inventory mirror) now; raises if the store
+        does not answer (it is tried again then)."""
+        if self._prepare is not None:
+            self._prepare(self.engine)
+            self._prepare = None
+
     def flush(self) -> bool:
         """Write everything pending in one transaction; keep it all if the database fails."""
         precious, bulk = list(self._precious), list(self._bulk)
         if not precious and not bulk:
             self._pending_since = None
+            self.synced_at = self.clock()
             return True
         started = self.clock()
         totals = dict(self._totals)
-        grouped: dict[type[Any], dict[tuple[Any, ...], dict[str, Any]]] = {}
-        for event in [*precious, *bulk]:
-            model, row = self._row(event, totals)
-            keys = tuple(row[c.name] for c in model.__table__.primary_key.columns)
-            grouped.setdefault(model, {})[keys] = row  # the latest version of a row wins
+        events: list[Event] = [*precious, *bulk]
+        fenced: list[Event] = []
         refused = 0
         try:
             if self._prepare is not None:
@@ -183,12 +202,15 @@ class StoreWriter:
                 self._prepare = None
             try:
                 with Session(self.engine) as session, session.begin():
+                    if self.fence is not None:
+                        events, fenced = self.fence.admit(session, events)
+                    grouped = self._grouped(events, totals)
                     for model, rows in grouped.items():
                         _upsert(session, model, list(rows.values()))
             except _UNAVAILABLE:
                 raise
             except (SQLAlchemyError, ValueError, OverflowError, TypeError) as exc:
-                refused = self._isolate(grouped, exc)
+                refused = self._isolate(self._grouped(events, dict(self._totals)), exc)
         except Exception as exc:
             self._failed(exc)
             return False
@@ -198,11 +220,38 @@ class StoreWriter:
         for _ in bulk:
             self._bulk.popleft()
         self._journal_done()
+        self._set_aside(fenced)
         self._pending_since = started if self.pending else None
-        self.stats.written += len(precious) + len(bulk) - refused
+        self.synced_at = started
+        self.stats.written += len(events) - refused
         self.stats.db_up = refused == 0
         self.stats.last_success = time.time()
         return True
+
+    def _grouped(
+        self, events: Sequence[Event], totals: dict[str, tuple[int, int, float | None]]
+    ) -> dict[type[Any], dict[tuple[Any, ...], dict[str, Any]]]:
+        grouped: dict[type[Any], dict[tuple[Any, ...], dict[str, Any]]] = {}
+        for event in events:
+            model, row = self._row(event, totals)
+            keys = tuple(row[c.name] for c in model.__table__.primary_key.columns)
+            grouped.setdefault(model, {})[keys] = row  # the latest version of a row wins
+        return grouped
+
+    def _set_aside(self, fenced: Sequence[Event]) -> None:
+        """Events of poll domains this collector no longer holds: never written (their new
+        owner writes that time), kept beside the journal for the record."""
+        if not fenced:
+            return
+        self.stats.fenced += len(fenced)
+        log.warning("%d events of poll domains held by another collector now: not written",
+                    len(fenced))  # fmt: skip
+        if self.journal is None:
+            return
+        path = self.journal.with_name(self.journal.stem + "-fenced.jsonl")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write("".join(json.dumps(event_to_json(e)) + "\n" for e in fenced))
 
     def _failed(self, exc: BaseException) -> None:
         self.stats.failures += 1
@@ -274,6 +323,7 @@ class StoreWriter:
             "ok": event.ok, "reason": event.reason, "requests": event.requests,
             "timeouts": event.timeouts, "varbinds": event.varbinds,
             "last_success": last_success, "polls_total": polls, "failures_total": failures,
+            "collector": self.collector,
         }  # fmt: skip
 
     def prune(self, now: float, rollup_days: int) -> None:

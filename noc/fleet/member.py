@@ -1,0 +1,179 @@
+"""One collector of the fleet: every `lease_s / 4` it renews what it holds, takes free poll
+domains up to its share, and hands back (gradually) what is above it.
+
+- A domain taken after its owner died starts from what the store says: the crash gap is
+  recorded as UNKNOWN from the old owner's last renewal, its open incidents are adopted, its
+  hysteresis comes from the snapshot in the lease row. A domain handed back in order (a
+  rebalance, a clean stop) carries on with no gap.
+- A domain lost (its lease taken over while this collector was stopped or cut off) is dropped
+  at once: nothing more is polled, and what waits to be written for it is fenced out by the
+  writer. It is not taken back before the writer has flushed past the loss.
+- While the store does not answer, nothing is taken and nothing is dropped: what is held is
+  polled and buffered as always.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy import Engine
+
+from noc import redact
+from noc.collector.availability import Incident, State, Verdict
+from noc.collector.engine import Collector
+from noc.collector.scheduler import Scheduler
+from noc.fleet.domains import entity_domains, pick, plan, restore, snapshot
+from noc.store.leases import LeaseFence, Round, Taken, fleet_round, leave
+from noc.store.recovery import crash_gap, read_store
+from noc.store.writer import StoreWriter
+
+log = logging.getLogger(__name__)
+
+HANDOVER_REASON = "collector {owner} lost its lease"
+
+
+@dataclass
+class Member:
+    name: str
+    site: str
+    url: str
+    engine: Engine
+    collector: Collector
+    scheduler: Scheduler
+    writer: StoreWriter
+    lease_s: float
+    held: dict[str, int] = field(default_factory=dict)  # domain -> epoch
+    draining: dict[str, tuple[float, str]] = field(default_factory=dict)  # since, snapshot
+    lost_at: dict[str, float] = field(default_factory=dict)
+    last: Round | None = None
+    store_up: bool = True
+
+    def __post_init__(self) -> None:
+        self.domain_of = entity_domains(self.collector.inv)
+        self.members: dict[str, set[str]] = {}
+        for entity, domain in self.domain_of.items():
+            self.members.setdefault(domain, set()).add(entity)
+        # Every domain with its number of devices: the load balanced over the fleet.
+        self.domains = {
+            d: sum(1 for e in entities if e in self.collector.devices)
+            for d, entities in sorted(self.members.items())
+        }
+        self.fence = LeaseFence(self.name, self.domain_of)
+        self.writer.fence, self.writer.collector = self.fence, self.name
+        self.collector.live.owned = set()  # nothing until the first round
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await self.step()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.lease_s / 4)
+
+    async def step(self) -> Round | None:
+        live = self.collector.live
+        snaps = {d: snapshot(live.healths, live.verdicts, self.members[d]) for d in self.held}
+        synced = self.writer.synced_at
+        release = {
+            d: snap
+            for d, (since, snap) in self.draining.items()
+            if synced is not None and synced > since
+        }
+        not_now = frozenset(
+            d for d, at in self.lost_at.items() if synced is None or synced <= at
+        ) | frozenset(self.draining)
+        try:
+            await asyncio.to_thread(self.writer.prepare_now)
+            rnd = await asyncio.to_thread(
+                fleet_round, self.engine, self.name, self.site, self.url, self.lease_s,
+                self.domains, dict(self.held), snaps, release, plan, not_now,
+            )  # fmt: skip
+            taken = await asyncio.to_thread(self._read_taken, rnd.taken)
+        except Exception as exc:  # the store away: keep polling what is held, take nothing
+            if self.store_up:
+                log.warning("fleet: store not reachable (%s); polling the %d domains held",
+                            redact.first_line(exc), len(self.held))  # fmt: skip
+            self.store_up = False
+            return None
+        self.store_up = True
+        self.last = rnd
+        for domain in release:
+            self.draining.pop(domain, None)
+        for domain in rnd.lost:
+            log.warning("fleet: lost %s to another collector; stopped polling it", domain)
+            live.drop(self.members[domain])
+            self.draining.pop(domain, None)
+            self.lost_at[domain] = self.writer.clock()
+        self.held = dict(rnd.held)
+        self.fence.epochs = dict(self.held)
+        for item, (states, incidents) in zip(rnd.taken, taken, strict=True):
+            self._take(item, states, incidents)
+            self.lost_at.pop(item.domain, None)
+        self._drain(rnd.moves.release)
+        await self._refresh_foreign()
+        return rnd
+
+    def _read_taken(
+        self, taken: list[Taken]
+    ) -> list[tuple[dict[str, tuple[State, float]], list[Incident]]]:
+        out = []
+        for item in taken:
+            states, incidents, _ = read_store(self.engine, self.members[item.domain])
+            out.append((states, incidents))
+        return out
+
+    def _take(
+        self, item: Taken, states: dict[str, tuple[State, float]], incidents: list[Incident]
+    ) -> None:
+        entities = self.members[item.domain]
+        healths, verdicts = restore(item.snapshot)
+        markers = []
+        if item.previous_owner not in (None, self.name) and not item.released:
+            # Its owner died or was cut off: nobody saw these from its last renewal on.
+            reason = HANDOVER_REASON.format(owner=item.previous_owner)
+            markers = [replace(m, reason=reason) for m in crash_gap(states, item.renewed)]
+            verdicts = {}
+        last_change = {e: at for e, (_, at) in states.items()}
+        last_change.update({m.entity: m.at for m in markers})
+        if markers:
+            self.writer.emit(markers)
+        self.collector.live.take(entities, healths, verdicts, incidents, last_change)
+        devices = [e for e in entities if e in self.collector.devices]
+        self.scheduler.poll_soon(devices)
+        how = "handed back" if item.released else "lease ran out"
+        log.info("fleet: took %s (epoch %d) from %s (%s)", item.domain, item.epoch,
+                 item.previous_owner or "nobody", how)  # fmt: skip
+
+    def _drain(self, devices: int) -> None:
+        """Stop polling about `devices` devices' worth of held domains; hand them back once
+        what they wrote is flushed."""
+        candidates = [(d, self.domains[d]) for d in sorted(self.held, reverse=True)
+                      if d not in self.draining]  # fmt: skip
+        live = self.collector.live
+        for domain in pick(candidates, devices):
+            snap = snapshot(live.healths, live.verdicts, self.members[domain])
+            self.draining[domain] = (self.writer.clock(), snap)
+            live.drop(self.members[domain])
+            log.info("fleet: handing %s back (above this collector's share)", domain)
+
+    async def _refresh_foreign(self) -> None:
+        """The stored verdicts of ancestors judged elsewhere (a core router another collector
+        polls), so UNREACHABLE behind them is decided here."""
+        ancestors = self.collector.live.ancestors_elsewhere()
+        if not ancestors:
+            return
+        states, _, _ = await asyncio.to_thread(read_store, self.engine, ancestors)
+        self.collector.live.foreign(
+            {e: Verdict(state, since=at) for e, (state, at) in states.items()}
+        )
+
+    async def leave(self) -> None:
+        """A clean stop, after the last flush: every domain handed back at once."""
+        live = self.collector.live
+        snaps = {d: snapshot(live.healths, live.verdicts, self.members[d]) for d in self.held}
+        try:
+            await asyncio.to_thread(leave, self.engine, self.name, dict(self.held), snaps)
+        except Exception as exc:
+            log.warning("fleet: could not hand back the domains held (%s); they are taken "
+                        "when their leases run out", redact.first_line(exc))  # fmt: skip

@@ -1,0 +1,268 @@
+"""Leases in PostgreSQL: which collector of the fleet polls each poll domain.
+
+Every time is the store's clock (`clock_timestamp()`), so collectors on machines whose clocks
+disagree still agree on when a lease ends. One round is one transaction: heartbeat, hand back
+what is drained, renew what is held, take free domains with `FOR UPDATE SKIP LOCKED` (two
+collectors never take the same one). A domain changing owner gets a new epoch; every write of
+its rows checks, in the writing transaction and under a share lock on the lease, that the
+writer still holds it under the epoch it polled with: the fence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from noc.collector.events import Event, event_entity
+from noc.fleet.domains import Moves, pick
+
+NOW = "SELECT extract(epoch from clock_timestamp())"
+
+
+@dataclass(frozen=True)
+class Taken:
+    """A domain this collector has just taken, with what its previous owner left."""
+
+    domain: str
+    epoch: int
+    previous_owner: str | None
+    released: bool  # handed back in order (else its lease ran out)
+    renewed: float  # the previous owner's last renewal: its last sign of life for the domain
+    snapshot: str
+
+
+@dataclass
+class Round:
+    now: float
+    held: dict[str, int]  # domain -> epoch, confirmed this round
+    lost: list[str]  # held before, not any more (another took it, or the epoch moved)
+    taken: list[Taken]
+    moves: Moves
+    owned: dict[str, int] = field(default_factory=dict)  # live collector -> devices held
+
+
+def fleet_round(
+    engine: Engine,
+    me: str,
+    site: str,
+    url: str,
+    lease_s: float,
+    domains: Mapping[str, int],
+    held: Mapping[str, int],
+    snapshots: Mapping[str, str],
+    release: Mapping[str, str],
+    plan: Callable[[int, int, Mapping[str, int]], Moves],
+    not_now: frozenset[str] = frozenset(),
+) -> Round:
+    """One round of the fleet for collector `me`, in one transaction. `domains` are every poll
+    domain with its number of devices (what load is balanced on), `held` is what it
+    believes it holds (domain -> epoch), `snapshots` what to leave in each lease row,
+    `release` the drained domains to hand back (with their final snapshot); `not_now` are
+    domains it must not take this round."""
+    with Session(engine) as session, session.begin():
+        now = float(session.execute(text(NOW)).scalar_one())
+        session.execute(
+            text(
+                "INSERT INTO collectors (name, site, url, started, heartbeat) "
+                "VALUES (:me, :site, :url, :now, :now) ON CONFLICT (name) DO UPDATE "
+                "SET site = excluded.site, url = excluded.url, heartbeat = excluded.heartbeat"
+            ),
+            {"me": me, "site": site, "url": url, "now": now},
+        )
+        session.execute(
+            text(
+                "INSERT INTO leases (domain) SELECT unnest(CAST(:domains AS text[])) "
+                "ON CONFLICT (domain) DO NOTHING"
+            ),
+            {"domains": sorted(domains)},
+        )
+        for domain, snap in release.items():
+            session.execute(
+                text(
+                    "UPDATE leases SET expires = :now, renewed = :now, released = true, "
+                    "snapshot = :snap WHERE domain = :d AND owner = :me AND epoch = :e"
+                ),
+                {"now": now, "snap": snap, "d": domain, "me": me, "e": held.get(domain, -1)},
+            )
+        keep = [d for d in held if d not in release]
+        renewed = session.execute(
+            text(
+                "UPDATE leases AS l SET expires = :until, renewed = :now, snapshot = v.snap "
+                "FROM unnest(CAST(:d AS text[]), CAST(:e AS bigint[]), CAST(:s AS text[])) "
+                "AS v(domain, epoch, snap) "
+                "WHERE l.domain = v.domain AND l.owner = :me AND l.epoch = v.epoch "
+                "RETURNING l.domain, l.epoch"
+            ),
+            {
+                "d": keep,
+                "e": [held[d] for d in keep],
+                "s": [snapshots.get(d, "{}") for d in keep],
+                "until": now + lease_s,
+                "now": now,
+                "me": me,
+            },
+        ).all()
+        confirmed = {str(d): int(e) for d, e in renewed}
+        lost = sorted(set(keep) - set(confirmed))
+        live = {
+            str(name)
+            for (name,) in session.execute(
+                text("SELECT name FROM collectors WHERE heartbeat > :since"),
+                {"since": now - lease_s},
+            ).all()
+        }
+        owned = dict.fromkeys(live | {me}, 0)
+        for domain, owner in session.execute(
+            text("SELECT domain, owner FROM leases WHERE expires > :now AND owner IS NOT NULL"),
+            {"now": now},
+        ).all():
+            if owner in owned and owner != me:
+                owned[str(owner)] += domains.get(str(domain), 0)
+        owned[me] = sum(domains.get(d, 0) for d in confirmed)
+        moves = plan(owned[me], sum(domains.values()), owned)
+        taken: list[Taken] = []
+        if moves.claim:
+            rows = session.execute(
+                text(
+                    "SELECT domain, owner, epoch, released, renewed, snapshot FROM leases "
+                    "WHERE domain = ANY(:domains) AND NOT (domain = ANY(:not_now)) "
+                    "AND (owner IS NULL OR expires <= :now) "
+                    "ORDER BY (owner IS NOT DISTINCT FROM :me) DESC, domain "
+                    "FOR UPDATE SKIP LOCKED"
+                ),
+                {"domains": sorted(domains), "not_now": sorted(not_now), "now": now, "me": me},
+            ).all()
+            chosen = set(pick(((str(r[0]), domains.get(str(r[0]), 1)) for r in rows),
+                              moves.claim, overshoot=True))  # fmt: skip
+            for domain, owner, epoch, released, last, snap in rows:
+                if domain not in chosen:
+                    continue
+                epoch = int(epoch) if owner == me else int(epoch) + 1
+                session.execute(
+                    text(
+                        "UPDATE leases SET owner = :me, epoch = :e, acquired = :now, "
+                        "renewed = :now, expires = :until, released = false, "
+                        "previous_owner = :prev WHERE domain = :d"
+                    ),
+                    {
+                        "me": me,
+                        "e": epoch,
+                        "now": now,
+                        "until": now + lease_s,
+                        "prev": owner,
+                        "d": domain,
+                    },
+                )
+                taken.append(
+                    Taken(str(domain), epoch, owner, bool(released), float(last), str(snap))
+                )
+                confirmed[str(domain)] = epoch
+        owned[me] = sum(domains.get(d, 0) for d in confirmed)
+    return Round(now, confirmed, lost, taken, moves, owned)
+
+
+def leave(engine: Engine, me: str, held: Mapping[str, int], snapshots: Mapping[str, str]) -> None:
+    """A clean stop: hand back every domain at once (the others take them on their next round)
+    and stop counting as alive."""
+    with Session(engine) as session, session.begin():
+        for domain, epoch in held.items():
+            session.execute(
+                text(
+                    "UPDATE leases SET expires = extract(epoch from clock_timestamp()), "
+                    "renewed = extract(epoch from clock_timestamp()), released = true, "
+                    "snapshot = :snap WHERE domain = :d AND owner = :me AND epoch = :e"
+                ),
+                {"snap": snapshots.get(domain, "{}"), "d": domain, "me": me, "e": epoch},
+            )
+        session.execute(
+            text(
+                "UPDATE collectors SET heartbeat = extract(epoch from clock_timestamp()) - 86400 "
+                "WHERE name = :me"
+            ),
+            {"me": me},
+        )
+
+
+class LeaseFence:
+    """The writer's check that what it writes is still this collector's to write."""
+
+    def __init__(self, me: str, domains: Mapping[str, str]) -> None:
+        self.me = me
+        self.domains = dict(domains)  # entity -> domain
+        self.epochs: dict[str, int] = {}  # domain -> epoch held (kept by the fleet round)
+
+    def admit(self, session: Session, events: Sequence[Event]) -> tuple[list[Event], list[Event]]:
+        """(events to write, events fenced out), deciding under a share lock on the leases, so
+        no takeover can commit between the check and the write."""
+        wanted = {self.domains.get(event_entity(e)) for e in events} - {None}
+        epochs = dict(self.epochs)
+        rows = session.execute(
+            text(
+                "SELECT domain, epoch FROM leases WHERE owner = :me AND domain = ANY(:d) FOR SHARE"
+            ),
+            {"me": self.me, "d": sorted(d for d in wanted if d is not None)},
+        ).all()
+        ours = {str(d) for d, e in rows if epochs.get(str(d)) == int(e)}
+        keep: list[Event] = []
+        fenced: list[Event] = []
+        for event in events:
+            domain = self.domains.get(event_entity(event))
+            (keep if domain is None or domain in ours else fenced).append(event)
+        return keep, fenced
+
+
+@dataclass(frozen=True)
+class CollectorView:
+    name: str
+    site: str
+    url: str
+    heartbeat_age_s: float
+    alive: bool
+    domains: int
+
+
+@dataclass(frozen=True)
+class LeaseView:
+    domain: str
+    owner: str | None
+    epoch: int
+    expires_in_s: float
+    previous_owner: str | None
+    acquired_age_s: float
+
+    @property
+    def in_handover(self) -> bool:
+        """No live owner polls it now: its lease ran out or was handed back, not yet taken."""
+        return self.owner is None or self.expires_in_s <= 0
+
+
+def fleet_view(engine: Engine, lease_s: float) -> tuple[list[CollectorView], list[LeaseView]]:
+    """The fleet as the store sees it now."""
+    with Session(engine) as session:
+        now = float(session.execute(text(NOW)).scalar_one())
+        leases = [
+            LeaseView(str(d), o, int(e), float(x) - now, p, now - float(a))
+            for d, o, e, x, p, a in session.execute(
+                text(
+                    "SELECT domain, owner, epoch, expires, previous_owner, acquired "
+                    "FROM leases ORDER BY domain"
+                )
+            ).all()
+        ]
+        collectors = session.execute(
+            text("SELECT name, site, url, heartbeat FROM collectors ORDER BY name")
+        ).all()
+    count: dict[str, int] = {}
+    for lease in leases:
+        if lease.owner is not None and not lease.in_handover:
+            count[lease.owner] = count.get(lease.owner, 0) + 1
+    views = [
+        CollectorView(
+            str(n), str(s), str(u), now - float(h), now - float(h) < lease_s, count.get(str(n), 0)
+        )
+        for n, s, u, h in collectors
+    ]
+    return views, leases
