@@ -204,6 +204,7 @@ def _http_server(service: Service, http: tuple[str, int], var_dir: Path) -> uvic
         metrics=service.metrics(),
         dr_report=dr_report,
         wall=WallHub(live, service.scheduler.stats, service.writer, dr_report, engine),
+        lease_s=service.member.lease_s if service.member is not None else 30.0,
     )
     host, port = http
     config = uvicorn.Config(create_app(ctx), host=host, port=port, log_level="warning",

@@ -52,6 +52,7 @@ class ApiContext:
     reports: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
     metrics_cache: MetricsCache = field(default_factory=MetricsCache)
     gateway: GatewayRelay | None = None
+    lease_s: float = 30.0  # in a fleet: how long a collector's hold on a poll domain lasts
 
     def __post_init__(self) -> None:
         self.secrets = self.secrets or secret_values(self.inv)

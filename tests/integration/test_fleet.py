@@ -6,7 +6,10 @@
 - SIGSTOP a collector past its lease, then SIGCONT: it finds its leases lost, stops polling
   them, and what it had waiting is fenced out (never written);
 - the DR collector's store cut (its own connection only): it keeps polling what it holds and
-  buffers, takes nothing while cut, and its domains go to the others when its leases run out.
+  buffers, takes nothing while cut, and its domains go to the others when its leases run out;
+- Prometheus on the shipped fleet configuration, with the targets `noc fleet targets` wrote:
+  every device exported once, by its lease holder, and one answer per device from the
+  recording rules through a kill -9 handover.
 
 Each collector reaches PostgreSQL through a proxy of its own, so one can be cut alone."""
 
@@ -34,6 +37,7 @@ from noc.store.db import make_engine
 from noc.store.models import LeaseRow, PollStatRow
 from tests.conftest import INVENTORY, LAB_PORT, PG, ROOT, Lab, pg_database
 from tests.integration.test_crash import changes, incidents, wait_for
+from tests.integration.test_prometheus import Prometheus
 from tests.sshd import free_port
 from tests.subset import subset_inventory
 from tests.tcpproxy import TcpProxy
@@ -259,3 +263,56 @@ def test_the_dr_collector_cut_from_the_store_polls_on_and_takes_nothing(fleet: F
     wait_for("what it buffered for lost domains fenced out",
              lambda: dr.metric("noc_store_fenced_events_total") > 0)  # fmt: skip
     wait_for("three collectors holding domains again", fleet.settled, timeout=40)
+
+
+def test_prometheus_over_the_fleet_gives_one_answer_per_device(
+    fleet: Fleet, tmp_path: Path
+) -> None:
+    work = tmp_path / "prometheus"
+    work.mkdir()
+    any_member = next(iter(fleet.members.values()))
+    subprocess.run([sys.executable, "-m", "noc", "fleet", "targets", "-o",
+                    str(work / "fleet-targets.json")], env=any_member.env, cwd=ROOT,
+                   check=True, capture_output=True)  # fmt: skip
+    groups = json.loads((work / "fleet-targets.json").read_text())
+    assert sorted((g["labels"]["collector"], g["labels"]["collector_site"]) for g in groups) == [
+        ("dc-1", "dc"), ("dc-2", "dc"), ("dr-1", "dr")
+    ]  # fmt: skip
+    prometheus = Prometheus(work, None, config_file="prometheus-fleet.yml")
+    try:
+        devices = set(fleet.domains)
+
+        def one_state_per_device() -> dict[str, str] | None:
+            rows = prometheus.query("noc_device_state == 1")
+            exporters: dict[str, list[str]] = {}
+            for row in rows:
+                exporters.setdefault(row["metric"]["device"], []).append(row["metric"]["collector"])
+            if set(exporters) != devices or any(len(c) != 1 for c in exporters.values()):
+                return None
+            return {device: c[0] for device, c in exporters.items()}
+
+        def up_samples_per_device() -> dict[str, int]:
+            rows = prometheus.query("noc:device_up:samples_1h")
+            counts: dict[str, int] = {}
+            for row in rows:
+                counts[row["metric"]["device"]] = counts.get(row["metric"]["device"], 0) + 1
+            return counts
+
+        wait_for("3 collectors scraped", lambda: len(prometheus.query("noc_collector_info")) == 3,
+                 timeout=40)  # fmt: skip
+        exported = wait_for("each device exported once", one_state_per_device, timeout=40)
+        assert exported == {d: fleet.owner(d) for d in devices}  # by the lease holder
+        victim = fleet.members[exported[BTS]]
+        victim.signal(signal.SIGKILL)
+        wait_for("bts-05 exported by another collector",
+                 lambda: (now := one_state_per_device()) is not None and now[BTS] != victim.name,
+                 timeout=40)  # fmt: skip
+        wait_for("the recording rules caught up", lambda: set(up_samples_per_device()) == devices,
+                 timeout=20)  # fmt: skip
+        # One answer per device through the handover: the rule does not split by collector.
+        assert up_samples_per_device() == dict.fromkeys(devices, 1)
+        rates = prometheus.query("noc:link_throughput:bits_per_second")
+        keys = [(r["metric"]["link"], r["metric"]["direction"]) for r in rates]
+        assert keys and len(keys) == len(set(keys))
+    finally:
+        prometheus.close()

@@ -85,7 +85,15 @@ class BackgroundCollector:
 
 
 class Prometheus:
-    def __init__(self, work: Path, target_port: int, alertmanager: str | None = None) -> None:
+    def __init__(
+        self,
+        work: Path,
+        target_port: int | None,
+        alertmanager: str | None = None,
+        config_file: str = "prometheus.yml",
+    ) -> None:
+        """Prometheus on a shipped configuration (`config_file` in exporters/), scraping the
+        collector at `target_port`, or, without one, the targets the configuration finds."""
         binary = shutil.which("prometheus")
         if binary is None:
             pytest.fail("prometheus is missing: run `make system-packages`")
@@ -98,10 +106,13 @@ class Prometheus:
             text = re.sub(r"for: \d+m", "for: 0s", text)
             (rules / path.name).write_text(text)
         yaml = YAML(typ="safe")
-        config = yaml.load((EXPORTERS / "prometheus.yml").read_text())
+        config = yaml.load((EXPORTERS / config_file).read_text())
         config["global"].update(scrape_interval="2s", evaluation_interval="2s")
         config["scrape_configs"][0]["scrape_timeout"] = "2s"
-        config["scrape_configs"][0]["static_configs"] = [{"targets": [f"127.0.0.1:{target_port}"]}]
+        if target_port is not None:
+            config["scrape_configs"][0]["static_configs"] = [
+                {"targets": [f"127.0.0.1:{target_port}"]}
+            ]
         config["rule_files"] = [str(rules / "*.yml")]
         if alertmanager is None:
             config.pop("alerting", None)

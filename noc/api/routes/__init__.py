@@ -5,12 +5,24 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
-from noc.api.routes import admin, alerts, diag, docs, dr, inventory, metrics, sla, state, wall
+from noc.api.routes import (
+    admin,
+    alerts,
+    diag,
+    docs,
+    dr,
+    fleet,
+    inventory,
+    metrics,
+    sla,
+    state,
+    wall,
+)
 from noc.store.tokens import GRANTS, Role
 
 ROUTERS: list[APIRouter] = [
     inventory.router, state.router, admin.router, sla.router, diag.router, dr.router,
-    alerts.router, wall.router, docs.router, metrics.router,
+    alerts.router, wall.router, fleet.router, docs.router, metrics.router,
 ]  # fmt: skip
 
 
