@@ -19,13 +19,13 @@ from sqlalchemy import Engine
 from noc import redact
 from noc.api.app import create_app
 from noc.api.deps import ApiContext
+from noc.collector.domains import FleetError
 from noc.collector.engine import Collector
 from noc.collector.scheduler import Scheduler
 from noc.dr.history import record
 from noc.dr.readiness import DrReport
 from noc.dr.runner import run_checks
 from noc.exporter import NocMetrics
-from noc.fleet.domains import FleetError
 from noc.fleet.member import Member
 from noc.inventory import Inventory
 from noc.settings import Settings

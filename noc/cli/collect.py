@@ -27,8 +27,8 @@ from noc.cli.common import (
 from noc.cli.common import print_json as emit_json
 from noc.cli.status import STATE_STYLE
 from noc.collector.availability import State
+from noc.collector.domains import FleetError
 from noc.collector.engine import Collector
-from noc.fleet.domains import FleetError
 from noc.inventory import Inventory
 from noc.settings import Settings
 from noc.store.db import make_engine

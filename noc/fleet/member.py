@@ -23,9 +23,9 @@ from sqlalchemy import Engine
 
 from noc import redact
 from noc.collector.availability import Incident, State, Verdict
+from noc.collector.domains import entity_domains, pick, plan, restore, snapshot
 from noc.collector.engine import Collector
 from noc.collector.scheduler import Scheduler
-from noc.fleet.domains import entity_domains, pick, plan, restore, snapshot
 from noc.store.leases import LeaseFence, Round, Taken, fleet_round, leave
 from noc.store.recovery import crash_gap, read_store
 from noc.store.writer import StoreWriter

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from noc.fleet.domains import device_domains
+from noc.collector.domains import device_domains
 from noc.inventory import Inventory
 from noc.store.leases import fleet_view
 

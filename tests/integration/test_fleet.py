@@ -31,7 +31,7 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from noc.fleet.domains import device_domains
+from noc.collector.domains import device_domains
 from noc.inventory import load_inventory
 from noc.store.db import make_engine
 from noc.store.models import LeaseRow, PollStatRow

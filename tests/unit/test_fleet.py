@@ -8,9 +8,17 @@ from collections import Counter
 import pytest
 
 from noc.collector.availability import Health, Incident, State, Verdict
+from noc.collector.domains import (
+    Moves,
+    device_domains,
+    entity_domains,
+    pick,
+    plan,
+    restore,
+    snapshot,
+)
 from noc.collector.events import link_key
 from noc.collector.livestate import LiveState
-from noc.fleet.domains import Moves, device_domains, entity_domains, pick, plan, restore, snapshot
 from noc.inventory import Inventory, load_inventory
 from tests.conftest import INVENTORY
 

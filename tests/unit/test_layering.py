@@ -2,6 +2,8 @@
 
 noc.snmp, noc.inventory          the bottom: nothing above them
 the live-state fold, noc.store   pure or synchronous: nothing from the asyncio side
+noc.fleet                        a collector of a fleet: over the store and the poller; only
+                                 the service (and the CLI, the API) use it
 noc.service, noc.api, noc.cli    the top: nothing below imports them
 """
 
@@ -16,7 +18,7 @@ from tests.conftest import ROOT
 PACKAGE = ROOT / "noc"
 FOLD = {"noc.collector." + m for m in
         ("availability", "rates", "rollup", "events", "maintenance", "livestate", "samples",
-         "decode")}  # fmt: skip
+         "decode", "domains")}  # fmt: skip
 ASYNC_SIDE = {"asyncio", "noc.collector.engine", "noc.collector.poller", "noc.collector.scheduler",
               "noc.snmp.lean_client", "noc.snmp.pysnmp_client", "noc.snmp.engines"}  # fmt: skip
 TOP = ("noc.service", "noc.api", "noc.cli")
@@ -96,6 +98,18 @@ def test_nothing_below_the_top_imports_the_top() -> None:
         if not within(name, TOP) and name != "noc.__main__"
         for target, _, _ in found
         if within(target, TOP)
+    ]
+    assert wrong == []
+
+
+def test_the_fleet_sits_above_the_store_and_the_poller() -> None:
+    users = ("noc.fleet", *TOP)
+    wrong = [
+        f"{name} imports {target}"
+        for name, found in graph().items()
+        if not within(name, users)
+        for target, _, _ in found
+        if within(target, ("noc.fleet",))
     ]
     assert wrong == []
 
