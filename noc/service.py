@@ -222,8 +222,12 @@ async def dr_checks(service: Service, stop: asyncio.Event) -> None:
         await asyncio.wait_for(stop.wait(), timeout=min(dr.check_interval_s, 30))
     while not stop.is_set():
         try:
-            report, _ = await run_checks(service.collector.inv, service.collector.client,
-                                         service.collector)  # fmt: skip
+            # In a fleet, every live collector's view of the primary is a vantage point.
+            member = service.member
+            report, _ = await run_checks(
+                service.collector.inv, service.collector.client, service.collector,
+                vantages=member.vantages() if member is not None else None,
+            )  # fmt: skip
             service.dr_report = report
             await asyncio.to_thread(record, service.writer.engine, report)
         except Exception as exc:  # a failing check run must not stop the collector

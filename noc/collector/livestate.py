@@ -111,8 +111,9 @@ class LiveState:
         for ln in inv.links:
             self.links_by_device.setdefault(ln.a.device, []).append(ln)
         # The entities this collector judges (in a fleet, those of the poll domains it holds);
-        # None: all of them.
+        # None: all of them. What another collector judges, as the store has it.
         self.owned: set[str] | None = None
+        self.elsewhere: dict[str, Verdict] = {}
 
     # --- a fleet: what this collector holds -----------------------------------------------
 
@@ -135,6 +136,7 @@ class LiveState:
         for entity in taken:
             self.healths.pop(entity, None)
             self.verdicts.pop(entity, None)
+            self.elsewhere.pop(entity, None)
             if entity in healths:
                 self.healths[entity] = copy.deepcopy(healths[entity])
             if entity in verdicts:
@@ -161,11 +163,13 @@ class LiveState:
         self.rollups.discard(lambda kind, name: rollup_entity(kind, name) in gone)
 
     def foreign(self, verdicts: Mapping[str, Verdict]) -> None:
-        """The stored verdicts of ancestors another collector judges: what is behind them is
-        UNREACHABLE when they are down, as if they were judged here."""
+        """The stored verdicts of entities another collector judges: what is behind them is
+        UNREACHABLE when they are down, as if they were judged here, and `state_of` answers
+        for them (the DR checks ask about the whole network)."""
         for entity, verdict in verdicts.items():
             if self.owns(entity):
                 continue
+            self.elsewhere[entity] = verdict
             down = verdict.state in PROBLEM or verdict.state is State.UNREACHABLE
             health = Health(confirmed_up=not down, fail_streak=int(down),
                             fail_since=verdict.since if down else None,
@@ -335,7 +339,11 @@ class LiveState:
         return events
 
     def state_of(self, entity: str) -> Verdict:
-        return self.verdicts.get(entity, Verdict(State.UNKNOWN))
+        """What this collector judges, else (in a fleet) what the store says, else UNKNOWN."""
+        found = self.verdicts.get(entity)
+        if found is None and not self.owns(entity):
+            found = self.elsewhere.get(entity)
+        return found or Verdict(State.UNKNOWN)
 
 
 def _sum_or_none(a: int | None, b: int | None) -> int | None:

@@ -6,15 +6,31 @@ import asyncio
 import json
 import threading
 import time
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from noc.collector.targets import build_targets
 from noc.inventory import Inventory
-from noc.snmp.client import RequestStats, SnmpError
+from noc.snmp.client import RequestStats, SnmpClient, SnmpError, Target
 from noc.snmp.engines import ClientFactory, client_factory
 
 UPTIME = (1, 3, 6, 1, 2, 1, 1, 3, 0)
+
+
+async def sees_primary(
+    client: SnmpClient, targets: Mapping[str, Target], names: list[str]
+) -> dict[str, bool]:
+    """Does each of these (primary-site) devices answer one SNMP get from here?"""
+
+    async def one(name: str) -> bool:
+        try:
+            await client.get(targets[name], [UPTIME], RequestStats())
+            return True
+        except SnmpError:
+            return False
+
+    return dict(zip(names, await asyncio.gather(*(one(n) for n in names)), strict=True))
 
 
 def probe_server(
@@ -32,17 +48,8 @@ def probe_server(
 
     async def ask() -> dict[str, bool]:
         client = (new_client or client_factory())()
-
-        async def one(name: str) -> bool:
-            try:
-                await client.get(targets[name], [UPTIME], RequestStats())
-                return True
-            except SnmpError:
-                return False
-
         try:
-            return dict(zip(primary, await asyncio.gather(*(one(n) for n in primary)),
-                            strict=True))  # fmt: skip
+            return await sees_primary(client, targets, primary)
         finally:
             await client.close()
 

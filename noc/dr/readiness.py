@@ -41,12 +41,17 @@ class DrReport:
     readiness: Readiness
     reason: str
     results: list[CheckResult] = field(default_factory=list)
+    # The failover policy on the same observations (None: not decided with this report).
+    failover: bool | None = None
+    failover_why: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "at": self.at,
             "readiness": self.readiness.value,
             "reason": self.reason,
+            "failover": self.failover,
+            "failover_why": self.failover_why,
             "results": [asdict(r) | {"status": r.status.value} for r in self.results],
         }
 

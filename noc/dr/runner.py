@@ -24,10 +24,12 @@ async def run_checks(
     collector: Collector | None = None,
     window_s: float = 2.0,
     environ: Mapping[str, str] | None = None,
+    vantages: list[Vantage] | None = None,
 ) -> tuple[DrReport, dict[str, Any]]:
     """The report, and the failover policy's decision on the same observations. Without a
     running collector the DR and primary devices are polled now (two readings `window_s`
-    apart, for link rates)."""
+    apart, for link rates). The vantage points are the collector and the DR probe, unless
+    given (a fleet: each collector's view)."""
     dr = inv.dr
     if dr is None:
         raise ValueError("the inventory has no `dr:` section")
@@ -87,11 +89,14 @@ async def run_checks(
     probe_sees = view.get("primary_reachable") if isinstance(view, dict) else None
     down_since = min((v.since for v in primary_states if v.since is not None
                       and v.state is State.DOWN), default=None)  # fmt: skip
+    if vantages is None:
+        probe = probe_sees if isinstance(probe_sees, bool) else None
+        vantages = [Vantage("collector", collector_sees), Vantage("dr-probe", probe)]
     decision = decide(
-        [Vantage("collector", collector_sees),
-         Vantage("dr-probe", probe_sees if isinstance(probe_sees, bool) else None)],
+        vantages,
         down_since, report.at, dr.failover.hold_s, dr.failover.quorum, report.readiness,
     )  # fmt: skip
+    report.failover, report.failover_why = decision.failover, decision.explanation
     return report, {"failover": decision.failover, "explanation": decision.explanation}
 
 

@@ -40,3 +40,10 @@ class DrMetrics(PromCollector):
         yield checks
         yield GaugeMetricFamily("noc_dr_last_check_timestamp_seconds",
                                 "When the DR checks last ran.", value=report.at)  # fmt: skip
+        if report.failover is not None:
+            yield GaugeMetricFamily(
+                "noc_dr_failover_recommended",
+                "1 when the failover policy recommends failing over to the DR site (a quorum of "
+                "vantage points sees the primary down past the hold time, the DR site READY).",
+                value=float(report.failover),
+            )

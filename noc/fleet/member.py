@@ -25,7 +25,10 @@ from noc import redact
 from noc.collector.availability import Incident, State, Verdict
 from noc.collector.domains import entity_domains, pick, plan, restore, snapshot
 from noc.collector.engine import Collector
+from noc.collector.events import link_key
 from noc.collector.scheduler import Scheduler
+from noc.dr.policy import Vantage
+from noc.dr.probe import sees_primary
 from noc.store.leases import LeaseFence, Round, Taken, fleet_round, leave
 from noc.store.recovery import crash_gap, read_store
 from noc.store.writer import StoreWriter
@@ -50,6 +53,8 @@ class Member:
     lost_at: dict[str, float] = field(default_factory=dict)
     last: Round | None = None
     store_up: bool = True
+    sees_primary: bool | None = None  # this collector's own view of the primary site
+    views: dict[str, bool | None] = field(default_factory=dict)  # the fleet's, last round
 
     def __post_init__(self) -> None:
         self.domain_of = entity_domains(self.collector.inv)
@@ -64,6 +69,14 @@ class Member:
         self.fence = LeaseFence(self.name, self.domain_of)
         self.writer.fence, self.writer.collector = self.fence, self.name
         self.collector.live.owned = set()  # nothing until the first round
+        inv = self.collector.inv
+        dr = inv.dr
+        self.primary = [d.name for d in inv.devices if dr and d.site == dr.primary_site]
+        # What the DR checks ask about, read from the store when another collector polls it.
+        self.watched: set[str] = set(self.primary)
+        if dr is not None:
+            self.watched |= {d.name for d in inv.devices if d.site == dr.dr_site}
+            self.watched |= {link_key(name) for name in dr.links}
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -83,11 +96,15 @@ class Member:
         not_now = frozenset(
             d for d, at in self.lost_at.items() if synced is None or synced <= at
         ) | frozenset(self.draining)
+        if self.primary:  # a light probe of the primary site: this collector as a vantage point
+            seen = await sees_primary(self.collector.client, self.collector.targets, self.primary)
+            self.sees_primary = any(seen.values())
         try:
             await asyncio.to_thread(self.writer.prepare_now)
             rnd = await asyncio.to_thread(
                 fleet_round, self.engine, self.name, self.site, self.url, self.lease_s,
                 self.domains, dict(self.held), snaps, release, plan, not_now,
+                self.sees_primary,
             )  # fmt: skip
             taken = await asyncio.to_thread(self._read_taken, rnd.taken)
         except Exception as exc:  # the store away: keep polling what is held, take nothing
@@ -95,9 +112,11 @@ class Member:
                 log.warning("fleet: store not reachable (%s); polling the %d domains held",
                             redact.first_line(exc), len(self.held))  # fmt: skip
             self.store_up = False
+            self.views = {}  # the others' views are unknown from here
             return None
         self.store_up = True
         self.last = rnd
+        self.views = dict(rnd.views)
         for domain in release:
             self.draining.pop(domain, None)
         for domain in rnd.lost:
@@ -157,10 +176,18 @@ class Member:
             live.drop(self.members[domain])
             log.info("fleet: handing %s back (above this collector's share)", domain)
 
+    def vantages(self) -> list[Vantage]:
+        """The fleet as the DR failover quorum: every live collector's view of the primary as of
+        the last round (none when this collector cannot reach the store), and its own now."""
+        views = {**self.views, self.name: self.sees_primary}
+        return [Vantage(name, seen) for name, seen in sorted(views.items())]
+
     async def _refresh_foreign(self) -> None:
-        """The stored verdicts of ancestors judged elsewhere (a core router another collector
-        polls), so UNREACHABLE behind them is decided here."""
-        ancestors = self.collector.live.ancestors_elsewhere()
+        """The stored verdicts of what others judge that this collector needs: ancestors of
+        its own (a core router another collector polls, so UNREACHABLE behind it is decided
+        here) and what the DR checks ask about."""
+        live = self.collector.live
+        ancestors = live.ancestors_elsewhere() | {e for e in self.watched if not live.owns(e)}
         if not ancestors:
             return
         states, _, _ = await asyncio.to_thread(read_store, self.engine, ancestors)

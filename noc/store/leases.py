@@ -42,6 +42,8 @@ class Round:
     taken: list[Taken]
     moves: Moves
     owned: dict[str, int] = field(default_factory=dict)  # live collector -> devices held
+    # live collector -> does it see the primary site (its view as of this round)
+    views: dict[str, bool | None] = field(default_factory=dict)
 
 
 def fleet_round(
@@ -56,21 +58,24 @@ def fleet_round(
     release: Mapping[str, str],
     plan: Callable[[int, int, Mapping[str, int]], Moves],
     not_now: frozenset[str] = frozenset(),
+    sees_primary: bool | None = None,
 ) -> Round:
     """One round of the fleet for collector `me`, in one transaction. `domains` are every poll
     domain with its number of devices (what load is balanced on), `held` is what it
     believes it holds (domain -> epoch), `snapshots` what to leave in each lease row,
     `release` the drained domains to hand back (with their final snapshot); `not_now` are
-    domains it must not take this round."""
+    domains it must not take this round; `sees_primary` its own view of the primary site."""
     with Session(engine) as session, session.begin():
         now = float(session.execute(text(NOW)).scalar_one())
         session.execute(
             text(
-                "INSERT INTO collectors (name, site, url, started, heartbeat) "
-                "VALUES (:me, :site, :url, :now, :now) ON CONFLICT (name) DO UPDATE "
-                "SET site = excluded.site, url = excluded.url, heartbeat = excluded.heartbeat"
+                "INSERT INTO collectors (name, site, url, started, heartbeat, sees_primary, "
+                "viewed) VALUES (:me, :site, :url, :now, :now, :sees, :now) "
+                "ON CONFLICT (name) DO UPDATE SET site = excluded.site, url = excluded.url, "
+                "heartbeat = excluded.heartbeat, sees_primary = excluded.sees_primary, "
+                "viewed = excluded.viewed"
             ),
-            {"me": me, "site": site, "url": url, "now": now},
+            {"me": me, "site": site, "url": url, "now": now, "sees": sees_primary},
         )
         session.execute(
             text(
@@ -107,13 +112,14 @@ def fleet_round(
         ).all()
         confirmed = {str(d): int(e) for d, e in renewed}
         lost = sorted(set(keep) - set(confirmed))
-        live = {
-            str(name)
-            for (name,) in session.execute(
-                text("SELECT name FROM collectors WHERE heartbeat > :since"),
+        views = {
+            str(name): sees
+            for name, sees in session.execute(
+                text("SELECT name, sees_primary FROM collectors WHERE heartbeat > :since"),
                 {"since": now - lease_s},
             ).all()
         }
+        live = set(views)
         owned = dict.fromkeys(live | {me}, 0)
         for domain, owner in session.execute(
             text("SELECT domain, owner FROM leases WHERE expires > :now AND owner IS NOT NULL"),
@@ -161,7 +167,7 @@ def fleet_round(
                 )
                 confirmed[str(domain)] = epoch
         owned[me] = sum(domains.get(d, 0) for d in confirmed)
-    return Round(now, confirmed, lost, taken, moves, owned)
+    return Round(now, confirmed, lost, taken, moves, owned, views)
 
 
 def leave(engine: Engine, me: str, held: Mapping[str, int], snapshots: Mapping[str, str]) -> None:

@@ -98,8 +98,8 @@ class PollStatRow(Base):
 
 
 class CollectorRow(Base):
-    """A collector of the fleet: its site, where it serves, and its last sign of life (the
-    store's clock)."""
+    """A collector of the fleet: its site, where it serves, its last sign of life (the store's
+    clock) and its own view of the primary site, for the DR failover quorum."""
 
     __tablename__ = "collectors"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -107,6 +107,9 @@ class CollectorRow(Base):
     url: Mapped[str] = mapped_column(String(200), default="")
     started: Mapped[float] = mapped_column(Float)
     heartbeat: Mapped[float] = mapped_column(Float)
+    # This collector as a vantage point: does it see the primary site (None: not asked)?
+    sees_primary: Mapped[bool | None] = mapped_column(Boolean)
+    viewed: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 class LeaseRow(Base):

@@ -22,6 +22,8 @@ def upgrade() -> None:
         sa.Column("url", sa.String(200), nullable=False, server_default=""),
         sa.Column("started", sa.Float, nullable=False),
         sa.Column("heartbeat", sa.Float, nullable=False),
+        sa.Column("sees_primary", sa.Boolean, nullable=True),
+        sa.Column("viewed", sa.Float, nullable=False, server_default="0"),
     )
     op.create_table(
         "leases",
