@@ -44,6 +44,7 @@ class DrReport:
     # The failover policy on the same observations (None: not decided with this report).
     failover: bool | None = None
     failover_why: list[str] = field(default_factory=list)
+    vantages: dict[str, bool | None] = field(default_factory=dict)  # who sees the primary
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -52,6 +53,7 @@ class DrReport:
             "reason": self.reason,
             "failover": self.failover,
             "failover_why": self.failover_why,
+            "vantages": self.vantages,
             "results": [asdict(r) | {"status": r.status.value} for r in self.results],
         }
 

@@ -97,6 +97,7 @@ async def run_checks(
         down_since, report.at, dr.failover.hold_s, dr.failover.quorum, report.readiness,
     )  # fmt: skip
     report.failover, report.failover_why = decision.failover, decision.explanation
+    report.vantages = {v.name: v.sees_primary for v in vantages}
     return report, {"failover": decision.failover, "explanation": decision.explanation}
 
 

@@ -40,6 +40,16 @@ class DrMetrics(PromCollector):
         yield checks
         yield GaugeMetricFamily("noc_dr_last_check_timestamp_seconds",
                                 "When the DR checks last ran.", value=report.at)  # fmt: skip
+        seen = GaugeMetricFamily(
+            "noc_dr_vantage_sees_primary",
+            "Each vantage point of the failover quorum: 1 when it sees the primary site, 0 when "
+            "it does not (absent when it did not report).",
+            labels=["vantage"],
+        )
+        for name, sees in report.vantages.items():
+            if sees is not None:
+                seen.add_metric([name], float(sees))
+        yield seen
         if report.failover is not None:
             yield GaugeMetricFamily(
                 "noc_dr_failover_recommended",
