@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import os
 import signal
 import time
 from typing import Annotated, Any
@@ -29,6 +30,7 @@ from noc.cli.status import STATE_STYLE
 from noc.collector.availability import State
 from noc.collector.domains import FleetError
 from noc.collector.engine import Collector
+from noc.fleet.workers import plan_workers, supervise
 from noc.inventory import Inventory
 from noc.settings import Settings
 from noc.store.db import make_engine
@@ -143,6 +145,12 @@ def serve(
         typer.Option("--site", help="where this collector runs, e.g. dc or dr "
                      "($NOC_COLLECTOR_SITE)"),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", min=1, max=64, help="run N collector processes here, "
+                     "NAME-0 to NAME-N-1 of the fleet, serving on consecutive ports from "
+                     "$NOC_HTTP_PORT (needs --name)"),
+    ] = 1,
 ) -> None:  # fmt: skip
     """The collector, the API and /metrics in one process: poll on each tier's interval,
     store incidents and rollups, answer HTTP on $NOC_HTTP_HOST:$NOC_HTTP_PORT (Ctrl-C stops).
@@ -160,10 +168,19 @@ def serve(
     setup_logging()
     url = settings.db_url()
     try:
-        make_engine(url)
+        engine = make_engine(url)
     except Exception as exc:  # a malformed NOC_DATABASE_URL: say so, without its password
         err_console.print(f"bad store URL {redact.scrub(url)!r}: {redact.first_line(exc)}")
         raise typer.Exit(2) from None
+    if workers > 1:
+        if settings.collector_name is None or engine.dialect.name != "postgresql":
+            err_console.print("noc serve --workers needs --name and a PostgreSQL store: the "
+                              "workers share the poll domains as a fleet")  # fmt: skip
+            raise typer.Exit(2)
+        plan = plan_workers(settings.collector_name, settings.collector_site, workers,
+                            settings.http_host, settings.http_port, settings.var_dir,
+                            dict(os.environ))  # fmt: skip
+        raise typer.Exit(supervise(plan, console.print))
     try:
         asyncio.run(run_collector(inv, settings))
     except FleetError as exc:

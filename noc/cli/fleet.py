@@ -64,7 +64,12 @@ def status(inventory: InventoryOption = None, as_json: JsonOption = False) -> No
         table.add_column(col)
     for c in data["collectors"]:
         age = _age(c["heartbeat_age_s"])
-        beat = age if c["alive"] else f"[red]{age} (gone)[/]"
+        if c["alive"]:
+            beat = age
+        elif c["stopped"]:
+            beat = f"[dim]stopped, {age}[/]"
+        else:
+            beat = f"[red]{age}: lost[/]"
         table.add_row(c["name"], c["site"], beat, str(c["domains"]), str(c["devices"]), c["url"])
     console.print(table)
     handover = data["handover"]

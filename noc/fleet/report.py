@@ -31,6 +31,7 @@ def fleet_status(engine: Engine, inv: Inventory, lease_s: float) -> dict[str, An
                 "url": c.url,
                 "alive": c.alive,
                 "heartbeat_age_s": round(c.heartbeat_age_s, 1),
+                "stopped": c.stopped,
                 "domains": c.domains,
                 "devices": held[c.name],
             }

@@ -73,7 +73,7 @@ def fleet_round(
                 "viewed) VALUES (:me, :site, :url, :now, :now, :sees, :now) "
                 "ON CONFLICT (name) DO UPDATE SET site = excluded.site, url = excluded.url, "
                 "heartbeat = excluded.heartbeat, sees_primary = excluded.sees_primary, "
-                "viewed = excluded.viewed"
+                "viewed = excluded.viewed, stopped = NULL"
             ),
             {"me": me, "site": site, "url": url, "now": now, "sees": sees_primary},
         )
@@ -115,7 +115,10 @@ def fleet_round(
         views = {
             str(name): sees
             for name, sees in session.execute(
-                text("SELECT name, sees_primary FROM collectors WHERE heartbeat > :since"),
+                text(
+                    "SELECT name, sees_primary FROM collectors "
+                    "WHERE heartbeat > :since AND stopped IS NULL"
+                ),
                 {"since": now - lease_s},
             ).all()
         }
@@ -185,7 +188,7 @@ def leave(engine: Engine, me: str, held: Mapping[str, int], snapshots: Mapping[s
             )
         session.execute(
             text(
-                "UPDATE collectors SET heartbeat = extract(epoch from clock_timestamp()) - 86400 "
+                "UPDATE collectors SET stopped = extract(epoch from clock_timestamp()) "
                 "WHERE name = :me"
             ),
             {"me": me},
@@ -228,6 +231,7 @@ class CollectorView:
     heartbeat_age_s: float
     alive: bool
     domains: int
+    stopped: bool  # stopped cleanly (its domains handed back at once)
 
 
 @dataclass(frozen=True)
@@ -259,7 +263,7 @@ def fleet_view(engine: Engine, lease_s: float) -> tuple[list[CollectorView], lis
             ).all()
         ]
         collectors = session.execute(
-            text("SELECT name, site, url, heartbeat FROM collectors ORDER BY name")
+            text("SELECT name, site, url, heartbeat, stopped FROM collectors ORDER BY name")
         ).all()
     count: dict[str, int] = {}
     for lease in leases:
@@ -267,8 +271,14 @@ def fleet_view(engine: Engine, lease_s: float) -> tuple[list[CollectorView], lis
             count[lease.owner] = count.get(lease.owner, 0) + 1
     views = [
         CollectorView(
-            str(n), str(s), str(u), now - float(h), now - float(h) < lease_s, count.get(str(n), 0)
+            str(n),
+            str(s),
+            str(u),
+            now - float(h),
+            stopped is None and now - float(h) < lease_s,
+            count.get(str(n), 0),
+            stopped is not None,
         )
-        for n, s, u, h in collectors
+        for n, s, u, h, stopped in collectors
     ]
     return views, leases

@@ -110,6 +110,7 @@ class CollectorRow(Base):
     # This collector as a vantage point: does it see the primary site (None: not asked)?
     sees_primary: Mapped[bool | None] = mapped_column(Boolean)
     viewed: Mapped[float] = mapped_column(Float, default=0.0)
+    stopped: Mapped[float | None] = mapped_column(Float)  # a clean stop (else None)
 
 
 class LeaseRow(Base):

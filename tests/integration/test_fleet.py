@@ -316,3 +316,48 @@ def test_prometheus_over_the_fleet_gives_one_answer_per_device(
         assert keys and len(keys) == len(set(keys))
     finally:
         prometheus.close()
+
+
+def test_workers_share_one_machine_and_the_supervisor_restarts_one(
+    tmp_path: Path, lab: Lab
+) -> None:
+    inventory = subset_inventory(INVENTORY, tmp_path / "inventory.yaml", KEEP, LAB_PORT,
+                                 poll_interval_s=INTERVAL_S)  # fmt: skip
+    domains = device_domains(load_inventory(inventory))
+    with pg_database("noc_workers") as db:
+        port = free_port()
+        env = {**os.environ, "NOC_VAR_DIR": str(tmp_path / "var"), "NOC_DATABASE_URL": db.url,
+               "NOC_INVENTORY": str(inventory), "NOC_HTTP_PORT": str(port),
+               "NOC_LEASE_S": str(LEASE_S)}  # fmt: skip
+        log = tmp_path / "supervisor.log"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "noc", "serve", "--name", "w", "--workers", "2"],
+            env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=ROOT,
+        )  # fmt: skip
+        engine = make_engine(db.url)
+        fleet = Fleet([], engine, domains)
+        try:
+
+            def both() -> bool:
+                leases = fleet.leases()
+                live = {o for o, _, left in leases.values() if left > 0}
+                return live == {"w-0", "w-1"} and all(left > 0 for _, _, left in leases.values())
+
+            wait_for("two workers sharing every domain", both, timeout=60)
+            pid = int(re.search(r"worker w-1: pid (\d+)", log.read_text()).group(1))  # type: ignore[union-attr]
+            os.kill(pid, signal.SIGKILL)
+            wait_for("w-1 restarted", lambda: "worker w-1 exited" in log.read_text())
+            w1_log = tmp_path / "var" / "worker-1" / "serve.log"
+            wait_for("the new w-1 serving", lambda: w1_log.read_text().count("metrics:") == 2)
+            wait_for("two workers sharing every domain again", both, timeout=60)
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=60) == 0
+            with Session(engine) as session:
+                query = text("SELECT name FROM collectors WHERE stopped IS NOT NULL")
+                stopped = session.execute(query).scalars().all()
+            assert sorted(stopped) == ["w-0", "w-1"]  # both handed their domains back
+            assert all(left <= 0.5 for _, _, left in fleet.leases().values())
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            engine.dispose()

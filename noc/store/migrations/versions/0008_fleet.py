@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("heartbeat", sa.Float, nullable=False),
         sa.Column("sees_primary", sa.Boolean, nullable=True),
         sa.Column("viewed", sa.Float, nullable=False, server_default="0"),
+        sa.Column("stopped", sa.Float, nullable=True),
     )
     op.create_table(
         "leases",
