@@ -10,7 +10,9 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from yaml import YAMLError as PyYAMLError
 
+from noc.inventory import fastyaml
 from noc.inventory.checks import cross_check
 from noc.inventory.errors import InventoryError, InventoryIssue
 from noc.inventory.model import (
@@ -181,10 +183,23 @@ def _parse(path: Path, text: str) -> Any:
 
 
 def load_inventory(path: str | Path) -> Inventory:
-    """Read, validate and cross-check an inventory file, raising InventoryError with every issue."""
+    """Read, validate and cross-check an inventory file, raising InventoryError with every issue.
+    A valid file is read by the fast reader; a file it refuses, or one with errors, is read
+    again by the full loader, which reports every error with its line."""
     path = Path(path)
-    root = _parse(path, read_text(path))
-    return validate_document(path, root)
+    text = read_text(path)
+    deepest, _ = _depth(text)
+    if deepest <= MAX_DEPTH:
+        try:
+            quick = fastyaml.read(text)
+        except (fastyaml.Ambiguous, YAMLError, PyYAMLError, RecursionError):
+            quick = None
+        if isinstance(quick, dict):
+            try:
+                return validate_document(path, quick)
+            except InventoryError:
+                pass  # reported below, with line numbers
+    return validate_document(path, _parse(path, text))
 
 
 def validate_document(path: Path, root: Any) -> Inventory:

@@ -1,0 +1,194 @@
+"""10,000 targets x 24 interfaces every 60 s: `noc serve --name bench --workers N` (a fleet on
+one machine) against net-snmp's snmpd, one worker beside two.
+
+snmpd runs in a network namespace holding 24 interfaces and answers on every loopback address
+there (as in cycle.py); the collectors run in the same namespace and reach PostgreSQL (the
+machine's server, a database made for the run) through its Unix socket. The targets sit in 500
+sites of 20 (500 poll domains). After a warm-up (the first poll of every target), five 60 s
+cycles are measured from each worker's /metrics: polls done against polls due, late turns,
+failures; and the CPU of the workers and of snmpd from /proc. Needs root.
+
+    .venv/bin/python benchmarks/fleet.py [--targets 10000] [--cycles 5] [--workers 1 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from poll import proc_cpu  # noqa: E402
+
+NS = "nocfleet"
+SOCKET_DIR = "/var/run/postgresql"
+PORT = 19700
+INTERVAL_S = 60
+
+
+def fleet_inventory(targets: int) -> dict[str, object]:
+    from scrape import synthetic_inventory
+
+    doc = synthetic_inventory(targets)
+    sites = [{"name": f"s{n:03d}", "kind": "office", "title": f"Office {n}", "kecamatan": "K",
+              "lat": -6.6, "lon": 106.8} for n in range((targets + 19) // 20)]  # fmt: skip
+    doc["sites"] = [*doc["sites"], *sites]  # type: ignore[misc]
+    for n, device in enumerate(doc["devices"]):  # type: ignore[attr-defined]
+        device["profile"] = "if_mib"
+        device["site"] = f"s{n // 20:03d}"
+    return doc
+
+
+def metric(port: int, name: str) -> float:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as r:
+        body = r.read().decode()
+    match = re.search(rf"^{name} (\S+)$", body, re.M)
+    return float(match.group(1)) if match else 0.0
+
+
+def totals(ports: list[int]) -> dict[str, float]:
+    keys = ("noc_collector_polls_total", "noc_collector_late_polls_total",
+            "noc_collector_poll_failures_total", "noc_fleet_domains_held")  # fmt: skip
+    return {k: sum(metric(p, k) for p in ports) for k in keys}
+
+
+def inner(targets: int, cycles: int, workers: int, snmpd_pid: int) -> None:
+    """Inside the namespace: a database, the workers, the measurement."""
+    import psycopg
+    from ruamel.yaml import YAML
+
+    db = f"noc_fleet_bench_{os.getpid()}"
+    with psycopg.connect(host=SOCKET_DIR, user="postgres", dbname="postgres",
+                         autocommit=True) as admin:  # fmt: skip
+        admin.execute(f'CREATE DATABASE "{db}"')
+    work = Path(tempfile.mkdtemp(prefix="noc-fleet-"))
+    inventory = work / "inventory.yaml"
+    with inventory.open("w") as out:
+        YAML(typ="safe").dump(fleet_inventory(targets), out)
+    env = {**os.environ, "NOC_INVENTORY": str(inventory), "NOC_VAR_DIR": str(work / "var"),
+           "NOC_DATABASE_URL": f"postgresql+psycopg://postgres@/{db}?host={SOCKET_DIR}",
+           "NOC_HTTP_PORT": str(PORT), "NOC_BENCH_COMMUNITY": "public"}  # fmt: skip
+    log = work / "supervisor.log"
+    proc = subprocess.Popen([sys.executable, "-m", "noc", "serve", "--name", "bench",
+                             "--workers", str(workers)], env=env, cwd=ROOT,
+                            stdout=log.open("wb"), stderr=subprocess.STDOUT)  # fmt: skip
+    ports = [PORT + i for i in range(workers)]
+    try:
+        deadline = time.monotonic() + 240
+        while True:  # the warm-up: every target polled once
+            time.sleep(5)
+            try:
+                now = totals(ports)
+            except OSError:
+                continue
+            if now["noc_collector_polls_total"] >= targets:
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"warm-up not done in 240 s: {now}")
+        pids = [int(p) for p in re.findall(r"pid (\d+)", log.read_text())]
+        cpu0 = {p: proc_cpu(p) for p in pids}
+        snmpd0 = proc_cpu(snmpd_pid)
+        start, t0 = totals(ports), time.monotonic()
+        time.sleep(cycles * INTERVAL_S)
+        end, elapsed = totals(ports), time.monotonic() - t0
+        out = {
+            "workers": workers, "elapsed_s": elapsed,
+            "polls": end["noc_collector_polls_total"] - start["noc_collector_polls_total"],
+            "due": targets * elapsed / INTERVAL_S,
+            "late": end["noc_collector_late_polls_total"]
+            - start["noc_collector_late_polls_total"],
+            "failures": end["noc_collector_poll_failures_total"]
+            - start["noc_collector_poll_failures_total"],
+            "domains": end["noc_fleet_domains_held"],
+            "collector_cpu_s": {str(p): proc_cpu(p) - cpu0[p] for p in pids},
+            "snmpd_cpu_s": proc_cpu(snmpd_pid) - snmpd0,
+        }  # fmt: skip
+        print(json.dumps(out))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        with psycopg.connect(host=SOCKET_DIR, user="postgres", dbname="postgres",
+                             autocommit=True) as admin:  # fmt: skip
+            admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
+def sh(*args: str) -> None:
+    subprocess.run(args, check=True, capture_output=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--targets", type=int, default=10_000)
+    parser.add_argument("--cycles", type=int, default=5)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--snmpd-pid", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.inner:
+        inner(args.targets, args.cycles, args.workers[0], args.snmpd_pid)
+        return
+    if os.geteuid() != 0:
+        raise SystemExit("needs root: a network namespace with 24 interfaces for snmpd")
+    subprocess.run(["ip", "netns", "del", NS], capture_output=True, check=False)
+    sh("ip", "netns", "add", NS)
+    results = []
+    try:
+        sh("ip", "-n", NS, "link", "set", "lo", "up")
+        sh("ip", "link", "add", "nocfleet0", "type", "veth", "peer", "name", "eth0", "netns", NS)
+        for i in range(11):  # lo + eth0 + 11 veth pairs = 24 interfaces
+            sh("ip", "-n", NS, "link", "add", f"va{i}", "type", "veth", "peer", "name", f"vb{i}")
+        with tempfile.TemporaryDirectory() as tmp:
+            conf = Path(tmp) / "snmpd.conf"
+            conf.write_text("agentAddress udp:161\nrocommunity public 127.0.0.0/8\n")
+            argv = ["ip", "netns", "exec", NS, "snmpd", "-f", "-C", "-c", str(conf), "-Lf",
+                    "/dev/null", "-p", f"{tmp}/pid"]  # fmt: skip
+            agent = subprocess.Popen(argv)
+            time.sleep(1.5)
+            snmpd_pid = int(Path(f"{tmp}/pid").read_text())
+            for workers in args.workers:
+                run = subprocess.run(
+                    ["ip", "netns", "exec", NS, sys.executable, __file__, "--inner",
+                     "--targets", str(args.targets), "--cycles", str(args.cycles),
+                     "--workers", str(workers), "--snmpd-pid", str(snmpd_pid)],
+                    capture_output=True, text=True, check=False,
+                )  # fmt: skip
+                if run.returncode != 0:
+                    raise SystemExit(run.stderr[-3000:] or run.stdout[-3000:])
+                results.append(json.loads(run.stdout.strip().splitlines()[-1]))
+            agent.terminate()
+            agent.wait()
+    finally:
+        subprocess.run(["ip", "netns", "del", NS], capture_output=True, check=False)
+        subprocess.run(["ip", "link", "del", "nocfleet0"], capture_output=True, check=False)
+    print(f"{args.targets} targets x 24 interfaces every {INTERVAL_S} s, {args.cycles} cycles "
+          "measured (snmpd in a network namespace)")  # fmt: skip
+    print(f"{'workers':>8}{'polls':>10}{'due':>10}{'missed':>8}{'late':>6}{'failed':>8}"
+          f"{'collector CPU s':>17}{'snmpd CPU s':>13}")  # fmt: skip
+    for r in results:
+        cpu = sum(r["collector_cpu_s"].values())
+        missed = max(0, round(r["due"] - r["polls"]))
+        snmpd = r["snmpd_cpu_s"]
+        print(f"{r['workers']:>8}{r['polls']:>10.0f}{r['due']:>10.0f}{missed:>8}"
+              f"{r['late']:>6.0f}{r['failures']:>8.0f}{cpu:>17.1f}{snmpd:>13.1f}")  # fmt: skip
+    if len(results) == 2:
+        a, b = results
+        print(f"polls done, {b['workers']} workers / {a['workers']}: "
+              f"{b['polls'] / max(a['polls'], 1):.2f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
