@@ -87,7 +87,8 @@ class Collector:
             stats.retries, stats.timeouts, stats.varbinds,
         )  # fmt: skip
         state.last_stats = stats
-        self.sink.emit(self.live.fold(name, now, sample, reason, record))
+        if self.live.owns(name):  # (in a fleet, the device may have gone to another meanwhile)
+            self.sink.emit(self.live.fold(name, now, sample, reason, record))
         return record
 
     async def poll_all(

@@ -11,7 +11,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, delete, event, text
+from sqlalchemy import Engine, create_engine, delete, event, insert, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -79,25 +79,27 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
 
 
 def sync_inventory(engine: Engine, inv: Inventory) -> None:
-    """Mirror devices, interfaces and links from the inventory (the inventory wins)."""
-    with Session(engine) as session, session.begin():
-        for table in (DeviceRow, InterfaceRow, LinkRow):
+    """Mirror devices, interfaces and links from the inventory (the inventory wins). Collectors
+    of a fleet starting together take turns (the migration lock), in bulk inserts."""
+    devices = [
+        {"name": d.name, "site": d.site, "kind": d.kind.value, "role": d.role.value,
+         "tier": d.tier.value, "address": str(d.address), "parent": d.parent}
+        for d in inv.devices
+    ]  # fmt: skip
+    interfaces = [
+        {"device": d.name, "name": i.name, "speed_bps": i.speed_bps, "description": i.description}
+        for d in inv.devices
+        for i in d.interfaces
+    ]
+    links = [
+        {"name": ln.name, "medium": ln.medium.value, "tier": ln.tier.value,
+         "a_device": ln.a.device, "a_interface": ln.a.interface,
+         "b_device": ln.b.device if ln.b else None,
+         "b_interface": ln.b.interface if ln.b else None, "capacity_bps": ln.capacity_bps}
+        for ln in inv.links
+    ]  # fmt: skip
+    with _migration_lock(engine), Session(engine) as session, session.begin():
+        for table, rows in ((DeviceRow, devices), (InterfaceRow, interfaces), (LinkRow, links)):
             session.execute(delete(table))
-        for d in inv.devices:
-            session.add(
-                DeviceRow(name=d.name, site=d.site, kind=d.kind.value, role=d.role.value,
-                          tier=d.tier.value, address=str(d.address), parent=d.parent)
-            )  # fmt: skip
-            for i in d.interfaces:
-                session.add(InterfaceRow(device=d.name, name=i.name, speed_bps=i.speed_bps,
-                                         description=i.description))  # fmt: skip
-        for ln in inv.links:
-            session.add(
-                LinkRow(
-                    name=ln.name, medium=ln.medium.value, tier=ln.tier.value,
-                    a_device=ln.a.device, a_interface=ln.a.interface,
-                    b_device=ln.b.device if ln.b else None,
-                    b_interface=ln.b.interface if ln.b else None,
-                    capacity_bps=ln.capacity_bps,
-                )
-            )  # fmt: skip
+            if rows:
+                session.execute(insert(table), rows)

@@ -84,7 +84,16 @@ def fleet_round(
             ),
             {"domains": sorted(domains)},
         )
-        for domain, snap in release.items():
+        # This collector's own lease rows, locked in domain order (its writer's fence takes
+        # them in the same order): no deadlock between the two.
+        session.execute(
+            text(
+                "SELECT domain FROM leases WHERE owner = :me AND domain = ANY(:mine) "
+                "ORDER BY domain FOR UPDATE"
+            ),
+            {"me": me, "mine": sorted(held)},
+        )
+        for domain, snap in sorted(release.items()):
             session.execute(
                 text(
                     "UPDATE leases SET expires = :now, renewed = :now, released = true, "
@@ -177,7 +186,7 @@ def leave(engine: Engine, me: str, held: Mapping[str, int], snapshots: Mapping[s
     """A clean stop: hand back every domain at once (the others take them on their next round)
     and stop counting as alive."""
     with Session(engine) as session, session.begin():
-        for domain, epoch in held.items():
+        for domain, epoch in sorted(held.items()):
             session.execute(
                 text(
                     "UPDATE leases SET expires = extract(epoch from clock_timestamp()), "
@@ -210,7 +219,8 @@ class LeaseFence:
         epochs = dict(self.epochs)
         rows = session.execute(
             text(
-                "SELECT domain, epoch FROM leases WHERE owner = :me AND domain = ANY(:d) FOR SHARE"
+                "SELECT domain, epoch FROM leases WHERE owner = :me AND domain = ANY(:d) "
+                "ORDER BY domain FOR SHARE"
             ),
             {"me": self.me, "d": sorted(d for d in wanted if d is not None)},
         ).all()
