@@ -1,8 +1,11 @@
 """Time to serve /metrics for 1,000 devices x 24 interfaces, beside prometheus-snmp-exporter.
 
-Ours: what /metrics serves, `render(NocMetrics.collect())`, for 1,000 devices with 24
-interfaces each (state built by polling simulated devices through the fake client, twice, so
-rates exist).
+Ours: what /metrics serves, `NocMetrics.exposition()`, for 1,000 devices with 24 interfaces
+each (state built by polling simulated devices through the fake client, twice, so rates exist).
+Each device's series are written as its poll lands (the fragments), so a scrape is a copy; the
+writing is reported too (its CPU is spent in the polls, once per poll, not per scrape), as is
+the gzip size (Prometheus asks for gzip) and the time to compress it. `--reference` also times
+the families built at scrape time (how /metrics was served before the fragments).
 The anchor: prometheus-snmp-exporter answering /snmp for the same number of targets of 24
 interfaces each. Its agent is net-snmp's snmpd in a network namespace holding 24 interfaces
 (root needed), reached over a link-local veth, so the agent is not the bottleneck.
@@ -31,7 +34,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from snmp_exporter_config import write_module  # noqa: E402
 
 from noc.collector.engine import Collector  # noqa: E402
-from noc.exporter import NocMetrics, render  # noqa: E402
+from noc.exporter import DeviceFragments, NocMetrics, render  # noqa: E402
+from noc.exporter.cache import _gzip  # noqa: E402
 from noc.inventory.loader import validate_document  # noqa: E402
 from noc.lab.builder import build_lab  # noqa: E402
 from noc.snmp.fake import FakeSnmpClient  # noqa: E402
@@ -65,7 +69,7 @@ def synthetic_inventory(devices: int) -> dict[str, object]:
     }  # fmt: skip
 
 
-def ours(devices: int) -> tuple[float, int]:
+def ours(devices: int, reference: bool = False) -> dict[str, float]:
     inv = validate_document(Path("bench.yaml"), synthetic_inventory(devices))
     clock = [1_796_090_400.0]
     sims = {a.device.name: a.device for a in build_lab(inv, clock[0] - 86400)}
@@ -75,16 +79,32 @@ def ours(devices: int) -> tuple[float, int]:
 
     client = FakeSnmpClient(snapshot())  # type: ignore[arg-type]
     collector = Collector(inv, client, clock=lambda: clock[0])
+    fragments = DeviceFragments(collector.live)
+    collector.sink = fragments
     asyncio.run(collector.poll_all())
     clock[0] += 60
     client.mibs = snapshot()  # type: ignore[assignment]
     asyncio.run(collector.poll_all())
-    metrics = NocMetrics(collector.live)
-    render(metrics.collect())  # warm up
+    start = time.process_time()
+    for name in collector.devices:  # what the polls spend writing, once per poll
+        fragments.refresh(name)
+    write_s = (time.process_time() - start) / devices
+    metrics = NocMetrics(collector.live, fragments=fragments)
+    metrics.exposition()  # warm up
     runs, start = 5, time.perf_counter()
     for _ in range(runs):
-        body = render(metrics.collect())
-    return (time.perf_counter() - start) / runs, len(body)
+        body = metrics.exposition()
+    out = {"seconds": (time.perf_counter() - start) / runs, "bytes": len(body),
+           "write_ms_per_device": write_s * 1000}  # fmt: skip
+    start = time.perf_counter()
+    out["gzip_bytes"] = len(_gzip(body))
+    out["gzip_seconds"] = time.perf_counter() - start
+    if reference:
+        reference_metrics = NocMetrics(collector.live)
+        start = time.perf_counter()
+        out["reference_bytes"] = len(render(reference_metrics.collect()))
+        out["reference_seconds"] = time.perf_counter() - start
+    return out
 
 
 def sh(*args: str) -> None:
@@ -146,11 +166,25 @@ def anchor(devices: int, work: Path) -> tuple[float, int] | str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--devices", type=int, default=1000)
+    parser.add_argument("--reference", action="store_true",
+                        help="also time the families built at scrape time")  # fmt: skip
+    parser.add_argument("--no-anchor", action="store_true", help="skip snmp_exporter")
     args = parser.parse_args()
-    seconds, size = ours(args.devices)
+    m = ours(args.devices, args.reference)
+    seconds, size = m["seconds"], int(m["bytes"])
     print(f"{args.devices} devices x {INTERFACES} interfaces")
-    print(f"{'server':<44}{'seconds':>10}{'bytes':>14}")
-    print(f"{'noc exporter, one /metrics':<44}{seconds:>10.3f}{size:>14}")
+    print(f"{'server':<44}{'seconds':>10}{'bytes':>14}{'bytes/device':>14}")
+    print(f"{'noc exporter, one /metrics':<44}{seconds:>10.3f}{size:>14}"
+          f"{size / args.devices:>14.0f}")  # fmt: skip
+    print(f"{'  the same, gzip (level 1)':<44}{m['gzip_seconds']:>10.3f}{m['gzip_bytes']:>14.0f}"
+          f"{m['gzip_bytes'] / args.devices:>14.0f}")  # fmt: skip
+    print(f"  written as each poll lands: {m['write_ms_per_device']:.2f} ms of CPU per device")
+    if args.reference:
+        before, took = m["reference_bytes"], m["reference_seconds"]
+        print(f"{'  families built at scrape time (before)':<44}{took:>10.3f}{before:>14.0f}"
+              f"{before / args.devices:>14.0f}")  # fmt: skip
+    if args.no_anchor:
+        return
     with tempfile.TemporaryDirectory() as tmp:
         result = anchor(args.devices, Path(tmp))
     if isinstance(result, str):

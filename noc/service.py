@@ -21,11 +21,12 @@ from noc.api.app import create_app
 from noc.api.deps import ApiContext
 from noc.collector.domains import FleetError
 from noc.collector.engine import Collector
+from noc.collector.events import Tee
 from noc.collector.scheduler import Scheduler
 from noc.dr.history import record
 from noc.dr.readiness import DrReport
 from noc.dr.runner import run_checks
-from noc.exporter import NocMetrics
+from noc.exporter import DeviceFragments, NocMetrics
 from noc.fleet.member import Member
 from noc.inventory import Inventory
 from noc.settings import Settings
@@ -51,9 +52,11 @@ class Service:
     new_client: ClientFactory = field(default_factory=client_factory)
     member: Member | None = None  # one collector of a fleet (else it polls everything)
 
+    fragments: DeviceFragments | None = None  # each device's series, written as polls land
+
     def metrics(self) -> NocMetrics:
         return NocMetrics(self.collector.live, self.scheduler.stats, self.writer,
-                          lambda: self.dr_report, self.member)  # fmt: skip
+                          lambda: self.dr_report, self.member, self.fragments)  # fmt: skip
 
 
 JOURNAL = "pending-events.jsonl"
@@ -84,8 +87,10 @@ def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Ser
                          rollup_retention_days=settings.rollup_retention_days,
                          journal=settings.var_dir / JOURNAL)  # fmt: skip
     collector = Collector(inv, client, writer)
+    fragments = DeviceFragments(collector.live)
+    collector.sink = Tee(writer, fragments)
     service = Service(collector, Scheduler(collector, settings.concurrency), writer,
-                      new_client=settings.snmp_client())  # fmt: skip
+                      new_client=settings.snmp_client(), fragments=fragments)  # fmt: skip
     if settings.collector_name is not None:
         if engine.dialect.name != "postgresql":
             raise FleetError("a fleet of collectors shares a PostgreSQL store; "

@@ -65,3 +65,14 @@ class Sink(Protocol):
 class NullSink:
     def emit(self, events: Sequence[Event]) -> None:
         return None
+
+
+class Tee:
+    """Every event to each sink in turn (the store's writer, the exporter's fragments)."""
+
+    def __init__(self, *sinks: Sink) -> None:
+        self.sinks = sinks
+
+    def emit(self, events: Sequence[Event]) -> None:
+        for sink in self.sinks:
+            sink.emit(events)

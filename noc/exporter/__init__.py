@@ -4,7 +4,8 @@
 - `health.py`: the collector's own health, from the scheduler and the store writer;
 - `dr.py`: DR readiness, from the last check;
 - `fleet.py`: this collector's name, site and poll domains, in a fleet;
-- `render.py`: the text exposition format.
+- `render.py`: the text exposition format;
+- `fragments.py`: each device's series written as its poll lands, for a scrape that is a copy.
 
 Nothing registers itself on import and no gauge lives between scrapes: `NocMetrics.collect()`
 reads the latest state and yields fresh families. Labels come from the inventory; no credential
@@ -29,6 +30,7 @@ from noc.collector.livestate import LiveState
 from noc.dr.readiness import DrReport
 from noc.exporter.dr import DR_STATE_METRIC, DrMetrics
 from noc.exporter.fleet import FleetMember, FleetMetrics
+from noc.exporter.fragments import DeviceFragments
 from noc.exporter.health import HealthMetrics, PollStats, StoreHealth
 from noc.exporter.network import EXACT, NetworkMetrics
 from noc.exporter.render import render
@@ -44,17 +46,30 @@ class NocMetrics(PromCollector):
         writer: StoreHealth | None = None,
         dr: Callable[[], DrReport | None] | None = None,
         member: FleetMember | None = None,
+        fragments: DeviceFragments | None = None,
     ) -> None:
+        # With `fragments`, each device's series are already written (as its poll landed)
+        # and the network source adds only the sites and the open incidents.
+        self.fragments = fragments
         self.sources: list[PromCollector] = [
             FleetMetrics(member),
-            NetworkMetrics(live),
+            NetworkMetrics(live, per_device=fragments is None),
             HealthMetrics(stats, writer),
             DrMetrics(dr),
         ]
+
+    def exposition(self) -> bytes:
+        """What /metrics serves: the families, with the devices' written fragments."""
+        if self.fragments is None:
+            return render(self.collect())
+        fleet, network, *rest = self.sources
+        return b"".join([render([*fleet.collect(), *network.collect()]),
+                         *self.fragments.chunks(),
+                         render(m for source in rest for m in source.collect())])  # fmt: skip
 
     def collect(self) -> Iterator[Metric]:
         for source in self.sources:
             yield from source.collect()
 
 
-__all__ = ["DR_STATE_METRIC", "EXACT", "NocMetrics", "render"]
+__all__ = ["DR_STATE_METRIC", "EXACT", "DeviceFragments", "NocMetrics", "render"]

@@ -34,8 +34,9 @@ def _exact(value: int) -> float:
 
 
 class NetworkMetrics(PromCollector):
-    def __init__(self, live: LiveState) -> None:
+    def __init__(self, live: LiveState, per_device: bool = True) -> None:
         self.live = live
+        self.per_device = per_device  # else the devices' fragments carry their series
         inv = live.inv
         self.device_labels = {
             d.name: [d.name, d.site, inv.site(d.site).kecamatan, d.tier.value, d.role.value]
@@ -49,9 +50,10 @@ class NetworkMetrics(PromCollector):
 
     def collect(self) -> Iterator[Metric]:
         yield from self._sites()
-        yield from self._devices()
-        yield from self._interfaces()
-        yield from self._links()
+        if self.per_device:
+            yield from self._devices()
+            yield from self._interfaces()
+            yield from self._links()
         yield from self._live()
 
     def _sites(self) -> Iterator[Metric]:

@@ -138,3 +138,44 @@ def test_dr_verdict_is_exported_one_series_per_state() -> None:
     checks = {s.labels["subject"]: s.value for s in families["noc_dr_check_status"].samples}
     assert checks == {"siak-pbb": 2, "website": 0}
     assert "noc_dr_state" not in render(NocMetrics(collector.live).collect()).decode()
+
+
+def _samples(text: str) -> set[tuple[str, tuple[tuple[str, str], ...], float]]:
+    """Every sample, its labels as Prometheus sees them (an empty value is no label)."""
+    return {
+        (s.name, tuple(sorted((k, v) for k, v in s.labels.items() if v != "")), s.value)
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def test_written_fragments_serve_the_reference_sample_for_sample_in_fewer_bytes() -> None:
+    import asyncio
+    import shutil
+    import subprocess
+
+    from noc.exporter import DeviceFragments, render
+
+    collector, lab, clock = simulated_collector(SMALL, polls=1)
+    fragments = DeviceFragments(collector.live)
+    collector.sink = fragments
+    for step in range(4):  # rates, then bts-a down: kel-a (not polled since) UNREACHABLE
+        if step == 2:
+            lab["bts-a"].down = True
+        clock[0] += 60
+        asyncio.run(collector.poll_all([d for d in collector.devices if d != "kel-a"]))
+    before = fragments.renders
+    fast = NocMetrics(collector.live, fragments=fragments).exposition().decode()
+    # Every fragment was written as the polls and state changes landed (kel-a's by bts-a's
+    # poll): the scrape writes none.
+    assert fragments.renders == before
+    reference = render(NocMetrics(collector.live).collect()).decode()
+    assert _samples(fast) == _samples(reference)
+    assert ('noc_device_state{device="kel-a",site="office",kecamatan="Bogor Tengah",'
+            'tier="access",role="kelurahan",state="unreachable"} 1') in fast  # fmt: skip
+    assert len(fast) < len(reference)
+    promtool = shutil.which("promtool")
+    assert promtool is not None, "promtool is missing: run `make system-packages`"
+    check = subprocess.run([promtool, "check", "metrics"], input=fast.encode(),
+                           capture_output=True, check=False)  # fmt: skip
+    assert check.returncode == 0, check.stdout + check.stderr

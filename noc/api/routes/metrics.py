@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 
 from noc.api.deps import Ctx
 
@@ -15,8 +15,11 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/metrics")
-async def metrics(ctx: Ctx) -> Response:
+async def metrics(ctx: Ctx, request: Request) -> Response:
     if ctx.metrics is None:
         raise HTTPException(404, "no collector in this process")
-    body = await ctx.metrics_cache.get(ctx.metrics)
-    return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+    gzip = "gzip" in request.headers.get("accept-encoding", "").lower()
+    body = await ctx.metrics_cache.get(ctx.metrics, gzip=gzip)
+    headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"} if gzip else None
+    return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8",
+                    headers=headers)  # fmt: skip
