@@ -119,7 +119,8 @@ def inner(targets: int, cycles: int, workers: int, snmpd_pid: int) -> None:
             if time.monotonic() > deadline:
                 raise SystemExit(f"warm-up not done in 300 s: {now}")
         time.sleep(INTERVAL_S)  # one more cycle: every worker at its share
-        pids = [int(p) for p in re.findall(r"pid (\d+)", log.read_text())]
+        # The workers (one worker is `noc serve` itself, with no supervisor above it).
+        pids = [int(p) for p in re.findall(r"pid (\d+)", log.read_text())] or [proc.pid]
         cpu0 = {p: proc_cpu(p) for p in pids}
         snmpd0 = proc_cpu(snmpd_pid)
         start, t0 = totals(engine), time.monotonic()
