@@ -9,9 +9,9 @@ the target's timeout x (retries + 1) per request.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from pydantic import SecretStr
 
@@ -163,31 +163,58 @@ class SnmpClient(Protocol):
     async def close(self) -> None: ...
 
 
+K = TypeVar("K")
+
+
+def fold_walk(
+    requested: Sequence[Oid],
+    cursors: dict[Oid, Oid],
+    varbinds: Sequence[tuple[K, Value]],
+    suffix_of: Callable[[Oid, K], Oid | None],
+    out: dict[Oid, Column],
+) -> None:
+    """Fold one GETBULK response into `out`, the one walk rule every engine uses.
+
+    `varbinds` are the repetitions, flat, one varbind per column in `requested` (the columns the
+    request asked, in order); `suffix_of(column, name)` is the row index of a varbind's name
+    under `column`, or None when it is outside it (the engines differ only in how a name is
+    read: a decoded OID, or the encoded bytes compared with the column's prefix). `cursors`
+    holds each open column's last index (`()` at the start); a column closes when the agent
+    leaves its subtree or reports endOfMibView. An index that does not increase is a broken
+    agent: we raise rather than loop forever."""
+    width = len(requested)
+    for start in range(0, len(varbinds), width):
+        for column, (name, value) in zip(requested, varbinds[start : start + width],
+                                         strict=False):  # fmt: skip
+            last = cursors.get(column)
+            if last is None:
+                continue
+            suffix = None if value.is_exception else suffix_of(column, name)
+            if suffix is None:
+                del cursors[column]
+                continue
+            if suffix <= last:  # the column's own OID counts as its start: not an answer
+                oid = format_oid(column + suffix)
+                raise SnmpProtocolError(f"agent returned non-increasing OID {oid}")
+            out.setdefault(column, {})[suffix] = value
+            cursors[column] = suffix
+        if not cursors:
+            return
+
+
+def under(column: Oid, oid: Oid) -> Oid | None:
+    """The index of a decoded OID under `column`, or None outside it."""
+    return oid[len(column) :] if oid[: len(column)] == column else None
+
+
 def walk_step(
     requested: Sequence[Oid],
     cursors: dict[Oid, Oid],
     rows: Sequence[Sequence[tuple[Oid, Value]]],
     out: dict[Oid, Column],
 ) -> None:
-    """Fold one GETBULK response into `out`: `rows` are the repetitions, each with one varbind
-    per column in `requested` (the columns the request asked, in order). Advances or closes
-    each column's cursor; shared by every implementation.
-
-    A column closes when the agent leaves its subtree or reports endOfMibView. An OID that does
-    not increase is a broken agent: we raise rather than loop forever."""
-    for row in rows:
-        for column, (oid, value) in zip(requested, row, strict=False):
-            if column not in cursors:
-                continue
-            if value.is_exception or oid[: len(column)] != column:
-                del cursors[column]
-                continue
-            if oid <= cursors[column]:
-                raise SnmpProtocolError(f"agent returned non-increasing OID {format_oid(oid)}")
-            out.setdefault(column, {})[oid[len(column) :]] = value
-            cursors[column] = oid
-        if not cursors:
-            return
+    """`fold_walk` for engines that hand back decoded OIDs, one row per repetition."""
+    fold_walk(requested, cursors, [vb for row in rows for vb in row], under, out)
 
 
 def check_walk(stats: RequestStats, requested: Sequence[Oid], out: dict[Oid, Column]) -> None:

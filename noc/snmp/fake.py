@@ -38,13 +38,13 @@ class FakeSnmpClient:
         self, target: Target, columns: Sequence[Oid], stats: RequestStats
     ) -> dict[Oid, Column]:
         out: dict[Oid, Column] = {}
-        cursors = {column: column for column in columns}
+        cursors: dict[Oid, Oid] = dict.fromkeys(columns, ())
         while cursors:
             order, mib = self._mib(target, stats)
             requested = list(cursors)
-            self.asked += [(target.name, oid) for oid in cursors.values()]
+            self.asked += [(target.name, c + cursors[c]) for c in requested]
             rows = []
-            positions = {c: bisect.bisect_right(order, cursors[c]) for c in requested}
+            positions = {c: bisect.bisect_right(order, c + cursors[c]) for c in requested}
             for step in range(target.max_repetitions):
                 row = []
                 for column in requested:
@@ -52,7 +52,7 @@ class FakeSnmpClient:
                     if pos < len(order):
                         row.append((order[pos], mib[order[pos]]))
                     else:
-                        row.append((cursors[column], Value(Tag.END_OF_MIB_VIEW, None)))
+                        row.append((column + cursors[column], Value(Tag.END_OF_MIB_VIEW, None)))
                 rows.append(row)
             stats.varbinds += sum(len(r) for r in rows)
             stats.received(0)

@@ -30,6 +30,7 @@ from noc.snmp.client import (
     V2cAuth,
     V3Auth,
     check_walk,
+    fold_walk,
 )
 from noc.snmp.values import Oid, Value, format_oid
 
@@ -421,27 +422,16 @@ def fold(
     varbinds: list[ber.RawVarbind],
     out: dict[Oid, Column],
 ) -> None:
-    """One GETBULK response into `out`, comparing OIDs as bytes against each column's
-    encoded prefix and decoding only the index suffix. Same rules as `walk_step`."""
-    width = len(requested)
-    for row_start in range(0, len(varbinds), width):
-        for column, (raw, value) in zip(requested, varbinds[row_start : row_start + width],
-                                        strict=False):  # fmt: skip
-            last = cursors.get(column)
-            if last is None:
-                continue
-            prefix = prefixes[column]
-            if value.is_exception or not raw.startswith(prefix):
-                del cursors[column]
-                continue
-            try:
-                suffix = ber.decode_arcs(raw[len(prefix) :])
-            except ber.DecodeError as exc:
-                raise SnmpProtocolError(str(exc)) from None
-            if suffix <= last:  # the column's own OID counts as its start: not an answer
-                oid = format_oid(column + suffix)
-                raise SnmpProtocolError(f"agent returned non-increasing OID {oid}")
-            out.setdefault(column, {})[suffix] = value
-            cursors[column] = suffix
-        if not cursors:
-            return
+    """One GETBULK response into `out` by `fold_walk`, reading each name as bytes: compared
+    with the column's encoded prefix, and only the index suffix decoded."""
+
+    def suffix_of(column: Oid, raw: bytes) -> Oid | None:
+        prefix = prefixes[column]
+        if not raw.startswith(prefix):
+            return None
+        try:
+            return ber.decode_arcs(raw[len(prefix) :])
+        except ber.DecodeError as exc:
+            raise SnmpProtocolError(str(exc)) from None
+
+    fold_walk(requested, cursors, varbinds, suffix_of, out)

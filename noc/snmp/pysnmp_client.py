@@ -167,11 +167,12 @@ class PysnmpClient:
         self, target: Target, columns: Sequence[Oid], stats: RequestStats
     ) -> dict[Oid, Column]:
         out: dict[Oid, Column] = {}
-        cursors: dict[Oid, Oid] = {column: column for column in columns}
+        cursors: dict[Oid, Oid] = dict.fromkeys(columns, ())
         repetitions = target.max_repetitions
         while cursors:
             open_columns = list(cursors)
-            objects = [ObjectType(ObjectIdentity(rfc1902.ObjectName(o))) for o in cursors.values()]
+            objects = [ObjectType(ObjectIdentity(rfc1902.ObjectName(c + cursors[c])))
+                       for c in open_columns]  # fmt: skip
             try:
                 flat = await self._request(target, stats, bulk_cmd, 0, repetitions, *objects)
             except _TooBig:

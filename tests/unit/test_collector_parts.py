@@ -23,7 +23,7 @@ V = Value(Tag.INTEGER, 1)
 def test_walk_step_closes_columns_and_refuses_non_increasing_oids() -> None:
     a: Oid = (1, 3, 1)
     b: Oid = (1, 3, 2)
-    cursors: dict[Oid, Oid] = {a: a, b: b}
+    cursors: dict[Oid, Oid] = {a: (), b: ()}
     out: dict[Oid, dict[Oid, Value]] = {}
     walk_step([a, b], cursors, [[((1, 3, 1, 1), V), ((1, 3, 2, 1), V)],
                                 [((1, 3, 2, 1), V), ((1, 3, 2, 2), V)]], out)  # fmt: skip
