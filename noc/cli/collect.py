@@ -180,7 +180,7 @@ def serve(
         plan = plan_workers(settings.collector_name, settings.collector_site, workers,
                             settings.http_host, settings.http_port, settings.var_dir,
                             dict(os.environ))  # fmt: skip
-        raise typer.Exit(supervise(plan, console.print))
+        raise typer.Exit(supervise(plan, lambda line: print(line, flush=True)))
     try:
         asyncio.run(run_collector(inv, settings))
     except FleetError as exc:

@@ -148,8 +148,9 @@ class Member:
         entities = self.members[item.domain]
         healths, verdicts = restore(item.snapshot)
         markers = []
-        if item.previous_owner not in (None, self.name) and not item.released:
-            # Its owner died or was cut off: nobody saw these from its last renewal on.
+        if item.previous_owner is not None and not item.released:
+            # Its owner (another collector, or this one's previous run) died or was cut off:
+            # nobody saw these from its last renewal on.
             reason = HANDOVER_REASON.format(owner=item.previous_owner)
             markers = [replace(m, reason=reason) for m in crash_gap(states, item.renewed)]
             verdicts = {}

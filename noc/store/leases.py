@@ -147,11 +147,19 @@ def fleet_round(
                 text(
                     "SELECT domain, owner, epoch, released, renewed, snapshot FROM leases "
                     "WHERE domain = ANY(:domains) AND NOT (domain = ANY(:not_now)) "
-                    "AND (owner IS NULL OR expires <= :now) "
+                    "AND (owner IS NULL OR expires <= :now "
+                    # under this name but not held by this process: a previous run's, dead
+                    "OR (owner = :me AND NOT (domain = ANY(:mine)))) "
                     "ORDER BY (owner IS NOT DISTINCT FROM :me) DESC, domain "
                     "FOR UPDATE SKIP LOCKED"
                 ),
-                {"domains": sorted(domains), "not_now": sorted(not_now), "now": now, "me": me},
+                {
+                    "domains": sorted(domains),
+                    "not_now": sorted(not_now),
+                    "now": now,
+                    "me": me,
+                    "mine": sorted(confirmed),
+                },
             ).all()
             chosen = set(pick(((str(r[0]), domains.get(str(r[0]), 1)) for r in rows),
                               moves.claim, overshoot=True))  # fmt: skip

@@ -349,6 +349,10 @@ def test_workers_share_one_machine_and_the_supervisor_restarts_one(
             wait_for("w-1 restarted", lambda: "worker w-1 exited" in log.read_text())
             w1_log = tmp_path / "var" / "worker-1" / "serve.log"
             wait_for("the new w-1 serving", lambda: w1_log.read_text().count("metrics:") == 2)
+            w1 = Member.__new__(Member)  # only its /metrics, on the port after the first
+            w1.port = port + 1
+            wait_for("the new w-1 holding domains (its previous run's first)",
+                     lambda: w1.metric("noc_fleet_domains_held") > 0, timeout=30)  # fmt: skip
             wait_for("two workers sharing every domain again", both, timeout=60)
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=60) == 0

@@ -155,6 +155,7 @@ CLI_RUNS: dict[str, list[list[str]]] = {
     "dr drills": [["dr", "drills"]],
     "alerts list": [["alerts", "list"]],  # no Alertmanager here: one line, no secret
     "alerts inbox": [["alerts", "inbox"]],
+    "fleet status": [["fleet", "status"], ["fleet", "targets"]],
 }
 
 
