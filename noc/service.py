@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ class Service:
 
 
 JOURNAL = "pending-events.jsonl"
+HTTP_NICENESS = 10
 
 
 def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Service:
@@ -172,8 +174,14 @@ async def run_service(
 
 
 async def _start_http(server: uvicorn.Server) -> threading.Thread:
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), name="noc-http",
-                              daemon=True)  # fmt: skip
+    def serve() -> None:
+        # The HTTP thread yields the CPU to the polls (a niceness of its own, Linux threads):
+        # a flood of requests is served more slowly, the polls keep their pace.
+        with contextlib.suppress(OSError, AttributeError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HTTP_NICENESS)
+        asyncio.run(server.serve())
+
+    thread = threading.Thread(target=serve, name="noc-http", daemon=True)
     thread.start()
     for _ in range(200):
         if server.started:
