@@ -51,7 +51,6 @@ class Member:
     held: dict[str, int] = field(default_factory=dict)  # domain -> epoch
     draining: dict[str, tuple[float, str]] = field(default_factory=dict)  # since, snapshot
     lost_at: dict[str, float] = field(default_factory=dict)
-    last: Round | None = None
     store_up: bool = True
     sees_primary: bool | None = None  # this collector's own view of the primary site
     views: dict[str, bool | None] = field(default_factory=dict)  # the fleet's, last round
@@ -86,7 +85,13 @@ class Member:
 
     async def step(self) -> Round | None:
         live = self.collector.live
-        snaps = {d: snapshot(live.healths, live.verdicts, self.members[d]) for d in self.held}
+        # A drained domain is no longer judged here: its lease keeps the snapshot taken when
+        # it stopped being polled, not an empty one.
+        snaps = {
+            d: self.draining[d][1] if d in self.draining
+            else snapshot(live.healths, live.verdicts, self.members[d])
+            for d in self.held
+        }  # fmt: skip
         synced = self.writer.synced_at
         release = {
             d: snap
@@ -115,7 +120,6 @@ class Member:
             self.views = {}  # the others' views are unknown from here
             return None
         self.store_up = True
-        self.last = rnd
         self.views = dict(rnd.views)
         for domain in release:
             self.draining.pop(domain, None)

@@ -26,7 +26,6 @@ class Worker:
     var: Path
     env: dict[str, str]
     proc: subprocess.Popen[bytes] | None = None
-    starts: int = 0
     log: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -34,7 +33,6 @@ class Worker:
 
     def start(self) -> None:
         self.var.mkdir(parents=True, exist_ok=True)
-        self.starts += 1
         out = self.log.open("ab")
         self.proc = subprocess.Popen([sys.executable, "-m", "noc", "serve"], env=self.env,
                                      stdout=out, stderr=subprocess.STDOUT)  # fmt: skip

@@ -259,7 +259,6 @@ class LeaseView:
     epoch: int
     expires_in_s: float
     previous_owner: str | None
-    acquired_age_s: float
 
     @property
     def in_handover(self) -> bool:
@@ -272,10 +271,10 @@ def fleet_view(engine: Engine, lease_s: float) -> tuple[list[CollectorView], lis
     with Session(engine) as session:
         now = float(session.execute(text(NOW)).scalar_one())
         leases = [
-            LeaseView(str(d), o, int(e), float(x) - now, p, now - float(a))
-            for d, o, e, x, p, a in session.execute(
+            LeaseView(str(d), o, int(e), float(x) - now, p)
+            for d, o, e, x, p in session.execute(
                 text(
-                    "SELECT domain, owner, epoch, expires, previous_owner, acquired "
+                    "SELECT domain, owner, epoch, expires, previous_owner "
                     "FROM leases ORDER BY domain"
                 )
             ).all()
