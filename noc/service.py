@@ -9,6 +9,7 @@ import contextlib
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from noc.api.deps import ApiContext
 from noc.collector.domains import FleetError
 from noc.collector.engine import Collector
 from noc.collector.events import Tee
+from noc.collector.livestate import LiveState
 from noc.collector.scheduler import Scheduler
 from noc.dr.history import record
 from noc.dr.readiness import DrReport
@@ -155,7 +157,8 @@ async def run_service(
         await member.step()  # the first domains, before the first poll
         fleet_task = asyncio.create_task(member.run(stop))
     writer_task = asyncio.create_task(service.writer.run(stop))
-    windows_task = asyncio.create_task(refresh_windows(service, stop))
+    fastest = min(float(p.poll_interval_s) for p in service.collector.inv.tiers.values())
+    windows_task = asyncio.create_task(refresh_windows(service, stop, min(10.0, fastest)))
     dr_task = asyncio.create_task(dr_checks(service, stop))
     try:
         await service.scheduler.run(stop)  # returns once the polls in flight have ended
@@ -225,14 +228,24 @@ def _http_server(service: Service, http: tuple[str, int], var_dir: Path) -> uvic
     return _Server(config)
 
 
+def polled_once(live: LiveState) -> bool:
+    """Every device this collector polls has answered or failed at least once."""
+    return all(d.polls or d.failures for n, d in live.devices.items() if live.owns(n))
+
+
 async def dr_checks(service: Service, stop: asyncio.Event) -> None:
     """The DR readiness checks on their interval, on the collector's live view; each result
     kept in the store (when it answers) and shown in /metrics and the API."""
     dr = service.collector.inv.dr
     if dr is None:
         return
-    with contextlib.suppress(TimeoutError):  # let the first polls land before judging
-        await asyncio.wait_for(stop.wait(), timeout=min(dr.check_interval_s, 30))
+    # Let the first polls land before judging: until every device this collector polls has
+    # answered or failed once, for at most the check interval (30 s at most).
+    live = service.collector.live
+    first = time.monotonic() + min(dr.check_interval_s, 30)
+    while not stop.is_set() and time.monotonic() < first and not polled_once(live):
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=0.5)
     while not stop.is_set():
         try:
             # In a fleet, every live collector's view of the primary is a vantage point.
@@ -250,7 +263,8 @@ async def dr_checks(service: Service, stop: asyncio.Event) -> None:
 
 
 async def refresh_windows(service: Service, stop: asyncio.Event, every_s: float = 10.0) -> None:
-    """Keep the collector's run-time maintenance windows current (the store may be down)."""
+    """Keep the collector's run-time maintenance windows current (the store may be down): read
+    every 10 s, or every poll of the fastest tier where that is sooner."""
     while not stop.is_set():
         try:
             service.collector.live.stored_windows = await asyncio.to_thread(

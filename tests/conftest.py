@@ -202,17 +202,88 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         yield db
 
 
-# The longest modules first (measured, whole module in seconds): the parallel workers take
-# modules in this order, so the long ones start at once instead of ending the run alone.
-LONGEST_FIRST = ["test_alerts", "test_truth", "test_crash", "test_sla_month",
-                 "test_sla_month_postgres", "test_secret_leak", "test_dashboards_live",
-                 "test_dr", "test_store", "test_service", "test_collector_lab", "test_prometheus",
-                 "test_terminal", "test_cli_input", "test_cli_mistakes", "test_wall"]  # fmt: skip
+# The order in which the parallel workers take the work, longest first (measured), so the long
+# units start at once instead of ending the run alone.
+LONGEST_FIRST = [
+    "integration/test_sla_month",
+    "integration/test_alerts",
+    "integration/test_truth",
+    "integration/test_sla_month_postgres",
+    "integration/test_secret_leak",
+    "lab/test_fleet_partition",
+    "integration/test_dr",
+    "integration/test_service",
+    "integration/test_crash",
+    "integration/test_fleet",
+    "integration/test_store",
+    "integration/test_dashboards_live",
+    "integration/test_wall",
+    "integration/test_prometheus",
+    "integration/test_collector_lab",
+    "integration/test_terminal",
+    "integration/test_cli_input",
+    "integration/test_cli_mistakes",
+    "integration/test_api_schemathesis",
+    "integration/test_diag_ssh",
+]
+# Modules whose tests share nothing wider than a test and a worker: each of their tests is a
+# unit of work of its own. Every other module is one unit, run on one worker, so that a
+# module-scoped fixture is made once.
+SPREAD = {
+    "integration/test_crash",
+    "integration/test_fleet",
+    "integration/test_store",
+    "integration/test_collector_lab",
+    "integration/test_service",
+    "integration/test_cli_input",
+    "integration/test_cli_mistakes",
+    "integration/test_diag",
+    "integration/test_dr_failover",
+    "integration/test_terminal",
+    "integration/test_writer_faults",
+    "integration/test_lab_snmp",
+    "integration/test_sla_periods",
+    "integration/test_api",
+    "integration/test_api_guard",
+    "integration/test_truth",
+    "integration/test_recordings_lab",
+}
+
+
+def short(nodeid: str) -> str:
+    """tests/integration/test_crash.py::test_x -> integration/test_crash"""
+    return nodeid.split("::", 1)[0].removeprefix("tests/").removesuffix(".py")
+
+
+def shares_module_state(item: pytest.Item) -> bool:
+    """The test uses a fixture wider than itself but narrower than the worker (module, class
+    or package scope)."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return True
+    return any(str(d.scope) in ("module", "class", "package")
+               for defs in info.name2fixturedefs.values() for d in defs)  # fmt: skip
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def weight(item: pytest.Item) -> int:
-        module = item.path.stem
+        module = short(item.nodeid)
         return LONGEST_FIRST.index(module) if module in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=weight)  # stable: the order inside each module is kept
+    for item in items:
+        if short(item.nodeid) in SPREAD and shares_module_state(item):
+            raise pytest.UsageError(f"{item.path.name} shares a module-scoped fixture: take it "
+                                    "out of SPREAD in tests/conftest.py")  # fmt: skip
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Work units for the parallel workers: a test of a SPREAD module, or a whole module."""
+    from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
+
+    class ModuleOrTest(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return nodeid if short(nodeid) in SPREAD else nodeid.split("::", 1)[0]
+
+    return ModuleOrTest(config, log)

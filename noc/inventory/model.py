@@ -142,7 +142,7 @@ class SshAccess(Strict):
 
 
 class TierPolicy(Strict):
-    poll_interval_s: Annotated[int, Field(ge=5, le=3600)] = 60
+    poll_interval_s: Annotated[int, Field(ge=1, le=3600)] = 60
     sla_target: Annotated[float, Field(gt=0, lt=1)]
     timeout_s: Annotated[float, Field(gt=0, le=60)] = 2.0
     retries: Annotated[int, Field(ge=0, le=5)] = 1

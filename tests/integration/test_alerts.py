@@ -52,6 +52,10 @@ BTS = "bts-05"
 TOKEN = "tg-Xk29Lq7w"
 GATEWAY_TOKEN = "wa-Hq61Zt4p"
 HOOK_SECRET = "hook-Pq83Ns1d"
+# Alertmanager's timings for the test, in seconds (the NOC's are minutes): a message is sent
+# GROUP_WAIT_S after its group's first alert, updates at most every GROUP_S, repeats after REPEAT_S.
+GROUP_WAIT_S, GROUP_S, REPEAT_S = 2, 4, 12
+POLL_S = 2
 
 
 class TelegramStandIn:
@@ -145,7 +149,11 @@ class Alertmanager:
                               {"NOC_TELEGRAM_BOT_TOKEN": TOKEN,
                                "NOC_ALERT_WEBHOOK_SECRET": "hook-Pq83Ns1d"})  # fmt: skip
         # Seconds instead of the NOC's minutes, so the test does not wait them out.
-        config["route"].update(group_wait="5s", group_interval="10s", repeat_interval="30s")
+        config["route"].update(
+            group_wait=f"{GROUP_WAIT_S}s",
+            group_interval=f"{GROUP_S}s",
+            repeat_interval=f"{REPEAT_S}s",
+        )
         folder = work / "alertmanager"
         folder.mkdir()
         self.config = folder / "alertmanager.yml"
@@ -171,7 +179,7 @@ def path(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     behind = set(Topology.of(inv).descendants(BTS))
     keep = {"core-1", "core-2", BTS, *behind, "srv-web-1"}
     inventory = subset_inventory(lab.inventory, work / "inventory.yaml", keep,
-                                 poll_interval_s=5, down_after=1, up_after=1, timeout_s=1.0,
+                                 poll_interval_s=POLL_S, down_after=1, up_after=1, timeout_s=1.0,
                                  retries=0)  # fmt: skip
     telegram = TelegramStandIn()
     gateway = GatewayStandIn()
@@ -222,7 +230,7 @@ def test_a_bts_down_is_one_message_naming_what_is_behind_it(path: dict[str, Any]
     try:
         wait_for(lambda: len(telegram.messages) >= 1, 120, "the Telegram message")
         wait_for(lambda: len(sink.messages) >= 1, 60, "the e-mail")
-        time.sleep(20)  # two more group intervals: nothing else may arrive
+        time.sleep(2 * GROUP_S + 2)  # two more group intervals: nothing else may arrive
         assert len(telegram.messages) == 1, [m["text"] for m in telegram.messages]
         assert len(sink.messages) == 1
         text = telegram.messages[0]["text"]
@@ -245,7 +253,7 @@ def test_a_bts_down_is_one_message_naming_what_is_behind_it(path: dict[str, Any]
         return [m["text"] for m in telegram.messages if "PULIH" in m["text"]]
 
     wait_for(lambda: bool(resolved()), 120, "the resolved message")
-    time.sleep(12)
+    time.sleep(2 * GROUP_S + 2)
     # One resolved message, and it is the last. The kelurahan and their BTS recover in the
     # same poll, but Prometheus may see them a scrape apart; an update of the same group can
     # then come between (still bts-05, nothing new), never a message of its own.
@@ -347,7 +355,7 @@ def test_a_group_of_300_devices_is_one_message_under_telegrams_limit(
     post_alerts(path["alertmanager"], [root, *behind])
     wait_for(lambda: any("bts-99" in m["text"] for m in telegram.messages[before:]), 60,
              "the message of the big group")  # fmt: skip
-    time.sleep(12)
+    time.sleep(2 * GROUP_S + 2)
     mine = [m["text"] for m in telegram.messages[before:] if "bts-99" in m["text"]]
     assert len(mine) == 1
     text = mine[0]
@@ -391,16 +399,16 @@ def test_an_acknowledged_group_is_not_repeated_until_the_ack_ends(
     mine = [a for a in listed if a["group"] == "ack-test"]
     assert mine and mine[0]["state"] == "acknowledged"
     assert mine[0]["comment"] == "ack: crew on the tower" and mine[0]["by"].startswith("cli:")
-    for _ in range(5):  # 50 s: past the 30 s repeat interval, the alert kept alive
+    for _ in range(6):  # past the repeat interval and one group interval, the alert kept alive
         post_alerts(alertmanager, [alert])
-        time.sleep(10)
+        time.sleep((REPEAT_S + GROUP_S + 2) / 6)
     assert len(about_it()) == 1, "repeated while acknowledged"
     noc("alerts", "unack", silence)
-    for _ in range(8):
+    for _ in range(16):
         post_alerts(alertmanager, [alert])
         if len(about_it()) > 1:
             break
-        time.sleep(10)
+        time.sleep(GROUP_S / 2)
     assert len(about_it()) == 2, "not repeated after the acknowledgement ended"
     from noc.store.audit import AuditLog
     from noc.store.db import make_engine
@@ -488,11 +496,13 @@ def test_no_message_during_a_maintenance_window(
                 "--start", now.isoformat(), "--end", end)  # fmt: skip
     assert "1 silence(s)" in added
     window = added.split("added ")[1].split()[0]
-    time.sleep(12)  # the collector takes the window from the store within 10 s
+    time.sleep(2 * POLL_S + 1)  # the collector takes the window from the store every poll
     before = len(telegram.messages)
     lab.scenario(BTS, "down")
     try:
-        time.sleep(45)  # a DOWN would have fired and been sent by now
+        # A DOWN would have fired and been sent by now: a poll, a scrape and an evaluation
+        # (2 s each), the group's wait, and as much again for a machine under load.
+        time.sleep(2 * (POLL_S + 2 + 2 + GROUP_WAIT_S))
         assert [m["text"] for m in telegram.messages[before:] if BTS in m["text"]] == []
         state = path["prometheus"].query(f'noc_device_state{{device="{BTS}", state="maintenance"}}')
         assert state and state[0]["value"][1] == "1"

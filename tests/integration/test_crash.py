@@ -37,13 +37,16 @@ BEHIND = {"kel-balumbangjaya", "kel-curug", "kel-margajaya", "kel-pasirmulya"}
 KEEP = {"core-1", "bts-01", "bts-02", BTS, *BEHIND}
 
 
+INTERVAL_S = 2  # every tier: the collector's clock, the test's waits follow from it
+
+
 class Serve:
     """`noc serve` as a process that can be killed and started again on the same state."""
 
     def __init__(self, work: Path, url: str, **tiers: float) -> None:
         self.work = work
         self.var = work / "var"
-        tiers = {"poll_interval_s": 5, **tiers}  # the shortest interval an inventory allows
+        tiers = {"poll_interval_s": INTERVAL_S, **tiers}
         self.inventory = subset_inventory(INVENTORY, work / "inventory.yaml", KEEP, LAB_PORT,
                                           **tiers)  # fmt: skip
         self.env = {**os.environ, "NOC_VAR_DIR": str(self.var), "NOC_DATABASE_URL": url,

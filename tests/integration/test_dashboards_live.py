@@ -34,7 +34,7 @@ def scene(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
     keep = {"core-1", "core-2", BTS, *topo.descendants(BTS), "bts-07", *topo.descendants("bts-07"),
             "fo-01", "srv-web-1", "dr-router", "srv-dr-1"}  # fmt: skip
     inventory = subset_inventory(lab.inventory, work / "inventory.yaml", keep,
-                                 poll_interval_s=5, down_after=1, up_after=1, timeout_s=1.0,
+                                 poll_interval_s=2, down_after=1, up_after=1, timeout_s=1.0,
                                  retries=0)  # fmt: skip
     collector = BackgroundCollector(inventory, work)
     prometheus = Prometheus(work, collector.port)

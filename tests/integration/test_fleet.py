@@ -47,8 +47,8 @@ pytestmark = pytest.mark.integration
 BTS = "bts-05"
 BEHIND = {"kel-balumbangjaya", "kel-curug", "kel-margajaya", "kel-pasirmulya"}
 KEEP = {"core-1", "bts-01", "bts-02", "bts-07", "bts-09", BTS, *BEHIND}
-INTERVAL_S = 5.0
-LEASE_S = 6.0
+INTERVAL_S = 2
+LEASE_S = 4.0
 HANDOVER = "lost its lease"
 
 

@@ -170,7 +170,7 @@ def stack(
     keep = {"core-1", "core-2", BTS, *Topology.of(inv).descendants(BTS), "fo-01", "skpd-kominfo",
             "srv-web-1", "dr-router"}  # fmt: skip
     inventory = subset_inventory(lab.inventory, work / "inventory.yaml", keep,
-                                 poll_interval_s=5, down_after=1, up_after=1, timeout_s=1.0,
+                                 poll_interval_s=2, down_after=1, up_after=1, timeout_s=1.0,
                                  retries=0)  # fmt: skip
     collector = BackgroundCollector(inventory, work)
     prometheus = Prometheus(work, collector.port)

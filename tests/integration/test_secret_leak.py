@@ -66,7 +66,7 @@ class Setup:
         self.work = work
         self.var = work / "var"
         self.inventory = subset_inventory(INVENTORY, work / "inventory.yaml", KEEP, LAB_PORT,
-                                          poll_interval_s=5)  # fmt: skip
+                                          poll_interval_s=2)  # fmt: skip
         self.port = free_port()
         self.env = {**os.environ, **SECRETS, "NOC_VAR_DIR": str(self.var),
                     "NOC_INVENTORY": str(self.inventory),
@@ -166,7 +166,7 @@ def test_no_secret_appears_anywhere(setup: Setup) -> None:
     secrets = [*SECRETS.values(), PG_PASSWORD, DB_PASSWORD, setup.token]
     said: list[tuple[str, str]] = []
 
-    time.sleep(6)  # one poll interval: the collector has state to show
+    time.sleep(3)  # one poll interval: the collector has state to show
     for runs in CLI_RUNS.values():
         for args in runs:
             args = [a.replace("{inventory}", str(setup.inventory)) for a in args]

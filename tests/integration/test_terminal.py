@@ -92,7 +92,7 @@ def test_serve_live_line_names_what_is_down(
     bts = "bts-05"
     keep = {"core-1", "core-2", bts, *Topology.of(inv).descendants(bts)}
     inventory = subset_inventory(lab.inventory, tmp_path / "inventory.yaml", keep,
-                                 poll_interval_s=5, down_after=1, up_after=1, timeout_s=1.0,
+                                 poll_interval_s=2, down_after=1, up_after=1, timeout_s=1.0,
                                  retries=0)  # fmt: skip
     env = {"NOC_VAR_DIR": str(tmp_path / "var"), "NOC_INVENTORY": str(inventory),
            "NOC_HTTP_PORT": str(free_port()), "TERM": "xterm-256color", "COLUMNS": "200",

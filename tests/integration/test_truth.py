@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from noc.store.db import make_engine
 from noc.store.models import StateChangeRow
 from tests.conftest import ROOT, Lab
-from tests.integration.test_crash import BEHIND, BTS, Serve
+from tests.integration.test_crash import BEHIND, BTS, INTERVAL_S, Serve
 
 pytestmark = pytest.mark.integration
 
@@ -105,14 +105,14 @@ def test_store_api_and_metrics_agree_through_random_scenarios(serve: Serve, lab:
     rng = random.Random(SEED)
     plan = rng.sample(STEPS, len(STEPS)) + rng.choices(STEPS, k=2)
     serve.start()
-    time.sleep(8)
+    time.sleep(2 * INTERVAL_S)  # every device polled once
     replay(serve, agree(serve))
     for step in plan:
         kel = rng.choice(sorted(BEHIND))
         if step == "bts-down":
             lab.scenario(BTS, "down")
             agree(serve)
-            time.sleep(8)
+            time.sleep(2 * INTERVAL_S)
             lab.scenario(BTS, "down", on=False)
         elif step == "link-down":
             lab.scenario(BTS, "iface-down", param="sfp1")
@@ -121,20 +121,20 @@ def test_store_api_and_metrics_agree_through_random_scenarios(serve: Serve, lab:
         elif step == "flap":
             for _ in range(3):
                 lab.scenario(kel, "down")
-                time.sleep(11)
+                time.sleep(2.5 * INTERVAL_S)  # two polls: past down_after
                 lab.scenario(kel, "down", on=False)
-                time.sleep(11)
+                time.sleep(2.5 * INTERVAL_S)
         elif step == "maintenance":
             now = datetime.now(UTC)
             subprocess.run(
                 [sys.executable, "-m", "noc", "maintenance", "add", "--name", "test",
                  "--start", now.isoformat(), "--end", datetime.fromtimestamp(
-                     now.timestamp() + 25, UTC).isoformat(), "-d", kel],
+                     now.timestamp() + 6 * INTERVAL_S, UTC).isoformat(), "-d", kel],
                 env=serve.env, cwd=ROOT, check=True, capture_output=True,
             )  # fmt: skip
-            time.sleep(12)
+            time.sleep(3 * INTERVAL_S)
         else:
             serve.kill(signal.SIGTERM)
             serve.start()
-            time.sleep(8)
+            time.sleep(2 * INTERVAL_S)
         replay(serve, agree(serve))

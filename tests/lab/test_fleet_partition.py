@@ -196,8 +196,12 @@ def test_a_partition_never_makes_two_writers_nor_a_failover(
         wait_for("dc-1 holding every domain",
                  lambda: {o for o, _, left in fleet.leases().values() if left > 0} == {"dc-1"},
                  timeout=LEASE_S * 4)  # fmt: skip
-        # Past the hold time and a DR check interval on both sides.
-        time.sleep(12)
+        # dr-1's first DR check in the partition (a check run waits out the probes that cannot
+        # reach the primary), then past the hold time and another check interval on both sides.
+        wait_for("dr-1's check in the partition",
+                 lambda: ns_metric(dr, "noc_dr_vantage_sees_primary") == {'{vantage="dr-1"}': 0.0},
+                 timeout=60)  # fmt: skip
+        time.sleep(10)
         dr_view = ns_metric(dr, "noc_dr_vantage_sees_primary")
         assert dr_view == {'{vantage="dr-1"}': 0.0}, dr_view  # alone: the others are silent
         assert ns_metric(dr, "noc_dr_failover_recommended") == {"": 0.0}
