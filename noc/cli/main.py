@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+from importlib import import_module
 from typing import Any
 
 import typer
 from typer.core import TyperOption
 
-from noc.cli import (
-    alerts,
-    collect,
-    dashboards,
-    demo,
-    diag,
-    dr,
-    fleet,
-    inventory,
-    lab,
-    maintenance,
-    sla,
-    status,
-    token,
-)
 from noc.cli.errors import run
 
 _type_of = TyperOption.display_type_rich
@@ -34,28 +21,49 @@ def _no_type_for_flags(self: TyperOption, ctx: Any) -> str | None:
 
 TyperOption.display_type_rich = _no_type_for_flags  # type: ignore[method-assign]
 
-app = typer.Typer(
-    help="NOC toolkit for the Kota Bogor city network.",
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-)
-app.add_typer(inventory.app, name="inventory")
-app.add_typer(lab.app, name="lab")
-app.add_typer(dashboards.app, name="dashboards")
-app.add_typer(sla.app, name="sla")
-app.add_typer(maintenance.app, name="maintenance")
-app.add_typer(diag.app, name="diag")
-app.add_typer(token.app, name="token")
-app.add_typer(dr.app, name="dr")
-app.add_typer(alerts.app, name="alerts")
-app.add_typer(fleet.app, name="fleet")
-app.command()(collect.poll)
-app.command()(collect.serve)
-app.command("collect", hidden=True)(collect.serve)
-app.command()(status.status)
-app.command()(demo.demo)
+HELP = "NOC toolkit for the Kota Bogor city network."
+# Each command and the module that holds it, in the order `noc --help` lists them. A command
+# loads only its own module (and what that imports), so `noc status` does not pay for the
+# dashboards' or the lab's imports.
+GROUPS = ("inventory", "lab", "dashboards", "sla", "maintenance", "diag", "token", "dr", "alerts",
+          "fleet")  # fmt: skip
+COMMANDS = {"poll": ("collect", "poll"), "serve": ("collect", "serve"),
+            "collect": ("collect", "serve"), "status": ("status", "status"),
+            "demo": ("demo", "demo")}  # fmt: skip
+
+
+def build(only: str | None = None) -> typer.Typer:
+    """The `noc` app: every command, or the one named `only`."""
+    app = typer.Typer(help=HELP, no_args_is_help=True, pretty_exceptions_show_locals=False)
+
+    @app.callback()
+    def _root() -> None:  # a group even when one command is loaded
+        pass
+
+    _root.__doc__ = HELP
+    for name in GROUPS:
+        if only in (None, name):
+            app.add_typer(import_module(f"noc.cli.{name}").app, name=name)
+    for name, (module, function) in COMMANDS.items():
+        if only in (None, name):
+            command = getattr(import_module(f"noc.cli.{module}"), function)
+            app.command(name, hidden=name == "collect")(command)
+    return app
+
+
+def command_of(argv: list[str]) -> str | None:
+    """The command a command line names, if it is one (else the whole app answers: help,
+    completion, or the error for an unknown command)."""
+    first = argv[0] if argv else ""
+    return first if first in GROUPS or first in COMMANDS else None
+
+
+def __getattr__(name: str) -> typer.Typer:
+    if name == "app":
+        return build()
+    raise AttributeError(name)
 
 
 def main() -> None:
     """The `noc` command: expected failures end in one line, never a traceback."""
-    run(lambda: app(prog_name="noc"))
+    run(lambda: build(command_of(sys.argv[1:]))(prog_name="noc"))

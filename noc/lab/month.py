@@ -127,10 +127,11 @@ def _rollups(
 ) -> list[Event]:
     out: list[Event] = []
     day = int((now - period.start) // 86400)
+    curve = curve_integral(now, now + BUCKET_S) / BUCKET_S  # the same for every link
     for ln in inv.links:
         if failing(ln.a.device, now):
             continue  # no counters from a device that does not answer: a gap, not a zero
-        down = ln.capacity_bps * share(ln) * curve_integral(now, now + BUCKET_S) / BUCKET_S
+        down = ln.capacity_bps * share(ln) * curve
         if ln.medium is Medium.ISP and day in plan.congested_days:
             local_hour = ((now + 7 * 3600) % 86400) / 3600
             if 8 <= local_hour < 16:

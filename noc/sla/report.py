@@ -106,8 +106,14 @@ def build_report(
             RollupRow.bucket_start >= period.start,
             RollupRow.bucket_start < period.end,
         )
-        for name, start, in_bps, out_bps in session.connection().execute(query).all():
-            rollups[name].append(RatePoint(start, in_bps, out_bps))
+        # Read from the driver's cursor: plain tuples (names and floats, which need no
+        # conversion), without a result row object for each of the month's million rollups.
+        result = session.connection().execute(query)
+        try:
+            for name, start, in_bps, out_bps in result.cursor.fetchall():
+                rollups[name].append(RatePoint(start, in_bps, out_bps))
+        finally:
+            result.close()
         incidents = [
             IncidentLine(
                 i.entity,

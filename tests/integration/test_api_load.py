@@ -29,13 +29,13 @@ from tests.subset import subset_inventory
 pytestmark = [pytest.mark.integration, pytest.mark.serial]
 
 KEEP = {"core-1", "core-2", "bts-01", "bts-05", "kel-balumbangjaya", "kel-curug", "srv-web-1"}
-PHASE_S = 12.0
+PHASE_S = 6.0
 
 
 class Server:
     def __init__(self, work: Path) -> None:
         self.inventory = subset_inventory(INVENTORY, work / "inventory.yaml", KEEP, LAB_PORT,
-                                          poll_interval_s=5)  # fmt: skip
+                                          poll_interval_s=2)  # fmt: skip
         self.url = f"sqlite:///{work / 'noc.db'}"
         self.port = free_port()
         self.env = {
@@ -93,7 +93,7 @@ def server(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve
             pass
         assert time.monotonic() < deadline, (work / "serve.log").read_text()
         time.sleep(0.3)
-    time.sleep(6)  # every device polled once
+    time.sleep(3)  # every device polled once
     yield s
     s.proc.terminate()
     s.proc.wait(timeout=60)

@@ -46,7 +46,9 @@ class Serve:
     def __init__(self, work: Path, url: str, **tiers: float) -> None:
         self.work = work
         self.var = work / "var"
-        tiers = {"poll_interval_s": INTERVAL_S, **tiers}
+        # One poll to turn DOWN or UP: what these tests follow is the record across a crash,
+        # not the hysteresis (the unit tests and the lab tests have that).
+        tiers = {"poll_interval_s": INTERVAL_S, "down_after": 1, "up_after": 1, **tiers}
         self.inventory = subset_inventory(INVENTORY, work / "inventory.yaml", KEEP, LAB_PORT,
                                           **tiers)  # fmt: skip
         self.env = {**os.environ, "NOC_VAR_DIR": str(self.var), "NOC_DATABASE_URL": url,

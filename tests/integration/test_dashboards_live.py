@@ -43,7 +43,8 @@ def scene(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
     try:
         for expr in (f'noc_device_state{{device="{BTS}", state="down"}} == 1',
                      'noc:link_utilisation:ratio{link="uplink-isp"} > 0.9',
-                     "noc_dr_state == 1", "noc:device_availability:ratio_30d"):  # fmt: skip
+                     "noc_dr_state == 1", "noc:device_availability:ratio_30d",
+                     "sum(rate(noc_device_poll_failures_total[5m])) > 0"):  # fmt: skip
             wait_for(lambda expr=expr: bool(prometheus.query(expr)), 120, expr)  # type: ignore[misc]
         yield {"prometheus": prometheus, "boards": build(load_inventory(inventory)),
                "inv": load_inventory(inventory)}  # fmt: skip

@@ -76,6 +76,8 @@ def setup(lab: Lab, pair: tuple[str, str], tmp_path: Path) -> Iterator[dict[str,
     marker.touch()
     yaml = YAML(typ="safe")
     doc = yaml.load(lab.inventory.read_text())
+    for tier in doc["tiers"].values():  # a device that is down is known as such in 1 s
+        tier.update(timeout_s=1.0, retries=0)
     base = f"http://127.0.2.10:{endpoints.port}"
     doc["dr"] = {
         "primary_site": "dc-balaikota", "dr_site": "dr-site", "links": ["dc-dr", "dr-srv-dr-1"],

@@ -34,7 +34,7 @@ DEV, PEER = "noctest-dev", "noctest-peer"
 MGMT_HOST, MGMT_DEV = "169.254.71.1", "169.254.71.2"
 LINK_DEV, LINK_PEER = "169.254.72.1", "169.254.72.2"
 RATE = "40mbit"
-INTERVAL = 5
+INTERVAL = 4
 TIMEOUT = 2.0
 # TCP payload per full-size segment (MTU 1500, timestamps on) and the bytes the interface counts
 # for it (Ethernet 14 + IP 20 + TCP 32 + payload): iperf3 reports payload, ifOutOctets frames.
@@ -135,7 +135,7 @@ def netns(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             break
         time.sleep(0.2)
     # net-snmp serves interface counters from a cache refreshed every few seconds, which would
-    # put up to +-50% of noise into a 5 s rate; expire it on every request (nsCacheTimeout 0).
+    # put up to +-50% of noise into a 4 s rate; expire it on every request (nsCacheTimeout 0).
     sh("snmpset", "-v2c", "-c", "noc-test-rw", MGMT_DEV,
        "1.3.6.1.4.1.8072.1.5.3.1.2.1.3.6.1.2.1.2.2", "i", "0")  # fmt: skip
     inventory = work / "inventory.yaml"
@@ -157,7 +157,7 @@ def test_collector_matches_iperf3_and_sees_the_link_go_down(
 
     collector = loop.run(make())
     iperf = subprocess.Popen(
-        ["ip", "netns", "exec", DEV, "iperf3", "-c", LINK_PEER, "-t", "20", "-O", "3", "-J"],
+        ["ip", "netns", "exec", DEV, "iperf3", "-c", LINK_PEER, "-t", "15", "-O", "2", "-J"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     time.sleep(INTERVAL)  # past slow start and the omitted seconds
