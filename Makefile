@@ -31,7 +31,12 @@ pytest: $(STAMP)
 	$(BIN)/pytest -m "not serial"
 	$(BIN)/pytest -m serial -n 0
 
-test: system-packages lint typecheck pytest
+# mypy checks beside the parallel part of the suite (it takes seconds the suite leaves idle);
+# either failing fails the target.
+test: system-packages lint $(STAMP)
+	$(BIN)/mypy & types=$$!; $(BIN)/pytest -m "not serial"; suite=$$?; \
+	  wait $$types && test $$suite -eq 0
+	$(BIN)/pytest -m serial -n 0
 
 # The pure tests alone (no lab, no store, no browser): seconds, for the edit-test loop.
 test-fast: $(STAMP)
