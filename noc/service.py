@@ -233,19 +233,27 @@ def polled_once(live: LiveState) -> bool:
     return all(d.polls or d.failures for n, d in live.devices.items() if live.owns(n))
 
 
+def _said_if_failed(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("DR checks: result not stored: %s", task.exception())
+
+
 async def dr_checks(service: Service, stop: asyncio.Event) -> None:
     """The DR readiness checks on their interval, on the collector's live view; each result
     kept in the store (when it answers) and shown in /metrics and the API."""
     dr = service.collector.inv.dr
     if dr is None:
         return
-    # Let the first polls land before judging: until every device this collector polls has
-    # answered or failed once, for at most the check interval (30 s at most).
+    # Let the first polls land before judging: until every device has answered or failed once,
+    # for at most the check interval (30 s at most). A member of a fleet waits the whole time:
+    # what it holds, and the other collectors' views, come in with its lease rounds.
     live = service.collector.live
     first = time.monotonic() + min(dr.check_interval_s, 30)
-    while not stop.is_set() and time.monotonic() < first and not polled_once(live):
+    alone = service.member is None
+    while not stop.is_set() and time.monotonic() < first and not (alone and polled_once(live)):
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=0.5)
+    saving: asyncio.Task[None] | None = None
     while not stop.is_set():
         try:
             # In a fleet, every live collector's view of the primary is a vantage point.
@@ -255,11 +263,22 @@ async def dr_checks(service: Service, stop: asyncio.Event) -> None:
                 vantages=member.vantages() if member is not None else None,
             )  # fmt: skip
             service.dr_report = report
-            await asyncio.to_thread(record, service.writer.engine, report)
+            # Kept in the store beside the checks, not before the next: a store that hangs
+            # must not freeze the DR verdict a partition needs (while the previous result is
+            # still being written, a new one is not stored, and the log says so).
+            if saving is None or saving.done():
+                saving = asyncio.create_task(asyncio.to_thread(record, service.writer.engine,
+                                                               report))  # fmt: skip
+                saving.add_done_callback(_said_if_failed)
+            else:
+                log.warning("DR checks: the store has not taken the last result yet")
         except Exception as exc:  # a failing check run must not stop the collector
             log.warning("DR checks: %s", exc)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=dr.check_interval_s)
+    if saving is not None:  # the last result, if the store takes it in time (a failure is logged)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(saving), timeout=5)
 
 
 async def refresh_windows(service: Service, stop: asyncio.Event, every_s: float = 10.0) -> None:

@@ -36,8 +36,15 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    # pool_pre_ping: a database that restarted gives fresh connections, not stale errors.
-    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 3})
+    # pool_pre_ping: a database that restarted gives fresh connections, not stale errors. A
+    # path that goes dead (a cut link drops packets, nothing answers) fails a connection in
+    # seconds rather than at the kernel's retransmission limit (about 15 minutes): data left
+    # unacknowledged for 10 s, or an idle connection whose keepalives go unanswered, ends it.
+    return create_engine(url, pool_pre_ping=True, connect_args=PG_CONNECT)
+
+
+PG_CONNECT = {"connect_timeout": 3, "tcp_user_timeout": 10_000, "keepalives": 1,
+              "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 2}  # fmt: skip
 
 
 def upgrade(engine: Engine) -> None:
