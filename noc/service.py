@@ -30,6 +30,7 @@ from noc.dr.history import record
 from noc.dr.readiness import DrReport
 from noc.dr.runner import run_checks
 from noc.exporter import DeviceFragments, NocMetrics
+from noc.exporter.cache import MetricsCache
 from noc.fleet.member import Member
 from noc.inventory import Inventory
 from noc.settings import Settings
@@ -157,7 +158,7 @@ async def run_service(
         await member.step()  # the first domains, before the first poll
         fleet_task = asyncio.create_task(member.run(stop))
     writer_task = asyncio.create_task(service.writer.run(stop))
-    fastest = min(float(p.poll_interval_s) for p in service.collector.inv.tiers.values())
+    fastest = service.collector.inv.fastest_poll_s
     windows_task = asyncio.create_task(refresh_windows(service, stop, min(10.0, fastest)))
     dr_task = asyncio.create_task(dr_checks(service, stop))
     try:
@@ -221,6 +222,8 @@ def _http_server(service: Service, http: tuple[str, int], var_dir: Path) -> uvic
         dr_report=dr_report,
         wall=WallHub(live, service.scheduler.stats, service.writer, dr_report, engine),
         lease_s=service.member.lease_s if service.member is not None else 30.0,
+        # A scrape flood is served from one rendering, never older than half a poll.
+        metrics_cache=MetricsCache(min(5.0, service.collector.inv.fastest_poll_s / 2)),
     )
     host, port = http
     config = uvicorn.Config(create_app(ctx), host=host, port=port, log_level="warning",

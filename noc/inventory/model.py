@@ -418,6 +418,11 @@ class Inventory(Strict):
         return self.devices_by_name[name]
 
     @cached_property
+    def fastest_poll_s(self) -> float:
+        """The shortest poll interval of any tier, in seconds."""
+        return float(min(p.poll_interval_s for p in self.tiers.values()))
+
+    @cached_property
     def uplink(self) -> Link | None:
         """The internet uplink: the ISP link (its contract is the link's `capacity_bps`)."""
         return next((ln for ln in self.links if ln.medium is Medium.ISP), None)

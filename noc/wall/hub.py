@@ -53,7 +53,7 @@ class WallHub:
         self.clock = clock
         inv = live.inv
         self.uplink = inv.uplink
-        self.interval_s = float(min(p.poll_interval_s for p in inv.tiers.values()))
+        self.interval_s = inv.fastest_poll_s
         self.history: dict[float, list[float]] = {}  # bucket start -> [sum in, sum out, n]
         self._last_sample: float | None = None
         self.acked: dict[str, str] = {}
