@@ -27,6 +27,19 @@ def october_sqlite(tmp_path_factory: pytest.TempPathFactory) -> str:
     return database
 
 
+@pytest.fixture(scope="module")
+def october_reports(october_sqlite: str) -> dict[str, str]:
+    """The CLI's JSON report and English HTML report of the simulated October, made once for
+    the tests that compare them with the other formats."""
+    out = {}
+    for fmt, lang in (("json", "id"), ("html", "en")):
+        result = noc("sla", "report", "--month", "2026-10", "--format", fmt, "--lang", lang,
+                     "--database", october_sqlite)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        out[fmt] = result.stdout
+    return out
+
+
 def noc(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "noc", *args], capture_output=True, text=True,
                           cwd=ROOT, timeout=900, check=False)  # fmt: skip
@@ -127,7 +140,9 @@ def test_maintenance_cli_window_is_left_out_of_the_sla(tmp_path: Path) -> None:
     assert [w for w in after if w["source"] == "run time"] == []
 
 
-def test_pdf_of_the_simulated_month_shows_its_figures(october_sqlite: str, tmp_path: Path) -> None:
+def test_pdf_of_the_simulated_month_shows_its_figures(
+    october_sqlite: str, october_reports: dict[str, str], tmp_path: Path
+) -> None:
     """PDF through Chromium, its pages rasterised by pdftoppm and read back by pdftotext."""
     out = tmp_path / "oktober.pdf"
     result = noc("sla", "report", "--month", "2026-10", "--format", "pdf", "--out", str(out),
@@ -145,8 +160,7 @@ def test_pdf_of_the_simulated_month_shows_its_figures(october_sqlite: str, tmp_p
     assert dark > 0.005 * len(pixels)  # text and charts, not a blank page
     text = subprocess.run(["pdftotext", "-layout", str(out), "-"], check=True,
                           capture_output=True, text=True).stdout  # fmt: skip
-    report = json.loads(noc("sla", "report", "--month", "2026-10", "--format", "json",
-                            "--database", october_sqlite).stdout)  # fmt: skip
+    report = json.loads(october_reports["json"])
     whole = report["network_availability"]["availability"]
     from noc.sla.i18n import Locale
 
@@ -167,25 +181,24 @@ def test_pdf_of_the_simulated_month_shows_its_figures(october_sqlite: str, tmp_p
     assert "WIB" in text and "Semua target ketersediaan tercapai" in text
     for word in ("Tautan", "tautan", "anggaran", "Waktu mati"):
         assert word not in text, word
-    html_page = noc("sla", "report", "--month", "2026-10", "--format", "html", "--lang", "en",
-                    "--database", october_sqlite).stdout  # fmt: skip
+    html_page = october_reports["html"]
     assert "uplink-isp" in html_page and "Contracted capacity" in html_page
 
 
-def test_csv_html_and_json_of_the_simulated_month_agree(october_sqlite: str) -> None:
+def test_csv_html_and_json_of_the_simulated_month_agree(
+    october_sqlite: str, october_reports: dict[str, str]
+) -> None:
     import csv
     import io
 
     from noc.sla.i18n import Locale
 
-    report = json.loads(noc("sla", "report", "--month", "2026-10", "--format", "json",
-                            "--database", october_sqlite).stdout)  # fmt: skip
+    report = json.loads(october_reports["json"])
     rows = list(csv.reader(io.StringIO(noc("sla", "report", "--month", "2026-10", "--format",
                                            "csv", "--lang", "en", "--database",
                                            october_sqlite).stdout)))  # fmt: skip
     header = next(r for r in rows if r[:2] == ["kind", "name"])
-    html = noc("sla", "report", "--month", "2026-10", "--format", "html", "--lang", "en",
-               "--database", october_sqlite).stdout  # fmt: skip
+    html = october_reports["html"]
     loc = Locale("en", "Asia/Jakarta")
     checked = 0
     for row in rows:
