@@ -263,13 +263,9 @@ def shares_module_state(item: pytest.Item) -> bool:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def weight(item: pytest.Item) -> float:
+    def weight(item: pytest.Item) -> int:
         module = short(item.nodeid)
-        if module in LONGEST_FIRST:
-            return LONGEST_FIRST.index(module)
-        # The short units (the unit tests among them) halfway: they fill the cores while the
-        # long units wait on clocks, rather than keep both busy at the end.
-        return len(LONGEST_FIRST) / 2
+        return LONGEST_FIRST.index(module) if module in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=weight)  # stable: the order inside each module is kept
     for item in items:
