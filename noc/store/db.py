@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import Engine, create_engine, delete, event, insert, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
@@ -50,9 +52,6 @@ PG_CONNECT = {"connect_timeout": 3, "tcp_user_timeout": 10_000, "keepalives": 1,
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the latest revision. Processes starting together (`noc serve` and
     a `noc token create`, say) take turns: the second finds the schema already current."""
-    from alembic import command  # 0.08 s to import: only the commands that migrate pay it
-    from alembic.config import Config
-
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with _migration_lock(engine), engine.begin() as connection:
