@@ -5,6 +5,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
+# Bytecode is cached: every `noc` command, lab and test worker would otherwise compile the
+# package again from source (the suite starts some 150 of them).
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: demo test test-fast lint typecheck pytest system-packages clean
 
 $(STAMP): pyproject.toml
