@@ -1,9 +1,12 @@
 """A purpose-built BER codec for the SNMP messages the poller sends and receives.
 
 Encodes GET, GETNEXT and GETBULK requests (v1, v2c, and the scoped PDU and USM header of v3);
-decodes their responses and reports. Every length is checked against the bytes that are
-actually there, so a truncated, oversized or wrongly tagged message raises `DecodeError` (and
-nothing else), and no allocation is larger than the message itself.
+decodes their responses and reports. The simulated agents use it the other way round for v2c:
+they decode the requests and encode the responses (`encode_value`, `encode_response`).
+
+Every length is checked against the bytes that are actually there, so a truncated, oversized
+or wrongly tagged message raises `DecodeError` (and nothing else), and no allocation is larger
+than the message itself.
 
 Values come out as the toolkit's `Value` (the same as the pysnmp client gives): the decoder
 touches only what the poller needs, and OIDs can be kept as their encoded bytes so a walk can
@@ -15,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from noc.snmp.values import Oid, Tag, Value, format_oid
+from noc.snmp.values import Oid, Tag, Value, format_oid, parse_oid
 
 # Tags of the universal and application types, and the PDUs.
 INTEGER, OCTET_STRING, NULL, OID, SEQUENCE = 0x02, 0x04, 0x05, 0x06, 0x30
@@ -106,6 +109,47 @@ def encode_pdu(pdu_type: int, request_id: int, names: list[bytes], a: int = 0, b
 def encode_community_message(version: int, community: bytes, pdu: bytes) -> bytes:
     """v1 (version 0) or v2c (version 1)."""
     return tlv(SEQUENCE, encode_integer(version) + tlv(OCTET_STRING, community) + pdu)
+
+
+def encode_value(value: Value) -> bytes:
+    """A varbind's value as an agent sends it. The `Tag` is the BER tag octet; OBJECT
+    IDENTIFIER and IpAddress may be given as dotted text, OCTET STRING as text (Latin-1)."""
+    tag, raw = value.tag, value.value
+    if tag is Tag.INTEGER and isinstance(raw, int):
+        return encode_integer(raw)
+    if tag in _UNSIGNED and isinstance(raw, int):
+        if not 0 <= raw < 1 << _UNSIGNED[tag]:
+            raise ValueError(f"{tag.name} {raw} out of range")
+        return encode_unsigned(raw, tag)
+    if tag is Tag.OCTET_STRING or tag is Tag.OPAQUE:
+        if isinstance(raw, str):
+            raw = raw.encode("latin-1")
+        if isinstance(raw, bytes):
+            return tlv(tag, raw)
+    if tag is Tag.OBJECT_IDENTIFIER and isinstance(raw, str):
+        return tlv(OID, oid_content(parse_oid(raw)))
+    if tag is Tag.IP_ADDRESS and isinstance(raw, str | bytes):
+        octets = raw if isinstance(raw, bytes) else bytes(int(part) for part in raw.split("."))
+        if len(octets) != 4:
+            raise ValueError(f"IpAddress {raw!r} is not 4 octets")
+        return tlv(tag, octets)
+    if tag is Tag.NULL or tag in (Tag.NO_SUCH_OBJECT, Tag.NO_SUCH_INSTANCE, Tag.END_OF_MIB_VIEW):
+        return bytes((tag, 0))
+    raise ValueError(f"cannot encode {tag.name} from {raw!r}")
+
+
+def encode_response(
+    request_id: int, error_status: int, error_index: int, varbinds: list[tuple[Oid, Value]]
+) -> bytes:
+    """A Response PDU, for a community message or a scoped PDU."""
+    body = b"".join(tlv(SEQUENCE, encode_oid(oid) + encode_value(v)) for oid, v in varbinds)
+    return tlv(
+        RESPONSE,
+        encode_integer(request_id)
+        + encode_integer(error_status)
+        + encode_integer(error_index)
+        + tlv(SEQUENCE, body),
+    )
 
 
 def encode_scoped_pdu(engine_id: bytes, context_name: bytes, pdu: bytes) -> bytes:

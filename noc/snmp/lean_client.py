@@ -261,19 +261,9 @@ class LeanClient:
                 engine.engine_id, b"", ber.encode_pdu(pdu_type, request_id, names, a, b)
             )
             boots, engine_time = engine.now()
-            if keys.priv_key is not None:
-                self._salt = (self._salt + 1) % 2**64
-                salt = self._salt.to_bytes(8, "big")
-                body = ber.tlv(ber.OCTET_STRING, v3.encrypt(keys, boots, engine_time, salt, scoped))
-                flags = 0x07
-            else:
-                salt, body, flags = b"", scoped, 0x05
-            usm = ber.encode_usm(engine.engine_id, boots, engine_time, user,
-                                 bytes(keys.digest_len), salt)  # fmt: skip
-            unsigned = ber.encode_v3_message(msg_id, MAX_SIZE, flags, usm, body)
-            offset = ber.decode_v3_message(unsigned).auth_offset
-            data = (unsigned[:offset] + v3.sign(keys, unsigned)
-                    + unsigned[offset + keys.digest_len :])  # fmt: skip
+            self._salt = (self._salt + 1) % 2**64
+            data = v3.seal(keys, msg_id, MAX_SIZE, engine.engine_id, boots, engine_time, user,
+                           scoped, self._salt.to_bytes(8, "big"), reportable=True)  # fmt: skip
             reply: ber.V3Message = await self._exchange(target, data, msg_id, 3, b"", stats)
             pdu = self._open(reply, keys, user, engine)
             if pdu.pdu_type == ber.REPORT:

@@ -1,5 +1,6 @@
-"""SNMPv3 user-based security (RFC 3414, RFC 7860, RFC 3826) for the lean client: password to
-key localisation, HMAC-SHA/SHA-2 authentication and AES-128 CFB privacy."""
+"""SNMPv3 user-based security (RFC 3414, RFC 7860, RFC 3826) for the lean client and the
+simulated agents: password to key localisation, HMAC-SHA/SHA-2 authentication and AES-128 CFB
+privacy."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from functools import lru_cache
 
 from cryptography.hazmat.decrepit.ciphers.modes import CFB
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+
+from noc.snmp import ber
 
 # auth protocol -> (hash name, digest bytes carried in msgAuthenticationParameters)
 AUTH: dict[str, tuple[str, int]] = {
@@ -88,3 +91,21 @@ def decrypt(keys: UsmKeys, boots: int, engine_time: int, salt: bytes, data: byte
         raise ValueError("msgPrivacyParameters is not 8 octets")
     dec = Cipher(algorithms.AES(keys.priv_key), CFB(_iv(boots, engine_time, salt))).decryptor()
     return dec.update(data) + dec.finalize()
+
+
+def seal(
+    keys: UsmKeys, msg_id: int, max_size: int, engine_id: bytes, boots: int, engine_time: int,
+    user: bytes, scoped: bytes, salt: bytes, reportable: bool,
+) -> bytes:  # fmt: skip
+    """A v3 message carrying the scoped PDU `scoped`: authenticated, and encrypted with `salt`
+    when the keys have privacy."""
+    if keys.priv_key is not None:
+        body = ber.tlv(ber.OCTET_STRING, encrypt(keys, boots, engine_time, salt, scoped))
+        flags = 0x03
+    else:
+        salt, body, flags = b"", scoped, 0x01
+    usm = ber.encode_usm(engine_id, boots, engine_time, user, bytes(keys.digest_len), salt)
+    unsigned = ber.encode_v3_message(msg_id, max_size, flags | (0x04 if reportable else 0), usm,
+                                     body)  # fmt: skip
+    offset = ber.decode_v3_message(unsigned).auth_offset
+    return unsigned[:offset] + sign(keys, unsigned) + unsigned[offset + keys.digest_len :]

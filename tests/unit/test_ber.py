@@ -68,6 +68,34 @@ def test_random_responses_decode_as_pysnmp_decodes_them(
     assert message.pdu.decoded() == reference_decode(data)
 
 
+@given(st.lists(st.tuples(oids, values), max_size=40), st.integers(0, 2**31 - 1))
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+def test_the_lab_encodes_responses_byte_for_byte_as_pysnmp(
+    varbinds: list[tuple[Oid, Any]], request_id: int
+) -> None:
+    """The simulated agents answer v2c with this codec: what they send is what pysnmp's own
+    agent would send for the same values."""
+    ours = [(oid, pysnmp_decode(value)) for oid, value in varbinds]
+    data = ber.encode_community_message(1, b"public", ber.encode_response(request_id, 0, 0, ours))
+    assert data == pysnmp_response(varbinds, request_id)
+    assert ber.decode_community_message(data).pdu.decoded() == ours
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        Value(Tag.COUNTER32, 2**32),
+        Value(Tag.COUNTER64, -1),
+        Value(Tag.IP_ADDRESS, "10.0.0"),
+        Value(Tag.OBJECT_IDENTIFIER, "1.40.1"),
+        Value(Tag.INTEGER, "7"),
+    ],
+)
+def test_a_value_snmp_cannot_carry_is_refused(value: Value) -> None:
+    with pytest.raises(ValueError, match=r"out of range|not 4 octets|OID|cannot encode"):
+        ber.encode_value(value)
+
+
 def snmprec_value(value: Value) -> Any:
     kinds = {
         Tag.INTEGER: rfc1902.Integer32, Tag.OCTET_STRING: rfc1902.OctetString,
