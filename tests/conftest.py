@@ -212,8 +212,8 @@ WAITING = ["integration/test_alerts", "integration/test_truth", "lab/test_fleet_
            "integration/test_dr", "integration/test_prometheus", "integration/test_wall",
            "integration/test_collector_lab", "integration/test_terminal",
            "integration/test_dashboards_live", "integration/test_service"]  # fmt: skip
-COMPUTING = ["integration/test_sla_month", "integration/test_sla_month_postgres",
-             "integration/test_secret_leak", "integration/test_cli_mistakes",
+COMPUTING = ["integration/test_sla_month", "integration/test_secret_leak",
+             "integration/test_cli_mistakes",
              "integration/test_cli_input", "integration/test_lab_snmp",
              "integration/test_diag_ssh", "integration/test_api_schemathesis",
              "integration/test_diag", "integration/test_dr_failover"]  # fmt: skip

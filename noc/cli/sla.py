@@ -180,8 +180,12 @@ def summary(
 def simulate(
     month_text: MonthOption,
     inventory: InventoryOption = None,
-    database: DatabaseOption = None,
-) -> None:
+    database: Annotated[
+        list[str] | None,
+        typer.Option("--database", help="store URL (default: $NOC_DATABASE_URL or SQLite); "
+                     "repeat it to write the same month into several stores"),
+    ] = None,
+) -> None:  # fmt: skip
     """Fill a store with a simulated month of the lab's network (outages, flaps, congestion,
     a collector gap), as the collector would have written it."""
     from noc.lab.month import simulate_month
@@ -190,15 +194,19 @@ def simulate(
 
     inv = inventory_or_exit(inventory)
     period = parse_month(month_text, inv.network.timezone)
-    engine = store_engine(database)
-    sync_inventory(engine, inv)
-    writer = StoreWriter(engine, max_buffer=10_000_000)
+    writers = []
+    urls: list[str | None] = [*database] if database else [None]
+    for url in urls:
+        engine = store_engine(url)
+        sync_inventory(engine, inv)
+        writers.append(StoreWriter(engine, max_buffer=10_000_000))
 
     class Flushing:
         def emit(self, events: object) -> None:
-            writer.emit(events)  # type: ignore[arg-type]
-            if writer.pending > 50_000 and not writer.flush():
-                raise RuntimeError(writer.stats.last_error)
+            for writer in writers:
+                writer.emit(events)  # type: ignore[arg-type]
+                if writer.pending > 50_000 and not writer.flush():
+                    raise RuntimeError(writer.stats.last_error)
 
     with console.status("simulating...") as status:
         plan = simulate_month(
@@ -207,11 +215,15 @@ def simulate(
             Flushing(),
             progress=lambda share: status.update(f"simulating... {share:.0%}"),
         )
-        writer.flush()
+        for writer in writers:
+            if not writer.flush():
+                err_console.print(f"the store refused the month: {writer.stats.last_error}")
+                raise typer.Exit(1)
     console.print(
         f"simulated {loc_month(period)}: {len(plan.outages)} outages planned "
         f"({sum(o.flapping for o in plan.outages)} of them a device going down and up again "
-        f"for an hour: one incident, several outages), {writer.stats.written} events written"
+        f"for an hour: one incident, several outages), {writers[0].stats.written} events "
+        f"written{f' into each of {len(writers)} stores' if len(writers) > 1 else ''}"
     )
 
 

@@ -79,7 +79,8 @@ class Health:
                 if self.confirmed_up is True:
                     self.flips.append(now)
                 self.confirmed_up = False
-        self.flips = [t for t in self.flips if now - t <= policy.flap_window_s]
+        if self.flips and now - self.flips[0] > policy.flap_window_s:  # oldest first
+            self.flips = [t for t in self.flips if now - t <= policy.flap_window_s]
 
     def flapping(self, policy: Policy) -> bool:
         if len(self.flips) < policy.flap_count:

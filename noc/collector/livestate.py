@@ -315,6 +315,8 @@ class LiveState:
                     stack.extend(self._children.get(entity, ()))
         self._dirty.clear()
         self._last_windows = windows
+        if affected is not None and not affected:
+            return []  # nothing observed can change a verdict (most polls of a steady network)
         if self.owned is not None:
             affected = self.owned if affected is None else affected & self.owned
         current = evaluate(self.healths, self.parents, windows,

@@ -68,6 +68,7 @@ def simulate_month(
 ) -> Plan:  # fmt: skip
     plan = plan or plan_month(inv, period)
     failing = outage_schedule(inv, plan)
+    traffic = Traffic(inv, plan, period)
     live = LiveState(inv)
     now = period.start
     while now < period.end:
@@ -77,8 +78,9 @@ def simulate_month(
                 sink.emit(live.stop(now))
             now += STEP_S
             continue
-        sink.emit(poll_step(live, now, failing))
-        sink.emit(_rollups(inv, plan, period, now, failing))
+        down = {d.name for d in inv.devices if failing(d.name, now)}
+        sink.emit(poll_step(live, now, _member_of(down)))
+        sink.emit(traffic.rollups(now, down))
         if progress is not None:
             progress((now - period.start) / period.seconds)
         now += STEP_S
@@ -92,6 +94,11 @@ def poll_step(live: LiveState, now: float, failing: Callable[[str, float], bool]
         reason = "no response (timeout)" if failing(d.name, now) else None
         events += live.fold_reachability(d.name, now, reason)
     return events
+
+
+def _member_of(names: set[str]) -> Callable[[str, float], bool]:
+    """`failing` for one step whose failing devices are already known."""
+    return lambda name, _at: name in names
 
 
 def outage_schedule(inv: Inventory, plan: Plan) -> Callable[[str, float], bool]:
@@ -122,20 +129,28 @@ def outage_schedule(inv: Inventory, plan: Plan) -> Callable[[str, float], bool]:
     return failing
 
 
-def _rollups(
-    inv: Inventory, plan: Plan, period: Period, now: float, failing: Callable[[str, float], bool]
-) -> list[Event]:
-    out: list[Event] = []
-    day = int((now - period.start) // 86400)
-    curve = curve_integral(now, now + BUCKET_S) / BUCKET_S  # the same for every link
-    for ln in inv.links:
-        if failing(ln.a.device, now):
-            continue  # no counters from a device that does not answer: a gap, not a zero
-        down = ln.capacity_bps * share(ln) * curve
-        if ln.medium is Medium.ISP and day in plan.congested_days:
-            local_hour = ((now + 7 * 3600) % 86400) / 3600
-            if 8 <= local_hour < 16:
-                down = ln.capacity_bps * 0.97
-        out.append(Rollup("link", ln.name, now, down, down, down * UPLOAD_SHARE,
-                          down * UPLOAD_SHARE, 1))  # fmt: skip
-    return out
+class Traffic:
+    """Each link's 5-minute averages: its share of the contract along the daily curve, the
+    uplink held at 97% in the working hours of the congested days."""
+
+    def __init__(self, inv: Inventory, plan: Plan, period: Period) -> None:
+        self.plan, self.period = plan, period
+        # (name, device at the measuring end, peak bits/s, whether it is the ISP uplink)
+        self.links = [(ln.name, ln.a.device, ln.capacity_bps * share(ln), ln.capacity_bps,
+                       ln.medium is Medium.ISP) for ln in inv.links]  # fmt: skip
+
+    def rollups(self, now: float, down: set[str]) -> list[Event]:
+        """The rollups of the bucket starting at `now`; none for a link whose device does not
+        answer (no counters: a gap, not a zero)."""
+        out: list[Event] = []
+        day = int((now - self.period.start) // 86400)
+        curve = curve_integral(now, now + BUCKET_S) / BUCKET_S  # the same for every link
+        local_hour = ((now + 7 * 3600) % 86400) / 3600
+        congested = day in self.plan.congested_days and 8 <= local_hour < 16
+        for name, device, peak, capacity, isp in self.links:
+            if device in down:
+                continue
+            rate = capacity * 0.97 if isp and congested else peak * curve
+            out.append(Rollup("link", name, now, rate, rate, rate * UPLOAD_SHARE,
+                              rate * UPLOAD_SHARE, 1))  # fmt: skip
+        return out

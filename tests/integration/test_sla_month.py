@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from noc.inventory import Topology, load_inventory
@@ -19,12 +22,30 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def october_sqlite(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """October 2026 simulated once into SQLite, shared by the tests that only read it."""
-    database = f"sqlite:///{tmp_path_factory.mktemp('october') / 'month.db'}"
-    result = noc("sla", "simulate", "--month", "2026-10", "--database", database)
-    assert result.returncode == 0, result.stderr
-    return database
+def october(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """October 2026 simulated once, written into SQLite and into a PostgreSQL database of its
+    own (`--database` twice: one fold, two stores), shared by the tests that only read it."""
+    sqlite = f"sqlite:///{tmp_path_factory.mktemp('october') / 'month.db'}"
+    name = f"noc_sla_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres",
+                         autocommit=True) as admin:  # fmt: skip
+        admin.execute(f'CREATE DATABASE "{name}"')
+    postgres = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    try:
+        result = noc("sla", "simulate", "--month", "2026-10", "--database", sqlite,
+                     "--database", postgres)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert "into each of 2 stores" in " ".join(result.stdout.split())
+        yield {"sqlite": sqlite, "postgresql": postgres}
+    finally:
+        with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres",
+                             autocommit=True) as admin:  # fmt: skip
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def october_sqlite(october: dict[str, str]) -> str:
+    return october["sqlite"]
 
 
 @pytest.fixture(scope="module")
@@ -45,13 +66,15 @@ def noc(*args: str) -> subprocess.CompletedProcess[str]:
                           cwd=ROOT, timeout=900, check=False)  # fmt: skip
 
 
-def test_simulated_october_reports_what_was_planned(october_sqlite: str, tmp_path: Path) -> None:
-    assert_october(october_sqlite, tmp_path)
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+def test_simulated_october_reports_what_was_planned(
+    october: dict[str, str], store: str, tmp_path: Path
+) -> None:
+    assert_october(october[store], tmp_path)
 
 
 def assert_october(database: str, tmp_path: Path) -> None:
-    """The report of the simulated October says what the plan put in it (also used with the
-    month simulated into PostgreSQL, test_sla_month_postgres)."""
+    """The report of the simulated October says what the plan put in it."""
     inv = load_inventory(INVENTORY)
     period = month(2026, 10)
     plan = plan_month(inv, period)
