@@ -197,10 +197,11 @@ def test_a_partition_never_makes_two_writers_nor_a_failover(
                  lambda: {o for o, _, left in fleet.leases().values() if left > 0} == {"dc-1"},
                  timeout=LEASE_S * 4)  # fmt: skip
         # dr-1's first DR check in the partition (a check run waits out the probes that cannot
-        # reach the primary), then past the hold time and another check interval on both sides.
+        # reach the primary, and its reads of the store that went away), then past the hold
+        # time and another check interval on both sides.
         wait_for("dr-1's check in the partition",
                  lambda: ns_metric(dr, "noc_dr_vantage_sees_primary") == {'{vantage="dr-1"}': 0.0},
-                 timeout=60)  # fmt: skip
+                 timeout=120)  # fmt: skip
         time.sleep(10)
         dr_view = ns_metric(dr, "noc_dr_vantage_sees_primary")
         assert dr_view == {'{vantage="dr-1"}': 0.0}, dr_view  # alone: the others are silent
