@@ -3,10 +3,11 @@
 One UDP endpoint per device address. A small responder answers GET, GETNEXT and GETBULK from
 the device's computed view, bypassing any MIB instrumentation:
 
-- v2c read requests, most of the traffic, are decoded and answered with the toolkit's own BER
-  codec (`noc.snmp.ber`), straight from the endpoint;
-- everything else (v3 with USM, v1, other PDUs, what does not decode) goes through pysnmp's
-  engine, which also keeps its handling of bad communities and malformed messages.
+- v2c read requests, and v3 ones that verify and are in the engine's time window (AES-128 or
+  no privacy), are decoded and answered with the toolkit's own codec (`noc.snmp.ber`, `v3`),
+  straight from the endpoint;
+- everything else (v1, v3 engine discovery and the reports a bad v3 request earns, other PDUs,
+  unknown communities, what does not decode) goes through pysnmp's engine, as before.
 
 That is what makes serving ~150 devices cheap enough to run beside the collector: a poll of
 the whole network costs the lab a fraction of a second of CPU instead of seconds.

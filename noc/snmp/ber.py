@@ -1,8 +1,8 @@
 """A purpose-built BER codec for the SNMP messages the poller sends and receives.
 
 Encodes GET, GETNEXT and GETBULK requests (v1, v2c, and the scoped PDU and USM header of v3);
-decodes their responses and reports. The simulated agents use it the other way round for v2c:
-they decode the requests and encode the responses (`encode_value`, `encode_response`).
+decodes their responses and reports. The simulated agents use it the other way round: they
+decode the requests and encode the responses (`encode_value`, `encode_response`).
 
 Every length is checked against the bytes that are actually there, so a truncated, oversized
 or wrongly tagged message raises `DecodeError` (and nothing else), and no allocation is larger
