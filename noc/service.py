@@ -68,7 +68,9 @@ HTTP_NICENESS = 10
 
 
 def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Service:
-    engine = make_engine(settings.db_url())
+    # A lease holder renews every quarter lease; a transaction it leaves open (stopped
+    # mid-round or mid-write) ends after half a lease, before its leases run out.
+    engine = make_engine(settings.db_url(), idle_in_transaction_s=settings.lease_s / 2)
     service: Service | None = None
 
     def prepare(engine: Engine) -> None:

@@ -21,7 +21,11 @@ from noc.store.models import DeviceRow, InterfaceRow, LinkRow
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, idle_in_transaction_s: float | None = None) -> Engine:
+    """An engine for `url`. With `idle_in_transaction_s`, PostgreSQL ends a session of this
+    engine that sits inside a transaction longer than that: a process stopped mid-write (a
+    paused VM, SIGSTOP, a cut link) then gives up its row locks, instead of keeping its
+    leases from being taken until its connection dies."""
     if url.startswith("sqlite"):
         # A connection per use: cheap for SQLite, safe across the writer's thread, and a file
         # that went away is noticed at once instead of through a stale handle. WAL lets
@@ -42,7 +46,11 @@ def make_engine(url: str) -> Engine:
     # path that goes dead (a cut link drops packets, nothing answers) fails a connection in
     # seconds rather than at the kernel's retransmission limit (about 15 minutes): data left
     # unacknowledged for 10 s, or an idle connection whose keepalives go unanswered, ends it.
-    return create_engine(url, pool_pre_ping=True, connect_args=PG_CONNECT)
+    connect: dict[str, Any] = dict(PG_CONNECT)
+    if idle_in_transaction_s is not None:
+        ms = max(1, round(idle_in_transaction_s * 1000))
+        connect["options"] = f"-c idle_in_transaction_session_timeout={ms}"
+    return create_engine(url, pool_pre_ping=True, connect_args=connect)
 
 
 PG_CONNECT = {"connect_timeout": 3, "tcp_user_timeout": 10_000, "keepalives": 1,
