@@ -283,7 +283,11 @@ class LiveState:
         return events
 
     def _observe(self, entity: str, ok: bool, now: float, reason: str | None) -> None:
-        health = self.healths.setdefault(entity, Health())
+        # get, not setdefault(entity, Health()): a default argument is built on every call,
+        # and this runs for every device and link of every poll.
+        health = self.healths.get(entity)
+        if health is None:
+            health = self.healths[entity] = Health()
         # Another answer from an entity that is UP and answered last time changes nothing: not
         # its verdict (UP since the same moment), nor what is behind it (it was not failing).
         steady = (
@@ -293,7 +297,8 @@ class LiveState:
             and entity in self.verdicts
             and self.verdicts[entity].state is State.UP
         )
-        health.observe(ok, now, self.policies.get(entity, Policy()), reason)
+        policy = self.policies.get(entity)
+        health.observe(ok, now, policy if policy is not None else Policy(), reason)
         if not steady:
             self._dirty.add(entity)
 

@@ -9,6 +9,7 @@ import asyncio
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -16,13 +17,15 @@ from sqlalchemy.orm import Session
 
 from noc.collector.availability import State, StateChange
 from noc.collector.engine import Collector, PollRecord
+from noc.collector.rollup import Rollup
 from noc.collector.scheduler import CycleStats
 from noc.exporter import NocMetrics, render
 from noc.inventory import load_inventory
 from noc.snmp.fake import FakeSnmpClient
+from noc.store import writer as writer_module
 from noc.store.db import make_engine, upgrade
-from noc.store.models import PollStatRow, StateChangeRow
-from noc.store.writer import StoreWriter
+from noc.store.models import PollStatRow, RollupRow, StateChangeRow
+from noc.store.writer import COPY_ROWS, StoreWriter
 from tests.conftest import INVENTORY, Database
 
 pytestmark = pytest.mark.integration
@@ -60,6 +63,41 @@ def test_a_row_the_store_cannot_hold_is_set_aside_and_shown(
     assert aside["table"] == "poll_stats" and aside["row"]["device"] == "bts-05"
     writer.emit([record("core-1", now + 1)])
     assert writer.flush() and writer.stats.db_up and store_up(writer) == 1.0
+
+
+def test_a_large_batch_with_one_bad_row_writes_the_rest_and_sets_it_aside(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backlog large enough for PostgreSQL's COPY path, one row in it out of range: that row
+    is set aside with the store's reason, every other row is written, in a few halvings."""
+    engine = make_engine(database.url)
+    upgrade(engine)
+    writer = StoreWriter(engine, max_buffer=COPY_ROWS * 2, journal=tmp_path / "journal.jsonl")
+    start = 1_790_000_000.0
+    rollups = [Rollup("link", f"link-{i % 50}", start + 300 * (i // 50), 1e6, 2e6, 3e5, 4e5, 1)
+               for i in range(COPY_ROWS + 10)]  # fmt: skip
+    rollups[COPY_ROWS // 3] = Rollup("link", "bad", start, 1.0, 1.0, 1.0, 1.0, 2**70)
+    tries = 0
+    real_upsert = writer_module._upsert
+
+    def counting(*args: Any) -> None:
+        nonlocal tries
+        tries += 1
+        real_upsert(*args)
+
+    monkeypatch.setattr(writer_module, "_upsert", counting)
+    writer.emit(rollups)
+    assert writer.flush()
+    assert writer.stats.rejected == 1 and writer.pending == 0
+    assert tries <= 2 + 2 * (len(rollups).bit_length()), tries
+    with Session(engine) as session:
+        names = session.execute(select(RollupRow.name, RollupRow.samples)).all()
+    assert len(names) == len(rollups) - 1 and ("bad", 2**70) not in names
+    assert sorted({n for n, _ in names}) == sorted(f"link-{i}" for i in range(50))
+    aside = [json.loads(line) for line in (tmp_path / "journal-rejected.jsonl").read_text()
+             .splitlines()]  # fmt: skip
+    assert [(a["table"], a["row"]["name"]) for a in aside] == [("rollups", "bad")]
+    assert "range" in aside[0]["reason"] or "too large" in aside[0]["reason"], aside[0]
 
 
 def test_a_deleted_sqlite_file_is_migrated_again(tmp_path: Path) -> None:
