@@ -98,6 +98,28 @@ class Verdict:
     since: float | None = None  # when the condition behind this state began
 
 
+def unseen_ancestors(
+    entity: str, healths: Mapping[str, Health], parents: Mapping[str, str | None]
+) -> list[str]:
+    """Ancestors of a failing `entity` last polled before it began failing: until each has
+    answered (or failed) since, the failure may be theirs. Devices are polled each at its own
+    moment, so a ward office's timeouts can be confirmed before its BTS's next poll comes round.
+    An ancestor never polled here (judged by another collector) is taken as it stands."""
+    health = healths.get(entity)
+    since = health.fail_since if health is not None else None
+    if since is None:
+        return []
+    out: list[str] = []
+    node, seen = parents.get(entity), {entity}
+    while node is not None and node not in seen:
+        seen.add(node)
+        above = healths.get(node)
+        if above is not None and above.last_seen is not None and above.last_seen < since:
+            out.append(node)
+        node = parents.get(node)
+    return out
+
+
 def evaluate(
     healths: Mapping[str, Health],
     parents: Mapping[str, str | None],
@@ -148,6 +170,11 @@ def evaluate(
             elif health.fail_streak == 0 and before.state is State.UNREACHABLE:
                 # Answering again after what it sat behind came back, its own recovery not yet
                 # confirmed: it was never down by itself, so it stays where it was until then.
+                out[entity] = before
+            elif health.confirmed_up is False and unseen_ancestors(entity, healths, parents):
+                # Confirmed failing, but what it sits behind has not been polled since: hold
+                # the last state until it has (the collector polls it at once), so a BTS going
+                # down is never first reported as its offices going down.
                 out[entity] = before
             elif health.confirmed_up is False:
                 state = State.FLAPPING if health.flapping(pol) else State.DOWN

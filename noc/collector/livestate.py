@@ -22,6 +22,7 @@ from noc.collector.availability import (
     StateChange,
     Verdict,
     evaluate,
+    unseen_ancestors,
 )
 from noc.collector.events import Event, PollRecord, link_key, rollup_entity
 from noc.collector.maintenance import Coverage, Window
@@ -100,6 +101,10 @@ class LiveState:
             if parent is not None:
                 self._children.setdefault(parent, []).append(entity)
         self._dirty: set[str] = set()
+        # Confirmed failing, held until what they sit behind is polled again (evaluated again
+        # at every poll until then), and the devices whose poll that waits for.
+        self._held: set[str] = set()
+        self.wanted: set[str] = set()
         self._last_windows: frozenset[str] | None = None
         # Maintenance windows added at run time; the service refreshes them from the store.
         self.stored_windows: list[Window] = []
@@ -312,7 +317,7 @@ class LiveState:
             affected: set[str] | None = None  # the first time: every entity
         else:
             affected = set()
-            stack = [*self._dirty, *(windows ^ self._last_windows)]
+            stack = [*self._dirty, *self._held, *(windows ^ self._last_windows)]
             while stack:
                 entity = stack.pop()
                 if entity not in affected and entity in self.parents:
@@ -326,10 +331,34 @@ class LiveState:
             affected = self.owned if affected is None else affected & self.owned
         current = evaluate(self.healths, self.parents, windows,
                            self.verdicts, self.policies, affected)  # fmt: skip
+        self._hold(current)
         previous = {e: self.verdicts[e] for e in current if e in self.verdicts}
         changes, incidents = self.book.update(previous, current, now)
         self.verdicts.update(current)
         return [*changes, *(copy.deepcopy(i) for i in incidents)]
+
+    def _hold(self, current: Mapping[str, Verdict]) -> None:
+        """Note the entities `evaluate` held back (confirmed failing, an ancestor not polled
+        since) and the devices to poll soon to settle them."""
+        for entity, verdict in current.items():
+            health = self.healths.get(entity)
+            waiting = (
+                unseen_ancestors(entity, self.healths, self.parents)
+                if health is not None and health.confirmed_up is False
+                and verdict.state not in PROBLEM and verdict.state is not State.UNREACHABLE
+                and verdict.state is not State.MAINTENANCE
+                else []
+            )  # fmt: skip
+            if waiting:
+                self._held.add(entity)
+                self.wanted.update(a for a in waiting if a in self.devices)
+            else:
+                self._held.discard(entity)
+
+    def take_wanted(self) -> list[str]:
+        """Devices to poll now rather than at their turn (see `_hold`); asked once."""
+        wanted, self.wanted = sorted(self.wanted), set()
+        return wanted
 
     def stop(self, now: float) -> list[Event]:
         """The collector stops at `now`: the open rollups close and every entity is UNKNOWN
@@ -342,6 +371,8 @@ class LiveState:
         self.verdicts = {}
         self.healths = {}
         self._dirty.clear()
+        self._held.clear()
+        self.wanted.clear()
         self._last_windows = None
         return events
 

@@ -76,10 +76,11 @@ class Scheduler:
             await asyncio.gather(*self.running.values(), return_exceptions=True)
 
     def poll_soon(self, names: list[str]) -> None:
-        """Poll these at the next turn of the loop (devices a collector has just taken over)."""
+        """Poll these at the next turn of the loop: devices a collector has just taken over,
+        and those a confirmed failure behind them waits for."""
         now = self.clock()
         for name in names:
-            if name in self.due:
+            if name in self.due and name not in self.running:  # (a running poll answers soon)
                 self.due[name] = now
 
     async def _poll(self, name: str) -> None:
@@ -95,3 +96,5 @@ class Scheduler:
                 self.stats.failures += 1
         finally:
             self.running.pop(name, None)
+        # A failure confirmed behind a device not polled since it began: poll that one now.
+        self.poll_soon(self.collector.live.take_wanted())

@@ -11,6 +11,7 @@ from noc.collector.availability import (
     State,
     Verdict,
     evaluate,
+    unseen_ancestors,
 )
 
 PARENTS: dict[str, str | None] = {"core": None, "bts": "core", "kel1": "bts", "kel2": "bts",
@@ -217,3 +218,39 @@ def test_what_was_behind_a_parent_that_came_back_first_is_never_down() -> None:
     assert net.state("kel1") is State.UP
     assert ("kel1", State.DOWN) not in net.changes
     assert {i.entity for i in net.incidents.values()} == {"bts"}  # type: ignore[attr-defined]
+
+
+def test_offices_failing_before_their_bts_is_polled_wait_for_it() -> None:
+    """Each device is polled at its own moment: the offices' timeouts can be confirmed before
+    their BTS's poll comes round. They hold their state until it has been polled since."""
+    net = Net()
+    net.poll(0, ALL_UP)
+    offices = {"kel1": False, "kel2": False, "link:kel1": False}
+    net.poll(30, offices)
+    net.poll(40, offices)  # confirmed (down_after 2), the BTS last seen at 0
+    assert (net.state("kel1"), net.state("kel2")) == (State.UP, State.UP)
+    assert net.verdicts["link:kel1"] == Verdict(State.UNREACHABLE, "kel1", "kel1 is down", 30)
+    assert unseen_ancestors("kel1", net.healths, PARENTS) == ["bts", "core"]
+    net.poll(45, {"bts": False})  # its first failure: they sit behind it
+    assert {e: net.state(e) for e in offices} == dict.fromkeys(offices, State.UNREACHABLE)
+    assert net.verdicts["kel1"].root_cause == net.verdicts["kel2"].root_cause == "bts"
+    net.poll(60, {"bts": False})  # confirmed; the core, above it, last seen at 0
+    assert net.state("bts") is State.UP
+    net.poll(62, {"core": True})
+    assert net.verdicts["bts"] == Verdict(State.DOWN, "bts", "timeout", 45)
+    assert [e for e, s in net.changes if s is State.DOWN] == ["bts"]
+    assert [getattr(i, "root_cause") for i in net.incidents.values()] == ["bts"]  # noqa: B009
+
+
+def test_an_office_failing_alone_is_down_once_its_bts_has_answered() -> None:
+    net = Net()
+    net.poll(0, ALL_UP)
+    net.poll(30, {"kel2": False})
+    net.poll(40, {"kel2": False})
+    assert net.state("kel2") is State.UP  # the BTS and the core not polled since 30
+    assert unseen_ancestors("kel2", net.healths, PARENTS) == ["bts", "core"]
+    net.poll(50, {"bts": True, "core": True})
+    assert net.state("kel2") is State.DOWN
+    assert net.verdicts["kel2"].since == 30  # back-dated to its first failed poll
+    assert [(e, s) for e, s in net.changes if e == "kel2"] == [("kel2", State.UP),
+                                                               ("kel2", State.DOWN)]  # fmt: skip

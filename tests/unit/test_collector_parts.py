@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from noc.collector.availability import State
+from noc.collector.availability import State, StateChange, Verdict
+from noc.collector.events import Event, PollRecord
 from noc.collector.maintenance import Coverage, Window
 from noc.collector.rollup import Rollups
+from noc.collector.scheduler import Scheduler
 from noc.inventory import load_inventory
 from noc.snmp.client import SnmpProtocolError, walk_step
 from noc.snmp.values import Oid, Tag, Value
@@ -17,6 +22,16 @@ from tests.conftest import SMALL
 from tests.fakes import simulated_collector
 
 JKT = ZoneInfo("Asia/Jakarta")
+
+
+class ListSink:
+    def __init__(self, events: list[Event]) -> None:
+        self.events = events
+
+    def emit(self, events: Sequence[Event]) -> None:
+        self.events.extend(events)
+
+
 V = Value(Tag.INTEGER, 1)
 
 
@@ -87,3 +102,48 @@ def test_run_time_maintenance_windows_cover_devices_and_sites() -> None:
     assert {"kel-a", "kel-b", "link:access-kel-a"} <= covered
     assert "bts-a" not in covered
     assert "kel-a" not in Coverage(inv).at(now + 120, [window])
+
+
+def test_a_failure_confirmed_before_its_bts_is_polled_polls_the_bts_at_once(
+    tmp_path: Path,
+) -> None:
+    """Offices polled every 5 s and confirmed down at their first timeout, their BTS every
+    600 s: when both go down just after the BTS's poll, the scheduler polls the BTS as soon as
+    an office's failure is confirmed, instead of holding the office for ten minutes, and the
+    office is never reported DOWN (virtual clock, simulated devices)."""
+    text = SMALL.read_text()
+    text = text.replace("backbone: {poll_interval_s: 60,", "backbone: {poll_interval_s: 600,")
+    text = text.replace(
+        "access: {poll_interval_s: 60,", "access: {poll_interval_s: 5, down_after: 1,"
+    )
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(text)
+    collector, lab, clock = simulated_collector(inventory, polls=1)
+    events: list[Event] = []
+    collector.sink = ListSink(events)
+    outage: list[float] = []
+
+    async def virtual(stop: asyncio.Event, seconds: float) -> None:
+        clock[0] += max(seconds, 0.05)
+        await asyncio.sleep(0)
+        bts_polls = [e.at for e in events if isinstance(e, PollRecord) and e.device == "bts-a"]
+        if not outage and len(bts_polls) >= 2:  # just after the BTS's second regular poll
+            outage.append(clock[0])
+            lab["bts-a"].down = lab["kel-a"].down = True
+        if outage and clock[0] > outage[0] + 60:
+            stop.set()
+
+    async def run() -> None:
+        await Scheduler(collector, clock=lambda: clock[0], wait=virtual).run(asyncio.Event())
+
+    asyncio.run(run())
+    failed = [(e.device, e.at) for e in events if isinstance(e, PollRecord) and not e.ok]
+    first_office = min(at for name, at in failed if name == "kel-a")
+    first_bts = min(at for name, at in failed if name == "bts-a")
+    assert first_office < first_bts <= first_office + 1.5, failed
+    changes = [(c.entity, c.new) for c in events if isinstance(c, StateChange)]
+    assert ("kel-a", State.DOWN) not in changes and ("kel-a", State.UNREACHABLE) in changes
+    assert ("bts-a", State.UNREACHABLE) not in changes
+    assert collector.state_of("kel-a") == Verdict(
+        State.UNREACHABLE, "bts-a", "bts-a is down", first_bts
+    )
