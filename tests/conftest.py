@@ -20,6 +20,7 @@ import psycopg
 import pytest
 
 from noc.lab.control import LabControlError, call
+from tests import shared
 from tests.tcpproxy import TcpProxy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -244,7 +245,12 @@ SPREAD = {
     "integration/test_api_guard",
     "integration/test_truth",
     "integration/test_recordings_lab",
+    "integration/test_sla_month",
 }
+# Modules whose tests share a run-wide artefact (tests/shared.py) that takes long to make: their
+# first test goes where the module's place in LONGEST_FIRST says, and makes it; the others go
+# after every other unit, when it is ready, and spread over the workers.
+LEAD_THEN_LAST = {"integration/test_sla_month"}
 
 
 def short(nodeid: str) -> str:
@@ -262,9 +268,25 @@ def shares_module_state(item: pytest.Item) -> bool:
                for defs in info.name2fixturedefs.values() for d in defs)  # fmt: skip
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # the controller, or a run without workers
+        shared.start_run()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):
+        shared.end_run()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    leads: set[str] = set()
+
     def weight(item: pytest.Item) -> int:
         module = short(item.nodeid)
+        if module in LEAD_THEN_LAST:
+            if leads & {module} and item.nodeid not in leads:
+                return len(LONGEST_FIRST) + 1
+            leads.update({module, item.nodeid})
         return LONGEST_FIRST.index(module) if module in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=weight)  # stable: the order inside each module is kept

@@ -1,4 +1,7 @@
-"""A simulated month written into the store (SQLite and PostgreSQL), then reported."""
+"""A simulated month written into the store (SQLite and PostgreSQL), then reported.
+
+The month is simulated once per run and shared by the workers; each test here is a unit of
+work of its own, so the reports are made on several workers at once."""
 
 from __future__ import annotations
 
@@ -6,8 +9,8 @@ import json
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -17,48 +20,55 @@ from noc.lab.month import plan_month
 from noc.sla.compute import month
 from noc.sla.report import build_report
 from tests.conftest import INVENTORY, ROOT
+from tests.shared import PG_ADMIN, drop_database, shared
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def october(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """October 2026 simulated once, written into SQLite and into a PostgreSQL database of its
-    own (`--database` twice: one fold, two stores), shared by the tests that only read it."""
-    sqlite = f"sqlite:///{tmp_path_factory.mktemp('october') / 'month.db'}"
-    name = f"noc_sla_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres",
-                         autocommit=True) as admin:  # fmt: skip
-        admin.execute(f'CREATE DATABASE "{name}"')
-    postgres = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    try:
-        result = noc("sla", "simulate", "--month", "2026-10", "--database", sqlite,
-                     "--database", postgres)  # fmt: skip
-        assert result.returncode == 0, result.stderr
-        assert "into each of 2 stores" in " ".join(result.stdout.split())
-        yield {"sqlite": sqlite, "postgresql": postgres}
-    finally:
-        with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres",
-                             autocommit=True) as admin:  # fmt: skip
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+@pytest.fixture(scope="session")
+def october() -> dict[str, str]:
+    """October 2026 simulated once per run, written into SQLite and into a PostgreSQL database
+    of its own (`--database` twice: one fold, two stores), shared by every worker's tests."""
+
+    def simulate(folder: Path) -> dict[str, Any]:
+        sqlite = f"sqlite:///{folder / 'month.db'}"
+        name = f"noc_sla_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(**PG_ADMIN, autocommit=True) as admin:  # type: ignore[arg-type]
+            admin.execute(f'CREATE DATABASE "{name}"')
+        postgres = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        try:
+            result = noc("sla", "simulate", "--month", "2026-10", "--database", sqlite,
+                         "--database", postgres)  # fmt: skip
+            assert result.returncode == 0, result.stderr
+            assert "into each of 2 stores" in " ".join(result.stdout.split())
+        except BaseException:
+            drop_database(name)
+            raise
+        return {"sqlite": sqlite, "postgresql": postgres, "databases": [name]}
+
+    return shared("october-2026", simulate)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def october_sqlite(october: dict[str, str]) -> str:
     return october["sqlite"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def october_reports(october_sqlite: str) -> dict[str, str]:
-    """The CLI's JSON report and English HTML report of the simulated October, made once for
-    the tests that compare them with the other formats."""
-    out = {}
-    for fmt, lang in (("json", "id"), ("html", "en")):
-        result = noc("sla", "report", "--month", "2026-10", "--format", fmt, "--lang", lang,
-                     "--database", october_sqlite)  # fmt: skip
-        assert result.returncode == 0, result.stderr
-        out[fmt] = result.stdout
-    return out
+    """The CLI's JSON report and English HTML report of the simulated October, made once per
+    run for the tests that compare them with the other formats."""
+
+    def reports(_folder: Path) -> dict[str, Any]:
+        out = {}
+        for fmt, lang in (("json", "id"), ("html", "en")):
+            result = noc("sla", "report", "--month", "2026-10", "--format", fmt, "--lang", lang,
+                         "--database", october_sqlite)  # fmt: skip
+            assert result.returncode == 0, result.stderr
+            out[fmt] = result.stdout
+        return out
+
+    return shared("october-2026-reports", reports)
 
 
 def noc(*args: str) -> subprocess.CompletedProcess[str]:
