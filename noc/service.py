@@ -69,8 +69,9 @@ HTTP_NICENESS = 10
 
 def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Service:
     # A lease holder renews every quarter lease; a transaction it leaves open (stopped
-    # mid-round or mid-write) ends after half a lease, before its leases run out.
-    engine = make_engine(settings.db_url(), idle_in_transaction_s=settings.lease_s / 2)
+    # mid-round or mid-write) ends after half a lease, before its leases run out. Never under
+    # 5 s: a busy machine may pause a live collector that long between two statements.
+    engine = make_engine(settings.db_url(), idle_in_transaction_s=max(settings.lease_s / 2, 5.0))
     service: Service | None = None
 
     def prepare(engine: Engine) -> None:
