@@ -215,6 +215,7 @@ def simulate(
             Flushing(),
             progress=lambda share: status.update(f"simulating... {share:.0%}"),
         )
+        status.update("writing the rest into the store" + ("s" if len(writers) > 1 else ""))
         for writer in writers:
             if not writer.flush():
                 err_console.print(f"the store refused the month: {writer.stats.last_error}")
@@ -222,7 +223,7 @@ def simulate(
     console.print(
         f"simulated {loc_month(period)}: {len(plan.outages)} outages planned "
         f"({sum(o.flapping for o in plan.outages)} of them a device going down and up again "
-        f"for an hour: one incident, several outages), {writers[0].stats.written} events "
+        f"for an hour: one incident, several outages), {writers[0].stats.written:,} events "
         f"written{f' into each of {len(writers)} stores' if len(writers) > 1 else ''}"
     )
 
