@@ -279,14 +279,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    leads: set[str] = set()
+    leads: dict[str, str] = {}  # module -> its first test
 
     def weight(item: pytest.Item) -> int:
         module = short(item.nodeid)
-        if module in LEAD_THEN_LAST:
-            if leads & {module} and item.nodeid not in leads:
-                return len(LONGEST_FIRST) + 1
-            leads.update({module, item.nodeid})
+        if module in LEAD_THEN_LAST and leads.setdefault(module, item.nodeid) != item.nodeid:
+            return len(LONGEST_FIRST) + 1
         return LONGEST_FIRST.index(module) if module in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=weight)  # stable: the order inside each module is kept

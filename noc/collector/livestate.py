@@ -357,6 +357,8 @@ class LiveState:
 
     def take_wanted(self) -> list[str]:
         """Devices to poll now rather than at their turn (see `_hold`); asked once."""
+        if not self.wanted:  # (asked after every poll)
+            return []
         wanted, self.wanted = sorted(self.wanted), set()
         return wanted
 

@@ -432,11 +432,9 @@ def _copy_upsert(
 
     scratch = f"noc_copy_{table}"
     names = ", ".join(columns)
-    update = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
-    merge = (  # names from the models, values from COPY
-        f"INSERT INTO {table} ({names}) SELECT {names} FROM {scratch} "  # noqa: S608
-        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {update}"
-    )
+    # Names from the models, values from COPY.
+    merge = f"INSERT INTO {table} ({names}) SELECT {names} FROM {scratch} "  # noqa: S608
+    merge += _on_conflict(keys, columns)
     statement = ""
     try:
         with session.connection().connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
@@ -469,13 +467,18 @@ def _primary_key(model: type[Any]) -> tuple[str, ...]:
 def _upsert_sql(table: str, keys: tuple[str, ...], columns: tuple[str, ...], dialect: str) -> str:
     """INSERT ... ON CONFLICT (primary key) DO UPDATE, in the syntax SQLite and PostgreSQL
     share; only the placeholders differ."""
-    mark = _PLACEHOLDER[dialect]
-    update = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
-    action = f"DO UPDATE SET {update}" if update else "DO NOTHING"
-    marks = ", ".join([mark] * len(columns))
+    marks = ", ".join([_PLACEHOLDER[dialect]] * len(columns))
     # Table and column names come from the models; every value is bound by the driver.
-    insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
-    return f"{insert} ON CONFLICT ({', '.join(keys)}) {action}"
+    insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "  # noqa: S608
+    return insert + _on_conflict(keys, columns)
+
+
+def _on_conflict(keys: tuple[str, ...], columns: tuple[str, ...]) -> str:
+    """The row already there (same primary key) takes the new values."""
+    update = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
+    return f"ON CONFLICT ({', '.join(keys)}) " + (
+        f"DO UPDATE SET {update}" if update else "DO NOTHING"
+    )
 
 
 def event_to_json(event: Event) -> dict[str, Any]:
