@@ -249,7 +249,8 @@ SPREAD = {
 }
 # Modules whose tests share a run-wide artefact (tests/shared.py) that takes long to make: their
 # first test goes where the module's place in LONGEST_FIRST says, and makes it; the others go
-# after every other unit, when it is ready, and spread over the workers.
+# after every other integration unit, when it is ready, and before the unit tests, which the
+# scheduler deals beside them so that no worker queues two of them one behind the other.
 LEAD_THEN_LAST = {"integration/test_sla_month"}
 
 
@@ -281,11 +282,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     leads: dict[str, str] = {}  # module -> its first test
 
+    others, trailing, units = len(LONGEST_FIRST), len(LONGEST_FIRST) + 1, len(LONGEST_FIRST) + 2
+
     def weight(item: pytest.Item) -> int:
         module = short(item.nodeid)
         if module in LEAD_THEN_LAST and leads.setdefault(module, item.nodeid) != item.nodeid:
-            return len(LONGEST_FIRST) + 1
-        return LONGEST_FIRST.index(module) if module in LONGEST_FIRST else len(LONGEST_FIRST)
+            return trailing
+        if module in LONGEST_FIRST:
+            return LONGEST_FIRST.index(module)
+        return units if module.startswith("unit/") else others
 
     items.sort(key=weight)  # stable: the order inside each module is kept
     for item in items:
@@ -302,5 +307,16 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     class ModuleOrTest(LoadScopeScheduling):  # type: ignore[misc]
         def _split_scope(self, nodeid: str) -> str:
             return nodeid if short(nodeid) in SPREAD else nodeid.split("::", 1)[0]
+
+        def _reschedule(self, node: Any) -> None:
+            # A worker runs a test once it holds the next one. One that holds a trailing unit
+            # takes a unit test next, not a second trailing unit to run after the first.
+            held = self.assigned_work.get(node, {})
+            if any(short(scope) in LEAD_THEN_LAST and not all(done.values())
+                   for scope, done in held.items()):  # fmt: skip
+                light = next((s for s in self.workqueue if short(s) not in LEAD_THEN_LAST), None)
+                if light is not None:
+                    self.workqueue.move_to_end(light, last=False)
+            super()._reschedule(node)
 
     return ModuleOrTest(config, log)

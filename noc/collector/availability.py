@@ -120,6 +120,20 @@ def unseen_ancestors(
     return out
 
 
+def returned_at(entity: str, verdict: Verdict, healths: Mapping[str, Health]) -> float | None:
+    """When the ancestor an UNREACHABLE `entity` sits behind answered again, while the entity
+    has not been polled since: its failures were all seen while that ancestor was down, so
+    they are not yet its own. None otherwise."""
+    if verdict.state is not State.UNREACHABLE or verdict.root_cause is None:
+        return None
+    root, own = healths.get(verdict.root_cause), healths.get(entity)
+    if root is None or root.failing or root.ok_since is None or own is None:
+        return None
+    if own.last_seen is None or own.last_seen >= root.ok_since:
+        return None
+    return root.ok_since
+
+
 def evaluate(
     healths: Mapping[str, Health],
     parents: Mapping[str, str | None],
@@ -167,6 +181,10 @@ def evaluate(
                 out[entity] = Verdict(
                     State.UNREACHABLE, top, f"{top} is down", healths[top].fail_since
                 )
+            elif returned_at(entity, before, healths) is not None:
+                # What it sat behind is back, and it has not been polled since (the collector
+                # polls it at once): its timeouts were that outage's, so it stays UNREACHABLE.
+                out[entity] = before
             elif health.fail_streak == 0 and before.state is State.UNREACHABLE:
                 # Answering again after what it sat behind came back, its own recovery not yet
                 # confirmed: it was never down by itself, so it stays where it was until then.
@@ -178,7 +196,17 @@ def evaluate(
                 out[entity] = before
             elif health.confirmed_up is False:
                 state = State.FLAPPING if health.flapping(pol) else State.DOWN
-                out[entity] = Verdict(state, entity, health.reason, health.fail_since)
+                since = health.fail_since
+                if before.state in PROBLEM and before.root_cause == entity:
+                    since = before.since  # the same outage: dated from its start, as before
+                elif before.state is State.UNREACHABLE and before.root_cause is not None:
+                    # Still failing once polled after what it sat behind came back: its own
+                    # outage, dated from that return, not from the ancestor's.
+                    root = healths.get(before.root_cause)
+                    back = root.ok_since if root is not None else None
+                    if back is not None and (since is None or back > since):
+                        since = back
+                out[entity] = Verdict(state, entity, health.reason, since)
             elif before.state is State.UNKNOWN and health.confirmed_up is None:
                 out[entity] = Verdict(State.UNKNOWN, reason=health.reason)
             else:

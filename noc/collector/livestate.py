@@ -22,6 +22,7 @@ from noc.collector.availability import (
     StateChange,
     Verdict,
     evaluate,
+    returned_at,
     unseen_ancestors,
 )
 from noc.collector.events import Event, PollRecord, link_key, rollup_entity
@@ -352,6 +353,11 @@ class LiveState:
             if waiting:
                 self._held.add(entity)
                 self.wanted.update(a for a in waiting if a in self.devices)
+            elif returned_at(entity, verdict, self.healths) is not None:
+                # Behind an ancestor that came back: polled now, not at its turn.
+                device = entity if entity in self.devices else self.parents[entity]
+                if device is not None:
+                    self.wanted.add(device)
             else:
                 self._held.discard(entity)
 

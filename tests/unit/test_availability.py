@@ -11,6 +11,7 @@ from noc.collector.availability import (
     State,
     Verdict,
     evaluate,
+    returned_at,
     unseen_ancestors,
 )
 
@@ -254,3 +255,31 @@ def test_an_office_failing_alone_is_down_once_its_bts_has_answered() -> None:
     assert net.verdicts["kel2"].since == 30  # back-dated to its first failed poll
     assert [(e, s) for e, s in net.changes if e == "kel2"] == [("kel2", State.UP),
                                                                ("kel2", State.DOWN)]  # fmt: skip
+
+
+def test_offices_behind_a_bts_that_came_back_are_unreachable_until_polled_again() -> None:
+    """The BTS's return is confirmed before its offices are polled again: their last timeouts
+    were seen while it was down, so they stay UNREACHABLE behind it. Polled again, one that
+    answers comes back and one that still times out is down from the BTS's return, not from
+    the BTS's outage."""
+    net = Net()
+    net.poll(0, ALL_UP)
+    failing = {"bts": False, "kel1": False, "kel2": False, "link:kel1": False}
+    for t in (60, 70, 120, 130):
+        net.poll(t, {"core": True, **failing})
+    assert net.verdicts["kel1"] == Verdict(State.UNREACHABLE, "bts", "bts is down", 60)
+    net.poll(180, {"core": True, "bts": True})
+    net.poll(240, {"bts": True})  # confirmed (up_after 2); the offices last seen at 130
+    assert net.state("bts") is State.UP
+    assert returned_at("kel1", net.verdicts["kel1"], net.healths) == 180
+    assert {e: net.state(e) for e in failing if e != "bts"} == dict.fromkeys(
+        ("kel1", "kel2", "link:kel1"), State.UNREACHABLE
+    )
+    net.poll(245, {"kel1": True, "link:kel1": True, "kel2": False})
+    assert returned_at("kel1", net.verdicts["kel1"], net.healths) is None
+    assert net.state("kel1") is State.UNREACHABLE  # one answer of its own: held, as before
+    assert net.verdicts["kel2"] == Verdict(State.DOWN, "kel2", "timeout", 180)
+    net.poll(300, {"kel1": True, "link:kel1": True, "kel2": True})
+    assert net.state("kel1") is State.UP
+    assert net.verdicts["kel2"].since == 180  # the same outage, still dated from its start
+    assert [e for e, s in net.changes if s is State.DOWN] == ["bts", "kel2"]

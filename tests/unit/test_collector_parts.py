@@ -147,3 +147,52 @@ def test_a_failure_confirmed_before_its_bts_is_polled_polls_the_bts_at_once(
     assert collector.state_of("kel-a") == Verdict(
         State.UNREACHABLE, "bts-a", "bts-a is down", first_bts
     )
+
+
+def test_offices_behind_a_bts_that_came_back_are_polled_at_once_and_never_down(
+    tmp_path: Path,
+) -> None:
+    """The BTS polled every 5 s, its office every 30 s and confirmed down at its first timeout.
+    Both go down for a minute and come back. Once the BTS's return is confirmed, the office's
+    last timeouts are still the BTS's: it stays UNREACHABLE, is polled at once instead of at
+    its turn, and comes back UP without ever being DOWN (virtual clock, simulated devices)."""
+    text = SMALL.read_text()
+    text = text.replace("backbone: {poll_interval_s: 60,", "backbone: {poll_interval_s: 5,")
+    text = text.replace(
+        "access: {poll_interval_s: 60,", "access: {poll_interval_s: 30, down_after: 1,"
+    )
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(text)
+    collector, lab, clock = simulated_collector(inventory, polls=1)
+    events: list[Event] = []
+    collector.sink = ListSink(events)
+    outage: list[float] = []
+
+    async def virtual(stop: asyncio.Event, seconds: float) -> None:
+        clock[0] += max(seconds, 0.05)
+        await asyncio.sleep(0)
+        bts_polls = [e.at for e in events if isinstance(e, PollRecord) and e.device == "bts-a"]
+        if not outage and len(bts_polls) >= 2:
+            outage.append(clock[0])
+            lab["bts-a"].down = lab["kel-a"].down = True
+        if len(outage) == 1 and clock[0] > outage[0] + 60:
+            outage.append(clock[0])
+            lab["bts-a"].down = lab["kel-a"].down = False
+        if len(outage) == 2 and clock[0] > outage[1] + 60:
+            stop.set()
+
+    async def run() -> None:
+        await Scheduler(collector, clock=lambda: clock[0], wait=virtual).run(asyncio.Event())
+
+    asyncio.run(run())
+    polls = [(e.device, e.at, e.ok) for e in events if isinstance(e, PollRecord)]
+    assert any(name == "kel-a" and not ok for name, _, ok in polls)  # it failed in the outage
+    changes = [(c.entity, c.new, c.at) for c in events if isinstance(c, StateChange)]
+    bts_back = next(at for name, state, at in changes if name == "bts-a" and state is State.UP
+                    and at > outage[0])  # fmt: skip
+    confirmed = sorted(at for name, at, ok in polls if name == "bts-a" and ok and at >= bts_back)
+    office_back = min(at for name, at, ok in polls if name == "kel-a" and ok and at > outage[1])
+    assert not [c for c in changes if c[0] == "kel-a" and c[1] is State.DOWN], changes
+    # Up to 2 answers confirm the BTS (up_after); the office is polled right after, not 30 s on.
+    assert office_back <= confirmed[1] + 1.5, (confirmed, office_back)
+    assert collector.state_of("kel-a").state is State.UP
