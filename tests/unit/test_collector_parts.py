@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,11 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from noc.collector.availability import State, StateChange, Verdict
+from noc.collector.engine import Collector
 from noc.collector.events import Event, PollRecord
 from noc.collector.maintenance import Coverage, Window
 from noc.collector.rollup import Rollups
 from noc.collector.scheduler import Scheduler
 from noc.inventory import load_inventory
+from noc.lab.device import SimDevice
 from noc.snmp.client import SnmpProtocolError, walk_step
 from noc.snmp.values import Oid, Tag, Value
 from tests.conftest import SMALL
@@ -104,6 +106,43 @@ def test_run_time_maintenance_windows_cover_devices_and_sites() -> None:
     assert "kel-a" not in Coverage(inv).at(now + 120, [window])
 
 
+Script = Callable[[float, list[Event], dict[str, SimDevice]], bool]
+
+
+def on_virtual_clock(
+    tmp_path: Path, backbone_s: int, access: str, script: Script
+) -> tuple[Collector, list[Event]]:
+    """The small network's collector under its scheduler, on a virtual clock: the BTS tier
+    polled every `backbone_s`, the access tier with `access` (settings, then a comma), and
+    `script(now, events, devices)` called at every wait until it says stop."""
+    text = SMALL.read_text()
+    text = text.replace(
+        "backbone: {poll_interval_s: 60,", f"backbone: {{poll_interval_s: {backbone_s},"
+    )
+    text = text.replace("access: {poll_interval_s: 60,", f"access: {{{access}")
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(text)
+    collector, lab, clock = simulated_collector(inventory, polls=1)
+    events: list[Event] = []
+    collector.sink = ListSink(events)
+
+    async def virtual(stop: asyncio.Event, seconds: float) -> None:
+        clock[0] += max(seconds, 0.05)
+        await asyncio.sleep(0)
+        if script(clock[0], events, lab):
+            stop.set()
+
+    async def run() -> None:
+        await Scheduler(collector, clock=lambda: clock[0], wait=virtual).run(asyncio.Event())
+
+    asyncio.run(run())
+    return collector, events
+
+
+def bts_polls(events: list[Event]) -> list[float]:
+    return [e.at for e in events if isinstance(e, PollRecord) and e.device == "bts-a"]
+
+
 def test_a_failure_confirmed_before_its_bts_is_polled_polls_the_bts_at_once(
     tmp_path: Path,
 ) -> None:
@@ -111,32 +150,16 @@ def test_a_failure_confirmed_before_its_bts_is_polled_polls_the_bts_at_once(
     600 s: when both go down just after the BTS's poll, the scheduler polls the BTS as soon as
     an office's failure is confirmed, instead of holding the office for ten minutes, and the
     office is never reported DOWN (virtual clock, simulated devices)."""
-    text = SMALL.read_text()
-    text = text.replace("backbone: {poll_interval_s: 60,", "backbone: {poll_interval_s: 600,")
-    text = text.replace(
-        "access: {poll_interval_s: 60,", "access: {poll_interval_s: 5, down_after: 1,"
-    )
-    inventory = tmp_path / "inventory.yaml"
-    inventory.write_text(text)
-    collector, lab, clock = simulated_collector(inventory, polls=1)
-    events: list[Event] = []
-    collector.sink = ListSink(events)
     outage: list[float] = []
 
-    async def virtual(stop: asyncio.Event, seconds: float) -> None:
-        clock[0] += max(seconds, 0.05)
-        await asyncio.sleep(0)
-        bts_polls = [e.at for e in events if isinstance(e, PollRecord) and e.device == "bts-a"]
-        if not outage and len(bts_polls) >= 2:  # just after the BTS's second regular poll
-            outage.append(clock[0])
+    def script(now: float, events: list[Event], lab: dict[str, SimDevice]) -> bool:
+        if not outage and len(bts_polls(events)) >= 2:  # just after the BTS's second poll
+            outage.append(now)
             lab["bts-a"].down = lab["kel-a"].down = True
-        if outage and clock[0] > outage[0] + 60:
-            stop.set()
+        return bool(outage) and now > outage[0] + 60
 
-    async def run() -> None:
-        await Scheduler(collector, clock=lambda: clock[0], wait=virtual).run(asyncio.Event())
-
-    asyncio.run(run())
+    collector, events = on_virtual_clock(tmp_path, 600, "poll_interval_s: 5, down_after: 1,",
+                                         script)  # fmt: skip
     failed = [(e.device, e.at) for e in events if isinstance(e, PollRecord) and not e.ok]
     first_office = min(at for name, at in failed if name == "kel-a")
     first_bts = min(at for name, at in failed if name == "bts-a")
@@ -156,35 +179,18 @@ def test_offices_behind_a_bts_that_came_back_are_polled_at_once_and_never_down(
     Both go down for a minute and come back. Once the BTS's return is confirmed, the office's
     last timeouts are still the BTS's: it stays UNREACHABLE, is polled at once instead of at
     its turn, and comes back UP without ever being DOWN (virtual clock, simulated devices)."""
-    text = SMALL.read_text()
-    text = text.replace("backbone: {poll_interval_s: 60,", "backbone: {poll_interval_s: 5,")
-    text = text.replace(
-        "access: {poll_interval_s: 60,", "access: {poll_interval_s: 30, down_after: 1,"
-    )
-    inventory = tmp_path / "inventory.yaml"
-    inventory.write_text(text)
-    collector, lab, clock = simulated_collector(inventory, polls=1)
-    events: list[Event] = []
-    collector.sink = ListSink(events)
-    outage: list[float] = []
+    outage: list[float] = []  # when it began, when it ended
 
-    async def virtual(stop: asyncio.Event, seconds: float) -> None:
-        clock[0] += max(seconds, 0.05)
-        await asyncio.sleep(0)
-        bts_polls = [e.at for e in events if isinstance(e, PollRecord) and e.device == "bts-a"]
-        if not outage and len(bts_polls) >= 2:
-            outage.append(clock[0])
-            lab["bts-a"].down = lab["kel-a"].down = True
-        if len(outage) == 1 and clock[0] > outage[0] + 60:
-            outage.append(clock[0])
-            lab["bts-a"].down = lab["kel-a"].down = False
-        if len(outage) == 2 and clock[0] > outage[1] + 60:
-            stop.set()
+    def script(now: float, events: list[Event], lab: dict[str, SimDevice]) -> bool:
+        if (not outage and len(bts_polls(events)) >= 2) or (
+            len(outage) == 1 and now > outage[0] + 60
+        ):
+            outage.append(now)
+            lab["bts-a"].down = lab["kel-a"].down = len(outage) == 1
+        return len(outage) == 2 and now > outage[1] + 60
 
-    async def run() -> None:
-        await Scheduler(collector, clock=lambda: clock[0], wait=virtual).run(asyncio.Event())
-
-    asyncio.run(run())
+    collector, events = on_virtual_clock(tmp_path, 5, "poll_interval_s: 30, down_after: 1,",
+                                         script)  # fmt: skip
     polls = [(e.device, e.at, e.ok) for e in events if isinstance(e, PollRecord)]
     assert any(name == "kel-a" and not ok for name, _, ok in polls)  # it failed in the outage
     changes = [(c.entity, c.new, c.at) for c in events if isinstance(c, StateChange)]
