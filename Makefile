@@ -11,10 +11,16 @@ unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: demo test test-fast lint typecheck pytest system-packages clean
 
+# The environment is built with uv (pinned, kept in $(VENV)/tools): it installs the pinned
+# packages in seconds where pip takes half a minute.
+UV_VERSION := 0.13.9
+
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	rm -rf $(VENV)
+	$(PYTHON) -m venv --without-pip $(VENV)
+	$(PYTHON) -m pip install --quiet --root-user-action=ignore --disable-pip-version-check \
+	  --target $(VENV)/tools uv==$(UV_VERSION)
+	$(VENV)/tools/bin/uv pip install --quiet --python $(BIN)/python --compile-bytecode -e '.[dev]'
 	touch $(STAMP)
 
 system-packages:
