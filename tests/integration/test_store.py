@@ -3,17 +3,29 @@ outage in the middle of an incident that loses nothing."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import select
+from alembic.script import ScriptDirectory
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from noc.collector.availability import State
 from noc.collector.engine import Collector
 from noc.inventory import load_inventory
 from noc.snmp.lean_client import LeanClient
-from noc.store.db import make_engine, sync_inventory, upgrade
+from noc.store.db import (
+    MIGRATIONS,
+    current_revision,
+    head_revision,
+    make_engine,
+    sync_inventory,
+    upgrade,
+)
 from noc.store.models import Base, IncidentRow, PollStatRow, RollupRow, StateChangeRow
 from noc.store.writer import StoreWriter
 from tests.conftest import Database, Lab, Loop
@@ -27,6 +39,40 @@ def test_migrations_match_the_models(database: Database) -> None:
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
+    engine.dispose()
+
+
+# A second process (a CLI command, a collector's restart) on a current store: it is left as it
+# is, and Alembic is not even loaded.
+_AGAIN = """
+import sys
+from noc.store.db import current_revision, head_revision, make_engine, upgrade
+engine = make_engine(sys.argv[1])
+assert current_revision(engine) == head_revision()
+upgrade(engine)
+print("alembic" in sys.modules)
+"""
+
+
+def test_a_current_store_is_left_alone_and_an_old_one_upgraded(database: Database) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
+    engine = make_engine(database.url)
+    assert current_revision(engine) is None  # a new store
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    loads = subprocess.run([sys.executable, "-c", _AGAIN, database.url],
+                           capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert loads.strip() == "False"
+    with engine.begin() as connection:  # an older store: the latest migration not yet run
+        connection.execute(text("DELETE FROM alembic_version"))
+        connection.execute(text("INSERT INTO alembic_version VALUES ('0008')"))
+        connection.execute(text("DROP INDEX ix_rollups_kind_time"))
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     engine.dispose()
 
 
