@@ -17,6 +17,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -264,11 +265,16 @@ class LinkUsage:
         return max(0, self.expected_samples - self.samples)
 
 
-def link_usage(points: Sequence[RatePoint], period: Period, capacity_bps: int) -> LinkUsage:
+# A rollup as the store gives it: (start, in_bps, out_bps), a RatePoint or a plain tuple.
+Point = tuple[float, float, float]
+_IN, _OUT = itemgetter(1), itemgetter(2)
+
+
+def link_usage(points: Sequence[Point], period: Period, capacity_bps: int) -> LinkUsage:
     start, end = period.start, period.end
-    inside = [p for p in points if start <= p.start < end]
-    ins = [p.in_bps for p in inside]
-    outs = [p.out_bps for p in inside]
+    inside = [p for p in points if start <= p[0] < end]
+    ins = list(map(_IN, inside))
+    outs = list(map(_OUT, inside))
     highs = list(map(max, ins, outs))  # the busier direction of each bucket
     limit = 0.8 * capacity_bps
     busy = sum(1 for h in highs if h > limit)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, func, select
@@ -17,7 +20,7 @@ from noc.sla.compute import (
     Change,
     LinkUsage,
     Period,
-    RatePoint,
+    Point,
     availability,
     combine,
     link_usage,
@@ -88,16 +91,34 @@ def _changes(session: Session, period: Period) -> dict[str, list[Change]]:
     return out
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off: the month's million rollup tuples hold no cycles, and
+    collecting while they are made costs a sixth of the report's time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build_report(
     engine: Engine, inv: Inventory, period: Period, now: float | None = None
 ) -> Report:
+    with _collector_paused():
+        return _build_report(engine, inv, period, now)
+
+
+def _build_report(engine: Engine, inv: Inventory, period: Period, now: float | None) -> Report:
     now = time.time() if now is None else now
     whole_period = period
     # Only time that has passed is counted: what has not happened yet is neither up nor down.
     period = Period(period.start, min(period.end, max(period.start, now)))
     with Session(engine) as session:
         changes = _changes(session, period)
-        rollups: dict[str, list[RatePoint]] = defaultdict(list)
+        rollups: dict[str, list[Point]] = defaultdict(list)
         # Plain rows, not ORM objects: a year of 5-minute rollups is 105,120 rows per link.
         query = select(
             RollupRow.name, RollupRow.bucket_start, RollupRow.in_avg_bps, RollupRow.out_avg_bps
@@ -107,11 +128,12 @@ def build_report(
             RollupRow.bucket_start < period.end,
         )
         # Read from the driver's cursor: plain tuples (names and floats, which need no
-        # conversion), without a result row object for each of the month's million rollups.
+        # conversion), without a result row object, or a RatePoint, for each of the month's
+        # million rollups.
         result = session.connection().execute(query)
         try:
             for name, start, in_bps, out_bps in result.cursor.fetchall():
-                rollups[name].append(RatePoint(start, in_bps, out_bps))
+                rollups[name].append((start, in_bps, out_bps))
         finally:
             result.close()
         incidents = [
@@ -154,8 +176,8 @@ def build_report(
         ln.name: link_usage(rollups.get(ln.name, []), period, ln.capacity_bps) for ln in inv.links
     }
     daily = []
-    uplink_points = sorted(rollups.get(uplink.name, []), key=lambda p: p.start)
-    starts = [p.start for p in uplink_points]
+    uplink_points = sorted(rollups.get(uplink.name, []))  # by start: one row per bucket
+    starts = [p[0] for p in uplink_points]
     day = period.start
     while day < period.end:
         span = Period(day, min(day + 86400, period.end))
