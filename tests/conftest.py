@@ -259,6 +259,12 @@ def short(nodeid: str) -> str:
     return nodeid.split("::", 1)[0].removeprefix("tests/").removesuffix(".py")
 
 
+def spread(module: str) -> bool:
+    """Each test of the module is a unit of work of its own (the unit tests' modules too: they
+    are what the workers take last, and the smaller the units the more evenly they end)."""
+    return module in SPREAD or module.startswith("unit/")
+
+
 def shares_module_state(item: pytest.Item) -> bool:
     """The test uses a fixture wider than itself but narrower than the worker (module, class
     or package scope)."""
@@ -294,7 +300,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
     items.sort(key=weight)  # stable: the order inside each module is kept
     for item in items:
-        if short(item.nodeid) in SPREAD and shares_module_state(item):
+        if spread(short(item.nodeid)) and shares_module_state(item):
             raise pytest.UsageError(f"{item.path.name} shares a module-scoped fixture: take it "
                                     "out of SPREAD in tests/conftest.py")  # fmt: skip
 
@@ -306,7 +312,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     class ModuleOrTest(LoadScopeScheduling):  # type: ignore[misc]
         def _split_scope(self, nodeid: str) -> str:
-            return nodeid if short(nodeid) in SPREAD else nodeid.split("::", 1)[0]
+            return nodeid if spread(short(nodeid)) else nodeid.split("::", 1)[0]
 
         def _reschedule(self, node: Any) -> None:
             # A worker runs a test once it holds the next one. One that holds a trailing unit

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from noc.store.db import make_engine
 from noc.store.models import StateChangeRow
+from noc.store.tokens import Role, create_token
 from tests.conftest import INVENTORY, LAB_PORT, ROOT, Lab
 from tests.sshd import free_port
 from tests.subset import subset_inventory
@@ -80,8 +81,9 @@ def server(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve
     work = tmp_path_factory.mktemp("load")
     s = Server(work)
     s.noc("sla", "simulate", "--month", "2026-10")  # reports with a month of data to read
-    s.token = json.loads(s.noc("token", "create", "--role", "manager", "--json"))["token"]
+    s.token = create_token(make_engine(s.url), "load", Role.MANAGER)[1]
     log = (work / "serve.log").open("wb")
+    started = time.time()
     s.proc = subprocess.Popen([sys.executable, "-m", "noc", "serve"], env=s.env, cwd=ROOT,
                               stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     deadline = time.monotonic() + 60
@@ -93,7 +95,10 @@ def server(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve
             pass
         assert time.monotonic() < deadline, (work / "serve.log").read_text()
         time.sleep(0.3)
-    time.sleep(3)  # every device polled once
+    while sum(row["at"] >= started for row in
+              json.loads(s.get("/api/v1/poll-stats", s.token)[1])) < len(KEEP):  # fmt: skip
+        assert time.monotonic() < deadline, (work / "serve.log").read_text()
+        time.sleep(0.3)  # until this collector has polled every device once
     yield s
     s.proc.terminate()
     s.proc.wait(timeout=60)

@@ -25,7 +25,7 @@ from tests.conftest import INVENTORY
 BEHIND_05 = {"kel-balumbangjaya", "kel-curug", "kel-margajaya", "kel-pasirmulya"}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def inv() -> Inventory:
     return load_inventory(INVENTORY)
 
