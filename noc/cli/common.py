@@ -7,16 +7,17 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from noc import redact
 from noc.inventory import Inventory, InventoryError, load_inventory
 from noc.paths import default_inventory
+
+if TYPE_CHECKING:  # SQLAlchemy loads with the first command that opens the store
+    from sqlalchemy import Engine
 
 
 def _width(stream: Any) -> int | None:
@@ -96,6 +97,8 @@ def store_engine(database: str | None = None, read_only: bool = False) -> Engine
     """The store, its schema brought up to date; a store that cannot be reached is a clear
     error, not a traceback. A `read_only` command never creates one: a SQLite file that is not
     there is said so, and the command ends."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from noc.settings import Settings, normalise_db_url
     from noc.store.db import make_engine, upgrade
 
