@@ -83,11 +83,14 @@ def agree(serve: Serve, timeout: float = 40.0) -> dict[str, str]:
     """Wait until the three views agree on every entity the API lists; the agreed states."""
     deadline = time.monotonic() + timeout
     while True:
-        differ, api = disagreement(*views(serve, cli=False))
-        if not differ:  # and the technician's command says the same
-            differ, api = disagreement(*views(serve, cli=True))
-            if not differ:
-                return api
+        try:
+            differ, api = disagreement(*views(serve, cli=False))
+            if not differ:  # and the technician's command says the same
+                differ, api = disagreement(*views(serve, cli=True))
+                if not differ:
+                    return api
+        except OSError as exc:  # a collector just started: its API not listening yet
+            differ = {"the API": (None, str(exc), None)}
         assert time.monotonic() < deadline, f"views disagree: {differ}"
         time.sleep(1)
 
