@@ -34,7 +34,7 @@ DEV, PEER = "noctest-dev", "noctest-peer"
 MGMT_HOST, MGMT_DEV = "169.254.71.1", "169.254.71.2"
 LINK_DEV, LINK_PEER = "169.254.72.1", "169.254.72.2"
 RATE = "40mbit"
-INTERVAL = 2
+INTERVAL = 4
 TIMEOUT = 2.0
 # TCP payload per full-size segment (MTU 1500, timestamps on) and the bytes the interface counts
 # for it (Ethernet 14 + IP 20 + TCP 32 + payload): iperf3 reports payload, ifOutOctets frames.
@@ -157,19 +157,18 @@ def test_collector_matches_iperf3_and_sees_the_link_go_down(
 
     collector = loop.run(make())
     iperf = subprocess.Popen(
-        ["ip", "netns", "exec", DEV, "iperf3", "-c", LINK_PEER, "-t", "9", "-O", "2", "-J"],
+        ["ip", "netns", "exec", DEV, "iperf3", "-c", LINK_PEER, "-t", "15", "-O", "2", "-J"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
-    time.sleep(3)  # past slow start and the 2 omitted seconds
+    time.sleep(INTERVAL)  # past slow start and the omitted seconds
     rates = []
-    for poll in range(4):  # 3 s to 9 s: 3 rates inside iperf3's 9 measured seconds (2 to 11)
-        if poll:
-            time.sleep(INTERVAL)
+    for _ in range(4):
         loop.run(collector.poll_all())
         iface = collector.devices["ns-router"].interface_named("link0")
         assert iface is not None
         if iface.out_bps is not None:
             rates.append((iface.out_bps, iface.utilisation))
+        time.sleep(INTERVAL)
     report = json.loads(iperf.communicate(timeout=120)[0])
     payload_bps = report["end"]["sum_sent"]["bits_per_second"]
     on_wire_bps = payload_bps * FRAME / MSS
