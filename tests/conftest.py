@@ -302,7 +302,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if spread(short(item.nodeid)) and shares_module_state(item):
             raise pytest.UsageError(f"{item.path.name} shares a module-scoped fixture: take it "
-                                    "out of SPREAD in tests/conftest.py")  # fmt: skip
+                                    "out of SPREAD in tests/conftest.py (a unit test's module: "
+                                    "give the fixture session scope)")  # fmt: skip
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -18,7 +18,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
-from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from noc.collector.availability import PROBLEM
@@ -224,15 +223,6 @@ def combine(parts: Sequence[Availability], target: float) -> Availability:
 # --- link rates --------------------------------------------------------------------------
 
 
-class RatePoint(NamedTuple):
-    """One 5-minute rollup: average bits/s in and out over the bucket (a tuple: a year of
-    them is made fast)."""
-
-    start: float
-    in_bps: float
-    out_bps: float
-
-
 def percentile(values: Sequence[float], share: float = 0.95) -> float | None:
     """Nearest rank: sort ascending, take the value at rank ceil(share x n) (1-based).
     For n = 100 that drops the 5 highest samples and takes the next, as billing does."""
@@ -265,7 +255,8 @@ class LinkUsage:
         return max(0, self.expected_samples - self.samples)
 
 
-# A rollup as the store gives it: (start, in_bps, out_bps), a RatePoint or a plain tuple.
+# One 5-minute rollup as the store gives it: (start, average bits/s in, average bits/s out)
+# over the bucket. A plain tuple: a month of them is a million, read straight off the cursor.
 Point = tuple[float, float, float]
 _IN, _OUT = itemgetter(1), itemgetter(2)
 

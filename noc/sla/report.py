@@ -128,8 +128,7 @@ def _build_report(engine: Engine, inv: Inventory, period: Period, now: float | N
             RollupRow.bucket_start < period.end,
         )
         # Read from the driver's cursor: plain tuples (names and floats, which need no
-        # conversion), without a result row object, or a RatePoint, for each of the month's
-        # million rollups.
+        # conversion), without a result row object for each of the month's million rollups.
         result = session.connection().execute(query)
         try:
             for name, start, in_bps, out_bps in result.cursor.fetchall():

@@ -10,7 +10,6 @@ import pytest
 from noc.sla.compute import (
     Change,
     LinkUsage,
-    RatePoint,
     availability,
     combine,
     link_usage,
@@ -122,7 +121,7 @@ def test_95th_percentile_by_nearest_rank() -> None:
 
 def test_link_usage_reports_gaps_and_busy_hours() -> None:
     day = month(2026, 10)
-    points = [RatePoint(day.start + i * 300, in_bps=float(i % 100) * 1e6, out_bps=1e6)
+    points = [(day.start + i * 300, float(i % 100) * 1e6, 1e6)  # start, in, out
               for i in range(0, 8000)]  # fmt: skip
     usage: LinkUsage = link_usage(points, day, 40_000_000)
     assert usage.expected_samples == DAYS_31 // 300
