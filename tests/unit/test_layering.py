@@ -10,6 +10,7 @@ noc.service, noc.api, noc.cli    the top: nothing below imports them
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,19 +35,19 @@ def module_name(path: Path) -> str:
 
 def imports(path: Path) -> Iterator[tuple[str, bool]]:
     """Every module `path` imports, and whether the import is inside a function."""
-    tree = ast.parse(path.read_text())
-    deferred: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            deferred.update(id(n) for n in ast.walk(node) if n is not node)
-    for node in ast.walk(tree):
+    stack: list[tuple[ast.AST, bool]] = [(ast.parse(path.read_text()), False)]
+    while stack:
+        node, deferred = stack.pop()
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            yield node.module, id(node) in deferred
+            yield node.module, deferred
         elif isinstance(node, ast.Import):
             for alias in node.names:
-                yield alias.name, id(node) in deferred
+                yield alias.name, deferred
+        inside = deferred or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        stack.extend((child, inside) for child in ast.iter_child_nodes(node))
 
 
+@functools.cache
 def graph() -> dict[str, list[tuple[str, bool, str]]]:
     out: dict[str, list[tuple[str, bool, str]]] = {}
     for path in sorted(PACKAGE.rglob("*.py")):
