@@ -120,13 +120,23 @@ def _build_report(engine: Engine, inv: Inventory, period: Period, now: float | N
         changes = _changes(session, period)
         rollups: dict[str, list[Point]] = defaultdict(list)
         # Plain rows, not ORM objects: a year of 5-minute rollups is 105,120 rows per link.
-        query = select(
-            RollupRow.name, RollupRow.bucket_start, RollupRow.in_avg_bps, RollupRow.out_avg_bps
-        ).where(
-            RollupRow.kind == "link",
-            RollupRow.bucket_start >= period.start,
-            RollupRow.bucket_start < period.end,
-        )
+        # Link by link, each in time order (so every store sums them in the same order): the
+        # driver makes each link's rows one after the other, so they lie together in memory and
+        # every pass over a link's month reads them in order. Rows interleaved by time (as the
+        # time index gives them) made those passes about six times slower, which cost far more
+        # than the database's sort.
+        query = (
+            select(
+                RollupRow.name, RollupRow.bucket_start, RollupRow.in_avg_bps,
+                RollupRow.out_avg_bps,
+            )
+            .where(
+                RollupRow.kind == "link",
+                RollupRow.bucket_start >= period.start,
+                RollupRow.bucket_start < period.end,
+            )
+            .order_by(RollupRow.name, RollupRow.bucket_start)
+        )  # fmt: skip
         # Read from the driver's cursor: plain tuples (names and floats, which need no
         # conversion), without a result row object for each of the month's million rollups.
         result = session.connection().execute(query)
