@@ -84,9 +84,11 @@ def agree(serve: Serve, timeout: float = 40.0) -> dict[str, str]:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            differ, api = disagreement(*views(serve, cli=False))
+            store, api, metrics = views(serve, cli=False)
+            differ = disagreement(store, api, metrics)
             if not differ:  # and the technician's command says the same
-                differ, api = disagreement(*views(serve, cli=True))
+                store, api, metrics = views(serve, cli=True)
+                differ = disagreement(store, api, metrics)
                 if not differ:
                     return api
         except OSError as exc:  # a collector just started: its API not listening yet
@@ -97,10 +99,10 @@ def agree(serve: Serve, timeout: float = 40.0) -> dict[str, str]:
 
 def disagreement(
     store: dict[str, str], api: dict[str, str], metrics: dict[str, str]
-) -> tuple[dict[str, tuple[str | None, str, str | None]], dict[str, str]]:
-    differ = {e: (store.get(e), s, metrics.get(e)) for e, s in api.items()
-              if s != "unknown" and not (store.get(e) == s == metrics.get(e))}  # fmt: skip
-    return differ, api
+) -> dict[str, tuple[str | None, str, str | None]]:
+    """Entity -> (store, API, /metrics) where the three differ on a state the API knows."""
+    return {e: (store.get(e), s, metrics.get(e)) for e, s in api.items()
+            if s != "unknown" and not (store.get(e) == s == metrics.get(e))}  # fmt: skip
 
 
 def replay(serve: Serve, live: dict[str, str]) -> None:

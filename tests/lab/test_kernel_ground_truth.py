@@ -34,6 +34,7 @@ DEV, PEER = "noctest-dev", "noctest-peer"
 MGMT_HOST, MGMT_DEV = "169.254.71.1", "169.254.71.2"
 LINK_DEV, LINK_PEER = "169.254.72.1", "169.254.72.2"
 RATE = "40mbit"
+CONTRACT_BPS = 40_000_000  # the link's contract in the inventory: the shaped rate
 # iperf3 paces its payload at 32 Mbit/s, 84% of the shaped link on the wire: a saturated link
 # runs TCP's sawtooth against the shaper's drops, and on a busy machine one 4 s window of it
 # swung 4% off iperf3's 15 s average; a paced sender below the shaper keeps every window within
@@ -75,7 +76,7 @@ links:
     medium: isp
     tier: uplink
     a: {{device: ns-router, interface: link0}}
-    capacity_bps: 40000000
+    capacity_bps: {CONTRACT_BPS}
 """
 
 
@@ -183,7 +184,7 @@ def test_collector_matches_iperf3_and_sees_the_link_go_down(
     for bps, util in rates:
         assert bps == pytest.approx(on_wire_bps, rel=0.02)
         assert util is not None
-        assert util == pytest.approx(on_wire_bps / 40_000_000, abs=0.01)
+        assert util == pytest.approx(on_wire_bps / CONTRACT_BPS, abs=0.01)
     assert collector.state_of("link:shaped-uplink").state is State.UP
 
     sh("ip", "link", "set", "link0", "down", ns=DEV)
