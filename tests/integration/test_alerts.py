@@ -31,6 +31,7 @@ from noc.inventory.topology import Topology
 from tests.conftest import QUIET_SHARE, Lab
 from tests.integration.test_prometheus import (
     EXPORTERS,
+    FOR_S,
     BackgroundCollector,
     Prometheus,
     free_port,
@@ -505,8 +506,9 @@ def test_no_message_during_a_maintenance_window(
     lab.scenario(BTS, "down")
     try:
         # A DOWN would have fired and been sent by now: a poll, a scrape and an evaluation
-        # (2 s each), the group's wait, and as much again for a machine under load.
-        time.sleep(2 * (POLL_S + 2 + 2 + GROUP_WAIT_S))
+        # (2 s each) and the group's wait, as much again for a machine under load, and the
+        # rule's `for:`.
+        time.sleep(2 * (POLL_S + 2 + 2 + GROUP_WAIT_S) + FOR_S)
         assert [m["text"] for m in telegram.messages[before:] if BTS in m["text"]] == []
         state = path["prometheus"].query(f'noc_device_state{{device="{BTS}", state="maintenance"}}')
         assert state and state[0]["value"][1] == "1"
