@@ -25,6 +25,7 @@ from aiosmtpd.controller import Controller
 from ruamel.yaml import YAML
 
 from noc.alerts.config import TEMPLATE, config_text, fill_secrets, template_text
+from noc.alerts.relay import _HEADINGS
 from noc.alerts.runtime import alertmanager_command
 from noc.inventory import load_inventory
 from noc.inventory.topology import Topology
@@ -56,6 +57,7 @@ HOOK_SECRET = "hook-Pq83Ns1d"
 # Alertmanager's timings for the test, in seconds (the NOC's are minutes): a message is sent
 # GROUP_WAIT_S after its group's first alert, updates at most every GROUP_S, repeats after REPEAT_S.
 GROUP_WAIT_S, GROUP_S, REPEAT_S = 2, 4, 12
+COLLECTOR_STALE = _HEADINGS["NocCollectorStale"]
 POLL_S = 2
 
 
@@ -227,20 +229,29 @@ def test_a_bts_down_is_one_message_naming_what_is_behind_it(path: dict[str, Any]
     telegram: TelegramStandIn = path["telegram"]
     sink: Sink = path["sink"]
     kelurahan = sorted(d for d in path["behind"] if not d.startswith("link:"))
+
+    def outage() -> list[dict[str, Any]]:
+        """The messages of this outage: not the collector's own health, whose alert a busy
+        machine can raise (and clear) while the collector starts, a group of its own."""
+        return [m for m in telegram.messages if COLLECTOR_STALE not in m["text"]]
+
+    def mails() -> list[Message]:
+        return [m for m in sink.messages if COLLECTOR_STALE not in text_of(m)]
+
     lab.scenario(BTS, "down")
     try:
-        wait_for(lambda: len(telegram.messages) >= 1, 120, "the Telegram message")
-        wait_for(lambda: len(sink.messages) >= 1, 60, "the e-mail")
+        wait_for(lambda: len(outage()) >= 1, 120, "the Telegram message")
+        wait_for(lambda: len(mails()) >= 1, 60, "the e-mail")
         # Two more group intervals from the first message: nothing else may arrive. (What
         # comes after REPEAT_S, if the e-mail was slow, is the outage repeated, as it should.)
-        window_end = telegram.messages[0]["at"] + 2 * GROUP_S + 2
+        window_end = outage()[0]["at"] + 2 * GROUP_S + 2
         time.sleep(max(0.0, window_end - time.time()))
-        within = [m for m in telegram.messages if m["at"] <= window_end]
-        assert len(within) == 1, [(m["at"] - window_end, m["text"]) for m in telegram.messages]
-        assert len(sink.messages) == 1
-        text = telegram.messages[0]["text"]
+        within = [m for m in outage() if m["at"] <= window_end]
+        assert len(within) == 1, [(m["at"] - window_end, m["text"]) for m in outage()]
+        assert len(mails()) == 1
+        text = outage()[0]["text"]
         print("\n--- telegram ---\n" + text)
-        assert telegram.messages[0]["parse_mode"] == "HTML"
+        assert outage()[0]["parse_mode"] == "HTML"
         assert "GANGGUAN" in text and f"Akar masalah: <b>{BTS}</b>" in text
         assert f"{len(kelurahan)} perangkat di belakangnya" in text
         for kel in kelurahan:
@@ -248,14 +259,14 @@ def test_a_bts_down_is_one_message_naming_what_is_behind_it(path: dict[str, Any]
         assert f"noc diag check {BTS}" in text and "WIB" in text
         assert text.rstrip().endswith("/wall")  # the wall screen, one tap away
         assert len(text) <= 4096
-        mail = text_of(sink.messages[0])
+        mail = text_of(mails()[0])
         assert BTS in mail and all(kel in mail for kel in kelurahan)
-        assert BTS in str(sink.messages[0]["Subject"])
+        assert BTS in str(mails()[0]["Subject"])
     finally:
         lab.scenario(BTS, "down", on=False)
 
     def resolved() -> list[str]:
-        return [m["text"] for m in telegram.messages if "PULIH" in m["text"]]
+        return [m["text"] for m in outage() if "PULIH" in m["text"]]
 
     wait_for(lambda: bool(resolved()), 120, "the resolved message")
     time.sleep(2 * GROUP_S + 2)
@@ -263,8 +274,8 @@ def test_a_bts_down_is_one_message_naming_what_is_behind_it(path: dict[str, Any]
     # same poll, but Prometheus may see them a scrape apart; an update of the same group can
     # then come between (still bts-05, nothing new), never a message of its own.
     assert len(resolved()) == 1 and BTS in resolved()[0]
-    assert "PULIH" in telegram.messages[-1]["text"]
-    between = [m["text"] for m in telegram.messages[1:-1]]
+    assert "PULIH" in outage()[-1]["text"]
+    between = [m["text"] for m in outage()[1:-1]]
     assert len(between) <= 1, between
     assert all(f"Akar masalah: <b>{BTS}</b>" in text for text in between), between
     assert telegram.bad_tokens == 0
