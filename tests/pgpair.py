@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
-from tests.sshd import free_port
+from tests.ports import free_port
 
 
 def pg_bin() -> Path | None:
@@ -55,7 +55,8 @@ def primary_and_replica() -> Iterator[Pair]:
 def _clusters(binaries: Path, work: Path) -> Iterator[Pair]:
     primary, replica = work / "primary", work / "replica"
     # TCP ports free now (a UDP port's number may be some TCP client's on a busy machine).
-    p1, p2 = free_port("127.0.0.1"), free_port("127.0.0.1")
+    p1 = free_port(count=2)
+    p2 = p1 + 1
     _as_postgres(str(binaries / "initdb"), "-D", str(primary), "-A", "trust", "-U", "postgres")
     with (primary / "postgresql.conf").open("a") as conf:
         conf.write(f"port = {p1}\nlisten_addresses = '127.0.0.1'\nwal_level = replica\n"

@@ -6,12 +6,14 @@ import contextlib
 import socket
 import threading
 
+from tests.ports import free_port
+
 
 class TcpProxy:
     def __init__(self, target: tuple[str, int], host: str = "127.0.0.1") -> None:
         self.target = target
         self.host = host
-        self.port = _free_port()
+        self.port = free_port()
         self._listener: socket.socket | None = None
         self._conns: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -64,10 +66,3 @@ def _pipe(src: socket.socket, dst: socket.socket, flowing: threading.Event) -> N
     finally:
         with contextlib.suppress(OSError):
             dst.shutdown(socket.SHUT_WR)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port

@@ -35,9 +35,9 @@ from tests.integration.test_prometheus import (
     FOR_S,
     BackgroundCollector,
     Prometheus,
-    free_port,
     wait_for,
 )
+from tests.ports import free_port
 from tests.subset import subset_inventory
 
 
@@ -191,7 +191,8 @@ def path(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     smtp.start()
     yaml = YAML(typ="safe")
     doc = yaml.load(inventory.read_text())
-    collector_port, alertmanager_port = free_port(), free_port()
+    collector_port = free_port(count=2)
+    alertmanager_port = collector_port + 1
     doc["alerting"]["noc_url"] = f"http://127.0.0.1:{collector_port}"
     doc["alerting"]["alertmanager_url"] = f"http://127.0.0.1:{alertmanager_port}"
     for receiver in doc["alerting"]["receivers"]:

@@ -24,7 +24,7 @@ from noc.store.db import make_engine
 from noc.store.models import StateChangeRow
 from noc.store.tokens import Role, create_token
 from tests.conftest import INVENTORY, LAB_PORT, ROOT, Lab
-from tests.sshd import free_port
+from tests.ports import free_port
 from tests.subset import subset_inventory
 
 pytestmark = [pytest.mark.integration, pytest.mark.serial]

@@ -27,7 +27,7 @@ from noc.store.db import make_engine
 from noc.store.models import IncidentRow, StateChangeRow
 from noc.store.recovery import CRASH_REASON
 from tests.conftest import INVENTORY, LAB_PORT, ROOT, Database, Lab
-from tests.sshd import free_port
+from tests.ports import free_port
 from tests.subset import subset_inventory
 
 pytestmark = pytest.mark.integration

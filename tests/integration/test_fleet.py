@@ -38,7 +38,7 @@ from noc.store.models import LeaseRow, PollStatRow
 from tests.conftest import INVENTORY, LAB_PORT, PG, ROOT, Lab, pg_database
 from tests.integration.test_crash import changes, incidents, wait_for
 from tests.integration.test_prometheus import Prometheus
-from tests.sshd import free_port
+from tests.ports import free_port
 from tests.subset import subset_inventory
 from tests.tcpproxy import TcpProxy
 
@@ -326,7 +326,7 @@ def test_workers_share_one_machine_and_the_supervisor_restarts_one(
                                  poll_interval_s=INTERVAL_S)  # fmt: skip
     domains = device_domains(load_inventory(inventory))
     with pg_database("noc_workers") as db:
-        port = free_port()
+        port = free_port(count=2)  # the two workers serve on port and port + 1
         env = {**os.environ, "NOC_VAR_DIR": str(tmp_path / "var"), "NOC_DATABASE_URL": db.url,
                "NOC_INVENTORY": str(inventory), "NOC_HTTP_PORT": str(port),
                "NOC_LEASE_S": str(LEASE_S)}  # fmt: skip

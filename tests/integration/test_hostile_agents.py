@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import INVENTORY, ROOT, Lab, with_port
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.serial]
 
@@ -26,19 +27,12 @@ TIMEOUT_S = 2.0  # an agent in a busy test process may take over 1 s to answer
 RSS_BOUND_MB = 400
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def agents() -> Iterator[dict[str, int]]:
     ports: dict[str, int] = {}
     procs = []
     for device, mode in BAD.items():
-        port = _free_port()
+        port = free_port(kind=socket.SOCK_DGRAM)
         # The agents stand for devices elsewhere on the network, whose CPU is their own: at
         # the lowest priority, what is measured is what their answers cost the collector, not
         # what their processes cost this machine's two cores.

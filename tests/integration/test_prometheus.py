@@ -7,7 +7,6 @@ import asyncio
 import json
 import re
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -26,6 +25,7 @@ from noc.service import Service, build_service, run_service
 from noc.settings import Settings
 from noc.snmp.lean_client import LeanClient
 from tests.conftest import QUIET_SHARE, ROOT, Lab
+from tests.ports import free_port
 from tests.subset import subset_inventory
 
 
@@ -42,13 +42,6 @@ EXPORTERS = ROOT / "exporters"
 BTS = "bts-05"
 # The `for:` of every alert rule of a minute or more, in the tests: three 2 s scrapes.
 FOR_S = 6
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class BackgroundCollector:

@@ -21,7 +21,7 @@ import typer
 from noc.cli.main import app as cli_app
 from noc.lab.control import LabControlError, call
 from tests.conftest import INVENTORY, ROOT, WORKER
-from tests.sshd import free_port
+from tests.ports import free_port
 from tests.subset import subset_inventory
 
 pytestmark = pytest.mark.integration

@@ -18,7 +18,7 @@ import pytest
 from noc.inventory import load_inventory
 from noc.inventory.topology import Topology
 from tests.conftest import ROOT, Lab
-from tests.integration.test_prometheus import free_port
+from tests.ports import free_port
 from tests.subset import subset_inventory
 
 pytestmark = pytest.mark.integration

@@ -38,7 +38,7 @@ from noc.store.models import PollStatRow
 from tests.conftest import INVENTORY, LAB_PORT, PG, ROOT, WORKER, Lab, pg_database, with_port
 from tests.integration.test_crash import wait_for
 from tests.integration.test_fleet import Fleet, Member
-from tests.sshd import free_port
+from tests.ports import free_port
 from tests.subset import subset_inventory
 from tests.tcpproxy import TcpProxy
 
