@@ -87,8 +87,9 @@ class Collector:
             stats.retries, stats.timeouts, stats.varbinds,
         )  # fmt: skip
         state.last_stats = stats
-        if self.live.owns(name):  # (in a fleet, the device may have gone to another meanwhile)
-            self.sink.emit(self.live.fold(name, now, sample, reason, record))
+        with self.live.lock:  # (see LiveState.lock)
+            if self.live.owns(name):  # (in a fleet, the device may have gone to another)
+                self.sink.emit(self.live.fold(name, now, sample, reason, record))
         return record
 
     async def poll_all(

@@ -9,6 +9,7 @@ none) and returns the events it caused; `stop(now)` is the collector stopping.
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -120,6 +121,12 @@ class LiveState:
         # None: all of them. What another collector judges, as the store has it.
         self.owned: set[str] | None = None
         self.elsewhere: dict[str, Verdict] = {}
+        # The state changes on the poll side and is read for /metrics in a worker thread.
+        # Whoever changes it there holds `lock` until the events are handed on, and whoever
+        # reads it from another thread holds it too, so a reader sees the state between two
+        # changes, never in the middle of one (a BTS still up beside the offices it has
+        # already made UNREACHABLE).
+        self.lock = threading.Lock()
 
     # --- a fleet: what this collector holds -----------------------------------------------
 

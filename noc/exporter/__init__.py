@@ -51,6 +51,7 @@ class NocMetrics(PromCollector):
         # With `fragments`, each device's series are already written (as its poll landed)
         # and the network source adds only the sites and the open incidents.
         self.fragments = fragments
+        self.live = live
         self.sources: list[PromCollector] = [
             FleetMetrics(member),
             NetworkMetrics(live, per_device=fragments is None),
@@ -59,13 +60,15 @@ class NocMetrics(PromCollector):
         ]
 
     def exposition(self) -> bytes:
-        """What /metrics serves: the families, with the devices' written fragments."""
-        if self.fragments is None:
-            return render(self.collect())
-        fleet, network, *rest = self.sources
-        return b"".join([render([*fleet.collect(), *network.collect()]),
-                         *self.fragments.chunks(),
-                         render(m for source in rest for m in source.collect())])  # fmt: skip
+        """What /metrics serves: the families, with the devices' written fragments, all of
+        one moment of the live state (the scrape runs beside the polls, in a thread)."""
+        with self.live.lock:
+            if self.fragments is None:
+                return render(self.collect())
+            fleet, network, *rest = self.sources
+            return b"".join([render([*fleet.collect(), *network.collect()]),
+                             *self.fragments.chunks(),
+                             render(m for source in rest for m in source.collect())])  # fmt: skip
 
     def collect(self) -> Iterator[Metric]:
         for source in self.sources:

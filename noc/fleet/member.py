@@ -125,7 +125,8 @@ class Member:
             self.draining.pop(domain, None)
         for domain in rnd.lost:
             log.warning("fleet: lost %s to another collector; stopped polling it", domain)
-            live.drop(self.members[domain])
+            with live.lock:
+                live.drop(self.members[domain])
             self.draining.pop(domain, None)
             self.lost_at[domain] = self.writer.clock()
         self.held = dict(rnd.held)
@@ -162,7 +163,8 @@ class Member:
         last_change.update({m.entity: m.at for m in markers})
         if markers:
             self.writer.emit(markers)
-        self.collector.live.take(entities, healths, verdicts, incidents, last_change)
+        with self.collector.live.lock:
+            self.collector.live.take(entities, healths, verdicts, incidents, last_change)
         devices = [e for e in entities if e in self.collector.devices]
         self.scheduler.poll_soon(devices)
         how = "handed back" if item.released else "lease ran out"
@@ -178,7 +180,8 @@ class Member:
         for domain in pick(candidates, devices):
             snap = snapshot(live.healths, live.verdicts, self.members[domain])
             self.draining[domain] = (self.writer.clock(), snap)
-            live.drop(self.members[domain])
+            with live.lock:
+                live.drop(self.members[domain])
             log.info("fleet: handing %s back (above this collector's share)", domain)
 
     def vantages(self) -> list[Vantage]:
@@ -196,9 +199,8 @@ class Member:
         if not ancestors:
             return
         states, _, _ = await asyncio.to_thread(read_store, self.engine, ancestors)
-        self.collector.live.foreign(
-            {e: Verdict(state, since=at) for e, (state, at) in states.items()}
-        )
+        with live.lock:
+            live.foreign({e: Verdict(state, since=at) for e, (state, at) in states.items()})
 
     async def leave(self) -> None:
         """A clean stop, after the last flush: every domain handed back at once."""

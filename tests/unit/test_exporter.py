@@ -179,3 +179,63 @@ def test_written_fragments_serve_the_reference_sample_for_sample_in_fewer_bytes(
     check = subprocess.run([promtool, "check", "metrics"], input=fast.encode(),
                            capture_output=True, check=False)  # fmt: skip
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_a_scrape_beside_the_polls_shows_one_moment_of_the_live_state() -> None:
+    """/metrics is rendered in a worker thread while polls land on the event loop. Every
+    scrape shows the BTS and the office behind it as they stood together between two polls:
+    never the office already UNREACHABLE behind an outage that its BTS does not show yet,
+    which had Alertmanager send the office's alert before the BTS's, as a message of its own."""
+    import asyncio
+    import re
+    import sys
+    import threading
+
+    from noc.exporter import DeviceFragments
+
+    collector, lab, clock = simulated_collector(SMALL)
+    fragments = DeviceFragments(collector.live)
+    collector.sink = fragments
+    metrics = NocMetrics(collector.live, fragments=fragments)
+    pair = ("bts-a", "kel-a")
+    state = re.compile(r'noc_device_state\{device="(bts-a|kel-a)",[^}]*state="(\w+)"\} 1\n')
+    since = re.compile(r'noc_device_state_since_seconds\{device="(bts-a|kel-a)"\} (\S+)\n')
+    behind = re.compile(r'noc_device_behind\{device="(bts-a|kel-a)",[^}]*root_cause="([^"]+)"')
+
+    def moment(text: str) -> tuple[tuple[str | None, ...], ...]:
+        found = [dict(p.findall(text)) for p in (state, since, behind)]
+        return tuple(tuple(f.get(d) for f in found) for d in pair)
+
+    between: set[tuple[tuple[str | None, ...], ...]] = {moment(metrics.exposition().decode())}
+    seen: set[tuple[tuple[str | None, ...], ...]] = set()
+    done = threading.Event()
+
+    def scrape() -> None:
+        while not done.is_set():
+            seen.add(moment(metrics.exposition().decode()))
+
+    async def outages(count: int) -> None:
+        for _ in range(count):
+            # Down: confirmed at its second failure, shown once the core above it is polled.
+            # Up: confirmed at its second answer, then the office behind it is polled.
+            for down, polls in ((True, ["bts-a", "bts-a", "core"]),
+                                (False, ["bts-a", "bts-a", "kel-a"])):  # fmt: skip
+                lab["bts-a"].down = down
+                for name in polls:
+                    clock[0] += 400  # (outages far enough apart not to be FLAPPING)
+                    await collector.poll(name)
+                    between.add(moment(metrics.exposition().decode()))  # only this thread polls
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # the two threads take turns often, as on a busy machine
+    scraper = threading.Thread(target=scrape)
+    scraper.start()
+    try:
+        asyncio.run(outages(150))
+    finally:
+        done.set()
+        scraper.join()
+        sys.setswitchinterval(interval)
+    assert any(m[0][0] == "down" and m[1][2] == "bts-a" for m in between)  # outages were seen
+    assert len(seen) > 1
+    assert seen <= between, sorted(seen - between, key=str)[:3]
