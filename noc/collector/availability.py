@@ -160,6 +160,18 @@ def evaluate(
             node = parents.get(node)
         return top
 
+    def held(root: str) -> bool:
+        """`root` is confirmed failing, but its own verdict is held (below) until what it sits
+        behind has been polled since. What is behind it holds its last state too: nothing
+        shows UNREACHABLE behind a root cause that does not show down itself."""
+        health = healths[root]
+        return (
+            health.confirmed_up is False
+            and root not in in_maintenance
+            and top_ancestor(root, confirmed_only=False) is None
+            and bool(unseen_ancestors(root, healths, parents))
+        )
+
     out: dict[str, Verdict] = {}
     for entity in parents if only is None else only:
         health = healths.get(entity)
@@ -168,6 +180,8 @@ def evaluate(
         behind = top_ancestor(entity, confirmed_only=True)
         if entity in in_maintenance:
             out[entity] = Verdict(State.MAINTENANCE)
+        elif behind is not None and held(behind):
+            out[entity] = before
         elif behind is not None:
             # Whatever its own last answer, nothing behind a device that is down can be seen.
             out[entity] = Verdict(
@@ -177,7 +191,9 @@ def evaluate(
             out[entity] = Verdict(State.UNKNOWN)
         elif health.failing:
             top = top_ancestor(entity, confirmed_only=False)
-            if top is not None:
+            if top is not None and held(top):
+                out[entity] = before
+            elif top is not None:
                 out[entity] = Verdict(
                     State.UNREACHABLE, top, f"{top} is down", healths[top].fail_since
                 )

@@ -243,6 +243,28 @@ def test_offices_failing_before_their_bts_is_polled_wait_for_it() -> None:
     assert [getattr(i, "root_cause") for i in net.incidents.values()] == ["bts"]  # noqa: B009
 
 
+def test_nothing_is_unreachable_behind_a_bts_that_is_held_until_its_core_is_polled() -> None:
+    """A BTS confirmed failing waits for the core above it to be polled before it shows DOWN
+    (the failure may be the core's). Meanwhile what sits behind it holds its state too: an
+    office UNREACHABLE behind a BTS that still shows up is a picture that never was."""
+    net = Net()
+    net.poll(0, ALL_UP)
+    net.poll(30, {"bts": False})
+    net.poll(40, {"bts": False})  # confirmed (down_after 2); the core last seen at 0
+    assert unseen_ancestors("bts", net.healths, PARENTS) == ["core"]
+    assert {e: net.state(e) for e in ("bts", "kel1", "kel2", "link:kel1")} == dict.fromkeys(
+        ("bts", "kel1", "kel2", "link:kel1"), State.UP
+    )
+    changes = len(net.changes)
+    net.poll(45, {"core": True})  # the core answers: the outage is the BTS's, all at once
+    assert net.verdicts["bts"] == Verdict(State.DOWN, "bts", "timeout", 30)
+    for entity in ("kel1", "kel2", "link:kel1"):
+        assert net.verdicts[entity] == Verdict(State.UNREACHABLE, "bts", "bts is down", 30)
+    assert sorted(net.changes[changes:]) == [("bts", State.DOWN), ("kel1", State.UNREACHABLE),
+                                             ("kel2", State.UNREACHABLE),
+                                             ("link:kel1", State.UNREACHABLE)]  # fmt: skip
+
+
 def test_an_office_failing_alone_is_down_once_its_bts_has_answered() -> None:
     net = Net()
     net.poll(0, ALL_UP)
