@@ -347,7 +347,8 @@ def test_workers_share_one_machine_and_the_supervisor_restarts_one(
             wait_for("two workers sharing every domain", both, timeout=60)
             pid = int(re.search(r"worker w-1: pid (\d+)", log.read_text()).group(1))  # type: ignore[union-attr]
             os.kill(pid, signal.SIGKILL)
-            wait_for("w-1 restarted", lambda: "worker w-1 exited" in log.read_text())
+            said = "worker w-1 was killed by SIGKILL; restarting it in 2 s"
+            wait_for("w-1 restarted", lambda: said in log.read_text())
             w1_log = tmp_path / "var" / "worker-1" / "serve.log"
             wait_for("the new w-1 serving", lambda: w1_log.read_text().count("metrics:") == 2)
             w1 = Member.__new__(Member)  # only its /metrics, on the port after the first
@@ -366,3 +367,48 @@ def test_workers_share_one_machine_and_the_supervisor_restarts_one(
             if proc.poll() is None:
                 proc.kill()
             engine.dispose()
+
+
+def test_a_worker_that_cannot_start_says_why_and_is_restarted_later_each_time(
+    tmp_path: Path, lab: Lab
+) -> None:
+    """The second worker's port is taken: the supervisor's line carries that worker's own
+    reason, the waits grow (2 s, then 4 s) instead of a restart every 2 s for ever, and the
+    worker serves once the port is free."""
+    import socket
+
+    inventory = subset_inventory(INVENTORY, tmp_path / "inventory.yaml", KEEP, LAB_PORT,
+                                 poll_interval_s=INTERVAL_S)  # fmt: skip
+    with pg_database("noc_backoff") as db, socket.socket() as taken:
+        port = free_port(count=2)
+        taken.bind(("127.0.0.1", port + 1))
+        taken.listen()
+        env = {**os.environ, "NOC_VAR_DIR": str(tmp_path / "var"), "NOC_DATABASE_URL": db.url,
+               "NOC_INVENTORY": str(inventory), "NOC_HTTP_PORT": str(port)}  # fmt: skip
+        log = tmp_path / "supervisor.log"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "noc", "serve", "--name", "w", "--workers", "2"],
+            env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=ROOT,
+        )  # fmt: skip
+        try:
+
+            def restarts() -> list[str]:
+                return [ln for ln in log.read_text().splitlines() if "restarting it in" in ln]
+
+            wait_for("two restarts", lambda: len(restarts()) >= 2, timeout=60)
+            first, second = restarts()[:2]
+            assert first.startswith(
+                f"worker w-1 exited (1): noc serve cannot run: cannot serve HTTP on "
+                f"127.0.0.1:{port + 1} (is the port taken?); restarting it in 2 s"
+            ), first
+            assert "; restarting it in 4 s" in second, second
+            taken.close()
+            w1 = Member.__new__(Member)
+            w1.port = port + 1
+            wait_for("the worker serving once its port is free",
+                     lambda: w1.metric("noc_fleet_domains_held") >= 0, timeout=60)  # fmt: skip
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=60) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()

@@ -4,6 +4,7 @@ starts from, and a live state that judges only what it holds."""
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -143,3 +144,34 @@ def test_a_taken_over_outage_goes_on_as_the_same_incident(inv: Inventory) -> Non
     live.drop(mine)
     assert not live.owns("bts-05") and "bts-05" not in live.book.open
     assert "bts-05" not in live.verdicts
+
+
+def test_a_worker_that_keeps_dying_is_restarted_later_each_time() -> None:
+    from noc.fleet.workers import RESTART_AFTER_S, RESTART_MAX_S, STEADY_S, restart_delay
+
+    delays = [restart_delay(None, 1.0)]
+    for _ in range(7):
+        delays.append(restart_delay(delays[-1], 1.5))  # dies 1.5 s after each start
+    assert delays == [2, 4, 8, 16, 32, 60, 60, 60] and delays[0] == RESTART_AFTER_S
+    assert max(delays) == RESTART_MAX_S
+    # One that ran a minute had a real run: back to the first delay.
+    assert restart_delay(RESTART_MAX_S, STEADY_S) == RESTART_AFTER_S
+
+
+def test_the_supervisor_says_why_a_worker_ended(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from noc.fleet.workers import Worker, ended
+
+    w = Worker("w-0", 9469, tmp_path, {})
+    w.log.write_text("metrics: http://127.0.0.1:9469/metrics\nnoc serve cannot run: cannot "
+                     "serve HTTP on 127.0.0.1:9469 (is the port taken?)\n\n")  # fmt: skip
+    w.proc = subprocess.Popen([sys.executable, "-c", "raise SystemExit(1)"])
+    w.proc.wait()
+    assert ended(w) == ("exited (1): noc serve cannot run: cannot serve HTTP on "
+                        "127.0.0.1:9469 (is the port taken?)")  # fmt: skip
+    w.proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    w.proc.kill()
+    w.proc.wait()
+    assert ended(w) == "was killed by SIGKILL"
