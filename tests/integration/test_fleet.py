@@ -15,6 +15,7 @@ Each collector reaches PostgreSQL through a proxy of its own, so one can be cut 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -319,6 +320,14 @@ def test_prometheus_over_the_fleet_gives_one_answer_per_device(
         prometheus.close()
 
 
+def stop_all(supervisor: subprocess.Popen[bytes]) -> None:
+    """After a failed test: the supervisor and its workers (killing the supervisor alone
+    would leave them running, polling and serving, for the rest of the run)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(supervisor.pid, signal.SIGKILL)
+    supervisor.wait()
+
+
 def test_workers_share_one_machine_and_the_supervisor_restarts_one(
     tmp_path: Path, lab: Lab
 ) -> None:
@@ -334,6 +343,7 @@ def test_workers_share_one_machine_and_the_supervisor_restarts_one(
         proc = subprocess.Popen(
             [sys.executable, "-m", "noc", "serve", "--name", "w", "--workers", "2"],
             env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=ROOT,
+            start_new_session=True,  # its workers with it: see stop_all
         )  # fmt: skip
         engine = make_engine(db.url)
         fleet = Fleet([], engine, domains)
@@ -364,8 +374,7 @@ def test_workers_share_one_machine_and_the_supervisor_restarts_one(
             assert sorted(stopped) == ["w-0", "w-1"]  # both handed their domains back
             assert all(left <= 0.5 for _, _, left in fleet.leases().values())
         finally:
-            if proc.poll() is None:
-                proc.kill()
+            stop_all(proc)
             engine.dispose()
 
 
@@ -389,6 +398,7 @@ def test_a_worker_that_cannot_start_says_why_and_is_restarted_later_each_time(
         proc = subprocess.Popen(
             [sys.executable, "-m", "noc", "serve", "--name", "w", "--workers", "2"],
             env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=ROOT,
+            start_new_session=True,  # its workers with it: see stop_all
         )  # fmt: skip
         try:
 
@@ -410,5 +420,4 @@ def test_a_worker_that_cannot_start_says_why_and_is_restarted_later_each_time(
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=60) == 0
         finally:
-            if proc.poll() is None:
-                proc.kill()
+            stop_all(proc)
