@@ -26,23 +26,45 @@ def settings_files() -> tuple[Path, ...]:
     return (*SETTINGS_FILES, project_root() / "noc.env")
 
 
-def _from_files(name: str) -> str | None:
-    """A variable from the settings files (later files win), when the environment lacks it."""
-    found = None
-    for path in settings_files():
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except OSError:
+def read_settings_file(path: Path) -> dict[str, str]:
+    """`NAME=value` lines (names in capitals): blank lines and `#` comments skipped, an
+    `export ` in front allowed, a value in matching quotes taken as it is, else up to a ` #`
+    comment. A file that cannot be read holds nothing."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return {}
+    found: dict[str, str] = {}
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith("#"):
             continue
-        for line in lines:
-            key, sep, value = line.strip().partition("=")
-            if sep and key.strip() == name:
-                found = value.strip().strip("'\"")
+        key, sep, value = line.removeprefix("export ").partition("=")
+        if not sep:
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        else:
+            value = value.split(" #", 1)[0].rstrip()
+        found[key.strip().upper()] = value
+    return found
+
+
+def from_settings_files() -> dict[str, tuple[str, Path]]:
+    """Every variable of the settings files with the file it came from (later files win)."""
+    found: dict[str, tuple[str, Path]] = {}
+    for path in settings_files():
+        found.update({k: (v, path) for k, v in read_settings_file(path).items()})
     return found
 
 
 def setting(name: str) -> str | None:
-    return os.environ.get(name) or _from_files(name)
+    """A variable from the environment, else from the settings files."""
+    if os.environ.get(name):
+        return os.environ[name]
+    found = from_settings_files().get(name.upper())
+    return found[0] if found else None
 
 
 def default_var_dir() -> Path:

@@ -1,15 +1,25 @@
-"""The toolkit's settings, read once from the environment (prefix NOC_)."""
+"""The toolkit's settings: each field is the variable NOC_ + its name (in any case), read from
+the environment, else from the settings files (/etc/noc/noc.env, then the project's noc.env);
+what the code passes in wins over both. A value that does not hold is one line naming the
+variable, its value and where it was set (`SettingsError`)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from noc import redact
-from noc.paths import default_inventory, default_var_dir, settings_files
+from noc.paths import default_inventory, default_var_dir, from_settings_files
 from noc.snmp.engines import ClientFactory, Engine, client_factory
+
+PREFIX = "NOC_"
+
+
+class SettingsError(ValueError):
+    """A setting that does not hold, said in one line."""
 
 
 def normalise_db_url(url: str) -> str:
@@ -21,11 +31,8 @@ def normalise_db_url(url: str) -> str:
     return url
 
 
-class Settings(BaseSettings):
-    # The environment first, then the settings files (/etc/noc/noc.env, the project's noc.env).
-    model_config = SettingsConfigDict(
-        env_prefix="NOC_", extra="ignore", env_file=settings_files(), env_file_encoding="utf-8"
-    )
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore")
 
     inventory: Path = Field(default_factory=default_inventory)
     var_dir: Path = Field(default_factory=default_var_dir)
@@ -51,6 +58,13 @@ class Settings(BaseSettings):
     collector_site: str = Field(default="dc", pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
     lease_s: float = Field(default=30.0, ge=2.0, le=3600.0)
 
+    def __init__(self, **given: Any) -> None:
+        found = _found()
+        try:
+            super().__init__(**{**{k: v for k, (v, _) in found.items()}, **given})
+        except ValidationError as exc:
+            raise SettingsError(_describe(exc, found, given)) from None
+
     def snmp_client(self) -> ClientFactory:
         return client_factory(self.snmp_engine)
 
@@ -63,3 +77,28 @@ class Settings(BaseSettings):
         if create:
             self.var_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{(self.var_dir / 'noc.db').resolve()}"
+
+
+def _found() -> dict[str, tuple[str, str]]:
+    """Each field set outside the code: its value and where it was set."""
+    named = {f"{PREFIX}{field.upper()}": field for field in Settings.model_fields}
+    found = {named[k]: (v, f"in {path}") for k, (v, path) in from_settings_files().items()
+             if k in named}  # fmt: skip
+    found.update({named[k.upper()]: (v, "in the environment") for k, v in os.environ.items()
+                  if k.upper() in named})  # fmt: skip
+    return found
+
+
+def _describe(
+    exc: ValidationError, found: dict[str, tuple[str, str]], given: dict[str, Any]
+) -> str:
+    first = exc.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else ""
+    if field in given:
+        return f"{field}={given[field]!r}: {first['msg']}"
+    if field not in found:
+        return f"{field}: {first['msg']}"
+    value, where = found[field]
+    shown = redact.scrub(value)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return f"{PREFIX}{field.upper()}={shown!r} ({where}): {first['msg']}"

@@ -11,7 +11,6 @@ import time
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.live import Live
 from rich.table import Table
 
@@ -32,7 +31,7 @@ from noc.collector.domains import FleetError
 from noc.collector.engine import Collector
 from noc.fleet.workers import plan_workers, supervise
 from noc.inventory import Inventory
-from noc.settings import Settings
+from noc.settings import Settings, SettingsError
 from noc.store.db import make_engine
 
 
@@ -160,10 +159,9 @@ def serve(
         k: v for k, v in (("collector_name", name), ("collector_site", site)) if v
     }
     try:
-        settings = Settings.model_validate({**Settings().model_dump(), **given})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        err_console.print(f"noc serve cannot run: {first['loc'][0]}: {first['msg']}")
+        settings = Settings(**given)
+    except SettingsError as exc:
+        err_console.print(f"noc serve cannot run: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from None
     setup_logging()
     url = settings.db_url()

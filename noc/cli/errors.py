@@ -26,6 +26,7 @@ def explain(exc: BaseException) -> str | None:
     from noc.inventory.secrets import SecretError
     from noc.lab.control import LabControlError
     from noc.lab.scenarios import ScenarioError
+    from noc.settings import SettingsError
     from noc.snmp.client import SnmpError
 
     text = redact.first_line(exc)
@@ -38,6 +39,8 @@ def explain(exc: BaseException) -> str | None:
         return f"nothing answers there (connection refused): {text}"
     if isinstance(exc, socket.timeout | TimeoutError):
         return f"no answer in time: {text or 'timed out'}"
+    if isinstance(exc, SettingsError):
+        return f"a setting does not hold: {text}"
     if isinstance(exc, SecretError):
         return f"a secret is missing: {text}"
     if isinstance(exc, SQLAlchemyError):

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Literal
 
 from noc.snmp.client import SnmpClient
-from noc.snmp.lean_client import LeanClient
 
 Engine = Literal["lean", "pysnmp"]
 ClientFactory = Callable[[], SnmpClient]
@@ -20,5 +19,8 @@ def _pysnmp() -> SnmpClient:
 
 
 def client_factory(engine: Engine = "lean") -> ClientFactory:
-    """What makes a client of the engine: the lean codec (the default) or pysnmp."""
+    """What makes a client of the engine: the lean codec (the default) or pysnmp. Loaded here,
+    not with the settings that name it: most commands read the settings and never poll."""
+    from noc.snmp.lean_client import LeanClient
+
     return _pysnmp if engine == "pysnmp" else LeanClient

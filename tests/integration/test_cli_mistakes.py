@@ -113,6 +113,19 @@ def test_a_missing_secret_is_one_line() -> None:
     refused(result, "NOC_DR_PG_PRIMARY")
 
 
+def test_a_setting_that_does_not_hold_is_one_line(tmp_path: Path) -> None:
+    """A mistyped variable names itself, its value and where it was set; for `noc serve`
+    too, and for what a settings file holds (a setting of the environment wins over it)."""
+    said = refused(noc("status", NOC_HTTP_PORT="9o69"), "a setting does not hold")
+    assert "NOC_HTTP_PORT='9o69' (in the environment): Input should be a valid integer" in said
+    said = refused(noc("serve", NOC_CONCURRENCY="0"), "noc serve cannot run")
+    assert "NOC_CONCURRENCY='0' (in the environment): Input should be greater than or " \
+           "equal to 1" in " ".join(said.split())  # fmt: skip
+    said = refused(noc("serve", "--name", "Kolektor 1"), "noc serve cannot run")
+    assert "collector_name='Kolektor 1': String should match pattern " \
+           "'^[a-z0-9][a-z0-9._-]{0,63}$'" in " ".join(said.split())  # fmt: skip
+
+
 def test_a_server_that_is_not_there_is_one_line() -> None:
     port = closed_port()
     said = refused(noc("dashboards", "push", "--url", f"http://127.0.0.1:{port}",
