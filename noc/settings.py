@@ -61,7 +61,7 @@ class Settings(BaseModel):
     def __init__(self, **given: Any) -> None:
         found = _found()
         try:
-            super().__init__(**{**{k: v for k, (v, _) in found.items()}, **given})
+            super().__init__(**({k: v for k, (v, _) in found.items()} | given))
         except ValidationError as exc:
             raise SettingsError(_describe(exc, found, given)) from None
 

@@ -9,6 +9,7 @@ topmost failing ancestor (the root cause), not DOWN.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -160,6 +161,7 @@ def evaluate(
             node = parents.get(node)
         return top
 
+    @functools.cache  # asked once per entity behind the root, the same answer each time
     def held(root: str) -> bool:
         """`root` is confirmed failing, but its own verdict is held (below) until what it sits
         behind has been polled since. What is behind it holds its last state too: nothing

@@ -320,6 +320,22 @@ def test_prometheus_over_the_fleet_gives_one_answer_per_device(
         prometheus.close()
 
 
+def supervise_two(
+    tmp_path: Path, inventory: Path, db_url: str, port: int, **env: str
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """`noc serve --name w --workers 2` on `port` and `port + 1`, in a session of its own (its
+    workers with it: see stop_all); returns it and the file its lines go to."""
+    log = tmp_path / "supervisor.log"
+    environ = {**os.environ, "NOC_VAR_DIR": str(tmp_path / "var"), "NOC_DATABASE_URL": db_url,
+               "NOC_INVENTORY": str(inventory), "NOC_HTTP_PORT": str(port), **env}  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "noc", "serve", "--name", "w", "--workers", "2"],
+        env=environ, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=ROOT,
+        start_new_session=True,
+    )  # fmt: skip
+    return proc, log
+
+
 def stop_all(supervisor: subprocess.Popen[bytes]) -> None:
     """After a failed test: the supervisor and its workers (killing the supervisor alone
     would leave them running, polling and serving, for the rest of the run)."""
@@ -336,15 +352,7 @@ def test_workers_share_one_machine_and_the_supervisor_restarts_one(
     domains = device_domains(load_inventory(inventory))
     with pg_database("noc_workers") as db:
         port = free_port(count=2)  # the two workers serve on port and port + 1
-        env = {**os.environ, "NOC_VAR_DIR": str(tmp_path / "var"), "NOC_DATABASE_URL": db.url,
-               "NOC_INVENTORY": str(inventory), "NOC_HTTP_PORT": str(port),
-               "NOC_LEASE_S": str(LEASE_S)}  # fmt: skip
-        log = tmp_path / "supervisor.log"
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "noc", "serve", "--name", "w", "--workers", "2"],
-            env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=ROOT,
-            start_new_session=True,  # its workers with it: see stop_all
-        )  # fmt: skip
+        proc, log = supervise_two(tmp_path, inventory, db.url, port, NOC_LEASE_S=str(LEASE_S))
         engine = make_engine(db.url)
         fleet = Fleet([], engine, domains)
         try:
@@ -392,14 +400,7 @@ def test_a_worker_that_cannot_start_says_why_and_is_restarted_later_each_time(
         port = free_port(count=2)
         taken.bind(("127.0.0.1", port + 1))
         taken.listen()
-        env = {**os.environ, "NOC_VAR_DIR": str(tmp_path / "var"), "NOC_DATABASE_URL": db.url,
-               "NOC_INVENTORY": str(inventory), "NOC_HTTP_PORT": str(port)}  # fmt: skip
-        log = tmp_path / "supervisor.log"
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "noc", "serve", "--name", "w", "--workers", "2"],
-            env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=ROOT,
-            start_new_session=True,  # its workers with it: see stop_all
-        )  # fmt: skip
+        proc, log = supervise_two(tmp_path, inventory, db.url, port)
         try:
 
             def restarts() -> list[str]:
