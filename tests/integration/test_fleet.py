@@ -220,7 +220,10 @@ def test_a_collector_paused_past_its_lease_is_fenced(fleet: Fleet) -> None:
              timeout=LEASE_S * 4)  # fmt: skip
     time.sleep(INTERVAL_S)  # its devices overdue: it polls them the moment it wakes
     victim.signal(signal.SIGCONT)
-    wait_for("it saw the leases lost", lambda: "lost" in victim.log(), timeout=20)
+    try:
+        wait_for("it saw the leases lost", lambda: "lost" in victim.log(), timeout=20)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; its log ends:\n{victim.log()[-4000:]}") from None
     leases = fleet.leases()
     for domain, (_, epoch) in before.items():
         _, now_epoch, _ = leases[domain]
