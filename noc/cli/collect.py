@@ -92,7 +92,8 @@ def _finite_window(value: float) -> float:
 
 def poll(
     device: Annotated[
-        list[str] | None, typer.Option("--device", "-d", help="only this device")
+        list[str] | None,
+        typer.Option("--device", "-d", help="only this device (repeat for several)"),
     ] = None,
     once: Annotated[bool, typer.Option(help="one measurement, then exit")] = False,
     rate_window: Annotated[

@@ -15,8 +15,12 @@ _type_of = TyperOption.display_type_rich
 
 
 def _no_type_for_flags(self: TyperOption, ctx: Any) -> str | None:
-    """`--json`, `--off`, `--help` take no value; the help shows none."""
-    return None if self.is_flag else _type_of(self, ctx)
+    """`--json`, `--off`, `--help` take no value; the help shows none. An option given once
+    per value (`--out`, `--device`) shows the type of one value, not Python's `list[...]`."""
+    if self.is_flag:
+        return None
+    shown = _type_of(self, ctx)
+    return shown.replace("list[", "").replace("]", "").lower() if shown and self.multiple else shown
 
 
 TyperOption.display_type_rich = _no_type_for_flags  # type: ignore[method-assign]

@@ -92,55 +92,89 @@ def write_output(out: Path, data: bytes) -> None:
         raise typer.Exit(1) from None
 
 
-def html_to_pdf(html_text: str, out: Path) -> None:
-    """Print the HTML report to `out`; any failure is an error with its reason, and nothing
-    is said to be written that was not."""
+FORMATS = ("html", "pdf", "csv", "json")
+
+
+def plan_outputs(fmt: str | None, outs: list[Path]) -> list[tuple[str, Path | None]]:
+    """Each output and its format. Without --out, the report goes to stdout in --format
+    (HTML by default). One --out takes --format if given, else its extension's format (HTML
+    for any other name). Several --out are one read of the store for several files, each in
+    its extension's format."""
+    if fmt is not None and fmt not in FORMATS:
+        err_console.print("--format is one of html, pdf, csv, json")
+        raise typer.Exit(2)
+    if not outs:
+        if fmt == "pdf":
+            err_console.print("--format pdf needs --out")
+            raise typer.Exit(2)
+        return [(fmt or "html", None)]
+    told = {out: out.suffix.lower().removeprefix(".") for out in outs}
+    if len(outs) == 1:
+        out = outs[0]
+        return [(fmt or (told[out] if told[out] in FORMATS else "html"), out)]
+    if fmt is not None:
+        err_console.print("--format names the format of one output; with several --out, "
+                          "each file's extension names its format")  # fmt: skip
+        raise typer.Exit(2)
+    unknown = [str(out) for out in outs if told[out] not in FORMATS]
+    if unknown:
+        err_console.print(f"{unknown[0]}: with several --out, each file ends in .html, .pdf, "
+                          ".csv or .json to name its format")  # fmt: skip
+        raise typer.Exit(2)
+    if len({out.absolute() for out in outs}) < len(outs):
+        err_console.print("the same --out is given twice")
+        raise typer.Exit(2)
+    return [(told[out], out) for out in outs]
+
+
+def render(data: Report, loc: Locale, fmt: str) -> bytes:
+    """The report in one format; a PDF that cannot be made is an error with its reason."""
+    if fmt == "json":
+        return to_json(data).encode("utf-8")
+    if fmt == "csv":
+        return to_csv(data, loc).encode("utf-8")
+    page = to_html(data, loc)
+    if fmt == "html":
+        return page.encode("utf-8")
     try:
-        data = render_pdf(html_text)
+        return render_pdf(page)
     except PdfError as exc:
         err_console.print(str(exc))
         raise typer.Exit(1) from None
-    write_output(out, data)
 
 
 @app.command()
 def report(
     month_text: MonthOption,
-    fmt: Annotated[str, typer.Option("--format", help="html, pdf, csv or json")] = "html",
-    out: Annotated[Path | None, typer.Option(help="file to write (default: stdout)")] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="html, pdf, csv or json (default: the --out file's "
+                     "extension, else html)"),
+    ] = None,
+    out: Annotated[
+        list[Path] | None,
+        typer.Option(help="file to write (default: stdout); repeat it for several formats "
+                     "from one read of the store, each named by its extension"),
+    ] = None,
     lang: LangOption = "id",
     inventory: InventoryOption = None,
     database: DatabaseOption = None,
     force: Annotated[bool, typer.Option("--force", help="replace an existing --out file")] = False,
-) -> None:
+) -> None:  # fmt: skip
     """The report for one calendar month."""
-    if fmt not in ("html", "pdf", "csv", "json"):
-        err_console.print("--format is one of html, pdf, csv, json")
-        raise typer.Exit(2)
-    if fmt == "pdf" and out is None:
-        err_console.print("--format pdf needs --out")
-        raise typer.Exit(2)
-    if out is not None:
-        check_output(out, force)
+    outputs = plan_outputs(fmt, out or [])
+    for _, path in outputs:
+        if path is not None:
+            check_output(path, force)
     data, loc = _load(month_text, lang, inventory, database)
-    if fmt == "json":
-        text = to_json(data)
-    elif fmt == "csv":
-        text = to_csv(data, loc)
-    elif fmt in ("html", "pdf"):
-        text = to_html(data, loc)
-    else:
-        err_console.print("--format is one of html, pdf, csv, json")
-        raise typer.Exit(2)
-    if fmt == "pdf":
-        assert out is not None
-        html_to_pdf(text, out.absolute())
-    elif out is None:
-        typer.echo(text, nl=False)
-    else:
-        write_output(out, text.encode("utf-8"))
-    if out is not None:
-        console.print(f"wrote {out}")
+    # Everything is made before anything is written: a PDF that fails leaves no file behind.
+    made = [(path, render(data, loc, kind)) for kind, path in outputs]
+    for path, body in made:
+        if path is None:
+            typer.echo(body.decode("utf-8"), nl=False)
+        else:
+            write_output(path, body)
+            console.print(f"wrote {path}")
 
 
 @app.command()

@@ -120,6 +120,17 @@ def test_report_outputs_are_checked_before_the_report_is_computed(tmp_path: Path
         assert "wrote" not in said and "no store" not in said
         assert not (tmp_path / "noc.db").exists(), out
     assert existing.read_text() == "keep me" and target.read_text() == "keep me too"
+    # Several outputs: each is checked before the store is read, and none is written if one
+    # is refused.
+    fresh = tmp_path / "fresh.csv"
+    said = refused(noc("sla", "report", "--month", "2026-10", "--out", str(fresh), "--out",
+                       str(existing), "--database", db), "--force")  # fmt: skip
+    assert "wrote" not in said and not fresh.exists() and existing.read_text() == "keep me"
+    for outs, why in (((fresh, tmp_path / "notes.txt"), "ends in .html, .pdf, .csv or .json"),
+                      ((fresh, fresh), "the same --out is given twice")):  # fmt: skip
+        args = [a for out in outs for a in ("--out", str(out))]
+        refused(noc("sla", "report", "--month", "2026-10", *args, "--database", db), why)
+    assert not fresh.exists() and not (tmp_path / "noc.db").exists()
 
 
 def test_a_renderer_failure_is_an_error_and_nothing_is_said_written(tmp_path: Path) -> None:
@@ -138,3 +149,10 @@ def test_a_renderer_failure_is_an_error_and_nothing_is_said_written(tmp_path: Pa
     said = refused(result, "the PDF was not made", "cannot open display")
     assert "wrote" not in said
     assert not out.exists()
+    # Beside other outputs: everything is made before anything is written.
+    beside = tmp_path / "report.csv"
+    result = noc("sla", "report", "--month", "2026-10", "--out", str(beside), "--out", str(out),
+                 "--database", f"sqlite:///{tmp_path / 'noc.db'}",
+                 env={"PATH": f"{fake_bin}:{os.environ['PATH']}"})  # fmt: skip
+    assert "wrote" not in refused(result, "the PDF was not made")
+    assert not out.exists() and not beside.exists()

@@ -7,6 +7,7 @@ from any folder."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -163,3 +164,6 @@ def test_help_shows_no_type_for_flags() -> None:
         out = noc(*command).stdout
         assert "<bool>" not in out, out
         assert "--problems" in out or "--off" in out
+    # An option given once per value shows one value's type, not Python's list[...].
+    out = noc("sla", "report", "--help", COLUMNS="100").stdout
+    assert "list[" not in out and re.search(r"--out\s+<path>", out), out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -73,3 +74,22 @@ def test_period_and_generation_time_are_stated() -> None:
     page = to_html(small_report(), Locale("en"))
     assert "Period" in page and "Generated" in page and "Data coverage" in page
     assert Period(0, 10).seconds == 10
+
+
+def test_each_report_output_gets_its_format() -> None:
+    import typer
+
+    from noc.cli.sla import plan_outputs
+
+    pdf, csv_, txt = Path("oktober.pdf"), Path("Oktober.CSV"), Path("notes.txt")
+    assert plan_outputs(None, []) == [("html", None)]
+    assert plan_outputs("csv", []) == [("csv", None)]
+    assert plan_outputs(None, [pdf]) == [("pdf", pdf)]  # the name tells it
+    assert plan_outputs(None, [txt]) == [("html", txt)]  # as before: HTML
+    assert plan_outputs("json", [pdf]) == [("json", pdf)]  # --format wins for one output
+    assert plan_outputs(None, [pdf, csv_]) == [("pdf", pdf), ("csv", csv_)]
+    for fmt, outs in (("pdf", []), ("xml", []), ("json", [pdf, csv_]), (None, [pdf, txt]),
+                      (None, [pdf, Path("./oktober.pdf")])):  # fmt: skip
+        with pytest.raises(typer.Exit) as refused:
+            plan_outputs(fmt, outs)
+        assert refused.value.exit_code == 2, (fmt, outs)
