@@ -20,6 +20,7 @@ import logging
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from noc import redact
 from noc.collector.availability import Incident, State, Verdict
@@ -78,8 +79,16 @@ class Member:
             self.watched |= {link_key(name) for name in dr.links}
 
     async def run(self, stop: asyncio.Event) -> None:
+        """A round every `lease_s / 4` until `stop`. A round that fails is said and tried
+        again: the loop that keeps the leases must outlive any one round."""
         while not stop.is_set():
-            await self.step()
+            try:
+                await self.step()
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("fleet: round cut short by the store (%s); trying again",
+                            redact.first_line(exc))  # fmt: skip
+            except Exception:
+                log.exception("fleet: round failed; trying again")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.lease_s / 4)
 
@@ -198,7 +207,13 @@ class Member:
         ancestors = live.ancestors_elsewhere() | {e for e in self.watched if not live.owns(e)}
         if not ancestors:
             return
-        states, _, _ = await asyncio.to_thread(read_store, self.engine, ancestors)
+        try:
+            states, _, _ = await asyncio.to_thread(read_store, self.engine, ancestors)
+        except (SQLAlchemyError, OSError) as exc:
+            # e.g. its connection ended by the server while this collector was paused inside
+            # the read: the verdicts read last round stand until the next.
+            log.info("fleet: others' verdicts not read this round (%s)", redact.first_line(exc))
+            return
         with live.lock:
             live.foreign({e: Verdict(state, since=at) for e, (state, at) in states.items()})
 

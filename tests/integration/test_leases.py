@@ -8,18 +8,30 @@ what it then tries to commit is refused."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from noc.collector.domains import plan
+from noc.collector.domains import device_domains, plan
 from noc.collector.events import PollRecord
+from noc.fleet import member as member_module
+from noc.inventory import load_inventory
+from noc.service import build_service
+from noc.settings import Settings
+from noc.snmp.fake import FakeSnmpClient
 from noc.store.db import make_engine, upgrade
 from noc.store.leases import LeaseFence, Round, fleet_round
-from tests.conftest import pg_database
+from noc.store.models import LeaseRow
+from tests.conftest import INVENTORY, pg_database
+from tests.shared import PG_ADMIN
 
 pytestmark = pytest.mark.integration
 
@@ -71,3 +83,72 @@ def test_a_holder_stopped_inside_a_write_gives_its_domains_up_when_its_lease_end
         finally:
             a.dispose()
             b.dispose()
+
+
+def test_a_round_cut_short_by_the_store_never_ends_the_fleet_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Paused inside a read (a VM paused, SIGSTOP), a collector finds its connection ended by
+    the server when it wakes. The read fails; the collector's round loop goes on, so it still
+    renews its leases, or finds them lost and says so."""
+    inv = load_inventory(INVENTORY)
+    reads: list[int] = []
+
+    def read_cut_off(engine: Engine, entities: Collection[str] | None = None) -> Any:
+        """The server ends this connection between two statements of the read."""
+        with Session(engine) as session:
+            pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            with psycopg.connect(**PG_ADMIN, autocommit=True) as admin:  # type: ignore[arg-type]
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            reads.append(pid)
+            session.execute(text("SELECT 1"))
+        raise AssertionError("the connection was ended: the read cannot get here")
+
+    with pg_database("noc_leases") as db:
+        settings = Settings(database_url=db.url, collector_name="dc-1", lease_s=LEASE_S,
+                            var_dir=tmp_path)  # fmt: skip
+        dc = build_service(inv, FakeSnmpClient({}), settings).member
+        assert dc is not None
+        try:
+            dc.writer.prepare_now()
+            assert asyncio.run(dc.step()) is not None and dc.held  # alone: it takes them all
+            # Another collector takes the domain of the primary site's core, which the DR
+            # checks ask about: from now on dc-1 reads its verdicts from the store.
+            assert inv.dr is not None
+            core = next(d.name for d in inv.devices if d.site == inv.dr.primary_site)
+            taken = device_domains(inv)[core]
+            with dc.engine.begin() as connection:
+                give = ("UPDATE leases SET owner = 'dr-1', epoch = epoch + 1, "
+                        "expires = extract(epoch from now()) + 600 WHERE domain = :d")  # fmt: skip
+                connection.execute(text(give), {"d": taken})
+            monkeypatch.setattr(member_module, "read_store", read_cut_off)
+            # The others' verdicts cannot be read: the round itself still counts.
+            kept = set(dc.held) - {taken}
+            renewed = asyncio.run(dc.step())
+            assert reads, "the round did not read the others' verdicts"
+            assert renewed is not None and renewed.lost == [taken] and set(renewed.held) == kept
+            # A round that fails outright: the loop says why and goes on with the next.
+            failing = [RuntimeError("a bug in one round")]
+
+            def drain(devices: int) -> None:
+                if failing:
+                    raise failing.pop()
+
+            monkeypatch.setattr(dc, "_drain", drain)
+
+            async def a_few_rounds() -> None:
+                stop = asyncio.Event()
+                loop = asyncio.create_task(dc.run(stop))
+                await asyncio.sleep(LEASE_S * 1.5)  # six rounds
+                stop.set()
+                await loop
+
+            asyncio.run(a_few_rounds())
+            assert not failing and "fleet: round failed; trying again" in caplog.text
+            with Session(dc.engine) as session:
+                now = float(session.execute(text("SELECT extract(epoch from now())")).scalar_one())
+                leases = {r.domain: r for r in session.scalars(select(LeaseRow))}
+            for domain in kept:  # still dc-1's, renewed after the failed round
+                assert leases[domain].owner == "dc-1" and leases[domain].expires > now, domain
+        finally:
+            dc.engine.dispose()
