@@ -92,6 +92,7 @@ class StoreWriter:
         self.clock = clock
         self._pending_since: float | None = None
         self._journaled = [0, 0]  # leading events of (precious, bulk) already in the journal
+        self.journal_error: str | None = None  # why the journal could not be written, lately
         self.rollup_retention_days = rollup_retention_days
         self._pruned_at = 0.0
         # Run once before the first successful write (schema migrations, inventory mirror),
@@ -159,18 +160,30 @@ class StoreWriter:
         return events
 
     def journal_pending(self) -> int:
-        """Append what waits and is not yet in the journal; fsync. How many were added."""
+        """Append what waits and is not yet in the journal; fsync. How many were added. A
+        journal that cannot be written (disk full, folder not writable) is said once, and the
+        events stay in memory: the writer goes on and tries again next time."""
         if self.journal is None:
             return 0
         precious, bulk = list(self._precious), list(self._bulk)
         new = [*precious[self._journaled[0] :], *bulk[self._journaled[1] :]]
         if not new:
             return 0
-        self.journal.parent.mkdir(parents=True, exist_ok=True)
-        with self.journal.open("a", encoding="utf-8") as fh:
-            fh.write("".join(json.dumps(event_to_json(e)) + "\n" for e in new))
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            self.journal.parent.mkdir(parents=True, exist_ok=True)
+            with self.journal.open("a", encoding="utf-8") as fh:
+                fh.write("".join(json.dumps(event_to_json(e)) + "\n" for e in new))
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            if self.journal_error is None:
+                log.warning("journal %s cannot be written (%s); %d events wait in memory only",
+                            self.journal, exc.strerror or exc, self.pending)  # fmt: skip
+            self.journal_error = str(exc.strerror or exc)
+            return 0
+        if self.journal_error is not None:
+            log.warning("journal %s written again", self.journal)
+            self.journal_error = None
         self._journaled = [len(precious), len(bulk)]
         return len(new)
 

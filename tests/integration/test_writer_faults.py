@@ -147,3 +147,36 @@ def test_a_hung_store_is_down_by_the_age_of_what_waits(
     assert journalled >= 1
     with Session(engine) as session:
         assert session.scalars(select(StateChangeRow.new)).all() == ["down"]
+
+
+def test_a_journal_that_cannot_be_written_is_said_once_and_the_writer_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The store away and the journal's folder not a folder (a full or read-only disk fails
+    the same way): the events wait in memory, the writer's loop goes on, the journal is said
+    to be unwritable once, and written as soon as it can be."""
+    blocked = tmp_path / "var"
+    blocked.write_text("a file where the journal's folder should be")
+    journal = blocked / "journal.jsonl"
+    away = make_engine(f"sqlite:///{tmp_path / 'no-such-dir' / 'noc.db'}")
+    writer = StoreWriter(away, journal=journal, stale_after_s=0.0)
+    writer.emit([record("core-1", time.time())])
+
+    async def go() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.create_task(writer.run(stop, interval_s=0.05))
+        await asyncio.sleep(0.5)  # several flushes fail, each followed by a try of the journal
+        assert not loop.done(), loop
+        blocked.unlink()  # the folder can be made now
+        for _ in range(100):
+            if journal.exists():
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await loop
+
+    asyncio.run(go())
+    said = [r.getMessage() for r in caplog.records if "journal" in r.getMessage()]
+    assert len([m for m in said if "cannot be written" in m]) == 1, said
+    assert any("written again" in m for m in said), said
+    assert writer.pending == 1 and len(journal.read_text().splitlines()) == 1
