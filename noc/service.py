@@ -159,25 +159,45 @@ async def run_service(
         await reconcile(service)
     else:
         await member.step()  # the first domains, before the first poll
-        fleet_task = asyncio.create_task(member.run(stop))
-    writer_task = asyncio.create_task(service.writer.run(stop))
+        fleet_task = _needed(asyncio.create_task(member.run(stop)), "the fleet's lease loop", stop)
+    writer_task = _needed(asyncio.create_task(service.writer.run(stop)), "the store writer", stop)
     fastest = service.collector.inv.fastest_poll_s
     windows_task = asyncio.create_task(refresh_windows(service, stop, min(10.0, fastest)))
     dr_task = asyncio.create_task(dr_checks(service, stop))
+    ended: list[BaseException | None] = []
     try:
         await service.scheduler.run(stop)  # returns once the polls in flight have ended
     finally:
+        # Each loop's end is awaited without letting its error cut the stop short: what
+        # waits is still flushed or journalled, and the domains still handed back.
         service.writer.emit(service.collector.shutdown_events())
-        await writer_task
+        ended += await asyncio.gather(writer_task, return_exceptions=True)
         await service.writer.close()
         if member is not None and fleet_task is not None:
-            await fleet_task
+            ended += await asyncio.gather(fleet_task, return_exceptions=True)
             await member.leave()
-        await windows_task
-        await dr_task
+        ended += await asyncio.gather(windows_task, dr_task, return_exceptions=True)
         if server is not None and server_thread is not None:
             server.should_exit = True
             await asyncio.to_thread(server_thread.join, 30)
+    for error in ended:
+        if error is not None:
+            raise error  # the collector ends in error: its supervisor or systemd restarts it
+
+
+def _needed(task: asyncio.Task[None], what: str, stop: asyncio.Event) -> asyncio.Task[None]:
+    """A loop the collector cannot go on without: if it ends in an error, the collector stops
+    (and ends in that error) rather than polling on with nothing written or no leases kept."""
+
+    def ended(done: asyncio.Task[None]) -> None:
+        error = None if done.cancelled() else done.exception()
+        if error is not None:
+            log.critical("%s ended: %s; the collector stops", what, redact.first_line(error),
+                         exc_info=error)  # fmt: skip
+            stop.set()
+
+    task.add_done_callback(ended)
+    return task
 
 
 async def _start_http(server: uvicorn.Server) -> threading.Thread:

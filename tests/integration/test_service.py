@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -86,3 +87,44 @@ def test_noc_poll_names_an_unknown_device(lab: Lab) -> None:
     )  # fmt: skip
     assert proc.returncode == 2
     assert "bts-99" in proc.stderr
+
+
+def test_a_writer_loop_that_ends_in_error_stops_the_collector_cleanly(
+    lab: Lab, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The store writer's loop is what turns polls into stored history: if it ends in an error,
+    the collector does not poll on with nothing written. It stops at once, still writes what it
+    polled, and ends in that error (for its supervisor or systemd to start it again)."""
+    inv = load_inventory(lab.inventory)
+    settings = Settings(var_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'noc.db'}")
+
+    limit: list[str] = []
+
+    async def go() -> tuple[int, int]:
+        service = build_service(inv, LeanClient(), settings)
+        run = service.writer.run
+
+        async def breaks_after_a_while(stop: asyncio.Event, interval_s: float = 2.0) -> None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(run(stop, interval_s), timeout=3.0)
+            raise RuntimeError("the writer's loop broke")
+
+        service.writer.run = breaks_after_a_while  # type: ignore[method-assign]
+        stop = asyncio.Event()
+
+        def the_tests_limit() -> None:
+            limit.append("hit")
+            stop.set()
+
+        asyncio.get_running_loop().call_later(120, the_tests_limit)
+        with pytest.raises(RuntimeError, match="the writer's loop broke"):
+            await run_service(service, stop)
+        await service.collector.client.close()
+        return service.writer.pending, service.scheduler.stats.polls
+
+    pending, polled = asyncio.run(go())
+    assert limit == []  # stopped by the broken loop, not by the test's own limit
+    assert pending == 0 and polled > 0  # what it polled is in the store
+    with Session(make_engine(settings.db_url())) as session:
+        assert session.scalars(select(PollStatRow)).first() is not None
+    assert "the store writer ended: the writer's loop broke; the collector stops" in caplog.text
