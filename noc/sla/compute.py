@@ -185,8 +185,8 @@ def availability(
     spans = timeline(changes, period)
     windows = merge_windows(maintenance, period)
     kept, maintenance_s = subtract(spans, windows)
-    unknown = sum(s.seconds for s in kept if s.state == "unknown")
-    unreachable = sum(s.seconds for s in kept if s.state == "unreachable")
+    unknown = sum((s.seconds for s in kept if s.state == "unknown"), 0.0)
+    unreachable = sum((s.seconds for s in kept if s.state == "unreachable"), 0.0)
     down = [s for s in kept if s.state in PROBLEM]
     outages: list[Outage] = []
     for span in sorted(down, key=lambda s: s.start):
@@ -200,7 +200,7 @@ def availability(
         maintenance_s=maintenance_s,
         unknown_s=unknown,
         unreachable_s=unreachable,
-        downtime_s=sum(s.seconds for s in down),
+        downtime_s=sum((s.seconds for s in down), 0.0),
         outages=tuple(outages),
         target=target,
     )
@@ -209,12 +209,12 @@ def availability(
 def combine(parts: Sequence[Availability], target: float) -> Availability:
     """A group (site, tier, network): sums of times; outages kept side by side."""
     return Availability(
-        period_s=sum(p.period_s for p in parts),
-        scheduled_s=sum(p.scheduled_s for p in parts),
-        maintenance_s=sum(p.maintenance_s for p in parts),
-        unknown_s=sum(p.unknown_s for p in parts),
-        unreachable_s=sum(p.unreachable_s for p in parts),
-        downtime_s=sum(p.downtime_s for p in parts),
+        period_s=sum((p.period_s for p in parts), 0.0),
+        scheduled_s=sum((p.scheduled_s for p in parts), 0.0),
+        maintenance_s=sum((p.maintenance_s for p in parts), 0.0),
+        unknown_s=sum((p.unknown_s for p in parts), 0.0),
+        unreachable_s=sum((p.unreachable_s for p in parts), 0.0),
+        downtime_s=sum((p.downtime_s for p in parts), 0.0),
         outages=tuple(o for p in parts for o in p.outages),
         target=target,
     )

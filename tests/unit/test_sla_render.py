@@ -93,3 +93,18 @@ def test_each_report_output_gets_its_format() -> None:
         with pytest.raises(typer.Exit) as refused:
             plan_outputs(fmt, outs)
         assert refused.value.exit_code == 2, (fmt, outs)
+
+
+def test_csv_times_are_written_alike_zero_or_not() -> None:
+    """A spreadsheet reads one column as one kind of number: 0.0 beside 122400.0, not 0."""
+    rows = list(csv.reader(io.StringIO(to_csv(small_report(), Locale("en")))))
+    header = next(r for r in rows if r[:2] == ["kind", "name"])
+    times = [i for i, column in enumerate(header) if column.endswith("_s")]
+    seen = 0
+    for row in rows:
+        if len(row) != len(header) or row[:2] == ["kind", "name"] or row[0] == "link":
+            continue
+        for i in times:
+            assert row[i] == "" or "." in row[i] or "e" in row[i], (row[1], header[i], row[i])
+            seen += 1
+    assert seen > 0
