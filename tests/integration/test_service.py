@@ -128,3 +128,18 @@ def test_a_writer_loop_that_ends_in_error_stops_the_collector_cleanly(
     with Session(make_engine(settings.db_url())) as session:
         assert session.scalars(select(PollStatRow)).first() is not None
     assert "the store writer ended: the writer's loop broke; the collector stops" in caplog.text
+
+
+def test_the_shipped_systemd_unit_is_valid_and_runs_a_checkout(tmp_path: Path) -> None:
+    """systemd's own check of the unit, installed for this checkout: every directive known and
+    well formed, and the command it starts there to run. (A directive systemd cannot parse is
+    a warning on its output, so the output must be empty as well.)"""
+    shipped = (ROOT / "deploy" / "systemd" / "noc-collector.service").read_text()
+    assert "ExecStart=/opt/noc/.venv/bin/noc serve\n" in shipped
+    assert "Restart=on-failure\n" in shipped  # an error restarts it; a clean stop (0) does not
+    unit = tmp_path / "noc-collector.service"
+    unit.write_text(shipped.replace("/opt/noc", str(ROOT)))
+    checked = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True,
+                             text=True, check=False)  # fmt: skip
+    said = (checked.stdout + checked.stderr).strip()
+    assert checked.returncode == 0 and said == "", said
