@@ -148,19 +148,23 @@ def report(
     month_text: MonthOption,
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help="html, pdf, csv or json (default: the --out file's "
-                     "extension, else html)"),
+        typer.Option(
+            "--format",
+            help="html, pdf, csv or json (default: the --out file's extension, else html)",
+        ),
     ] = None,
     out: Annotated[
         list[Path] | None,
-        typer.Option(help="file to write (default: stdout); repeat it for several formats "
-                     "from one read of the store, each named by its extension"),
+        typer.Option(
+            help="file to write (default: stdout); repeat it for several formats "
+            "from one read of the store, each named by its extension"
+        ),
     ] = None,
     lang: LangOption = "id",
     inventory: InventoryOption = None,
     database: DatabaseOption = None,
     force: Annotated[bool, typer.Option("--force", help="replace an existing --out file")] = False,
-) -> None:  # fmt: skip
+) -> None:
     """The report for one calendar month."""
     outputs = plan_outputs(fmt, out or [])
     for _, path in outputs:

@@ -92,7 +92,7 @@ class StoreWriter:
         self.clock = clock
         self._pending_since: float | None = None
         self._journaled = [0, 0]  # leading events of (precious, bulk) already in the journal
-        self.journal_error: str | None = None  # why the journal could not be written, lately
+        self._journal_failing = False  # the last try to write the journal failed (said once)
         self.rollup_retention_days = rollup_retention_days
         self._pruned_at = 0.0
         # Run once before the first successful write (schema migrations, inventory mirror),
@@ -176,14 +176,14 @@ class StoreWriter:
                 fh.flush()
                 os.fsync(fh.fileno())
         except OSError as exc:
-            if self.journal_error is None:
+            if not self._journal_failing:
                 log.warning("journal %s cannot be written (%s); %d events wait in memory only",
                             self.journal, exc.strerror or exc, self.pending)  # fmt: skip
-            self.journal_error = str(exc.strerror or exc)
+            self._journal_failing = True
             return 0
-        if self.journal_error is not None:
+        if self._journal_failing:
             log.warning("journal %s written again", self.journal)
-            self.journal_error = None
+            self._journal_failing = False
         self._journaled = [len(precious), len(bulk)]
         return len(new)
 
