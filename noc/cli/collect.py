@@ -19,6 +19,7 @@ from noc.cli.common import (
     InventoryOption,
     JsonOption,
     console,
+    engine_or_exit,
     err_console,
     inventory_or_exit,
     names_or_exit,
@@ -32,7 +33,6 @@ from noc.collector.engine import Collector
 from noc.fleet.workers import plan_workers, supervise
 from noc.inventory import Inventory
 from noc.settings import Settings, SettingsError
-from noc.store.db import make_engine
 
 
 def _mbps(bps: float | None) -> str:
@@ -166,11 +166,7 @@ def serve(
         raise typer.Exit(2) from None
     setup_logging()
     url = settings.db_url()
-    try:
-        engine = make_engine(url)
-    except Exception as exc:  # a malformed NOC_DATABASE_URL: say so, without its password
-        err_console.print(f"bad store URL {redact.scrub(url)!r}: {redact.first_line(exc)}")
-        raise typer.Exit(2) from None
+    engine = engine_or_exit(url)
     if workers > 1:
         if settings.collector_name is None or engine.dialect.name != "postgresql":
             err_console.print("noc serve --workers needs --name and a PostgreSQL store: the "

@@ -93,6 +93,18 @@ def missing_sqlite(url: str) -> Path | None:
     return None if path.exists() else path
 
 
+def engine_or_exit(url: str) -> Engine:
+    """An engine for `url`, or one line and exit 2 for a URL that cannot make one: a driver
+    that is not installed (mysql://), a malformed host or port, an unknown scheme."""
+    from noc.store.db import make_engine
+
+    try:
+        return make_engine(url)
+    except Exception as exc:  # SQLAlchemy's ArgumentError, a bad port, an unknown driver
+        err_console.print(f"bad store URL {redact.scrub(url)!r}: {redact.first_line(exc)}")
+        raise typer.Exit(2) from None
+
+
 def store_engine(database: str | None = None, read_only: bool = False) -> Engine:
     """The store, its schema brought up to date; a store that cannot be reached is a clear
     error, not a traceback. A `read_only` command never creates one: a SQLite file that is not
@@ -100,7 +112,7 @@ def store_engine(database: str | None = None, read_only: bool = False) -> Engine
     from sqlalchemy.exc import SQLAlchemyError
 
     from noc.settings import Settings, normalise_db_url
-    from noc.store.db import make_engine, upgrade
+    from noc.store.db import upgrade
 
     url = normalise_db_url(database) if database else Settings().db_url(create=not read_only)
     redact.register(url)
@@ -109,11 +121,7 @@ def store_engine(database: str | None = None, read_only: bool = False) -> Engine
         err_console.print(f"no store at {path}: nothing recorded yet (the collector, "
                           "`noc serve`, makes it)")  # fmt: skip
         raise typer.Exit(1)
-    try:
-        engine = make_engine(url)
-    except Exception as exc:  # SQLAlchemy's ArgumentError, a bad port, an unknown driver
-        err_console.print(f"bad store URL {redact.scrub(url)!r}: {redact.first_line(exc)}")
-        raise typer.Exit(2) from None
+    engine = engine_or_exit(url)
     try:
         upgrade(engine)
     except (SQLAlchemyError, OSError, ValueError) as exc:

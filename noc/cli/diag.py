@@ -17,6 +17,7 @@ from noc.cli.common import (
     InventoryOption,
     JsonOption,
     console,
+    engine_or_exit,
     err_console,
     inventory_or_exit,
     missing_sqlite,
@@ -56,9 +57,9 @@ WindowOption = Annotated[
 
 def audit_log(settings: Settings) -> AuditLog:
     """The store's audit log; a store that does not answer holds entries in a local file."""
-    from noc.store.db import make_engine, upgrade
+    from noc.store.db import upgrade
 
-    engine = make_engine(settings.db_url())
+    engine = engine_or_exit(settings.db_url())
     try:
         upgrade(engine)
     except Exception as exc:  # the entry waits in the local file until the store answers

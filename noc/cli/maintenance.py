@@ -39,7 +39,11 @@ def parse_time(text: str, zone: str) -> float:
         raise typer.Exit(2) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(zone))
-    return moment.timestamp()
+    try:
+        return moment.timestamp()
+    except (ValueError, OverflowError):  # year 1 with a positive offset lies before year 1
+        err_console.print(f"not a time a window can have: {text!r}")
+        raise typer.Exit(2) from None
 
 
 @app.command()

@@ -18,6 +18,7 @@ from noc.cli.common import (
     InventoryOption,
     JsonOption,
     console,
+    engine_or_exit,
     err_console,
     inventory_or_exit,
     missing_sqlite,
@@ -26,7 +27,6 @@ from noc.cli.common import print_json as emit_json
 from noc.collector.availability import PROBLEM, State
 from noc.settings import Settings
 from noc.store import queries
-from noc.store.db import make_engine
 
 STATE_STYLE = {
     State.UP: "green", State.DOWN: "bold red", State.UNREACHABLE: "yellow",
@@ -78,8 +78,8 @@ def _store_or_exit(settings: Settings) -> Any:
         err_console.print(f"no store at {path}: start the collector first (`noc serve`, or "
                           "`make demo`), or set NOC_DATABASE_URL / NOC_VAR_DIR")  # fmt: skip
         raise typer.Exit(1)
+    engine = engine_or_exit(url)
     try:
-        engine = make_engine(url)
         if not inspect(engine).has_table("state_changes"):
             err_console.print(f"the store {redact.scrub(url)} holds no state yet: start the "
                               "collector first (`noc serve`)")  # fmt: skip

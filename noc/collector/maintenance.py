@@ -68,8 +68,7 @@ class Window:
             days = ",".join(str(d) for d in w.days)
             return f"weekly {days} {w.start:%H:%M} for {w.duration_min} min", ""
         return tuple(  # type: ignore[return-value]
-            f"{datetime.fromtimestamp(t, zone):%Y-%m-%d %H:%M}" if t is not None else ""
-            for t in (self.start, self.end)
+            _moment(t, zone) if t is not None else "" for t in (self.start, self.end)
         )
 
     def active_at(self, now: float, zone: ZoneInfo) -> bool:
@@ -125,3 +124,12 @@ def windows_between(
         if w.covers(device, site)
         for span in w.spans(start, end, zone)
     ]
+
+
+def _moment(at: float, zone: ZoneInfo) -> str:
+    """A time as a person reads it; one no calendar holds (a window stored before dates were
+    bounded) as its raw epoch seconds, never an error for every reader."""
+    try:
+        return f"{datetime.fromtimestamp(at, zone):%Y-%m-%d %H:%M}"
+    except (ValueError, OverflowError, OSError):
+        return f"@{at:.0f}"

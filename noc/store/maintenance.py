@@ -16,9 +16,27 @@ def _split(text: str) -> frozenset[str]:
     return frozenset(x for x in text.split(",") if x)
 
 
+YEAR_S = 365 * 86400.0
+# What a window may span, around now: a year back (to record work already done) to ten years
+# ahead. Beyond it a date is a typo (year 9999, year 1), and would break every reader.
+EARLIEST_S, LATEST_S = YEAR_S, 10 * YEAR_S
+
+
 def add_window(
-    engine: Engine, name: str, devices: list[str], sites: list[str], start: float, end: float
+    engine: Engine,
+    name: str,
+    devices: list[str],
+    sites: list[str],
+    start: float,
+    end: float,
+    now: float | None = None,
 ) -> str:
+    now = time.time() if now is None else now
+    for what, at in (("start", start), ("end", end)):
+        if not (now - EARLIEST_S <= at <= now + LATEST_S):
+            raise ValueError(
+                f"the window's {what} must lie between a year ago and ten years from now"
+            )
     if end <= start:
         raise ValueError("the window must end after it starts")
     if not devices and not sites:
@@ -33,7 +51,7 @@ def add_window(
                 sites=",".join(sites),
                 start=start,
                 end=end,
-                created=time.time(),
+                created=now,
             )
         )
     return window_id

@@ -167,3 +167,35 @@ def test_help_shows_no_type_for_flags() -> None:
     # An option given once per value shows one value's type, not Python's list[...].
     out = noc("sla", "report", "--help", COLUMNS="100").stdout
     assert "list[" not in out and re.search(r"--out\s+<path>", out), out
+
+
+@pytest.mark.parametrize("url", ["mysql://noc:pw@127.0.0.1/noc", "postgres://noc:pw@[::1/noc"])
+def test_status_with_a_store_url_it_cannot_use_is_one_line(url: str) -> None:
+    said = refused(noc("status", NOC_DATABASE_URL=url), "bad store URL")
+    assert "pw" not in said
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [("9999-12-31T00:00:00+14:00", "9999-12-31T01:00:00+14:00"),
+     ("0001-01-01T00:00:00+07:00", "0001-01-01T01:00:00+07:00"),
+     ("0001-01-02T00:00", "0001-01-02T01:00")],
+)  # fmt: skip
+def test_a_window_no_one_meant_is_refused_and_list_still_reads(
+    empty_var: Path, start: str, end: str
+) -> None:
+    var = str(empty_var)
+    refused(noc("maintenance", "add", "--name", "typo", "--start", start, "--end", end,
+                "-d", "core-1", NOC_VAR_DIR=var), "between a year ago and ten years")  # fmt: skip
+    listed = noc("maintenance", "list", "--json", NOC_VAR_DIR=var)
+    assert listed.returncode == 0, listed.stderr
+    assert "typo" not in listed.stdout
+    # A window stored before the bound (by an older release) no longer breaks the list.
+    import sqlite3
+
+    with sqlite3.connect(empty_var / "noc.db") as db:
+        db.execute("INSERT INTO maintenance_windows VALUES "
+                   "('old', 'old', 'core-1', '', 253402300800.0, 253402304400.0, 0)")  # fmt: skip
+    listed = noc("maintenance", "list", NOC_VAR_DIR=var)
+    assert listed.returncode == 0 and "Traceback" not in listed.stderr, listed.stderr
+    assert "@253402300800" in listed.stdout
