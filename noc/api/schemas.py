@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field
 
 from noc.diag.runner import ACTIONS
-from noc.store.tokens import Role
+from noc.store.tokens import NAME_MAX, Role
 
 
 class SiteOut(BaseModel):
@@ -138,7 +138,7 @@ class AckIn(BaseModel):
 
 
 class TokenIn(BaseModel):
-    name: Annotated[Text, Field(min_length=1, max_length=200)]
+    name: Annotated[Text, Field(min_length=1, max_length=NAME_MAX)]
     role: Role
     expires_days: Annotated[
         float | None, Field(gt=0, le=3660, description="the token stops working after this")

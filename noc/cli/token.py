@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from noc.cli.common import JsonOption, console, err_console, print_json, store_engine
-from noc.store.tokens import Role, create_token, list_tokens, revoke_token
+from noc.store.tokens import Role, check_name, create_token, list_tokens, revoke_token
 
 app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
 
@@ -17,7 +17,10 @@ app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True
 @app.command()
 def create(
     role: Annotated[Role, typer.Option("--role", help="viewer, technician, manager or admin")],
-    name: Annotated[str, typer.Option("--name", help="who or what uses it")] = "",
+    given: Annotated[
+        str, typer.Argument(metavar="[NAME]", help="who or what uses it (e.g. layar-noc)")
+    ] = "",
+    name: Annotated[str, typer.Option("--name", help="the same, as an option")] = "",
     expires_days: Annotated[
         float | None,
         typer.Option("--expires-days", min=0.001, max=3660, help="stop working after this"),
@@ -26,7 +29,15 @@ def create(
 ) -> None:
     """Create a token and print it once."""
     expires_in = None if expires_days is None else expires_days * 86400
-    token_id, token = create_token(store_engine(), name or role.value, role, expires_in)
+    if given and name and given != name:
+        err_console.print(f"two names given ({given!r} and --name {name!r}); give one")
+        raise typer.Exit(2)
+    try:
+        check_name(name := given or name or role.value)
+    except ValueError as exc:
+        err_console.print(str(exc))
+        raise typer.Exit(2) from None
+    token_id, token = create_token(store_engine(), name, role, expires_in)
     if as_json:
         print_json({"id": token_id, "role": role.value, "expires_days": expires_days,
                     "token": token})  # fmt: skip

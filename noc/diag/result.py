@@ -44,6 +44,11 @@ class DiagError(Exception):
     """A diagnostic that could not run, with a reason for the technician."""
 
 
+class DiagUnrecorded(DiagError):
+    """It ran, but the audit log refused its entry: its result is not given, since every
+    diagnostic a technician runs must leave a trace."""
+
+
 class DiagRefused(DiagError):
     """Refused before anything was sent: unknown device, command not allowed, bad argument."""
 

@@ -12,11 +12,19 @@ from typing import Any
 from noc.collector.targets import build_targets
 from noc.diag import check as checks
 from noc.diag import icmp, snmp, ssh
-from noc.diag.result import DiagError, DiagRefused, DiagResult, Finding, Level, redact
+from noc.diag.result import (
+    DiagError,
+    DiagRefused,
+    DiagResult,
+    DiagUnrecorded,
+    Finding,
+    Level,
+    redact,
+)
 from noc.inventory import Inventory
 from noc.inventory.names import UnknownName, resolve
 from noc.snmp.client import SnmpClient, SnmpError
-from noc.store.audit import AuditLog
+from noc.store.audit import AuditLog, AuditRefused
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +148,13 @@ async def run_diagnostic(
         raise DiagError(detail) from None
     finally:
         if audit is not None:
-            audit.record(actor, req.action, req.device, req.arguments(), outcome,
-                         redact(detail, secrets))  # fmt: skip
+            try:
+                audit.record(actor, req.action, req.device, req.arguments(), outcome,
+                             redact(detail, secrets))  # fmt: skip
+            except AuditRefused as exc:
+                raise DiagUnrecorded(
+                    f"the audit log refused this run's entry ({exc}); its result is withheld"
+                ) from None
 
 
 def scrub(result: DiagResult, secrets: set[str]) -> DiagResult:

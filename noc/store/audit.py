@@ -20,6 +20,10 @@ from noc.store.models import AuditRow
 log = logging.getLogger(__name__)
 
 
+class AuditRefused(Exception):
+    """The store refused an entry: it can never be recorded (it is set aside, not held)."""
+
+
 class AuditLog:
     def __init__(self, engine: Engine, pending: Path) -> None:
         self.engine = engine
@@ -45,7 +49,7 @@ class AuditLog:
             "detail": detail[:2000],
         }
         entries = [*self._held(), _printable(entry)]
-        written = self._write(entries)
+        written, refused = self._write(entries)
         rest = entries[written:]
         if rest:
             self.pending.parent.mkdir(parents=True, exist_ok=True)
@@ -54,12 +58,16 @@ class AuditLog:
             tmp.replace(self.pending)
         else:
             self.pending.unlink(missing_ok=True)
+        if entry["id"] in refused:
+            raise AuditRefused(refused[str(entry["id"])])
         return str(entry["id"])
 
-    def _write(self, entries: list[dict[str, Any]]) -> int:
+    def _write(self, entries: list[dict[str, Any]]) -> tuple[int, dict[str, str]]:
         """Write entries one transaction each, oldest first; how many left the queue. A store
         that does not answer stops the run (the rest wait); an entry the store refuses is set
-        aside in the rejected file with the reason, so it can never block those after it."""
+        aside in the rejected file with the reason, so it can never block those after it (and
+        is returned by id, with the reason)."""
+        refused: dict[str, str] = {}
         for done, item in enumerate(entries):
             try:
                 with Session(self.engine) as session, session.begin():
@@ -67,14 +75,15 @@ class AuditLog:
             except (OperationalError, InterfaceError, OSError) as exc:
                 log.warning("audit entries held locally (%d), the store does not answer: %s",
                             len(entries) - done, redact.first_line(exc))  # fmt: skip
-                return done
+                return done, refused
             except (SQLAlchemyError, ValueError, TypeError) as exc:
                 log.error("audit entry %s refused by the store, set aside in %s: %s",
                           item.get("id"), self.rejected, redact.first_line(exc))  # fmt: skip
                 self.rejected.parent.mkdir(parents=True, exist_ok=True)
                 with self.rejected.open("a", encoding="utf-8") as fh:
                     fh.write(json.dumps({**item, "refused": redact.first_line(exc)}) + "\n")
-        return len(entries)
+                refused[str(item.get("id"))] = redact.first_line(exc)
+        return len(entries), refused
 
     @property
     def rejected(self) -> Path:

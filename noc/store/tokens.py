@@ -16,6 +16,20 @@ from sqlalchemy.orm import Session
 from noc.store.models import ApiTokenRow
 
 TOKEN_PREFIX = "noc_"  # noqa: S105 (a marker, not a secret)
+# A token's name is who acts in the audit log ("token:" + name, in a 200-character column):
+# well within it, printable, so every action a token takes can be recorded.
+NAME_MAX = 64
+
+
+def check_name(name: str) -> str:
+    """The name, or ValueError saying why it cannot name a token."""
+    if not name.strip():
+        raise ValueError("a token needs a name")
+    if len(name) > NAME_MAX:
+        raise ValueError(f"a token's name has at most {NAME_MAX} characters ({len(name)} given)")
+    if not name.isprintable():
+        raise ValueError("a token's name must be printable (no control characters)")
+    return name
 
 
 class Role(StrEnum):
@@ -60,6 +74,7 @@ def create_token(
 ) -> tuple[str, str]:
     """(token id, token); the token itself is not stored. With `expires_in_s` it stops
     working that long from now."""
+    check_name(name)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token_id = str(uuid.uuid4())
     now = time.time()

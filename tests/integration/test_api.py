@@ -239,3 +239,60 @@ def test_technicians_run_diagnostics_and_they_are_audited(api: Api, lab: Lab) ->
         ("token:test-technician", "ssh", "refused"),
         ("token:test-technician", "check", "problem"),
     ]
+
+
+def test_a_token_name_the_audit_cannot_hold_is_refused_and_never_acts_untraced(
+    lab: Lab, tmp_path: Path
+) -> None:
+    """On PostgreSQL, whose columns hold their length: a name too long for the audit's actor
+    is refused at creation, and a token made before the bound (its name in the store) gets no
+    result its audit entry does not record."""
+    from tests.conftest import pg_database
+
+    with pg_database("noc_audit") as db:
+        engine = make_engine(db.url)
+        upgrade(engine)
+        inv = load_inventory(lab.inventory)
+        sync_inventory(engine, inv)
+        pending = tmp_path / "audit-pending.jsonl"
+        ctx = ApiContext(inv=inv, engine=engine, audit=AuditLog(engine, pending),
+                         client_factory=LeanClient)  # fmt: skip
+        admin = create_token(engine, "admin", Role.ADMIN)[1]
+        with TestClient(create_app(ctx)) as client:
+            made = client.post("/api/v1/tokens", headers={"Authorization": f"Bearer {admin}"},
+                               json={"name": "t" * 65, "role": "technician"})  # fmt: skip
+            assert made.status_code == 422, made.text
+            with pytest.raises(ValueError, match="at most 64"):
+                create_token(engine, "t" * 195, Role.TECHNICIAN)
+            # A long-named token from before the bound, as the store holds it.
+            old = create_token(engine, "t", Role.TECHNICIAN)[1]
+            with engine.begin() as conn:
+                conn.exec_driver_sql("UPDATE api_tokens SET name = %s WHERE name = 't'",
+                                     ("t" * 195,))  # fmt: skip
+            response = client.post(
+                "/api/v1/diagnostics", headers={"Authorization": f"Bearer {old}"},
+                json={"action": "snmp-get", "device": "core-1", "objects": ["sysName.0"]},
+            )  # fmt: skip
+        engine.dispose()
+    assert response.status_code == 500, response.text
+    assert "audit log refused" in response.json()["detail"]
+    rejected = pending.with_name("audit-pending-rejected.jsonl").read_text()
+    assert "t" * 195 in rejected
+
+
+def test_token_create_takes_the_name_as_an_argument(tmp_path: Path) -> None:
+    import os
+    import sys
+
+    env = {**os.environ, "NOC_VAR_DIR": str(tmp_path)}
+    run = [sys.executable, "-m", "noc", "token", "create"]
+    made = subprocess.run([*run, "layar", "--role", "viewer", "--json"], env=env,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    listed = subprocess.run([sys.executable, "-m", "noc", "token", "list", "--json"], env=env,
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert [t["name"] for t in json.loads(listed.stdout)] == ["layar"]
+    long = subprocess.run([*run, "x" * 65, "--role", "viewer"], env=env, capture_output=True,
+                          text=True, timeout=60)  # fmt: skip
+    assert long.returncode == 2 and "at most 64" in long.stderr, long.stderr
+    assert "Traceback" not in long.stderr

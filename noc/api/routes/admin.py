@@ -65,7 +65,10 @@ def tokens(ctx: Ctx, _: Admin) -> list[dict[str, Any]]:
 def new_token(ctx: Ctx, _: Admin, body: TokenIn) -> TokenCreated:
     """Create an API token (admins); the token is in this answer only."""
     expires_in = None if body.expires_days is None else body.expires_days * 86400
-    token_id, token = create_token(ctx.engine, body.name, body.role, expires_in)
+    try:
+        token_id, token = create_token(ctx.engine, body.name, body.role, expires_in)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
     expires = None if expires_in is None else time.time() + expires_in
     return TokenCreated(id=token_id, name=body.name, role=body.role, expires=expires,
                         token=token)  # fmt: skip

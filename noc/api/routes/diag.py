@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException
 
 from noc.api.deps import PREFIX, Ctx, Technician
 from noc.api.schemas import DiagIn
-from noc.diag.result import DiagError, DiagRefused
+from noc.diag.result import DiagError, DiagRefused, DiagUnrecorded
 from noc.diag.runner import DiagRequest, run_diagnostic
 
 router = APIRouter(prefix=PREFIX, tags=["diagnostics"])
@@ -25,6 +25,8 @@ async def diagnostics(ctx: Ctx, principal: Technician, body: DiagIn) -> dict[str
                                       f"token:{principal.name}", ctx.secrets)  # fmt: skip
     except DiagRefused as exc:
         raise HTTPException(422, str(exc)) from None
+    except DiagUnrecorded as exc:
+        raise HTTPException(500, str(exc)) from None
     except DiagError as exc:
         raise HTTPException(502, str(exc)) from None
     finally:
