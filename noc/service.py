@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from noc import redact
 from noc.api.app import create_app
 from noc.api.deps import ApiContext
+from noc.api.guard import IPNetwork
 from noc.collector.domains import FleetError
 from noc.collector.engine import Collector
 from noc.collector.events import Tee
@@ -57,6 +58,7 @@ class Service:
     member: Member | None = None  # one collector of a fleet (else it polls everything)
 
     fragments: DeviceFragments | None = None  # each device's series, written as polls land
+    trusted_proxies: tuple[IPNetwork, ...] = ()  # whose X-Forwarded-For names the client
 
     def metrics(self) -> NocMetrics:
         return NocMetrics(self.collector.live, self.scheduler.stats, self.writer,
@@ -98,7 +100,8 @@ def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Ser
     fragments = DeviceFragments(collector.live)
     collector.sink = Tee(writer, fragments)
     service = Service(collector, Scheduler(collector, settings.concurrency), writer,
-                      new_client=settings.snmp_client(), fragments=fragments)  # fmt: skip
+                      new_client=settings.snmp_client(), fragments=fragments,
+                      trusted_proxies=settings.proxies)  # fmt: skip
     if settings.collector_name is not None:
         if engine.dialect.name != "postgresql":
             raise FleetError("a fleet of collectors shares a PostgreSQL store; "
@@ -245,6 +248,7 @@ def _http_server(service: Service, http: tuple[str, int], var_dir: Path) -> uvic
         dr_report=dr_report,
         wall=WallHub(live, service.scheduler.stats, service.writer, dr_report, engine),
         lease_s=service.member.lease_s if service.member is not None else 30.0,
+        trusted_proxies=service.trusted_proxies,
         # A scrape flood is served from one rendering, never older than half a poll.
         metrics_cache=MetricsCache(min(5.0, service.collector.inv.fastest_poll_s / 2)),
     )

@@ -5,11 +5,12 @@ variable, its value and where it was set (`SettingsError`)."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from noc import redact
 from noc.paths import default_inventory, default_var_dir, from_settings_files
@@ -31,6 +32,19 @@ def normalise_db_url(url: str) -> str:
     return url
 
 
+def proxy_networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """`127.0.0.1, 10.20.0.0/24` as networks; ValueError naming what is not one."""
+    out = []
+    for item in (x.strip() for x in text.split(",")):
+        if not item:
+            continue
+        try:
+            out.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{item!r} is not an address or network") from None
+    return tuple(out)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -50,6 +64,9 @@ class Settings(BaseModel):
     # told otherwise.
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=9469, ge=0, le=65535)
+    # Reverse proxies in front of the API (addresses or networks, comma-separated): only
+    # their X-Forwarded-For is believed, for the per-address throttle of refused tokens.
+    trusted_proxies: str = ""
 
     # A fleet of collectors sharing a PostgreSQL store: this collector's name (unique in the
     # fleet; unset means one collector polling everything), its site, and how long its hold
@@ -64,6 +81,16 @@ class Settings(BaseModel):
             super().__init__(**({k: v for k, (v, _) in found.items()} | given))
         except ValidationError as exc:
             raise SettingsError(_describe(exc, found, given)) from None
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        proxy_networks(value)
+        return value
+
+    @property
+    def proxies(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return proxy_networks(self.trusted_proxies)
 
     def snmp_client(self) -> ClientFactory:
         return client_factory(self.snmp_engine)

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from noc.alerts.gateway import GatewayRelay
-from noc.api.guard import Throttle, TokenCache
+from noc.api.guard import IPNetwork, Throttle, TokenCache, client_address
 from noc.collector.livestate import LiveState
 from noc.diag.result import secret_values
 from noc.dr.readiness import DrReport
@@ -53,10 +53,14 @@ class ApiContext:
     metrics_cache: MetricsCache = field(default_factory=MetricsCache)
     gateway: GatewayRelay | None = None
     lease_s: float = 30.0  # in a fleet: how long a collector's hold on a poll domain lasts
+    # Proxies whose X-Forwarded-For names the client (NOC_TRUSTED_PROXIES).
+    trusted_proxies: tuple[IPNetwork, ...] = ()
 
     def __post_init__(self) -> None:
         self.secrets = self.secrets or secret_values(self.inv)
         self.gateway = self.gateway or GatewayRelay(self.inv)
+        if self.wall is not None:  # a token revoked by another process: forgotten here too
+            self.wall.on_revoked.append(self.tokens.clear)
 
 
 def context(request: Request) -> ApiContext:
@@ -70,15 +74,30 @@ bearer = HTTPBearer(auto_error=False, description="an API token from `noc token 
 UNAUTHORISED = {"WWW-Authenticate": "Bearer"}
 
 
-async def authenticate(request: Request, token: str, right: Right) -> Principal:
-    """The principal a token stands for, if it has `right`; 401, 403, 429 or 503 otherwise.
-    Refused tokens count towards the address's throttle."""
+def address_of(request: Request) -> str:
+    """The client's address, as forwarded by a proxy the settings trust."""
     ctx = context(request)
-    address = request.client.host if request.client else "unknown"
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers.get("x-forwarded-for"), ctx.trusted_proxies)
+
+
+def refuse(request: Request, why: str, detail: str) -> NoReturn:
+    """A failed check: 429 from an address past its throttle, else 401 and one more failure
+    counted against it."""
+    ctx = context(request)
+    address = address_of(request)
     wait = ctx.throttle.retry_after(address)
     if wait:
         raise HTTPException(429, "too many refused tokens from this address; try later",
                             headers={"Retry-After": str(int(wait))})  # fmt: skip
+    ctx.throttle.failed(address, why)
+    raise HTTPException(401, detail, headers=UNAUTHORISED)
+
+
+async def authenticate(request: Request, token: str, right: Right) -> Principal:
+    """The principal a token stands for, if it has `right`; 401, 403, 429 or 503 otherwise.
+    Refused tokens count towards the address's throttle."""
+    ctx = context(request)
     now = time.time()
     principal: Principal | None = ctx.tokens.get(token, now)
     if principal is None:
@@ -94,8 +113,7 @@ async def authenticate(request: Request, token: str, right: Right) -> Principal:
             if principal is not None:
                 ctx.tokens.put(token, principal, now, principal.expires)
     if principal is None:
-        ctx.throttle.failed(address, "unknown, revoked or expired token")
-        raise HTTPException(401, "unknown, revoked or expired token", headers=UNAUTHORISED)
+        refuse(request, "unknown, revoked or expired token", "unknown, revoked or expired token")
     if not principal.may(right):
         raise HTTPException(403, f"role {principal.role.value} lacks the {right.value} right")
     return principal
@@ -142,10 +160,7 @@ async def require_webhook_secret(
     expected = webhook_secret(ctx)
     given = credentials.credentials if credentials is not None else ""
     if expected is None or not hmac.compare_digest(given.encode(), expected.encode()):
-        address = request.client.host if request.client else "unknown"
-        ctx.throttle.failed(address, "wrong alert webhook secret")
-        raise HTTPException(401, "the alert webhook secret is required",
-                            headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+        refuse(request, "wrong alert webhook secret", "the alert webhook secret is required")
 
 
 require_webhook_secret.webhook = True  # type: ignore[attr-defined]

@@ -7,18 +7,21 @@
 - `TokenCache`: verified tokens are remembered for a minute, and for a quarter of an hour when
   the store does not answer, so the NOC keeps its live view through a store outage.
 - `Throttle`: failed token checks are logged and counted per client address; an address with
-  too many is refused (429) until its oldest failure ages out of the window.
+  too many gets 429 for its failed checks until its oldest failure ages out of the window (a
+  valid token is always served). Behind a proxy named in the settings, the client address is
+  the one it forwards.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import logging
 import threading
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -31,6 +34,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -168,29 +172,45 @@ class TokenCache:
                 self._items.clear()
             self._items[self.key(token)] = _Cached(value, now, expires)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
     def forget(self, token: str) -> None:
         with self._lock:
             self._items.pop(self.key(token), None)
 
 
 class Throttle:
-    """At most `limit` failed token checks per client address within `window_s`."""
+    """At most `limit` failed token checks per client address within `window_s`. It only ever
+    refuses a *failed* check: a valid token is served whatever its address did (a city's
+    screens share one proxy or NAT address, and one bad client there must not blind them).
 
-    def __init__(self, limit: int = 10, window_s: float = 60.0) -> None:
+    Memory is bounded: past `max_addresses`, the addresses that are not being throttled are
+    forgotten, least recently failed first; the throttled ones are kept."""
+
+    def __init__(self, limit: int = 10, window_s: float = 60.0,
+                 max_addresses: int = 10_000) -> None:  # fmt: skip
         self.limit = limit
         self.window_s = window_s
-        self._failures: dict[str, deque[float]] = {}
+        self.max_addresses = max_addresses
+        # address -> failure times, in order of the last failure (least recent first)
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
         self.refused = 0
+        self.forgotten = 0
 
     def _recent(self, address: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(address, deque())
+        times = self._failures.get(address)
+        if times is None:
+            return deque()
         while times and now - times[0] > self.window_s:
             times.popleft()
         return times
 
     def retry_after(self, address: str, now: float | None = None) -> float:
-        """Seconds until this address may try again; 0 when it may now."""
+        """Seconds until a failed check from this address is answered 401 again instead of
+        429; 0 when it is now."""
         now = time.monotonic() if now is None else now
         with self._lock:
             times = self._recent(address, now)
@@ -202,10 +222,66 @@ class Throttle:
     def failed(self, address: str, why: str, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
         with self._lock:
-            if len(self._failures) > 10_000:
-                self._failures.clear()
-            times = self._recent(address, now)
+            times = self._failures.pop(address, None)
+            if times is None:
+                times = deque(maxlen=self.limit)
+                self._bound(now)
+            self._failures[address] = times  # now the most recent
             times.append(now)
+            while times and now - times[0] > self.window_s:
+                times.popleft()
             count = len(times)
         log.warning("API token refused for %s (%s); %d failure(s) in %.0f s", address, why,
                     count, self.window_s)  # fmt: skip
+
+    def _bound(self, now: float) -> None:
+        """Room for one more address: forget those with no failure left in the window, then
+        the least recently failed of those not throttled; the throttled stay."""
+        if len(self._failures) < self.max_addresses:
+            return
+        for address in [a for a, t in self._failures.items()
+                        if not t or now - t[-1] > self.window_s]:  # fmt: skip
+            del self._failures[address]
+            self.forgotten += 1
+        target = self.max_addresses * 9 // 10
+        if len(self._failures) < self.max_addresses:
+            return
+        for address in [a for a, t in self._failures.items() if len(t) < self.limit]:
+            if len(self._failures) <= target:
+                break
+            del self._failures[address]
+            self.forgotten += 1
+        while len(self._failures) >= self.max_addresses:  # every one throttled: the oldest
+            self._failures.popitem(last=False)
+            self.forgotten += 1
+
+    def __len__(self) -> int:
+        return len(self._failures)
+
+
+def client_address(
+    peer: str | None, forwarded_for: str | None, trusted: Sequence[IPNetwork]
+) -> str:
+    """The client's address: the peer's, unless the peer is a proxy named in the settings;
+    then the last address in X-Forwarded-For that is not itself such a proxy (what a client
+    writes in the header before the proxies is not trusted)."""
+    address = peer or "unknown"
+    if not forwarded_for or not _within(address, trusted):
+        return address
+    for hop in reversed([h.strip() for h in forwarded_for.split(",")]):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            return address  # a header no trusted proxy writes: keep the peer's
+        if not _within(hop, trusted):
+            return hop
+        address = hop
+    return address
+
+
+def _within(address: str, networks: Sequence[IPNetwork]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in n for n in networks)

@@ -16,8 +16,9 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from noc.alerts.silences import AlertmanagerError, alerts
@@ -25,11 +26,12 @@ from noc.collector.livestate import LiveState
 from noc.collector.rollup import BUCKET_S
 from noc.dr.readiness import DrReport
 from noc.exporter.health import PollStats, StoreHealth
-from noc.store.models import RollupRow
+from noc.store.models import ApiTokenRow, RollupRow
 from noc.wall.view import Health, LinkLoad, build
 
 log = logging.getLogger(__name__)
 DAY_S = 86_400
+REVOKED_EVERY_S = 3.0
 
 
 def _round(value: float | None, digits: int = 3) -> float | None:
@@ -61,7 +63,11 @@ class WallHub:
         self.body = b""
         self._stable = b""
         self.builds = 0
+        self.revocations = 0  # moves on whenever a token is revoked: open streams re-check
+        self.on_revoked: list[Callable[[], None]] = []  # e.g. the API's cache of tokens
+        self._revoked_mark: tuple[int, float] | None = None
         self._changed: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
 
     # --- inputs ----------------------------------------------------------------------------
@@ -148,9 +154,7 @@ class WallHub:
         self._stable = stable
         self.body = stable[:-1] + b',"at":' + json.dumps(at).encode() + b"}"
         self.version += 1
-        if self._changed is not None:
-            self._changed.set()
-            self._changed = asyncio.Event()
+        self._wake()
         return True
 
     def tick(self) -> bytes:
@@ -163,10 +167,25 @@ class WallHub:
         if self._task is not None and not self._task.done():
             return
         self._changed = asyncio.Event()
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._loop = asyncio.get_running_loop()
+        self._task = self._loop.create_task(self._run())
 
-    async def wait_change(self, version: int, timeout: float) -> None:
+    def revoked(self) -> None:
+        """A token was revoked: every open stream checks its own at once (callable from any
+        thread)."""
+        self.revocations += 1
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake)
+
+    def _wake(self) -> None:
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = asyncio.Event()
+
+    async def wait_change(self, version: int, timeout: float, revocations: int = -1) -> None:
         if self.version != version or self._changed is None:
+            return
+        if revocations >= 0 and self.revocations != revocations:
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._changed.wait(), timeout)
@@ -176,17 +195,43 @@ class WallHub:
             await asyncio.wait_for(asyncio.to_thread(self.seed_history, self.clock()), 10)
         except Exception as exc:  # the store may be away: the live rates fill the chart
             log.info("wall: no uplink history from the store (%s)", type(exc).__name__)
-        acks_at = 0.0
+        acks_at = revoked_at = 0.0
         while True:
             now = self.clock()
             if now - acks_at >= 15:
                 acks_at = now
                 await self._refresh_acks()
+            if now - revoked_at >= REVOKED_EVERY_S:
+                revoked_at = now
+                await self._watch_revocations()
             try:
                 self.refresh(now)
             except Exception:  # the wall must never stop updating over one bad build
                 log.exception("wall: building the view failed")
             await asyncio.sleep(self.every_s)
+
+    async def _watch_revocations(self) -> None:
+        """Tokens revoked from another process (`noc token revoke`) seen within seconds: the
+        number revoked and the latest revocation, read from the store."""
+        if self.engine is None:
+            return
+        query = select(func.count(ApiTokenRow.revoked), func.max(ApiTokenRow.revoked))
+        try:
+            count, latest = await asyncio.wait_for(asyncio.to_thread(self._read, query), 5)
+        except Exception:  # the store away: the streams' own checks stand
+            return
+        mark = (int(count), float(latest or 0.0))
+        if self._revoked_mark is not None and mark != self._revoked_mark:
+            for forget in self.on_revoked:
+                forget()
+            self.revocations += 1
+            self._wake()
+        self._revoked_mark = mark
+
+    def _read(self, query: Any) -> Any:
+        assert self.engine is not None
+        with Session(self.engine) as session:
+            return session.execute(query).one()
 
     async def _refresh_acks(self) -> None:
         alerting = self.live.inv.alerting

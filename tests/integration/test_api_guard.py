@@ -110,8 +110,40 @@ def test_headers_and_token_throttle(api: Api, caplog: pytest.LogCaptureFixture) 
     assert codes[10:] == [429] * 5
     assert len([r for r in caplog.records if "API token refused" in r.message]) == 10
     assert not any("noc_wrong" in r.getMessage() for r in caplog.records)
-    # The good token is refused too from that address until the window passes: a lock-out.
-    assert api.client.get("/api/v1/me", headers=api.headers()).status_code == 429
+    # A valid token from the same address (every screen behind one NAT) is still served.
+    assert api.client.get("/api/v1/me", headers=api.headers()).status_code == 200
+    assert api.client.get("/api/v1/me", headers=api.headers("noc_wrong")).status_code == 429
+
+
+def test_wrong_webhook_secrets_are_throttled_and_the_right_one_always_served(api: Api) -> None:
+    codes = [api.client.post("/api/v1/alerts/webhook", headers=api.headers(f"guess{i}"),
+                             json={}).status_code for i in range(40)]  # fmt: skip
+    assert codes[:10] == [401] * 10 and set(codes[10:]) == {429}
+    right = api.client.post("/api/v1/alerts/webhook", headers=api.headers("lab-webhook-secret"),
+                            json={"version": "4", "groupKey": "g", "status": "firing",
+                                  "receiver": "r", "alerts": []})  # fmt: skip
+    assert right.status_code == 202, right.text
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_throttle(
+    api: Api,
+) -> None:
+    import ipaddress
+
+    def me(token: str, forwarded: str) -> int:
+        headers = {**api.headers(token), "X-Forwarded-For": forwarded}
+        return api.client.get("/api/v1/me", headers=headers).status_code
+
+    # Not trusted: the header is the client's own word, and the peer's address counts.
+    assert [me("noc_bad", f"10.9.9.{i}") for i in range(11)][-1] == 429
+    api.ctx.throttle = type(api.ctx.throttle)()
+    # TestClient's peer is "testclient"; trust it by name as the settings would an address.
+    api.ctx.trusted_proxies = (ipaddress.ip_network("127.0.0.1/32"),)
+    api.client = TestClient(api.client.app, client=("127.0.0.1", 50000))
+    assert [me("noc_bad", "203.0.113.7") for _ in range(11)][-1] == 429
+    assert me("noc_bad", "203.0.113.8") == 401  # another screen behind the same proxy
+    # What a client writes before the proxy's own entry is not believed.
+    assert me("noc_bad", "203.0.113.8, 203.0.113.7") == 429
 
 
 def test_expired_tokens_stop_working(api: Api) -> None:

@@ -268,3 +268,93 @@ def test_docs_render_the_route_list_offline(browser: Any, wall: Wall) -> None:
         for method, op in methods.items():
             text = op.get("description", "")
             assert "Role:" in text, (method, path)
+
+
+def _viewer(wall: Wall, name: str, expires_in_s: float | None = None) -> tuple[str, str]:
+    engine = make_engine(wall.db.url)
+    try:
+        return create_token(engine, name, Role.VIEWER, expires_in_s)
+    finally:
+        engine.dispose()
+
+
+def _signed_in_with(browser: Any, wall: Wall, token: str) -> tuple[Any, Any]:
+    context = browser.new_context()
+    loopback_only(context, wall)
+    page = context.new_page()
+    page.goto(wall.url + "/wall?lang=en")
+    page.fill("#token", token)
+    page.click("button[type=submit]")
+    page.wait_for_url(wall.url + "/wall")
+    until(page, "document.querySelectorAll('#map [data-site]').length > 100", 30)
+    return context, page
+
+
+def test_a_token_revoked_elsewhere_closes_the_open_wall_within_seconds(
+    browser: Any, wall: Wall
+) -> None:
+    """`noc token revoke` in another process: the open stream ends and the page shows its
+    sign-in form, well inside the 30 s re-check."""
+    import os
+    import subprocess
+    import sys
+
+    token_id, token = _viewer(wall, "revoked-screen")
+    context, page = _signed_in_with(browser, wall, token)
+    try:
+        revoked = subprocess.run(
+            [sys.executable, "-m", "noc", "token", "revoke", token_id], capture_output=True,
+            text=True, timeout=60, env={**os.environ, "NOC_DATABASE_URL": wall.db.url},
+        )  # fmt: skip
+        assert revoked.returncode == 0, revoked.stderr
+        at = time.monotonic()
+        page.wait_for_selector("#token", timeout=15_000)
+        took = time.monotonic() - at
+        assert took < 15, took
+        page.wait_for_load_state()
+        status = page.evaluate("fetch('/wall/events').then(r => r.status)")
+        assert status == 401
+    finally:
+        context.close()
+
+
+def test_an_expiring_token_closes_the_open_wall_when_it_expires(browser: Any, wall: Wall) -> None:
+    _, token = _viewer(wall, "short-screen", expires_in_s=12)
+    context, page = _signed_in_with(browser, wall, token)
+    try:
+        page.wait_for_selector("#token", timeout=25_000)
+        assert "Viewer token" in page.inner_text("body")
+    finally:
+        context.close()
+
+
+def test_the_kiosk_takes_only_viewer_tokens_and_only_from_its_own_page(wall: Wall) -> None:
+    import urllib.error
+    from urllib.parse import urlencode
+
+    engine = make_engine(wall.db.url)
+    admin = create_token(engine, "kiosk-admin", Role.ADMIN)[1]
+    engine.dispose()
+    viewer = _viewer(wall, "kiosk-viewer")[1]
+
+    def post(token: str, origin: str | None) -> int:
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if origin is not None:
+            headers["Origin"] = origin
+        req = urllib.request.Request(wall.url + "/wall/login", method="POST", headers=headers,  # noqa: S310
+                                     data=urlencode({"token": token}).encode())  # fmt: skip
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args: Any) -> None:
+                return None
+
+        try:
+            with urllib.request.build_opener(NoRedirect).open(req, timeout=30) as r:
+                return int(r.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    assert post(admin, wall.url) == 403  # more than a viewer: never in a kiosk's cookie
+    assert post(viewer, "http://evil.example") == 403  # login CSRF from another site
+    assert post(viewer, wall.url) == 303
+    assert post(viewer, None) == 303  # not a browser: no Origin to check

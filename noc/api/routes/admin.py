@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Response
 
 from noc.api.deps import PREFIX, Admin, Ctx, Reader, epoch
-from noc.api.guard import TokenCache
 from noc.api.schemas import TokenCreated, TokenIn, WindowIn, WindowOut
 from noc.store.maintenance import add_window, list_windows, remove_window
 from noc.store.tokens import create_token, list_tokens, revoke_token
@@ -79,7 +78,9 @@ def delete_token(ctx: Ctx, _: Admin, token_id: str) -> Response:
     """Revoke an API token (admins)."""
     if not revoke_token(ctx.engine, token_id):
         raise HTTPException(404, "no such active token")
-    ctx.tokens = TokenCache(ctx.tokens.fresh_s, ctx.tokens.stale_s)  # revoked: at once
+    ctx.tokens.clear()  # revoked: at once
+    if ctx.wall is not None:
+        ctx.wall.revoked()  # and the wall's open streams check theirs
     return Response(status_code=204)
 
 
