@@ -132,7 +132,7 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_throttle(
 
     def me(token: str, forwarded: str) -> int:
         headers = {**api.headers(token), "X-Forwarded-For": forwarded}
-        return api.client.get("/api/v1/me", headers=headers).status_code
+        return int(api.client.get("/api/v1/me", headers=headers).status_code)
 
     # Not trusted: the header is the client's own word, and the peer's address counts.
     assert [me("noc_bad", f"10.9.9.{i}") for i in range(11)][-1] == 429
