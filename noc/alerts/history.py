@@ -2,35 +2,104 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from noc.store.models import AlertNotificationRow
 
+Labels = dict[str, str]
 
-def record(engine: Engine, payload: dict[str, Any], now: float | None = None) -> str:
-    """Store one webhook notification (Alertmanager's version 4 payload)."""
-    alerts = payload.get("alerts") or []
+
+class WebhookAlert(BaseModel):
+    """One alert of a notification, as Alertmanager's webhook (version 4) sends it."""
+
+    model_config = ConfigDict(extra="ignore")
+    status: Literal["firing", "resolved"]
+    labels: Labels
+    annotations: Labels = Field(default_factory=dict)
+    startsAt: str = ""  # noqa: N815 (Alertmanager's own field names)
+    endsAt: str = ""  # noqa: N815
+    fingerprint: str = ""
+
+
+class Notification(BaseModel):
+    """Alertmanager's webhook payload, version 4: what is not of this shape is refused (422)
+    before anything is stored, so no reader of the history ever meets it."""
+
+    model_config = ConfigDict(extra="ignore")
+    version: str = "4"
+    groupKey: str = Field(default="", max_length=4096)  # noqa: N815
+    status: Literal["firing", "resolved"]
+    receiver: str = Field(max_length=256)
+    groupLabels: Labels = Field(default_factory=dict)  # noqa: N815
+    alerts: list[WebhookAlert] = Field(max_length=10_000)
+
+    def digest(self) -> str:
+        """The same notification sent again (Alertmanager retries until it hears 2xx) has the
+        same digest: group, status, and each alert with its start and end."""
+        alerts = sorted((a.status, sorted(a.labels.items()), a.startsAt, a.endsAt)
+                        for a in self.alerts)  # fmt: skip
+        body = json.dumps([self.groupKey, self.status, self.receiver, alerts])
+        return hashlib.sha256(body.encode()).hexdigest()
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F) if chr(c) not in "\t\n"}
+
+
+def _printable(text: str) -> str:
+    """Control characters (NUL above all, which PostgreSQL text cannot hold) as escapes."""
+    return text.translate(_CONTROL)
+
+
+def record(engine: Engine, note: Notification, now: float | None = None) -> tuple[str, bool]:
+    """Store one webhook notification: (its id, True) or, when the same notification is
+    already stored, (that one's id, False)."""
+    digest = note.digest()
+    kept = [{"status": a.status,
+             "labels": {_printable(k): _printable(v) for k, v in a.labels.items()},
+             "annotations": {_printable(k): _printable(v) for k, v in a.annotations.items()},
+             "startsAt": _printable(a.startsAt), "endsAt": _printable(a.endsAt)}
+            for a in note.alerts]  # fmt: skip
     row_id = str(uuid.uuid4())
-    kept = [{"status": a.get("status"), "labels": a.get("labels", {}),
-             "annotations": a.get("annotations", {}), "startsAt": a.get("startsAt"),
-             "endsAt": a.get("endsAt")} for a in alerts if isinstance(a, dict)]  # fmt: skip
     with Session(engine) as session, session.begin():
+        found = session.scalars(select(AlertNotificationRow.id)
+                                .where(AlertNotificationRow.digest == digest)).first()  # fmt: skip
+        if found is not None:
+            return found, False
         session.add(AlertNotificationRow(
             id=row_id, received=time.time() if now is None else now,
-            receiver=str(payload.get("receiver", ""))[:64],
-            status=str(payload.get("status", ""))[:16],
-            group_name=str((payload.get("groupLabels") or {}).get("group", ""))[:200],
+            receiver=_printable(note.receiver)[:64],
+            status=note.status,
+            group_name=_printable(note.groupLabels.get("group", ""))[:200],
             firing=sum(1 for a in kept if a["status"] == "firing"),
             resolved=sum(1 for a in kept if a["status"] == "resolved"),
-            alerts=json.dumps(kept),
+            alerts=json.dumps(kept), digest=digest,
         ))  # fmt: skip
-    return row_id
+    return row_id, True
+
+
+def stored_alerts(text: str) -> list[dict[str, Any]]:
+    """The alerts of a stored notification, each with `labels` a dict of strings: a row
+    written before the webhook was validated, whatever its shape, never breaks a reader."""
+    try:
+        alerts = json.loads(text)
+    except ValueError:
+        return []
+    out = []
+    for alert in alerts if isinstance(alerts, list) else []:
+        if not isinstance(alert, dict):
+            continue
+        labels = alert.get("labels")
+        labels = {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+        out.append({**alert, "labels": labels, "status": str(alert.get("status", ""))})
+    return out
 
 
 def history(engine: Engine, limit: int = 200, since: float | None = None) -> list[dict[str, Any]]:
@@ -41,6 +110,6 @@ def history(engine: Engine, limit: int = 200, since: float | None = None) -> lis
         return [
             {"id": r.id, "received": r.received, "receiver": r.receiver, "status": r.status,
              "group": r.group_name, "firing": r.firing, "resolved": r.resolved,
-             "alerts": json.loads(r.alerts)}
+             "alerts": stored_alerts(r.alerts)}
             for r in session.scalars(query.limit(limit))
         ]  # fmt: skip

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+
+from noc.alerts.history import Notification
 
 
 @dataclass(frozen=True)
@@ -93,19 +94,19 @@ def _heading(labels: dict[str, str]) -> str | None:
         return None
 
 
-def plain_text(payload: dict[str, Any]) -> tuple[str, str]:
+def plain_text(note: Notification) -> tuple[str, str]:
     """(subject, message) from Alertmanager's webhook payload, for a plain-text chat."""
-    status = "PULIH" if payload.get("status") == "resolved" else "GANGGUAN"
-    group = str((payload.get("groupLabels") or {}).get("group", "")) or "?"
+    status = "PULIH" if note.status == "resolved" else "GANGGUAN"
+    group = note.groupLabels.get("group", "") or "?"
     lines = [f"{status}: {group}"]
     behind = []
-    for alert in payload.get("alerts") or []:
-        labels = alert.get("labels", {})
+    for alert in note.alerts:
+        labels = alert.labels
         if labels.get("alertname") == "NocBehindRootCause":
             behind.append(labels.get("device", "?"))
             continue
-        lines.append(_heading(labels) or str(alert.get("annotations", {}).get("summary")
-                                             or labels.get("alertname")))  # fmt: skip
+        lines.append(_heading(labels) or alert.annotations.get("summary")
+                     or labels.get("alertname", "?"))  # fmt: skip
     if behind:
         shown = ", ".join(behind[:20]) + (f" (+{len(behind) - 20})" if len(behind) > 20 else "")
         lines.append(f"{len(behind)} perangkat di belakangnya: {shown}")

@@ -215,9 +215,9 @@ def _build_report(engine: Engine, inv: Inventory, period: Period, now: float | N
 def _alerts_by_site(engine: Engine, inv: Inventory, period: Period) -> dict[str, int]:
     """Firing notifications in the period, counted once per device alert per notification
     sent to the history receiver, by the device's site."""
-    import json
-
     from sqlalchemy.exc import SQLAlchemyError
+
+    from noc.alerts.history import stored_alerts
 
     counts: dict[str, int] = defaultdict(int)
     try:
@@ -227,8 +227,8 @@ def _alerts_by_site(engine: Engine, inv: Inventory, period: Period) -> dict[str,
                 AlertNotificationRow.received < period.end,
                 AlertNotificationRow.status == "firing"))  # fmt: skip
             for row in rows:
-                for alert in json.loads(row.alerts):
-                    device = inv.devices_by_name.get(alert.get("labels", {}).get("device", ""))
+                for alert in stored_alerts(row.alerts):
+                    device = inv.devices_by_name.get(alert["labels"].get("device", ""))
                     if device is not None and alert.get("status") == "firing":
                         counts[device.site] += 1
     except SQLAlchemyError:  # a store from before alert history: no counts to give

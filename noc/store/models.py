@@ -213,4 +213,9 @@ class AlertNotificationRow(Base):
     firing: Mapped[int] = mapped_column(Integer)
     resolved: Mapped[int] = mapped_column(Integer)
     alerts: Mapped[str] = mapped_column(Text)
-    __table_args__ = (Index("ix_alert_notifications_received", "received"),)
+    # sha256 of the group key, status and alerts: a retried notification is stored once
+    digest: Mapped[str | None] = mapped_column(String(64))
+    __table_args__ = (
+        Index("ix_alert_notifications_received", "received"),
+        Index("ux_alert_notifications_digest", "digest", unique=True),
+    )

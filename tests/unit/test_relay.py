@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from noc.alerts.history import Notification
 from noc.alerts.relay import RateLimiter, plain_text
 
 
@@ -39,15 +40,16 @@ def test_the_limit_leaves_room_for_a_summary() -> None:
 
 
 def test_plain_text_names_the_root_cause_and_what_is_behind_it() -> None:
-    subject, text = plain_text({
-        "status": "firing", "groupLabels": {"group": "bts-05"},
+    subject, text = plain_text(Notification.model_validate({
+        "status": "firing", "receiver": "wa", "groupLabels": {"group": "bts-05"},
         "alerts": [
-            {"labels": {"alertname": "NocBtsDown", "device": "bts-05"},
+            {"status": "firing", "labels": {"alertname": "NocBtsDown", "device": "bts-05"},
              "annotations": {"summary": "BTS bts-05 (Bogor Barat) is down"}},
-            *({"labels": {"alertname": "NocBehindRootCause", "device": f"kel-{n}"}}
+            *({"status": "firing",
+               "labels": {"alertname": "NocBehindRootCause", "device": f"kel-{n}"}}
               for n in range(25)),
         ],
-    })  # fmt: skip
+    }))  # fmt: skip
     assert subject == "GANGGUAN bts-05"
     assert "BTS bts-05 mati" in text
     assert "25 perangkat di belakangnya" in text and "(+5)" in text

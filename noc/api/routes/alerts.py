@@ -9,8 +9,9 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import ValidationError
 
-from noc.alerts.history import history, record
+from noc.alerts.history import Notification, history, record
 from noc.alerts.relay import plain_text
 from noc.alerts.silences import AlertmanagerError, alerts, create_silence, matcher
 from noc.api.deps import PREFIX, ApiContext, Ctx, Reader, Technician, epoch, require_webhook_secret
@@ -19,15 +20,17 @@ from noc.api.schemas import AckIn
 router = APIRouter(prefix=PREFIX, tags=["alerts"])
 
 
-async def _notification(request: Request) -> dict[str, Any]:
-    """The body Alertmanager posts to a webhook, or a 422."""
+async def _notification(request: Request) -> Notification:
+    """The body Alertmanager posts to a webhook (version 4), or a 422 saying what does not fit:
+    nothing of another shape reaches the history or the relay."""
     try:
-        payload = await request.json()
-    except ValueError:
-        raise HTTPException(422, "the body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise HTTPException(422, "the body is not an Alertmanager notification")
-    return payload
+        return Notification.model_validate_json(await request.body())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "the body"
+        raise HTTPException(
+            422, f"not an Alertmanager notification: {where}: {first['msg']}"
+        ) from None
 
 
 def _alertmanager(ctx: ApiContext) -> str:
@@ -37,11 +40,12 @@ def _alertmanager(ctx: ApiContext) -> str:
 
 
 @router.post("/alerts/webhook", status_code=202, dependencies=[Depends(require_webhook_secret)])
-async def alert_webhook(ctx: Ctx, request: Request) -> dict[str, str]:
+async def alert_webhook(ctx: Ctx, request: Request) -> dict[str, str | bool]:
     """Alertmanager posts every notification here (with the shared secret); it is kept as the
-    alert history."""
-    payload = await _notification(request)
-    return {"id": await asyncio.to_thread(record, ctx.engine, payload)}
+    alert history, once however often Alertmanager retries it."""
+    note = await _notification(request)
+    row_id, new = await asyncio.to_thread(record, ctx.engine, note)
+    return {"id": row_id, "duplicate": not new}
 
 
 @router.get("/alerts")
