@@ -10,7 +10,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -249,6 +249,7 @@ def _http_server(service: Service, http: tuple[str, int], var_dir: Path) -> uvic
         wall=WallHub(live, service.scheduler.stats, service.writer, dr_report, engine),
         lease_s=service.member.lease_s if service.member is not None else 30.0,
         trusted_proxies=service.trusted_proxies,
+        trouble=_trouble(service.member),
         # A scrape flood is served from one rendering, never older than half a poll.
         metrics_cache=MetricsCache(min(5.0, service.collector.inv.fastest_poll_s / 2)),
     )
@@ -256,6 +257,16 @@ def _http_server(service: Service, http: tuple[str, int], var_dir: Path) -> uvic
     config = uvicorn.Config(create_app(ctx), host=host, port=port, log_level="warning",
                             access_log=False, lifespan="off", server_header=False)  # fmt: skip
     return _Server(config)
+
+
+def _trouble(member: Member | None) -> Callable[[], str | None] | None:
+    if member is None:
+        return None
+
+    def starved() -> str | None:
+        return member.starved
+
+    return starved
 
 
 def polled_once(live: LiveState) -> bool:

@@ -53,6 +53,8 @@ class ApiContext:
     metrics_cache: MetricsCache = field(default_factory=MetricsCache)
     gateway: GatewayRelay | None = None
     lease_s: float = 30.0  # in a fleet: how long a collector's hold on a poll domain lasts
+    # Why this collector cannot do its work (None when it can): /healthz answers 503 with it.
+    trouble: Callable[[], str | None] | None = None
     # Proxies whose X-Forwarded-For names the client (NOC_TRUSTED_PROXIES).
     trusted_proxies: tuple[IPNetwork, ...] = ()
 

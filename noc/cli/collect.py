@@ -211,12 +211,13 @@ async def run_collector(inv: Inventory, settings: Settings, duration: float = 0)
         with Live(console=console, refresh_per_second=2) as live:
             while not task.done():
                 live.update(line.render(service.collector, service.scheduler.stats,
-                                        service.writer, time.time()))  # fmt: skip
+                                        service.writer, time.time(), service.member))  # fmt: skip
                 await asyncio.sleep(0.5)
     else:  # a log, not a terminal: one line a minute
         while not task.done():
             console.print(line.render(service.collector, service.scheduler.stats,
-                                      service.writer, time.time()), markup=True)  # fmt: skip
+                                      service.writer, time.time(), service.member),
+                          markup=True)  # fmt: skip
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(task), 60)
     await task
@@ -236,7 +237,9 @@ class LiveLine:
         self.uplink = inv.uplink
         self.history: list[tuple[float, int, int]] = []
 
-    def render(self, collector: Collector, stats: Any, writer: Any, now: float) -> str:
+    def render(
+        self, collector: Collector, stats: Any, writer: Any, now: float, member: Any = None
+    ) -> str:
         from datetime import datetime
 
         self.history.append((now, stats.polls, stats.failures))
@@ -270,7 +273,11 @@ class LiveLine:
             up = len(states.get(State.UP, []))
             parts.append(f"[green]{up} up[/]" + (f", {waiting} not polled yet" if waiting else ""))
         if live.owned is not None:  # one collector of a fleet
-            parts.append(f"fleet: {len(mine)} of {len(collector.devices)} devices here")
+            starved = getattr(member, "starved", None)
+            if starved:
+                parts.append(f"[bold red]fleet: {starved}[/]")
+            else:
+                parts.append(f"fleet: {len(mine)} of {len(collector.devices)} devices here")
         if self.uplink is not None and live.owns(self.uplink.a.device):
             dev = collector.devices.get(self.uplink.a.device)
             iface = dev.interface_named(self.uplink.a.interface) if dev else None

@@ -20,6 +20,8 @@ class FleetMember(Protocol):
     def held(self) -> Mapping[str, int]: ...
     @property
     def store_up(self) -> bool: ...
+    @property
+    def starved(self) -> str | None: ...
 
 
 class FleetMetrics(PromCollector):
@@ -48,4 +50,10 @@ class FleetMetrics(PromCollector):
             "noc_fleet_store_up",
             "1 when the last lease round reached the store (else nothing is taken).",
             value=1.0 if m.store_up else 0.0,
+        )
+        yield GaugeMetricFamily(
+            "noc_fleet_starved",
+            "1 when this collector holds no poll domain while there is work: its lease rounds "
+            "fail, or domains lie free (it polls nothing).",
+            value=1.0 if m.starved else 0.0,
         )

@@ -55,6 +55,8 @@ class Member:
     store_up: bool = True
     sees_primary: bool | None = None  # this collector's own view of the primary site
     views: dict[str, bool | None] = field(default_factory=dict)  # the fleet's, last round
+    free: int = 0  # domains no live collector held, as of the last round that reached the store
+    round_error: str | None = None  # why the last round failed (None: it did not)
 
     def __post_init__(self) -> None:
         self.domain_of = entity_domains(self.collector.inv)
@@ -125,10 +127,15 @@ class Member:
             if self.store_up:
                 log.warning("fleet: store not reachable (%s); polling the %d domains held",
                             redact.first_line(exc), len(self.held))  # fmt: skip
+            elif self.round_error != redact.first_line(exc):
+                log.warning("fleet: lease round failed (%s)", redact.first_line(exc))
+            self.round_error = redact.first_line(exc)
             self.store_up = False
             self.views = {}  # the others' views are unknown from here
             return None
         self.store_up = True
+        self.round_error = None
+        self.free = rnd.free
         self.views = dict(rnd.views)
         for domain in release:
             self.draining.pop(domain, None)
@@ -192,6 +199,18 @@ class Member:
             with live.lock:
                 live.drop(self.members[domain])
             log.info("fleet: handing %s back (above this collector's share)", domain)
+
+    @property
+    def starved(self) -> str | None:
+        """Why this collector polls nothing while there is work (None when it polls, or when
+        every domain is another's): its lease rounds fail, or domains lie free."""
+        if self.held:
+            return None
+        if self.round_error is not None:
+            return f"holds no poll domain: its lease rounds fail ({self.round_error})"
+        if self.free:
+            return f"holds no poll domain while {self.free} are free"
+        return None
 
     def vantages(self) -> list[Vantage]:
         """The fleet as the DR failover quorum: every live collector's view of the primary as of

@@ -46,5 +46,11 @@ def fleet_status(engine: Engine, inv: Inventory, lease_s: float) -> dict[str, An
             }
             for lease in leases
             if lease.in_handover and lease.domain in devices
+        ]
+        # Domains of the inventory with no lease at all: never taken by anyone.
+        + [
+            {"domain": domain, "devices": sorted(members), "last_owner": None, "since_s": None}
+            for domain, members in sorted(devices.items())
+            if domain not in {lease.domain for lease in leases}
         ],
     }

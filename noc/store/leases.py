@@ -44,6 +44,7 @@ class Round:
     owned: dict[str, int] = field(default_factory=dict)  # live collector -> devices held
     # live collector -> does it see the primary site (its view as of this round)
     views: dict[str, bool | None] = field(default_factory=dict)
+    free: int = 0  # domains no live collector holds after this round
 
 
 def fleet_round(
@@ -187,7 +188,12 @@ def fleet_round(
                 )
                 confirmed[str(domain)] = epoch
         owned[me] = sum(domains.get(d, 0) for d in confirmed)
-    return Round(now, confirmed, lost, taken, moves, owned, views)
+        held_now = {str(d) for (d,) in session.execute(
+            text("SELECT domain FROM leases WHERE expires > :now AND owner IS NOT NULL"),
+            {"now": now},
+        ).all()} | set(confirmed)  # fmt: skip
+        free = sum(1 for d in domains if d not in held_now)
+    return Round(now, confirmed, lost, taken, moves, owned, views, free)
 
 
 def leave(engine: Engine, me: str, held: Mapping[str, int], snapshots: Mapping[str, str]) -> None:

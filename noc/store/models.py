@@ -123,7 +123,7 @@ class LeaseRow(Base):
     hysteresis and verdicts for the domain, as of its last renewal, for whoever takes over."""
 
     __tablename__ = "leases"
-    domain: Mapped[str] = mapped_column(String(64), primary_key=True)
+    domain: Mapped[str] = mapped_column(String(80), primary_key=True)  # site: + a site name
     owner: Mapped[str | None] = mapped_column(String(64))
     epoch: Mapped[int] = mapped_column(BigInteger, default=0)
     acquired: Mapped[float] = mapped_column(Float, default=0.0)

@@ -152,3 +152,42 @@ def test_a_round_cut_short_by_the_store_never_ends_the_fleet_loop(
                 assert leases[domain].owner == "dc-1" and leases[domain].expires > now, domain
         finally:
             dc.engine.dispose()
+
+
+def test_every_name_the_check_accepts_makes_keys_the_store_holds(tmp_path: Path) -> None:
+    """The data centre's site renamed to the longest name the inventory accepts (64): its poll
+    domain is `site:` and that name (69 characters). On PostgreSQL, whose columns hold their
+    length, the collector takes it and says it is fine; before, every lease round failed and
+    it polled nothing while /healthz said ok."""
+    import re
+
+    from noc.exporter.fleet import FleetMetrics
+    from noc.inventory.model import MAX_NAME
+
+    long = "dc-" + "x" * (MAX_NAME - 3)
+    text_ = re.sub(r"\bdc-balaikota\b(?!-)", long, INVENTORY.read_text())
+    path = tmp_path / "inventory.yaml"
+    path.write_text(text_)
+    inv = load_inventory(path)
+    assert f"site:{long}" in device_domains(inv).values()
+    with pg_database("noc_names") as db:
+        settings = Settings(database_url=db.url, collector_name="c" * 64, lease_s=30.0,
+                            collector_site="s" * 64, var_dir=tmp_path)  # fmt: skip
+        member = build_service(inv, FakeSnmpClient({}), settings).member
+        assert member is not None
+        try:
+            member.writer.prepare_now()
+            assert asyncio.run(member.step()) is not None
+            assert f"site:{long}" in member.held and member.starved is None
+            assert set(member.held) == set(member.domains)
+            # Every collector and lease row is what was meant, not cut.
+            with Session(member.engine) as session:
+                domains = set(session.scalars(select(LeaseRow.domain)))
+            assert f"site:{long}" in domains
+        finally:
+            member.engine.dispose()
+    # And a collector whose rounds fail says so: in its metric and its health.
+    member.round_error, member.held = "value too long for type character varying(64)", {}
+    sample = {m.name: m.samples[0].value for m in FleetMetrics(member).collect()}
+    assert sample["noc_fleet_starved"] == 1.0
+    assert member.starved is not None and "lease rounds fail" in member.starved

@@ -175,3 +175,33 @@ def test_the_supervisor_says_why_a_worker_ended(tmp_path: Path) -> None:
     w.proc.kill()
     w.proc.wait()
     assert ended(w) == "was killed by SIGKILL"
+
+
+def test_every_key_derived_from_a_name_fits_its_column() -> None:
+    """The longest names the inventory and the settings accept, made into the keys the store
+    keeps: each within its column (PostgreSQL refuses what is longer)."""
+    from noc.collector.events import link_key
+    from noc.inventory.model import MAX_NAME
+    from noc.store.models import (
+        CollectorRow,
+        IncidentRow,
+        LeaseRow,
+        PollStatRow,
+        StateChangeRow,
+    )
+
+    name = "x" * MAX_NAME
+
+    def width(column: object) -> int:
+        length = getattr(getattr(column, "type", None), "length", None)
+        assert isinstance(length, int)
+        return length
+
+    entity = link_key(name)
+    assert len(entity) <= width(StateChangeRow.__table__.c.entity)
+    assert len(entity) <= width(IncidentRow.__table__.c.entity)
+    assert len(entity) <= width(IncidentRow.__table__.c.root_cause)
+    assert len(f"site:{name}") <= width(LeaseRow.__table__.c.domain)
+    assert len(name) <= width(LeaseRow.__table__.c.owner)
+    assert len(name) <= width(CollectorRow.__table__.c.name)
+    assert len(name) <= width(PollStatRow.__table__.c.collector)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
 
 from noc.api.deps import Ctx
 
@@ -10,8 +11,13 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+def healthz(ctx: Ctx) -> JSONResponse:
+    """200 while this collector does its work; 503 with the reason when it cannot (in a
+    fleet: it holds no poll domain while there is work)."""
+    trouble = ctx.trouble() if ctx.trouble is not None else None
+    if trouble:
+        return JSONResponse({"status": "failing", "reason": trouble}, status_code=503)
+    return JSONResponse({"status": "ok"})
 
 
 @router.get("/metrics")
