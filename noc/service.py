@@ -151,7 +151,10 @@ async def run_service(
     var_dir: Path = Path("var"),
 ) -> None:
     """Poll until `stop` (serving the API and /metrics at `http` if given), then flush: the
-    last rollups, UNKNOWN from now, everything buffered."""
+    last rollups, UNKNOWN from now, everything buffered. A fleet member first takes its
+    name (NameInUse when another live collector has it)."""
+    if service.member is not None:
+        await service.member.join()
     server = _http_server(service, http, var_dir) if http else None
     # HTTP runs on its own thread and event loop: scrapers and report readers queue there,
     # never in front of the polls.

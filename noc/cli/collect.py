@@ -195,6 +195,12 @@ async def run_collector(inv: Inventory, settings: Settings, duration: float = 0)
     from noc.service import build_service, run_service
 
     service = build_service(inv, client, settings)
+    if service.member is not None:
+        try:
+            await service.member.join()
+        except BaseException:
+            await client.close()
+            raise
     console.print(f"store: {redact.scrub(settings.db_url())}")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -17,6 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
+import time
+import uuid
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Engine
@@ -30,13 +34,38 @@ from noc.collector.events import link_key
 from noc.collector.scheduler import Scheduler
 from noc.dr.policy import Vantage
 from noc.dr.probe import sees_primary
-from noc.store.leases import LeaseFence, Round, Taken, fleet_round, leave
+from noc.store.leases import (
+    Holder,
+    Instance,
+    LeaseFence,
+    NameInUse,
+    Round,
+    Taken,
+    claim_name,
+    fleet_round,
+    force_name,
+    leave,
+)
 from noc.store.recovery import crash_gap, read_store
 from noc.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
 
 HANDOVER_REASON = "collector {owner} lost its lease"
+
+
+def new_instance() -> Instance:
+    return Instance(str(uuid.uuid4()), socket.gethostname()[:255], os.getpid())
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
 
 
 @dataclass
@@ -57,6 +86,8 @@ class Member:
     views: dict[str, bool | None] = field(default_factory=dict)  # the fleet's, last round
     free: int = 0  # domains no live collector held, as of the last round that reached the store
     round_error: str | None = None  # why the last round failed (None: it did not)
+    instance: Instance = field(default_factory=lambda: new_instance())
+    joined: bool = False  # the name is this instance's (join)
 
     def __post_init__(self) -> None:
         self.domain_of = entity_domains(self.collector.inv)
@@ -80,12 +111,68 @@ class Member:
             self.watched |= {d.name for d in inv.devices if d.site == dr.dr_site}
             self.watched |= {link_key(name) for name in dr.links}
 
+    async def join(self, wait_s: float | None = None) -> None:
+        """Take this collector's name for this run, or raise NameInUse naming the other's site
+        and address: a second live collector under one name would poll everything twice.
+
+        The name is free when nobody was heard from under it within the lease, or stopped
+        cleanly. A previous run on this host whose process is gone (a crash, a kill -9) is
+        dead at once; one on another host is waited for, up to a lease: if its heartbeat
+        moves on, it lives."""
+        if self.joined:
+            return
+        wait_s = self.lease_s if wait_s is None else wait_s
+        first: Holder | None = None
+        said = False
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                await asyncio.to_thread(self.writer.prepare_now)  # the store's tables, first
+                other = await asyncio.to_thread(
+                    claim_name, self.engine, self.name, self.instance, self.site, self.url,
+                    self.lease_s,
+                )  # fmt: skip
+            except (SQLAlchemyError, OSError) as exc:  # a fleet starts with its store
+                if not said:
+                    log.warning("fleet: the store does not answer (%s); waiting for it before "
+                                "polling", redact.first_line(exc))  # fmt: skip
+                    said = True
+                await asyncio.sleep(2.0)
+                deadline = time.monotonic() + wait_s
+                continue
+            if other is None:
+                self.joined = True
+                return
+            here = other.host == self.instance.host and other.pid not in (None, os.getpid())
+            if here and other.pid is not None and not _process_alive(other.pid):
+                log.info("fleet: the previous run of %s (pid %d) is gone; taking its name",
+                         self.name, other.pid)  # fmt: skip
+                await asyncio.to_thread(force_name, self.engine, self.name, other.instance)
+                continue
+            moved = first is not None and other.heartbeat > first.heartbeat
+            if here or moved or time.monotonic() >= deadline:
+                where = f"pid {other.pid} on {other.host}" if other.host else "another host"
+                raise NameInUse(
+                    f"collector name {self.name} is in use by a live collector at site "
+                    f"{other.site} ({other.url or 'no address'}, {where}, heard from "
+                    f"{other.now - other.heartbeat:.0f} s ago): give this one another --name"
+                )
+            if first is None:
+                first = other
+                log.warning("fleet: %s was heard from %.0f s ago at site %s (%s); waiting to "
+                            "see whether it lives", self.name, other.now - other.heartbeat,
+                            other.site, other.url)  # fmt: skip
+            await asyncio.sleep(min(1.0, self.lease_s / 8))
+
     async def run(self, stop: asyncio.Event) -> None:
         """A round every `lease_s / 4` until `stop`. A round that fails is said and tried
-        again: the loop that keeps the leases must outlive any one round."""
+        again: the loop that keeps the leases must outlive any one round. Another collector
+        taking this one's name ends it (NameInUse)."""
         while not stop.is_set():
             try:
                 await self.step()
+            except NameInUse:
+                raise
             except (SQLAlchemyError, OSError) as exc:
                 log.warning("fleet: round cut short by the store (%s); trying again",
                             redact.first_line(exc))  # fmt: skip
@@ -120,9 +207,16 @@ class Member:
             rnd = await asyncio.to_thread(
                 fleet_round, self.engine, self.name, self.site, self.url, self.lease_s,
                 self.domains, dict(self.held), snaps, release, plan, not_now,
-                self.sees_primary,
+                self.sees_primary, self.instance.id,
             )  # fmt: skip
             taken = await asyncio.to_thread(self._read_taken, rnd.taken)
+        except NameInUse:
+            with live.lock:  # another run has the name: nothing more is polled here
+                for domain in self.held:
+                    live.drop(self.members[domain])
+            self.held = {}
+            self.fence.epochs = {}
+            raise
         except Exception as exc:  # the store away: keep polling what is held, take nothing
             if self.store_up:
                 log.warning("fleet: store not reachable (%s); polling the %d domains held",
@@ -241,7 +335,8 @@ class Member:
         live = self.collector.live
         snaps = {d: snapshot(live.healths, live.verdicts, self.members[d]) for d in self.held}
         try:
-            await asyncio.to_thread(leave, self.engine, self.name, dict(self.held), snaps)
+            await asyncio.to_thread(leave, self.engine, self.name, dict(self.held), snaps,
+                                    self.instance.id)  # fmt: skip
         except Exception as exc:
             log.warning("fleet: could not hand back the domains held (%s); they are taken "
                         "when their leases run out", redact.first_line(exc))  # fmt: skip

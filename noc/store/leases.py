@@ -16,10 +16,96 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from noc.collector.domains import Moves, pick
+from noc.collector.domains import FleetError, Moves, pick
 from noc.collector.events import Event, event_entity
 
 NOW = "SELECT extract(epoch from clock_timestamp())"
+
+
+class NameInUse(FleetError):
+    """Another live collector runs under this name: two would poll everything twice."""
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One run of a collector: a new id at every start, and where it runs."""
+
+    id: str
+    host: str
+    pid: int
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who has a collector's name in the store, as of the store's `now`."""
+
+    instance: str | None
+    site: str
+    url: str
+    host: str
+    pid: int | None
+    heartbeat: float
+    stopped: bool
+    now: float
+
+
+def name_holder(engine: Engine, me: str) -> Holder | None:
+    with Session(engine) as session:
+        now = float(session.execute(text(NOW)).scalar_one())
+        row = session.execute(
+            text("SELECT instance, site, url, host, pid, heartbeat, stopped FROM collectors "
+                 "WHERE name = :me"),
+            {"me": me},
+        ).first()  # fmt: skip
+    if row is None:
+        return None
+    instance, site, url, host, pid, heartbeat, stopped = row
+    return Holder(instance, str(site), str(url), str(host or ""), pid, float(heartbeat),
+                  stopped is not None, now)  # fmt: skip
+
+
+def claim_name(
+    engine: Engine, me: str, instance: Instance, site: str, url: str, lease_s: float
+) -> Holder | None:
+    """Take collector name `me` for this instance, unless another instance under it was heard
+    from within the lease and did not stop: then that one's row (and nothing is changed).
+    The caller decides whether the other is really alive (its process on this host)."""
+    with Session(engine) as session, session.begin():
+        now = float(session.execute(text(NOW)).scalar_one())
+        row = session.execute(
+            text("SELECT instance, site, url, host, pid, heartbeat, stopped FROM collectors "
+                 "WHERE name = :me FOR UPDATE"),
+            {"me": me},
+        ).first()  # fmt: skip
+        if row is not None:
+            other, o_site, o_url, o_host, o_pid, beat, stopped = row
+            if other not in (None, instance.id) and stopped is None and now - beat < lease_s:
+                return Holder(other, str(o_site), str(o_url), str(o_host or ""), o_pid,
+                              float(beat), False, now)  # fmt: skip
+        session.execute(
+            text(
+                "INSERT INTO collectors (name, site, url, started, heartbeat, viewed, instance, "
+                "host, pid) VALUES (:me, :site, :url, :now, :now, :now, :inst, :host, :pid) "
+                "ON CONFLICT (name) DO UPDATE SET site = excluded.site, url = excluded.url, "
+                "started = excluded.started, heartbeat = excluded.heartbeat, "
+                "instance = excluded.instance, host = excluded.host, pid = excluded.pid, "
+                "stopped = NULL"
+            ),
+            {"me": me, "site": site, "url": url, "now": now, "inst": instance.id,
+             "host": instance.host, "pid": instance.pid},
+        )  # fmt: skip
+    return None
+
+
+def force_name(engine: Engine, me: str, dead: str | None) -> None:
+    """The instance `dead` holding name `me` is known dead (its process is gone): its row no
+    longer counts as heard from."""
+    with Session(engine) as session, session.begin():
+        session.execute(
+            text("UPDATE collectors SET heartbeat = 0 WHERE name = :me AND "
+                 "instance IS NOT DISTINCT FROM :dead"),
+            {"me": me, "dead": dead},
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -60,6 +146,7 @@ def fleet_round(
     plan: Callable[[int, int, Mapping[str, int]], Moves],
     not_now: frozenset[str] = frozenset(),
     sees_primary: bool | None = None,
+    instance: str | None = None,
 ) -> Round:
     """One round of the fleet for collector `me`, in one transaction. `domains` are every poll
     domain with its number of devices (what load is balanced on), `held` is what it
@@ -68,16 +155,27 @@ def fleet_round(
     domains it must not take this round; `sees_primary` its own view of the primary site."""
     with Session(engine) as session, session.begin():
         now = float(session.execute(text(NOW)).scalar_one())
-        session.execute(
+        beat = session.execute(
             text(
                 "INSERT INTO collectors (name, site, url, started, heartbeat, sees_primary, "
-                "viewed) VALUES (:me, :site, :url, :now, :now, :sees, :now) "
+                "viewed, instance) VALUES (:me, :site, :url, :now, :now, :sees, :now, :inst) "
                 "ON CONFLICT (name) DO UPDATE SET site = excluded.site, url = excluded.url, "
                 "heartbeat = excluded.heartbeat, sees_primary = excluded.sees_primary, "
-                "viewed = excluded.viewed, stopped = NULL"
+                "viewed = excluded.viewed, stopped = NULL "
+                # The name is this instance's only while no other has claimed it since.
+                "WHERE collectors.instance IS NOT DISTINCT FROM excluded.instance "
+                "OR excluded.instance IS NULL RETURNING name"
             ),
-            {"me": me, "site": site, "url": url, "now": now, "sees": sees_primary},
-        )
+            {"me": me, "site": site, "url": url, "now": now, "sees": sees_primary,
+             "inst": instance},
+        ).first()  # fmt: skip
+        if beat is None:
+            holder = session.execute(
+                text("SELECT site, url FROM collectors WHERE name = :me"), {"me": me}
+            ).first()
+            where = f" at site {holder[0]} ({holder[1]})" if holder else ""
+            raise NameInUse(f"another collector has started under the name {me}{where}; "
+                            "this one stops polling")  # fmt: skip
         session.execute(
             text(
                 "INSERT INTO leases (domain) SELECT unnest(CAST(:domains AS text[])) "
@@ -167,7 +265,9 @@ def fleet_round(
             for domain, owner, epoch, released, last, snap in rows:
                 if domain not in chosen:
                     continue
-                epoch = int(epoch) if owner == me else int(epoch) + 1
+                # A new epoch even from this name's previous run: a paused old instance's
+                # writes are fenced out.
+                epoch = int(epoch) + 1
                 session.execute(
                     text(
                         "UPDATE leases SET owner = :me, epoch = :e, acquired = :now, "
@@ -196,7 +296,13 @@ def fleet_round(
     return Round(now, confirmed, lost, taken, moves, owned, views, free)
 
 
-def leave(engine: Engine, me: str, held: Mapping[str, int], snapshots: Mapping[str, str]) -> None:
+def leave(
+    engine: Engine,
+    me: str,
+    held: Mapping[str, int],
+    snapshots: Mapping[str, str],
+    instance: str | None = None,
+) -> None:
     """A clean stop: hand back every domain at once (the others take them on their next round)
     and stop counting as alive."""
     with Session(engine) as session, session.begin():
@@ -212,9 +318,9 @@ def leave(engine: Engine, me: str, held: Mapping[str, int], snapshots: Mapping[s
         session.execute(
             text(
                 "UPDATE collectors SET stopped = extract(epoch from clock_timestamp()) "
-                "WHERE name = :me"
+                "WHERE name = :me AND (CAST(:inst AS text) IS NULL OR instance = :inst)"
             ),
-            {"me": me},
+            {"me": me, "inst": instance},
         )
 
 

@@ -115,6 +115,10 @@ class CollectorRow(Base):
     sees_primary: Mapped[bool | None] = mapped_column(Boolean)
     viewed: Mapped[float] = mapped_column(Float, default=0.0)
     stopped: Mapped[float | None] = mapped_column(Float)  # a clean stop (else None)
+    # The running instance the name belongs to (a new id at every start), where it runs.
+    instance: Mapped[str | None] = mapped_column(String(36))
+    host: Mapped[str] = mapped_column(String(255), default="")
+    pid: Mapped[int | None] = mapped_column(Integer)
 
 
 class LeaseRow(Base):

@@ -425,3 +425,62 @@ def test_a_worker_that_cannot_start_says_why_and_is_restarted_later_each_time(
             assert proc.wait(timeout=60) == 0
         finally:
             stop_all(proc)
+
+
+def test_a_second_collector_under_a_live_name_refuses_and_a_crash_restart_does_not(
+    tmp_path: Path, lab: Lab
+) -> None:
+    """`noc serve --name c1 --site dc`, then by mistake `--name c1 --site dr` on the same
+    store: the second refuses to start with one line naming the first's site and address, and
+    nothing is polled twice. After a kill -9 of the first, a restart under its name starts at
+    once (its process is gone), with a new epoch on every domain."""
+    inventory = subset_inventory(INVENTORY, tmp_path / "inventory.yaml", KEEP, LAB_PORT,
+                                 poll_interval_s=INTERVAL_S)  # fmt: skip
+    with pg_database("noc_names") as db:
+        name = db.url.rsplit("/", 1)[1]
+        (tmp_path / "a").mkdir()
+        (tmp_path / "b").mkdir()
+        (tmp_path / "c").mkdir()
+        first = Member(tmp_path / "a", name, "c1", "dc", inventory)
+        second = Member(tmp_path / "b", name, "c1", "dr", inventory)
+        engine = make_engine(db.url)
+        try:
+            first.start()
+            fleet = Fleet([first], engine, device_domains(load_inventory(inventory)))
+            wait_for("c1 holds every domain", lambda: all(
+                o == "c1" and left > 0 for o, _, left in fleet.leases().values()
+            ) and len(fleet.leases()) > 0, timeout=60)  # fmt: skip
+            epochs = {d: e for d, (_, e, _) in fleet.leases().items()}
+            second.start()
+            assert second.proc is not None
+            code = second.proc.wait(timeout=60)
+            said = second.log()
+            assert code != 0, said
+            assert "Traceback" not in said, said
+            assert "in use by a live collector at site dc" in said, said
+            assert f"127.0.0.1:{first.port}" in said, said
+            # Nothing was polled by the second, nothing taken from the first.
+            assert {d: e for d, (_, e, _) in fleet.leases().items()} == epochs
+            assert first.proc is not None and first.proc.poll() is None
+            # A crash, and a restart under the same name: allowed at once.
+            first.signal(signal.SIGKILL)
+            first.proc.wait(timeout=30)
+            again = Member(tmp_path / "c", name, "c1", "dc", inventory)
+            again.start()
+            started = time.monotonic()
+            wait_for("the restart holds every domain under new epochs", lambda: all(
+                o == "c1" and left > 0 and e > epochs[d]
+                for d, (o, e, left) in fleet.leases().items()
+            ), timeout=60)  # fmt: skip
+            assert time.monotonic() - started < LEASE_S * 6
+            assert "in use" not in again.log()
+        finally:
+            for member in (first, second, locals().get("again")):
+                if isinstance(member, Member) and member.proc is not None \
+                        and member.proc.poll() is None:  # fmt: skip
+                    member.signal(signal.SIGKILL)
+                    member.proc.wait(timeout=30)
+            for member in (first, second, locals().get("again")):
+                if isinstance(member, Member):
+                    member.proxy.stop()
+            engine.dispose()
