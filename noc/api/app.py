@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from noc.api.deps import ApiContext
+from noc.api.deps import ApiContext, StoreTimeout
 from noc.api.guard import Guard
 from noc.api.routes import ROUTERS
 
@@ -25,6 +25,11 @@ async def store_unavailable(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": f"the store does not answer ({type(exc).__name__})"}, 503)
 
 
+async def store_too_slow(_: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": f"the store does not answer in time: {exc}"}, 503,
+                        headers={"Retry-After": "10"})  # fmt: skip
+
+
 def create_app(ctx: ApiContext) -> FastAPI:
     app = FastAPI(
         title="NOC toolkit API",
@@ -38,6 +43,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
     app.state.ctx = ctx
     app.add_middleware(Guard)
     app.add_exception_handler(SQLAlchemyError, store_unavailable)
+    app.add_exception_handler(StoreTimeout, store_too_slow)
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 from fastapi import Depends, HTTPException, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -31,6 +32,8 @@ from noc.snmp.engines import ClientFactory
 from noc.store.audit import AuditLog
 from noc.store.tokens import Principal, Right, lookup
 from noc.wall.hub import WallHub
+
+T = TypeVar("T")
 
 PREFIX = "/api/v1"
 
@@ -51,6 +54,14 @@ class ApiContext:
     # Heavy reports run in threads, at most this many at once; the rest wait their turn.
     reports: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
     metrics_cache: MetricsCache = field(default_factory=MetricsCache)
+    # The store's reads run on threads of their own: a read stuck on a frozen store never
+    # takes a thread another part of the server needs.
+    store_readers: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(STORE_READERS)
+    )
+    store_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(STORE_READERS, thread_name_prefix="noc-read")
+    )
     gateway: GatewayRelay | None = None
     lease_s: float = 30.0  # in a fleet: how long a collector's hold on a poll domain lasts
     # Why this collector cannot do its work (None when it can): /healthz answers 503 with it.
@@ -74,6 +85,35 @@ Ctx = Annotated[ApiContext, Depends(context)]
 
 bearer = HTTPBearer(auto_error=False, description="an API token from `noc token create`")
 UNAUTHORISED = {"WWW-Authenticate": "Bearer"}
+
+
+STORE_READ_S = 5.0  # a store read the API waits for, at most
+STORE_READERS = 8  # store reads in flight at once; more wait for none and answer 503 at once
+
+
+class StoreTimeout(Exception):
+    """The store did not answer a read in time (frozen, or a path that drops packets)."""
+
+
+async def store_read(ctx: ApiContext, fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)` in a thread, within STORE_READ_S: a frozen store is a 503 in seconds, not
+    a request held for half a minute. The reads are bounded too: a thread left waiting on a
+    frozen store holds one of STORE_READERS places, and once all are held the next read is
+    refused at once, so the threads the live routes need are never all spent on it."""
+    if not ctx.store_readers.acquire(blocking=False):
+        raise StoreTimeout("every store read in flight waits on the store")
+
+    def read() -> T:
+        try:
+            return fn(*args)
+        finally:
+            ctx.store_readers.release()
+
+    future = asyncio.get_running_loop().run_in_executor(ctx.store_pool, read)
+    try:
+        return await asyncio.wait_for(asyncio.shield(future), STORE_READ_S)
+    except TimeoutError:
+        raise StoreTimeout(f"no answer from the store in {STORE_READ_S:g} s") from None
 
 
 def address_of(request: Request) -> str:
@@ -104,8 +144,8 @@ async def authenticate(request: Request, token: str, right: Right) -> Principal:
     principal: Principal | None = ctx.tokens.get(token, now)
     if principal is None:
         try:
-            principal = await run_in_threadpool(lookup, ctx.engine, token)
-        except SQLAlchemyError:
+            principal = await store_read(ctx, lookup, ctx.engine, token)
+        except (SQLAlchemyError, StoreTimeout):
             principal = ctx.tokens.get(token, now, store_down=True)
             if principal is None:
                 raise HTTPException(

@@ -176,3 +176,46 @@ def test_the_live_view_survives_a_store_outage(api: Api) -> None:
         assert unknown.status_code == 503
     finally:
         api.db.up()
+
+
+def test_a_frozen_store_is_503_in_seconds_and_dr_answers_from_memory(
+    tmp_path: Path,
+) -> None:
+    """PostgreSQL stops answering, its connections open (a hung server): store reads answer
+    503 within their deadline instead of holding the request, and the live DR verdict is
+    served with no history."""
+    import time
+
+    from noc.api.deps import STORE_READ_S
+    from noc.dr.readiness import DrReport, Readiness
+    from tests.conftest import pg_database
+
+    with pg_database("noc_frozen") as db:
+        engine = make_engine(db.url)
+        upgrade(engine)
+        inv = load_inventory(INVENTORY)
+        sync_inventory(engine, inv)
+        viewer = create_token(engine, "v", Role.ADMIN)[1]
+        report = DrReport(at=time.time(), readiness=Readiness.READY, reason="all checks pass")
+        ctx = ApiContext(inv=inv, engine=engine, audit=AuditLog(engine, tmp_path / "a.jsonl"),
+                         client_factory=LeanClient, dr_report=lambda: report)  # fmt: skip
+        headers = {"Authorization": f"Bearer {viewer}"}
+        with TestClient(create_app(ctx)) as client:
+            assert client.get("/api/v1/incidents", headers=headers).status_code == 200
+            assert db.proxy is not None
+            db.proxy.flowing.clear()
+            try:
+                started = time.monotonic()
+                got = client.get("/api/v1/incidents", headers=headers)
+                took = time.monotonic() - started
+                assert got.status_code == 503 and "in time" in got.json()["detail"], got.text
+                assert took < STORE_READ_S + 3, took
+                dr = client.get("/api/v1/dr", headers=headers)
+                assert dr.status_code == 200, dr.text
+                assert dr.json()["current"]["readiness"] == "ready"
+                assert dr.json()["history"] is None and dr.json()["history_error"]
+                answers = [client.get("/api/v1/poll-stats", headers=headers) for _ in range(3)]
+                assert {a.status_code for a in answers} == {503}
+            finally:
+                db.proxy.flowing.set()
+        engine.dispose()

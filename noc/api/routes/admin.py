@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
-from noc.api.deps import PREFIX, Admin, Ctx, Reader, epoch
+from noc.api.deps import PREFIX, Admin, Ctx, Reader, epoch, store_read
 from noc.api.schemas import TokenCreated, TokenIn, WindowIn, WindowOut
 from noc.store.maintenance import add_window, list_windows, remove_window
 from noc.store.tokens import create_token, list_tokens, revoke_token
@@ -17,13 +17,13 @@ router = APIRouter(prefix=PREFIX)
 
 
 @router.get("/maintenance", response_model=list[WindowOut], tags=["maintenance"])
-def maintenance(ctx: Ctx, _: Reader) -> list[WindowOut]:
+async def maintenance(ctx: Ctx, _: Reader) -> list[WindowOut]:
     """Maintenance windows made at run time (the inventory's standing windows are in the
     inventory)."""
     return [
         WindowOut(id=w.id or "", name=w.name, devices=sorted(w.devices), sites=sorted(w.sites),
                   start=w.start or 0.0, end=w.end or 0.0)
-        for w in list_windows(ctx.engine)
+        for w in await store_read(ctx, list_windows, ctx.engine)
     ]  # fmt: skip
 
 
@@ -54,10 +54,10 @@ def delete_maintenance(ctx: Ctx, _: Admin, window_id: str) -> Response:
 
 
 @router.get("/tokens", tags=["admin"])
-def tokens(ctx: Ctx, _: Admin) -> list[dict[str, Any]]:
+async def tokens(ctx: Ctx, _: Admin) -> list[dict[str, Any]]:
     """Every API token's id, name, role, creation, last use, expiry and revocation; never the
     token."""
-    return list_tokens(ctx.engine)
+    return await store_read(ctx, list_tokens, ctx.engine)
 
 
 @router.post("/tokens", response_model=TokenCreated, status_code=201, tags=["admin"])
@@ -85,14 +85,14 @@ def delete_token(ctx: Ctx, _: Admin, token_id: str) -> Response:
 
 
 @router.get("/audit", tags=["admin"])
-def audit(
+async def audit(
     ctx: Ctx,
     _: Admin,
     since: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
 ) -> list[dict[str, Any]]:
     """The audit log of diagnostics, acknowledgements, maintenance and token changes."""
-    return ctx.audit.entries(limit, epoch(since) if since else None)
+    return await store_read(ctx, ctx.audit.entries, limit, epoch(since) if since else None)
 
 
 @router.get("/me", tags=["admin"])

@@ -14,7 +14,16 @@ from pydantic import ValidationError
 from noc.alerts.history import Notification, history, record
 from noc.alerts.relay import plain_text
 from noc.alerts.silences import AlertmanagerError, alerts, create_silence, matcher
-from noc.api.deps import PREFIX, ApiContext, Ctx, Reader, Technician, epoch, require_webhook_secret
+from noc.api.deps import (
+    PREFIX,
+    ApiContext,
+    Ctx,
+    Reader,
+    Technician,
+    epoch,
+    require_webhook_secret,
+    store_read,
+)
 from noc.api.schemas import AckIn
 
 router = APIRouter(prefix=PREFIX, tags=["alerts"])
@@ -91,11 +100,11 @@ async def alert_relay(ctx: Ctx, receiver: str, request: Request) -> dict[str, in
 
 
 @router.get("/alerts/history")
-def alert_history(
+async def alert_history(
     ctx: Ctx,
     _: Reader,
     since: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
 ) -> list[dict[str, Any]]:
     """Notifications Alertmanager sent, newest first: group, firing or resolved, alerts."""
-    return history(ctx.engine, limit, epoch(since) if since else None)
+    return await store_read(ctx, history, ctx.engine, limit, epoch(since) if since else None)

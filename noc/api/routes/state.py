@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from noc.api.deps import PREFIX, Ctx, Reader, epoch
+from noc.api.deps import PREFIX, Ctx, Reader, epoch, store_read
 from noc.api.schemas import IncidentOut, PollStatOut, StatusOut
 from noc.collector.availability import State, Verdict
 from noc.collector.events import link_key
@@ -18,7 +18,7 @@ UNKNOWN = Verdict(State.UNKNOWN)
 
 
 @router.get("/status", response_model=list[StatusOut])
-def status(ctx: Ctx, _: Reader, state: str | None = None) -> list[StatusOut]:
+async def status(ctx: Ctx, _: Reader, state: str | None = None) -> list[StatusOut]:
     """Every device and link: the collector's live verdict when it runs in this process,
     otherwise the last state change in the store."""
     inv = ctx.inv
@@ -35,7 +35,7 @@ def status(ctx: Ctx, _: Reader, state: str | None = None) -> list[StatusOut]:
                                  root_cause=v.root_cause, reason=v.reason,
                                  since=changed.get(entity, v.since), source="live"))  # fmt: skip
     else:
-        latest = queries.latest_states(ctx.engine)
+        latest = await store_read(ctx, queries.latest_states, ctx.engine)
         for entity, kind in entities:
             c = latest.get(entity)
             out.append(StatusOut(entity=entity, kind=kind, state=c.new if c else "unknown",
@@ -46,7 +46,7 @@ def status(ctx: Ctx, _: Reader, state: str | None = None) -> list[StatusOut]:
 
 
 @router.get("/incidents", response_model=list[IncidentOut])
-def incidents(
+async def incidents(
     ctx: Ctx,
     _: Reader,
     since: datetime | None = None,
@@ -63,8 +63,8 @@ def incidents(
     if site is not None:
         at_site = {d.name for d in inv.devices if d.site == site}
         at_site |= {link_key(ln) for ln in inv.links if ln.a.device in at_site}
-    rows = queries.incidents(ctx.engine, epoch(since) if since else None,
-                             epoch(until) if until else None, state, open_only)  # fmt: skip
+    rows = await store_read(ctx, queries.incidents, ctx.engine, epoch(since) if since else None,
+                            epoch(until) if until else None, state, open_only)  # fmt: skip
     out = []
     for r in rows:
         affected = queries.affected(r)
@@ -79,13 +79,14 @@ def incidents(
 
 
 @router.get("/poll-stats", response_model=list[PollStatOut])
-def poll_stats(ctx: Ctx, _: Reader) -> list[PollStatOut]:
+async def poll_stats(ctx: Ctx, _: Reader) -> list[PollStatOut]:
     """The latest poll of each device, with its duration, requests, timeouts and running
     totals."""
+    rows = await store_read(ctx, queries.poll_stats, ctx.engine)
     return [
         PollStatOut(device=r.device, at=r.at, duration_s=r.duration_s, ok=r.ok,
                     reason=r.reason, requests=r.requests, timeouts=r.timeouts,
                     varbinds=r.varbinds, last_success=r.last_success,
                     polls_total=r.polls_total, failures_total=r.failures_total)
-        for r in queries.poll_stats(ctx.engine)
+        for r in rows
     ]  # fmt: skip
