@@ -108,7 +108,8 @@ def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Ser
                              "NOC_DATABASE_URL names " + engine.dialect.name)  # fmt: skip
         url = f"http://{settings.http_host}:{settings.http_port}"
         service.member = Member(settings.collector_name, settings.collector_site, url, engine,
-                                collector, service.scheduler, writer, settings.lease_s)  # fmt: skip
+                                collector, service.scheduler, writer, settings.lease_s,
+                                max_offset_s=settings.max_clock_offset_s)  # fmt: skip
         service.recovered = True  # each domain's gap is recorded by whoever takes it
     return service
 

@@ -74,6 +74,9 @@ class Settings(BaseModel):
     collector_name: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
     collector_site: str = Field(default="dc", pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
     lease_s: float = Field(default=30.0, ge=2.0, le=3600.0)
+    # A fleet collector whose clock is further than this from the store's writes nothing
+    # dated by it and hands its poll domains back (it would date incidents wrongly).
+    max_clock_offset_s: float = Field(default=5.0, gt=0.0, le=3600.0)
 
     def __init__(self, **given: Any) -> None:
         found = _found()

@@ -325,6 +325,8 @@ class IncidentBook:
                 incident.ended = verdict.since if verdict.since is not None else now
                 if verdict.state is State.MAINTENANCE:
                     incident.ended = now
+                # Never before it started (a clock behind the one that opened it).
+                incident.ended = max(incident.ended, incident.started)
                 del self.open[entity]
                 self.recent[entity] = incident
                 touched[entity] = incident

@@ -22,6 +22,8 @@ class FleetMember(Protocol):
     def store_up(self) -> bool: ...
     @property
     def starved(self) -> str | None: ...
+    @property
+    def clock_offset_s(self) -> float | None: ...
 
 
 class FleetMetrics(PromCollector):
@@ -57,3 +59,10 @@ class FleetMetrics(PromCollector):
             "fail, or domains lie free (it polls nothing).",
             value=1.0 if m.starved else 0.0,
         )
+        if m.clock_offset_s is not None:
+            yield GaugeMetricFamily(
+                "noc_clock_offset_seconds",
+                "This host's clock minus the store's, measured every lease round. Beyond the "
+                "bound (NOC_MAX_CLOCK_OFFSET_S) it writes nothing dated by it and polls nothing.",
+                value=m.clock_offset_s,
+            )

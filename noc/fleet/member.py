@@ -52,6 +52,7 @@ from noc.store.writer import StoreWriter
 log = logging.getLogger(__name__)
 
 HANDOVER_REASON = "collector {owner} lost its lease"
+EVERYTHING = 10**9  # devices' worth: every domain held
 
 
 def new_instance() -> Instance:
@@ -88,6 +89,8 @@ class Member:
     round_error: str | None = None  # why the last round failed (None: it did not)
     instance: Instance = field(default_factory=lambda: new_instance())
     joined: bool = False  # the name is this instance's (join)
+    max_offset_s: float = 5.0  # a clock further than this from the store's writes nothing
+    clock_offset_s: float | None = None  # this host's clock minus the store's, last round
 
     def __post_init__(self) -> None:
         self.domain_of = entity_domains(self.collector.inv)
@@ -199,16 +202,21 @@ class Member:
         not_now = frozenset(
             d for d, at in self.lost_at.items() if synced is None or synced <= at
         ) | frozenset(self.draining)
+        if self.writer.clock_refused is not None:  # a clock off takes nothing
+            not_now = frozenset(self.domains)
         if self.primary:  # a light probe of the primary site: this collector as a vantage point
             seen = await sees_primary(self.collector.client, self.collector.targets, self.primary)
             self.sees_primary = any(seen.values())
         try:
             await asyncio.to_thread(self.writer.prepare_now)
+            before = time.time()
             rnd = await asyncio.to_thread(
                 fleet_round, self.engine, self.name, self.site, self.url, self.lease_s,
                 self.domains, dict(self.held), snaps, release, plan, not_now,
                 self.sees_primary, self.instance.id,
             )  # fmt: skip
+            # The store's clock, read mid-round, against this host's around the round.
+            offset = (before + time.time()) / 2 - rnd.now
             taken = await asyncio.to_thread(self._read_taken, rnd.taken)
         except NameInUse:
             with live.lock:  # another run has the name: nothing more is polled here
@@ -229,6 +237,7 @@ class Member:
             return None
         self.store_up = True
         self.round_error = None
+        self._check_clock(offset)
         self.free = rnd.free
         self.views = dict(rnd.views)
         for domain in release:
@@ -244,9 +253,29 @@ class Member:
         for item, (states, incidents) in zip(rnd.taken, taken, strict=True):
             self._take(item, states, incidents)
             self.lost_at.pop(item.domain, None)
-        self._drain(rnd.moves.release)
+        self._drain(EVERYTHING if self.writer.clock_refused else rnd.moves.release)
         await self._refresh_foreign()
         return rnd
+
+    def _check_clock(self, offset: float) -> None:
+        """Events are dated by this host's clock, leases by the store's. A clock further off
+        than `max_offset_s` would date rows wrongly (an incident taken over and closed before
+        it began): then nothing it dates is written, every domain is handed back and none
+        taken, until the clock is right again."""
+        self.clock_offset_s = offset
+        off = abs(offset) > self.max_offset_s
+        was = self.writer.clock_refused
+        if off:
+            self.writer.clock_refused = (f"{offset:+.1f} s from the store's clock, more than "
+                                         f"{self.max_offset_s:g} s")  # fmt: skip
+            if was is None:
+                log.error("fleet: this host's clock is %s; writing nothing dated by it and "
+                          "handing every poll domain back until it is set right",
+                          self.writer.clock_refused)  # fmt: skip
+        elif was is not None:
+            self.writer.clock_refused = None
+            log.warning("fleet: this host's clock is right again (%+.1f s from the store's); "
+                        "taking poll domains again", offset)  # fmt: skip
 
     def _read_taken(
         self, taken: list[Taken]

@@ -63,6 +63,7 @@ class WriterStats:
     rejected: int = 0
     replayed: int = 0
     fenced: int = 0  # events of poll domains another collector holds now: not written
+    clock_refused: int = 0  # events dated by a clock off from the store's: not written
     last_error: str | None = None
     last_success: float | None = None
     db_up: bool = True
@@ -85,6 +86,8 @@ class StoreWriter:
     ) -> None:
         self.engine = engine
         self.fence = fence
+        # Why this collector's clock is not to be trusted now (None: it is): set by the fleet.
+        self.clock_refused: str | None = None
         self.collector = collector
         self.synced_at: float | None = None  # when the last flush that worked began
         self.stale_after_s = stale_after_s
@@ -211,6 +214,16 @@ class StoreWriter:
         events: list[Event] = [*precious, *bulk]
         fenced: list[Event] = []
         refused = 0
+        if self.clock_refused is not None:  # dated by a clock the store disagrees with
+            for _ in precious:
+                self._precious.popleft()
+            for _ in bulk:
+                self._bulk.popleft()
+            self._journal_done()
+            self._set_aside(events, "clock", f"dated by a clock off: {self.clock_refused}")
+            self._pending_since = None
+            self.synced_at = started
+            return True
         try:
             if self._prepare is not None:
                 self._prepare(self.engine)
@@ -235,7 +248,7 @@ class StoreWriter:
         for _ in bulk:
             self._bulk.popleft()
         self._journal_done()
-        self._set_aside(fenced)
+        self._set_aside(fenced, "fenced", "of poll domains held by another collector now")
         self._pending_since = started if self.pending else None
         self.synced_at = started
         self.stats.written += len(events) - refused
@@ -253,17 +266,20 @@ class StoreWriter:
             grouped.setdefault(model, {})[keys] = row  # the latest version of a row wins
         return grouped
 
-    def _set_aside(self, fenced: Sequence[Event]) -> None:
-        """Events of poll domains this collector no longer holds: never written (their new
-        owner writes that time), kept beside the journal for the record."""
+    def _set_aside(self, fenced: Sequence[Event], kind: str, why: str) -> None:
+        """Events never written, kept beside the journal for the record: of poll domains this
+        collector no longer holds (their new owner writes that time), or dated by a clock
+        the store's disagrees with."""
         if not fenced:
             return
-        self.stats.fenced += len(fenced)
-        log.warning("%d events of poll domains held by another collector now: not written",
-                    len(fenced))  # fmt: skip
+        if kind == "fenced":
+            self.stats.fenced += len(fenced)
+        else:
+            self.stats.clock_refused += len(fenced)
+        log.warning("%d events %s: not written", len(fenced), why)
         if self.journal is None:
             return
-        path = self.journal.with_name(self.journal.stem + "-fenced.jsonl")
+        path = self.journal.with_name(f"{self.journal.stem}-{kind}.jsonl")
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as fh:
             fh.write("".join(json.dumps(event_to_json(e)) + "\n" for e in fenced))
@@ -328,7 +344,9 @@ class StoreWriter:
             return IncidentRow, {
                 "id": event.id, "entity": event.entity, "state": event.state.value,
                 "root_cause": event.root_cause, "reason": event.reason, "started": event.started,
-                "ended": event.ended, "affected": ",".join(sorted(event.affected)),
+                # an incident never ends before it starts, whatever clock dated the end
+                "ended": None if event.ended is None else max(event.ended, event.started),
+                "affected": ",".join(sorted(event.affected)),
                 "flaps": event.flaps,
             }  # fmt: skip
         if isinstance(event, Rollup):

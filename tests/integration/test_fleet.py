@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from noc.collector.domains import device_domains
 from noc.inventory import load_inventory
 from noc.store.db import make_engine
-from noc.store.models import LeaseRow, PollStatRow
+from noc.store.models import IncidentRow, LeaseRow, PollStatRow, StateChangeRow
 from tests.conftest import INVENTORY, LAB_PORT, PG, ROOT, Lab, pg_database
 from tests.integration.test_crash import changes, incidents, wait_for
 from tests.integration.test_prometheus import Prometheus
@@ -56,8 +56,9 @@ HANDOVER = "lost its lease"
 class Member:
     """One `noc serve --name NAME --site SITE`, with its own way to the store."""
 
-    def __init__(self, work: Path, db_name: str, name: str, site: str, inventory: Path) -> None:
-        self.name, self.site = name, site
+    def __init__(self, work: Path, db_name: str, name: str, site: str, inventory: Path,
+                 prefix: tuple[str, ...] = ()) -> None:  # fmt: skip
+        self.name, self.site, self.prefix = name, site, prefix
         self.work = work / name
         self.work.mkdir()
         self.proxy = TcpProxy(PG)
@@ -72,7 +73,8 @@ class Member:
     def start(self) -> None:
         log = (self.work / "serve.log").open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "noc", "serve", "--name", self.name, "--site", self.site],
+            [*self.prefix, sys.executable, "-m", "noc", "serve", "--name", self.name,
+             "--site", self.site],
             env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
         )  # fmt: skip
 
@@ -484,3 +486,62 @@ def test_a_second_collector_under_a_live_name_refuses_and_a_crash_restart_does_n
                 if isinstance(member, Member):
                     member.proxy.stop()
             engine.dispose()
+
+
+def test_a_collector_whose_clock_is_an_hour_behind_writes_nothing_and_polls_nothing(
+    tmp_path: Path, lab: Lab
+) -> None:
+    """dc-2 runs under libfaketime an hour behind (its every clock read, as a host whose clock
+    was set wrong). It measures the offset from the store's clock and exports it, writes
+    nothing dated by it, takes no domain, and so never closes dc-1's incidents; dc-1 polls
+    everything. Before, it took domains and closed an incident 3,516 s before it began."""
+    inventory = subset_inventory(INVENTORY, tmp_path / "inventory.yaml", KEEP, LAB_PORT,
+                                 poll_interval_s=INTERVAL_S)  # fmt: skip
+    domains = device_domains(load_inventory(inventory))
+    started = time.time()
+    with pg_database("noc_clock") as db:
+        name = db.url.rsplit("/", 1)[1]
+        good = Member(tmp_path, name, "dc-1", "dc", inventory)
+        behind = Member(tmp_path, name, "dc-2", "dc", inventory,
+                        prefix=("faketime", "-f", "-1h"))  # fmt: skip
+        engine = make_engine(db.url)
+        fleet = Fleet([good, behind], engine, domains)
+        try:
+            good.start()
+            wait_for("dc-1 holds every domain", lambda: len(fleet.leases()) > 0 and all(
+                o == "dc-1" and left > 0 for o, _, left in fleet.leases().values()
+            ), timeout=60)  # fmt: skip
+            lab.scenario(BTS, "down")
+            wait_for("bts-05's incident open", lambda: incidents(engine, BTS), timeout=60)
+            behind.start()
+            wait_for("dc-2 measures its offset", lambda: _offset(behind) is not None,
+                     timeout=60)  # fmt: skip
+            offset = _offset(behind)
+            assert offset is not None and -3700 < offset < -3500, offset
+            time.sleep(LEASE_S * 2)  # rounds in which a collector would rebalance
+            assert all(o == "dc-1" for o, _, _ in fleet.leases().values()), fleet.leases()
+            assert behind.metric("noc_fleet_domains_held") == 0
+            assert "clock is -3" in behind.log()
+            lab.scenario(BTS, "down", on=False)
+            wait_for("bts-05's incident closed", lambda: all(
+                i.ended is not None for i in incidents(engine, BTS)), timeout=60)  # fmt: skip
+            with Session(engine) as session:
+                rows = session.scalars(select(StateChangeRow)).all()
+                every = session.scalars(select(IncidentRow)).all()
+            assert rows and all(r.at > started - 60 for r in rows)  # nothing an hour back
+            assert all(i.ended is None or i.ended >= i.started for i in every)
+        finally:
+            lab.scenario(BTS, "down", on=False)
+            for member in (good, behind):
+                if member.proc is not None and member.proc.poll() is None:
+                    member.signal(signal.SIGKILL)
+                    member.proc.wait(timeout=30)
+                member.proxy.stop()
+            engine.dispose()
+
+
+def _offset(member: Member) -> float | None:
+    try:
+        return member.metric("noc_clock_offset_seconds")
+    except (AssertionError, OSError):
+        return None

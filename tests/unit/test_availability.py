@@ -305,3 +305,17 @@ def test_offices_behind_a_bts_that_came_back_are_unreachable_until_polled_again(
     assert net.state("kel1") is State.UP
     assert net.verdicts["kel2"].since == 180  # the same outage, still dated from its start
     assert [e for e, s in net.changes if s is State.DOWN] == ["bts", "kel2"]
+
+
+def test_an_incident_adopted_by_a_clock_behind_never_ends_before_it_starts() -> None:
+    """An incident opened at t=10,000 by one collector, adopted by another whose clock reads
+    an hour earlier: the UP verdict it dates at 6,484 still ends the incident at its start at
+    the earliest, never 3,516 s before."""
+    from noc.collector.availability import Incident
+
+    book = IncidentBook()
+    book.open["bts-01"] = Incident(id="i", entity="bts-01", state=State.DOWN,
+                                   root_cause="bts-01", reason="x", started=10_000.0)  # fmt: skip
+    _, closed = book.update({"bts-01": Verdict(State.DOWN)},
+                            {"bts-01": Verdict(State.UP, since=6_484.0)}, 6_484.0)  # fmt: skip
+    assert closed and closed[0].ended is not None and closed[0].ended >= closed[0].started
