@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from noc.store.models import AlertNotificationRow
+from noc.store.queries import stored_alerts
 
 Labels = dict[str, str]
 
@@ -83,23 +84,6 @@ def record(engine: Engine, note: Notification, now: float | None = None) -> tupl
             alerts=json.dumps(kept), digest=digest,
         ))  # fmt: skip
     return row_id, True
-
-
-def stored_alerts(text: str) -> list[dict[str, Any]]:
-    """The alerts of a stored notification, each with `labels` a dict of strings: a row
-    written before the webhook was validated, whatever its shape, never breaks a reader."""
-    try:
-        alerts = json.loads(text)
-    except ValueError:
-        return []
-    out = []
-    for alert in alerts if isinstance(alerts, list) else []:
-        if not isinstance(alert, dict):
-            continue
-        labels = alert.get("labels")
-        labels = {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
-        out.append({**alert, "labels": labels, "status": str(alert.get("status", ""))})
-    return out
 
 
 def history(engine: Engine, limit: int = 200, since: float | None = None) -> list[dict[str, Any]]:

@@ -231,6 +231,11 @@ def evaluate(
                 out[entity] = before  # a failure not yet confirmed: hold the last state
         elif health.flapping(pol):
             out[entity] = Verdict(State.FLAPPING, entity, "flapping", before.since)
+        elif before.state is State.FLAPPING:
+            # Up once quiet long enough: from the poll that found it so, as every view showed
+            # it FLAPPING until then (not from its first good answer, which would count the
+            # quiet period as UP in the store and as FLAPPING live).
+            out[entity] = Verdict(State.UP, since=health.last_seen)
         else:
             out[entity] = Verdict(State.UP, since=health.ok_since)
     return out

@@ -25,6 +25,7 @@ from noc.sla.compute import (
     combine,
     link_usage,
 )
+from noc.store import queries
 from noc.store.maintenance import list_windows
 from noc.store.models import AlertNotificationRow, IncidentRow, RollupRow, StateChangeRow
 
@@ -217,8 +218,6 @@ def _alerts_by_site(engine: Engine, inv: Inventory, period: Period) -> dict[str,
     sent to the history receiver, by the device's site."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from noc.alerts.history import stored_alerts
-
     counts: dict[str, int] = defaultdict(int)
     try:
         with Session(engine) as session:
@@ -227,7 +226,7 @@ def _alerts_by_site(engine: Engine, inv: Inventory, period: Period) -> dict[str,
                 AlertNotificationRow.received < period.end,
                 AlertNotificationRow.status == "firing"))  # fmt: skip
             for row in rows:
-                for alert in stored_alerts(row.alerts):
+                for alert in queries.stored_alerts(row.alerts):
                     device = inv.devices_by_name.get(alert["labels"].get("device", ""))
                     if device is not None and alert.get("status") == "firing":
                         counts[device.site] += 1

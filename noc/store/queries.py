@@ -3,7 +3,9 @@ incidents, the latest poll of each device."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -57,3 +59,20 @@ def split_names(text: str) -> list[str]:
 
 def join_names(names: Iterable[str]) -> str:
     return ",".join(names)
+
+
+def stored_alerts(text: str) -> list[dict[str, Any]]:
+    """The alerts of a stored notification, each with `labels` a dict of strings: a row
+    written before the webhook was validated, whatever its shape, never breaks a reader."""
+    try:
+        alerts = json.loads(text)
+    except ValueError:
+        return []
+    out = []
+    for alert in alerts if isinstance(alerts, list) else []:
+        if not isinstance(alert, dict):
+            continue
+        labels = alert.get("labels")
+        labels = {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+        out.append({**alert, "labels": labels, "status": str(alert.get("status", ""))})
+    return out

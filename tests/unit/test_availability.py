@@ -9,6 +9,7 @@ from noc.collector.availability import (
     IncidentBook,
     Policy,
     State,
+    StateChange,
     Verdict,
     evaluate,
     returned_at,
@@ -28,6 +29,7 @@ class Net:
         self.verdicts: dict[str, Verdict] = {}
         self.book = IncidentBook()
         self.changes: list[tuple[str, State]] = []
+        self.rows: list[StateChange] = []
         self.incidents: dict[str, object] = {}
 
     def poll(
@@ -41,6 +43,7 @@ class Net:
         changes, incidents = self.book.update(self.verdicts, current, now)
         self.verdicts = current
         self.changes += [(c.entity, c.new) for c in changes]
+        self.rows += changes
         for incident in incidents:
             self.incidents[incident.id] = incident
 
@@ -319,3 +322,25 @@ def test_an_incident_adopted_by_a_clock_behind_never_ends_before_it_starts() -> 
     _, closed = book.update({"bts-01": Verdict(State.DOWN)},
                             {"bts-01": Verdict(State.UP, since=6_484.0)}, 6_484.0)  # fmt: skip
     assert closed and closed[0].ended is not None and closed[0].ended >= closed[0].started
+
+
+def test_the_store_ends_flapping_when_the_live_view_does() -> None:
+    """One fold, one truth: the stored FLAPPING -> UP row is dated by the poll at which the
+    live verdict stopped being FLAPPING, not by the first good answer (which counted the quiet
+    period as UP in the SLA while the API and the wall showed FLAPPING)."""
+    net = Net()
+    net.poll(0, ALL_UP)
+    t = 0
+    for _ in range(3):  # FLAPPING from the fourth flip; a fifth and sixth while FLAPPING
+        for ok in (False, False, True, True):
+            t += 30
+            net.poll(t, {**ALL_UP, "kel1": ok})
+    live_until = None
+    while live_until is None:
+        t += 30
+        net.poll(t, {**ALL_UP, "kel1": True})
+        if net.state("kel1") is not State.FLAPPING:
+            live_until = t
+    ended = [r for r in net.rows if r.entity == "kel1" and r.old is State.FLAPPING]
+    assert [r.new for r in ended] == [State.UP]
+    assert ended[0].at == live_until
