@@ -22,6 +22,7 @@ from noc import redact
 from noc.api.app import create_app
 from noc.api.deps import ApiContext
 from noc.api.guard import IPNetwork
+from noc.api.server import Limits, guarded_protocol, raise_open_files_limit, total_for
 from noc.collector.domains import FleetError
 from noc.collector.engine import Collector
 from noc.collector.events import Tee
@@ -59,6 +60,7 @@ class Service:
 
     fragments: DeviceFragments | None = None  # each device's series, written as polls land
     trusted_proxies: tuple[IPNetwork, ...] = ()  # whose X-Forwarded-For names the client
+    http_limits: Limits = field(default_factory=Limits)  # the HTTP server's, against floods
 
     def metrics(self) -> NocMetrics:
         return NocMetrics(self.collector.live, self.scheduler.stats, self.writer,
@@ -101,7 +103,9 @@ def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Ser
     collector.sink = Tee(writer, fragments)
     service = Service(collector, Scheduler(collector, settings.concurrency), writer,
                       new_client=settings.snmp_client(), fragments=fragments,
-                      trusted_proxies=settings.proxies)  # fmt: skip
+                      trusted_proxies=settings.proxies,
+                      http_limits=Limits(settings.http_header_s, settings.http_per_client,
+                                         settings.http_max_connections))  # fmt: skip
     if settings.collector_name is not None:
         if engine.dialect.name != "postgresql":
             raise FleetError("a fleet of collectors shares a PostgreSQL store; "
@@ -258,8 +262,15 @@ def _http_server(service: Service, http: tuple[str, int], var_dir: Path) -> uvic
         metrics_cache=MetricsCache(min(5.0, service.collector.inv.fastest_poll_s / 2)),
     )
     host, port = http
+    limits = service.http_limits
+    soft, _ = raise_open_files_limit()
+    limits.total = total_for(soft, limits.total)
     config = uvicorn.Config(create_app(ctx), host=host, port=port, log_level="warning",
-                            access_log=False, lifespan="off", server_header=False)  # fmt: skip
+                            access_log=False, lifespan="off", server_header=False,
+                            http=guarded_protocol(limits), timeout_keep_alive=5,
+                            # asyncio accepts up to `backlog` connections per wakeup before any
+                            # is looked at: uvicorn's 2,048 spent every descriptor in one go.
+                            backlog=128)  # fmt: skip
     return _Server(config)
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from noc import redact
+from noc import logrepeat, redact
 from noc.inventory import Inventory, InventoryError, load_inventory
 from noc.paths import default_inventory
 
@@ -76,9 +76,10 @@ def names_or_exit(inv: Inventory, given: list[str], what: str = "device") -> lis
 
 
 def setup_logging(level: int = logging.WARNING) -> None:
-    """Log lines with a time, scrubbed of every credential."""
+    """Log lines with a time, scrubbed of every credential, a repeated one once a minute."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(message)s")
     redact.install_log_filter()
+    logrepeat.install()
 
 
 def print_json(data: Any) -> None:

@@ -1,0 +1,151 @@
+"""Anyone who reaches the collector's port, with no token: 1,100 connections held open from
+one address and sending nothing, against `noc serve` on SQLite under the default open-files
+limit (1,024, hard and soft, as a unit without LimitNOFILE had). Throughout, /metrics from
+another address answers within 1 s, nothing waits unwritten past the writer's interval, the
+polls keep their pace (within 20%), and the log stays small; the idle connections are closed
+by the headers' deadline, and a slow-header client too."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, Lab
+from tests.integration.test_crash import Serve
+
+pytestmark = pytest.mark.integration
+HEADER_S = 3.0
+WINDOW_S = 12.0  # polls counted before and during the attack
+ATTACKER = "127.0.0.5"  # another host on loopback; the scrapes come from 127.0.0.1
+
+
+@pytest.fixture
+def serve(tmp_path: Path, lab: Lab) -> Iterator[Serve]:
+    s = Serve(tmp_path, f"sqlite:///{tmp_path / 'noc.db'}")
+    s.env["NOC_HTTP_HEADER_S"] = str(HEADER_S)
+    log = (tmp_path / "serve-1.log").open("wb")
+    s.runs = 1
+    # The shell's default: 1,024 open files, soft and hard.
+    s.proc = subprocess.Popen(["prlimit", "--nofile=1024:1024", sys.executable, "-m", "noc",
+                               "serve"], env=s.env, stdout=log, stderr=subprocess.STDOUT,
+                              cwd=ROOT)  # fmt: skip
+    yield s
+    if s.proc.poll() is None:
+        s.kill()
+
+
+def scrape(serve: Serve) -> tuple[str, float]:
+    started = time.monotonic()
+    url = f"http://127.0.0.1:{serve.env['NOC_HTTP_PORT']}/metrics"
+    with urllib.request.urlopen(url, timeout=1.0) as r:
+        body = r.read().decode()
+    return body, time.monotonic() - started
+
+
+def value(body: str, name: str) -> float:
+    match = re.search(rf"^{name}(?:{{[^}}]*}})? (\S+)$", body, re.M)
+    assert match is not None, name
+    return float(match.group(1))
+
+
+def hold(port: int, count: int) -> list[socket.socket]:
+    held = []
+    for _ in range(count):
+        s = socket.socket()
+        s.bind((ATTACKER, 0))
+        with contextlib.suppress(OSError):
+            s.connect(("127.0.0.1", port))
+            held.append(s)
+    return held
+
+
+def alive(sockets: list[socket.socket]) -> int:
+    """How many the server still keeps open (a closed one reads EOF at once)."""
+    n = 0
+    for s in sockets:
+        s.setblocking(False)
+        try:
+            n += 1 if s.recv(1) else 0
+        except BlockingIOError:
+            n += 1
+        except OSError:
+            pass
+    return n
+
+
+def test_held_connections_cannot_take_the_collector_down(serve: Serve) -> None:
+    port = int(serve.env["NOC_HTTP_PORT"])
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            body, _ = scrape(serve)
+            if value(body, "noc_collector_polls_total") > 0:
+                break
+        except (OSError, AssertionError):
+            pass
+        assert time.monotonic() < deadline, serve.log()
+        time.sleep(0.5)
+    time.sleep(4)
+    before_body, _ = scrape(serve)
+    polls_before = value(before_body, "noc_collector_polls_total")
+    time.sleep(WINDOW_S)
+    quiet_body, _ = scrape(serve)
+    rate_quiet = (value(quiet_body, "noc_collector_polls_total") - polls_before) / WINDOW_S
+    held = hold(port, 1100)
+    try:
+        start_polls = value(scrape(serve)[0], "noc_collector_polls_total")
+        worst, pending_worst = 0.0, 0.0
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < WINDOW_S:
+            body, took = scrape(serve)  # raises past its 1 s deadline
+            worst = max(worst, took)
+            pending_worst = max(pending_worst, value(body, "noc_store_oldest_pending_seconds"))
+            assert value(body, "noc_store_up") == 1.0
+            time.sleep(0.5)
+        rate_attacked = (value(body, "noc_collector_polls_total") - start_polls) / (time.monotonic() - t0)
+        kept = alive(held)
+    finally:
+        for s in held:
+            s.close()
+    assert worst < 1.0
+    assert pending_worst <= 2.0  # the writer's interval
+    assert abs(rate_attacked - rate_quiet) <= 0.2 * rate_quiet, (rate_quiet, rate_attacked)
+    # At most one address's worth kept, and those closed by the headers' deadline.
+    assert kept == 0, kept
+    said = serve.log()
+    assert "Too many open files" not in said
+    assert len(said) < 20_000, len(said)
+    assert "more than 32 connections from one address" in said
+
+
+def test_a_slow_header_client_is_closed_at_the_deadline(serve: Serve) -> None:
+    port = int(serve.env["NOC_HTTP_PORT"])
+    deadline = time.monotonic() + 60
+    while True:
+        with contextlib.suppress(OSError):
+            scrape(serve)
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    s = socket.create_connection(("127.0.0.1", port))
+    s.settimeout(HEADER_S * 4)
+    s.sendall(b"GET /metrics HTTP/1.1\r\n")
+    started = time.monotonic()
+    closed = False
+    with contextlib.suppress(OSError):
+        while time.monotonic() - started < HEADER_S * 3:
+            s.sendall(b"X-a: b\r\n")  # one header line a second, never the end
+            time.sleep(1)
+    with contextlib.suppress(OSError):
+        closed = s.recv(1) == b""
+    s.close()
+    assert closed or time.monotonic() - started < HEADER_S * 3
