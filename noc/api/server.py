@@ -32,6 +32,8 @@ class Limits:
     header_s: float = 10.0
     per_client: int = 32
     total: int = 512
+    slow_s: float = 15.0  # a client whose buffer here stays full this long is dropped
+    buffer_bytes: int = 32 * 1024  # what may wait for one client before it counts as slow
     open: Counter[str] = field(default_factory=Counter)  # client address -> connections
     refused: Counter[str] = field(default_factory=Counter)  # why -> connections refused
     _said: float = 0.0
@@ -66,6 +68,9 @@ def guarded_protocol(limits: Limits) -> type[H11Protocol]:
                 return
             limits.open[self._peer] += 1
             self._counted = True
+            self._slow_timer: asyncio.TimerHandle | None = None
+            # What waits for a client that does not read, at most (asyncio's default: 64 KiB).
+            transport.set_write_buffer_limits(high=limits.buffer_bytes)
             super().connection_made(transport)
             self._await_headers()
 
@@ -87,6 +92,24 @@ def guarded_protocol(limits: Limits) -> type[H11Protocol]:
                 self._header_timer.cancel()
                 self._header_timer = None
 
+        def pause_writing(self) -> None:
+            """The client reads less than is sent (its buffer here is full): it has
+            `slow_s` to catch up, or it is dropped with what waits for it."""
+            super().pause_writing()
+            if self._slow_timer is None:
+                self._slow_timer = self.loop.call_later(limits.slow_s, self._fell_behind)
+
+        def resume_writing(self) -> None:
+            super().resume_writing()
+            if self._slow_timer is not None:
+                self._slow_timer.cancel()
+                self._slow_timer = None
+
+        def _fell_behind(self) -> None:
+            self._slow_timer = None
+            limits.refuse(f"did not read for {limits.slow_s:g} s", self._peer)
+            self.transport.abort()
+
         def on_response_complete(self) -> None:
             super().on_response_complete()
             # Waiting for the next request is uvicorn's keep-alive timeout's business; once
@@ -96,6 +119,9 @@ def guarded_protocol(limits: Limits) -> type[H11Protocol]:
                 self._header_timer = None
 
         def connection_lost(self, exc: Exception | None) -> None:
+            if getattr(self, "_slow_timer", None) is not None:
+                self._slow_timer.cancel()  # type: ignore[union-attr]
+                self._slow_timer = None
             if self._header_timer is not None:
                 self._header_timer.cancel()
                 self._header_timer = None

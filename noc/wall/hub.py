@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import gc
 import json
 import logging
 import time
@@ -32,6 +34,17 @@ from noc.wall.view import Health, LinkLoad, build
 log = logging.getLogger(__name__)
 DAY_S = 86_400
 REVOKED_EVERY_S = 3.0
+MAX_STREAMS = 64  # open wall streams at once
+TRIM_EVERY_S = 5.0
+
+
+def give_back_memory() -> None:
+    """What ended streams left in reference cycles collected, then glibc's malloc_trim: free
+    memory at the top and in the middle of the heap returned to the system (a no-op where
+    there is no glibc)."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _round(value: float | None, digits: int = 3) -> float | None:
@@ -63,6 +76,10 @@ class WallHub:
         self.body = b""
         self._stable = b""
         self.builds = 0
+        self.streams = 0  # open event streams
+        self.refused_streams = 0
+        self._trimmed = 0.0
+        self._trim_due = False
         self.revocations = 0  # moves on whenever a token is revoked: open streams re-check
         self.on_revoked: list[Callable[[], None]] = []  # e.g. the API's cache of tokens
         self._revoked_mark: tuple[int, float] | None = None
@@ -170,6 +187,21 @@ class WallHub:
         self._loop = asyncio.get_running_loop()
         self._task = self._loop.create_task(self._run())
 
+    def open_stream(self) -> bool:
+        """A place for one more screen's stream; False when MAX_STREAMS are open (a NOC has
+        a few screens; a thousand clients that never read would otherwise hold memory)."""
+        if self.streams >= MAX_STREAMS:
+            self.refused_streams += 1
+            return False
+        self.streams += 1
+        return True
+
+    def close_stream(self) -> None:
+        """A stream ended: once a while after streams end, the memory they held is handed
+        back to the system (glibc keeps freed memory otherwise, and the RSS never falls)."""
+        self.streams -= 1
+        self._trim_due = True  # done by the refresh loop, once the others have ended too
+
     def revoked(self) -> None:
         """A token was revoked: every open stream checks its own at once (callable from any
         thread)."""
@@ -204,6 +236,9 @@ class WallHub:
             if now - revoked_at >= REVOKED_EVERY_S:
                 revoked_at = now
                 await self._watch_revocations()
+            if self._trim_due and time.monotonic() - self._trimmed >= TRIM_EVERY_S:
+                self._trim_due, self._trimmed = False, time.monotonic()
+                give_back_memory()
             try:
                 self.refresh(now)
             except Exception:  # the wall must never stop updating over one bad build

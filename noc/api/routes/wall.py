@@ -198,8 +198,18 @@ async def events(ctx: Ctx, request: Request) -> Response:
     token = _token(request)
     the_hub = hub(ctx)
     the_hub.ensure_started()
+    if not the_hub.open_stream():
+        raise HTTPException(503, "too many wall screens are connected; try again later",
+                            headers={"Retry-After": "30"})  # fmt: skip
 
     async def stream() -> AsyncIterator[bytes]:
+        try:
+            async for chunk in _stream():
+                yield chunk
+        finally:
+            the_hub.close_stream()
+
+    async def _stream() -> AsyncIterator[bytes]:
         sent = -1
         revoked = the_hub.revocations
         check_at = time.time() + RECHECK_S
