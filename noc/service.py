@@ -19,6 +19,7 @@ import uvicorn
 from sqlalchemy import Engine
 
 from noc import redact
+from noc.alerts.gateway import GatewayRelay, RelayMetrics
 from noc.api.app import create_app
 from noc.api.deps import ApiContext
 from noc.api.guard import IPNetwork
@@ -62,9 +63,13 @@ class Service:
     trusted_proxies: tuple[IPNetwork, ...] = ()  # whose X-Forwarded-For names the client
     http_limits: Limits = field(default_factory=Limits)  # the HTTP server's, against floods
 
+    relay: GatewayRelay | None = None  # the gateway receivers' queue and its delivery
+
     def metrics(self) -> NocMetrics:
+        extra = [RelayMetrics(self.relay)] if self.relay is not None else []
         return NocMetrics(self.collector.live, self.scheduler.stats, self.writer,
-                          lambda: self.dr_report, self.member, self.fragments)  # fmt: skip
+                          lambda: self.dr_report, self.member, self.fragments,
+                          extra)  # fmt: skip
 
 
 JOURNAL = "pending-events.jsonl"
@@ -106,6 +111,7 @@ def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Ser
                       trusted_proxies=settings.proxies,
                       http_limits=Limits(settings.http_header_s, settings.http_per_client,
                                          settings.http_max_connections))  # fmt: skip
+    service.relay = GatewayRelay(inv, engine)
     if settings.collector_name is not None:
         if engine.dialect.name != "postgresql":
             raise FleetError("a fleet of collectors shares a PostgreSQL store; "
@@ -175,6 +181,8 @@ async def run_service(
     fastest = service.collector.inv.fastest_poll_s
     windows_task = asyncio.create_task(refresh_windows(service, stop, min(10.0, fastest)))
     dr_task = asyncio.create_task(dr_checks(service, stop))
+    relay = service.relay
+    relay_task = asyncio.create_task(relay.run(stop)) if relay and relay.gateways else None
     ended: list[BaseException | None] = []
     try:
         await service.scheduler.run(stop)  # returns once the polls in flight have ended
@@ -188,6 +196,8 @@ async def run_service(
             ended += await asyncio.gather(fleet_task, return_exceptions=True)
             await member.leave()
         ended += await asyncio.gather(windows_task, dr_task, return_exceptions=True)
+        if relay_task is not None:
+            ended += await asyncio.gather(relay_task, return_exceptions=True)
         if server is not None and server_thread is not None:
             server.should_exit = True
             await asyncio.to_thread(server_thread.join, 30)
@@ -258,6 +268,7 @@ def _http_server(service: Service, http: tuple[str, int], var_dir: Path) -> uvic
         lease_s=service.member.lease_s if service.member is not None else 30.0,
         trusted_proxies=service.trusted_proxies,
         trouble=_trouble(service.member),
+        gateway=service.relay,
         # A scrape flood is served from one rendering, never older than half a poll.
         metrics_cache=MetricsCache(min(5.0, service.collector.inv.fastest_poll_s / 2)),
     )

@@ -1,76 +1,110 @@
 """The WhatsApp (or any HTTP gateway) relay: Alertmanager's webhook in, the gateway's API out,
 with a rate limit per chat. Gateways and Telegram both throttle at about 20 messages a minute
-per group; past the limit, messages are folded into one summary that names each of them, so
+per group; past the limit, messages are folded into summaries that name each of them, so
 nothing is lost and the chat is not flooded.
 
-The core (`RateLimiter`) is pure: messages and `now` in, what to send out."""
+The core (`plan`) is pure: the waiting messages, when the last ones went, and `now` in; what
+to send out."""
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from noc.alerts.history import Notification
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A message waiting for its chat, as the relay's queue in the store holds it."""
+
+    id: str
+    chat: str
+    subject: str
+    text: str
+    created: float
 
 
 @dataclass(frozen=True)
 class Outgoing:
     chat: str
     text: str
+    ids: tuple[str, ...] = ()  # the queued messages it carries
     folded: tuple[str, ...] = ()  # the subjects a summary stands for
 
 
-@dataclass
-class _Chat:
-    sent: deque[float] = field(default_factory=deque)
-    held: list[tuple[str, str]] = field(default_factory=list)  # (subject, text)
-    last_offer: float = 0.0
-
-
-class RateLimiter:
+@dataclass(frozen=True)
+class RelayPolicy:
     """At most `per_minute` messages per chat in any 60 s; the last slot of a minute is kept
-    for the summary of what did not fit."""
+    for a summary of what did not fit, sent once the chat has been quiet `quiet_s`, or once
+    the oldest held message has waited `max_wait_s` (a steady drip is never quiet). No
+    message is longer than `max_chars` (the gateway refuses longer ones): a summary is split."""
 
-    def __init__(self, per_minute: int = 20, quiet_s: float = 3.0) -> None:
-        if per_minute < 2:
+    per_minute: int = 20
+    quiet_s: float = 3.0
+    max_wait_s: float = 60.0
+    max_chars: int = 4096
+
+    def __post_init__(self) -> None:
+        if self.per_minute < 2:
             raise ValueError("per_minute must leave room for a message and a summary")
-        self.per_minute = per_minute
-        self.quiet_s = quiet_s
-        self._chats: dict[str, _Chat] = {}
+        if self.max_chars < 200:
+            raise ValueError("max_chars must hold a summary's heading and a line")
 
-    def _chat(self, chat: str, now: float) -> _Chat:
-        state = self._chats.setdefault(chat, _Chat())
-        while state.sent and now - state.sent[0] >= 60:
-            state.sent.popleft()
-        return state
 
-    def offer(self, chat: str, subject: str, text: str, now: float) -> list[Outgoing]:
-        state = self._chat(chat, now)
-        state.last_offer = now
-        if not state.held and len(state.sent) < self.per_minute - 1:
-            state.sent.append(now)
-            return [Outgoing(chat, text)]
-        state.held.append((subject, text))
+def plan(
+    waiting: Sequence[Queued], sent_at: Sequence[float], now: float, policy: RelayPolicy
+) -> list[Outgoing]:
+    """What to send now to one chat: `waiting` its messages oldest first, `sent_at` when its
+    messages went out. Each message alone while the minute has room (one slot kept); past
+    that, summaries of the rest when it is time, as many as the slots left allow."""
+    free = policy.per_minute - sum(1 for t in sent_at if now - t < 60)
+    if free <= 0 or not waiting:
         return []
+    if len(waiting) <= free - 1:
+        return [_single(q, policy) for q in waiting]
+    alone = [_single(q, policy) for q in waiting[: free - 1]]
+    held = list(waiting[free - 1 :])
+    newest = max(q.created for q in waiting)
+    oldest = min(q.created for q in held)
+    if alone or (now - newest < policy.quiet_s and now - oldest < policy.max_wait_s):
+        return alone  # the summary waits for quiet (or for the oldest to have waited enough)
+    return summaries(held, policy)[:free]
 
-    def flush(self, now: float) -> list[Outgoing]:
-        """Summaries of what was held, once a chat has been quiet for `quiet_s` and has a
-        slot free."""
-        out = []
-        for chat in list(self._chats):
-            state = self._chat(chat, now)
-            if not state.held or now - state.last_offer < self.quiet_s:
-                continue
-            if len(state.sent) >= self.per_minute:
-                continue
-            subjects = tuple(subject for subject, _ in state.held)
-            lines = "\n".join(f"- {s}" for s in subjects)
-            text = (f"{len(subjects)} pemberitahuan lain digabung (batas {self.per_minute} "
-                    f"pesan per menit):\n{lines}")  # fmt: skip
-            state.sent.append(now)
-            state.held = []
-            out.append(Outgoing(chat, text, subjects))
-        return out
+
+def _single(q: Queued, policy: RelayPolicy) -> Outgoing:
+    text = q.text if len(q.text) <= policy.max_chars else q.text[: policy.max_chars - 1] + "…"
+    return Outgoing(q.chat, text, (q.id,))
+
+
+def summaries(held: Sequence[Queued], policy: RelayPolicy) -> list[Outgoing]:
+    """The held messages as summaries naming each by its subject, each within max_chars."""
+    heading = (f"{{n}} pemberitahuan lain digabung (batas {policy.per_minute} pesan per "
+               f"menit){{part}}:")  # fmt: skip
+    room = policy.max_chars - len(heading.format(n=len(held), part=" (bagian 99/99)")) - 1
+    parts: list[list[Queued]] = [[]]
+    used = 0
+    for q in held:
+        line = len(_line(q, policy)) + 1
+        if parts[-1] and used + line > room:
+            parts.append([])
+            used = 0
+        parts[-1].append(q)
+        used += line
+    out = []
+    for i, part in enumerate(parts, 1):
+        label = f" (bagian {i}/{len(parts)})" if len(parts) > 1 else ""
+        lines = "\n".join(_line(q, policy) for q in part)
+        text = heading.format(n=len(held), part=label) + "\n" + lines
+        out.append(Outgoing(part[0].chat, text, tuple(q.id for q in part),
+                            tuple(q.subject for q in part)))  # fmt: skip
+    return out
+
+
+def _line(q: Queued, policy: RelayPolicy) -> str:
+    limit = policy.max_chars // 4  # a subject is short; a runaway one cannot fill a summary
+    subject = q.subject if len(q.subject) <= limit else q.subject[: limit - 1] + "…"
+    return f"- {subject}"
 
 
 _HEADINGS = {

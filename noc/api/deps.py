@@ -71,7 +71,7 @@ class ApiContext:
 
     def __post_init__(self) -> None:
         self.secrets = self.secrets or secret_values(self.inv)
-        self.gateway = self.gateway or GatewayRelay(self.inv)
+        self.gateway = self.gateway or GatewayRelay(self.inv, self.engine)
         if self.wall is not None:  # a token revoked by another process: forgotten here too
             self.wall.on_revoked.append(self.tokens.clear)
 

@@ -21,7 +21,7 @@ like a reset to rate(), which loses one scrape interval of increase, once in yea
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector as PromCollector
@@ -47,6 +47,7 @@ class NocMetrics(PromCollector):
         dr: Callable[[], DrReport | None] | None = None,
         member: FleetMember | None = None,
         fragments: DeviceFragments | None = None,
+        extra: Sequence[PromCollector] = (),
     ) -> None:
         # With `fragments`, each device's series are already written (as its poll landed)
         # and the network source adds only the sites and the open incidents.
@@ -57,6 +58,7 @@ class NocMetrics(PromCollector):
             NetworkMetrics(live, per_device=fragments is None),
             HealthMetrics(stats, writer),
             DrMetrics(dr),
+            *extra,
         ]
 
     def exposition(self) -> bytes:

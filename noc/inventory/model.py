@@ -346,6 +346,8 @@ class GatewayReceiver(Strict):
     token: SecretRef
     chat: Annotated[str, Field(min_length=1, max_length=64)]
     per_minute: Annotated[int, Field(ge=2, le=600)] = 20
+    # The longest message the gateway takes (WhatsApp gateways: 4,096 characters).
+    max_chars: Annotated[int, Field(ge=200, le=65_536)] = 4096
 
 
 class AlertReceiver(Strict):

@@ -223,3 +223,20 @@ class AlertNotificationRow(Base):
         Index("ix_alert_notifications_received", "received"),
         Index("ux_alert_notifications_digest", "digest", unique=True),
     )
+
+
+class RelayMessageRow(Base):
+    """A message for a gateway receiver's chat: waiting (`sent` None) until the gateway has
+    taken it, alone or in a summary; retried with backoff from `next_try`."""
+
+    __tablename__ = "relay_messages"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    receiver: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    created: Mapped[float] = mapped_column(Float)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try: Mapped[float] = mapped_column(Float)
+    sent: Mapped[float | None] = mapped_column(Float)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (Index("ix_relay_messages_waiting", "sent", "next_try"),)

@@ -3,40 +3,94 @@ messages a minute, and the summary names every one it folded."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from noc.alerts.history import Notification
-from noc.alerts.relay import RateLimiter, plain_text
+from noc.alerts.relay import Outgoing, Queued, RelayPolicy, plain_text, plan
+
+POLICY = RelayPolicy(per_minute=20, quiet_s=3, max_wait_s=60, max_chars=4096)
+
+
+def queued(n: int, at: float, chat: str = "wa-noc") -> Queued:
+    return Queued(f"id-{n:03d}", chat, f"GANGGUAN kel-{n:03d}", f"text {n}", at)
+
+
+class Chat:
+    """The relay's loop against one chat, driven by `now`: what waits, what went and when."""
+
+    def __init__(self, policy: RelayPolicy = POLICY) -> None:
+        self.policy = policy
+        self.waiting: list[Queued] = []
+        self.sent: list[tuple[float, Outgoing]] = []
+
+    def tick(self, now: float) -> list[Outgoing]:
+        out = plan(self.waiting, [t for t, _ in self.sent], now, self.policy)
+        gone = {i for o in out for i in o.ids}
+        self.waiting = [q for q in self.waiting if q.id not in gone]
+        self.sent += [(now, o) for o in out]
+        return out
 
 
 def test_a_burst_of_100_is_cut_to_the_limit_and_nothing_is_lost() -> None:
-    relay = RateLimiter(per_minute=20, quiet_s=3)
-    sent = []
-    subjects = [f"GANGGUAN kel-{n:03d}" for n in range(100)]
-    for n, subject in enumerate(subjects):
-        sent += relay.offer("wa-noc", subject, f"text {n}", now=1000 + n * 0.01)
-    assert len(sent) == 19  # one slot kept for the summary
-    assert relay.flush(now=1001) == []  # still busy: wait for quiet
-    summary = relay.flush(now=1005)
-    assert len(summary) == 1
-    delivered = {s.text.split()[1] for s in sent}
-    folded = set(summary[0].folded)
-    assert len(sent) + len(summary) <= 20
-    assert {f"GANGGUAN kel-{n:03d}" for n in range(19, 100)} == folded
-    assert delivered == {str(n) for n in range(19)}
-    assert all(subject in summary[0].text for subject in folded)
-    # The next minute: room again; a new burst in the same minute waits.
-    assert relay.offer("wa-noc", "x", "late", now=1010) == []
-    assert relay.flush(now=1020) == []  # the 60 s window is still full
-    later = relay.flush(now=1061)
-    assert [o.folded for o in later] == [("x",)]
+    chat = Chat()
+    chat.waiting = [queued(n, 1000 + n * 0.01) for n in range(100)]
+    first = chat.tick(1001)
+    assert len(first) == 19  # one slot kept for the summary
+    assert chat.tick(1002) == []  # still busy: the summary waits for quiet
+    summary = chat.tick(1005)
+    assert len(summary) == 1 and "digabung" in summary[0].text
+    assert set(summary[0].folded) == {f"GANGGUAN kel-{n:03d}" for n in range(19, 100)}
+    assert chat.waiting == []
+    # The next minute: room again; what comes in the same minute waits for it.
+    chat.waiting = [queued(200, 1010)]
+    assert chat.tick(1020) == []
+    assert [o.ids for o in chat.tick(1062)] == [("id-200",)]
     # Other chats are not held back by this one.
-    assert relay.offer("wa-managers", "y", "hello", now=1010)[0].text == "hello"
+    assert plan([queued(1, 1010, "wa-managers")], [], 1010, POLICY)[0].text == "text 1"
 
 
-def test_the_limit_leaves_room_for_a_summary() -> None:
+def test_356_held_messages_are_split_to_the_gateway_limit_and_all_delivered() -> None:
+    chat = Chat(RelayPolicy(per_minute=20, max_chars=4096))
+    chat.waiting = [Queued(f"i{n}", "wa", f"GANGGUAN kel-{n:03d} di Bogor Selatan", "x", 0.0)
+                    for n in range(356)]  # fmt: skip
+    out: list[Outgoing] = []
+    t = 10.0
+    while chat.waiting and t < 600:
+        out += chat.tick(t)
+        t += 1
+    assert chat.waiting == []
+    assert all(len(o.text) <= 4096 for o in out)
+    carried = [i for o in out for i in o.ids]
+    assert sorted(carried) == sorted(f"i{n}" for n in range(356))  # each once
+    per_minute = [sum(1 for when, _ in chat.sent if start <= when < start + 60)
+                  for start in range(0, 600, 60)]  # fmt: skip
+    assert max(per_minute) <= 20
+
+
+def test_a_steady_drip_gets_a_summary_at_least_once_a_minute() -> None:
+    """One notification every 2 s for five minutes, never quiet for 3 s: the summaries come
+    at least a minute apart at most (before: nothing for 114 s, until the drip stopped)."""
+    chat = Chat(RelayPolicy(per_minute=5, quiet_s=3, max_wait_s=60))
+    deliveries: list[float] = []
+    for step in range(300):
+        now = float(step)
+        if step % 2 == 0:
+            chat.waiting.append(queued(step, now))
+        if chat.tick(now):
+            deliveries.append(now)
+    gaps = [b - a for a, b in itertools.pairwise(deliveries)]
+    assert max(gaps) <= 61, gaps
+    assert len(chat.waiting) < 35  # what waits is at most a minute's worth
+
+
+def test_a_message_longer_than_the_limit_is_cut_and_the_limit_leaves_room() -> None:
+    long = Queued("a", "wa", "s", "x" * 5000, 0.0)
+    (only,) = plan([long], [], 1.0, POLICY)
+    assert len(only.text) == 4096 and only.text.endswith("…")
     with pytest.raises(ValueError, match="room"):
-        RateLimiter(per_minute=1)
+        RelayPolicy(per_minute=1)
 
 
 def test_plain_text_names_the_root_cause_and_what_is_behind_it() -> None:

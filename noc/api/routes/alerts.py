@@ -87,16 +87,17 @@ async def alert_ack(ctx: Ctx, principal: Technician, body: AckIn) -> dict[str, s
 
 @router.post("/alerts/relay/{receiver}", status_code=202,
              dependencies=[Depends(require_webhook_secret)])  # fmt: skip
-async def alert_relay(ctx: Ctx, receiver: str, request: Request) -> dict[str, int]:
-    """Alertmanager's webhook for a gateway receiver (WhatsApp): relayed to the gateway, at
-    most its `per_minute` a minute, the rest folded into a summary."""
+async def alert_relay(ctx: Ctx, receiver: str, request: Request) -> dict[str, str]:
+    """Alertmanager's webhook for a gateway receiver (WhatsApp): kept in the store's queue
+    (202 once it is there; 503 when the store does not take it, so Alertmanager tries
+    again), then relayed to the gateway at most its `per_minute` a minute, the rest folded
+    into summaries."""
     gateway = ctx.gateway
     if gateway is None or receiver not in gateway.gateways:
         raise HTTPException(404, f"no gateway receiver {receiver!r}")
-    payload = await _notification(request)
-    subject, text = plain_text(payload)
-    sent = await gateway.offer(receiver, subject, text)
-    return {"sent": sent, "held": 0 if sent else 1}
+    note = await _notification(request)
+    subject, text = plain_text(note)
+    return {"queued": await asyncio.to_thread(gateway.enqueue, receiver, subject, text)}
 
 
 @router.get("/alerts/history")
