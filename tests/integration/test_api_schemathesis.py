@@ -1,8 +1,14 @@
 """Schemathesis-generated requests for every operation of the OpenAPI spec, sent with an
-admin token: no 5xx."""
+admin token: no 5xx. Alertmanager is a stand-in on loopback that answers as an empty one
+does (without it, the alert routes answer 502, rightly, whenever no Alertmanager happens to
+listen on 9093)."""
 
 from __future__ import annotations
 
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -27,18 +33,53 @@ pytestmark = pytest.mark.integration
 TOKEN: dict[str, str] = {}
 
 
+class EmptyAlertmanager:
+    """Alertmanager's API v2 with nothing in it: no alerts, no silences; a silence is made."""
+
+    def __init__(self) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self, body: Any) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                self._answer([])
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self._answer({"silenceID": "00000000-0000-0000-0000-000000000000"})
+
+            def do_DELETE(self) -> None:
+                self._answer({})
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     var = tmp_path_factory.mktemp("schemathesis")
     engine = make_engine(f"sqlite:///{var / 'noc.db'}")
     upgrade(engine)
-    inv = load_inventory(INVENTORY)
+    alertmanager = EmptyAlertmanager()
+    inventory = var / "inventory.yaml"
+    inventory.write_text(INVENTORY.read_text().replace("http://127.0.0.1:9093", alertmanager.url))
+    inv = load_inventory(inventory)
     sync_inventory(engine, inv)
     seed(engine)
     TOKEN["admin"] = create_token(engine, "schemathesis", Role.ADMIN)[1]
     ctx = ApiContext(inv=inv, engine=engine, audit=AuditLog(engine, Path(var) / "pending"),
                      client_factory=LeanClient)  # fmt: skip
-    return create_app(ctx)
+    yield create_app(ctx)
+    alertmanager.server.shutdown()
 
 
 def test_no_operation_answers_a_server_error(app: FastAPI) -> None:
