@@ -71,7 +71,7 @@ class Settings(BaseModel):
     # within http_header_s; at most http_per_client connections per client address and
     # http_max_connections in all (within the open-files limit, less a reserve).
     http_header_s: float = Field(default=10.0, gt=0.0, le=300.0)
-    http_per_client: int = Field(default=32, ge=1, le=10_000)
+    http_per_client: int = Field(default=64, ge=1, le=10_000)
     http_max_connections: int = Field(default=512, ge=16, le=100_000)
 
     # A fleet of collectors sharing a PostgreSQL store: this collector's name (unique in the

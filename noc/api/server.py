@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Limits:
     header_s: float = 10.0
-    per_client: int = 32
+    per_client: int = 64
     total: int = 512
     slow_s: float = 15.0  # a client whose buffer here stays full this long is dropped
     buffer_bytes: int = 32 * 1024  # what may wait for one client before it counts as slow

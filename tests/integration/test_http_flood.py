@@ -117,6 +117,10 @@ def test_held_connections_cannot_take_the_collector_down(serve: Serve) -> None:
     finally:
         for s in held:
             s.close()
+    print(
+        f"\n1,100 held: /metrics worst {worst:.3f} s, oldest pending {pending_worst:.1f} s, "
+        f"polls {rate_quiet:.2f}/s quiet and {rate_attacked:.2f}/s attacked, {kept} kept"
+    )
     assert worst < 1.0
     assert pending_worst <= 2.0  # the writer's interval
     assert abs(rate_attacked - rate_quiet) <= 0.2 * rate_quiet, (rate_quiet, rate_attacked)
@@ -125,7 +129,7 @@ def test_held_connections_cannot_take_the_collector_down(serve: Serve) -> None:
     said = serve.log()
     assert "Too many open files" not in said
     assert len(said) < 20_000, len(said)
-    assert "more than 32 connections from one address" in said
+    assert "more than 64 connections from one address" in said
 
 
 def test_a_slow_header_client_is_closed_at_the_deadline(serve: Serve) -> None:
@@ -212,6 +216,10 @@ def test_a_thousand_wall_streams_that_never_read_are_bounded_and_let_go(
         c.close()
     time.sleep(10)  # the wall's loop hands the memory back once they have gone
     after = rss_mib(serve.proc.pid)
+    print(
+        f"\n1,000 streams: RSS {base} MiB, {during} MiB while held, {after} MiB after; "
+        f"{answered} answered 503"
+    )
     assert answered >= 1000 - 64 - 512  # refused: over the streams' or connections' bound
     assert during - base < 40, (base, during)
     assert after - base < 20, (base, during, after)
