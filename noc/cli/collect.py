@@ -176,6 +176,12 @@ def serve(
                             settings.http_host, settings.http_port, settings.var_dir,
                             dict(os.environ))  # fmt: skip
         raise typer.Exit(supervise(plan, lambda line: print(line, flush=True)))
+    taken = port_taken(settings.http_host, settings.http_port)
+    if taken is not None:  # said before anything starts, not after the start-up lines
+        where = f"{settings.http_host}:{settings.http_port}"
+        err_console.print(f"noc serve cannot run: {where} is taken ({taken}); stop what uses "
+                          "it or set NOC_HTTP_PORT", soft_wrap=True)  # fmt: skip
+        raise typer.Exit(1)
     try:
         asyncio.run(run_collector(inv, settings))
     except FleetError as exc:
@@ -184,6 +190,21 @@ def serve(
     except OSError as exc:  # the HTTP port taken, a var/ directory that cannot be written
         err_console.print(f"noc serve cannot run: {redact.first_line(exc)}")
         raise typer.Exit(1) from None
+
+
+def port_taken(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be listened on (None when it can): tried the way the server
+    will, before anything starts."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
 
 
 async def run_collector(inv: Inventory, settings: Settings, duration: float = 0) -> None:

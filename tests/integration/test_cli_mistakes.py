@@ -107,6 +107,13 @@ def test_a_port_in_use_is_one_line(taken_port: int) -> None:
             f"127.0.0.1:{taken_port}", "in use")  # fmt: skip
 
 
+def test_serve_on_a_port_in_use_says_so_before_it_starts(taken_port: int, empty_var: Path) -> None:
+    said = refused(noc("serve", NOC_HTTP_PORT=str(taken_port), NOC_VAR_DIR=str(empty_var)),
+                   f"127.0.0.1:{taken_port} is taken")  # fmt: skip
+    assert len(said.strip().splitlines()) == 1, said  # no start-up lines, no traceback
+    assert "metrics:" not in said and "store:" not in said
+
+
 def test_a_missing_secret_is_one_line() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NOC_DR_PG")}
     result = subprocess.run([sys.executable, "-m", "noc", "dr", "drill"], capture_output=True,

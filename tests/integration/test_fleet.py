@@ -414,8 +414,9 @@ def test_a_worker_that_cannot_start_says_why_and_is_restarted_later_each_time(
             wait_for("two restarts", lambda: len(restarts()) >= 2, timeout=60)
             first, second = restarts()[:2]
             assert first.startswith(
-                f"worker w-1 exited (1): noc serve cannot run: cannot serve HTTP on "
-                f"127.0.0.1:{port + 1} (is the port taken?); restarting it in 2 s"
+                f"worker w-1 exited (1): noc serve cannot run: 127.0.0.1:{port + 1} is taken "
+                "(Address already in use); stop what uses it or set NOC_HTTP_PORT; "
+                "restarting it in 2 s"
             ), first
             assert "; restarting it in 4 s" in second, second
             taken.close()
