@@ -27,6 +27,7 @@ from noc.exporter import NocMetrics
 from noc.exporter.cache import MetricsCache
 from noc.inventory import Inventory
 from noc.inventory.model import Device
+from noc.inventory.names import UnknownName, resolve
 from noc.inventory.secrets import SecretError, resolve_secret
 from noc.snmp.engines import ClientFactory
 from noc.store.audit import AuditLog
@@ -209,10 +210,12 @@ require_webhook_secret.webhook = True  # type: ignore[attr-defined]
 
 
 def device_or_404(ctx: ApiContext, name: str) -> Device:
-    device = ctx.inv.devices_by_name.get(name)
-    if device is None:
-        raise HTTPException(404, f"unknown device {name!r}")
-    return device
+    """The device, found as the CLI finds it (`BTS-12`, `bts-7`), or 404 with the closest
+    names."""
+    try:
+        return ctx.inv.devices_by_name[resolve(name, ctx.inv.devices_by_name)]
+    except UnknownName as exc:
+        raise HTTPException(404, str(exc)) from None
 
 
 def epoch(value: datetime) -> float:

@@ -55,11 +55,10 @@ def validate(inv: Inventory, req: DiagRequest) -> None:
     if req.action not in ACTIONS:
         raise DiagRefused(f"unknown diagnostic {req.action!r}; one of {', '.join(ACTIONS)}")
     if req.device not in inv.devices_by_name:
-        try:  # the CLI resolves loose spellings; the API asks for the exact name
-            exact = resolve(req.device, inv.devices_by_name)
+        try:  # BTS-12, bts-7: the inventory's spelling, as the CLI finds it
+            req.device = resolve(req.device, inv.devices_by_name)
         except UnknownName as exc:
             raise DiagRefused(str(exc)) from None
-        raise DiagRefused(f"unknown device {req.device!r}; did you mean {exact}?")
     if req.action in ("snmp-get", "snmp-walk"):
         if not req.objects:
             raise DiagRefused("name at least one object (a numeric OID or e.g. ifOperStatus)")

@@ -27,11 +27,27 @@ def loose(name: str) -> tuple[str | int, ...]:
     return tuple(int(p) if p.isdigit() else p for p in _PARTS.split(name.strip().lower()) if p)
 
 
+def transposed(given: str, name: str) -> bool:
+    """The same name but for two neighbouring digits swapped (`bts-70` for `bts-07`)."""
+    a, b = given.strip().lower(), name.lower()
+    if len(a) != len(b) or a == b:
+        return False
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    if len(diff) != 2 or diff[1] != diff[0] + 1:
+        return False
+    i, j = diff
+    return a[i].isdigit() and a[j].isdigit() and a[i] == b[j] and a[j] == b[i]
+
+
 def closest(given: str, names: Iterable[str], n: int = 3) -> list[str]:
+    """The names most like `given`: a transposition of two digits first (the commonest slip
+    on a keypad), then by similarity."""
     pool = sorted(set(names))
     lowered = {name.lower(): name for name in pool}
     text = given.strip().lower()
-    found = [lowered[m] for m in difflib.get_close_matches(text, list(lowered), n=n, cutoff=0.6)]
+    found = [name for name in pool if transposed(text, name)]
+    found += [lowered[m] for m in difflib.get_close_matches(text, list(lowered), n=n, cutoff=0.6)
+              if lowered[m] not in found]  # fmt: skip
     if len(found) < n and len(text) >= 3:
         found += [name for name in pool if text in name.lower() and name not in found]
     return found[:n]

@@ -296,3 +296,16 @@ def test_token_create_takes_the_name_as_an_argument(tmp_path: Path) -> None:
                           text=True, timeout=60)  # fmt: skip
     assert long.returncode == 2 and "at most 64" in long.stderr, long.stderr
     assert "Traceback" not in long.stderr
+
+
+def test_the_api_finds_names_as_the_cli_does(api: Api) -> None:
+    """`BTS-12` is bts-12 in the API too (it was a 422 "did you mean bts-12?")."""
+    tech = {"Authorization": f"Bearer {api.tokens[Role.TECHNICIAN]}"}
+    got = api.client.post("/api/v1/diagnostics", headers=tech,
+                          json={"action": "snmp-get", "device": "BTS-12",
+                                "objects": ["sysName.0"]})  # fmt: skip
+    assert got.status_code == 200, got.text
+    assert got.json()["device"] == "bts-12"
+    assert api.get("/api/v1/devices/Bts-7").json()["name"] == "bts-07"
+    missing = api.get("/api/v1/devices/bts-70")
+    assert missing.status_code == 404 and "did you mean bts-07" in missing.json()["detail"]

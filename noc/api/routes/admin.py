@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 
 from noc.api.deps import PREFIX, Admin, Ctx, Reader, epoch, store_read
 from noc.api.schemas import TokenCreated, TokenIn, WindowIn, WindowOut
+from noc.inventory.names import UnknownName, resolve
 from noc.store.maintenance import add_window, list_windows, remove_window
 from noc.store.tokens import create_token, list_tokens, revoke_token
 
@@ -32,10 +33,11 @@ def add_maintenance(ctx: Ctx, _: Admin, body: WindowIn) -> WindowOut:
     """Add a maintenance window (admins): its devices and sites are MAINTENANCE, left out of
     the SLA and silenced in Alertmanager. Audited."""
     inv = ctx.inv
-    unknown = [d for d in body.devices if d not in inv.devices_by_name]
-    unknown += [s for s in body.sites if s not in inv.sites_by_name]
-    if unknown:
-        raise HTTPException(422, f"unknown device or site: {', '.join(unknown)}")
+    try:  # spelled as a person types them: BTS-12, bts-7
+        body.devices = [resolve(d, inv.devices_by_name) for d in body.devices]
+        body.sites = [resolve(s, inv.sites_by_name, "site") for s in body.sites]
+    except UnknownName as exc:
+        raise HTTPException(422, str(exc)) from None
     start, end = epoch(body.start), epoch(body.end)
     try:
         window_id = add_window(ctx.engine, body.name, body.devices, body.sites, start, end)
