@@ -17,7 +17,7 @@ from noc.api.routes import ROUTERS
 # their own means, the wall's cookie.
 PUBLIC_PATHS = frozenset({"/healthz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect",
                           "/docs/static/{name}", "/redoc", "/wall", "/wall/login", "/wall/logout",
-                          "/wall/static/{name}", "/wall/events"})  # fmt: skip
+                          "/wall/static/{name}", "/wall/events", "/favicon.ico"})  # fmt: skip
 
 
 async def store_unavailable(request: Request, exc: Exception) -> JSONResponse:

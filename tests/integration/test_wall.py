@@ -358,3 +358,34 @@ def test_the_kiosk_takes_only_viewer_tokens_and_only_from_its_own_page(wall: Wal
     assert post(viewer, "http://evil.example") == 403  # login CSRF from another site
     assert post(viewer, wall.url) == 303
     assert post(viewer, None) == 303  # not a browser: no Origin to check
+
+
+def test_redoc_and_the_icon_load_from_loopback_alone(browser: Any, wall: Wall) -> None:
+    """Nothing a page asks for leaves the machine, and nothing it asks for is missing: the
+    icon browsers ask for on every load, and ReDoc with its logo, offline."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    loopback_only(context, wall)
+    page = context.new_page()
+    missing: list[str] = []
+    page.on("response", lambda r: missing.append(r.url) if r.status >= 400 else None)
+    page.goto(wall.url + "/redoc")
+    page.wait_for_selector("h1", timeout=30_000)
+    page.wait_for_load_state("networkidle")
+    icon = page.request.get(wall.url + "/favicon.ico")
+    assert icon.status == 200 and icon.headers["content-type"] == "image/png"
+    context.close()
+    offsite = [u for u in wall.refused if "redoc" in u or "favicon" in u or "fastapi" in u]
+    assert offsite == [] and missing == [], (offsite, missing)
+
+
+def test_a_kiosk_stays_signed_in_through_a_browser_restart(browser: Any, wall: Wall) -> None:
+    """A token with no expiry: the cookie lasts (400 days, the longest a browser keeps one),
+    not the browser session."""
+    import time as clock
+
+    context, _ = signed_in(browser, wall)
+    try:
+        cookie = next(c for c in context.cookies() if c["name"] == "noc_wall")
+        assert cookie["expires"] > clock.time() + 300 * 86400, cookie
+    finally:
+        context.close()

@@ -44,10 +44,24 @@ def redoc() -> HTMLResponse:
                           with_google_fonts=False)  # fmt: skip
 
 
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """The icon browsers ask for on every page (a 404 on every load otherwise)."""
+    body = resources.files("fastapi_offline").joinpath("static", "favicon.png").read_bytes()
+    return Response(body, media_type="image/png", headers={"Cache-Control": "max-age=86400"})
+
+
+# ReDoc's footer fetches its own logo from a CDN, which a NOC with no internet cannot reach:
+# the shipped script points at the shipped icon instead.
+REDOC_LOGO = (b"https://cdn.redoc.ly/redoc/logo-mini.svg", b"/docs/static/favicon.png")
+
+
 @router.get("/docs/static/{name}")
 def asset(name: str) -> Response:
     kind = ASSETS.get(name)
     if kind is None:
         raise HTTPException(404, "no such file")
     body = resources.files("fastapi_offline").joinpath("static", name).read_bytes()
+    if name == "redoc.standalone.js":
+        body = body.replace(*REDOC_LOGO)
     return Response(body, media_type=kind, headers={"Cache-Control": "max-age=86400"})

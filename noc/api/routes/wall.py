@@ -28,6 +28,7 @@ COOKIE = "noc_wall"
 LANG_COOKIE = "noc_wall_lang"
 STATIC = {"wall.css": "text/css; charset=utf-8", "wall.js": "text/javascript; charset=utf-8"}
 TICK_S = 5.0
+KIOSK_MAX_AGE_S = 400 * 86400
 RECHECK_S = 30.0  # an open stream's token is checked again in the store this often
 
 LOGIN = {
@@ -145,9 +146,11 @@ async def login(request: Request) -> Response:
     if principal.role is not Role.VIEWER:  # the kiosk's cookie holds no more than viewing
         return HTMLResponse(login_page(lang, error="role"), status_code=403)
     response = RedirectResponse("/wall", status_code=303)
-    max_age = None
+    # A kiosk stays signed in through a browser restart: until its token expires, or for the
+    # longest a browser keeps a cookie (400 days) when it never does; a revoked token ends it.
+    max_age = KIOSK_MAX_AGE_S
     if principal.expires is not None:
-        max_age = max(1, int(principal.expires - time.time()))
+        max_age = max(1, min(KIOSK_MAX_AGE_S, int(principal.expires - time.time())))
     secure = request.url.scheme == "https"
     response.set_cookie(COOKIE, token, max_age=max_age, path="/wall", httponly=True,
                         samesite="strict", secure=secure)  # fmt: skip
