@@ -240,17 +240,30 @@ async def run_collector(inv: Inventory, settings: Settings, duration: float = 0)
                 live.update(line.render(service.collector, service.scheduler.stats,
                                         service.writer, time.time(), service.member))  # fmt: skip
                 await asyncio.sleep(0.5)
-    else:  # a log, not a terminal: one line a minute
+    else:  # a log, not a terminal: a line a minute, and one at once when the problems change
+        printed, shown = 0.0, problems(service.collector)
         while not task.done():
-            console.print(line.render(service.collector, service.scheduler.stats,
-                                      service.writer, time.time(), service.member),
-                          markup=True)  # fmt: skip
+            now, seen = time.time(), problems(service.collector)
+            if seen != shown or now - printed >= 60:
+                console.print(line.render(service.collector, service.scheduler.stats,
+                                          service.writer, now, service.member),
+                              markup=True)  # fmt: skip
+                printed, shown = now, seen
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(task), 60)
+                await asyncio.wait_for(asyncio.shield(task), 1)
     await task
     await client.close()
     console.print(f"stopped; {service.writer.stats.written} events written, "
                   f"{service.writer.pending} pending")  # fmt: skip
+
+
+def problems(collector: Collector) -> frozenset[tuple[str, str]]:
+    """What is down or flapping here now, with its state: a change prints the line at once."""
+    live = collector.live
+    with live.lock:
+        verdicts = dict(live.verdicts)
+    return frozenset((e, v.state.value) for e, v in verdicts.items()
+                     if v.state in (State.DOWN, State.FLAPPING) and live.owns(e))  # fmt: skip
 
 
 class LiveLine:
