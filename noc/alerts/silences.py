@@ -57,6 +57,28 @@ def create_silence(
     return str(result["silenceID"])
 
 
+ACK = "ack: "
+
+
+def acknowledge(
+    base: str, group: str, now: float, for_s: float, by: str, comment: str
+) -> tuple[str, bool]:
+    """Acknowledge alert group `group` for `for_s` by person `by`: (silence id, whether an
+    acknowledgement already running was extended). A second acknowledgement of a group
+    extends the first (to the later end) and adds its comment, instead of a second silence."""
+    wanted = [matcher("group", group)]
+    for s in silences(base):
+        if s.get("matchers") == wanted and str(s.get("comment", "")).startswith(ACK) \
+                and s.get("status", {}).get("state") == "active":  # fmt: skip
+            ends = datetime.fromisoformat(str(s["endsAt"]).replace("Z", "+00:00")).timestamp()
+            body = {"id": s["id"], "matchers": wanted, "startsAt": s["startsAt"],
+                    "endsAt": _iso(max(ends, now + for_s)), "createdBy": by,
+                    "comment": f"{s['comment']} / {by}: {comment}"}  # fmt: skip
+            result = _call(base, "POST", "/api/v2/silences", body)
+            return str(result["silenceID"]), True
+    return create_silence(base, wanted, now, now + for_s, by, ACK + comment), False
+
+
 def expire_silence(base: str, silence_id: str) -> None:
     _call(base, "DELETE", f"/api/v2/silence/{silence_id}")
 
@@ -94,11 +116,13 @@ def alerts(base: str) -> list[AlertView]:
         elif status.get("inhibitedBy"):
             state = "inhibited"
         first = silenced[0] if silenced else {}
+        said = str(first.get("comment", "")) if first else ""
         out.append(AlertView(
             group=labels.get("group", ""), alertname=labels.get("alertname", ""),
             device=labels.get("device"), state=state, since=a.get("startsAt", ""),
             summary=a.get("annotations", {}).get("summary", ""),
-            by=first.get("createdBy"), comment=first.get("comment"), until=first.get("endsAt"),
+            by=first.get("createdBy"), comment=said.removeprefix(ACK) if first else None,
+            until=first.get("endsAt"),
         ))  # fmt: skip
     return sorted(out, key=lambda v: (v.state != "firing", v.group, v.alertname))
 

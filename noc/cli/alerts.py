@@ -154,11 +154,35 @@ def _wib(stamp: str | None) -> str:
     return f"{when.astimezone(ZoneInfo('Asia/Jakarta')):%Y-%m-%d %H:%M} WIB"
 
 
+def operator() -> str:
+    """Who is at the keyboard, as a person: $NOC_OPERATOR, else the login's full name (the
+    account's GECOS field), else the login."""
+    import os
+    import pwd
+
+    named = os.environ.get("NOC_OPERATOR", "").strip()
+    if named:
+        return named
+    try:
+        gecos = pwd.getpwuid(os.getuid()).pw_gecos.split(",")[0].strip()
+    except KeyError:
+        gecos = ""
+    return gecos or getpass.getuser()
+
+
 @app.command()
 def ack(
     group: Annotated[str, typer.Argument(help="the alert group: a root cause such as bts-05")],
     for_: Annotated[str, typer.Option("--for", help="how long: 30m, 2h, 1d")] = "2h",
     comment: Annotated[str, typer.Option(help="why, for the next shift")] = "",
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="who handles it, as the wall shows it (default: "
+            "$NOC_OPERATOR, else the login's full name)",
+        ),
+    ] = None,
     alertmanager: AlertmanagerOption = None,
     inventory: InventoryOption = None,
 ) -> None:
@@ -166,7 +190,7 @@ def ack(
     written in the audit log with who did it."""
     import time
 
-    from noc.alerts.silences import AlertmanagerError, create_silence, matcher
+    from noc.alerts.silences import AlertmanagerError, acknowledge
     from noc.cli.common import store_engine
     from noc.settings import Settings
     from noc.store.audit import AuditLog
@@ -186,17 +210,20 @@ def ack(
         err_console.print("say why with --comment: the next shift reads it")
         raise typer.Exit(2)
     who = f"cli:{getpass.getuser()}"
+    person = (by or operator()).strip()[:64] or getpass.getuser()
     now = time.time()
     try:
-        silence = create_silence(_base(alertmanager, inventory), [matcher("group", group)],
-                                 now, now + seconds, who, f"ack: {comment}")  # fmt: skip
+        silence, extended = acknowledge(_base(alertmanager, inventory), group, now, seconds,
+                                        person, comment)  # fmt: skip
     except AlertmanagerError as exc:
         err_console.print(str(exc))
         raise typer.Exit(1) from None
     audit = AuditLog(store_engine(), Settings().var_dir / "audit-pending.jsonl")
     audit.record(who, "ack", None, {"group": group, "for_s": seconds, "comment": comment,
-                                    "silence": silence}, "ok")  # fmt: skip
-    console.print(f"acknowledged {group} for {for_} (silence {silence})")
+                                    "by": person, "silence": silence,
+                                    "extended": extended}, "ok")  # fmt: skip
+    how = "extended the acknowledgement of" if extended else "acknowledged"
+    console.print(f"{how} {group} for {for_}, by {person} (silence {silence})")
 
 
 @app.command()

@@ -276,4 +276,5 @@ class WallHub:
             views = await asyncio.to_thread(alerts, alerting.alertmanager_url)
         except AlertmanagerError:
             return
-        self.acked = {v.group: v.by or "" for v in views if v.state == "acknowledged"}
+        self.acked = {v.group: f"{v.by}: {v.comment}" if v.by and v.comment else v.by or ""
+                      for v in views if v.state == "acknowledged"}  # fmt: skip

@@ -412,12 +412,24 @@ def test_an_acknowledged_group_is_not_repeated_until_the_ack_ends(
 
     post_alerts(alertmanager, [alert])
     wait_for(lambda: len(about_it()) == 1, 60, "the first message")
-    said = noc("alerts", "ack", "ack-test", "--for", "1h", "--comment", "crew on the tower")
+    said = noc("alerts", "ack", "ack-test", "--for", "1h", "--comment", "crew on the tower",
+               "--by", "Budi")  # fmt: skip
     silence = said.split("(silence ")[1].rstrip(")\n")
     listed = json.loads(noc("alerts", "list", "--json"))
     mine = [a for a in listed if a["group"] == "ack-test"]
     assert mine and mine[0]["state"] == "acknowledged"
-    assert mine[0]["comment"] == "ack: crew on the tower" and mine[0]["by"].startswith("cli:")
+    assert mine[0]["comment"] == "crew on the tower" and mine[0]["by"] == "Budi"
+    # A second acknowledgement extends and annotates the first: still one silence.
+    again = noc("alerts", "ack", "ack-test", "--for", "2h", "--comment", "spare radio on its way",
+                "--by", "Sari")  # fmt: skip
+    assert "extended" in again, again
+    silence = again.split("(silence ")[1].rstrip(")\n")
+    from noc.alerts.silences import silences
+
+    acks = [s for s in silences(base) if "ack-test" in json.dumps(s["matchers"])
+            and s["status"]["state"] == "active"]  # fmt: skip
+    assert len(acks) == 1, acks
+    assert acks[0]["comment"].endswith("/ Sari: spare radio on its way")
     for _ in range(6):  # past the repeat interval and one group interval, the alert kept alive
         post_alerts(alertmanager, [alert])
         time.sleep((REPEAT_S + GROUP_S + 2) / 6)

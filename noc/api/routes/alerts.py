@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from noc.alerts.history import Notification, history, record
 from noc.alerts.relay import plain_text
-from noc.alerts.silences import AlertmanagerError, alerts, create_silence, matcher
+from noc.alerts.silences import AlertmanagerError, acknowledge, alerts
 from noc.api.deps import (
     PREFIX,
     ApiContext,
@@ -68,21 +68,22 @@ async def alert_list(ctx: Ctx, _: Reader) -> list[dict[str, Any]]:
 
 
 @router.post("/alerts/ack", status_code=201)
-async def alert_ack(ctx: Ctx, principal: Technician, body: AckIn) -> dict[str, str]:
+async def alert_ack(ctx: Ctx, principal: Technician, body: AckIn) -> dict[str, str | bool]:
     """Acknowledge an alert group (technicians): no repeat until the time is up. Audited."""
     who = f"token:{principal.name}"
     now = time.time()
-    try:
-        silence = await asyncio.to_thread(
-            create_silence, _alertmanager(ctx), [matcher("group", body.group)], now,
-            now + body.for_s, who, f"ack: {body.comment}",
+    try:  # the token's name is the person's (a token per person, as `noc token create` asks)
+        silence, extended = await asyncio.to_thread(
+            acknowledge, _alertmanager(ctx), body.group, now, body.for_s, principal.name,
+            body.comment,
         )  # fmt: skip
     except AlertmanagerError as exc:
         raise HTTPException(502, str(exc)) from None
     await asyncio.to_thread(ctx.audit.record, who, "ack", None,
                             {"group": body.group, "for_s": body.for_s,
-                             "comment": body.comment, "silence": silence}, "ok")  # fmt: skip
-    return {"silence": silence}
+                             "comment": body.comment, "silence": silence,
+                             "extended": extended}, "ok")  # fmt: skip
+    return {"silence": silence, "extended": extended}
 
 
 @router.post("/alerts/relay/{receiver}", status_code=202,
