@@ -244,9 +244,11 @@ def unack(
 
 
 @app.command()
-def inbox(as_json: JsonOption = False) -> None:
-    """What the demo's stand-ins received (Telegram, WhatsApp gateway, e-mail), oldest first."""
-    import time as _time
+def inbox(as_json: JsonOption = False, inventory: InventoryOption = None) -> None:
+    """What the demo's stand-ins received (Telegram, WhatsApp gateway, e-mail), oldest first,
+    at times in the network's zone (WIB)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
 
     from noc.lab.inbox import read_inbox
     from noc.settings import Settings
@@ -258,8 +260,10 @@ def inbox(as_json: JsonOption = False) -> None:
     if not messages:
         console.print("no message yet (alerts wait for their rule's `for:` and the group's wait)")
         return
+    zone = ZoneInfo(inventory_or_exit(inventory).network.timezone)
     for m in messages:
-        when = _time.strftime("%Y-%m-%d %H:%M:%S", _time.localtime(m["at"]))
+        at = datetime.fromtimestamp(m["at"], zone)
+        when = at.strftime("%Y-%m-%d %H:%M:%S ") + (at.tzname() or "")
         head = f"[bold]{when} {m['channel']} to {m.get('to')}[/]"
         if m.get("subject"):
             head += f" — {m['subject']}"

@@ -164,7 +164,7 @@ def serve(
     except SettingsError as exc:
         err_console.print(f"noc serve cannot run: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from None
-    setup_logging()
+    setup_logging(zone=inv.network.timezone)
     url = settings.db_url()
     engine = engine_or_exit(url)
     if workers > 1:

@@ -75,9 +75,29 @@ def names_or_exit(inv: Inventory, given: list[str], what: str = "device") -> lis
     return out
 
 
-def setup_logging(level: int = logging.WARNING) -> None:
-    """Log lines with a time, scrubbed of every credential, a repeated one once a minute."""
+class ZoneFormatter(logging.Formatter):
+    """Log times in the network's zone, named (`2026-12-07 19:58:31 WIB`): one clock for
+    everything a person reads, the live line's included."""
+
+    def __init__(self, fmt: str, zone: str) -> None:
+        super().__init__(fmt)
+        from zoneinfo import ZoneInfo
+
+        self.zone = ZoneInfo(zone)
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        from datetime import datetime
+
+        at = datetime.fromtimestamp(record.created, self.zone)
+        return at.strftime(datefmt or "%Y-%m-%d %H:%M:%S ") + (at.tzname() or "")
+
+
+def setup_logging(level: int = logging.WARNING, zone: str = "Asia/Jakarta") -> None:
+    """Log lines with a time in the network's zone, scrubbed of every credential, a repeated
+    one once a minute."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(ZoneFormatter("%(asctime)s %(levelname)s %(message)s", zone))
     redact.install_log_filter()
     logrepeat.install()
 

@@ -29,7 +29,7 @@ def demo(
     path = default_inventory()
     inv = inventory_or_exit(path)
     settings = Settings()
-    setup_logging()
+    setup_logging(zone=inv.network.timezone)
 
     async def main() -> None:
         agents = build_lab(inv, time.time())
