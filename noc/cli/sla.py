@@ -109,6 +109,11 @@ def plan_outputs(fmt: str | None, outs: list[Path]) -> list[tuple[str, Path | No
             raise typer.Exit(2)
         return [(fmt or "html", None)]
     told = {out: out.suffix.lower().removeprefix(".") for out in outs}
+    odd = [out for out in outs if told[out] and told[out] not in FORMATS]
+    if odd:  # report.docx would be HTML in a .docx file, which no word processor opens
+        err_console.print(f"{odd[0]}: a report is .html, .pdf, .csv or .json (or a name "
+                          "without an extension, with --format)")  # fmt: skip
+        raise typer.Exit(2)
     if len(outs) == 1:
         out = outs[0]
         return [(fmt or (told[out] if told[out] in FORMATS else "html"), out)]
@@ -206,7 +211,9 @@ def summary(
             loc.percent(a.target, 1),
             str(len(a.outages)),
             loc.duration(a.mttr_s),
-            loc.duration(max(a.budget_left_s, 0) / max(1, count)),
+            loc.budget(
+                None if a.budget_remaining_s is None else a.budget_remaining_s / max(1, count)
+            ),
             loc.verdict(a.compliant),
         )
     console.print(table)

@@ -167,6 +167,12 @@ class Availability:
         return self.budget_s - self.downtime_s
 
     @property
+    def budget_remaining_s(self) -> float | None:
+        """What is left of the budget, never below zero; None for a period with no data (no
+        budget to speak of, not a budget spent)."""
+        return None if self.availability is None else max(self.budget_left_s, 0.0)
+
+    @property
     def compliant(self) -> bool | None:
         value = self.availability
         return None if value is None else value >= self.target

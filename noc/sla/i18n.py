@@ -51,6 +51,7 @@ LABELS: dict[str, dict[str, str]] = {
         "no": "no",
         "no_data": "n/a (no data)",
         "undefined": "undefined (no outages)",
+        "no_data": "n/a (no data)",
         "outages": "Outages",
         "downtime": "Downtime",
         "longest": "Longest outage",
@@ -121,6 +122,7 @@ LABELS: dict[str, dict[str, str]] = {
         "no": "tidak",
         "no_data": "t/a (tidak ada data)",
         "undefined": "tidak terdefinisi (tanpa gangguan)",
+        "no_data": "t/a (tidak ada data)",
         "outages": "Gangguan",
         "downtime": "Waktu henti",
         "longest": "Gangguan terlama",
@@ -232,6 +234,10 @@ class Locale:
     def month(self, epoch: float) -> str:
         local = datetime.fromtimestamp(epoch, ZoneInfo(self.zone))
         return f"{MONTHS[self.lang][local.month - 1]} {local.year}"
+
+    def budget(self, seconds: float | None) -> str:
+        """What is left of a downtime budget; t/a for a period with no data."""
+        return self.t("no_data") if seconds is None else self.duration(seconds)
 
     def duration(self, seconds: float | None) -> str:
         if seconds is None:

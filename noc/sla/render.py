@@ -317,7 +317,7 @@ def to_html(report: Report, loc: Locale) -> str:
         row([named(n), loc.percent(a.availability), loc.percent(a.target, 1),
              str(len(a.outages)), loc.duration(a.downtime_s), loc.duration(a.longest_outage_s),
              loc.duration(a.mttr_s), loc.duration(a.mtbf_s),
-             loc.duration(max(a.budget_left_s, 0)), loc.verdict(a.compliant)])
+             loc.budget(a.budget_remaining_s), loc.verdict(a.compliant)])
         for n, a in down
     )  # fmt: skip
     uplink = report.links[report.uplink]
@@ -401,7 +401,11 @@ tr, svg, .kpis, .uplink {{ break-inside: avoid; }}
                     loc.percent(a.target, 1),
                     str(len(a.outages)),
                     loc.duration(a.mttr_s),
-                    loc.duration(max(a.budget_left_s, 0) / devices_in(report, a)),
+                    loc.budget(
+                        None
+                        if a.budget_remaining_s is None
+                        else a.budget_remaining_s / devices_in(report, a)
+                    ),
                     loc.verdict(a.compliant),
                 ]
             )

@@ -85,11 +85,13 @@ def test_each_report_output_gets_its_format() -> None:
     assert plan_outputs(None, []) == [("html", None)]
     assert plan_outputs("csv", []) == [("csv", None)]
     assert plan_outputs(None, [pdf]) == [("pdf", pdf)]  # the name tells it
-    assert plan_outputs(None, [txt]) == [("html", txt)]  # as before: HTML
+    assert plan_outputs(None, [Path("oktober")]) == [("html", Path("oktober"))]
     assert plan_outputs("json", [pdf]) == [("json", pdf)]  # --format wins for one output
     assert plan_outputs(None, [pdf, csv_]) == [("pdf", pdf), ("csv", csv_)]
+    docx = Path("laporan.docx")
     for fmt, outs in (("pdf", []), ("xml", []), ("json", [pdf, csv_]), (None, [pdf, txt]),
-                      (None, [pdf, Path("./oktober.pdf")])):  # fmt: skip
+                      (None, [pdf, Path("./oktober.pdf")]), (None, [txt]), (None, [docx]),
+                      ("html", [docx])):  # fmt: skip
         with pytest.raises(typer.Exit) as refused:
             plan_outputs(fmt, outs)
         assert refused.value.exit_code == 2, (fmt, outs)
@@ -108,3 +110,14 @@ def test_csv_times_are_written_alike_zero_or_not() -> None:
             assert row[i] == "" or "." in row[i] or "e" in row[i], (row[1], header[i], row[i])
             seen += 1
     assert seen > 0
+
+
+def test_a_month_with_no_data_has_no_budget_left_to_speak_of() -> None:
+    from noc.sla.compute import Availability
+
+    empty = Availability(period_s=0.0, scheduled_s=0.0, maintenance_s=0.0, unknown_s=0.0,
+                         unreachable_s=0.0, downtime_s=0.0, outages=(), target=0.999)  # fmt: skip
+    assert empty.budget_remaining_s is None
+    assert Locale("id").budget(empty.budget_remaining_s) == "t/a (tidak ada data)"
+    assert Locale("en").budget(None) == "n/a (no data)"
+    assert Locale("id").budget(3600.0) == "1 jam 0 menit"
