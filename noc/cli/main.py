@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 from importlib import import_module
 from typing import Any
@@ -20,7 +21,10 @@ def _no_type_for_flags(self: TyperOption, ctx: Any) -> str | None:
     if self.is_flag:
         return None
     shown = _type_of(self, ctx)
-    return shown.replace("list[", "").replace("]", "").lower() if shown and self.multiple else shown
+    if shown and self.multiple:
+        shown = shown.replace("list[", "").replace("]", "").lower()
+    # Choices break between words, not inside one (`<viewer|technician|manag` / `er|admin>`).
+    return shown.replace("|", " | ") if shown else shown
 
 
 TyperOption.display_type_rich = _no_type_for_flags  # type: ignore[method-assign]
@@ -34,6 +38,24 @@ GROUPS = ("inventory", "lab", "dashboards", "sla", "maintenance", "diag", "token
 COMMANDS = {"poll": ("collect", "poll"), "serve": ("collect", "serve"),
             "collect": ("collect", "serve"), "status": ("status", "status"),
             "demo": ("demo", "demo")}  # fmt: skip
+
+
+def unwrap(doc: str | None) -> str | None:
+    """A docstring as help text: its lines joined into paragraphs, so the help is wrapped to
+    the terminal's width, not at the source's 100 columns (`noc --help` broke sentences)."""
+    if not doc:
+        return doc
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
+
+
+def _unwrap_all(app: typer.Typer) -> None:
+    for info in app.registered_commands:
+        if info.help is None and info.callback is not None:
+            info.help = unwrap(info.callback.__doc__)
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            _unwrap_all(group.typer_instance)
 
 
 def build(only: str | None = None) -> typer.Typer:
@@ -52,6 +74,7 @@ def build(only: str | None = None) -> typer.Typer:
         if only in (None, name):
             command = getattr(import_module(f"noc.cli.{module}"), function)
             app.command(name, hidden=name == "collect")(command)
+    _unwrap_all(app)
     return app
 
 

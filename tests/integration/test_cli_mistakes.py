@@ -176,6 +176,16 @@ def test_help_shows_no_type_for_flags() -> None:
     assert "list[" not in out and re.search(r"--out\s+<path>", out), out
 
 
+def test_help_at_80_columns_breaks_between_words_and_sentences_flow() -> None:
+    out = noc("token", "create", "--help", COLUMNS="80").stdout
+    assert "manag\n" not in out.replace(" ", "").replace("│", "") and "<viewer |" in out, out
+    top = noc("--help", COLUMNS="80").stdout
+    # Sentences of a command's help run on, wrapped at the terminal, not at the source's lines.
+    assert "measurement is two polls `--rate-window` seconds apart" in " ".join(
+        line.strip(" │") for line in top.splitlines()
+    ), top
+
+
 @pytest.mark.parametrize("url", ["mysql://noc:pw@127.0.0.1/noc", "postgres://noc:pw@[::1/noc"])
 def test_status_with_a_store_url_it_cannot_use_is_one_line(url: str) -> None:
     said = refused(noc("status", NOC_DATABASE_URL=url), "bad store URL")
