@@ -116,7 +116,9 @@ def list_(
         table.add_column(col, no_wrap=col == "id", overflow="fold")
     # Run-time windows (the ones `remove` takes) first, then the inventory's.
     for w in sorted(windows, key=lambda w: w.id is None):
-        table.add_row(w.id or "[dim]inventory[/]", w.name, ", ".join(sorted(w.devices)),
+        # The first 8 characters are enough for `remove` (a unique start of the id).
+        table.add_row(w.id[:8] if w.id else "[dim]inventory[/]", w.name,
+                      ", ".join(sorted(w.devices)),
                       ", ".join(sorted(w.sites)), *w.when(zone))  # fmt: skip
     console.print(table)
 

@@ -216,3 +216,16 @@ def test_a_window_no_one_meant_is_refused_and_list_still_reads(
     listed = noc("maintenance", "list", NOC_VAR_DIR=var)
     assert listed.returncode == 0 and "Traceback" not in listed.stderr, listed.stderr
     assert "@253402300800" in listed.stdout
+
+
+def test_maintenance_list_shows_a_short_id_that_remove_takes(empty_var: Path) -> None:
+    var = str(empty_var)
+    added = noc("maintenance", "add", "--name", "ganti radio bts-07", "--start", "2026-12-20T22:00",
+                "--end", "2026-12-21T02:00", "-d", "bts-07", NOC_VAR_DIR=var)  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    full = added.stdout.split("added ")[1].strip()
+    listed = noc("maintenance", "list", NOC_VAR_DIR=var, COLUMNS="100").stdout
+    assert full[:8] in listed and full not in listed, listed
+    assert "ganti radio bts-07" in listed  # not cut mid-word behind a long id
+    gone = noc("maintenance", "remove", full[:8], NOC_VAR_DIR=var)
+    assert gone.returncode == 0 and full in gone.stdout, gone.stderr
