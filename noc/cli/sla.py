@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from noc.cli.common import InventoryOption, console, err_console, inventory_or_exit, store_engine
@@ -196,13 +197,17 @@ def summary(
     """Availability by tier and for the whole network, as a terminal table."""
     data, loc = _load(month_text, lang, inventory, database)
     period = data.period
+    # Short headers, no vertical rules and a footnote: seven columns fit 80 without a
+    # header cut to "Ketersed…".
     table = Table(
         title=f"{loc.t('title')} — {loc.month(period.start)} "
-        f"({loc.t('coverage')} {loc.percent(data.coverage, 2)})"
-    )
-    for col in ("tier", "availability", "target", "outages", "mttr", "budget_left", "compliant"):
-        label = loc.t(col)
-        table.add_column(f"{label} ({loc.t('per_device')})" if col == "budget_left" else label)
+        f"({loc.t('coverage')} {loc.percent(data.coverage, 2)})",
+        box=box.SIMPLE_HEAD, pad_edge=False, padding=0, title_justify="left",
+    )  # fmt: skip
+    table.add_column(loc.t("tier"), min_width=8)  # "Seluruh jaringan" may take two lines
+    for col in ("availability", "target", "outages", "mttr", "budget_left_short",
+                "compliant_short"):  # fmt: skip
+        table.add_column(loc.t(col), no_wrap=True)
     rows = [(loc.tier(k), a, devices_in(data, a)) for k, a in sorted(data.tiers.items())]
     for name, a, count in [*rows, (loc.t("network"), data.whole, len(data.devices))]:
         table.add_row(
@@ -210,13 +215,14 @@ def summary(
             loc.percent(a.availability),
             loc.percent(a.target, 1),
             str(len(a.outages)),
-            loc.duration(a.mttr_s),
+            loc.duration(a.mttr_s) if a.mttr_s is not None else loc.t("none_short"),
             loc.budget(
                 None if a.budget_remaining_s is None else a.budget_remaining_s / max(1, count)
             ),
             loc.verdict(a.compliant),
         )
     console.print(table)
+    console.print(f"* {loc.t('budget_left').lower()}, {loc.t('per_device')}")
     if data.whole.unknown_warning:
         console.print(f"[red]{loc.t('unknown_warning')}[/]")
 

@@ -6,6 +6,7 @@ work of its own, so the reports are made on several workers at once."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -82,9 +83,10 @@ def start(*args: str) -> subprocess.Popen[str]:
                             stderr=subprocess.PIPE, text=True, cwd=ROOT)  # fmt: skip
 
 
-def noc(*args: str) -> subprocess.CompletedProcess[str]:
+def noc(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "noc", *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=900, check=False)  # fmt: skip
+                          cwd=ROOT, timeout=900, check=False,
+                          env={**os.environ, **env} if env else None)  # fmt: skip
 
 
 def test_simulated_october_reports_what_was_planned_sqlite(
@@ -211,3 +213,17 @@ def test_csv_html_and_json_of_the_simulated_month_agree(october_reports: dict[st
         if figures["outages"]:
             assert loc.percent(figures["availability"]) in html, name
     assert loc.percent(report["network_availability"]["availability"]) in html
+
+
+def test_the_summary_fits_80_columns_in_both_languages(october_sqlite: str) -> None:
+    """Seven columns at 80: no header cut ("Ketersed…"), no duration broken over two lines."""
+    for lang, words in (("id", ["Ketersediaan", "Sisa toleransi*", "Tercapai", "2 jam"]),
+                        ("en", ["Availability", "Allowance left*", "Met"])):  # fmt: skip
+        done = noc("sla", "summary", "--month", "2026-10", "--lang", lang, "--database",
+                   october_sqlite, COLUMNS="80")  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        said = done.stdout
+        assert "…" not in said, said
+        assert all(w in said for w in words), said
+        assert all(len(line) <= 80 for line in said.splitlines())
+        assert not any(line.rstrip().endswith(("jam", " h")) for line in said.splitlines())
