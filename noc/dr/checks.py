@@ -32,7 +32,10 @@ def check_database(
         replica_url = resolve_secret(db.replica, inv.devices, environ).get_secret_value()
         primary_url = resolve_secret(db.primary, inv.devices, environ).get_secret_value()
     except SecretError as exc:
-        return [CheckResult("replication", db.name, Status.WARN, f"not configured: {exc}")]
+        var = next((ref.env for ref in (db.replica, db.primary)
+                    if ref.env and ref.env in str(exc)), "?")  # fmt: skip
+        return [CheckResult("replication", db.name, Status.WARN, f"not configured: {exc}",
+                            code="not_configured", params={"var": var})]  # fmt: skip
     try:
         with psycopg.connect(replica_url, connect_timeout=3, autocommit=True) as conn:
             row = conn.execute(
@@ -43,12 +46,14 @@ def check_database(
             ).fetchone()
     except psycopg.Error as exc:
         return [CheckResult("replication", db.name, Status.FAIL,
-                            f"replica does not answer: {_first_line(exc)}")]  # fmt: skip
+                            f"replica does not answer: {_first_line(exc)}",
+                            code="replica_down")]  # fmt: skip
     assert row is not None
     in_recovery, received, replayed, since_replay, paused = row
     if not in_recovery:
         return [CheckResult("replication", db.name, Status.FAIL,
-                            "the replica is not in recovery (promoted?)")]  # fmt: skip
+                            "the replica is not in recovery (promoted?)",
+                            code="not_in_recovery")]  # fmt: skip
     lag_s = 0.0 if received == replayed or since_replay is None else float(since_replay)
     lag_bytes: float | None = None
     primary_note = ""
@@ -63,7 +68,8 @@ def check_database(
         primary_note = f"; primary does not answer ({_first_line(exc)})"
     results = [
         CheckResult("replication_lag_seconds", db.name, _against(lag_s, db.rpo_s),
-                    f"{lag_s:.1f} s behind (RPO {db.rpo_s} s){primary_note}", lag_s),
+                    f"{lag_s:.1f} s behind (RPO {db.rpo_s} s){primary_note}", lag_s,
+                    code="lag_s", params={"lag": lag_s, "rpo": db.rpo_s}),
     ]  # fmt: skip
     if lag_bytes is not None:
         status = Status.OK
@@ -72,11 +78,12 @@ def check_database(
         results.append(CheckResult(
             "replication_lag_bytes", db.name, status,
             f"{lag_bytes:.0f} bytes not replayed" + (" and replay is paused" if paused else ""),
-            lag_bytes,
+            lag_bytes, code="replay_paused" if paused and lag_bytes > 0 else "lag_bytes",
+            params={"bytes": lag_bytes},
         ))  # fmt: skip
     elif paused:
         results.append(CheckResult("replication_lag_bytes", db.name, Status.FAIL,
-                                   "replay is paused"))  # fmt: skip
+                                   "replay is paused", code="replay_paused"))  # fmt: skip
     return results
 
 
@@ -96,9 +103,11 @@ def check_file_store(store: DrFileStore, now: float | None = None) -> CheckResul
     try:
         age = now - path.stat().st_mtime
     except OSError:
-        return CheckResult("sync_age", store.name, Status.FAIL, f"no sync marker at {path}")
+        return CheckResult("sync_age", store.name, Status.FAIL, f"no sync marker at {path}",
+                           code="no_marker")  # fmt: skip
     return CheckResult("sync_age", store.name, _against(age, store.rpo_s),
-                       f"last sync {age:.0f} s ago (RPO {store.rpo_s} s)", age)  # fmt: skip
+                       f"last sync {age:.0f} s ago (RPO {store.rpo_s} s)", age,
+                       code="sync_age", params={"age": age, "rpo": store.rpo_s})  # fmt: skip
 
 
 def http_get(url: str, timeout: float = 5.0) -> tuple[int, float, bytes]:
@@ -118,29 +127,36 @@ def check_service(service: DrService, timeout: float = 5.0) -> CheckResult:
     status, seconds, _ = http_get(service.dr_url, timeout)
     if status == 0:
         return CheckResult("service", service.name, Status.FAIL,
-                           f"DR endpoint {service.dr_url} does not answer")  # fmt: skip
+                           f"DR endpoint {service.dr_url} does not answer",
+                           code="endpoint_down")  # fmt: skip
     if not 200 <= status < 400:
         return CheckResult("service", service.name, Status.FAIL,
-                           f"DR endpoint answers HTTP {status}", seconds)  # fmt: skip
+                           f"DR endpoint answers HTTP {status}", seconds,
+                           code="endpoint_http", params={"http": status})  # fmt: skip
     slow = seconds > timeout / 2
     return CheckResult("service", service.name, Status.WARN if slow else Status.OK,
-                       f"HTTP {status} in {seconds * 1000:.0f} ms", seconds)  # fmt: skip
+                       f"HTTP {status} in {seconds * 1000:.0f} ms", seconds,
+                       code="endpoint_ok")  # fmt: skip
 
 
 def check_probe(url: str | None) -> tuple[CheckResult, dict[str, Any] | None]:
     """The DR site's own view (`noc dr probe`): a second vantage point."""
     if url is None:
         return CheckResult("vantage", "dr-probe", Status.WARN,
-                           "no DR probe configured: one vantage point only"), None  # fmt: skip
+                           "no DR probe configured: one vantage point only",
+                           code="no_probe"), None  # fmt: skip
     status, _, body = http_get(url)
     if status != 200:
         return CheckResult("vantage", "dr-probe", Status.WARN,
-                           f"the DR probe at {url} does not answer"), None  # fmt: skip
+                           f"the DR probe at {url} does not answer",
+                           code="probe_down"), None  # fmt: skip
     try:
         view = json.loads(body)
     except ValueError:
-        return CheckResult("vantage", "dr-probe", Status.WARN, "the DR probe answers garbage"), None
-    return CheckResult("vantage", "dr-probe", Status.OK, "the DR probe answers"), view
+        return CheckResult("vantage", "dr-probe", Status.WARN, "the DR probe answers garbage",
+                           code="probe_garbage"), None  # fmt: skip
+    return CheckResult("vantage", "dr-probe", Status.OK, "the DR probe answers",
+                       code="probe_ok"), view  # fmt: skip
 
 
 def secrets_present(inv: Inventory, environ: Mapping[str, str] | None = None) -> bool:

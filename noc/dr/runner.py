@@ -52,28 +52,50 @@ async def run_checks(
             else (Status.WARN if v.state in (State.UNKNOWN, State.MAINTENANCE) else Status.FAIL)
         )
         results.append(CheckResult("reachable", name, status, v.state.value
-                                   + (f" ({v.reason})" if v.reason else "")))  # fmt: skip
+                                   + (f" ({v.reason})" if v.reason else ""),
+                                   code="reachable", params={"state": v.state.value}))  # fmt: skip
         sample = collector.devices[name].sample
         if sample is not None and sample.cpu_load_pct is not None:
             load = sample.cpu_load_pct / 100
             results.append(CheckResult("cpu", name, Status.WARN if load > dr.cpu_max
-                                       else Status.OK, f"{load:.0%} busy", load))  # fmt: skip
+                                       else Status.OK, f"{load:.0%} busy", load,
+                                       code="cpu", params={"share": load}))  # fmt: skip
         if sample is not None and sample.storage_used_ratio is not None:
             used = sample.storage_used_ratio
             results.append(CheckResult("storage", name, Status.WARN if used > dr.storage_max
-                                       else Status.OK, f"{used:.0%} used", used))  # fmt: skip
+                                       else Status.OK, f"{used:.0%} used", used,
+                                       code="storage", params={"share": used}))  # fmt: skip
     for name in dr.links:
         link = _link(inv, name)
         v = collector.state_of(link_key(link))
         iface = collector.devices[link.a.device].interface_named(link.a.interface)
         util = iface.utilisation if iface is not None else None
         if v.state is not State.UP:
-            results.append(CheckResult("link", name, Status.FAIL, v.state.value))
+            results.append(
+                CheckResult(
+                    "link",
+                    name,
+                    Status.FAIL,
+                    v.state.value,
+                    code="link_state",
+                    params={"state": v.state.value},
+                )
+            )
         elif util is not None and util >= 0.8:
             status = Status.FAIL if util >= 0.95 else Status.WARN
-            results.append(CheckResult("link", name, status, f"up, {util:.0%} of contract", util))
+            results.append(
+                CheckResult(
+                    "link",
+                    name,
+                    status,
+                    f"up, {util:.0%} of contract",
+                    util,
+                    code="link_busy",
+                    params={"share": util},
+                )
+            )
         else:
-            results.append(CheckResult("link", name, Status.OK, "up", util))
+            results.append(CheckResult("link", name, Status.OK, "up", util, code="link_up"))
     services = await asyncio.gather(*(asyncio.to_thread(check_service, s) for s in dr.services))
     results += services
     for db in dr.databases:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from noc.alerts.silences import AlertmanagerError, alerts
 from noc.collector.livestate import LiveState
 from noc.collector.rollup import BUCKET_S
-from noc.dr.readiness import DrReport
+from noc.dr.readiness import DrReport, explain
 from noc.exporter.health import PollStats, StoreHealth
 from noc.store.models import ApiTokenRow, RollupRow
 from noc.wall.view import Health, LinkLoad, build
@@ -158,7 +158,10 @@ class WallHub:
         verdicts = dict(c.verdicts)
         since = dict(c.book.last_change)
         report = self.dr() if self.dr is not None else None
-        dr = None if report is None else (report.readiness.value, report.reason, report.at)
+        dr = None
+        if report is not None:  # the reason in each language a screen may show
+            reason = {lang: explain(report, lang) for lang in ("id", "en")}
+            dr = (report.readiness.value, reason, report.at)
         history = [(start, b[0] / b[2], b[1] / b[2])
                    for start, b in sorted(self.history.items()) if b[2]]  # fmt: skip
         doc = build(c.inv, verdicts, since, self._loads(), history, dr, self._health(now),

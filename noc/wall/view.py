@@ -61,7 +61,7 @@ def build(
     since: Mapping[str, float],
     loads: Mapping[str, LinkLoad],
     uplink_history: Sequence[tuple[float, float, float]],
-    dr: tuple[str, str, float] | None,
+    dr: tuple[str, dict[str, str], float] | None,
     health: Health,
     acked: Mapping[str, str],
     now: float,

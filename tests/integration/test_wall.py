@@ -8,6 +8,7 @@ test. Screenshots go to var/screenshots/ for people to look at."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 import urllib.request
@@ -389,3 +390,25 @@ def test_a_kiosk_stays_signed_in_through_a_browser_restart(browser: Any, wall: W
         assert cookie["expires"] > clock.time() + 300 * 86400, cookie
     finally:
         context.close()
+
+
+ENGLISH = re.compile(r"\b(the|not|is|are|does|answer|answers|configured|environment|variable|"
+                     r"set|since|down|behind|checks|pass|store|events|waiting|link|links|"
+                     r"acknowledged|by|of|and|ago|minutes|hours)\b", re.I)  # fmt: skip
+
+
+def test_the_indonesian_wall_has_no_english_word(page: Any, wall: Wall) -> None:
+    """Every word a person reads on the Indonesian wall is Indonesian: the DR footer's reason
+    too (it printed "replication siak-pbb: not configured: environment variable ... is not
+    set"). Names of devices, links and sites are names, and are left out of the check."""
+    up_and_polled(page)
+    until(page, "document.querySelector('#dr div') !== null", 60)
+    text = page.inner_text("body")
+    inv = load_inventory(wall.collector.settings.var_dir / "inventory.yaml")
+    names = sorted({d.name for d in inv.devices} | {ln.name for ln in inv.links}
+                   | {s.name for s in inv.sites}, key=len, reverse=True)  # fmt: skip
+    for name in names:
+        text = text.replace(name, " ")
+    found = sorted({m.group(0) for m in ENGLISH.finditer(text)})
+    page.screenshot(path=str(SHOTS / "wall-id.png"))
+    assert found == [], (found, text)

@@ -23,7 +23,8 @@ def test_a_bts_down_is_the_first_problem_with_its_office_counted_and_its_links_r
     }  # fmt: skip
     loads = {"uplink-isp": LinkLoad(38e6, 5e6, 0.95), "backhaul-bts-b": LinkLoad(1e6, 1e6, 0.0)}
     doc = build(inv, verdicts, {"bts-a": NOW - 590}, loads, [(NOW - 300, 30e6, 4e6)],
-                ("ready", "all checks pass", NOW - 30), HEALTH, {"bts-a": "budi"}, NOW)  # fmt: skip
+                ("ready", {"id": "semua pemeriksaan lulus", "en": "all checks pass"}, NOW - 30),
+                HEALTH, {"bts-a": "budi"}, NOW)  # fmt: skip
 
     first, second = doc["problems"]
     assert (first["entity"], first["behind"], first["acked_by"]) == ("bts-a", 1, "budi")
@@ -44,7 +45,11 @@ def test_a_bts_down_is_the_first_problem_with_its_office_counted_and_its_links_r
     assert sites["office"] == "unreachable"  # kel-a and kel-b share it; the worst shows
     assert doc["uplink"]["utilisation"] == 0.95 and doc["uplink"]["capacity_bps"] == 40_000_000
     assert doc["uplink"]["history"] == [[NOW - 300, 30e6, 4e6]]
-    assert doc["dr"] == {"state": "ready", "reason": "all checks pass", "at": NOW - 30}
+    assert doc["dr"] == {
+        "state": "ready",
+        "at": NOW - 30,
+        "reason": {"id": "semua pemeriksaan lulus", "en": "all checks pass"},
+    }
     assert doc["collector"]["polling"] is True and doc["collector"]["store_ok"] is True
     assert doc["counts"] == {"up": 3, "down": 1, "unreachable": 1}
 

@@ -298,7 +298,7 @@ function drawFooter(v) {
   if (v.dr) {
     dr.appendChild(el("b", { class: `state-${v.dr.state}`, "data-state": v.dr.state },
                       T.drState[v.dr.state] || v.dr.state));
-    dr.appendChild(el("div", {}, v.dr.reason));
+    dr.appendChild(el("div", {}, v.dr.reason[LANG] || ""));
   } else {
     dr.appendChild(el("span", {}, T.drUnknown));
   }
