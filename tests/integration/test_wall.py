@@ -412,3 +412,65 @@ def test_the_indonesian_wall_has_no_english_word(page: Any, wall: Wall) -> None:
     found = sorted({m.group(0) for m in ENGLISH.finditer(text)})
     page.screenshot(path=str(SHOTS / "wall-id.png"))
     assert found == [], (found, text)
+
+
+def label_boxes(page: Any) -> list[list[float]]:
+    return list(
+        page.evaluate(
+            "Array.from(document.querySelectorAll('#map text')).map(t => {"
+            " const b = t.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; })"
+        )
+    )
+
+
+def test_no_label_on_the_map_covers_another(page: Any, wall: Wall) -> None:
+    """BTS-12, BTS-13 and BTS-14 printed over each other; now every label finds a free spot
+    (or is left to the tooltip), at 1920x1080 and on a phone."""
+    up_and_polled(page)
+    for width, height in ((1920, 1080), (412, 915)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(500)
+        boxes = label_boxes(page)
+        assert len(boxes) >= 18  # every BTS named, the DC, the DR site, the Internet
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1 :]:
+                overlap = min(a[2], b[2]) - max(a[0], b[0]) > 1 and \
+                    min(a[3], b[3]) - max(a[1], b[1]) > 1  # fmt: skip
+                assert not overlap, (a, b)
+    page.set_viewport_size({"width": 1920, "height": 1080})
+
+
+def test_on_a_phone_the_wall_is_one_column_problems_first(
+    browser: Any, wall: Wall, lab: Lab
+) -> None:
+    """412x915, as an operator on call opens the link from a Telegram message: nothing wider
+    than the screen, and problems, then the uplink, then the DR site, then the map."""
+    context = browser.new_context(viewport={"width": 412, "height": 915}, device_scale_factor=2,
+                                  is_mobile=True, has_touch=True)  # fmt: skip
+    loopback_only(context, wall)
+    page = context.new_page()
+    page.goto(wall.url + "/wall")
+    page.fill("#token", wall.token)
+    page.click("button[type=submit]")
+    page.wait_for_url(wall.url + "/wall")
+    lab.scenario(BTS, "down")
+    try:
+        up_and_polled_or_down(page)
+        until(page, f"document.querySelector('#problems li[data-entity=\"{BTS}\"]') !== null", 60)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 412, width
+        tops = page.evaluate(
+            "['problems-panel', 'uplink-panel', 'dr', 'map-panel'].map("
+            "id => document.getElementById(id).getBoundingClientRect().top)"
+        )
+        assert tops == sorted(tops), tops
+        box = page.evaluate("document.getElementById('summary').getBoundingClientRect().right")
+        assert box <= 412
+        page.screenshot(path=str(SHOTS / "wall-phone.png"), full_page=True)
+    finally:
+        lab.scenario(BTS, "down", on=False)
+        context.close()
+
+
+def up_and_polled_or_down(page: Any) -> None:
+    until(page, "document.querySelectorAll('#map [data-site]').length > 100", 60)

@@ -87,12 +87,18 @@ function ago(seconds) {
   const s = Math.max(0, Math.round(seconds));
   return s < 60 ? `${s} ${T.second}` : lasted(s);
 }
+// Numbers as the screen's language writes them: 5,3 in Bahasa Indonesia, 5.3 in English.
+const ONE_DECIMAL = new Intl.NumberFormat(LANG === "id" ? "id-ID" : "en-GB",
+  { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+
 function loadLevel(u) {
   if (u === null || u === undefined) return "none";
   return u >= 0.9 ? "hot" : u >= 0.8 ? "warm" : u >= 0.5 ? "busy" : "ok";
 }
+// A link at 90% of its contract or more is magenta, solid; a link that is down is red,
+// dashed: never the same red for both.
 const LOAD_COLOUR = { none: "#6e7681", ok: "#2ea043", busy: "#2ea043", warm: "#d29922",
-                      hot: "#f85149" };
+                      hot: "#db61a2" };
 
 let view = null;
 let clockSkew = 0; // server time minus browser time
@@ -109,8 +115,10 @@ function project(sites) {
   const minLon = Math.min(...lons), maxLon = Math.max(...lons);
   const k = Math.cos(((minLat + maxLat) / 2) * Math.PI / 180);
   const spanX = Math.max((maxLon - minLon) * k, 1e-6), spanY = Math.max(maxLat - minLat, 1e-6);
-  const scale = Math.min((W - 2 * PAD) / spanX, (H - 2 * PAD - 60) / spanY);
-  const offX = (W - spanX * scale) / 2, offY = 60 + (H - 60 - spanY * scale) / 2;
+  // Room at the top for the Internet, and at the bottom for the legend over the map.
+  const top = 60, bottom = 110;
+  const scale = Math.min((W - 2 * PAD) / spanX, (H - top - bottom - PAD) / spanY);
+  const offX = (W - spanX * scale) / 2, offY = top + (H - top - bottom - spanY * scale) / 2;
   return (lat, lon) => [offX + (lon - minLon) * k * scale, offY + (maxLat - lat) * scale];
 }
 
@@ -140,11 +148,11 @@ function drawMap(v) {
     line.appendChild(el("svg:title", {}, `${T.link} ${ln.name}`));
     linkLayer.appendChild(line);
   }
+  const labels = []; // [x, y, text, problem], placed once every shape is drawn
   if (v.uplink) {
     siteLayer.appendChild(el("svg:circle", { cx: internet[0], cy: internet[1], r: 14,
       fill: "#30363d", stroke: "#8b949e", "stroke-width": 2 }));
-    labelLayer.appendChild(el("svg:text", { x: internet[0] + 22, y: internet[1] + 7,
-      class: "site-label" }, T.internet));
+    labels.push([internet[0], internet[1], T.internet, false]);
   }
   const order = ["office", "fiber_point", "bts", "dr", "datacenter"];
   const sites = [...v.sites].sort((x, y) => order.indexOf(x.kind) - order.indexOf(y.kind));
@@ -172,24 +180,63 @@ function drawMap(v) {
     // when they are the problem (their names are in the problems list and in the tooltip).
     const problem = s.state === "down" || s.state === "flapping";
     const short = { bts: s.name.toUpperCase(), datacenter: "DC", dr: "DR" }[s.kind];
-    if (short || problem) {
-      labelLayer.appendChild(el("svg:text", { x: x + 20, y: y + 7,
-        class: "site-label" + (problem ? " problem" : "") }, problem && !short ? s.name : short));
-    }
+    if (short || problem) labels.push([x, y, problem && !short ? s.name : short, problem]);
   }
+  // The big shapes (BTS, data centre, DR site) are not covered by a label either.
+  const shapes = sites.filter((s) => ["bts", "datacenter", "dr"].includes(s.kind))
+    .map((s) => { const [x, y] = at[s.name]; return { x0: x - 18, x1: x + 18, y0: y - 18, y1: y + 14 }; });
+  placeLabels(labels, labelLayer, shapes);
   svg.append(linkLayer, siteLayer, labelLayer);
+}
+
+// Labels that never cover one another: problems first, then the data centre, the DR site and
+// the BTS; each takes the first free spot around its site (right, left, above, below, then
+// further out, with a leader line), or, failing all, is left to the tooltip.
+function placeLabels(labels, layer, obstacles) {
+  const taken = [...obstacles];
+  const free = (b) => b.x0 >= 0 && b.x1 <= W && b.y0 >= 0 && b.y1 <= H &&
+    taken.every((t) => b.x1 < t.x0 || b.x0 > t.x1 || b.y1 < t.y0 || b.y0 > t.y1);
+  const rank = (l) => (l[3] ? 0 : l[2].length <= 2 ? 1 : 2);
+  const sorted = [...labels].sort((a, b) => rank(a) - rank(b));
+  for (const [x, y, text, problem] of sorted) {
+    const size = problem ? 24 : 17;
+    const width = size * 0.62 * text.length, height = size;
+    let spot = null;
+    for (const d of [20, 34, 52]) {
+      for (const [dx, dy, anchor] of [[d, 0, "start"], [-d, 0, "end"], [0, -d, "middle"],
+        [0, d + height * 0.6, "middle"], [d, -d * 0.8, "start"], [d, d * 0.8, "start"],
+        [-d, -d * 0.8, "end"], [-d, d * 0.8, "end"]]) {
+        const lx = x + dx, ly = y + dy + size * 0.4;
+        const x0 = anchor === "start" ? lx : anchor === "end" ? lx - width : lx - width / 2;
+        const box = { x0: x0 - 2, x1: x0 + width + 2, y0: ly - height, y1: ly + 3 };
+        if (free(box)) { spot = { lx, ly, anchor, box, d }; break; }
+      }
+      if (spot) break;
+    }
+    if (!spot) continue;
+    taken.push(spot.box);
+    if (spot.d > 20) {
+      layer.appendChild(el("svg:line", { x1: x, y1: y, x2: spot.lx, y2: spot.ly - size * 0.4,
+        stroke: "#8b949e", "stroke-width": 1 }));
+    }
+    layer.appendChild(el("svg:text", { x: spot.lx, y: spot.ly, "text-anchor": spot.anchor,
+      class: "site-label" + (problem ? " problem" : ""), "data-label": text }, text));
+  }
 }
 
 function drawLegend() {
   const colours = [COLOUR.up, LOAD_COLOUR.warm, LOAD_COLOUR.hot, COLOUR.down,
                    COLOUR.unreachable, COLOUR.maintenance, COLOUR.unknown];
+  // The two link styles as lines (solid, dashed), the states as dots.
+  const kinds = ["dot", "line", "line", "dashed", "dot", "dot", "dot"];
   const legend = $("legend");
   legend.textContent = "";
   T.legend.forEach((label, i) => {
-    const span = el("span");
-    const dot = el("i");
-    dot.style.background = colours[i];
-    span.append(dot, label);
+    const span = el("span", { "data-legend": kinds[i] });
+    const mark = el("i", { class: kinds[i] });
+    if (kinds[i] === "dot") mark.style.background = colours[i];
+    else mark.style.borderTopColor = colours[i];
+    span.append(mark, label);
     legend.appendChild(span);
   });
 }
@@ -241,7 +288,7 @@ function drawUplink(v) {
     const share = u.utilisation * 100;
     pct.textContent = `${share.toFixed(0)}%`;
     pct.style.color = LOAD_COLOUR[loadLevel(u.utilisation)];
-    const mbps = (x) => (x === null || x === undefined ? "–" : (x / 1e6).toFixed(1));
+    const mbps = (x) => (x === null || x === undefined ? "–" : ONE_DECIMAL.format(x / 1e6));
     rate.textContent = `${T.in} ${mbps(u.in_bps)} / ${T.out} ${mbps(u.out_bps)} Mbps ${T.of(cap)}`;
     fill.style.width = `${Math.min(100, share)}%`;
     fill.style.background = LOAD_COLOUR[loadLevel(u.utilisation)];
@@ -273,6 +320,10 @@ function drawChart(u) {
   }
   svg.appendChild(el("svg:line", { x1: left, x2: w - right, y1: y(capMbps * 0.8),
     y2: y(capMbps * 0.8), stroke: "#d29922", "stroke-dasharray": "6 6", "stroke-width": 1.5 }));
+  // What the dashed line is: 80% of the contract, named at its right end.
+  svg.appendChild(el("svg:text", { x: w - right - 4, y: y(capMbps * 0.8) - 5,
+    "text-anchor": "end", fill: "#d29922", "font-size": 14, "data-label": "80" },
+    `80% (${Math.round(capMbps * 0.8)} Mbps)`));
   svg.appendChild(el("svg:line", { x1: left, x2: w - right, y1: y(capMbps), y2: y(capMbps),
     stroke: "#f85149", "stroke-width": 2 }));
   svg.appendChild(el("svg:text", { x: left + 4, y: y(capMbps) - 5, fill: "#f85149",
@@ -281,7 +332,14 @@ function drawChart(u) {
     svg.appendChild(el("svg:text", { x: x(t), y: h - 6, "text-anchor": "middle",
       class: "axis-text" }, wibHour(t)));
   }
-  svg.appendChild(el("svg:text", { x: 4, y: y(capMbps / 4) + 5, class: "axis-text" }, "Mbps"));
+  // Which line is which: a legend above the chart's top right, the unit with it.
+  let at = w - right;
+  for (const [label, colour] of [[T.out, "#bc8cff"], [T.in, "#58a6ff"]]) {
+    const text = el("svg:text", { x: at, y: top + 4, "text-anchor": "end", fill: colour,
+      "font-size": 14, "data-legend": label }, `━ ${label}`);
+    svg.appendChild(text);
+    at -= 14 + 9 * (label.length + 2);
+  }
   for (const [index, colour] of [[1, "#58a6ff"], [2, "#bc8cff"]]) {
     const inside = points.filter((p) => p[0] >= start - 300);
     if (!inside.length) continue;
