@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from noc.alerts.history import Notification
 
@@ -128,11 +129,35 @@ def _heading(labels: dict[str, str]) -> str | None:
         return None
 
 
+WIB = timezone(timedelta(hours=7), "WIB")
+
+
+def lasted(starts: str, ends: str) -> str | None:
+    """`23 menit (10:02–10:25 WIB)`, or None when either time is missing or unreadable."""
+    try:
+        a = datetime.fromisoformat(starts.replace("Z", "+00:00")).astimezone(WIB)
+        b = datetime.fromisoformat(ends.replace("Z", "+00:00")).astimezone(WIB)
+    except ValueError:
+        return None
+    if b < a or a.year < 2000:
+        return None
+    minutes = int((b - a).total_seconds() // 60)
+    hours, mins = divmod(minutes, 60)
+    span = f"{hours} jam {mins} menit" if hours else f"{mins} menit"
+    return f"{span} ({a:%H:%M}–{b:%H:%M} WIB)"
+
+
 def plain_text(note: Notification) -> tuple[str, str]:
-    """(subject, message) from Alertmanager's webhook payload, for a plain-text chat."""
+    """(subject, message) from Alertmanager's webhook payload, for a plain-text chat. A
+    recovery says how long the outage lasted."""
     status = "PULIH" if note.status == "resolved" else "GANGGUAN"
     group = note.groupLabels.get("group", "") or "?"
     lines = [f"{status}: {group}"]
+    if note.status == "resolved":
+        roots = [a for a in note.alerts if a.labels.get("alertname") != "NocBehindRootCause"]
+        spans = [lasted(a.startsAt, a.endsAt) for a in roots or note.alerts]
+        if spans and spans[0] is not None:
+            lines[0] += f" · mati {spans[0]}"
     behind = []
     for alert in note.alerts:
         labels = alert.labels

@@ -275,6 +275,10 @@ def test_a_bts_down_is_one_message_naming_what_is_behind_it(path: dict[str, Any]
     # same poll, but Prometheus may see them a scrape apart; an update of the same group can
     # then come between (still bts-05, nothing new), never a message of its own.
     assert len(resolved()) == 1 and BTS in resolved()[0]
+    # How long it lasted, from when to when (WIB).
+    assert re.search(
+        r"Lama gangguan: (\d+ jam )?\d+ menit \(\d\d:\d\d–\d\d:\d\d WIB\)", resolved()[0]
+    ), resolved()[0]
     assert "PULIH" in outage()[-1]["text"]
     between = [m["text"] for m in outage()[1:-1]]
     assert len(between) <= 1, between

@@ -107,3 +107,14 @@ def test_plain_text_names_the_root_cause_and_what_is_behind_it() -> None:
     assert subject == "GANGGUAN bts-05"
     assert "BTS bts-05 mati" in text
     assert "25 perangkat di belakangnya" in text and "(+5)" in text
+
+
+def test_a_recovery_says_how_long_it_lasted_in_wib() -> None:
+    subject, text = plain_text(Notification.model_validate({
+        "status": "resolved", "receiver": "wa", "groupLabels": {"group": "bts-07"},
+        "alerts": [{"status": "resolved", "labels": {"alertname": "NocBtsDown",
+                                                     "device": "bts-07"},
+                    "startsAt": "2026-12-07T03:02:10Z", "endsAt": "2026-12-07T03:25:40Z"}],
+    }))  # fmt: skip
+    assert subject == "PULIH bts-07"
+    assert text.splitlines()[0] == "PULIH: bts-07 · mati 23 menit (10:02–10:25 WIB)"
