@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from noc.cli.collect import run_collector
-from noc.cli.common import console, inventory_or_exit, noc_command, setup_logging
+from noc.cli.collect import port_taken, run_collector
+from noc.cli.common import console, err_console, inventory_or_exit, noc_command, setup_logging
+from noc.inventory import Inventory
 from noc.lab.agent import start_agents
 from noc.lab.builder import build_lab
 from noc.lab.control import ControlServer
@@ -29,6 +30,10 @@ def demo(
     path = default_inventory()
     inv = inventory_or_exit(path)
     settings = Settings()
+    taken = _taken(inv, settings)
+    if taken is not None:  # said before anything starts: no half-started demo, no tracebacks
+        err_console.print(f"noc demo cannot run: {taken}", soft_wrap=True)
+        raise typer.Exit(1)
     setup_logging(zone=inv.network.timezone)
 
     async def main() -> None:
@@ -68,6 +73,27 @@ def demo(
             lab_socket.unlink(missing_ok=True)
 
     asyncio.run(main())
+
+
+def _taken(inv: Inventory, settings: Settings) -> str | None:
+    """Why the demo cannot start here (a demo or lab already runs, a port is taken), or None:
+    its HTTP port, and the SNMP address of the first simulated device, tried first."""
+    import socket
+
+    why = port_taken(settings.http_host, settings.http_port)
+    if why is not None:
+        return (f"{settings.http_host}:{settings.http_port} is taken ({why}); is a demo or "
+                "`noc serve` already running? Stop it, or set NOC_HTTP_PORT")  # fmt: skip
+    device = inv.devices[0]
+    address = str(device.address)
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.bind((address, device.port))
+        except OSError as exc:
+            return (f"the simulated network's address {address}:{device.port} is taken "
+                    f"({exc.strerror}); is a demo or `noc lab up` already running?")  # fmt: skip
+    return None
 
 
 def _wall_token(settings: Settings) -> str | None:

@@ -229,3 +229,14 @@ def test_maintenance_list_shows_a_short_id_that_remove_takes(empty_var: Path) ->
     assert "ganti radio bts-07" in listed  # not cut mid-word behind a long id
     gone = noc("maintenance", "remove", full[:8], NOC_VAR_DIR=var)
     assert gone.returncode == 0 and full in gone.stdout, gone.stderr
+
+
+def test_a_second_demo_says_so_in_one_line_before_it_starts(
+    taken_port: int, empty_var: Path
+) -> None:
+    """`make demo` twice: the second said 1,177 lines with 147 tracebacks; it is one line now,
+    and nothing was started (no lab socket, no store)."""
+    said = refused(noc("demo", "--duration", "5", NOC_HTTP_PORT=str(taken_port),
+                       NOC_VAR_DIR=str(empty_var)), "already running")  # fmt: skip
+    assert len(said.strip().splitlines()) == 1, said
+    assert list(empty_var.iterdir()) == []
