@@ -100,6 +100,10 @@ LABELS: dict[str, dict[str, str]] = {
         "capacity_line": "solid line: contracted capacity",
         "day": "day of the month",
         "met_all": "Every availability target was met.",
+        "uplink_hot": "The internet uplink is saturated: its daily 95th percentile is {share} of "
+        "the {capacity} contract, {hours} hours above 80% this month.",
+        "links_left_out": "{n} other access links are left out here (the ones least loaded); "
+        "every link is in the CSV report.",
         "met_none": "No availability target can be judged yet: there is no data for this period.",
         "missed": "Targets not met: {names}.",
         "uplink": "ISP uplink",
@@ -175,6 +179,10 @@ LABELS: dict[str, dict[str, str]] = {
         "capacity_line": "garis tegas: kapasitas kontrak",
         "day": "tanggal",
         "met_all": "Semua target ketersediaan tercapai.",
+        "uplink_hot": "Uplink internet padat: persentil ke-95 hariannya {share} dari kapasitas "
+        "kontrak {capacity}, {hours} jam di atas 80% bulan ini.",
+        "links_left_out": "{n} jalur akses lain (yang bebannya paling ringan) tidak ditampilkan "
+        "di sini; semua jalur ada di laporan CSV.",
         "met_none": "Belum ada target ketersediaan yang dapat dinilai: tidak ada data untuk "
         "periode ini.",
         "missed": "Target yang tidak tercapai: {names}.",

@@ -139,9 +139,29 @@ def _fit(label: str, chars: int) -> str:
     return label if len(label) <= chars else label[: chars - 1].rstrip() + "…"
 
 
-def _text(x: float, y: float, text: str, anchor: str = "start", size: int = 10) -> str:
-    return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}">'
+def _text(
+    x: float, y: float, text: str, anchor: str = "start", size: int = 10, fill: str = ""
+) -> str:
+    colour = f' fill="{fill}"' if fill else ""
+    return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}"{colour}>'
             f"{html.escape(text)}</text>")  # fmt: skip
+
+
+def text_width(text: str, size: float) -> float:
+    """About how wide DejaVu Sans sets `text` at `size` (0.62 em a character, a little over
+    its average), to keep a label inside its chart."""
+    return 0.62 * size * len(text)
+
+
+def _inside(x: float, text: str, size: float, width: float) -> tuple[float, str]:
+    """(x, anchor) of a label centred on `x` unless that would cut it at an edge of a chart
+    `width` wide: then it ends (or starts) at the edge."""
+    half = text_width(text, size) / 2
+    if x + half > width - 2:
+        return width - 2, "end"
+    if x - half < 2:
+        return 2, "start"
+    return x, "middle"
 
 
 def _bars(
@@ -149,7 +169,7 @@ def _bars(
 ) -> str:
     """Horizontal bars of availability, an axis with its scale, each row's target as a dashed
     line, and a legend that says so."""
-    width, row_h, left, right = 680, 18, 230, 70
+    width, row_h, left, right = 680, 15, 230, 70
     lows = [v for _, v, _ in rows if v is not None]
     low = min([low, *[max(0.0, v - 0.005) for v in lows]])
     low = math.floor(low * 100) / 100
@@ -221,9 +241,10 @@ def _uplink_chart(report: Report, loc: Locale) -> str:
             f'height="{top_pad + plot_h - y(value):.1f}" fill="{colour}">'
             f"<title>{html.escape(loc.date(day))}: {loc.mbps(value)}</title></rect>"
         )
-        if step >= 18:
-            parts.append(_text(x0 + step / 2, y(value) - 2, loc.number(value / 1e6, 0),
-                               "middle", 8))  # fmt: skip
+        if step >= 18 and top_pad + plot_h - y(value) > 14:
+            # Inside the bar's top, in white: never on the contract's line above it.
+            parts.append(_text(x0 + step / 2, y(value) + 10, loc.number(value / 1e6, 0),
+                               "middle", 8, "#fff"))  # fmt: skip
     parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y(0):.1f}" y2="{y(0):.1f}" '
                  'stroke="#444"/>')  # fmt: skip
     parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y(capacity):.1f}" '
@@ -239,7 +260,7 @@ def _uplink_chart(report: Report, loc: Locale) -> str:
 
 def _timeline(report: Report, loc: Locale) -> str:
     """Outages on a time axis of the month: names in their own column, bars to the right."""
-    width, left, right, row_h = 680, 190, 10, 16
+    width, left, right, row_h = 680, 190, 10, 13
     rows = [i for i in report.incidents if i.state in ("down", "flapping")][:40]
     axis_y = 6 + row_h * len(rows)
     height = axis_y + 34
@@ -267,13 +288,24 @@ def _timeline(report: Report, loc: Locale) -> str:
         if n % 5 == 0:
             parts.append(f'<line x1="{x(day):.1f}" x2="{x(day):.1f}" y1="{axis_y}" '
                          f'y2="{axis_y + 4}" stroke="#444"/>')  # fmt: skip
-            parts.append(_text(x(day), axis_y + 15, loc.date(day).rsplit(" ", 1)[0], "middle"))
+            label = loc.date(day).rsplit(" ", 1)[0]
+            at, anchor = _inside(x(day), label, 10, width)
+            parts.append(_text(at, axis_y + 15, label, anchor))
         day += 86400
         n += 1
     parts.append(_text(left + plot_w / 2, height - 4, f"{loc.t('day')} ({loc.zone_name})",
                        "middle"))  # fmt: skip
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _cols(*percent: int) -> str:
+    """Each column's share of the page's width (A4 less its margins): set so that every
+    header word fits its column and nothing is cut at the right edge."""
+    return "<colgroup>" + "".join(f'<col style="width:{p}%">' for p in percent) + "</colgroup>"
+
+
+ACCESS_LINKS_SHOWN = 15  # the busiest access links in the table; every link is in the CSV
 
 
 def _targets_sentence(report: Report, loc: Locale) -> str:
@@ -325,8 +357,14 @@ def to_html(report: Report, loc: Locale) -> str:
     def share(u: Any) -> float:
         return (u.p95_bps or 0.0) / u.capacity_bps if u.capacity_bps else 0.0
 
-    ordered = sorted(report.links.items(),
-                     key=lambda kv: (kv[0] != report.uplink, -share(kv[1])))[:30]  # fmt: skip
+    tier_of = report.link_tiers
+    ranked = sorted(report.links.items(),
+                    key=lambda kv: (kv[0] != report.uplink, -share(kv[1])))  # fmt: skip
+    always = [kv for kv in ranked if kv[0] == report.uplink
+              or tier_of.get(kv[0], "access") != "access"]  # fmt: skip
+    access = [kv for kv in ranked if kv not in always]
+    ordered = always + access[: max(0, ACCESS_LINKS_SHOWN)]
+    left_out = len(ranked) - len(ordered)
     link_rows = "".join(
         row([esc(n), loc.mbps(u.capacity_bps), loc.mbps(u.avg_in_bps), loc.mbps(u.peak_bps),
              loc.mbps(u.p95_bps), loc.percent(share(u) if u.p95_bps is not None else None, 1),
@@ -346,6 +384,13 @@ def to_html(report: Report, loc: Locale) -> str:
         hours=loc.number(uplink.hours_above_80, 1),
     )
     warning = f'<p class="warn">{esc(t("unknown_warning"))}</p>' if w.unknown_warning else ""
+    # The month's real problem first: an uplink above 80% of its contract at the 95th
+    # percentile is said before any availability target.
+    hot = ""
+    if uplink.p95_bps is not None and share(uplink) > 0.8:
+        hot = '<p class="verdict warn">' + esc(t("uplink_hot").format(
+            share=loc.percent(share(uplink), 0), capacity=loc.mbps(uplink.capacity_bps),
+            hours=loc.number(uplink.hours_above_80, 1))) + "</p>"  # fmt: skip
     per = f"<small>{esc(t('per_device'))}</small>"
     return f"""<!DOCTYPE html>
 <html lang="{loc.lang}"><head><meta charset="utf-8">
@@ -358,8 +403,8 @@ h1 {{ font-size: 20px; margin: 0 0 4px; }} h2 {{ font-size: 15px; margin: 18px 0
 table {{ border-collapse: collapse; margin: 6px 0; width: 100%; table-layout: fixed;
   font-size: 10.5px; }}
 th, td {{ border: 1px solid #bbb; padding: 3px 5px; text-align: left; overflow-wrap: anywhere; }}
-th {{ background: #eee; overflow-wrap: normal; hyphens: auto; font-size: 9.5px; }}
-th:first-child {{ width: 22%; }} thead {{ display: table-header-group; }}
+th {{ background: #eee; overflow-wrap: normal; word-break: keep-all; font-size: 8.5px; }}
+thead {{ display: table-header-group; }}
 tr, svg, .kpis, .uplink {{ break-inside: avoid; }}
 .warn {{ color: #b71c1c; font-weight: bold; }} .verdict {{ font-size: 14px; font-weight: bold; }}
 .kpi {{ display: inline-block; margin: 6px 20px 6px 0; vertical-align: top; }}
@@ -370,7 +415,7 @@ tr, svg, .kpis, .uplink {{ break-inside: avoid; }}
 {esc(t("generated"))}: {loc.date(report.generated, True)} ·
 {esc(t("coverage"))}: {loc.percent(report.coverage, 2)} ·
 {esc(t("times").format(zone=loc.zone_name))}</p>
-<p class="verdict">{esc(_targets_sentence(report, loc))}</p>
+{hot}<p class="verdict">{esc(_targets_sentence(report, loc))}</p>
 {warning}
 <div class="kpis">
 <div class="kpi">{esc(t("network"))}<b>{loc.percent(w.availability)}</b></div>
@@ -380,7 +425,7 @@ tr, svg, .kpis, .uplink {{ break-inside: avoid; }}
 <div class="kpi">{esc(t("unknown"))}<b>{loc.duration(w.unknown_s / devices)}</b>{per}</div>
 </div>
 <h2>{esc(t("tiers"))}</h2>{_bars(rows_tier, loc, t("tiers"))}
-<table>{
+<table>{_cols(16, 14, 10, 11, 17, 19, 13)}{
         head(
             [
                 t("tier"),
@@ -420,7 +465,7 @@ tr, svg, .kpis, .uplink {{ break-inside: avoid; }}
     }
 <h2>{esc(t("timeline"))}</h2>{_timeline(report, loc)}
 <h2>{esc(t("devices"))}</h2>
-<table>{
+<table>{_cols(17, 12, 7, 8, 9, 9, 9, 10, 10, 9)}{
         head(
             [
                 t("device"),
@@ -438,7 +483,7 @@ tr, svg, .kpis, .uplink {{ break-inside: avoid; }}
     }
 {device_rows}</table>
 <h2>{esc(t("links"))}</h2>
-<table>{
+<table>{_cols(22, 11, 11, 11, 11, 10, 12, 12)}{
         head(
             [
                 t("link"),
@@ -451,11 +496,13 @@ tr, svg, .kpis, .uplink {{ break-inside: avoid; }}
                 t("gaps"),
             ]
         )
-    }{link_rows}</table>
+    }{link_rows}</table>{
+        f"<p><small>{esc(t('links_left_out').format(n=left_out))}</small></p>" if left_out else ""
+    }
 <h2>{esc(t("outages"))}</h2>
-<table>{head([t("device"), t("state"), t("root_cause"), t("start"), t("end"), t("affected")])}{
-        incident_rows
-    }</table>
+<table>{_cols(22, 10, 22, 17, 17, 12)}{
+        head([t("device"), t("state"), t("root_cause"), t("start"), t("end"), t("affected")])
+    }{incident_rows}</table>
 {_alert_table(report, loc)}
 <p><small>{esc(t("method"))}</small></p>
 </body></html>

@@ -61,6 +61,9 @@ class Report:
     titles: dict[str, str] = field(default_factory=dict)
     # Alert notifications sent in the period, by site (from the alert history).
     alerts_by_site: dict[str, int] = field(default_factory=dict)
+    # Each link's tier (uplink, backbone, access): the report lists every one that is not
+    # access, and says how many access links it leaves out.
+    link_tiers: dict[str, str] = field(default_factory=dict)
 
     @property
     def coverage(self) -> float | None:
@@ -210,6 +213,7 @@ def _build_report(engine: Engine, inv: Inventory, period: Period, now: float | N
         elapsed=period,
         titles=_titles(inv),
         alerts_by_site=alerts_by_site,
+        link_tiers={ln.name: ln.tier.value for ln in inv.links},
     )
 
 

@@ -227,3 +227,42 @@ def test_the_summary_fits_80_columns_in_both_languages(october_sqlite: str) -> N
         assert all(w in said for w in words), said
         assert all(len(line) <= 80 for line in said.splitlines())
         assert not any(line.rstrip().endswith(("jam", " h")) for line in said.splitlines())
+
+
+def test_every_pdf_page_keeps_its_words_whole_and_apart(
+    october_sqlite: str, october_reports: dict[str, str]
+) -> None:
+    """The Indonesian PDF read back word by word (pdftotext -bbox): no word leaves the page's
+    printable area, no two are printed over each other ("Ketersediaan" over "Target"), and no
+    word is cut ("Memenuh" for "Memenuhi" at the right edge)."""
+    from noc.sla.compute import month
+    from noc.sla.i18n import Locale
+    from noc.sla.render import to_html
+    from noc.sla.report import build_report
+    from noc.store.db import make_engine
+    from tests.pdfboxes import cut_words, problems
+
+    pdf = Path(october_reports["pdf"])
+    assert problems(pdf) == []
+    inv = load_inventory(ROOT / "inventory.yaml")
+    report = build_report(make_engine(october_sqlite), inv, month(2026, 10))
+    # As it was made with the PDF (one read of the store for the JSON and the PDF).
+    report.generated = json.loads(october_reports["json"])["generated"]
+    assert cut_words(pdf, to_html(report, Locale("id"))) == []
+
+
+def test_the_report_says_the_uplink_first_and_every_backbone_link(
+    october_reports: dict[str, str],
+) -> None:
+    """An uplink saturated for 218 hours is the month's first line, before the targets; the
+    links table has every backbone link and says how many access links it leaves out."""
+    text = subprocess.run(["pdftotext", "-layout", october_reports["pdf"], "-"], check=True,
+                          capture_output=True, text=True).stdout  # fmt: skip
+    first = text.index("Uplink internet padat")
+    assert first < text.index("ketersediaan tercapai") if "tercapai" in text else True
+    inv = load_inventory(ROOT / "inventory.yaml")
+    flat = " ".join(text.split())
+    for ln in inv.links:
+        if ln.tier.value != "access":
+            assert ln.name in flat, ln.name
+    assert "jalur akses lain" in flat and "laporan CSV" in flat

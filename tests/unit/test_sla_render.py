@@ -121,3 +121,20 @@ def test_a_month_with_no_data_has_no_budget_left_to_speak_of() -> None:
     assert Locale("id").budget(empty.budget_remaining_s) == "t/a (tidak ada data)"
     assert Locale("en").budget(None) == "n/a (no data)"
     assert Locale("id").budget(3600.0) == "1 jam 0 menit"
+
+
+def test_chart_labels_stay_inside_their_charts() -> None:
+    """The timeline's last day ("31 Oktober") was cut at the chart's right edge."""
+    import re as regex
+
+    from noc.sla.render import _timeline, _uplink_chart, text_width
+
+    report = small_report()
+    for svg in (_timeline(report, Locale("id")), _uplink_chart(report, Locale("id"))):
+        width = float(regex.search(r'<svg[^>]*width="(\d+)"', svg).group(1))  # type: ignore[union-attr]
+        label = (r'<text x="([\d.]+)" y="[\d.]+" text-anchor="(\w+)" font-size="(\d+)"'
+                 r"[^>]*>([^<]*)</text>")  # fmt: skip
+        for x, anchor, size, text in regex.findall(label, svg):
+            w = text_width(text, float(size))
+            start = {"start": 0.0, "middle": w / 2, "end": w}[anchor]
+            assert float(x) - start >= 0 and float(x) - start + w <= width + 0.5, (text, x)
