@@ -115,12 +115,11 @@ async def check(
     failing = [p for p in chain if not records[p].ok]
     if failing:
         root = failing[-1]  # the one nearest the core: everything below it depends on it
-        if records[name].ok:  # the device answers from here although its parent does not
-            text = (f"parent device {root} does not answer from here ({records[root].reason}), "
-                    f"although {name} does: check {root} and the path to it")  # fmt: skip
-        else:
-            text = (f"parent device {root} does not answer ({records[root].reason}); {name} "
-                    f"is behind it, so fix {root} first")  # fmt: skip
+        # The parent is the root cause: said first, whatever the device does from here.
+        text = (f"parent device {root} is DOWN ({records[root].reason}) and {name} is behind "
+                f"it: fix {root} first")  # fmt: skip
+        if records[name].ok:  # it answers from here although its parent does not
+            text += f" ({name} itself still answers from here, by another path)"
         findings.append(Finding(Level.FAIL, text))
     elif chain:
         findings.append(Finding(Level.OK, f"parent devices answer: {', '.join(chain)}"))

@@ -76,9 +76,11 @@ def test_check_behind_a_down_bts_says_the_parent_is_down(
     finally:
         lab.scenario("bts-08", "down", on=False)
     assert not result.ok
-    # The lab's office still answers from here while its BTS does not: said as such.
-    assert result.summary.startswith("parent device bts-08 does not answer")
-    assert "check bts-08" in result.summary
+    # The BTS is the root cause, said first; that the lab's office still answers from here
+    # comes after.
+    assert result.summary.startswith("parent device bts-08 is DOWN"), result.summary
+    assert f"{child} is behind it: fix bts-08 first" in result.summary
+    assert "still answers from here" in result.summary
     parents = {p["device"]: p["answering"] for p in result.data["parents"]}
     assert parents == {"bts-08": False, "bts-06": True, "core-1": True}
 
