@@ -26,12 +26,14 @@ def build(
     inventory: InventoryOption = None,
     out: Annotated[Path, typer.Option(help="folder for the JSON files")] = DASHBOARDS_DIR,
 ) -> None:
-    """Write every dashboard as JSON (commit the result)."""
+    """Write every dashboard as JSON, in English and (in id/) in Bahasa Indonesia (commit the
+    result)."""
     inv = inventory_or_exit(inventory)
-    out.mkdir(parents=True, exist_ok=True)
-    for name, board in build_dashboards(inv).items():
-        (out / name).write_text(render(board))
-        console.print(f"wrote {out / name}")
+    for folder, lang in ((out, "en"), (out / "id", "id")):
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, board in build_dashboards(inv, lang).items():
+            (folder / name).write_text(render(board))
+            console.print(f"wrote {folder / name}")
 
 
 @app.command()
@@ -56,7 +58,7 @@ def push(
     inv = inventory_or_exit(inventory)
     redact.register(token)
     try:
-        uids = push_all(url, token, build_dashboards(inv))
+        uids = push_all(url, token, {**build_dashboards(inv), **build_dashboards(inv, "id")})
     except Exception as exc:  # the client raises several kinds; the message is what matters
         from noc.cli.errors import explain
 

@@ -14,6 +14,7 @@ numeric coordinates.
 from __future__ import annotations
 
 import json
+import re
 from itertools import count
 from typing import Any
 
@@ -373,7 +374,109 @@ def to_json(builder: dash.Dashboard) -> dict[str, Any]:
     return data
 
 
-def build(inv: Inventory) -> dict[str, dict[str, Any]]:
-    """Every dashboard, by file name."""
+# Every word a person reads on the dashboards, in Bahasa Indonesia as a Diskominfo screen
+# writes it. A dashboard in Indonesian has the uid of the English one with `-id`.
+INDONESIAN = {
+    "Availability 1 h / 1 d / 30 d": "Ketersediaan 1 jam / 1 hari / 30 hari",
+    "Availability by tier, 1 h": "Ketersediaan per tingkat, 1 jam",
+    "Availability, last 30 days, against each tier's target": (
+        "Ketersediaan 30 hari terakhir terhadap target tiap tingkat"
+    ),
+    "BTS sites": "Situs BTS",
+    "Collector health": "Kesehatan kolektor",
+    "DEGRADED": "TERBATAS",
+    "DOWN": "MATI",
+    "DR links: utilisation": "Jalur DR: pemakaian",
+    "DR readiness": "Kesiapan DR",
+    "DR site devices": "Perangkat situs DR",
+    "DR status": "Status DR",
+    "Device availability, last 30 days (lowest first)": (
+        "Ketersediaan perangkat 30 hari terakhir (terendah lebih dulu)"
+    ),
+    "Devices and links with a problem": "Perangkat dan jalur yang bermasalah",
+    "Devices at the site": "Perangkat di situs",
+    "Errors and discards per second": "Galat dan paket dibuang per detik",
+    "FLAPPING": "TIDAK STABIL",
+    "Failed polls per minute": "Polling gagal per menit",
+    "Interface throughput": "Lalu lintas antarmuka",
+    "Late polls per minute": "Polling terlambat per menit",
+    "Link": "Jalur",
+    "Link availability, last 30 days (lowest first)": (
+        "Ketersediaan jalur 30 hari terakhir (terendah lebih dulu)"
+    ),
+    "Link detail": "Rincian jalur",
+    "MAINTENANCE": "PEMELIHARAAN",
+    "Most congested links (share of contract)": "Jalur terpadat (bagian dari kapasitas kontrak)",
+    "NOC overview": "Ringkasan NOC",
+    "NOT CHECKED": "BELUM DIPERIKSA",
+    "NOT READY": "TIDAK SIAP",
+    "Open incidents": "Gangguan terbuka",
+    "READY": "SIAP",
+    "Radio signal": "Sinyal radio",
+    "SLA overview": "Ringkasan SLA",
+    "Seconds since the last successful poll": "Detik sejak polling berhasil terakhir",
+    "Site": "Situs",
+    "Site detail": "Rincian situs",
+    "Slowest devices (last poll)": "Perangkat paling lambat (polling terakhir)",
+    "State": "Status",
+    "Store: events waiting": "Penyimpanan: kejadian menunggu",
+    "Throughput against the contract": "Lalu lintas terhadap kapasitas kontrak",
+    "UNKNOWN": "BELUM DIKETAHUI",
+    "UNREACHABLE": "TAK TERJANGKAU",
+    "UP": "NORMAL",
+    "Uptime": "Lama menyala",
+    "Utilisation (contract, else port speed)": "Pemakaian (terhadap kontrak, atau kecepatan port)",
+    "Utilisation now": "Pemakaian sekarang",
+    "Varbinds per poll cycle": "Varbind per siklus polling",
+    "availability": "ketersediaan",
+}
+_UPLINK_TITLE = re.compile(r"^Internet uplink \(([\d.]+) Mbps contract\)$")
+_READ = frozenset({"title", "displayName", "text", "tooltip", "label", "description"})
+
+
+def indonesian(text: str) -> str:
+    """The words of a dashboard in Bahasa Indonesia; KeyError names one with none."""
+    uplink_title = _UPLINK_TITLE.match(text)
+    if uplink_title:
+        return f"Uplink internet (kapasitas kontrak {uplink_title.group(1)} Mbps)"
+    return INDONESIAN[text]
+
+
+def in_indonesian(board: dict[str, Any], uids: set[str]) -> dict[str, Any]:
+    """The same dashboard with every word a person reads in Bahasa Indonesia (titles, value
+    mappings, column names, links), its uid and its links to the others ending in `-id`."""
+
+    def walk(node: Any, key: str = "") -> Any:
+        if isinstance(node, dict):
+            out: dict[str, Any] = {}
+            for k, v in node.items():
+                if k == "renameByName" and isinstance(v, dict):
+                    # Columns a person reads; those a panel reads by name (the map's latitude,
+                    # longitude and state) keep theirs.
+                    out[k] = {name: INDONESIAN.get(shown, shown) for name, shown in v.items()}
+                elif k in _READ and isinstance(v, str) and v and not v.startswith("$"):
+                    out[k] = indonesian(v)
+                elif k == "url" and isinstance(v, str) and v.startswith("/d/"):
+                    out[k] = v + "-id" if v[3:] in uids else v
+                elif k == "uid" and v in uids:
+                    out[k] = f"{v}-id"
+                else:
+                    out[k] = walk(v, k)
+            return out
+        if isinstance(node, list):
+            return [walk(v, key) for v in node]
+        return node
+
+    translated: dict[str, Any] = walk(board)
+    translated["tags"] = [*board.get("tags", []), "bahasa-indonesia"]
+    return translated
+
+
+def build(inv: Inventory, lang: str = "en") -> dict[str, dict[str, Any]]:
+    """Every dashboard, by file name: in English, or (`lang="id"`) in Bahasa Indonesia."""
     boards = (overview, site_detail, link_detail, sla_overview, dr_status, collector_health)
-    return {f"{b['uid']}.json": b for b in (to_json(make(inv)) for make in boards)}
+    made = [to_json(make(inv)) for make in boards]
+    if lang == "id":
+        uids = {str(b["uid"]) for b in made}
+        made = [in_indonesian(b, uids) for b in made]
+    return {f"{b['uid']}.json": b for b in made}

@@ -26,11 +26,26 @@ def all_exprs(board: dict[str, Any]) -> list[str]:
 
 
 def test_committed_dashboards_are_current() -> None:
-    boards = build(load_inventory(INVENTORY))
-    committed = {p.name for p in DASHBOARDS_DIR.glob("*.json")}
-    assert committed == set(boards), "run: noc dashboards build"
-    for name, board in boards.items():
-        assert (DASHBOARDS_DIR / name).read_text() == render(board), f"{name} is stale"
+    for folder, lang in ((DASHBOARDS_DIR, "en"), (DASHBOARDS_DIR / "id", "id")):
+        boards = build(load_inventory(INVENTORY), lang)
+        committed = {p.name for p in folder.glob("*.json")}
+        assert committed == set(boards), "run: noc dashboards build"
+        for name, board in boards.items():
+            assert (folder / name).read_text() == render(board), f"{name} is stale"
+
+
+def test_the_indonesian_dashboards_say_nothing_in_english() -> None:
+    """Every title, mapped value and column a person reads, in Bahasa Indonesia; the queries,
+    and the links between the dashboards, the same as the English ones' (to the -id uids)."""
+    inv = load_inventory(INVENTORY)
+    english, indonesian = build(inv), build(inv, "id")
+    for name, board in english.items():
+        mine = indonesian[name.replace(".json", "-id.json")]
+        assert all_exprs(mine) == all_exprs(board)
+        said = json.dumps([p.get("title") for p in mine["panels"]] + [mine["title"]])
+        for word in ("Availability", "Devices", "Link", "utilisation", "Throughput", "READY"):
+            assert word not in said, (name, word, said)
+        assert all(ln["url"].endswith("-id") for ln in mine.get("links", []))
 
 
 def test_overview_has_what_the_noc_watches() -> None:
