@@ -244,6 +244,13 @@ def test_every_pdf_page_keeps_its_words_whole_and_apart(
 
     pdf = Path(october_reports["pdf"])
     assert problems(pdf) == []
+    # No page but the last is left half empty (a chart pushed whole to the next page).
+    from tests.pdfboxes import words
+
+    pages, found = words(pdf)
+    for number, (_, height) in enumerate(pages[:-1], 1):
+        lowest = max(w.y1 for w in found if w.page == number)
+        assert lowest > 0.6 * height, (number, lowest, height)
     inv = load_inventory(ROOT / "inventory.yaml")
     report = build_report(make_engine(october_sqlite), inv, month(2026, 10))
     # As it was made with the PDF (one read of the store for the JSON and the PDF).
