@@ -126,7 +126,7 @@ def test_report_outputs_are_checked_before_the_report_is_computed(tmp_path: Path
     said = refused(noc("sla", "report", "--month", "2026-10", "--out", str(fresh), "--out",
                        str(existing), "--database", db), "--force")  # fmt: skip
     assert "wrote" not in said and not fresh.exists() and existing.read_text() == "keep me"
-    for outs, why in (((fresh, tmp_path / "notes.txt"), "ends in .html, .pdf, .csv or .json"),
+    for outs, why in (((fresh, tmp_path / "notes.txt"), "a report is .html, .pdf, .csv or .json"),
                       ((fresh, fresh), "the same --out is given twice")):  # fmt: skip
         args = [a for out in outs for a in ("--out", str(out))]
         refused(noc("sla", "report", "--month", "2026-10", *args, "--database", db), why)
