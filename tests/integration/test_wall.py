@@ -412,6 +412,9 @@ def test_the_indonesian_wall_has_no_english_word(page: Any, wall: Wall) -> None:
     found = sorted({m.group(0) for m in ENGLISH.finditer(text)})
     page.screenshot(path=str(SHOTS / "wall-id.png"))
     assert found == [], (found, text)
+    # Numbers as Bahasa Indonesia writes them: the decimal comma.
+    rate = page.inner_text("#uplink-rate")
+    assert re.search(r"masuk \d+,\d / keluar \d+,\d Mbps", rate), rate
 
 
 def label_boxes(page: Any) -> list[list[float]]:
