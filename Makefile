@@ -19,12 +19,20 @@ unexport PYTHONDONTWRITEBYTECODE
 # packages in seconds where pip takes half a minute.
 UV_VERSION := 0.13.9
 
-$(STAMP): pyproject.toml
+# Every version, transitive ones included, comes from uv.lock (`--locked` stops when the lock
+# no longer matches pyproject.toml: run `.venv/tools/bin/uv lock` and commit it), each package
+# checked against the lock's hashes; then the project itself, editable.
+$(STAMP): pyproject.toml uv.lock
 	rm -rf $(VENV)
 	$(PYTHON) -m venv --without-pip $(VENV)
 	$(PYTHON) -m pip install --quiet --root-user-action=ignore --disable-pip-version-check \
 	  --target $(VENV)/tools uv==$(UV_VERSION)
-	$(VENV)/tools/bin/uv pip install --quiet --python $(BIN)/python --compile-bytecode -e '.[dev]'
+	$(VENV)/tools/bin/uv export --quiet --locked --extra dev --no-emit-project \
+	  --output-file $(VENV)/requirements.lock.txt
+	$(VENV)/tools/bin/uv pip install --quiet --python $(BIN)/python --compile-bytecode \
+	  --require-hashes -r $(VENV)/requirements.lock.txt
+	$(VENV)/tools/bin/uv pip install --quiet --python $(BIN)/python --compile-bytecode \
+	  --no-deps -e .
 	touch $(STAMP)
 
 system-packages:
