@@ -13,13 +13,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from noc import redact
+from noc.errors import NocError
 from noc.paths import default_inventory, default_var_dir, from_settings_files
 from noc.snmp.engines import ClientFactory, Engine, client_factory
 
 PREFIX = "NOC_"
 
 
-class SettingsError(ValueError):
+class SettingsError(NocError, ValueError):
     """A setting that does not hold, said in one line."""
 
 

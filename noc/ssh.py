@@ -8,12 +8,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from noc.errors import NocError
 from noc.inventory import Inventory
 from noc.inventory.model import Device
 from noc.inventory.secrets import SecretError, resolve_secret
 
 
-class SshError(Exception):
+class SshError(NocError):
     """SSH cannot be attempted: no access configured, or no secret for it."""
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from noc import redact
 from noc.alerts.relay import Outgoing, Queued, RelayPolicy, plan
+from noc.errors import NocError
 from noc.inventory import Inventory
 from noc.inventory.model import GatewayReceiver
 from noc.inventory.secrets import resolve_secret
@@ -39,7 +40,7 @@ BACKOFF_S = (5.0, 300.0)  # the first retry's wait, doubling up to the last
 KEEP_SENT_S = 7 * 86400  # sent messages kept this long (the rate limit reads the last minute)
 
 
-class GatewayError(Exception):
+class GatewayError(NocError):
     """The gateway did not take a message."""
 
 

@@ -10,10 +10,11 @@ from pathlib import Path
 from ruamel.yaml import YAML
 
 from noc.alerts.config import TEMPLATE, config_text, fill_secrets, template_text
+from noc.errors import NocError
 from noc.inventory import Inventory
 
 
-class AlertmanagerMissing(Exception):
+class AlertmanagerMissing(NocError):
     def __str__(self) -> str:
         return "Alertmanager is missing: apt-get install prometheus-alertmanager"
 

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from noc.errors import NocError
 
-class AlertmanagerError(Exception):
+
+class AlertmanagerError(NocError):
     """Alertmanager did not answer, or refused; the message says which."""
 
 

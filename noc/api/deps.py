@@ -23,6 +23,7 @@ from noc.api.guard import IPNetwork, Throttle, TokenCache, client_address
 from noc.collector.livestate import LiveState
 from noc.diag.result import secret_values
 from noc.dr.readiness import DrReport
+from noc.errors import NocError
 from noc.exporter import NocMetrics
 from noc.exporter.cache import MetricsCache
 from noc.inventory import Inventory
@@ -92,7 +93,7 @@ STORE_READ_S = 5.0  # a store read the API waits for, at most
 STORE_READERS = 8  # store reads in flight at once; more wait for none and answer 503 at once
 
 
-class StoreTimeout(Exception):
+class StoreTimeout(NocError):
     """The store did not answer a read in time (frozen, or a path that drops packets)."""
 
 

@@ -16,11 +16,12 @@ from dataclasses import asdict, dataclass
 
 from noc.collector.availability import Health, State, Verdict
 from noc.collector.events import link_key
+from noc.errors import NocError
 from noc.inventory import Inventory
 from noc.inventory.model import Device, SiteKind
 
 
-class FleetError(ValueError):
+class FleetError(NocError, ValueError):
     """A fleet asked for where it cannot run (a store that cannot hold leases)."""
 
 

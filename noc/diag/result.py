@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from noc.errors import NocError
 from noc.inventory import Inventory
 from noc.inventory.model import SecretRef
 
@@ -40,7 +41,7 @@ class DiagResult:
         return out
 
 
-class DiagError(Exception):
+class DiagError(NocError):
     """A diagnostic that could not run, with a reason for the technician."""
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from noc.errors import NocError
+
 
 @dataclass(frozen=True)
 class InventoryIssue:
@@ -22,7 +24,7 @@ class InventoryIssue:
         )
 
 
-class InventoryError(Exception):
+class InventoryError(NocError):
     """The inventory is invalid; `issues` lists every problem found, not just the first."""
 
     def __init__(self, issues: list[InventoryIssue]) -> None:

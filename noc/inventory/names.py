@@ -10,10 +10,12 @@ import difflib
 import re
 from collections.abc import Iterable
 
+from noc.errors import NocError
+
 _PARTS = re.compile(r"(\d+)")
 
 
-class UnknownName(ValueError):
+class UnknownName(NocError, ValueError):
     """No such name; the message offers the closest ones."""
 
     def __init__(self, what: str, given: str, suggestions: list[str]) -> None:

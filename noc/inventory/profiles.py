@@ -15,6 +15,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ruamel.yaml import YAML
 
+from noc.errors import NocError
+
 OID_PATTERN = r"^1(\.\d+)+$"
 Oid = Annotated[str, Field(pattern=OID_PATTERN)]
 
@@ -42,7 +44,7 @@ class Profile(_Strict):
     tables: dict[str, Table] = {}
 
 
-class ProfileError(Exception):
+class ProfileError(NocError):
     pass
 
 

@@ -9,10 +9,11 @@ from collections.abc import Iterable, Mapping
 from pydantic import SecretStr
 
 from noc import redact
+from noc.errors import NocError
 from noc.inventory.model import Device, SecretRef
 
 
-class SecretError(Exception):
+class SecretError(NocError):
     pass
 
 

@@ -9,12 +9,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from noc.errors import NocError
 from noc.lab.agent import LabResponder
 from noc.lab.builder import LabAgent
 from noc.lab.scenarios import ScenarioError, apply
 
 
-class LabControlError(Exception):
+class LabControlError(NocError):
     pass
 
 

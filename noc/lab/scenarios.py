@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from noc.errors import NocError
 from noc.lab.device import C32, SimDevice
 
 
-class ScenarioError(ValueError):
+class ScenarioError(NocError, ValueError):
     pass
 
 

@@ -8,8 +8,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from noc.errors import NocError
 
-class PdfError(Exception):
+
+class PdfError(NocError):
     """The PDF was not made; the message says why."""
 
 

@@ -15,6 +15,7 @@ from typing import Protocol, TypeVar
 
 from pydantic import SecretStr
 
+from noc.errors import NocError
 from noc.snmp.values import Oid, Value, format_oid
 
 # Rows of a walked column: index suffix (the OID after the column prefix) -> value.
@@ -117,7 +118,7 @@ class RequestStats:
             raise SnmpBudgetExceeded(f"walk of {format_oid(column)} exceeded {limit:,} rows")
 
 
-class SnmpError(Exception):
+class SnmpError(NocError):
     """A request failed; `reason` is short, human, and never contains a credential."""
 
     reason = "SNMP error"

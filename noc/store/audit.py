@@ -15,12 +15,13 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from noc import redact
+from noc.errors import NocError
 from noc.store.models import AuditRow
 
 log = logging.getLogger(__name__)
 
 
-class AuditRefused(Exception):
+class AuditRefused(NocError):
     """The store refused an entry: it can never be recorded (it is set aside, not held)."""
 
 
