@@ -56,11 +56,15 @@ def inner(targets: int, cycles: int, engine: str) -> None:
         for _ in range(cycles):
             cpu, start = own_cpu(), time.monotonic()
             records = await collector.poll_all(concurrency=64)
-            out["cycles"].append({  # type: ignore[attr-defined]
-                "wall_s": time.monotonic() - start, "cpu_s": own_cpu() - cpu,
-                "ok": sum(r.ok for r in records), "varbinds": sum(r.varbinds for r in records),
-                "retries": sum(r.retries for r in records),
-            })  # fmt: skip
+            out["cycles"].append(
+                {  # type: ignore[attr-defined]
+                    "wall_s": time.monotonic() - start,
+                    "cpu_s": own_cpu() - cpu,
+                    "ok": sum(r.ok for r in records),
+                    "varbinds": sum(r.varbinds for r in records),
+                    "retries": sum(r.retries for r in records),
+                }
+            )
         await client.close()
         return out
 
@@ -91,22 +95,51 @@ def main() -> None:
         sh("ip", "link", "add", "nocbench0", "type", "veth", "peer", "name", "eth0", "netns", NS)
         for i in range(11):
             sh("ip", "-n", NS, "link", "add", f"va{i}", "type", "veth", "peer", "name", f"vb{i}")
-        count = subprocess.run(["ip", "-n", NS, "-o", "link"], capture_output=True, text=True,
-                               check=True).stdout.count("\n")  # fmt: skip
+        count = subprocess.run(
+            ["ip", "-n", NS, "-o", "link"], capture_output=True, text=True, check=True
+        ).stdout.count("\n")
         with tempfile.TemporaryDirectory() as tmp:
             conf = Path(tmp) / "snmpd.conf"
             conf.write_text("agentAddress udp:161\nrocommunity public 127.0.0.0/8\n")
-            command = ["ip", "netns", "exec", NS, "snmpd", "-f", "-C", "-c", str(conf),
-                       "-Lf", "/dev/null", "-p", f"{tmp}/pid"]  # fmt: skip
+            command = [
+                "ip",
+                "netns",
+                "exec",
+                NS,
+                "snmpd",
+                "-f",
+                "-C",
+                "-c",
+                str(conf),
+                "-Lf",
+                "/dev/null",
+                "-p",
+                f"{tmp}/pid",
+            ]
             agent = subprocess.Popen(command)
             time.sleep(1.5)
             snmpd_pid = int(Path(f"{tmp}/pid").read_text())
             before = proc_cpu(snmpd_pid)
             result = subprocess.run(
-                ["ip", "netns", "exec", NS, sys.executable, __file__, "--inner", "--targets",
-                 str(args.targets), "--cycles", str(args.cycles), "--engine", args.engine],
-                capture_output=True, text=True, check=False,
-            )  # fmt: skip
+                [
+                    "ip",
+                    "netns",
+                    "exec",
+                    NS,
+                    sys.executable,
+                    __file__,
+                    "--inner",
+                    "--targets",
+                    str(args.targets),
+                    "--cycles",
+                    str(args.cycles),
+                    "--engine",
+                    args.engine,
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             snmpd_cpu = proc_cpu(snmpd_pid) - before
             agent.terminate()
             agent.wait()
@@ -116,17 +149,25 @@ def main() -> None:
     finally:
         subprocess.run(["ip", "netns", "del", NS], capture_output=True, check=False)
         subprocess.run(["ip", "link", "del", "nocbench0"], capture_output=True, check=False)
-    print(f"{args.targets} targets x {count} interfaces (snmpd in a network namespace), "
-          f"client: {args.engine}")  # fmt: skip
-    print(f"warm-up cycle (labels, first counters): {data['warm_up_s']:.1f} s, "
-          f"{data['failed_in_warm_up']} failed, {data['retries']} retries")  # fmt: skip
+    print(
+        f"{args.targets} targets x {count} interfaces (snmpd in a network namespace), "
+        f"client: {args.engine}"
+    )
+    print(
+        f"warm-up cycle (labels, first counters): {data['warm_up_s']:.1f} s, "
+        f"{data['failed_in_warm_up']} failed, {data['retries']} retries"
+    )
     for n, cycle in enumerate(data["cycles"], 1):
-        print(f"cycle {n}: {cycle['wall_s']:5.1f} s wall of a 60 s interval, "
-              f"collector CPU {cycle['cpu_s']:5.1f} s, {cycle['varbinds']:,} varbinds, "
-              f"{cycle['ok']} ok, {cycle['retries']} retries")  # fmt: skip
+        print(
+            f"cycle {n}: {cycle['wall_s']:5.1f} s wall of a 60 s interval, "
+            f"collector CPU {cycle['cpu_s']:5.1f} s, {cycle['varbinds']:,} varbinds, "
+            f"{cycle['ok']} ok, {cycle['retries']} retries"
+        )
     total = sum(c["cpu_s"] for c in data["cycles"])
-    print(f"snmpd CPU over all cycles (warm-up included): {snmpd_cpu:.1f} s; collector CPU in the "
-          f"measured cycles: {total:.1f} s")  # fmt: skip
+    print(
+        f"snmpd CPU over all cycles (warm-up included): {snmpd_cpu:.1f} s; collector CPU in the "
+        f"measured cycles: {total:.1f} s"
+    )
 
 
 if __name__ == "__main__":

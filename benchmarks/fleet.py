@@ -45,8 +45,17 @@ def fleet_inventory(targets: int) -> dict[str, object]:
     from scrape import synthetic_inventory
 
     doc = synthetic_inventory(targets)
-    sites = [{"name": f"s{n:03d}", "kind": "office", "title": f"Office {n}", "kecamatan": "K",
-              "lat": -6.6, "lon": 106.8} for n in range((targets + 19) // 20)]  # fmt: skip
+    sites = [
+        {
+            "name": f"s{n:03d}",
+            "kind": "office",
+            "title": f"Office {n}",
+            "kecamatan": "K",
+            "lat": -6.6,
+            "lon": 106.8,
+        }
+        for n in range((targets + 19) // 20)
+    ]
     doc["sites"] = [*doc["sites"], *sites]  # type: ignore[misc]
     for n, device in enumerate(doc["devices"]):  # type: ignore[attr-defined]
         device["profile"] = "if_mib"
@@ -60,13 +69,20 @@ def totals(engine: Any) -> dict[str, float]:
     from sqlalchemy import text
 
     with engine.connect() as connection:
-        row = connection.execute(text(
-            "SELECT count(*), coalesce(sum(polls_total), 0), coalesce(sum(failures_total), 0), "
-            "count(*) FILTER (WHERE at < extract(epoch from clock_timestamp()) - :late) "
-            "FROM poll_stats"
-        ), {"late": INTERVAL_S + 10}).one()  # fmt: skip
-    return {"devices": float(row[0]), "polls": float(row[1]), "failures": float(row[2]),
-            "overdue": float(row[3])}  # fmt: skip
+        row = connection.execute(
+            text(
+                "SELECT count(*), coalesce(sum(polls_total), 0), coalesce(sum(failures_total), 0), "
+                "count(*) FILTER (WHERE at < extract(epoch from clock_timestamp()) - :late) "
+                "FROM poll_stats"
+            ),
+            {"late": INTERVAL_S + 10},
+        ).one()
+    return {
+        "devices": float(row[0]),
+        "polls": float(row[1]),
+        "failures": float(row[2]),
+        "overdue": float(row[3]),
+    }
 
 
 def late_turns(ports: list[int]) -> float:
@@ -91,20 +107,30 @@ def inner(targets: int, cycles: int, workers: int, snmpd_pid: int) -> None:
     from noc.store.db import make_engine
 
     db = f"noc_fleet_bench_{os.getpid()}"
-    with psycopg.connect(host=SOCKET_DIR, user="postgres", dbname="postgres",
-                         autocommit=True) as admin:  # fmt: skip
+    with psycopg.connect(
+        host=SOCKET_DIR, user="postgres", dbname="postgres", autocommit=True
+    ) as admin:
         admin.execute(f'CREATE DATABASE "{db}"')
     work = Path(tempfile.mkdtemp(prefix="noc-fleet-"))
     inventory = work / "inventory.yaml"
     with inventory.open("w") as out:
         YAML(typ="safe").dump(fleet_inventory(targets), out)
-    env = {**os.environ, "NOC_INVENTORY": str(inventory), "NOC_VAR_DIR": str(work / "var"),
-           "NOC_DATABASE_URL": f"postgresql+psycopg://postgres@/{db}?host={SOCKET_DIR}",
-           "NOC_HTTP_PORT": str(PORT), "NOC_BENCH_COMMUNITY": "public"}  # fmt: skip
+    env = {
+        **os.environ,
+        "NOC_INVENTORY": str(inventory),
+        "NOC_VAR_DIR": str(work / "var"),
+        "NOC_DATABASE_URL": f"postgresql+psycopg://postgres@/{db}?host={SOCKET_DIR}",
+        "NOC_HTTP_PORT": str(PORT),
+        "NOC_BENCH_COMMUNITY": "public",
+    }
     log = work / "supervisor.log"
-    proc = subprocess.Popen([sys.executable, "-m", "noc", "serve", "--name", "bench",
-                             "--workers", str(workers)], env=env, cwd=ROOT,
-                            stdout=log.open("wb"), stderr=subprocess.STDOUT)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "noc", "serve", "--name", "bench", "--workers", str(workers)],
+        env=env,
+        cwd=ROOT,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
     engine = make_engine(env["NOC_DATABASE_URL"])
     try:
         deadline = time.monotonic() + 300
@@ -127,7 +153,8 @@ def inner(targets: int, cycles: int, workers: int, snmpd_pid: int) -> None:
         time.sleep(cycles * INTERVAL_S)
         end, elapsed = totals(engine), time.monotonic() - t0
         out = {
-            "workers": workers, "elapsed_s": elapsed,
+            "workers": workers,
+            "elapsed_s": elapsed,
             "polls": end["polls"] - start["polls"],
             "due": targets * elapsed / INTERVAL_S,
             "failures": end["failures"] - start["failures"],
@@ -136,7 +163,7 @@ def inner(targets: int, cycles: int, workers: int, snmpd_pid: int) -> None:
             "late": late_turns([PORT + i for i in range(workers)]),
             "collector_cpu_s": {str(p): proc_cpu(p) - cpu0[p] for p in pids},
             "snmpd_cpu_s": proc_cpu(snmpd_pid) - snmpd0,
-        }  # fmt: skip
+        }
         print(json.dumps(out))
     finally:
         engine.dispose()
@@ -145,8 +172,9 @@ def inner(targets: int, cycles: int, workers: int, snmpd_pid: int) -> None:
             proc.wait(timeout=120)
         except subprocess.TimeoutExpired:
             proc.kill()
-        with psycopg.connect(host=SOCKET_DIR, user="postgres", dbname="postgres",
-                             autocommit=True) as admin:  # fmt: skip
+        with psycopg.connect(
+            host=SOCKET_DIR, user="postgres", dbname="postgres", autocommit=True
+        ) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
 
 
@@ -178,18 +206,47 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             conf = Path(tmp) / "snmpd.conf"
             conf.write_text("agentAddress udp:161\nrocommunity public 127.0.0.0/8\n")
-            argv = ["ip", "netns", "exec", NS, "snmpd", "-f", "-C", "-c", str(conf), "-Lf",
-                    "/dev/null", "-p", f"{tmp}/pid"]  # fmt: skip
+            argv = [
+                "ip",
+                "netns",
+                "exec",
+                NS,
+                "snmpd",
+                "-f",
+                "-C",
+                "-c",
+                str(conf),
+                "-Lf",
+                "/dev/null",
+                "-p",
+                f"{tmp}/pid",
+            ]
             agent = subprocess.Popen(argv)
             time.sleep(1.5)
             snmpd_pid = int(Path(f"{tmp}/pid").read_text())
             for workers in args.workers:
                 run = subprocess.run(
-                    ["ip", "netns", "exec", NS, sys.executable, __file__, "--inner",
-                     "--targets", str(args.targets), "--cycles", str(args.cycles),
-                     "--workers", str(workers), "--snmpd-pid", str(snmpd_pid)],
-                    capture_output=True, text=True, check=False,
-                )  # fmt: skip
+                    [
+                        "ip",
+                        "netns",
+                        "exec",
+                        NS,
+                        sys.executable,
+                        __file__,
+                        "--inner",
+                        "--targets",
+                        str(args.targets),
+                        "--cycles",
+                        str(args.cycles),
+                        "--workers",
+                        str(workers),
+                        "--snmpd-pid",
+                        str(snmpd_pid),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
                 if run.returncode != 0:
                     raise SystemExit(run.stderr[-3000:] or run.stdout[-3000:])
                 results.append(json.loads(run.stdout.strip().splitlines()[-1]))
@@ -198,19 +255,27 @@ def main() -> None:
     finally:
         subprocess.run(["ip", "netns", "del", NS], capture_output=True, check=False)
         subprocess.run(["ip", "link", "del", "nocfleet0"], capture_output=True, check=False)
-    print(f"{args.targets} targets x 24 interfaces every {INTERVAL_S} s, {args.cycles} cycles "
-          "measured (snmpd in a network namespace)")  # fmt: skip
-    print(f"{'workers':>8}{'polls':>10}{'due':>10}{'late':>6}{'overdue':>9}{'failed':>8}"
-          f"{'collector CPU s':>17}{'snmpd CPU s':>13}")  # fmt: skip
+    print(
+        f"{args.targets} targets x 24 interfaces every {INTERVAL_S} s, {args.cycles} cycles "
+        "measured (snmpd in a network namespace)"
+    )
+    print(
+        f"{'workers':>8}{'polls':>10}{'due':>10}{'late':>6}{'overdue':>9}{'failed':>8}"
+        f"{'collector CPU s':>17}{'snmpd CPU s':>13}"
+    )
     for r in results:
         cpu = sum(r["collector_cpu_s"].values())
         snmpd = r["snmpd_cpu_s"]
-        print(f"{r['workers']:>8}{r['polls']:>10.0f}{r['due']:>10.0f}{r['late']:>6.0f}"
-              f"{r['overdue']:>9.0f}{r['failures']:>8.0f}{cpu:>17.1f}{snmpd:>13.1f}")  # fmt: skip
+        print(
+            f"{r['workers']:>8}{r['polls']:>10.0f}{r['due']:>10.0f}{r['late']:>6.0f}"
+            f"{r['overdue']:>9.0f}{r['failures']:>8.0f}{cpu:>17.1f}{snmpd:>13.1f}"
+        )
     if len(results) == 2:
         a, b = results
-        print(f"polls done, {b['workers']} workers / {a['workers']}: "
-              f"{b['polls'] / max(a['polls'], 1):.2f}")  # fmt: skip
+        print(
+            f"polls done, {b['workers']} workers / {a['workers']}: "
+            f"{b['polls'] / max(a['polls'], 1):.2f}"
+        )
 
 
 if __name__ == "__main__":

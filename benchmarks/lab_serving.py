@@ -50,10 +50,23 @@ def walk_all(addresses: list[str], community: str | None) -> int:
         count = 0
         for subtree in SUBTREES:
             out = subprocess.run(
-                ["snmpbulkwalk", "-On", "-v2c", "-c", name, "-t", "5", "-r", "1",
-                 f"{address}:{PORT}", subtree],
-                capture_output=True, text=True, check=False,
-            ).stdout  # fmt: skip
+                [
+                    "snmpbulkwalk",
+                    "-On",
+                    "-v2c",
+                    "-c",
+                    name,
+                    "-t",
+                    "5",
+                    "-r",
+                    "1",
+                    f"{address}:{PORT}",
+                    subtree,
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout
             count += out.count("\n")
         return count
 
@@ -71,17 +84,25 @@ def measure(
 
 
 def with_port(source: Path, target: Path) -> Path:
-    text = re.sub(r"^(\s+)address: (\S+)$", rf"\1address: \2\n\1port: {PORT}",
-                  source.read_text(), flags=re.MULTILINE)  # fmt: skip
+    text = re.sub(
+        r"^(\s+)address: (\S+)$",
+        rf"\1address: \2\n\1port: {PORT}",
+        source.read_text(),
+        flags=re.MULTILINE,
+    )
     target.write_text(text)
     return target
 
 
 def ours(work: Path, inventory: Path, cycles: int) -> tuple[float, int]:
     env = {**os.environ, "NOC_VAR_DIR": str(work / "var"), "NOC_SNMP_COMMUNITY": "public"}
-    proc = subprocess.Popen([sys.executable, "-m", "noc", "lab", "serve", "--inventory",
-                             str(inventory)], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "noc", "lab", "serve", "--inventory", str(inventory)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         sock = work / "var" / "lab" / "control.sock"
         for _ in range(300):
@@ -128,8 +149,14 @@ def snmpsim(work: Path, inventory: Path, cycles: int) -> tuple[float, int]:
     cache = work / "snmpsim-cache"
     cache.mkdir(mode=0o777)
     cache.chmod(0o777)
-    args = [sys.executable, "-c", SNMPSIM_BOOT, f"--data-dir={data}", f"--cache-dir={cache}",
-            "--logging-method=null"]  # fmt: skip
+    args = [
+        sys.executable,
+        "-c",
+        SNMPSIM_BOOT,
+        f"--data-dir={data}",
+        f"--cache-dir={cache}",
+        "--logging-method=null",
+    ]
     args += [f"--agent-udpv4-endpoint={a}:{PORT}" for a in addresses]
     if os.geteuid() == 0:
         args += ["--process-user=nobody", "--process-group=nogroup"]
@@ -138,10 +165,21 @@ def snmpsim(work: Path, inventory: Path, cycles: int) -> tuple[float, int]:
     try:
         for _ in range(600):
             ok = subprocess.run(
-                ["snmpget", "-v2c", "-c", community, "-t", "0.5", "-r", "0",
-                 f"{addresses[-1]}:{PORT}", "1.3.6.1.2.1.1.5.0"],
-                capture_output=True, check=False,
-            )  # fmt: skip
+                [
+                    "snmpget",
+                    "-v2c",
+                    "-c",
+                    community,
+                    "-t",
+                    "0.5",
+                    "-r",
+                    "0",
+                    f"{addresses[-1]}:{PORT}",
+                    "1.3.6.1.2.1.1.5.0",
+                ],
+                capture_output=True,
+                check=False,
+            )
             if ok.returncode == 0:
                 break
             if proc.poll() is not None:
@@ -170,8 +208,10 @@ def main() -> None:
         ("snmpsim 1.2.2", sim_cpu, sim_vb),
     ):
         print(f"{name:<22}{vb:>16}{cpu:>14.2f}{cpu / max(vb, 1) * 10_000:>18.3f}")
-    print(f"ratio snmpsim/noc lab CPU per varbind: "
-          f"{(sim_cpu / max(sim_vb, 1)) / (our_cpu / max(our_vb, 1)):.2f}")  # fmt: skip
+    print(
+        f"ratio snmpsim/noc lab CPU per varbind: "
+        f"{(sim_cpu / max(sim_vb, 1)) / (our_cpu / max(our_vb, 1)):.2f}"
+    )
 
 
 if __name__ == "__main__":

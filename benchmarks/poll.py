@@ -55,8 +55,12 @@ def proc_cpu(pid: int) -> float:
 def bench_inventory(work: Path) -> Path:
     """The inventory, v2c devices only, all on the IF-MIB profile, listening on PORT."""
     text = (ROOT / "inventory.yaml").read_text()
-    text = re.sub(r"^(\s+)address: (\S+)$", rf"\1address: \2\n\1port: {PORT}\n\1profile: if_mib",
-                  text, flags=re.MULTILINE)  # fmt: skip
+    text = re.sub(
+        r"^(\s+)address: (\S+)$",
+        rf"\1address: \2\n\1port: {PORT}\n\1profile: if_mib",
+        text,
+        flags=re.MULTILINE,
+    )
     path = work / "inventory.yaml"
     path.write_text(text)
     return path
@@ -79,8 +83,11 @@ def run_exporter(config: Path, addresses: list[str], cycles: int) -> tuple[float
         raise SystemExit(
             "prometheus-snmp-exporter missing: apt-get install prometheus-snmp-exporter"
         )
-    proc = subprocess.Popen([binary, f"--config.file={config}", f"--web.listen-address={EXPORTER}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        [binary, f"--config.file={config}", f"--web.listen-address={EXPORTER}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(100):
             try:
@@ -126,9 +133,13 @@ def main() -> None:
         work = Path(tmp)
         inventory = bench_inventory(work)
         env = {**os.environ, "NOC_VAR_DIR": str(work / "var")}
-        lab = subprocess.Popen([sys.executable, "-m", "noc", "lab", "serve", "--inventory",
-                                str(inventory)], env=env, cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        lab = subprocess.Popen(
+            [sys.executable, "-m", "noc", "lab", "serve", "--inventory", str(inventory)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             for _ in range(300):
                 try:
@@ -141,19 +152,27 @@ def main() -> None:
             names = [d.name for d in v2c]
             lean = run_ours(inventory, names, args.cycles, "lean")
             reference = run_ours(inventory, names, args.cycles, "pysnmp")
-            exporter = run_exporter(exporter_config(work), [str(d.address) for d in v2c],
-                                    args.cycles)  # fmt: skip
+            exporter = run_exporter(
+                exporter_config(work), [str(d.address) for d in v2c], args.cycles
+            )
         finally:
             lab.terminate()
             lab.wait()
     print(f"{args.cycles} steady-state cycles over the {len(v2c)} SNMPv2c devices of the lab")
-    print(f"{'poller':<28}{'varbinds':>10}{'CPU s':>8}{'varbinds/CPU s':>16}{'CPU s/10k vb':>14}"
-          f"{'wall s':>8}{'varbinds/s':>12}")  # fmt: skip
-    rows = (("noc collector (lean codec)", *lean), ("noc collector (pysnmp)", *reference),
-            ("prometheus-snmp-exporter", *exporter))  # fmt: skip
+    print(
+        f"{'poller':<28}{'varbinds':>10}{'CPU s':>8}{'varbinds/CPU s':>16}{'CPU s/10k vb':>14}"
+        f"{'wall s':>8}{'varbinds/s':>12}"
+    )
+    rows = (
+        ("noc collector (lean codec)", *lean),
+        ("noc collector (pysnmp)", *reference),
+        ("prometheus-snmp-exporter", *exporter),
+    )
     for name, cpu, vb, wall in rows:
-        print(f"{name:<28}{vb:>10}{cpu:>8.2f}{vb / cpu:>16.0f}{cpu / vb * 10_000:>14.3f}"
-              f"{wall:>8.1f}{vb / wall:>12.0f}")  # fmt: skip
+        print(
+            f"{name:<28}{vb:>10}{cpu:>8.2f}{vb / cpu:>16.0f}{cpu / vb * 10_000:>14.3f}"
+            f"{wall:>8.1f}{vb / wall:>12.0f}"
+        )
     ratio = (lean[1] / lean[0]) / (exporter[1] / exporter[0])
     print(f"ratio (ours / exporter, varbinds per CPU second): {ratio:.2f}")
     print(f"lean codec / pysnmp: {(lean[1] / lean[0]) / (reference[1] / reference[0]):.2f}")

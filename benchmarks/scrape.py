@@ -47,26 +47,43 @@ INTERFACES = 24
 
 
 def synthetic_inventory(devices: int) -> dict[str, object]:
-    sites = [{"name": "dc", "kind": "datacenter", "title": "DC", "kecamatan": "K", "lat": -6.6,
-              "lon": 106.8}]  # fmt: skip
+    sites = [
+        {
+            "name": "dc",
+            "kind": "datacenter",
+            "title": "DC",
+            "kecamatan": "K",
+            "lat": -6.6,
+            "lon": 106.8,
+        }
+    ]
     secret = {"env": "NOC_BENCH_COMMUNITY", "lab_default": "public"}
     return {
         "version": 1,
         "network": {"name": "bench", "collector_site": "dc"},
-        "tiers": {t: {"poll_interval_s": 60, "sla_target": 0.99}
-                  for t in ("uplink", "backbone", "access")},
+        "tiers": {
+            t: {"poll_interval_s": 60, "sla_target": 0.99} for t in ("uplink", "backbone", "access")
+        },
         "credentials": {"c": {"version": "2c", "community": secret}},
         "kecamatan": [{"name": "K"}],
         "sites": sites,
         "devices": [
-            {"name": f"d{n:04d}", "site": "dc", "kind": "cisco_ios", "role": "kelurahan",
-             "tier": "access", "address": f"127.1.{n // 250}.{n % 250 + 1}", "credentials": "c",
-             "interfaces": [{"name": f"Gi0/{i}", "speed_bps": 1_000_000_000}
-                            for i in range(INTERFACES)]}
+            {
+                "name": f"d{n:04d}",
+                "site": "dc",
+                "kind": "cisco_ios",
+                "role": "kelurahan",
+                "tier": "access",
+                "address": f"127.1.{n // 250}.{n % 250 + 1}",
+                "credentials": "c",
+                "interfaces": [
+                    {"name": f"Gi0/{i}", "speed_bps": 1_000_000_000} for i in range(INTERFACES)
+                ],
+            }
             for n in range(devices)
         ],
         "links": [],
-    }  # fmt: skip
+    }
 
 
 def ours(devices: int, reference: bool = False) -> dict[str, float]:
@@ -94,8 +111,11 @@ def ours(devices: int, reference: bool = False) -> dict[str, float]:
     runs, start = 5, time.perf_counter()
     for _ in range(runs):
         body = metrics.exposition()
-    out = {"seconds": (time.perf_counter() - start) / runs, "bytes": len(body),
-           "write_ms_per_device": write_s * 1000}  # fmt: skip
+    out = {
+        "seconds": (time.perf_counter() - start) / runs,
+        "bytes": len(body),
+        "write_ms_per_device": write_s * 1000,
+    }
     start = time.perf_counter()
     out["gzip_bytes"] = len(_gzip(body))
     out["gzip_seconds"] = time.perf_counter() - start
@@ -124,8 +144,23 @@ def start_agent(work: Path) -> subprocess.Popen[bytes]:
         sh("ip", "-n", NS, "link", "add", f"va{i}", "type", "veth", "peer", "name", f"vb{i}")
     conf = work / "snmpd.conf"
     conf.write_text(f"agentAddress udp:{AGENT}:161\nrocommunity public {HOST}\n")
-    agent = subprocess.Popen(["ip", "netns", "exec", NS, "snmpd", "-f", "-C", "-c", str(conf),
-                              "-Lf", "/dev/null", "-p", str(work / "snmpd.pid")])  # fmt: skip
+    agent = subprocess.Popen(
+        [
+            "ip",
+            "netns",
+            "exec",
+            NS,
+            "snmpd",
+            "-f",
+            "-C",
+            "-c",
+            str(conf),
+            "-Lf",
+            "/dev/null",
+            "-p",
+            str(work / "snmpd.pid"),
+        ]
+    )
     time.sleep(1.5)
     return agent
 
@@ -141,9 +176,11 @@ def anchor(devices: int, work: Path) -> tuple[float, int] | str:
     if binary is None or shutil.which("snmpd") is None:
         return "needs prometheus-snmp-exporter and snmpd (make system-packages)"
     agent = start_agent(work)
-    proc = subprocess.Popen([binary, f"--config.file={exporter_config(work)}",
-                             f"--web.listen-address={EXPORTER}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        [binary, f"--config.file={exporter_config(work)}", f"--web.listen-address={EXPORTER}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://{EXPORTER}/snmp?module=if_mib&target={AGENT}"
     try:
         time.sleep(1)
@@ -166,23 +203,29 @@ def anchor(devices: int, work: Path) -> tuple[float, int] | str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--devices", type=int, default=1000)
-    parser.add_argument("--reference", action="store_true",
-                        help="also time the families built at scrape time")  # fmt: skip
+    parser.add_argument(
+        "--reference", action="store_true", help="also time the families built at scrape time"
+    )
     parser.add_argument("--no-anchor", action="store_true", help="skip snmp_exporter")
     args = parser.parse_args()
     m = ours(args.devices, args.reference)
     seconds, size = m["seconds"], int(m["bytes"])
     print(f"{args.devices} devices x {INTERFACES} interfaces")
     print(f"{'server':<44}{'seconds':>10}{'bytes':>14}{'bytes/device':>14}")
-    print(f"{'noc exporter, one /metrics':<44}{seconds:>10.3f}{size:>14}"
-          f"{size / args.devices:>14.0f}")  # fmt: skip
-    print(f"{'  the same, gzip (level 1)':<44}{m['gzip_seconds']:>10.3f}{m['gzip_bytes']:>14.0f}"
-          f"{m['gzip_bytes'] / args.devices:>14.0f}")  # fmt: skip
+    print(
+        f"{'noc exporter, one /metrics':<44}{seconds:>10.3f}{size:>14}{size / args.devices:>14.0f}"
+    )
+    print(
+        f"{'  the same, gzip (level 1)':<44}{m['gzip_seconds']:>10.3f}{m['gzip_bytes']:>14.0f}"
+        f"{m['gzip_bytes'] / args.devices:>14.0f}"
+    )
     print(f"  written as each poll lands: {m['write_ms_per_device']:.2f} ms of CPU per device")
     if args.reference:
         before, took = m["reference_bytes"], m["reference_seconds"]
-        print(f"{'  families built at scrape time (before)':<44}{took:>10.3f}{before:>14.0f}"
-              f"{before / args.devices:>14.0f}")  # fmt: skip
+        print(
+            f"{'  families built at scrape time (before)':<44}{took:>10.3f}{before:>14.0f}"
+            f"{before / args.devices:>14.0f}"
+        )
     if args.no_anchor:
         return
     with tempfile.TemporaryDirectory() as tmp:

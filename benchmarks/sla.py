@@ -61,9 +61,12 @@ def fill(db: Path, days: int, start: float) -> tuple[int, int]:
             rx = cap * office * rng.uniform(0.8, 1.1)
             tx = rx * 0.4
             batch.append(("link", link.name, t, rx, rx * 1.2, tx, tx * 1.2, 5))
-        conn.executemany("INSERT INTO rollups (kind, name, bucket_start, in_avg_bps, "
-                         "in_max_bps, out_avg_bps, out_max_bps, samples) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", batch)  # fmt: skip
+        conn.executemany(
+            "INSERT INTO rollups (kind, name, bucket_start, in_avg_bps, "
+            "in_max_bps, out_avg_bps, out_max_bps, samples) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            batch,
+        )
         rows += len(batch)
     changes = 0
     for device in inv.devices:
@@ -73,9 +76,11 @@ def fill(db: Path, days: int, start: float) -> tuple[int, int]:
             conn.executemany(
                 "INSERT INTO state_changes (id, entity, at, old, new, root_cause, reason) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(f"{device.name}-{n}-d", device.name, at, "up", "down", device.name, "timeout"),
-                 (f"{device.name}-{n}-u", device.name, at + length, "down", "up", None, None)],
-            )  # fmt: skip
+                [
+                    (f"{device.name}-{n}-d", device.name, at, "up", "down", device.name, "timeout"),
+                    (f"{device.name}-{n}-u", device.name, at + length, "down", "up", None, None),
+                ],
+            )
             changes += 2
     conn.commit()
     conn.close()
@@ -109,9 +114,11 @@ def main() -> None:
             size = len(render())
             timings[name] = (time.perf_counter() - began, size)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"store: {len(inv.devices)} devices, {len(inv.links)} links, {rows:,} rollups, "
-          f"{changes:,} state changes over {args.days} days "
-          f"(filled in {filled:.1f} s)")  # fmt: skip
+    print(
+        f"store: {len(inv.devices)} devices, {len(inv.links)} links, {rows:,} rollups, "
+        f"{changes:,} state changes over {args.days} days "
+        f"(filled in {filled:.1f} s)"
+    )
     print(f"compute (build_report, read from SQLite): {computed:6.2f} s")
     for name, (seconds, size) in timings.items():
         print(
@@ -119,8 +126,10 @@ def main() -> None:
         )
     total = computed + sum(t for t, _ in timings.values())
     print(f"total compute + render                   : {total:6.2f} s   peak RSS {rss_mb:,.0f} MB")
-    print(f"uplink p95 over the year: {report.links[report.uplink].p95_bps / 1e6:.1f} Mbps; "
-          f"network availability {report.whole.availability:.5f}")  # fmt: skip
+    print(
+        f"uplink p95 over the year: {report.links[report.uplink].p95_bps / 1e6:.1f} Mbps; "
+        f"network availability {report.whole.availability:.5f}"
+    )
 
 
 if __name__ == "__main__":

@@ -11,8 +11,15 @@ from noc.snmp.values import format_oid
 def write_module(path: Path, *, scalars: bool) -> Path:
     """Module `if_mib`: the profile's counter and status columns (and its scalars if asked)."""
     plan = plan_for("if_mib")
-    lines = ["if_mib:", "  version: 2", "  auth:", "    community: public",
-             "  max_repetitions: 25", "  retries: 1", "  timeout: 3s"]  # fmt: skip
+    lines = [
+        "if_mib:",
+        "  version: 2",
+        "  auth:",
+        "    community: public",
+        "  max_repetitions: 25",
+        "  retries: 1",
+        "  timeout: 3s",
+    ]
     if scalars:
         lines += ["  get:"] + [f"  - {format_oid(oid)}" for oid in plan.scalars.values()]
     lines += ["  walk:"] + [f"  - {format_oid(oid)}" for oid in plan.fast.values()]
@@ -24,7 +31,13 @@ def write_module(path: Path, *, scalars: bool) -> Path:
         lines += [f"  - name: {name}", f"    oid: {format_oid(oid)}", f"    type: {kind}"]
     for name, oid in plan.fast.items():
         kind = "gauge" if "Status" in name or "Discontinuity" in name else "counter"
-        lines += [f"  - name: {name}", f"    oid: {format_oid(oid)}", f"    type: {kind}",
-                  "    indexes:", "    - labelname: ifIndex", "      type: gauge"]  # fmt: skip
+        lines += [
+            f"  - name: {name}",
+            f"    oid: {format_oid(oid)}",
+            f"    type: {kind}",
+            "    indexes:",
+            "    - labelname: ifIndex",
+            "      type: gauge",
+        ]
     path.write_text("\n".join(lines) + "\n")
     return path

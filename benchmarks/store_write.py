@@ -70,11 +70,18 @@ def anchor(engine: Engine, events: list[Rollup]) -> None:
     )
     for i in range(0, len(events), BATCH):
         rows = [
-            {"kind": e.kind, "name": e.name, "bucket_start": e.bucket_start,
-             "in_avg_bps": e.in_avg_bps, "in_max_bps": e.in_max_bps,
-             "out_avg_bps": e.out_avg_bps, "out_max_bps": e.out_max_bps, "samples": e.samples}
+            {
+                "kind": e.kind,
+                "name": e.name,
+                "bucket_start": e.bucket_start,
+                "in_avg_bps": e.in_avg_bps,
+                "in_max_bps": e.in_max_bps,
+                "out_avg_bps": e.out_avg_bps,
+                "out_max_bps": e.out_max_bps,
+                "samples": e.samples,
+            }
             for e in events[i : i + BATCH]
-        ]  # fmt: skip
+        ]
         with Session(engine) as session, session.begin():
             session.execute(stmt, rows)
 
@@ -93,8 +100,9 @@ def measure(url: str, write: Any, events: list[Rollup]) -> tuple[float, float]:
 
 
 def admin(sql: str) -> None:
-    with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres",
-                         autocommit=True) as conn:  # fmt: skip
+    with psycopg.connect(
+        host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True
+    ) as conn:
         conn.execute(sql)
 
 

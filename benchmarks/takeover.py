@@ -38,13 +38,18 @@ def main() -> None:
     args = parser.parse_args()
     harness.LEASE_S = args.lease
     work = Path(tempfile.mkdtemp(prefix="noc-takeover-"))
-    inventory = subset_inventory(INVENTORY, work / "inventory.yaml", harness.KEEP, LAB_PORT,
-                                 poll_interval_s=args.interval)  # fmt: skip
+    inventory = subset_inventory(
+        INVENTORY, work / "inventory.yaml", harness.KEEP, LAB_PORT, poll_interval_s=args.interval
+    )
     lab_inventory = with_port(INVENTORY, work / "lab-inventory.yaml", LAB_PORT)
     env = {**os.environ, "NOC_VAR_DIR": str(work / "lab")}
-    lab_proc = subprocess.Popen([sys.executable, "-m", "noc", "lab", "serve", "--inventory",
-                                 str(lab_inventory)], env=env, cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    lab_proc = subprocess.Popen(
+        [sys.executable, "-m", "noc", "lab", "serve", "--inventory", str(lab_inventory)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     lab = Lab(work / "lab" / "lab" / "control.sock", lab_proc, lab_inventory)
     harness.wait_for("the lab", lambda: lab.status("none"), timeout=60)
     results: list[float] = []
@@ -55,10 +60,13 @@ def main() -> None:
             from noc.store.db import make_engine
 
             name = db.url.rsplit("/", 1)[1]
-            members = [harness.Member(work, name, n, s, inventory)
-                       for n, s in (("dc-1", "dc"), ("dc-2", "dc"), ("dr-1", "dr"))]  # fmt: skip
-            fleet = harness.Fleet(members, make_engine(db.url),
-                                  device_domains(load_inventory(inventory)))  # fmt: skip
+            members = [
+                harness.Member(work, name, n, s, inventory)
+                for n, s in (("dc-1", "dc"), ("dc-2", "dc"), ("dr-1", "dr"))
+            ]
+            fleet = harness.Fleet(
+                members, make_engine(db.url), device_domains(load_inventory(inventory))
+            )
             for member in members:
                 member.start()
             try:
@@ -70,9 +78,9 @@ def main() -> None:
                     assert victim.proc is not None
                     victim.proc.wait()
 
-                    def taken(victim: harness.Member = victim, killed_at: float = killed_at) -> (
-                        float | None
-                    ):  # fmt: skip
+                    def taken(
+                        victim: harness.Member = victim, killed_at: float = killed_at
+                    ) -> float | None:
                         row = fleet.last_poll(harness.BTS)
                         if row is None or row.collector == victim.name:
                             return None
@@ -81,8 +89,11 @@ def main() -> None:
 
                     took = harness.wait_for("bts-05 polled by another", taken, timeout=60)
                     results.append(took)
-                    print(f"trial {trial + 1}: {victim.name} killed, bts-05 polled again "
-                          f"after {took:.2f} s", flush=True)  # fmt: skip
+                    print(
+                        f"trial {trial + 1}: {victim.name} killed, bts-05 polled again "
+                        f"after {took:.2f} s",
+                        flush=True,
+                    )
                     victim.start()
             finally:
                 for member in members:
@@ -95,10 +106,14 @@ def main() -> None:
         lab_proc.terminate()
         lab_proc.wait(10)
     bound = args.interval + args.lease
-    print(f"\ntakeover after kill -9 over {len(results)} trials (lease {args.lease:g} s, "
-          f"interval {args.interval:g} s):")  # fmt: skip
-    print(f"  min {min(results):.2f} s  median {statistics.median(results):.2f} s  "
-          f"max {max(results):.2f} s  stdev {statistics.pstdev(results):.2f} s")  # fmt: skip
+    print(
+        f"\ntakeover after kill -9 over {len(results)} trials (lease {args.lease:g} s, "
+        f"interval {args.interval:g} s):"
+    )
+    print(
+        f"  min {min(results):.2f} s  median {statistics.median(results):.2f} s  "
+        f"max {max(results):.2f} s  stdev {statistics.pstdev(results):.2f} s"
+    )
     print(f"  bound (interval + lease) {bound:g} s; worst/bound = {max(results) / bound:.2f}")
 
 

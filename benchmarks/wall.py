@@ -51,16 +51,28 @@ def inventory(devices: int) -> dict[str, object]:
     sites = doc["sites"]
     for n, device in enumerate(doc["devices"]):  # type: ignore[attr-defined]
         name = f"s{n:04d}"
-        sites.append({"name": name, "kind": "office", "title": f"Kantor {n}",  # type: ignore[attr-defined]
-                      "kecamatan": "K", "lat": -6.55 - (n % 40) * 0.0025,
-                      "lon": 106.75 + (n // 40) * 0.004})  # fmt: skip
+        sites.append(
+            {
+                "name": name,
+                "kind": "office",
+                "title": f"Kantor {n}",  # type: ignore[attr-defined]
+                "kecamatan": "K",
+                "lat": -6.55 - (n % 40) * 0.0025,
+                "lon": 106.75 + (n // 40) * 0.004,
+            }
+        )
         device["site"] = name
     doc["links"] = [
-        {"name": f"l{n:04d}", "medium": "fiber", "tier": "access",
-         "a": {"device": f"d{n:04d}", "interface": "Gi0/0"},
-         "b": {"device": "d0000", "interface": f"Gi0/{1 + n % 23}"}, "capacity_bps": 100_000_000}
+        {
+            "name": f"l{n:04d}",
+            "medium": "fiber",
+            "tier": "access",
+            "a": {"device": f"d{n:04d}", "interface": "Gi0/0"},
+            "b": {"device": "d0000", "interface": f"Gi0/{1 + n % 23}"},
+            "capacity_bps": 100_000_000,
+        }
         for n in range(1, devices)
-    ]  # fmt: skip
+    ]
     return doc
 
 
@@ -109,8 +121,10 @@ def measure(
 ) -> tuple[float, int]:
     target = screen_sse if kind == "sse" else screen_poll
     queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
-    procs = [multiprocessing.Process(target=target, args=(port, token, seconds + 2, queue))
-             for _ in range(screens)]  # fmt: skip
+    procs = [
+        multiprocessing.Process(target=target, args=(port, token, seconds + 2, queue))
+        for _ in range(screens)
+    ]
     for p in procs:
         p.start()
     time.sleep(2)  # connected, first document sent
@@ -146,15 +160,24 @@ def main() -> None:
     client = FakeSnmpClient(snapshot())  # type: ignore[arg-type]
     collector = Collector(inv, client, clock=lambda: clock[0])
     asyncio.run(collector.poll_all())
-    ctx = ApiContext(inv=inv, engine=engine, audit=AuditLog(engine, work / "audit.jsonl"),
-                     client_factory=lambda: client, live=collector.live,
-                     metrics=NocMetrics(collector.live),
-                     wall=WallHub(collector.live, None, None, None, engine))  # fmt: skip
+    ctx = ApiContext(
+        inv=inv,
+        engine=engine,
+        audit=AuditLog(engine, work / "audit.jsonl"),
+        client_factory=lambda: client,
+        live=collector.live,
+        metrics=NocMetrics(collector.live),
+        wall=WallHub(collector.live, None, None, None, engine),
+    )
     port = 18469
-    server = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))  # fmt: skip
-    threading.Thread(target=lambda: asyncio.run(server.serve()), name="noc-http",
-                     daemon=True).start()  # fmt: skip
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(ctx), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        )
+    )
+    threading.Thread(
+        target=lambda: asyncio.run(server.serve()), name="noc-http", daemon=True
+    ).start()
     while not server.started:
         time.sleep(0.05)
 
@@ -170,8 +193,10 @@ def main() -> None:
             nonlocal i
             while not stop.is_set():
                 clock[0] = time.time()
-                client.mibs = {n: {o: sims[n].get(o, clock[0]) for o in sims[n]._order}
-                               for n in names[i:i + step]}  # fmt: skip
+                client.mibs = {
+                    n: {o: sims[n].get(o, clock[0]) for o in sims[n]._order}
+                    for n in names[i : i + step]
+                }
                 await collector.poll_all(names[i : i + step])
                 i = (i + step) % len(names)
                 await asyncio.sleep(2)
@@ -180,8 +205,10 @@ def main() -> None:
 
     poller = threading.Thread(target=poll_forever, name="poller", daemon=True)
     poller.start()
-    print(f"{args.devices} devices x 24 interfaces, {len(inv.links)} links, {args.screens} "
-          f"screens, {args.seconds:g} s each way")  # fmt: skip
+    print(
+        f"{args.devices} devices x 24 interfaces, {len(inv.links)} links, {args.screens} "
+        f"screens, {args.seconds:g} s each way"
+    )
     exclude = {threading.main_thread().native_id or 0, poller.native_id or 0}
     ours, views = measure("sse", port, token, args.screens, args.seconds, exclude)
     hub = ctx.wall
@@ -191,12 +218,16 @@ def main() -> None:
         f"{views} documents delivered ({size / 1024:.0f} KiB each), {hub.builds} builds"
     )
     anchor, polls = measure("poll", port, token, args.screens, args.seconds, exclude)
-    print(f"anchor (each screen GETs /api/v1/status every 2 s): {anchor * 100:.2f}% of one "
-          f"core; {polls} documents delivered")  # fmt: skip
+    print(
+        f"anchor (each screen GETs /api/v1/status every 2 s): {anchor * 100:.2f}% of one "
+        f"core; {polls} documents delivered"
+    )
     per_ours = ours / max(views, 1)
     per_anchor = anchor / max(polls, 1)
-    print(f"ratio per document delivered, ours/anchor: {per_ours / per_anchor:.2f}; "
-          f"ours against the 2% budget: {ours / BUDGET:.2f}")  # fmt: skip
+    print(
+        f"ratio per document delivered, ours/anchor: {per_ours / per_anchor:.2f}; "
+        f"ours against the 2% budget: {ours / BUDGET:.2f}"
+    )
     stop.set()
     server.should_exit = True
 

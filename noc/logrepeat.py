@@ -15,8 +15,12 @@ class RepeatFilter(logging.Filter):
     kind again within `interval_s` is counted and held back; the next to pass says how many
     were held back."""
 
-    def __init__(self, interval_s: float = 60.0, clock: Callable[[], float] = time.monotonic,
-                 max_kinds: int = 1000) -> None:  # fmt: skip
+    def __init__(
+        self,
+        interval_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+        max_kinds: int = 1000,
+    ) -> None:
         super().__init__()
         self.interval_s = interval_s
         self.clock = clock
@@ -36,8 +40,7 @@ class RepeatFilter(logging.Filter):
                 self._kinds.clear()
             self._kinds[kind] = (now, 0)
         if held:
-            record.msg = f"{record.msg} (and {held} more like it in the last " \
-                         f"{self.interval_s:g} s)"  # fmt: skip
+            record.msg = f"{record.msg} (and {held} more like it in the last {self.interval_s:g} s)"
         return True
 
 

@@ -24,8 +24,9 @@ _ordered: list[str] = []
 # user:password@ after a scheme (or a scheme missing its colon): postgresql://noc:pw@host
 _USERINFO = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*:?//[^\s:/@'\"]*):(?P<pw>[^\s@'\"]*)@")
 # libpq keyword strings and query parameters: password=pw, password='pw'
-_KEYWORD = re.compile(r"(?P<head>\b(?:password|passwd|pwd|secret|token)\s*=\s*)(?P<pw>'[^']*'|\S+)",
-                      re.IGNORECASE)  # fmt: skip
+_KEYWORD = re.compile(
+    r"(?P<head>\b(?:password|passwd|pwd|secret|token)\s*=\s*)(?P<pw>'[^']*'|\S+)", re.IGNORECASE
+)
 
 
 def register(*values: str | None) -> None:
@@ -53,8 +54,9 @@ def scrub(text: str, extra: Iterable[str] = ()) -> str:
     text = _KEYWORD.sub(lambda m: f"{m.group('head')}{MASK}", text)
     with _lock:
         known = list(_ordered)
-    for secret in sorted({*known, *(e for e in extra if len(e) >= _MIN_LEN)}, key=len,
-                         reverse=True):  # fmt: skip
+    for secret in sorted(
+        {*known, *(e for e in extra if len(e) >= _MIN_LEN)}, key=len, reverse=True
+    ):
         if secret in text:
             text = text.replace(secret, MASK)
     return text

@@ -67,9 +67,15 @@ class Service:
 
     def metrics(self) -> NocMetrics:
         extra = [RelayMetrics(self.relay)] if self.relay is not None else []
-        return NocMetrics(self.collector.live, self.scheduler.stats, self.writer,
-                          lambda: self.dr_report, self.member, self.fragments,
-                          extra)  # fmt: skip
+        return NocMetrics(
+            self.collector.live,
+            self.scheduler.stats,
+            self.writer,
+            lambda: self.dr_report,
+            self.member,
+            self.fragments,
+            extra,
+        )
 
 
 JOURNAL = "pending-events.jsonl"
@@ -100,26 +106,46 @@ def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Ser
             service.recovered = True
 
     # The database may be down at start: poll anyway; the writer prepares it when it answers.
-    writer = StoreWriter(engine, settings.write_buffer, prepare=prepare,
-                         rollup_retention_days=settings.rollup_retention_days,
-                         journal=settings.var_dir / JOURNAL)  # fmt: skip
+    writer = StoreWriter(
+        engine,
+        settings.write_buffer,
+        prepare=prepare,
+        rollup_retention_days=settings.rollup_retention_days,
+        journal=settings.var_dir / JOURNAL,
+    )
     collector = Collector(inv, client, writer)
     fragments = DeviceFragments(collector.live)
     collector.sink = Tee(writer, fragments)
-    service = Service(collector, Scheduler(collector, settings.concurrency), writer,
-                      new_client=settings.snmp_client(), fragments=fragments,
-                      trusted_proxies=settings.proxies,
-                      http_limits=Limits(settings.http_header_s, settings.http_per_client,
-                                         settings.http_max_connections))  # fmt: skip
+    service = Service(
+        collector,
+        Scheduler(collector, settings.concurrency),
+        writer,
+        new_client=settings.snmp_client(),
+        fragments=fragments,
+        trusted_proxies=settings.proxies,
+        http_limits=Limits(
+            settings.http_header_s, settings.http_per_client, settings.http_max_connections
+        ),
+    )
     service.relay = GatewayRelay(inv, engine)
     if settings.collector_name is not None:
         if engine.dialect.name != "postgresql":
-            raise FleetError("a fleet of collectors shares a PostgreSQL store; "
-                             "NOC_DATABASE_URL names " + engine.dialect.name)  # fmt: skip
+            raise FleetError(
+                "a fleet of collectors shares a PostgreSQL store; "
+                "NOC_DATABASE_URL names " + engine.dialect.name
+            )
         url = f"http://{settings.http_host}:{settings.http_port}"
-        service.member = Member(settings.collector_name, settings.collector_site, url, engine,
-                                collector, service.scheduler, writer, settings.lease_s,
-                                max_offset_s=settings.max_clock_offset_s)  # fmt: skip
+        service.member = Member(
+            settings.collector_name,
+            settings.collector_site,
+            url,
+            engine,
+            collector,
+            service.scheduler,
+            writer,
+            settings.lease_s,
+            max_offset_s=settings.max_clock_offset_s,
+        )
         service.recovered = True  # each domain's gap is recorded by whoever takes it
     return service
 
@@ -142,16 +168,21 @@ async def reconcile(service: Service, timeout_s: float = 15.0) -> bool:
     except Exception as exc:
         service.recovered = False
         writer._prepare = writer._prepare_with
-        log.warning("store not reachable at start (%s); the previous run is reconciled when it "
-                    "answers", redact.first_line(exc))  # fmt: skip
+        log.warning(
+            "store not reachable at start (%s); the previous run is reconciled when it answers",
+            redact.first_line(exc),
+        )
         return False
     service.recovered = True
     writer.emit(found.markers)
     service.collector.live.book.open.update(found.incidents)
     if found.markers or found.incidents:
-        log.warning("previous run ended without a clean stop: %d entities UNKNOWN from "
-                    "then, %d open incidents taken over", len(found.markers),
-                    len(found.incidents))  # fmt: skip
+        log.warning(
+            "previous run ended without a clean stop: %d entities UNKNOWN from "
+            "then, %d open incidents taken over",
+            len(found.markers),
+            len(found.incidents),
+        )
     return True
 
 
@@ -213,8 +244,9 @@ def _needed(task: asyncio.Task[None], what: str, stop: asyncio.Event) -> asyncio
     def ended(done: asyncio.Task[None]) -> None:
         error = None if done.cancelled() else done.exception()
         if error is not None:
-            log.critical("%s ended: %s; the collector stops", what, redact.first_line(error),
-                         exc_info=error)  # fmt: skip
+            log.critical(
+                "%s ended: %s; the collector stops", what, redact.first_line(error), exc_info=error
+            )
             stop.set()
 
     task.add_done_callback(ended)
@@ -276,12 +308,20 @@ def _http_server(service: Service, http: tuple[str, int], var_dir: Path) -> uvic
     limits = service.http_limits
     soft, _ = raise_open_files_limit()
     limits.total = total_for(soft, limits.total)
-    config = uvicorn.Config(create_app(ctx), host=host, port=port, log_level="warning",
-                            access_log=False, lifespan="off", server_header=False,
-                            http=guarded_protocol(limits), timeout_keep_alive=5,
-                            # asyncio accepts up to `backlog` connections per wakeup before any
-                            # is looked at: uvicorn's 2,048 spent every descriptor in one go.
-                            backlog=128)  # fmt: skip
+    config = uvicorn.Config(
+        create_app(ctx),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        server_header=False,
+        http=guarded_protocol(limits),
+        timeout_keep_alive=5,
+        # asyncio accepts up to `backlog` connections per wakeup before any
+        # is looked at: uvicorn's 2,048 spent every descriptor in one go.
+        backlog=128,
+    )
     return _Server(config)
 
 
@@ -326,16 +366,19 @@ async def dr_checks(service: Service, stop: asyncio.Event) -> None:
             # In a fleet, every live collector's view of the primary is a vantage point.
             member = service.member
             report, _ = await run_checks(
-                service.collector.inv, service.collector.client, service.collector,
+                service.collector.inv,
+                service.collector.client,
+                service.collector,
                 vantages=member.vantages() if member is not None else None,
-            )  # fmt: skip
+            )
             service.dr_report = report
             # Kept in the store beside the checks, not before the next: a store that hangs
             # must not freeze the DR verdict a partition needs (while the previous result is
             # still being written, a new one is not stored, and the log says so).
             if saving is None or saving.done():
-                saving = asyncio.create_task(asyncio.to_thread(record, service.writer.engine,
-                                                               report))  # fmt: skip
+                saving = asyncio.create_task(
+                    asyncio.to_thread(record, service.writer.engine, report)
+                )
                 saving.add_done_callback(_said_if_failed)
             else:
                 log.warning("DR checks: the store has not taken the last result yet")

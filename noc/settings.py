@@ -119,10 +119,16 @@ class Settings(BaseModel):
 def _found() -> dict[str, tuple[str, str]]:
     """Each field set outside the code: its value and where it was set."""
     named = {f"{PREFIX}{field.upper()}": field for field in Settings.model_fields}
-    found = {named[k]: (v, f"in {path}") for k, (v, path) in from_settings_files().items()
-             if k in named}  # fmt: skip
-    found.update({named[k.upper()]: (v, "in the environment") for k, v in os.environ.items()
-                  if k.upper() in named})  # fmt: skip
+    found = {
+        named[k]: (v, f"in {path}") for k, (v, path) in from_settings_files().items() if k in named
+    }
+    found.update(
+        {
+            named[k.upper()]: (v, "in the environment")
+            for k, v in os.environ.items()
+            if k.upper() in named
+        }
+    )
     return found
 
 

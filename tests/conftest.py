@@ -47,10 +47,15 @@ def with_port(source: Path, target: Path, port: int = LAB_PORT) -> Path:
     windows: the tests poll on the wall clock, and a window in the shipped inventory (a weekly
     one, or a dated one such as the DR site's power work) would otherwise turn the devices it
     covers to `maintenance` on the days it falls. Tests of maintenance declare their own."""
-    text = re.sub(r"^(\s+)address: (\S+)$", rf"\1address: \2\n\1port: {port}",
-                  source.read_text(), flags=re.MULTILINE)  # fmt: skip
-    text = re.sub(r"^maintenance:\n(?:(?:[ #].*)?\n)*", "maintenance: []\n", text,
-                  flags=re.MULTILINE)  # fmt: skip
+    text = re.sub(
+        r"^(\s+)address: (\S+)$",
+        rf"\1address: \2\n\1port: {port}",
+        source.read_text(),
+        flags=re.MULTILINE,
+    )
+    text = re.sub(
+        r"^maintenance:\n(?:(?:[ #].*)?\n)*", "maintenance: []\n", text, flags=re.MULTILINE
+    )
     target.write_text(text)
     return target
 
@@ -107,8 +112,10 @@ class Lab:
     def scenario(
         self, device: str, name: str, *, on: bool = True, param: str | None = None
     ) -> None:
-        call(self.socket, {"command": "scenario", "device": device, "name": name,
-                           "enable": on, "param": param})  # fmt: skip
+        call(
+            self.socket,
+            {"command": "scenario", "device": device, "name": name, "enable": on, "param": param},
+        )
 
     def now(self) -> float:
         """The lab's time (the wall clock plus what it was told to skip)."""
@@ -138,10 +145,24 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     env = {**os.environ, "NOC_VAR_DIR": str(var)}
     log = (var / "lab.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "noc", "lab", "serve", "--inventory", str(inventory),
-         "--recordings", str(RECORDINGS), "--recordings-port", str(LAB_PORT)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "noc",
+            "lab",
+            "serve",
+            "--inventory",
+            str(inventory),
+            "--recordings",
+            str(RECORDINGS),
+            "--recordings-port",
+            str(LAB_PORT),
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
     handle = Lab(var / "lab" / "control.sock", proc, inventory)
     deadline = time.monotonic() + 60
     while True:
@@ -190,18 +211,23 @@ class Database:
 def pg_database(prefix: str = "noc_test") -> Iterator[Database]:
     """A PostgreSQL database of its own, behind a proxy the test can stop; dropped after."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(host=PG[0], port=PG[1], user="postgres", dbname="postgres",
-                         autocommit=True) as admin:  # fmt: skip
+    with psycopg.connect(
+        host=PG[0], port=PG[1], user="postgres", dbname="postgres", autocommit=True
+    ) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     proxy = TcpProxy(PG)
     proxy.start()
     try:
-        yield Database(f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/{name}",
-                       "postgresql", proxy=proxy)  # fmt: skip
+        yield Database(
+            f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/{name}",
+            "postgresql",
+            proxy=proxy,
+        )
     finally:
         proxy.stop()
-        with psycopg.connect(host=PG[0], port=PG[1], user="postgres", dbname="postgres",
-                             autocommit=True) as admin:  # fmt: skip
+        with psycopg.connect(
+            host=PG[0], port=PG[1], user="postgres", dbname="postgres", autocommit=True
+        ) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -220,16 +246,32 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
 # so the long units start at once, and what mostly waits on clocks (collectors, Prometheus,
 # Alertmanager) alternates with what mostly computes (simulated months, reports, CLI runs),
 # measured longest first in each list.
-WAITING = ["integration/test_alerts", "integration/test_truth", "lab/test_fleet_partition",
-           "integration/test_crash", "integration/test_fleet", "integration/test_store",
-           "integration/test_dr", "integration/test_prometheus", "integration/test_wall",
-           "integration/test_collector_lab", "integration/test_terminal",
-           "integration/test_dashboards_live", "integration/test_service"]  # fmt: skip
-COMPUTING = ["integration/test_sla_month", "integration/test_secret_leak",
-             "integration/test_cli_mistakes",
-             "integration/test_cli_input", "integration/test_lab_snmp",
-             "integration/test_diag_ssh", "integration/test_api_schemathesis",
-             "integration/test_diag", "integration/test_dr_failover"]  # fmt: skip
+WAITING = [
+    "integration/test_alerts",
+    "integration/test_truth",
+    "lab/test_fleet_partition",
+    "integration/test_crash",
+    "integration/test_fleet",
+    "integration/test_store",
+    "integration/test_dr",
+    "integration/test_prometheus",
+    "integration/test_wall",
+    "integration/test_collector_lab",
+    "integration/test_terminal",
+    "integration/test_dashboards_live",
+    "integration/test_service",
+]
+COMPUTING = [
+    "integration/test_sla_month",
+    "integration/test_secret_leak",
+    "integration/test_cli_mistakes",
+    "integration/test_cli_input",
+    "integration/test_lab_snmp",
+    "integration/test_diag_ssh",
+    "integration/test_api_schemathesis",
+    "integration/test_diag",
+    "integration/test_dr_failover",
+]
 LONGEST_FIRST = [
     COMPUTING[0],
     *WAITING[:2],
@@ -283,8 +325,11 @@ def shares_module_state(item: pytest.Item) -> bool:
     info = getattr(item, "_fixtureinfo", None)
     if info is None:
         return True
-    return any(str(d.scope) in ("module", "class", "package")
-               for defs in info.name2fixturedefs.values() for d in defs)  # fmt: skip
+    return any(
+        str(d.scope) in ("module", "class", "package")
+        for defs in info.name2fixturedefs.values()
+        for d in defs
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -313,9 +358,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=weight)  # stable: the order inside each module is kept
     for item in items:
         if spread(short(item.nodeid)) and shares_module_state(item):
-            raise pytest.UsageError(f"{item.path.name} shares a module-scoped fixture: take it "
-                                    "out of SPREAD in tests/conftest.py (a unit test's module: "
-                                    "give the fixture session scope)")  # fmt: skip
+            raise pytest.UsageError(
+                f"{item.path.name} shares a module-scoped fixture: take it "
+                "out of SPREAD in tests/conftest.py (a unit test's module: "
+                "give the fixture session scope)"
+            )
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -331,8 +378,10 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             # A worker runs a test once it holds the next one. One that holds a trailing unit
             # takes a unit test next, not a second trailing unit to run after the first.
             held = self.assigned_work.get(node, {})
-            if any(short(scope) in LEAD_THEN_LAST and not all(done.values())
-                   for scope, done in held.items()):  # fmt: skip
+            if any(
+                short(scope) in LEAD_THEN_LAST and not all(done.values())
+                for scope, done in held.items()
+            ):
                 light = next((s for s in self.workqueue if short(s) not in LEAD_THEN_LAST), None)
                 if light is not None:
                     self.workqueue.move_to_end(light, last=False)

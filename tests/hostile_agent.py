@@ -28,8 +28,12 @@ def _varbind(oid: Oid, value: bytes) -> bytes:
 
 
 def _response(request_id: int, varbinds: list[bytes]) -> bytes:
-    body = (ber.encode_integer(request_id) + ber.encode_integer(0) + ber.encode_integer(0)
-            + ber.tlv(ber.SEQUENCE, b"".join(varbinds)))  # fmt: skip
+    body = (
+        ber.encode_integer(request_id)
+        + ber.encode_integer(0)
+        + ber.encode_integer(0)
+        + ber.tlv(ber.SEQUENCE, b"".join(varbinds))
+    )
     return ber.encode_community_message(1, b"public", ber.tlv(ber.RESPONSE, body))
 
 
@@ -53,8 +57,15 @@ class Agent:
         pdu = request.pdu
         names = [oid for oid, _ in pdu.decoded()]
         if pdu.pdu_type == ber.GET:
-            out = [_varbind(n, ber.encode_unsigned(4242, TIMETICKS) if n == SYS_UPTIME
-                            else ber.tlv(ber.OCTET_STRING, b"hostile")) for n in names]  # fmt: skip
+            out = [
+                _varbind(
+                    n,
+                    ber.encode_unsigned(4242, TIMETICKS)
+                    if n == SYS_UPTIME
+                    else ber.tlv(ber.OCTET_STRING, b"hostile"),
+                )
+                for n in names
+            ]
             return _response(pdu.request_id, out)
         repetitions = max(1, pdu.error_index)  # GETBULK: max-repetitions
         value = ber.tlv(ber.OCTET_STRING, b"v")
@@ -66,8 +77,7 @@ class Agent:
         for step in range(1, repetitions + 1):
             for root, index in cursors:
                 if self.mode == "bigtable" and index + step > BIG_ROWS:
-                    out.append(_varbind((*root, index + step),
-                                        END_OF_MIB_VIEW))  # fmt: skip
+                    out.append(_varbind((*root, index + step), END_OF_MIB_VIEW))
                 else:
                     out.append(_varbind((*root, index + step), value))
         return _response(pdu.request_id, out)

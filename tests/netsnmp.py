@@ -10,9 +10,20 @@ from dataclasses import dataclass
 LINE = re.compile(r"^\.?(?P<oid>[\d.]+) = (?:(?P<type>[\w-]+): )?(?P<value>.*)$")
 
 V3_LAB = [
-    "-v3", "-l", "authPriv", "-u", "noc-monitor", "-a", "SHA-256", "-A", "lab-auth-passphrase",
-    "-x", "AES", "-X", "lab-priv-passphrase",
-]  # fmt: skip
+    "-v3",
+    "-l",
+    "authPriv",
+    "-u",
+    "noc-monitor",
+    "-a",
+    "SHA-256",
+    "-A",
+    "lab-auth-passphrase",
+    "-x",
+    "AES",
+    "-X",
+    "lab-priv-passphrase",
+]
 
 
 @dataclass(frozen=True)
@@ -29,8 +40,9 @@ def v2c(community: str = "public") -> list[str]:
     return ["-v2c", "-c", community]
 
 
-def run(tool: str, auth: list[str], address: str, *args: str, timeout: float = 1.0,
-        retries: int = 0) -> list[Var]:  # fmt: skip
+def run(
+    tool: str, auth: list[str], address: str, *args: str, timeout: float = 1.0, retries: int = 0
+) -> list[Var]:
     if shutil.which(tool) is None:
         raise RuntimeError(f"{tool} is missing: install Debian package 'snmp'")
     cmd = [tool, "-On", "-t", str(timeout), "-r", str(retries), *auth, address, *args]

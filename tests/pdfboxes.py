@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', re.S)
-_WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">'
-                   r"(.*?)</word>")  # fmt: skip
+_WORD = re.compile(
+    r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">'
+    r"(.*?)</word>"
+)
 
 
 @dataclass(frozen=True)
@@ -25,8 +27,9 @@ class Word:
 
 def words(pdf: Path) -> tuple[list[tuple[float, float]], list[Word]]:
     """(each page's width and height, every word) in points."""
-    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True,
-                         check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     pages, found = [], []
     for number, (w, h, body) in enumerate(_PAGE.findall(out), 1):
         pages.append((float(w), float(h)))
@@ -75,5 +78,10 @@ def cut_words(pdf: Path, source_html: str) -> list[str]:
         known.update(p + "-" for p in parts[:-1])
         known.update(parts)
     _, found = words(pdf)
-    return sorted({f"page {w.page}: {w.text!r}" for w in found if w.text not in known
-                   and html_module.unescape(w.text) not in known})  # fmt: skip
+    return sorted(
+        {
+            f"page {w.page}: {w.text!r}"
+            for w in found
+            if w.text not in known and html_module.unescape(w.text) not in known
+        }
+    )

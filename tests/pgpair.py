@@ -59,13 +59,27 @@ def _clusters(binaries: Path, work: Path) -> Iterator[Pair]:
     p2 = p1 + 1
     _as_postgres(str(binaries / "initdb"), "-D", str(primary), "-A", "trust", "-U", "postgres")
     with (primary / "postgresql.conf").open("a") as conf:
-        conf.write(f"port = {p1}\nlisten_addresses = '127.0.0.1'\nwal_level = replica\n"
-                   f"max_wal_senders = 5\nunix_socket_directories = '{work}'\n")  # fmt: skip
+        conf.write(
+            f"port = {p1}\nlisten_addresses = '127.0.0.1'\nwal_level = replica\n"
+            f"max_wal_senders = 5\nunix_socket_directories = '{work}'\n"
+        )
     pg_ctl = str(binaries / "pg_ctl")
     _as_postgres(pg_ctl, "-D", str(primary), "-l", str(work / "primary.log"), "-w", "start")
     try:
-        _as_postgres(str(binaries / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(p1),
-                     "-U", "postgres", "-D", str(replica), "-R", "-X", "stream")  # fmt: skip
+        _as_postgres(
+            str(binaries / "pg_basebackup"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(p1),
+            "-U",
+            "postgres",
+            "-D",
+            str(replica),
+            "-R",
+            "-X",
+            "stream",
+        )
         with (replica / "postgresql.conf").open("a") as conf:
             conf.write(f"port = {p2}\nhot_standby = on\n")
         _as_postgres(pg_ctl, "-D", str(replica), "-l", str(work / "replica.log"), "-w", "start")
@@ -79,9 +93,33 @@ def _clusters(binaries: Path, work: Path) -> Iterator[Pair]:
                 stop,
             )
         finally:
-            stop = ["runuser", "-u", "postgres", "--", pg_ctl, "-D", str(replica), "-m",
-                    "immediate", "stop"]  # fmt: skip
+            stop = [
+                "runuser",
+                "-u",
+                "postgres",
+                "--",
+                pg_ctl,
+                "-D",
+                str(replica),
+                "-m",
+                "immediate",
+                "stop",
+            ]
             subprocess.run(stop, capture_output=True, check=False)
     finally:
-        subprocess.run(["runuser", "-u", "postgres", "--", pg_ctl, "-D", str(primary), "-m",
-                        "immediate", "stop"], capture_output=True, check=False)  # fmt: skip
+        subprocess.run(
+            [
+                "runuser",
+                "-u",
+                "postgres",
+                "--",
+                pg_ctl,
+                "-D",
+                str(primary),
+                "-m",
+                "immediate",
+                "stop",
+            ],
+            capture_output=True,
+            check=False,
+        )

@@ -37,14 +37,35 @@ def snmpd(work: Path, community: str = "public") -> Iterator[int]:
     )
     env = {**os.environ, "SNMP_PERSISTENT_DIR": str(work / "persist"), "MIBS": ""}
     proc = subprocess.Popen(
-        ["snmpd", "-f", "-C", "-c", str(conf), "-Lf", str(work / "snmpd.log"),
-         "-p", str(work / "snmpd.pid")],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            "snmpd",
+            "-f",
+            "-C",
+            "-c",
+            str(conf),
+            "-Lf",
+            str(work / "snmpd.log"),
+            "-p",
+            str(work / "snmpd.pid"),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 15
-        probe = ["snmpget", "-v2c", "-c", community, "-t", "0.3", "-r", "0",
-                 f"127.0.0.1:{port}", "1.3.6.1.2.1.1.3.0"]  # fmt: skip
+        probe = [
+            "snmpget",
+            "-v2c",
+            "-c",
+            community,
+            "-t",
+            "0.3",
+            "-r",
+            "0",
+            f"127.0.0.1:{port}",
+            "1.3.6.1.2.1.1.3.0",
+        ]
         while subprocess.run(probe, capture_output=True, check=False).returncode != 0:
             if proc.poll() is not None or time.monotonic() > deadline:
                 log = work / "snmpd.log"

@@ -22,8 +22,7 @@ def sshd(workdir: Path, address: str) -> Iterator[tuple[int, Path]]:
     workdir.mkdir(parents=True, exist_ok=True)
     host_key, user_key = workdir / "host_ed25519", workdir / "user_ed25519"
     for key in (host_key, user_key):
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)],
-                       check=True)  # fmt: skip
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     shutil.copy(workdir / "user_ed25519.pub", workdir / "authorized_keys")
     port = free_port(address)
     config = workdir / "sshd_config"
@@ -35,8 +34,9 @@ def sshd(workdir: Path, address: str) -> Iterator[tuple[int, Path]]:
     )
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
     log = (workdir / "sshd.log").open("wb")
-    proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdout=log,
-                            stderr=subprocess.STDOUT)  # fmt: skip
+    proc = subprocess.Popen(
+        [SSHD, "-D", "-e", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         deadline = time.monotonic() + 10
         while True:

@@ -21,9 +21,10 @@ def subset_inventory(
         if device.get("parent") not in keep:
             device.pop("parent", None)
     doc["links"] = [
-        ln for ln in doc["links"]
+        ln
+        for ln in doc["links"]
         if ln["a"]["device"] in keep and (ln.get("b") is None or ln["b"]["device"] in keep)
-    ]  # fmt: skip
+    ]
     doc["maintenance"] = []
     if doc.get("dr"):
         kept = {ln["name"] for ln in doc["links"]}

@@ -71,29 +71,40 @@ def _receiver(receiver: AlertReceiver, noc_url: str, secret: str) -> dict[str, A
     lang = receiver.language
     if receiver.telegram is not None:
         tg = receiver.telegram
-        out["telegram_configs"] = [{
-            "api_url": tg.api_url, "bot_token": _placeholder(tg.bot_token),
-            "chat_id": tg.chat_id, "parse_mode": "HTML", "send_resolved": True,
-            "message": '{{ template "noc.telegram.' + lang + '" . }}',
-        }]  # fmt: skip
+        out["telegram_configs"] = [
+            {
+                "api_url": tg.api_url,
+                "bot_token": _placeholder(tg.bot_token),
+                "chat_id": tg.chat_id,
+                "parse_mode": "HTML",
+                "send_resolved": True,
+                "message": '{{ template "noc.telegram.' + lang + '" . }}',
+            }
+        ]
     if receiver.email is not None:
         em = receiver.email
         config: dict[str, Any] = {
-            "to": ", ".join(em.to), "from": em.sender, "smarthost": em.smarthost,
-            "require_tls": em.require_tls, "send_resolved": True,
+            "to": ", ".join(em.to),
+            "from": em.sender,
+            "smarthost": em.smarthost,
+            "require_tls": em.require_tls,
+            "send_resolved": True,
             "headers": {"Subject": '{{ template "noc.email.subject.' + lang + '" . }}'},
             "html": '{{ template "noc.email.html.' + lang + '" . }}',
-        }  # fmt: skip
+        }
         if em.username:
             config["auth_username"] = em.username
         if em.password is not None:
             config["auth_password"] = _placeholder(em.password)
         out["email_configs"] = [config]
     if receiver.gateway is not None:
-        out["webhook_configs"] = [{
-            "url": f"{noc_url}{RELAY_PATH}/{receiver.name}", "send_resolved": True,
-            "http_config": {"authorization": {"type": "Bearer", "credentials": secret}},
-        }]  # fmt: skip
+        out["webhook_configs"] = [
+            {
+                "url": f"{noc_url}{RELAY_PATH}/{receiver.name}",
+                "send_resolved": True,
+                "http_config": {"authorization": {"type": "Bearer", "credentials": secret}},
+            }
+        ]
     return out
 
 
@@ -105,11 +116,15 @@ def inhibit_rules(inv: Inventory) -> list[dict[str, Any]]:
         behind = sorted(topo.descendants(device))
         if not behind:
             continue
-        rules.append({
-            "source_matchers": [f'alertname=~"{ROOT_ALERTS}"', f'device="{device}"'],
-            "target_matchers": [f'alertname=~"{ROOT_ALERTS}"',
-                                f'device=~"{"|".join(_literal(b) for b in behind)}"'],
-        })  # fmt: skip
+        rules.append(
+            {
+                "source_matchers": [f'alertname=~"{ROOT_ALERTS}"', f'device="{device}"'],
+                "target_matchers": [
+                    f'alertname=~"{ROOT_ALERTS}"',
+                    f'device=~"{"|".join(_literal(b) for b in behind)}"',
+                ],
+            }
+        )
     return rules
 
 
@@ -120,13 +135,20 @@ def alertmanager_config(inv: Inventory) -> dict[str, Any]:
     start, end = alerting.office_hours.split("-")
     history = {
         "name": HISTORY,
-        "webhook_configs": [{
-            "url": alerting.noc_url.rstrip("/") + WEBHOOK_PATH, "send_resolved": True,
-            "max_alerts": 0,
-            "http_config": {"authorization": {
-                "type": "Bearer", "credentials": _placeholder(alerting.webhook_secret)}},
-        }],
-    }  # fmt: skip
+        "webhook_configs": [
+            {
+                "url": alerting.noc_url.rstrip("/") + WEBHOOK_PATH,
+                "send_resolved": True,
+                "max_alerts": 0,
+                "http_config": {
+                    "authorization": {
+                        "type": "Bearer",
+                        "credentials": _placeholder(alerting.webhook_secret),
+                    }
+                },
+            }
+        ],
+    }
     return {
         "global": {"resolve_timeout": "5m"},
         "templates": [TEMPLATE],
@@ -222,8 +244,10 @@ def config_text(inv: Inventory) -> str:
     yaml = YAML(typ="safe")
     yaml.default_flow_style = False
     out = io.StringIO()
-    out.write("# Alertmanager for the Kota Bogor NOC, made by `noc alerts config` from the "
-              "inventory;\n# do not edit. ${VARIABLES} are secrets `noc alerts run` fills in "
-              "from the environment.\n")  # fmt: skip
+    out.write(
+        "# Alertmanager for the Kota Bogor NOC, made by `noc alerts config` from the "
+        "inventory;\n# do not edit. ${VARIABLES} are secrets `noc alerts run` fills in "
+        "from the environment.\n"
+    )
     yaml.dump(alertmanager_config(inv), out)
     return out.getvalue()

@@ -75,9 +75,19 @@ class GatewayRelay:
         now = self.clock()
         row_id = str(uuid.uuid4())
         with Session(self.engine) as session, session.begin():
-            session.add(RelayMessageRow(id=row_id, receiver=receiver, subject=subject,
-                                        text=text, created=now, attempts=0, next_try=now,
-                                        sent=None, last_error=""))  # fmt: skip
+            session.add(
+                RelayMessageRow(
+                    id=row_id,
+                    receiver=receiver,
+                    subject=subject,
+                    text=text,
+                    created=now,
+                    attempts=0,
+                    next_try=now,
+                    sent=None,
+                    last_error="",
+                )
+            )
         return row_id
 
     # --- out: the gateway -------------------------------------------------------------------
@@ -113,13 +123,21 @@ class GatewayRelay:
                     .where(RelayMessageRow.receiver == receiver, RelayMessageRow.sent.is_(None))
                     .order_by(RelayMessageRow.created)
                 ).all()
-                sent_at = list(session.scalars(
-                    select(RelayMessageRow.sent).where(
-                        RelayMessageRow.receiver == receiver, RelayMessageRow.sent > now - 60)
-                    .distinct()))  # fmt: skip
+                sent_at = list(
+                    session.scalars(
+                        select(RelayMessageRow.sent)
+                        .where(
+                            RelayMessageRow.receiver == receiver, RelayMessageRow.sent > now - 60
+                        )
+                        .distinct()
+                    )
+                )
             self.waiting[receiver] = (len(rows), now - rows[0].created if rows else 0.0)
-            due = [Queued(r.id, receiver, r.subject, r.text, r.created)
-                   for r in rows if r.next_try <= now]  # fmt: skip
+            due = [
+                Queued(r.id, receiver, r.subject, r.text, r.created)
+                for r in rows
+                if r.next_try <= now
+            ]
             tries = {r.id: r.attempts for r in rows}
             for message in plan(due, [t for t in sent_at if t is not None], now, policy):
                 try:
@@ -137,28 +155,35 @@ class GatewayRelay:
         if now - self._pruned > 3600:
             self._pruned = now
             with Session(self.engine) as session, session.begin():
-                session.execute(delete(RelayMessageRow).where(
-                    RelayMessageRow.sent < now - KEEP_SENT_S))  # fmt: skip
+                session.execute(
+                    delete(RelayMessageRow).where(RelayMessageRow.sent < now - KEEP_SENT_S)
+                )
         return taken
 
     def _sent(self, message: Outgoing, now: float) -> None:
         assert self.engine is not None
         with Session(self.engine) as session, session.begin():
-            session.execute(update(RelayMessageRow)
-                            .where(RelayMessageRow.id.in_(message.ids))
-                            .values(sent=now))  # fmt: skip
+            session.execute(
+                update(RelayMessageRow).where(RelayMessageRow.id.in_(message.ids)).values(sent=now)
+            )
 
     def _failed(self, message: Outgoing, tries: dict[str, int], now: float, why: str) -> None:
         assert self.engine is not None
         attempts = max(tries.get(i, 0) for i in message.ids) + 1
         wait = min(BACKOFF_S[1], BACKOFF_S[0] * 2 ** (attempts - 1))
-        log.warning("gateway %s did not take a message (%s); %d waiting messages tried again "
-                    "in %.0f s", message.chat, why, len(message.ids), wait)  # fmt: skip
+        log.warning(
+            "gateway %s did not take a message (%s); %d waiting messages tried again in %.0f s",
+            message.chat,
+            why,
+            len(message.ids),
+            wait,
+        )
         with Session(self.engine) as session, session.begin():
-            session.execute(update(RelayMessageRow)
-                            .where(RelayMessageRow.id.in_(message.ids))
-                            .values(attempts=attempts, next_try=now + wait,
-                                    last_error=why[:500]))  # fmt: skip
+            session.execute(
+                update(RelayMessageRow)
+                .where(RelayMessageRow.id.in_(message.ids))
+                .values(attempts=attempts, next_try=now + wait, last_error=why[:500])
+            )
 
     async def run(self, stop: asyncio.Event) -> None:
         """Look at the queue every EVERY_S until `stop`; a store that does not answer is
@@ -170,8 +195,10 @@ class GatewayRelay:
                 said = False
             except Exception as exc:  # the store away: the queue is where it was
                 if not said:
-                    log.warning("gateway relay: the queue cannot be read (%s); trying again",
-                                redact.first_line(exc))  # fmt: skip
+                    log.warning(
+                        "gateway relay: the queue cannot be read (%s); trying again",
+                        redact.first_line(exc),
+                    )
                     said = True
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), EVERY_S)
@@ -180,8 +207,14 @@ class GatewayRelay:
         if self.engine is None:
             return 0
         with Session(self.engine) as session:
-            return int(session.scalar(select(func.count()).select_from(RelayMessageRow)
-                                      .where(RelayMessageRow.sent.is_(None))) or 0)  # fmt: skip
+            return int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(RelayMessageRow)
+                    .where(RelayMessageRow.sent.is_(None))
+                )
+                or 0
+            )
 
 
 class RelayMetrics(PromCollector):
@@ -194,18 +227,26 @@ class RelayMetrics(PromCollector):
         r = self.relay
         if not r.gateways:
             return
-        waiting = GaugeMetricFamily("noc_relay_waiting_messages",
-                                    "Messages for a gateway receiver not yet taken by it.",
-                                    labels=["receiver"])  # fmt: skip
-        oldest = GaugeMetricFamily("noc_relay_oldest_waiting_seconds",
-                                   "How long the oldest waiting message has waited.",
-                                   labels=["receiver"])  # fmt: skip
-        sent = CounterMetricFamily("noc_relay_sent_messages",
-                                   "Messages the gateway took (a summary counts once).",
-                                   labels=["receiver"])  # fmt: skip
-        failed = CounterMetricFamily("noc_relay_failed_messages",
-                                     "Messages the gateway did not take (each is tried again).",
-                                     labels=["receiver"])  # fmt: skip
+        waiting = GaugeMetricFamily(
+            "noc_relay_waiting_messages",
+            "Messages for a gateway receiver not yet taken by it.",
+            labels=["receiver"],
+        )
+        oldest = GaugeMetricFamily(
+            "noc_relay_oldest_waiting_seconds",
+            "How long the oldest waiting message has waited.",
+            labels=["receiver"],
+        )
+        sent = CounterMetricFamily(
+            "noc_relay_sent_messages",
+            "Messages the gateway took (a summary counts once).",
+            labels=["receiver"],
+        )
+        failed = CounterMetricFamily(
+            "noc_relay_failed_messages",
+            "Messages the gateway did not take (each is tried again).",
+            labels=["receiver"],
+        )
         for name in sorted(r.gateways):
             count, age = r.waiting.get(name, (0, 0.0))
             waiting.add_metric([name], float(count))

@@ -45,8 +45,9 @@ class Notification(BaseModel):
     def digest(self) -> str:
         """The same notification sent again (Alertmanager retries until it hears 2xx) has the
         same digest: group, status, and each alert with its start and end."""
-        alerts = sorted((a.status, sorted(a.labels.items()), a.startsAt, a.endsAt)
-                        for a in self.alerts)  # fmt: skip
+        alerts = sorted(
+            (a.status, sorted(a.labels.items()), a.startsAt, a.endsAt) for a in self.alerts
+        )
         body = json.dumps([self.groupKey, self.status, self.receiver, alerts])
         return hashlib.sha256(body.encode()).hexdigest()
 
@@ -63,26 +64,36 @@ def record(engine: Engine, note: Notification, now: float | None = None) -> tupl
     """Store one webhook notification: (its id, True) or, when the same notification is
     already stored, (that one's id, False)."""
     digest = note.digest()
-    kept = [{"status": a.status,
-             "labels": {_printable(k): _printable(v) for k, v in a.labels.items()},
-             "annotations": {_printable(k): _printable(v) for k, v in a.annotations.items()},
-             "startsAt": _printable(a.startsAt), "endsAt": _printable(a.endsAt)}
-            for a in note.alerts]  # fmt: skip
+    kept = [
+        {
+            "status": a.status,
+            "labels": {_printable(k): _printable(v) for k, v in a.labels.items()},
+            "annotations": {_printable(k): _printable(v) for k, v in a.annotations.items()},
+            "startsAt": _printable(a.startsAt),
+            "endsAt": _printable(a.endsAt),
+        }
+        for a in note.alerts
+    ]
     row_id = str(uuid.uuid4())
     with Session(engine) as session, session.begin():
-        found = session.scalars(select(AlertNotificationRow.id)
-                                .where(AlertNotificationRow.digest == digest)).first()  # fmt: skip
+        found = session.scalars(
+            select(AlertNotificationRow.id).where(AlertNotificationRow.digest == digest)
+        ).first()
         if found is not None:
             return found, False
-        session.add(AlertNotificationRow(
-            id=row_id, received=time.time() if now is None else now,
-            receiver=_printable(note.receiver)[:64],
-            status=note.status,
-            group_name=_printable(note.groupLabels.get("group", ""))[:200],
-            firing=sum(1 for a in kept if a["status"] == "firing"),
-            resolved=sum(1 for a in kept if a["status"] == "resolved"),
-            alerts=json.dumps(kept), digest=digest,
-        ))  # fmt: skip
+        session.add(
+            AlertNotificationRow(
+                id=row_id,
+                received=time.time() if now is None else now,
+                receiver=_printable(note.receiver)[:64],
+                status=note.status,
+                group_name=_printable(note.groupLabels.get("group", ""))[:200],
+                firing=sum(1 for a in kept if a["status"] == "firing"),
+                resolved=sum(1 for a in kept if a["status"] == "resolved"),
+                alerts=json.dumps(kept),
+                digest=digest,
+            )
+        )
     return row_id, True
 
 
@@ -92,8 +103,15 @@ def history(engine: Engine, limit: int = 200, since: float | None = None) -> lis
         query = query.where(AlertNotificationRow.received >= since)
     with Session(engine) as session:
         return [
-            {"id": r.id, "received": r.received, "receiver": r.receiver, "status": r.status,
-             "group": r.group_name, "firing": r.firing, "resolved": r.resolved,
-             "alerts": stored_alerts(r.alerts)}
+            {
+                "id": r.id,
+                "received": r.received,
+                "receiver": r.receiver,
+                "status": r.status,
+                "group": r.group_name,
+                "firing": r.firing,
+                "resolved": r.resolved,
+                "alerts": stored_alerts(r.alerts),
+            }
             for r in session.scalars(query.limit(limit))
-        ]  # fmt: skip
+        ]

@@ -80,8 +80,9 @@ def _single(q: Queued, policy: RelayPolicy) -> Outgoing:
 
 def summaries(held: Sequence[Queued], policy: RelayPolicy) -> list[Outgoing]:
     """The held messages as summaries naming each by its subject, each within max_chars."""
-    heading = (f"{{n}} pemberitahuan lain digabung (batas {policy.per_minute} pesan per "
-               f"menit){{part}}:")  # fmt: skip
+    heading = (
+        f"{{n}} pemberitahuan lain digabung (batas {policy.per_minute} pesan per menit){{part}}:"
+    )
     room = policy.max_chars - len(heading.format(n=len(held), part=" (bagian 99/99)")) - 1
     parts: list[list[Queued]] = [[]]
     used = 0
@@ -97,8 +98,9 @@ def summaries(held: Sequence[Queued], policy: RelayPolicy) -> list[Outgoing]:
         label = f" (bagian {i}/{len(parts)})" if len(parts) > 1 else ""
         lines = "\n".join(_line(q, policy) for q in part)
         text = heading.format(n=len(held), part=label) + "\n" + lines
-        out.append(Outgoing(part[0].chat, text, tuple(q.id for q in part),
-                            tuple(q.subject for q in part)))  # fmt: skip
+        out.append(
+            Outgoing(part[0].chat, text, tuple(q.id for q in part), tuple(q.subject for q in part))
+        )
     return out
 
 
@@ -164,8 +166,9 @@ def plain_text(note: Notification) -> tuple[str, str]:
         if labels.get("alertname") == "NocBehindRootCause":
             behind.append(labels.get("device", "?"))
             continue
-        lines.append(_heading(labels) or alert.annotations.get("summary")
-                     or labels.get("alertname", "?"))  # fmt: skip
+        lines.append(
+            _heading(labels) or alert.annotations.get("summary") or labels.get("alertname", "?")
+        )
     if behind:
         shown = ", ".join(behind[:20]) + (f" (+{len(behind) - 20})" if len(behind) > 20 else "")
         lines.append(f"{len(behind)} perangkat di belakangnya: {shown}")

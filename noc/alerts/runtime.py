@@ -39,6 +39,10 @@ def alertmanager_command(config_file: Path, listen: str) -> list[str]:
     binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
     if binary is None:
         raise AlertmanagerMissing
-    return [binary, f"--config.file={config_file}",
-            f"--storage.path={config_file.parent / 'data'}",
-            f"--web.listen-address={listen}", "--cluster.listen-address="]  # fmt: skip
+    return [
+        binary,
+        f"--config.file={config_file}",
+        f"--storage.path={config_file.parent / 'data'}",
+        f"--web.listen-address={listen}",
+        "--cluster.listen-address=",
+    ]

@@ -53,8 +53,13 @@ def matcher(name: str, value: str, regex: bool = False) -> dict[str, Any]:
 def create_silence(
     base: str, matchers: list[dict[str, Any]], start: float, end: float, by: str, comment: str
 ) -> str:
-    body = {"matchers": matchers, "startsAt": _iso(start), "endsAt": _iso(end),
-            "createdBy": by, "comment": comment}  # fmt: skip
+    body = {
+        "matchers": matchers,
+        "startsAt": _iso(start),
+        "endsAt": _iso(end),
+        "createdBy": by,
+        "comment": comment,
+    }
     result = _call(base, "POST", "/api/v2/silences", body)
     return str(result["silenceID"])
 
@@ -70,12 +75,20 @@ def acknowledge(
     extends the first (to the later end) and adds its comment, instead of a second silence."""
     wanted = [matcher("group", group)]
     for s in silences(base):
-        if s.get("matchers") == wanted and str(s.get("comment", "")).startswith(ACK) \
-                and s.get("status", {}).get("state") == "active":  # fmt: skip
+        if (
+            s.get("matchers") == wanted
+            and str(s.get("comment", "")).startswith(ACK)
+            and s.get("status", {}).get("state") == "active"
+        ):
             ends = datetime.fromisoformat(str(s["endsAt"]).replace("Z", "+00:00")).timestamp()
-            body = {"id": s["id"], "matchers": wanted, "startsAt": s["startsAt"],
-                    "endsAt": _iso(max(ends, now + for_s)), "createdBy": by,
-                    "comment": f"{s['comment']} / {by}: {comment}"}  # fmt: skip
+            body = {
+                "id": s["id"],
+                "matchers": wanted,
+                "startsAt": s["startsAt"],
+                "endsAt": _iso(max(ends, now + for_s)),
+                "createdBy": by,
+                "comment": f"{s['comment']} / {by}: {comment}",
+            }
             result = _call(base, "POST", "/api/v2/silences", body)
             return str(result["silenceID"]), True
     return create_silence(base, wanted, now, now + for_s, by, ACK + comment), False
@@ -86,8 +99,11 @@ def expire_silence(base: str, silence_id: str) -> None:
 
 
 def silences(base: str) -> list[dict[str, Any]]:
-    return [s for s in _call(base, "GET", "/api/v2/silences") or []
-            if s.get("status", {}).get("state") != "expired"]  # fmt: skip
+    return [
+        s
+        for s in _call(base, "GET", "/api/v2/silences") or []
+        if s.get("status", {}).get("state") != "expired"
+    ]
 
 
 @dataclass(frozen=True)
@@ -119,13 +135,19 @@ def alerts(base: str) -> list[AlertView]:
             state = "inhibited"
         first = silenced[0] if silenced else {}
         said = str(first.get("comment", "")) if first else ""
-        out.append(AlertView(
-            group=labels.get("group", ""), alertname=labels.get("alertname", ""),
-            device=labels.get("device"), state=state, since=a.get("startsAt", ""),
-            summary=a.get("annotations", {}).get("summary", ""),
-            by=first.get("createdBy"), comment=said.removeprefix(ACK) if first else None,
-            until=first.get("endsAt"),
-        ))  # fmt: skip
+        out.append(
+            AlertView(
+                group=labels.get("group", ""),
+                alertname=labels.get("alertname", ""),
+                device=labels.get("device"),
+                state=state,
+                since=a.get("startsAt", ""),
+                summary=a.get("annotations", {}).get("summary", ""),
+                by=first.get("createdBy"),
+                comment=said.removeprefix(ACK) if first else None,
+                until=first.get("endsAt"),
+            )
+        )
     return sorted(out, key=lambda v: (v.state != "firing", v.group, v.alertname))
 
 
@@ -134,18 +156,30 @@ def maintenance_comment(window_id: str, name: str) -> str:
 
 
 def silence_maintenance(
-    base: str, window_id: str, name: str, devices: list[str], sites: list[str],
-    start: float, end: float, by: str,
-) -> list[str]:  # fmt: skip
+    base: str,
+    window_id: str,
+    name: str,
+    devices: list[str],
+    sites: list[str],
+    start: float,
+    end: float,
+    by: str,
+) -> list[str]:
     """One silence for the window's devices, one for its sites."""
     made = []
     comment = maintenance_comment(window_id, name)
     if devices:
-        made.append(create_silence(base, [matcher("device", "|".join(devices), regex=True)],
-                                   start, end, by, comment))  # fmt: skip
+        made.append(
+            create_silence(
+                base, [matcher("device", "|".join(devices), regex=True)], start, end, by, comment
+            )
+        )
     if sites:
-        made.append(create_silence(base, [matcher("site", "|".join(sites), regex=True)],
-                                   start, end, by, comment))  # fmt: skip
+        made.append(
+            create_silence(
+                base, [matcher("site", "|".join(sites), regex=True)], start, end, by, comment
+            )
+        )
     return made
 
 

@@ -15,9 +15,23 @@ from noc.api.routes import ROUTERS
 
 # Routes without a bearer-token dependency: public, or (the wall's event stream) checked by
 # their own means, the wall's cookie.
-PUBLIC_PATHS = frozenset({"/healthz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect",
-                          "/docs/static/{name}", "/redoc", "/wall", "/wall/login", "/wall/logout",
-                          "/wall/static/{name}", "/wall/events", "/favicon.ico"})  # fmt: skip
+PUBLIC_PATHS = frozenset(
+    {
+        "/healthz",
+        "/metrics",
+        "/openapi.json",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/docs/static/{name}",
+        "/redoc",
+        "/wall",
+        "/wall/login",
+        "/wall/logout",
+        "/wall/static/{name}",
+        "/wall/events",
+        "/favicon.ico",
+    }
+)
 
 
 async def store_unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -26,8 +40,9 @@ async def store_unavailable(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def store_too_slow(_: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"detail": f"the store does not answer in time: {exc}"}, 503,
-                        headers={"Retry-After": "10"})  # fmt: skip
+    return JSONResponse(
+        {"detail": f"the store does not answer in time: {exc}"}, 503, headers={"Retry-After": "10"}
+    )
 
 
 def create_app(ctx: ApiContext) -> FastAPI:

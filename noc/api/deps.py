@@ -132,8 +132,11 @@ def refuse(request: Request, why: str, detail: str) -> NoReturn:
     address = address_of(request)
     wait = ctx.throttle.retry_after(address)
     if wait:
-        raise HTTPException(429, "too many refused tokens from this address; try later",
-                            headers={"Retry-After": str(int(wait))})  # fmt: skip
+        raise HTTPException(
+            429,
+            "too many refused tokens from this address; try later",
+            headers={"Retry-After": str(int(wait))},
+        )
     ctx.throttle.failed(address, why)
     raise HTTPException(401, detail, headers=UNAUTHORISED)
 

@@ -77,8 +77,9 @@ class Guard:
         with_body = scope.get("method") in ("POST", "PUT", "PATCH")
         if api and with_body:
             if not headers.get(b"authorization", b"").lower().startswith(b"bearer "):
-                await _reply(send, 401, "a bearer token is required",
-                             [(b"www-authenticate", b"Bearer")])  # fmt: skip
+                await _reply(
+                    send, 401, "a bearer token is required", [(b"www-authenticate", b"Bearer")]
+                )
                 return
             length = headers.get(b"content-length")
             if length is not None and (not length.isdigit() or int(length) > self.max_body):
@@ -129,12 +130,20 @@ async def _reply(
     send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
     body = json.dumps({"detail": detail}).encode()
-    await send({
-        "type": "http.response.start", "status": status,
-        "headers": [(b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    *SECURITY_HEADERS, CSP, (b"cache-control", b"no-store"), *(headers or [])],
-    })  # fmt: skip
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *SECURITY_HEADERS,
+                CSP,
+                (b"cache-control", b"no-store"),
+                *(headers or []),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -189,8 +198,9 @@ class Throttle:
     Memory is bounded: past `max_addresses`, the addresses that are not being throttled are
     forgotten, least recently failed first; the throttled ones are kept."""
 
-    def __init__(self, limit: int = 10, window_s: float = 60.0,
-                 max_addresses: int = 10_000) -> None:  # fmt: skip
+    def __init__(
+        self, limit: int = 10, window_s: float = 60.0, max_addresses: int = 10_000
+    ) -> None:
         self.limit = limit
         self.window_s = window_s
         self.max_addresses = max_addresses
@@ -231,16 +241,22 @@ class Throttle:
             while times and now - times[0] > self.window_s:
                 times.popleft()
             count = len(times)
-        log.warning("API token refused for %s (%s); %d failure(s) in %.0f s", address, why,
-                    count, self.window_s)  # fmt: skip
+        log.warning(
+            "API token refused for %s (%s); %d failure(s) in %.0f s",
+            address,
+            why,
+            count,
+            self.window_s,
+        )
 
     def _bound(self, now: float) -> None:
         """Room for one more address: forget those with no failure left in the window, then
         the least recently failed of those not throttled; the throttled stay."""
         if len(self._failures) < self.max_addresses:
             return
-        for address in [a for a, t in self._failures.items()
-                        if not t or now - t[-1] > self.window_s]:  # fmt: skip
+        for address in [
+            a for a, t in self._failures.items() if not t or now - t[-1] > self.window_s
+        ]:
             del self._failures[address]
             self.forgotten += 1
         target = self.max_addresses * 9 // 10

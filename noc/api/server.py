@@ -44,8 +44,12 @@ class Limits:
         if now - self._said >= 60:
             self._said = now
             total = sum(self.refused.values())
-            log.warning("HTTP: refused a connection from %s (%s); %d refused since start",
-                        client, why, total)  # fmt: skip
+            log.warning(
+                "HTTP: refused a connection from %s (%s); %d refused since start",
+                client,
+                why,
+                total,
+            )
 
 
 def guarded_protocol(limits: Limits) -> type[H11Protocol]:

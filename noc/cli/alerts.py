@@ -24,8 +24,9 @@ from noc.cli.common import (
 )
 from noc.inventory.secrets import SecretError
 
-app = typer.Typer(help="Alerts: Alertmanager's configuration, and running it.",
-                  no_args_is_help=True)  # fmt: skip
+app = typer.Typer(
+    help="Alerts: Alertmanager's configuration, and running it.", no_args_is_help=True
+)
 EXPORTERS = Path(__file__).resolve().parents[2] / "exporters" / "alertmanager"
 
 
@@ -135,8 +136,14 @@ def list_(
     root_first = sorted(views, key=order)
     for v in root_first:
         note = f"{v.by}: {v.comment} (until {_wib(v.until)})" if v.by else ""
-        table.add_row(f"[{style.get(v.state, 'dim')}]{v.state}[/]", v.group, v.alertname,
-                      v.device or "", _wib(v.since), note)  # fmt: skip
+        table.add_row(
+            f"[{style.get(v.state, 'dim')}]{v.state}[/]",
+            v.group,
+            v.alertname,
+            v.device or "",
+            _wib(v.since),
+            note,
+        )
     console.print(table)
 
 
@@ -213,15 +220,27 @@ def ack(
     person = (by or operator()).strip()[:64] or getpass.getuser()
     now = time.time()
     try:
-        silence, extended = acknowledge(_base(alertmanager, inventory), group, now, seconds,
-                                        person, comment)  # fmt: skip
+        silence, extended = acknowledge(
+            _base(alertmanager, inventory), group, now, seconds, person, comment
+        )
     except AlertmanagerError as exc:
         err_console.print(str(exc))
         raise typer.Exit(1) from None
     audit = AuditLog(store_engine(), Settings().var_dir / "audit-pending.jsonl")
-    audit.record(who, "ack", None, {"group": group, "for_s": seconds, "comment": comment,
-                                    "by": person, "silence": silence,
-                                    "extended": extended}, "ok")  # fmt: skip
+    audit.record(
+        who,
+        "ack",
+        None,
+        {
+            "group": group,
+            "for_s": seconds,
+            "comment": comment,
+            "by": person,
+            "silence": silence,
+            "extended": extended,
+        },
+        "ok",
+    )
     how = "extended the acknowledgement of" if extended else "acknowledged"
     console.print(f"{how} {group} for {for_}, by {person} (silence {silence})")
 

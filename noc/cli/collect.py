@@ -50,8 +50,13 @@ def device_rows(collector: Collector, names: list[str]) -> list[dict[str, Any]]:
         for ln in links:
             iface = state.interface_named(ln.a.interface)
             if iface is not None and (iface.utilisation or 0) >= (best.get("utilisation") or 0):
-                best = {"link": ln.name, "in_bps": iface.in_bps, "out_bps": iface.out_bps,
-                        "utilisation": iface.utilisation, "no_rate": iface.no_rate}  # fmt: skip
+                best = {
+                    "link": ln.name,
+                    "in_bps": iface.in_bps,
+                    "out_bps": iface.out_bps,
+                    "utilisation": iface.utilisation,
+                    "no_rate": iface.no_rate,
+                }
         rows.append(
             {
                 "device": name,
@@ -137,21 +142,30 @@ def serve(
     inventory: InventoryOption = None,
     name: Annotated[
         str | None,
-        typer.Option("--name", help="this collector's name in a fleet sharing a PostgreSQL "
-                     "store ($NOC_COLLECTOR_NAME); without it, one collector polls everything"),
+        typer.Option(
+            "--name",
+            help="this collector's name in a fleet sharing a PostgreSQL "
+            "store ($NOC_COLLECTOR_NAME); without it, one collector polls everything",
+        ),
     ] = None,
     site: Annotated[
         str | None,
-        typer.Option("--site", help="where this collector runs, e.g. dc or dr "
-                     "($NOC_COLLECTOR_SITE)"),
+        typer.Option(
+            "--site", help="where this collector runs, e.g. dc or dr ($NOC_COLLECTOR_SITE)"
+        ),
     ] = None,
     workers: Annotated[
         int,
-        typer.Option("--workers", min=1, max=64, help="run N collector processes here, "
-                     "NAME-0 to NAME-N-1 of the fleet, serving on consecutive ports from "
-                     "$NOC_HTTP_PORT (needs --name)"),
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="run N collector processes here, "
+            "NAME-0 to NAME-N-1 of the fleet, serving on consecutive ports from "
+            "$NOC_HTTP_PORT (needs --name)",
+        ),
     ] = 1,
-) -> None:  # fmt: skip
+) -> None:
     """The collector, the API and /metrics in one process: poll on each tier's interval,
     store incidents and rollups, answer HTTP on $NOC_HTTP_HOST:$NOC_HTTP_PORT (Ctrl-C stops).
     With --name it is one collector of a fleet: it polls the poll domains it holds a lease on."""
@@ -169,18 +183,29 @@ def serve(
     engine = engine_or_exit(url)
     if workers > 1:
         if settings.collector_name is None or engine.dialect.name != "postgresql":
-            err_console.print("noc serve --workers needs --name and a PostgreSQL store: the "
-                              "workers share the poll domains as a fleet")  # fmt: skip
+            err_console.print(
+                "noc serve --workers needs --name and a PostgreSQL store: the "
+                "workers share the poll domains as a fleet"
+            )
             raise typer.Exit(2)
-        plan = plan_workers(settings.collector_name, settings.collector_site, workers,
-                            settings.http_host, settings.http_port, settings.var_dir,
-                            dict(os.environ))  # fmt: skip
+        plan = plan_workers(
+            settings.collector_name,
+            settings.collector_site,
+            workers,
+            settings.http_host,
+            settings.http_port,
+            settings.var_dir,
+            dict(os.environ),
+        )
         raise typer.Exit(supervise(plan, lambda line: print(line, flush=True)))
     taken = port_taken(settings.http_host, settings.http_port)
     if taken is not None:  # said before anything starts, not after the start-up lines
         where = f"{settings.http_host}:{settings.http_port}"
-        err_console.print(f"noc serve cannot run: {where} is taken ({taken}); stop what uses "
-                          "it or set NOC_HTTP_PORT", soft_wrap=True)  # fmt: skip
+        err_console.print(
+            f"noc serve cannot run: {where} is taken ({taken}); stop what uses "
+            "it or set NOC_HTTP_PORT",
+            soft_wrap=True,
+        )
         raise typer.Exit(1)
     try:
         asyncio.run(run_collector(inv, settings))
@@ -237,24 +262,39 @@ async def run_collector(inv: Inventory, settings: Settings, duration: float = 0)
     if console.is_terminal:
         with Live(console=console, refresh_per_second=2) as live:
             while not task.done():
-                live.update(line.render(service.collector, service.scheduler.stats,
-                                        service.writer, time.time(), service.member))  # fmt: skip
+                live.update(
+                    line.render(
+                        service.collector,
+                        service.scheduler.stats,
+                        service.writer,
+                        time.time(),
+                        service.member,
+                    )
+                )
                 await asyncio.sleep(0.5)
     else:  # a log, not a terminal: a line a minute, and one at once when the problems change
         printed, shown = 0.0, problems(service.collector)
         while not task.done():
             now, seen = time.time(), problems(service.collector)
             if seen != shown or now - printed >= 60:
-                console.print(line.render(service.collector, service.scheduler.stats,
-                                          service.writer, now, service.member),
-                              markup=True)  # fmt: skip
+                console.print(
+                    line.render(
+                        service.collector,
+                        service.scheduler.stats,
+                        service.writer,
+                        now,
+                        service.member,
+                    ),
+                    markup=True,
+                )
                 printed, shown = now, seen
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(task), 1)
     await task
     await client.close()
-    console.print(f"stopped; {service.writer.stats.written} events written, "
-                  f"{service.writer.pending} pending")  # fmt: skip
+    console.print(
+        f"stopped; {service.writer.stats.written} events written, {service.writer.pending} pending"
+    )
 
 
 def problems(collector: Collector) -> frozenset[tuple[str, str]]:
@@ -262,8 +302,11 @@ def problems(collector: Collector) -> frozenset[tuple[str, str]]:
     live = collector.live
     with live.lock:
         verdicts = dict(live.verdicts)
-    return frozenset((e, v.state.value) for e, v in verdicts.items()
-                     if v.state in (State.DOWN, State.FLAPPING) and live.owns(e))  # fmt: skip
+    return frozenset(
+        (e, v.state.value)
+        for e, v in verdicts.items()
+        if v.state in (State.DOWN, State.FLAPPING) and live.owns(e)
+    )
 
 
 class LiveLine:
@@ -331,8 +374,10 @@ class LiveLine:
         if writer.healthy():
             parts.append("store ok")
         elif writer.stats.db_up:
-            parts.append(f"[yellow]store SLOW ({writer.pending} held, oldest "
-                         f"{writer.oldest_pending_s():.0f}s)[/]")  # fmt: skip
+            parts.append(
+                f"[yellow]store SLOW ({writer.pending} held, oldest "
+                f"{writer.oldest_pending_s():.0f}s)[/]"
+            )
         else:
             parts.append(f"[red]store DOWN ({writer.pending} held, none lost)[/]")
         parts.append(f"open incidents {len(collector.live.book.open)}")

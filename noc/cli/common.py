@@ -63,8 +63,11 @@ def names_or_exit(inv: Inventory, given: list[str], what: str = "device") -> lis
     ends the command at once with the closest names, before any network work."""
     from noc.inventory.names import UnknownName, resolve
 
-    pool: list[str] = {"device": list(inv.devices_by_name), "site": list(inv.sites_by_name),
-                       "link": [ln.name for ln in inv.links]}[what]  # fmt: skip
+    pool: list[str] = {
+        "device": list(inv.devices_by_name),
+        "site": list(inv.sites_by_name),
+        "link": [ln.name for ln in inv.links],
+    }[what]
     out = []
     for name in given:
         try:
@@ -139,8 +142,9 @@ def store_engine(database: str | None = None, read_only: bool = False) -> Engine
     redact.register(url)
     path = missing_sqlite(url) if read_only else None
     if path is not None:
-        err_console.print(f"no store at {path}: nothing recorded yet (the collector, "
-                          "`noc serve`, makes it)")  # fmt: skip
+        err_console.print(
+            f"no store at {path}: nothing recorded yet (the collector, `noc serve`, makes it)"
+        )
         raise typer.Exit(1)
     engine = engine_or_exit(url)
     try:

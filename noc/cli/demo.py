@@ -45,9 +45,11 @@ def demo(
         stand_ins = await start_stand_ins(inv, agents)
         markers_stop = asyncio.Event()
         markers = asyncio.create_task(touch_markers(inv, agents, markers_stop))
-        console.print(f"simulated network: {len(agents)} agents on loopback; "
-                      f"try `{noc_command()} lab scenario bts-07 down` in another "
-                      "terminal")  # fmt: skip
+        console.print(
+            f"simulated network: {len(agents)} agents on loopback; "
+            f"try `{noc_command()} lab scenario bts-07 down` in another "
+            "terminal"
+        )
         alert_path = start_alert_path(inv, path, settings.var_dir, settings.http_port)
         for note in alert_path.notes:
             console.print(note)
@@ -82,8 +84,10 @@ def _taken(inv: Inventory, settings: Settings) -> str | None:
 
     why = port_taken(settings.http_host, settings.http_port)
     if why is not None:
-        return (f"{settings.http_host}:{settings.http_port} is taken ({why}); is a demo or "
-                "`noc serve` already running? Stop it, or set NOC_HTTP_PORT")  # fmt: skip
+        return (
+            f"{settings.http_host}:{settings.http_port} is taken ({why}); is a demo or "
+            "`noc serve` already running? Stop it, or set NOC_HTTP_PORT"
+        )
     device = inv.devices[0]
     address = str(device.address)
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
@@ -91,8 +95,10 @@ def _taken(inv: Inventory, settings: Settings) -> str | None:
         try:
             probe.bind((address, device.port))
         except OSError as exc:
-            return (f"the simulated network's address {address}:{device.port} is taken "
-                    f"({exc.strerror}); is a demo or `noc lab up` already running?")  # fmt: skip
+            return (
+                f"the simulated network's address {address}:{device.port} is taken "
+                f"({exc.strerror}); is a demo or `noc lab up` already running?"
+            )
     return None
 
 

@@ -31,8 +31,9 @@ from noc.paths import default_inventory
 from noc.settings import Settings
 from noc.store.audit import AuditLog
 
-app = typer.Typer(help="Diagnostics for technicians: ping, trace, snmp, ifaces, ssh, check.",
-                  no_args_is_help=True)  # fmt: skip
+app = typer.Typer(
+    help="Diagnostics for technicians: ping, trace, snmp, ifaces, ssh, check.", no_args_is_help=True
+)
 
 LEVEL_STYLE = {Level.OK: "green", Level.INFO: "dim", Level.WARN: "yellow", Level.FAIL: "bold red"}
 
@@ -63,8 +64,10 @@ def audit_log(settings: Settings) -> AuditLog:
     try:
         upgrade(engine)
     except Exception as exc:  # the entry waits in the local file until the store answers
-        err_console.print(f"[dim]store not available for the audit log "
-                          f"({type(exc).__name__}); holding entries locally[/]")  # fmt: skip
+        err_console.print(
+            f"[dim]store not available for the audit log "
+            f"({type(exc).__name__}); holding entries locally[/]"
+        )
     return AuditLog(engine, settings.var_dir / "audit-pending.jsonl")
 
 
@@ -91,8 +94,9 @@ def run(req: DiagRequest, inventory: InventoryOption, as_json: bool) -> DiagResu
 
         client = Settings().snmp_client()()
         try:
-            return await run_diagnostic(inv, req, client, audit_log(settings), actor(), secrets,
-                                        progress=progress)  # fmt: skip
+            return await run_diagnostic(
+                inv, req, client, audit_log(settings), actor(), secrets, progress=progress
+            )
         finally:
             await client.close()
 
@@ -131,8 +135,12 @@ def collector_view(device: str) -> str | None:
         return None
     try:
         with Session(make_engine(url)) as session:
-            row = session.scalars(select(StateChangeRow).where(StateChangeRow.entity == device)
-                                  .order_by(StateChangeRow.at.desc()).limit(1)).first()  # fmt: skip
+            row = session.scalars(
+                select(StateChangeRow)
+                .where(StateChangeRow.entity == device)
+                .order_by(StateChangeRow.at.desc())
+                .limit(1)
+            ).first()
     except Exception:  # no store, or no tables yet: the live probe stands alone
         return None
     if row is None:
@@ -156,9 +164,11 @@ def ping(device: DeviceArg, inventory: InventoryOption = None, as_json: JsonOpti
     if not as_json:
         d = result.data
         if d["received"]:
-            console.print(f"{device} ({d['address']}): {d['received']}/{d['sent']} replies, "
-                          f"loss {d['loss']:.0%}, rtt min/avg/max "
-                          f"{d['min_ms']:.2f}/{d['avg_ms']:.2f}/{d['max_ms']:.2f} ms")  # fmt: skip
+            console.print(
+                f"{device} ({d['address']}): {d['received']}/{d['sent']} replies, "
+                f"loss {d['loss']:.0%}, rtt min/avg/max "
+                f"{d['min_ms']:.2f}/{d['avg_ms']:.2f}/{d['max_ms']:.2f} ms"
+            )
         else:
             console.print(f"[red]{device} ({d['address']}): no reply, loss 100%[/]")
     if not result.ok:
@@ -174,8 +184,10 @@ def trace(
     if not as_json:
         console.print(f"inventory path: {' > '.join(result.data['path'])}")
         for hop in result.data["hops"]:
-            console.print(f"  {hop['hop']:>2}  {hop['address']:<16} {hop['avg_ms']:.2f} ms "
-                          f"loss {hop['loss']:.0%}")  # fmt: skip
+            console.print(
+                f"  {hop['hop']:>2}  {hop['address']:<16} {hop['avg_ms']:.2f} ms "
+                f"loss {hop['loss']:.0%}"
+            )
 
 
 @app.command()
@@ -238,8 +250,18 @@ def iface_table(device: str, rows: list[dict[str, Any]], zone: str = "Asia/Jakar
 
     stamp = datetime.now(ZoneInfo(zone)).strftime("%H:%M:%S %Z")
     table = Table(title=f"{device} interfaces ({stamp})", title_justify="left")
-    for col in ("if", "name", "description", "status", "in Mbps", "out Mbps", "contract",
-                "util", "err/s", "disc/s"):  # fmt: skip
+    for col in (
+        "if",
+        "name",
+        "description",
+        "status",
+        "in Mbps",
+        "out Mbps",
+        "contract",
+        "util",
+        "err/s",
+        "disc/s",
+    ):
         table.add_column(col, overflow="fold", no_wrap=col != "description")
     for r in rows:
         oper = r["oper"] if r["oper"] == "up" else f"[red]{r['oper']}[/]"
@@ -253,12 +275,17 @@ def iface_table(device: str, rows: list[dict[str, Any]], zone: str = "Asia/Jakar
             shown = f"[yellow]{shown}[/]"
         contract = r.get("contracted_bps")
         table.add_row(
-            str(r["index"]), r["name"], r.get("description") or "", oper,
-            _mbps(r["in_bps"]), _mbps(r["out_bps"]),
-            "—" if contract is None else f"{contract / 1e6:g} Mbps", shown,
+            str(r["index"]),
+            r["name"],
+            r.get("description") or "",
+            oper,
+            _mbps(r["in_bps"]),
+            _mbps(r["out_bps"]),
+            "—" if contract is None else f"{contract / 1e6:g} Mbps",
+            shown,
             "—" if r["errors_per_s"] is None else f"{r['errors_per_s']:.2f}",
             "—" if r["discards_per_s"] is None else f"{r['discards_per_s']:.2f}",
-        )  # fmt: skip
+        )
     return table
 
 

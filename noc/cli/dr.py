@@ -24,13 +24,17 @@ from noc.cli.common import (
 from noc.dr.readiness import Readiness, Status
 from noc.settings import Settings
 
-app = typer.Typer(help="Disaster recovery: readiness checks and the DR site's probe.",
-                  no_args_is_help=True)  # fmt: skip
+app = typer.Typer(
+    help="Disaster recovery: readiness checks and the DR site's probe.", no_args_is_help=True
+)
 log = logging.getLogger(__name__)
 
 STYLE = {Status.OK: "green", Status.WARN: "yellow", Status.FAIL: "bold red"}
-READY_STYLE = {Readiness.READY: "bold green", Readiness.DEGRADED: "bold yellow",
-               Readiness.NOT_READY: "bold red"}  # fmt: skip
+READY_STYLE = {
+    Readiness.READY: "bold green",
+    Readiness.DEGRADED: "bold yellow",
+    Readiness.NOT_READY: "bold red",
+}
 
 
 @app.command()
@@ -72,10 +76,15 @@ def check(
         console.print(table)
         word = report.readiness.value.replace("_", " ").upper()
         console.print(f"[{READY_STYLE[report.readiness]}]{word}[/]: {report.reason}")
-        console.print("failover: " + ("RECOMMENDED" if decision["failover"] else "no") + " — "
-                      + "; ".join(decision["explanation"]))  # fmt: skip
-    raise typer.Exit({Readiness.READY: 0, Readiness.DEGRADED: 1, Readiness.NOT_READY: 2}[
-        report.readiness])  # fmt: skip
+        console.print(
+            "failover: "
+            + ("RECOMMENDED" if decision["failover"] else "no")
+            + " — "
+            + "; ".join(decision["explanation"])
+        )
+    raise typer.Exit(
+        {Readiness.READY: 0, Readiness.DEGRADED: 1, Readiness.NOT_READY: 2}[report.readiness]
+    )
 
 
 @app.command()
@@ -98,8 +107,10 @@ def probe(
     try:
         server = probe_server(inv, host, int(port))
     except OSError as exc:
-        err_console.print(f"cannot serve the DR probe on {listen}: {exc.strerror or exc} (is "
-                          "another probe or the demo's stand-in there? use --listen)")  # fmt: skip
+        err_console.print(
+            f"cannot serve the DR probe on {listen}: {exc.strerror or exc} (is "
+            "another probe or the demo's stand-in there? use --listen)"
+        )
         raise typer.Exit(1) from None
     console.print(f"DR probe on http://{listen}/probe (primary site: {inv.dr.primary_site})")
     try:
@@ -148,9 +159,14 @@ def failover(
     def log(outcome: StepOutcome) -> None:
         outcomes.append(outcome)
         if audit is not None:
-            audit.record(f"cli:{getpass.getuser()}", f"dr-failover:{outcome.phase}", None,
-                         {"step": outcome.name, "kind": outcome.kind},
-                         "ok" if outcome.ok else "error", outcome.detail)  # fmt: skip
+            audit.record(
+                f"cli:{getpass.getuser()}",
+                f"dr-failover:{outcome.phase}",
+                None,
+                {"step": outcome.name, "kind": outcome.kind},
+                "ok" if outcome.ok else "error",
+                outcome.detail,
+            )
         if not as_json:
             mark = "[green]ok[/]" if outcome.ok else "[bold red]FAILED[/]"
             if not execute and outcome.ok:
@@ -161,14 +177,15 @@ def failover(
     if not as_json:
         console.print(verdict)
         if not execute:
-            console.print("[bold yellow]DRY RUN[/]: nothing is changed; each line says what "
-                          "`--execute --yes` would do, fencing first")  # fmt: skip
+            console.print(
+                "[bold yellow]DRY RUN[/]: nothing is changed; each line says what "
+                "`--execute --yes` would do, fencing first"
+            )
     done = asyncio.run(run_failover(inv, execute, log))
     if as_json:
         from dataclasses import asdict
 
-        print_json({"executed": execute, "completed": done,
-                    "steps": [asdict(o) for o in outcomes]})  # fmt: skip
+        print_json({"executed": execute, "completed": done, "steps": [asdict(o) for o in outcomes]})
     raise typer.Exit(0 if done else 1)
 
 
@@ -226,8 +243,10 @@ def drill(
             console.print(f"{o.phase:>6}  {o.name}: {'ok' if o.ok else 'FAILED'} {o.detail}")
         rto = "—" if result.rto_s is None else f"{result.rto_s:.1f} s"
         verdict = "passed" if result.ok else result.note
-        console.print(f"RTO {rto}; RPO {result.rpo_rows} of {result.rows_acknowledged} "
-                      f"acknowledged rows lost; {verdict}")  # fmt: skip
+        console.print(
+            f"RTO {rto}; RPO {result.rpo_rows} of {result.rows_acknowledged} "
+            f"acknowledged rows lost; {verdict}"
+        )
     raise typer.Exit(0 if result.ok else 1)
 
 

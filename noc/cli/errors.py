@@ -27,8 +27,10 @@ def explain(exc: BaseException) -> str | None:
 
     text = redact.first_line(exc)
     if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
-        return f"cannot listen: the address is already in use ({text}); stop what uses it or " \
-               "choose another port"  # fmt: skip
+        return (
+            f"cannot listen: the address is already in use ({text}); stop what uses it or "
+            "choose another port"
+        )
     if isinstance(exc, OSError) and exc.errno == errno.EADDRNOTAVAIL:
         return f"cannot listen there: no such local address ({text})"
     if isinstance(exc, ConnectionRefusedError):
@@ -60,8 +62,11 @@ def _root_cause(exc: BaseException) -> str:
             break
         seen = inner
     text = redact.first_line(seen)
-    if "Connection refused" in text or "[Errno 111]" in text \
-            or isinstance(seen, ConnectionRefusedError):  # fmt: skip
+    if (
+        "Connection refused" in text
+        or "[Errno 111]" in text
+        or isinstance(seen, ConnectionRefusedError)
+    ):
         return "connection refused (is it running, on that port?)"
     return text
 

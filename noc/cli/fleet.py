@@ -76,13 +76,14 @@ def status(inventory: InventoryOption = None, as_json: JsonOption = False) -> No
     if not handover:
         console.print("[green]every poll domain is held by a live collector[/]")
         return
-    console.print(f"[bold red]{len(handover)} poll domain(s) in handover[/] (no collector "
-                  "polls them until one takes them):")  # fmt: skip
+    console.print(
+        f"[bold red]{len(handover)} poll domain(s) in handover[/] (no collector "
+        "polls them until one takes them):"
+    )
     shown = 10
     for item in handover[:shown]:
         who = item["last_owner"] or "nobody yet"
-        console.print(f"  {item['domain']}: {len(item['devices'])} device(s), "
-                      f"last held by {who}")  # fmt: skip
+        console.print(f"  {item['domain']}: {len(item['devices'])} device(s), last held by {who}")
     if len(handover) > shown:
         rest = sum(len(i["devices"]) for i in handover[shown:])
         console.print(f"  and {len(handover) - shown} more ({rest} devices; --json lists all)")

@@ -118,8 +118,10 @@ def show(inventory: FileArg = None, as_json: JsonOption = False) -> None:
         for site in kec["sites"]:
             site_node = kec_node.add(f"{site['name']} [dim]{site['kind']} · {site['title']}[/]")
             for dev in site["devices"]:
-                links = ", ".join(f"{ln['name']} ({ln['capacity_bps'] / 1e6:g} Mbps {ln['medium']})"
-                                  for ln in dev["links"])  # fmt: skip
+                links = ", ".join(
+                    f"{ln['name']} ({ln['capacity_bps'] / 1e6:g} Mbps {ln['medium']})"
+                    for ln in dev["links"]
+                )
                 site_node.add(
                     f"[green]{dev['name']}[/] {dev['kind']} {dev['address']} [dim]{links}[/]"
                 )

@@ -94,19 +94,30 @@ def up(
     except LabControlError:
         pass
     else:
-        err_console.print(f"a simulated network already answers on {socket_path()} (`noc demo`?); "
-                          "nothing started")  # fmt: skip
+        err_console.print(
+            f"a simulated network already answers on {socket_path()} (`noc demo`?); nothing started"
+        )
         raise typer.Exit(1)
-    args = [sys.executable, "-m", "noc", "lab", "serve", "--inventory",
-            str(inventory or default_inventory())]  # fmt: skip
+    args = [
+        sys.executable,
+        "-m",
+        "noc",
+        "lab",
+        "serve",
+        "--inventory",
+        str(inventory or default_inventory()),
+    ]
     if recordings is not None:
         args += ["--recordings", str(recordings)]
     log_path = lab_dir() / "lab.log"
     with log_path.open("ab") as log_file:
         proc = subprocess.Popen(
-            args, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            args,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
-        )  # fmt: skip
+        )
     (lab_dir() / "lab.pid").write_text(str(proc.pid))
     deadline = time.monotonic() + timeout
     with console.status("starting the simulated network..."):
@@ -181,12 +192,14 @@ def status(
     for dev in reply["devices"]:
         busiest = max(dev["interfaces"], key=lambda i: i["in_bps"], default=None)
         table.add_row(
-            dev["name"], f"{dev['address']}:{dev['port']}", f"{dev['uptime_s'] / 86400:.1f} d",
+            dev["name"],
+            f"{dev['address']}:{dev['port']}",
+            f"{dev['uptime_s'] / 86400:.1f} d",
             ", ".join(f"{k}={v}" if v else k for k, v in dev["scenarios"].items()),
             busiest["name"] if busiest else "",
             f"{busiest['in_bps'] / 1e6:.2f}" if busiest else "",
             f"{busiest['out_bps'] / 1e6:.2f}" if busiest else "",
-        )  # fmt: skip
+        )
     console.print(table)
 
 
@@ -205,8 +218,16 @@ def scenario(
     if inv is not None and device not in inv.devices_by_name:
         device = names_or_exit(inv, [device])[0]
     try:
-        call(socket_path(), {"command": "scenario", "device": device, "name": name,
-                             "enable": not off, "param": param})  # fmt: skip
+        call(
+            socket_path(),
+            {
+                "command": "scenario",
+                "device": device,
+                "name": name,
+                "enable": not off,
+                "param": param,
+            },
+        )
     except LabControlError as exc:
         err_console.print(str(exc))
         raise typer.Exit(1) from None

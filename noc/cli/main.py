@@ -33,11 +33,25 @@ HELP = "NOC toolkit for the Kota Bogor city network."
 # Each command and the module that holds it, in the order `noc --help` lists them. A command
 # loads only its own module (and what that imports), so `noc status` does not pay for the
 # dashboards' or the lab's imports.
-GROUPS = ("inventory", "lab", "dashboards", "sla", "maintenance", "diag", "token", "dr", "alerts",
-          "fleet")  # fmt: skip
-COMMANDS = {"poll": ("collect", "poll"), "serve": ("collect", "serve"),
-            "collect": ("collect", "serve"), "status": ("status", "status"),
-            "demo": ("demo", "demo")}  # fmt: skip
+GROUPS = (
+    "inventory",
+    "lab",
+    "dashboards",
+    "sla",
+    "maintenance",
+    "diag",
+    "token",
+    "dr",
+    "alerts",
+    "fleet",
+)
+COMMANDS = {
+    "poll": ("collect", "poll"),
+    "serve": ("collect", "serve"),
+    "collect": ("collect", "serve"),
+    "status": ("status", "status"),
+    "demo": ("demo", "demo"),
+}
 
 
 def unwrap(doc: str | None) -> str | None:

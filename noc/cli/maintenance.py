@@ -81,9 +81,15 @@ def add(
 
         try:
             made = silence_maintenance(
-                inv.alerting.alertmanager_url, window_id, name, device or [], site or [],
-                parse_time(start, zone), parse_time(end, zone), f"maintenance:{getpass.getuser()}",
-            )  # fmt: skip
+                inv.alerting.alertmanager_url,
+                window_id,
+                name,
+                device or [],
+                site or [],
+                parse_time(start, zone),
+                parse_time(end, zone),
+                f"maintenance:{getpass.getuser()}",
+            )
             console.print(f"Alertmanager: {len(made)} silence(s) for the window")
         except AlertmanagerError as exc:
             err_console.print(f"window added, but no silence in Alertmanager: {exc}")
@@ -101,12 +107,32 @@ def list_(
     windows = windows_of(inv, stored)  # the inventory's first, then those added at run time
     if as_json:
         emit_json(
-            [{"id": w.id, "name": w.name, "devices": sorted(w.devices), "sites": sorted(w.sites),
-              "start": w.start, "end": w.end, "source": "run time"} for w in stored]
-            + [{"id": "inventory", "name": w.name, "devices": sorted(w.devices),
-                "sites": sorted(w.sites), "start": w.when(zone)[0], "end": w.when(zone)[1],
-                "source": "inventory"} for w in windows if w.id is None]
-        )  # fmt: skip
+            [
+                {
+                    "id": w.id,
+                    "name": w.name,
+                    "devices": sorted(w.devices),
+                    "sites": sorted(w.sites),
+                    "start": w.start,
+                    "end": w.end,
+                    "source": "run time",
+                }
+                for w in stored
+            ]
+            + [
+                {
+                    "id": "inventory",
+                    "name": w.name,
+                    "devices": sorted(w.devices),
+                    "sites": sorted(w.sites),
+                    "start": w.when(zone)[0],
+                    "end": w.when(zone)[1],
+                    "source": "inventory",
+                }
+                for w in windows
+                if w.id is None
+            ]
+        )
         return
     if not windows:
         console.print("no maintenance windows")
@@ -117,9 +143,13 @@ def list_(
     # Run-time windows (the ones `remove` takes) first, then the inventory's.
     for w in sorted(windows, key=lambda w: w.id is None):
         # The first 8 characters are enough for `remove` (a unique start of the id).
-        table.add_row(w.id[:8] if w.id else "[dim]inventory[/]", w.name,
-                      ", ".join(sorted(w.devices)),
-                      ", ".join(sorted(w.sites)), *w.when(zone))  # fmt: skip
+        table.add_row(
+            w.id[:8] if w.id else "[dim]inventory[/]",
+            w.name,
+            ", ".join(sorted(w.devices)),
+            ", ".join(sorted(w.sites)),
+            *w.when(zone),
+        )
     console.print(table)
 
 

@@ -112,20 +112,26 @@ def plan_outputs(fmt: str | None, outs: list[Path]) -> list[tuple[str, Path | No
     told = {out: out.suffix.lower().removeprefix(".") for out in outs}
     odd = [out for out in outs if told[out] and told[out] not in FORMATS]
     if odd:  # report.docx would be HTML in a .docx file, which no word processor opens
-        err_console.print(f"{odd[0]}: a report is .html, .pdf, .csv or .json (or a name "
-                          "without an extension, with --format)")  # fmt: skip
+        err_console.print(
+            f"{odd[0]}: a report is .html, .pdf, .csv or .json (or a name "
+            "without an extension, with --format)"
+        )
         raise typer.Exit(2)
     if len(outs) == 1:
         out = outs[0]
         return [(fmt or (told[out] if told[out] in FORMATS else "html"), out)]
     if fmt is not None:
-        err_console.print("--format names the format of one output; with several --out, "
-                          "each file's extension names its format")  # fmt: skip
+        err_console.print(
+            "--format names the format of one output; with several --out, "
+            "each file's extension names its format"
+        )
         raise typer.Exit(2)
     unknown = [str(out) for out in outs if told[out] not in FORMATS]
     if unknown:
-        err_console.print(f"{unknown[0]}: with several --out, each file ends in .html, .pdf, "
-                          ".csv or .json to name its format")  # fmt: skip
+        err_console.print(
+            f"{unknown[0]}: with several --out, each file ends in .html, .pdf, "
+            ".csv or .json to name its format"
+        )
         raise typer.Exit(2)
     if len({out.absolute() for out in outs}) < len(outs):
         err_console.print("the same --out is given twice")
@@ -202,11 +208,20 @@ def summary(
     table = Table(
         title=f"{loc.t('title')} — {loc.month(period.start)} "
         f"({loc.t('coverage')} {loc.percent(data.coverage, 2)})",
-        box=box.SIMPLE_HEAD, pad_edge=False, padding=0, title_justify="left",
-    )  # fmt: skip
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=0,
+        title_justify="left",
+    )
     table.add_column(loc.t("tier"), min_width=8)  # "Seluruh jaringan" may take two lines
-    for col in ("availability", "target", "outages", "mttr", "budget_left_short",
-                "compliant_short"):  # fmt: skip
+    for col in (
+        "availability",
+        "target",
+        "outages",
+        "mttr",
+        "budget_left_short",
+        "compliant_short",
+    ):
         table.add_column(loc.t(col), no_wrap=True)
     rows = [(loc.tier(k), a, devices_in(data, a)) for k, a in sorted(data.tiers.items())]
     for name, a, count in [*rows, (loc.t("network"), data.whole, len(data.devices))]:
@@ -233,10 +248,13 @@ def simulate(
     inventory: InventoryOption = None,
     database: Annotated[
         list[str] | None,
-        typer.Option("--database", help="store URL (default: $NOC_DATABASE_URL or SQLite); "
-                     "repeat it to write the same month into several stores"),
+        typer.Option(
+            "--database",
+            help="store URL (default: $NOC_DATABASE_URL or SQLite); "
+            "repeat it to write the same month into several stores",
+        ),
     ] = None,
-) -> None:  # fmt: skip
+) -> None:
     """Fill a store with a simulated month of the lab's network (outages, flaps, congestion,
     a collector gap), as the collector would have written it."""
     from noc.lab.month import simulate_month

@@ -29,13 +29,23 @@ from noc.settings import Settings
 from noc.store import queries
 
 STATE_STYLE = {
-    State.UP: "green", State.DOWN: "bold red", State.UNREACHABLE: "yellow",
-    State.UNKNOWN: "dim", State.MAINTENANCE: "blue", State.FLAPPING: "magenta",
-}  # fmt: skip
+    State.UP: "green",
+    State.DOWN: "bold red",
+    State.UNREACHABLE: "yellow",
+    State.UNKNOWN: "dim",
+    State.MAINTENANCE: "blue",
+    State.FLAPPING: "magenta",
+}
 PROBLEM_STATES = PROBLEM | {State.UNREACHABLE}
 # Root causes first, then maintenance, not yet known, and up last.
-RANK = {State.DOWN: 0, State.FLAPPING: 1, State.UNREACHABLE: 2, State.MAINTENANCE: 3,
-        State.UNKNOWN: 4, State.UP: 5}  # fmt: skip
+RANK = {
+    State.DOWN: 0,
+    State.FLAPPING: 1,
+    State.UNREACHABLE: 2,
+    State.MAINTENANCE: 3,
+    State.UNKNOWN: 4,
+    State.UP: 5,
+}
 
 
 def triage(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -47,8 +57,9 @@ def triage(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         if row["state"] == State.UNREACHABLE.value and row.get("root_cause"):
             by_root.setdefault(row["root_cause"], []).append(row)
     roots = [r for r in rows if r["state"] in (State.DOWN.value, State.FLAPPING.value)]
-    roots.sort(key=lambda r: (-len(by_root.get(r["entity"], [])), r.get("since") or 0.0,
-                              r["entity"]))  # fmt: skip
+    roots.sort(
+        key=lambda r: (-len(by_root.get(r["entity"], [])), r.get("since") or 0.0, r["entity"])
+    )
     out: list[dict[str, Any]] = []
     placed: set[str] = set()
     for root in roots:
@@ -75,14 +86,18 @@ def _store_or_exit(settings: Settings) -> Any:
     url = settings.db_url(create=False)
     path = missing_sqlite(url)
     if path is not None:
-        err_console.print(f"no store at {path}: start the collector first (`noc serve`, or "
-                          "`make demo`), or set NOC_DATABASE_URL / NOC_VAR_DIR")  # fmt: skip
+        err_console.print(
+            f"no store at {path}: start the collector first (`noc serve`, or "
+            "`make demo`), or set NOC_DATABASE_URL / NOC_VAR_DIR"
+        )
         raise typer.Exit(1)
     engine = engine_or_exit(url)
     try:
         if not inspect(engine).has_table("state_changes"):
-            err_console.print(f"the store {redact.scrub(url)} holds no state yet: start the "
-                              "collector first (`noc serve`)")  # fmt: skip
+            err_console.print(
+                f"the store {redact.scrub(url)} holds no state yet: start the "
+                "collector first (`noc serve`)"
+            )
             raise typer.Exit(1)
     except SQLAlchemyError as exc:
         err_console.print(f"cannot read the store: {redact.first_line(exc)}")
@@ -123,12 +138,17 @@ def status(
         err_console.print(f"cannot read the store: {redact.first_line(exc)}")
         raise typer.Exit(1) from None
     rows: list[dict[str, Any]] = [
-        {"entity": entity, "state": change.new, "since": change.at,
-         "root_cause": change.root_cause, "reason": change.reason,
-         "last_poll": polls[entity].at if entity in polls else None,
-         "last_success": polls[entity].last_success if entity in polls else None}
+        {
+            "entity": entity,
+            "state": change.new,
+            "since": change.at,
+            "root_cause": change.root_cause,
+            "reason": change.reason,
+            "last_poll": polls[entity].at if entity in polls else None,
+            "last_success": polls[entity].last_success if entity in polls else None,
+        }
         for entity, change in latest.items()
-    ]  # fmt: skip
+    ]
     ordered = triage(rows)
     wanted = set(state or [])
     if problems:
@@ -136,11 +156,17 @@ def status(
     if wanted:
         ordered = [r for r in ordered if State(r["state"]) in wanted]
     open_incidents: list[dict[str, Any]] = [
-        {"id": i.id, "entity": i.entity, "state": i.state, "root_cause": i.root_cause,
-         "started": i.started, "reason": i.reason,
-         "affected": [a for a in i.affected.split(",") if a]}
+        {
+            "id": i.id,
+            "entity": i.entity,
+            "state": i.state,
+            "root_cause": i.root_cause,
+            "started": i.started,
+            "reason": i.reason,
+            "affected": [a for a in i.affected.split(",") if a],
+        }
         for i in incidents
-    ]  # fmt: skip
+    ]
     if as_json:
         emit_json({"entities": ordered, "open_incidents": open_incidents})
         return
@@ -148,8 +174,9 @@ def status(
     for row in rows:
         counts[row["state"]] = counts.get(row["state"], 0) + 1
     ranked = sorted(State, key=lambda s: RANK[s])
-    summary = ", ".join(f"[{STATE_STYLE[s]}]{counts[s.value]} {s.value}[/]"
-                        for s in ranked if counts.get(s.value))  # fmt: skip
+    summary = ", ".join(
+        f"[{STATE_STYLE[s]}]{counts[s.value]} {s.value}[/]" for s in ranked if counts.get(s.value)
+    )
     console.print(f"{len(rows)} devices and links: {summary or 'nothing recorded yet'}")
     hidden_up = 0
     if not wanted and not show_all:
@@ -164,12 +191,18 @@ def status(
         for row in ordered:
             s = State(row["state"])
             name = f"  └ {row['entity']}" if row.get("behind_of") else row["entity"]
-            table.add_row(name, f"[{STATE_STYLE[s]}]{s.value}[/]", wib(row["since"], zone),
-                          row["reason"] or "")  # fmt: skip
+            table.add_row(
+                name,
+                f"[{STATE_STYLE[s]}]{s.value}[/]",
+                wib(row["since"], zone),
+                row["reason"] or "",
+            )
         console.print(table)
     if hidden_up:
         console.print(f"[green]{hidden_up} up[/] (list them with --all or --state up)")
     console.print(f"open incidents: {len(open_incidents)}")
     for inc in sorted(open_incidents, key=lambda i: -len(i["affected"])):
-        console.print(f"  {inc['entity']} {inc['state']} since {wib(inc['started'], zone)}: "
-                      f"{inc['reason'] or ''} (affects {len(inc['affected'])})")  # fmt: skip
+        console.print(
+            f"  {inc['entity']} {inc['state']} since {wib(inc['started'], zone)}: "
+            f"{inc['reason'] or ''} (affects {len(inc['affected'])})"
+        )

@@ -39,8 +39,9 @@ def create(
         raise typer.Exit(2) from None
     token_id, token = create_token(store_engine(), name, role, expires_in)
     if as_json:
-        print_json({"id": token_id, "role": role.value, "expires_days": expires_days,
-                    "token": token})  # fmt: skip
+        print_json(
+            {"id": token_id, "role": role.value, "expires_days": expires_days, "token": token}
+        )
         return
     until = "" if expires_days is None else f", expires in {expires_days:g} days"
     console.print(f"token {token_id} ({role.value}{until}); it is shown only now:")
@@ -75,8 +76,15 @@ def list_(as_json: JsonOption = False) -> None:
         state = "revoked" if r["revoked"] else "active"
         if not r["revoked"] and r["expires"] is not None and r["expires"] <= now:
             state = "expired"
-        table.add_row(r["id"], r["name"], r["role"], state, when(r["created"]),
-                      when(r["last_used"]), when(r["expires"]))  # fmt: skip
+        table.add_row(
+            r["id"],
+            r["name"],
+            r["role"],
+            state,
+            when(r["created"]),
+            when(r["last_used"]),
+            when(r["expires"]),
+        )
     console.print(table)
 
 

@@ -41,8 +41,9 @@ def decode_labels(walked: Walked) -> dict[int, InterfaceLabels]:
         i = (n,)
         descr = _text(walked.get("ifDescr"), i) or ""
         name = _text(walked.get("ifName"), i) or descr or f"ifIndex {n}"
-        speed, suspect = interface_speed(_int(walked.get("ifHighSpeed"), i),
-                                         _int(walked.get("ifSpeed"), i))  # fmt: skip
+        speed, suspect = interface_speed(
+            _int(walked.get("ifHighSpeed"), i), _int(walked.get("ifSpeed"), i)
+        )
         out[n] = InterfaceLabels(
             index=n,
             name=name,
@@ -154,15 +155,17 @@ def decode_radios(walked: Walked) -> list[RadioSample]:
 
 def decode_host(walked: Walked) -> tuple[float | None, float | None]:
     """Average CPU load (%) and the fullest storage's used ratio, from HOST-RESOURCES-MIB."""
-    loads = [v.value for v in (walked.get("hrProcessorLoad") or {}).values()
-             if isinstance(v.value, int)]  # fmt: skip
+    loads = [
+        v.value for v in (walked.get("hrProcessorLoad") or {}).values() if isinstance(v.value, int)
+    ]
     cpu = sum(loads) / len(loads) if loads else None
     size, used = walked.get("hrStorageSize") or {}, walked.get("hrStorageUsed") or {}
     ratios = [
         used_value.value / size_value.value
         for index, size_value in size.items()
-        if isinstance(size_value.value, int) and size_value.value > 0
+        if isinstance(size_value.value, int)
+        and size_value.value > 0
         and (used_value := used.get(index, Value(size_value.tag, 0))) is not None
         and isinstance(used_value.value, int)
-    ]  # fmt: skip
+    ]
     return cpu, (max(ratios) if ratios else None)

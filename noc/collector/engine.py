@@ -63,9 +63,13 @@ class Collector:
         try:
             async with asyncio.timeout(deadline + self.targets[name].timeout_s):
                 sample, labels = await poll_device(
-                    self.client, self.targets[name], plan_for(device.profile_name),
-                    state.labels, stats, self.clock,
-                )  # fmt: skip
+                    self.client,
+                    self.targets[name],
+                    plan_for(device.profile_name),
+                    state.labels,
+                    stats,
+                    self.clock,
+                )
             state.labels = labels
         except TimeoutError:
             reason = f"no complete answer within the {deadline:g}s deadline"
@@ -83,9 +87,16 @@ class Collector:
             reason = f"internal error: {type(exc).__name__}: {exc}"
         now = self.clock()
         record = PollRecord(
-            name, now, now - started, sample is not None, reason, stats.requests,
-            stats.retries, stats.timeouts, stats.varbinds,
-        )  # fmt: skip
+            name,
+            now,
+            now - started,
+            sample is not None,
+            reason,
+            stats.requests,
+            stats.retries,
+            stats.timeouts,
+            stats.varbinds,
+        )
         state.last_stats = stats
         with self.live.lock:  # (see LiveState.lock)
             if self.live.owns(name):  # (in a fleet, the device may have gone to another)

@@ -184,9 +184,12 @@ class LiveState:
                 continue
             self.elsewhere[entity] = verdict
             down = verdict.state in PROBLEM or verdict.state is State.UNREACHABLE
-            health = Health(confirmed_up=not down, fail_streak=int(down),
-                            fail_since=verdict.since if down else None,
-                            reason=verdict.reason)  # fmt: skip
+            health = Health(
+                confirmed_up=not down,
+                fail_streak=int(down),
+                fail_since=verdict.since if down else None,
+                reason=verdict.reason,
+            )
             old = self.healths.get(entity)
             if old is None or old.confirmed_up != health.confirmed_up:
                 self._dirty.update(self._children.get(entity, ()))
@@ -204,9 +207,13 @@ class LiveState:
         return out
 
     def fold(
-        self, name: str, now: float, sample: DeviceSample | None, reason: str | None = None,
+        self,
+        name: str,
+        now: float,
+        sample: DeviceSample | None,
+        reason: str | None = None,
         record: PollRecord | None = None,
-    ) -> list[Event]:  # fmt: skip
+    ) -> list[Event]:
         """One poll of `name` ended at `now`: with a sample, or with the reason there is none."""
         state = self.devices[name]
         events: list[Event] = []
@@ -255,8 +262,13 @@ class LiveState:
             rates = {}
             why: list[str] = []
             for direction, value in (("in", counters.in_octets), ("out", counters.out_octets)):
-                point = CounterPoint(value, counters.counter_bits, sample.timestamp,
-                                     sample.uptime_ticks, counters.discontinuity_ticks)  # fmt: skip
+                point = CounterPoint(
+                    value,
+                    counters.counter_bits,
+                    sample.timestamp,
+                    sample.uptime_ticks,
+                    counters.discontinuity_ticks,
+                )
                 rate = counter_rate(iface.points.get(direction), point, iface.speed_bps)
                 if rate.discarded:
                     state.discarded_rates += 1
@@ -267,8 +279,9 @@ class LiveState:
             errors = _sum_or_none(counters.in_errors, counters.out_errors)
             discards = _sum_or_none(counters.in_discards, counters.out_discards)
             for key, value in (("errors", errors), ("discards", discards)):
-                point = CounterPoint(value, 32, sample.timestamp, sample.uptime_ticks,
-                                     counters.discontinuity_ticks)  # fmt: skip
+                point = CounterPoint(
+                    value, 32, sample.timestamp, sample.uptime_ticks, counters.discontinuity_ticks
+                )
                 setattr(iface, f"{key}_per_s", per_second(iface.points.get(key), point))
                 iface.points[key] = point
             iface.in_bps, iface.out_bps = rates["in"], rates["out"]
@@ -280,8 +293,13 @@ class LiveState:
                 else None
             )
             if iface.in_bps is not None and iface.out_bps is not None:
-                events += self.rollups.add("interface", f"{state.name}/{name}", sample.timestamp,
-                                           iface.in_bps, iface.out_bps)  # fmt: skip
+                events += self.rollups.add(
+                    "interface",
+                    f"{state.name}/{name}",
+                    sample.timestamp,
+                    iface.in_bps,
+                    iface.out_bps,
+                )
         for index in set(state.interfaces) - seen:
             del state.interfaces[index]  # ifIndex gone (re-numbered after a reboot)
         state.sample = sample
@@ -291,8 +309,9 @@ class LiveState:
             reason = None if ok else f"{ln.a.interface} is {_oper(iface)} on {state.name}"
             self._observe(link_key(ln), ok, sample.timestamp, reason)
             if iface is not None and iface.in_bps is not None and iface.out_bps is not None:
-                events += self.rollups.add("link", ln.name, sample.timestamp, iface.in_bps,
-                                           iface.out_bps)  # fmt: skip
+                events += self.rollups.add(
+                    "link", ln.name, sample.timestamp, iface.in_bps, iface.out_bps
+                )
         return events
 
     def _observe(self, entity: str, ok: bool, now: float, reason: str | None) -> None:
@@ -337,8 +356,9 @@ class LiveState:
             return []  # nothing observed can change a verdict (most polls of a steady network)
         if self.owned is not None:
             affected = self.owned if affected is None else affected & self.owned
-        current = evaluate(self.healths, self.parents, windows,
-                           self.verdicts, self.policies, affected)  # fmt: skip
+        current = evaluate(
+            self.healths, self.parents, windows, self.verdicts, self.policies, affected
+        )
         self._hold(current)
         previous = {e: self.verdicts[e] for e in current if e in self.verdicts}
         changes, incidents = self.book.update(previous, current, now)
@@ -352,11 +372,13 @@ class LiveState:
             health = self.healths.get(entity)
             waiting = (
                 unseen_ancestors(entity, self.healths, self.parents)
-                if health is not None and health.confirmed_up is False
-                and verdict.state not in PROBLEM and verdict.state is not State.UNREACHABLE
+                if health is not None
+                and health.confirmed_up is False
+                and verdict.state not in PROBLEM
+                and verdict.state is not State.UNREACHABLE
                 and verdict.state is not State.MAINTENANCE
                 else []
-            )  # fmt: skip
+            )
             if waiting:
                 self._held.add(entity)
                 self.wanted.update(a for a in waiting if a in self.devices)
@@ -381,8 +403,11 @@ class LiveState:
         events: list[Event] = list(self.rollups.flush())
         for entity, verdict in self.verdicts.items():
             if verdict.state is not State.UNKNOWN:
-                events.append(StateChange(entity, now, verdict.state, State.UNKNOWN, None,
-                                          "collector stopped"))  # fmt: skip
+                events.append(
+                    StateChange(
+                        entity, now, verdict.state, State.UNKNOWN, None, "collector stopped"
+                    )
+                )
         self.verdicts = {}
         self.healths = {}
         self._dirty.clear()

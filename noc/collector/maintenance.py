@@ -30,11 +30,13 @@ class Window:
     @classmethod
     def of(cls, window: MaintenanceWindow) -> Window:
         return cls(
-            window.name, frozenset(window.devices), frozenset(window.sites),
+            window.name,
+            frozenset(window.devices),
+            frozenset(window.sites),
             window.start.timestamp() if window.start is not None else None,
             window.end.timestamp() if window.end is not None else None,
             window.weekly,
-        )  # fmt: skip
+        )
 
     def covers(self, device: str, site: str) -> bool:
         return device in self.devices or site in self.sites

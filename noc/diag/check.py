@@ -97,8 +97,11 @@ async def check(
         echo = await pinger(str(device.address))
         data["ping"] = echo
         if echo["received"]:
-            findings.append(Finding(Level.OK, f"answers ping ({echo['loss']:.0%} loss, "
-                                              f"avg {echo['avg_ms']:.1f} ms)"))  # fmt: skip
+            findings.append(
+                Finding(
+                    Level.OK, f"answers ping ({echo['loss']:.0%} loss, avg {echo['avg_ms']:.1f} ms)"
+                )
+            )
         else:
             findings.append(Finding(Level.FAIL, f"no reply to ping at {device.address}"))
     except DiagError as exc:
@@ -116,8 +119,10 @@ async def check(
     if failing:
         root = failing[-1]  # the one nearest the core: everything below it depends on it
         # The parent is the root cause: said first, whatever the device does from here.
-        text = (f"parent device {root} is DOWN ({records[root].reason}) and {name} is behind "
-                f"it: fix {root} first")  # fmt: skip
+        text = (
+            f"parent device {root} is DOWN ({records[root].reason}) and {name} is behind "
+            f"it: fix {root} first"
+        )
         if records[name].ok:  # it answers from here although its parent does not
             text += f" ({name} itself still answers from here, by another path)"
         findings.append(Finding(Level.FAIL, text))
@@ -161,11 +166,18 @@ def _interface_findings(rows: list[dict[str, Any]]) -> list[Finding]:
         if r["admin"] == "down":
             out.append(Finding(Level.INFO, f"interface {r['name']} is administratively down"))
         if r["errors_per_s"]:
-            out.append(Finding(Level.WARN, f"interface {r['name']}: errors rising, "
-                                           f"{r['errors_per_s']:.2f}/s"))  # fmt: skip
+            out.append(
+                Finding(
+                    Level.WARN, f"interface {r['name']}: errors rising, {r['errors_per_s']:.2f}/s"
+                )
+            )
         if r["discards_per_s"]:
-            out.append(Finding(Level.WARN, f"interface {r['name']}: discards rising, "
-                                           f"{r['discards_per_s']:.2f}/s"))  # fmt: skip
+            out.append(
+                Finding(
+                    Level.WARN,
+                    f"interface {r['name']}: discards rising, {r['discards_per_s']:.2f}/s",
+                )
+            )
         util = r["utilisation"]
         if util is not None and util >= NEAR_CAPACITY:
             out.append(Finding(Level.WARN, f"interface {r['name']} at {util:.0%} of capacity"))

@@ -41,9 +41,13 @@ async def trace(address: str, max_hops: int = 30, timeout: float = 1.0) -> list[
 
     def run() -> list[Any]:
         hops: list[Any] = icmplib.traceroute(
-            address, count=2, interval=0.05, timeout=timeout, max_hops=max_hops,
+            address,
+            count=2,
+            interval=0.05,
+            timeout=timeout,
+            max_hops=max_hops,
             fast=True,
-        )  # fmt: skip
+        )
         return hops
 
     try:

@@ -103,8 +103,9 @@ async def _execute(
             rows = await fn(client, target, list(req.objects))
         except SnmpError as exc:
             raise DiagError(f"{req.device}: {exc}") from None
-        return DiagResult(req.action, req.device, True, f"{len(rows)} value(s)", [],
-                          {"varbinds": rows})  # fmt: skip
+        return DiagResult(
+            req.action, req.device, True, f"{len(rows)} value(s)", [], {"varbinds": rows}
+        )
     if req.action == "ifaces":
         _, rows = await checks.interfaces(inv, client, req.device, req.window_s)
         down = [r["name"] for r in rows if r["admin"] == "up" and r["oper"] != "up"]
@@ -112,8 +113,14 @@ async def _execute(
         text = f"{len(rows)} interfaces, {len(down)} down"
         return DiagResult("ifaces", req.device, not down, text, findings, {"interfaces": rows})
     out = await ssh.run(inv, req.device, req.command or "", environ)
-    return DiagResult("ssh", req.device, True, f"{out['vendor_command']}: "
-                      f"{'parsed' if out['parsed'] is not None else 'raw'}", [], out)  # fmt: skip
+    return DiagResult(
+        "ssh",
+        req.device,
+        True,
+        f"{out['vendor_command']}: {'parsed' if out['parsed'] is not None else 'raw'}",
+        [],
+        out,
+    )
 
 
 async def run_diagnostic(
@@ -148,8 +155,9 @@ async def run_diagnostic(
     finally:
         if audit is not None:
             try:
-                audit.record(actor, req.action, req.device, req.arguments(), outcome,
-                             redact(detail, secrets))  # fmt: skip
+                audit.record(
+                    actor, req.action, req.device, req.arguments(), outcome, redact(detail, secrets)
+                )
             except AuditRefused as exc:
                 raise DiagUnrecorded(
                     f"the audit log refused this run's entry ({exc}); its result is withheld"
@@ -163,6 +171,10 @@ def scrub(result: DiagResult, secrets: set[str]) -> DiagResult:
         return result
     clean = json.loads(redact(text, secrets))
     return DiagResult(
-        clean["action"], clean["device"], clean["ok"], clean["summary"],
-        [Finding(Level(f["level"]), f["text"]) for f in clean["findings"]], clean["data"],
-    )  # fmt: skip
+        clean["action"],
+        clean["device"],
+        clean["ok"],
+        clean["summary"],
+        [Finding(Level(f["level"]), f["text"]) for f in clean["findings"]],
+        clean["data"],
+    )

@@ -105,9 +105,14 @@ async def snmp_walk(
     an agent that never ends its table stops the walk with a reason instead of filling
     memory."""
     roots = [resolve(o) for o in objects]
-    stats = RequestStats(budget=Budget.within(WALK_DEADLINE_S, max_rows=limit,
-                                              max_varbinds=limit * len(roots) + 1000,
-                                              max_bytes=WALK_MAX_BYTES))  # fmt: skip
+    stats = RequestStats(
+        budget=Budget.within(
+            WALK_DEADLINE_S,
+            max_rows=limit,
+            max_varbinds=limit * len(roots) + 1000,
+            max_bytes=WALK_MAX_BYTES,
+        )
+    )
     walked = await client.bulk_walk(target, roots, stats)
     rows: list[dict[str, Any]] = []
     for root in roots:

@@ -32,10 +32,19 @@ def check_database(
         replica_url = resolve_secret(db.replica, inv.devices, environ).get_secret_value()
         primary_url = resolve_secret(db.primary, inv.devices, environ).get_secret_value()
     except SecretError as exc:
-        var = next((ref.env for ref in (db.replica, db.primary)
-                    if ref.env and ref.env in str(exc)), "?")  # fmt: skip
-        return [CheckResult("replication", db.name, Status.WARN, f"not configured: {exc}",
-                            code="not_configured", params={"var": var})]  # fmt: skip
+        var = next(
+            (ref.env for ref in (db.replica, db.primary) if ref.env and ref.env in str(exc)), "?"
+        )
+        return [
+            CheckResult(
+                "replication",
+                db.name,
+                Status.WARN,
+                f"not configured: {exc}",
+                code="not_configured",
+                params={"var": var},
+            )
+        ]
     try:
         with psycopg.connect(replica_url, connect_timeout=3, autocommit=True) as conn:
             row = conn.execute(
@@ -45,15 +54,27 @@ def check_database(
                 " CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END"
             ).fetchone()
     except psycopg.Error as exc:
-        return [CheckResult("replication", db.name, Status.FAIL,
-                            f"replica does not answer: {_first_line(exc)}",
-                            code="replica_down")]  # fmt: skip
+        return [
+            CheckResult(
+                "replication",
+                db.name,
+                Status.FAIL,
+                f"replica does not answer: {_first_line(exc)}",
+                code="replica_down",
+            )
+        ]
     assert row is not None
     in_recovery, received, replayed, since_replay, paused = row
     if not in_recovery:
-        return [CheckResult("replication", db.name, Status.FAIL,
-                            "the replica is not in recovery (promoted?)",
-                            code="not_in_recovery")]  # fmt: skip
+        return [
+            CheckResult(
+                "replication",
+                db.name,
+                Status.FAIL,
+                "the replica is not in recovery (promoted?)",
+                code="not_in_recovery",
+            )
+        ]
     lag_s = 0.0 if received == replayed or since_replay is None else float(since_replay)
     lag_bytes: float | None = None
     primary_note = ""
@@ -67,23 +88,41 @@ def check_database(
     except psycopg.Error as exc:
         primary_note = f"; primary does not answer ({_first_line(exc)})"
     results = [
-        CheckResult("replication_lag_seconds", db.name, _against(lag_s, db.rpo_s),
-                    f"{lag_s:.1f} s behind (RPO {db.rpo_s} s){primary_note}", lag_s,
-                    code="lag_s", params={"lag": lag_s, "rpo": db.rpo_s}),
-    ]  # fmt: skip
+        CheckResult(
+            "replication_lag_seconds",
+            db.name,
+            _against(lag_s, db.rpo_s),
+            f"{lag_s:.1f} s behind (RPO {db.rpo_s} s){primary_note}",
+            lag_s,
+            code="lag_s",
+            params={"lag": lag_s, "rpo": db.rpo_s},
+        ),
+    ]
     if lag_bytes is not None:
         status = Status.OK
         if paused and lag_bytes > 0:
             status = Status.FAIL
-        results.append(CheckResult(
-            "replication_lag_bytes", db.name, status,
-            f"{lag_bytes:.0f} bytes not replayed" + (" and replay is paused" if paused else ""),
-            lag_bytes, code="replay_paused" if paused and lag_bytes > 0 else "lag_bytes",
-            params={"bytes": lag_bytes},
-        ))  # fmt: skip
+        results.append(
+            CheckResult(
+                "replication_lag_bytes",
+                db.name,
+                status,
+                f"{lag_bytes:.0f} bytes not replayed" + (" and replay is paused" if paused else ""),
+                lag_bytes,
+                code="replay_paused" if paused and lag_bytes > 0 else "lag_bytes",
+                params={"bytes": lag_bytes},
+            )
+        )
     elif paused:
-        results.append(CheckResult("replication_lag_bytes", db.name, Status.FAIL,
-                                   "replay is paused", code="replay_paused"))  # fmt: skip
+        results.append(
+            CheckResult(
+                "replication_lag_bytes",
+                db.name,
+                Status.FAIL,
+                "replay is paused",
+                code="replay_paused",
+            )
+        )
     return results
 
 
@@ -103,11 +142,18 @@ def check_file_store(store: DrFileStore, now: float | None = None) -> CheckResul
     try:
         age = now - path.stat().st_mtime
     except OSError:
-        return CheckResult("sync_age", store.name, Status.FAIL, f"no sync marker at {path}",
-                           code="no_marker")  # fmt: skip
-    return CheckResult("sync_age", store.name, _against(age, store.rpo_s),
-                       f"last sync {age:.0f} s ago (RPO {store.rpo_s} s)", age,
-                       code="sync_age", params={"age": age, "rpo": store.rpo_s})  # fmt: skip
+        return CheckResult(
+            "sync_age", store.name, Status.FAIL, f"no sync marker at {path}", code="no_marker"
+        )
+    return CheckResult(
+        "sync_age",
+        store.name,
+        _against(age, store.rpo_s),
+        f"last sync {age:.0f} s ago (RPO {store.rpo_s} s)",
+        age,
+        code="sync_age",
+        params={"age": age, "rpo": store.rpo_s},
+    )
 
 
 def http_get(url: str, timeout: float = 5.0) -> tuple[int, float, bytes]:
@@ -126,37 +172,62 @@ def http_get(url: str, timeout: float = 5.0) -> tuple[int, float, bytes]:
 def check_service(service: DrService, timeout: float = 5.0) -> CheckResult:
     status, seconds, _ = http_get(service.dr_url, timeout)
     if status == 0:
-        return CheckResult("service", service.name, Status.FAIL,
-                           f"DR endpoint {service.dr_url} does not answer",
-                           code="endpoint_down")  # fmt: skip
+        return CheckResult(
+            "service",
+            service.name,
+            Status.FAIL,
+            f"DR endpoint {service.dr_url} does not answer",
+            code="endpoint_down",
+        )
     if not 200 <= status < 400:
-        return CheckResult("service", service.name, Status.FAIL,
-                           f"DR endpoint answers HTTP {status}", seconds,
-                           code="endpoint_http", params={"http": status})  # fmt: skip
+        return CheckResult(
+            "service",
+            service.name,
+            Status.FAIL,
+            f"DR endpoint answers HTTP {status}",
+            seconds,
+            code="endpoint_http",
+            params={"http": status},
+        )
     slow = seconds > timeout / 2
-    return CheckResult("service", service.name, Status.WARN if slow else Status.OK,
-                       f"HTTP {status} in {seconds * 1000:.0f} ms", seconds,
-                       code="endpoint_ok")  # fmt: skip
+    return CheckResult(
+        "service",
+        service.name,
+        Status.WARN if slow else Status.OK,
+        f"HTTP {status} in {seconds * 1000:.0f} ms",
+        seconds,
+        code="endpoint_ok",
+    )
 
 
 def check_probe(url: str | None) -> tuple[CheckResult, dict[str, Any] | None]:
     """The DR site's own view (`noc dr probe`): a second vantage point."""
     if url is None:
-        return CheckResult("vantage", "dr-probe", Status.WARN,
-                           "no DR probe configured: one vantage point only",
-                           code="no_probe"), None  # fmt: skip
+        return CheckResult(
+            "vantage",
+            "dr-probe",
+            Status.WARN,
+            "no DR probe configured: one vantage point only",
+            code="no_probe",
+        ), None
     status, _, body = http_get(url)
     if status != 200:
-        return CheckResult("vantage", "dr-probe", Status.WARN,
-                           f"the DR probe at {url} does not answer",
-                           code="probe_down"), None  # fmt: skip
+        return CheckResult(
+            "vantage",
+            "dr-probe",
+            Status.WARN,
+            f"the DR probe at {url} does not answer",
+            code="probe_down",
+        ), None
     try:
         view = json.loads(body)
     except ValueError:
-        return CheckResult("vantage", "dr-probe", Status.WARN, "the DR probe answers garbage",
-                           code="probe_garbage"), None  # fmt: skip
-    return CheckResult("vantage", "dr-probe", Status.OK, "the DR probe answers",
-                       code="probe_ok"), view  # fmt: skip
+        return CheckResult(
+            "vantage", "dr-probe", Status.WARN, "the DR probe answers garbage", code="probe_garbage"
+        ), None
+    return CheckResult(
+        "vantage", "dr-probe", Status.OK, "the DR probe answers", code="probe_ok"
+    ), view
 
 
 def secrets_present(inv: Inventory, environ: Mapping[str, str] | None = None) -> bool:

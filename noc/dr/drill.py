@@ -32,8 +32,10 @@ async def run_drill(
     primary_url = resolve_secret(db.primary, inv.devices, environ).get_secret_value()
     replica_url = resolve_secret(db.replica, inv.devices, environ).get_secret_value()
     with psycopg.connect(primary_url, autocommit=True) as conn:
-        conn.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (id bigserial PRIMARY KEY,"
-                     " written timestamptz DEFAULT now())")  # fmt: skip
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {TABLE} (id bigserial PRIMARY KEY,"
+            " written timestamptz DEFAULT now())"
+        )
     writer_conn: list[Any] = [await psycopg.AsyncConnection.connect(primary_url, autocommit=True)]
 
     async def write() -> int | None:
@@ -62,8 +64,10 @@ async def run_drill(
         if not acknowledged:
             return 0
         async with await psycopg.AsyncConnection.connect(replica_url, autocommit=True) as conn:
-            cur = await conn.execute(f"SELECT id FROM {TABLE} WHERE id = ANY(%s)",  # noqa: S608
-                                     (acknowledged,))  # fmt: skip
+            cur = await conn.execute(
+                f"SELECT id FROM {TABLE} WHERE id = ANY(%s)",  # noqa: S608
+                (acknowledged,),
+            )
             present = {int(r[0]) for r in await cur.fetchall()}
         return len(set(acknowledged) - present)
 
@@ -89,8 +93,11 @@ def drill_report(inv: Inventory, result: DrillResult) -> str:
     )
     rto = "—" if result.rto_s is None else f"{result.rto_s:.1f} s"
     rpo = "—" if result.rpo_rows is None else f"{result.rpo_rows} of {result.rows_acknowledged}"
-    verdict = "passed" if result.ok and (rto_target is None or (result.rto_s or 0) <= rto_target) \
-        else "failed"  # fmt: skip
+    verdict = (
+        "passed"
+        if result.ok and (rto_target is None or (result.rto_s or 0) <= rto_target)
+        else "failed"
+    )
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>DR drill</title>"
         "<style>body{font-family:sans-serif;margin:2em}td,th{border:1px solid #ccc;"

@@ -45,8 +45,9 @@ def describe(step: Step) -> str:
 def _run_step(inv: Inventory, step: Step, environ: Mapping[str, str] | None) -> str:
     """Run one step; raises with a reason when it fails."""
     if isinstance(step, ShellStep):
-        done = subprocess.run(step.argv, capture_output=True, text=True, timeout=step.timeout_s,
-                              check=False)  # fmt: skip
+        done = subprocess.run(
+            step.argv, capture_output=True, text=True, timeout=step.timeout_s, check=False
+        )
         if done.returncode != 0:
             raise RuntimeError(
                 f"exit {done.returncode}: {(done.stderr or done.stdout).strip()[:300]}"
@@ -85,9 +86,13 @@ def _netmiko(inv: Inventory, step: NetmikoStep, environ: Mapping[str, str] | Non
 
 
 async def run_phase(
-    inv: Inventory, phase: str, steps: list[Step], execute: bool, log: Log,
+    inv: Inventory,
+    phase: str,
+    steps: list[Step],
+    execute: bool,
+    log: Log,
     environ: Mapping[str, str] | None = None,
-) -> bool:  # fmt: skip
+) -> bool:
     """Run the steps in order, stopping at the first that fails; True when all succeeded."""
     for step in steps:
         started = time.monotonic()
@@ -167,11 +172,25 @@ async def drill(
     stop.set()
     await writing
     if not induced:
-        return DrillResult(started, False, None, None, len(acknowledged), outcomes,
-                           "the failure could not be induced")  # fmt: skip
+        return DrillResult(
+            started,
+            False,
+            None,
+            None,
+            len(acknowledged),
+            outcomes,
+            "the failure could not be induced",
+        )
     if not await failover(inv, True, outcomes.append, environ):
-        return DrillResult(started, False, None, None, len(acknowledged), outcomes,
-                           "the failover stopped at a failed step")  # fmt: skip
+        return DrillResult(
+            started,
+            False,
+            None,
+            None,
+            len(acknowledged),
+            outcomes,
+            "the failover stopped at a failed step",
+        )
     while not await service_ready():
         if time.monotonic() - failed_at > deadline_s:
             note = f"the service did not answer at DR within {deadline_s:g} s"

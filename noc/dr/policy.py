@@ -43,8 +43,10 @@ def decide(
         why.append(f"the primary is seen up by {', '.join(up)}")
         return Decision(False, why)
     if up:
-        why.append(f"{', '.join(down)} cannot see the primary but {', '.join(up)} can: "
-                   "a partition, not a primary failure")  # fmt: skip
+        why.append(
+            f"{', '.join(down)} cannot see the primary but {', '.join(up)} can: "
+            "a partition, not a primary failure"
+        )
         return Decision(False, why)
     why.append(f"the primary is down as seen by {', '.join(down)} (quorum {quorum})")
     if primary_down_since is None or now - primary_down_since < hold_s:

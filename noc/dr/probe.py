@@ -34,9 +34,12 @@ async def sees_primary(
 
 
 def probe_server(
-    inv: Inventory, host: str, port: int, max_age_s: float = 10.0,
+    inv: Inventory,
+    host: str,
+    port: int,
+    max_age_s: float = 10.0,
     new_client: ClientFactory | None = None,
-) -> ThreadingHTTPServer:  # fmt: skip
+) -> ThreadingHTTPServer:
     """An HTTP server (not yet serving) answering /probe: does any device of the primary site
     answer SNMP from here? Asked at most every `max_age_s`."""
     dr = inv.dr
@@ -57,8 +60,12 @@ def probe_server(
         with lock:
             if time.monotonic() - cache["at"] > max_age_s:
                 seen = asyncio.run(ask())
-                cache["view"] = {"site": dr.dr_site, "at": time.time(), "devices": seen,
-                                 "primary_reachable": any(seen.values())}  # fmt: skip
+                cache["view"] = {
+                    "site": dr.dr_site,
+                    "at": time.time(),
+                    "devices": seen,
+                    "primary_reachable": any(seen.values()),
+                }
                 cache["at"] = time.monotonic()
             return dict(cache["view"])
 

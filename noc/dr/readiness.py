@@ -117,9 +117,14 @@ REASONS: dict[str, dict[str, str]] = {
 }
 
 
-STATES_ID = {"up": "normal", "down": "mati", "unreachable": "tak terjangkau",
-             "unknown": "belum diketahui", "maintenance": "pemeliharaan",
-             "flapping": "tidak stabil"}  # fmt: skip
+STATES_ID = {
+    "up": "normal",
+    "down": "mati",
+    "unreachable": "tak terjangkau",
+    "unknown": "belum diketahui",
+    "maintenance": "pemeliharaan",
+    "flapping": "tidak stabil",
+}
 
 
 def say(result: CheckResult, lang: str) -> str:

@@ -37,8 +37,13 @@ async def run_checks(
     primary_devices = [d.name for d in inv.devices if d.site == dr.primary_site]
     if collector is None:
         collector = Collector(inv, client)
-        names = sorted({*dr_devices, *primary_devices,
-                        *(inv.device(_link(inv, n).a.device).name for n in dr.links)})  # fmt: skip
+        names = sorted(
+            {
+                *dr_devices,
+                *primary_devices,
+                *(inv.device(_link(inv, n).a.device).name for n in dr.links),
+            }
+        )
         await collector.poll_all(names)
         await asyncio.sleep(window_s)
         await collector.poll_all(names)
@@ -51,20 +56,43 @@ async def run_checks(
             if v.state in UP_STATES
             else (Status.WARN if v.state in (State.UNKNOWN, State.MAINTENANCE) else Status.FAIL)
         )
-        results.append(CheckResult("reachable", name, status, v.state.value
-                                   + (f" ({v.reason})" if v.reason else ""),
-                                   code="reachable", params={"state": v.state.value}))  # fmt: skip
+        results.append(
+            CheckResult(
+                "reachable",
+                name,
+                status,
+                v.state.value + (f" ({v.reason})" if v.reason else ""),
+                code="reachable",
+                params={"state": v.state.value},
+            )
+        )
         sample = collector.devices[name].sample
         if sample is not None and sample.cpu_load_pct is not None:
             load = sample.cpu_load_pct / 100
-            results.append(CheckResult("cpu", name, Status.WARN if load > dr.cpu_max
-                                       else Status.OK, f"{load:.0%} busy", load,
-                                       code="cpu", params={"share": load}))  # fmt: skip
+            results.append(
+                CheckResult(
+                    "cpu",
+                    name,
+                    Status.WARN if load > dr.cpu_max else Status.OK,
+                    f"{load:.0%} busy",
+                    load,
+                    code="cpu",
+                    params={"share": load},
+                )
+            )
         if sample is not None and sample.storage_used_ratio is not None:
             used = sample.storage_used_ratio
-            results.append(CheckResult("storage", name, Status.WARN if used > dr.storage_max
-                                       else Status.OK, f"{used:.0%} used", used,
-                                       code="storage", params={"share": used}))  # fmt: skip
+            results.append(
+                CheckResult(
+                    "storage",
+                    name,
+                    Status.WARN if used > dr.storage_max else Status.OK,
+                    f"{used:.0%} used",
+                    used,
+                    code="storage",
+                    params={"share": used},
+                )
+            )
     for name in dr.links:
         link = _link(inv, name)
         v = collector.state_of(link_key(link))
@@ -109,15 +137,21 @@ async def run_checks(
     primary_states = [collector.state_of(n) for n in primary_devices]
     collector_sees = any(v.state in UP_STATES for v in primary_states)
     probe_sees = view.get("primary_reachable") if isinstance(view, dict) else None
-    down_since = min((v.since for v in primary_states if v.since is not None
-                      and v.state is State.DOWN), default=None)  # fmt: skip
+    down_since = min(
+        (v.since for v in primary_states if v.since is not None and v.state is State.DOWN),
+        default=None,
+    )
     if vantages is None:
         probe = probe_sees if isinstance(probe_sees, bool) else None
         vantages = [Vantage("collector", collector_sees), Vantage("dr-probe", probe)]
     decision = decide(
         vantages,
-        down_since, report.at, dr.failover.hold_s, dr.failover.quorum, report.readiness,
-    )  # fmt: skip
+        down_since,
+        report.at,
+        dr.failover.hold_s,
+        dr.failover.quorum,
+        report.readiness,
+    )
     report.failover, report.failover_why = decision.failover, decision.explanation
     report.vantages = {v.name: v.sees_primary for v in vantages}
     return report, {"failover": decision.failover, "explanation": decision.explanation}

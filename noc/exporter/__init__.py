@@ -68,9 +68,13 @@ class NocMetrics(PromCollector):
             if self.fragments is None:
                 return render(self.collect())
             fleet, network, *rest = self.sources
-            return b"".join([render([*fleet.collect(), *network.collect()]),
-                             *self.fragments.chunks(),
-                             render(m for source in rest for m in source.collect())])  # fmt: skip
+            return b"".join(
+                [
+                    render([*fleet.collect(), *network.collect()]),
+                    *self.fragments.chunks(),
+                    render(m for source in rest for m in source.collect()),
+                ]
+            )
 
     def collect(self) -> Iterator[Metric]:
         for source in self.sources:

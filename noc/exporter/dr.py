@@ -38,8 +38,9 @@ class DrMetrics(PromCollector):
         for r in report.results:
             checks.add_metric([r.check, r.subject], {"ok": 0, "warn": 1, "fail": 2}[r.status])
         yield checks
-        yield GaugeMetricFamily("noc_dr_last_check_timestamp_seconds",
-                                "When the DR checks last ran.", value=report.at)  # fmt: skip
+        yield GaugeMetricFamily(
+            "noc_dr_last_check_timestamp_seconds", "When the DR checks last ran.", value=report.at
+        )
         seen = GaugeMetricFamily(
             "noc_dr_vantage_sees_primary",
             "Each vantage point of the failover quorum: 1 when it sees the primary site, 0 when "

@@ -27,24 +27,39 @@ from noc.snmp.vendors import identify
 FAMILIES: list[tuple[str, str, str]] = [
     ("noc_device_state", "gauge", "Device state: 1 for the current one."),
     ("noc_device_uptime_seconds", "gauge", "sysUpTime of the device."),
-    ("noc_radio_signal_dbm", "gauge",
-     "Radio signal of a wireless peer; `radio` identifies it, `radio_name` says it for people "
-     "(the interface, and the peer's MAC where known)."),
+    (
+        "noc_radio_signal_dbm",
+        "gauge",
+        "Radio signal of a wireless peer; `radio` identifies it, `radio_name` says it for people "
+        "(the interface, and the peer's MAC where known).",
+    ),
     ("noc_device_poll_duration_seconds", "gauge", "Duration of the last poll."),
     ("noc_device_poll_timeouts", "gauge", "Timeouts in the last poll."),
     ("noc_device_poll_retries", "gauge", "Retries in the last poll."),
     ("noc_device_poll_varbinds", "gauge", "Varbinds in the last poll."),
     ("noc_device_polls_total", "counter", "Polls of the device."),
     ("noc_device_poll_failures_total", "counter", "Polls that failed."),
-    ("noc_device_last_success_timestamp_seconds", "gauge",
-     "When the device last answered a whole poll."),
-    ("noc_device_info", "gauge",
-     "What the device says it is (always 1): sysName, sysObjectID, and the vendor and model the "
-     "sysObjectID names; sysDescr's first line."),
-    ("noc_device_state_since_seconds", "gauge",
-     "When the device's current state began (Unix time)."),
-    ("noc_device_behind", "gauge",
-     "1 for a device UNREACHABLE behind a root cause that is down (which it names)."),
+    (
+        "noc_device_last_success_timestamp_seconds",
+        "gauge",
+        "When the device last answered a whole poll.",
+    ),
+    (
+        "noc_device_info",
+        "gauge",
+        "What the device says it is (always 1): sysName, sysObjectID, and the vendor and model the "
+        "sysObjectID names; sysDescr's first line.",
+    ),
+    (
+        "noc_device_state_since_seconds",
+        "gauge",
+        "When the device's current state began (Unix time).",
+    ),
+    (
+        "noc_device_behind",
+        "gauge",
+        "1 for a device UNREACHABLE behind a root cause that is down (which it names).",
+    ),
     ("noc_interface_octets_total", "counter", "Octets through the interface (bytes)."),
     ("noc_interface_packets_total", "counter", "Packets through the interface."),
     ("noc_interface_errors_total", "counter", "Packets in error."),
@@ -52,14 +67,17 @@ FAMILIES: list[tuple[str, str, str]] = [
     ("noc_interface_oper_up", "gauge", "1 when ifOperStatus is up."),
     ("noc_interface_admin_up", "gauge", "1 when ifAdminStatus is up."),
     ("noc_interface_throughput_bytes_per_second", "gauge", "Rate over the last poll interval."),
-    ("noc_interface_utilisation_ratio", "gauge",
-     "Higher of in/out over the contract (else the port speed)."),
+    (
+        "noc_interface_utilisation_ratio",
+        "gauge",
+        "Higher of in/out over the contract (else the port speed).",
+    ),
     ("noc_interface_speed_bytes_per_second", "gauge", "Port speed."),
     ("noc_link_state", "gauge", "Link state: 1 for the current one."),
     ("noc_link_contracted_bytes_per_second", "gauge", "Contracted capacity of the link."),
     ("noc_link_throughput_bytes_per_second", "gauge", "Rate measured at the link's a end."),
     ("noc_link_utilisation_ratio", "gauge", "Higher of in/out over the contracted capacity."),
-]  # fmt: skip
+]
 INDEX = {name: i for i, (name, _, _) in enumerate(FAMILIES)}
 HEADERS = [
     f"# HELP {n} {h.replace(chr(92), chr(92) * 2)}\n# TYPE {n} {t}\n".encode()
@@ -89,19 +107,30 @@ class DeviceFragments:
         for d in inv.devices:
             site = inv.site(d.site)
             self.device_labels[d.name] = _labels(
-                [("device", d.name), ("site", d.site), ("kecamatan", site.kecamatan),
-                 ("tier", d.tier.value), ("role", d.role.value)]
-            )  # fmt: skip
+                [
+                    ("device", d.name),
+                    ("site", d.site),
+                    ("kecamatan", site.kecamatan),
+                    ("tier", d.tier.value),
+                    ("role", d.role.value),
+                ]
+            )
             self.base[d.name] = _labels([("device", d.name), ("site", d.site)])
         self.link_of = {(ln.a.device, ln.a.interface): ln.name for ln in inv.links}
         self.link_labels: dict[str, str] = {}
         for ln in inv.links:
             site = inv.site(inv.device(ln.a.device).site)
             self.link_labels[ln.name] = _labels(
-                [("link", ln.name), ("medium", ln.medium.value), ("tier", ln.tier.value),
-                 ("device", ln.a.device), ("interface", ln.a.interface), ("site", site.name),
-                 ("kecamatan", site.kecamatan)]
-            )  # fmt: skip
+                [
+                    ("link", ln.name),
+                    ("medium", ln.medium.value),
+                    ("tier", ln.tier.value),
+                    ("device", ln.a.device),
+                    ("interface", ln.a.interface),
+                    ("site", site.name),
+                    ("kecamatan", site.kecamatan),
+                ]
+            )
         self.device_of_link = {link_key(ln): ln.a.device for ln in inv.links}
         self.parts: dict[str, tuple[tuple[int, int, Verdict | None], list[bytes]]] = {}
         self.renders = 0
@@ -172,16 +201,19 @@ class DeviceFragments:
         if sample is not None:
             for radio in sample.radios:
                 if radio.signal_dbm is not None:
-                    extra = _labels([("radio", radio.key),
-                                     ("radio_name", _radio_name(sample, radio))])  # fmt: skip
+                    extra = _labels(
+                        [("radio", radio.key), ("radio_name", _radio_name(sample, radio))]
+                    )
                     out[INDEX["noc_radio_signal_dbm"]].append(
                         f"noc_radio_signal_dbm{{{lab},{extra}}} {_num(radio.signal_dbm)}\n"
                     )
         if dev.last_duration_s is not None:
-            for key, value in (("noc_device_poll_duration_seconds", dev.last_duration_s),
-                               ("noc_device_poll_timeouts", dev.last_stats.timeouts),
-                               ("noc_device_poll_retries", dev.last_stats.retries),
-                               ("noc_device_poll_varbinds", dev.last_stats.varbinds)):  # fmt: skip
+            for key, value in (
+                ("noc_device_poll_duration_seconds", dev.last_duration_s),
+                ("noc_device_poll_timeouts", dev.last_stats.timeouts),
+                ("noc_device_poll_retries", dev.last_stats.retries),
+                ("noc_device_poll_varbinds", dev.last_stats.varbinds),
+            ):
                 out[INDEX[key]].append(f"{key}{{{lab}}} {_num(value)}\n")
         out[INDEX["noc_device_polls_total"]].append(
             f"noc_device_polls_total{{{lab}}} {dev.polls}\n"
@@ -196,10 +228,16 @@ class DeviceFragments:
         if sample is not None:
             vendor, model = identify(sample.sys_object_id)
             descr = (sample.sys_descr or "").strip().splitlines()
-            facts = _labels([("device", name), ("sys_name", sample.sys_name or ""),
-                             ("sys_object_id", sample.sys_object_id or ""),
-                             ("vendor", vendor or ""), ("model", model or ""),
-                             ("sys_descr", descr[0][:120] if descr else "")])  # fmt: skip
+            facts = _labels(
+                [
+                    ("device", name),
+                    ("sys_name", sample.sys_name or ""),
+                    ("sys_object_id", sample.sys_object_id or ""),
+                    ("vendor", vendor or ""),
+                    ("model", model or ""),
+                    ("sys_descr", descr[0][:120] if descr else ""),
+                ]
+            )
             out[INDEX["noc_device_info"]].append(f"noc_device_info{{{facts}}} 1\n")
             self._interfaces(name, dev, out)
         self._links(name, out)
@@ -219,24 +257,35 @@ class DeviceFragments:
                 octets = out[INDEX["noc_interface_octets_total"]]
                 for direction, value in (("in", raw.in_octets), ("out", raw.out_octets)):
                     if value is not None:
-                        octets.append(f'noc_interface_octets_total{{{lab},direction="{direction}"}}'
-                                      f" {value % EXACT}\n")  # fmt: skip
+                        octets.append(
+                            f'noc_interface_octets_total{{{lab},direction="{direction}"}}'
+                            f" {value % EXACT}\n"
+                        )
                 packets = out[INDEX["noc_interface_packets_total"]]
                 for direction, cast, value in (
-                    ("in", "unicast", raw.in_ucast), ("out", "unicast", raw.out_ucast),
-                    ("in", "multicast", raw.in_multicast), ("out", "multicast", raw.out_multicast),
-                    ("in", "broadcast", raw.in_broadcast), ("out", "broadcast", raw.out_broadcast),
-                ):  # fmt: skip
+                    ("in", "unicast", raw.in_ucast),
+                    ("out", "unicast", raw.out_ucast),
+                    ("in", "multicast", raw.in_multicast),
+                    ("out", "multicast", raw.out_multicast),
+                    ("in", "broadcast", raw.in_broadcast),
+                    ("out", "broadcast", raw.out_broadcast),
+                ):
                     if value is not None:
-                        packets.append(f'noc_interface_packets_total{{{lab},direction="{direction}"'
-                                       f',cast="{cast}"}} {value % EXACT}\n')  # fmt: skip
-                for key, pair in (("errors", (raw.in_errors, raw.out_errors)),
-                                  ("discards", (raw.in_discards, raw.out_discards))):  # fmt: skip
+                        packets.append(
+                            f'noc_interface_packets_total{{{lab},direction="{direction}"'
+                            f',cast="{cast}"}} {value % EXACT}\n'
+                        )
+                for key, pair in (
+                    ("errors", (raw.in_errors, raw.out_errors)),
+                    ("discards", (raw.in_discards, raw.out_discards)),
+                ):
                     family = out[INDEX[f"noc_interface_{key}_total"]]
                     for direction, value in zip(("in", "out"), pair, strict=True):
                         if value is not None:
-                            family.append(f'noc_interface_{key}_total{{{lab},direction='
-                                          f'"{direction}"}} {value % EXACT}\n')  # fmt: skip
+                            family.append(
+                                f"noc_interface_{key}_total{{{lab},direction="
+                                f'"{direction}"}} {value % EXACT}\n'
+                            )
             if iface.oper_status is not None:
                 out[INDEX["noc_interface_oper_up"]].append(
                     f"noc_interface_oper_up{{{lab}}} {int(iface.oper_status == 1)}\n"
@@ -248,8 +297,10 @@ class DeviceFragments:
             rates = out[INDEX["noc_interface_throughput_bytes_per_second"]]
             for direction, rate in (("in", iface.in_bps), ("out", iface.out_bps)):
                 if rate is not None:
-                    rates.append(f'noc_interface_throughput_bytes_per_second{{{lab},direction='
-                                 f'"{direction}"}} {_num(rate / 8)}\n')  # fmt: skip
+                    rates.append(
+                        f"noc_interface_throughput_bytes_per_second{{{lab},direction="
+                        f'"{direction}"}} {_num(rate / 8)}\n'
+                    )
             if iface.utilisation is not None:
                 out[INDEX["noc_interface_utilisation_ratio"]].append(
                     f"noc_interface_utilisation_ratio{{{lab}}} {_num(iface.utilisation)}\n"

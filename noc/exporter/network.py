@@ -63,13 +63,24 @@ class NetworkMetrics(PromCollector):
             labels=["site", "kind", "kecamatan", "latitude", "longitude", "title"],
         )
         # The coordinates as numbers too: a map reads values, not label text.
-        lat = GaugeMetricFamily("noc_site_latitude_degrees", "Latitude of the site.",
-                                labels=["site", "kind"])  # fmt: skip
-        lon = GaugeMetricFamily("noc_site_longitude_degrees", "Longitude of the site.",
-                                labels=["site", "kind"])  # fmt: skip
+        lat = GaugeMetricFamily(
+            "noc_site_latitude_degrees", "Latitude of the site.", labels=["site", "kind"]
+        )
+        lon = GaugeMetricFamily(
+            "noc_site_longitude_degrees", "Longitude of the site.", labels=["site", "kind"]
+        )
         for site in self.live.inv.sites:
-            info.add_metric([site.name, site.kind.value, site.kecamatan, str(site.lat),
-                             str(site.lon), site.title], 1.0)  # fmt: skip
+            info.add_metric(
+                [
+                    site.name,
+                    site.kind.value,
+                    site.kecamatan,
+                    str(site.lat),
+                    str(site.lon),
+                    site.title,
+                ],
+                1.0,
+            )
             lat.add_metric([site.name, site.kind.value], site.lat)
             lon.add_metric([site.name, site.kind.value], site.lon)
         yield from (info, lat, lon)
@@ -151,8 +162,10 @@ class NetworkMetrics(PromCollector):
             if sample is not None:
                 for radio in sample.radios:
                     if radio.signal_dbm is not None:
-                        signal.add_metric([*labels, radio.key, _radio_name(sample, radio)],
-                                          float(radio.signal_dbm))  # fmt: skip
+                        signal.add_metric(
+                            [*labels, radio.key, _radio_name(sample, radio)],
+                            float(radio.signal_dbm),
+                        )
             if dev.last_duration_s is not None:
                 duration.add_metric(labels, dev.last_duration_s)
                 timeouts.add_metric(labels, float(dev.last_stats.timeouts))
@@ -165,9 +178,17 @@ class NetworkMetrics(PromCollector):
             if sample is not None:
                 vendor, model = identify(sample.sys_object_id)
                 descr = (sample.sys_descr or "").strip().splitlines()
-                facts.add_metric([name, sample.sys_name or "", sample.sys_object_id or "",
-                                  vendor or "", model or "", descr[0][:120] if descr else ""],
-                                 1.0)  # fmt: skip
+                facts.add_metric(
+                    [
+                        name,
+                        sample.sys_name or "",
+                        sample.sys_object_id or "",
+                        vendor or "",
+                        model or "",
+                        descr[0][:120] if descr else "",
+                    ],
+                    1.0,
+                )
         yield from (
             state,
             uptime,

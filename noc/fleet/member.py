@@ -132,13 +132,20 @@ class Member:
             try:
                 await asyncio.to_thread(self.writer.prepare_now)  # the store's tables, first
                 other = await asyncio.to_thread(
-                    claim_name, self.engine, self.name, self.instance, self.site, self.url,
+                    claim_name,
+                    self.engine,
+                    self.name,
+                    self.instance,
+                    self.site,
+                    self.url,
                     self.lease_s,
-                )  # fmt: skip
+                )
             except (SQLAlchemyError, OSError) as exc:  # a fleet starts with its store
                 if not said:
-                    log.warning("fleet: the store does not answer (%s); waiting for it before "
-                                "polling", redact.first_line(exc))  # fmt: skip
+                    log.warning(
+                        "fleet: the store does not answer (%s); waiting for it before polling",
+                        redact.first_line(exc),
+                    )
                     said = True
                 await asyncio.sleep(2.0)
                 deadline = time.monotonic() + wait_s
@@ -148,8 +155,11 @@ class Member:
                 return
             here = other.host == self.instance.host and other.pid not in (None, os.getpid())
             if here and other.pid is not None and not _process_alive(other.pid):
-                log.info("fleet: the previous run of %s (pid %d) is gone; taking its name",
-                         self.name, other.pid)  # fmt: skip
+                log.info(
+                    "fleet: the previous run of %s (pid %d) is gone; taking its name",
+                    self.name,
+                    other.pid,
+                )
                 await asyncio.to_thread(force_name, self.engine, self.name, other.instance)
                 continue
             moved = first is not None and other.heartbeat > first.heartbeat
@@ -162,9 +172,14 @@ class Member:
                 )
             if first is None:
                 first = other
-                log.warning("fleet: %s was heard from %.0f s ago at site %s (%s); waiting to "
-                            "see whether it lives", self.name, other.now - other.heartbeat,
-                            other.site, other.url)  # fmt: skip
+                log.warning(
+                    "fleet: %s was heard from %.0f s ago at site %s (%s); waiting to "
+                    "see whether it lives",
+                    self.name,
+                    other.now - other.heartbeat,
+                    other.site,
+                    other.url,
+                )
             await asyncio.sleep(min(1.0, self.lease_s / 8))
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -177,8 +192,9 @@ class Member:
             except NameInUse:
                 raise
             except (SQLAlchemyError, OSError) as exc:
-                log.warning("fleet: round cut short by the store (%s); trying again",
-                            redact.first_line(exc))  # fmt: skip
+                log.warning(
+                    "fleet: round cut short by the store (%s); trying again", redact.first_line(exc)
+                )
             except Exception:
                 log.exception("fleet: round failed; trying again")
             with contextlib.suppress(TimeoutError):
@@ -189,10 +205,11 @@ class Member:
         # A drained domain is no longer judged here: its lease keeps the snapshot taken when
         # it stopped being polled, not an empty one.
         snaps = {
-            d: self.draining[d][1] if d in self.draining
+            d: self.draining[d][1]
+            if d in self.draining
             else snapshot(live.healths, live.verdicts, self.members[d])
             for d in self.held
-        }  # fmt: skip
+        }
         synced = self.writer.synced_at
         release = {
             d: snap
@@ -211,10 +228,21 @@ class Member:
             await asyncio.to_thread(self.writer.prepare_now)
             before = time.time()
             rnd = await asyncio.to_thread(
-                fleet_round, self.engine, self.name, self.site, self.url, self.lease_s,
-                self.domains, dict(self.held), snaps, release, plan, not_now,
-                self.sees_primary, self.instance.id,
-            )  # fmt: skip
+                fleet_round,
+                self.engine,
+                self.name,
+                self.site,
+                self.url,
+                self.lease_s,
+                self.domains,
+                dict(self.held),
+                snaps,
+                release,
+                plan,
+                not_now,
+                self.sees_primary,
+                self.instance.id,
+            )
             # The store's clock, read mid-round, against this host's around the round.
             offset = (before + time.time()) / 2 - rnd.now
             taken = await asyncio.to_thread(self._read_taken, rnd.taken)
@@ -227,8 +255,11 @@ class Member:
             raise
         except Exception as exc:  # the store away: keep polling what is held, take nothing
             if self.store_up:
-                log.warning("fleet: store not reachable (%s); polling the %d domains held",
-                            redact.first_line(exc), len(self.held))  # fmt: skip
+                log.warning(
+                    "fleet: store not reachable (%s); polling the %d domains held",
+                    redact.first_line(exc),
+                    len(self.held),
+                )
             elif self.round_error != redact.first_line(exc):
                 log.warning("fleet: lease round failed (%s)", redact.first_line(exc))
             self.round_error = redact.first_line(exc)
@@ -266,16 +297,22 @@ class Member:
         off = abs(offset) > self.max_offset_s
         was = self.writer.clock_refused
         if off:
-            self.writer.clock_refused = (f"{offset:+.1f} s from the store's clock, more than "
-                                         f"{self.max_offset_s:g} s")  # fmt: skip
+            self.writer.clock_refused = (
+                f"{offset:+.1f} s from the store's clock, more than {self.max_offset_s:g} s"
+            )
             if was is None:
-                log.error("fleet: this host's clock is %s; writing nothing dated by it and "
-                          "handing every poll domain back until it is set right",
-                          self.writer.clock_refused)  # fmt: skip
+                log.error(
+                    "fleet: this host's clock is %s; writing nothing dated by it and "
+                    "handing every poll domain back until it is set right",
+                    self.writer.clock_refused,
+                )
         elif was is not None:
             self.writer.clock_refused = None
-            log.warning("fleet: this host's clock is right again (%+.1f s from the store's); "
-                        "taking poll domains again", offset)  # fmt: skip
+            log.warning(
+                "fleet: this host's clock is right again (%+.1f s from the store's); "
+                "taking poll domains again",
+                offset,
+            )
 
     def _read_taken(
         self, taken: list[Taken]
@@ -307,14 +344,20 @@ class Member:
         devices = [e for e in entities if e in self.collector.devices]
         self.scheduler.poll_soon(devices)
         how = "handed back" if item.released else "lease ran out"
-        log.info("fleet: took %s (epoch %d) from %s (%s)", item.domain, item.epoch,
-                 item.previous_owner or "nobody", how)  # fmt: skip
+        log.info(
+            "fleet: took %s (epoch %d) from %s (%s)",
+            item.domain,
+            item.epoch,
+            item.previous_owner or "nobody",
+            how,
+        )
 
     def _drain(self, devices: int) -> None:
         """Stop polling about `devices` devices' worth of held domains; hand them back once
         what they wrote is flushed."""
-        candidates = [(d, self.domains[d]) for d in sorted(self.held, reverse=True)
-                      if d not in self.draining]  # fmt: skip
+        candidates = [
+            (d, self.domains[d]) for d in sorted(self.held, reverse=True) if d not in self.draining
+        ]
         live = self.collector.live
         for domain in pick(candidates, devices):
             snap = snapshot(live.healths, live.verdicts, self.members[domain])
@@ -364,8 +407,12 @@ class Member:
         live = self.collector.live
         snaps = {d: snapshot(live.healths, live.verdicts, self.members[d]) for d in self.held}
         try:
-            await asyncio.to_thread(leave, self.engine, self.name, dict(self.held), snaps,
-                                    self.instance.id)  # fmt: skip
+            await asyncio.to_thread(
+                leave, self.engine, self.name, dict(self.held), snaps, self.instance.id
+            )
         except Exception as exc:
-            log.warning("fleet: could not hand back the domains held (%s); they are taken "
-                        "when their leases run out", redact.first_line(exc))  # fmt: skip
+            log.warning(
+                "fleet: could not hand back the domains held (%s); they are taken "
+                "when their leases run out",
+                redact.first_line(exc),
+            )

@@ -62,8 +62,12 @@ class Worker:
         self.var.mkdir(parents=True, exist_ok=True)
         out = self.log.open("ab")
         self.started, self.restart_at = time.monotonic(), None
-        self.proc = subprocess.Popen([sys.executable, "-m", "noc", "serve"], env=self.env,
-                                     stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "noc", "serve"],
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def ended(w: Worker) -> str:
@@ -87,9 +91,13 @@ def plan_workers(
     for i in range(count):
         wname, wport, wvar = f"{name}-{i}", port + i, var / f"worker-{i}"
         env = {
-            **environ, "NOC_COLLECTOR_NAME": wname, "NOC_COLLECTOR_SITE": site,
-            "NOC_HTTP_HOST": host, "NOC_HTTP_PORT": str(wport), "NOC_VAR_DIR": str(wvar),
-        }  # fmt: skip
+            **environ,
+            "NOC_COLLECTOR_NAME": wname,
+            "NOC_COLLECTOR_SITE": site,
+            "NOC_HTTP_HOST": host,
+            "NOC_HTTP_PORT": str(wport),
+            "NOC_VAR_DIR": str(wvar),
+        }
         out.append(Worker(wname, wport, wvar, env))
     return out
 
@@ -110,8 +118,10 @@ def supervise(workers: list[Worker], say: Callable[[str], None] = print) -> int:
     try:
         for w in workers:
             w.start()
-            say(f"worker {w.name}: pid {w.proc.pid if w.proc else '?'}, "
-                f"/metrics on port {w.port}, log {w.log}")  # fmt: skip
+            say(
+                f"worker {w.name}: pid {w.proc.pid if w.proc else '?'}, "
+                f"/metrics on port {w.port}, log {w.log}"
+            )
         while not stopping:
             time.sleep(0.5)
             now = time.monotonic()
@@ -121,8 +131,10 @@ def supervise(workers: list[Worker], say: Callable[[str], None] = print) -> int:
                 if w.restart_at is None:
                     w.delay_s = restart_delay(w.delay_s, now - w.started)
                     w.restart_at = now + w.delay_s
-                    say(f"worker {w.name} {ended(w)}; restarting it in {w.delay_s:g} s "
-                        f"(see {w.log})")  # fmt: skip
+                    say(
+                        f"worker {w.name} {ended(w)}; restarting it in {w.delay_s:g} s "
+                        f"(see {w.log})"
+                    )
                 elif now >= w.restart_at:
                     w.start()
         for w in workers:

@@ -124,8 +124,13 @@ def read_text(path: Path) -> str:
     UTF-16, not UTF-8, or holding a NUL."""
     try:
         if not path.is_file():
-            raise _fail(path, None, "cannot read: not a regular file" if path.exists()
-                        else "cannot read: No such file or directory")  # fmt: skip
+            raise _fail(
+                path,
+                None,
+                "cannot read: not a regular file"
+                if path.exists()
+                else "cannot read: No such file or directory",
+            )
         with path.open("rb") as fh:
             data = fh.read(MAX_BYTES + 1)
     except OSError as exc:
@@ -138,8 +143,9 @@ def read_text(path: Path) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise _fail(path, line, f"not UTF-8 (byte 0x{data[exc.start]:02x}); save the file "
-                                "as UTF-8") from None  # fmt: skip
+        raise _fail(
+            path, line, f"not UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8"
+        ) from None
     nul = text.find("\0")
     if nul >= 0:
         raise _fail(path, text.count("\n", 0, nul) + 1, "the file contains a NUL character")

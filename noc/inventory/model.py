@@ -174,8 +174,9 @@ class Site(Strict):
 
 
 class Interface(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=MAX_INTERFACE_NAME,
-                               pattern=r"^[^\x00-\x1f\x7f]+$")]  # fmt: skip
+    name: Annotated[
+        str, Field(min_length=1, max_length=MAX_INTERFACE_NAME, pattern=r"^[^\x00-\x1f\x7f]+$")
+    ]
     speed_bps: Bps
     description: Text = ""
 

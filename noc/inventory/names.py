@@ -48,8 +48,11 @@ def closest(given: str, names: Iterable[str], n: int = 3) -> list[str]:
     lowered = {name.lower(): name for name in pool}
     text = given.strip().lower()
     found = [name for name in pool if transposed(text, name)]
-    found += [lowered[m] for m in difflib.get_close_matches(text, list(lowered), n=n, cutoff=0.6)
-              if lowered[m] not in found]  # fmt: skip
+    found += [
+        lowered[m]
+        for m in difflib.get_close_matches(text, list(lowered), n=n, cutoff=0.6)
+        if lowered[m] not in found
+    ]
     if len(found) < n and len(text) >= 3:
         found += [name for name in pool if text in name.lower() and name not in found]
     return found[:n]

@@ -106,9 +106,12 @@ class LabResponder:
     """Answers read requests for every simulated device registered with it."""
 
     def __init__(
-        self, snmp_engine: Any, agents: dict[tuple[int, ...], SimDevice], clock: LabClock,
+        self,
+        snmp_engine: Any,
+        agents: dict[tuple[int, ...], SimDevice],
+        clock: LabClock,
         credentials: Credentials | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.engine = snmp_engine
         self.agents = agents
         self.clock = clock
@@ -167,10 +170,23 @@ class LabResponder:
         v2c.apiPDU.set_varbinds(response, [(rfc1902.ObjectName(o), encode(v)) for o, v in answer])
         if mp_model == 0:
             response = rfc2576.v2_to_v1(response, original)
-        self._deliver(device, lambda: snmp_engine.message_dispatcher.return_response_pdu(
-            snmp_engine, mp_model, security_model, security_name, security_level,
-            context_engine_id, context_name, pdu_version, response, max_size, state_ref, {},
-        ))  # fmt: skip
+        self._deliver(
+            device,
+            lambda: snmp_engine.message_dispatcher.return_response_pdu(
+                snmp_engine,
+                mp_model,
+                security_model,
+                security_name,
+                security_level,
+                context_engine_id,
+                context_name,
+                pdu_version,
+                response,
+                max_size,
+                state_ref,
+                {},
+            ),
+        )
 
     # --- the lab's own codec: v2c, and v3 requests that are in time and verify -------------
 
@@ -189,8 +205,9 @@ class LabResponder:
         if not self._admitted(device, request.names):
             return True
         pdu = request.pdu
-        status, varbinds = self._answer(device, pdu.pdu_type, requested, pdu.error_status,
-                                        pdu.error_index, RESPONSE_BUDGET)  # fmt: skip
+        status, varbinds = self._answer(
+            device, pdu.pdu_type, requested, pdu.error_status, pdu.error_index, RESPONSE_BUDGET
+        )
         try:
             response = request.wrap(ber.encode_response(pdu.request_id, status, 0, varbinds))
         except ValueError as exc:  # a value the recording holds but SNMP cannot carry
@@ -237,9 +254,18 @@ class LabResponder:
             boots, now = self.engine_clock()
             self._salt = (self._salt + 1) % 2**64
             body = ber.encode_scoped_pdu(scoped.engine_id, scoped.context_name, pdu)
-            return v3.seal(keys, v3m.msg_id, MAX_MESSAGE_SIZE, self._engine_id, boots, now,
-                           v3m.user, body, self._salt.to_bytes(8, "big"),
-                           reportable=False)  # fmt: skip
+            return v3.seal(
+                keys,
+                v3m.msg_id,
+                MAX_MESSAGE_SIZE,
+                self._engine_id,
+                boots,
+                now,
+                v3m.user,
+                body,
+                self._salt.to_bytes(8, "big"),
+                reportable=False,
+            )
 
         return _Request({v3m.user.decode(errors="replace")}, scoped.pdu, wrap)
 
@@ -274,9 +300,14 @@ class LabResponder:
             attempt()
 
     def _answer(
-        self, device: SimDevice, kind: int, requested: list[Oid], non_repeaters: int,
-        max_repetitions: int, max_size: int,
-    ) -> tuple[int, list[tuple[Oid, Value]]]:  # fmt: skip
+        self,
+        device: SimDevice,
+        kind: int,
+        requested: list[Oid],
+        non_repeaters: int,
+        max_repetitions: int,
+        max_size: int,
+    ) -> tuple[int, list[tuple[Oid, Value]]]:
         """The error status and the varbinds of the response."""
         now = self.clock.now()
         if kind == ber.GET:
@@ -375,8 +406,11 @@ def configure_security(
             if cred.priv_protocol not in (None, *v3.PRIV_KEY_BYTES) or user in known.users:
                 known.users.pop(user, None)  # pysnmp's engine decides (and the last one wins)
             else:
-                known.users[user] = (cred.auth_protocol, auth.encode(),
-                                     priv.encode() if priv else None)  # fmt: skip
+                known.users[user] = (
+                    cred.auth_protocol,
+                    auth.encode(),
+                    priv.encode() if priv else None,
+                )
     for community in extra_communities:
         config.add_v1_system(snmp_engine, f"rec-{community}", community)
         known.communities.setdefault(community.encode(), set()).add(f"rec-{community}")
@@ -392,9 +426,11 @@ def check_loopback(agents: Iterable[LabAgent]) -> None:
 
 
 async def start_agents(
-    inv: Inventory, agents: list[LabAgent], recordings: Iterable[str] = (),
+    inv: Inventory,
+    agents: list[LabAgent],
+    recordings: Iterable[str] = (),
     clock: LabClock | None = None,
-) -> LabResponder:  # fmt: skip
+) -> LabResponder:
     """Open one UDP endpoint per agent and start answering."""
     check_loopback(agents)
     snmp_engine = engine.SnmpEngine()

@@ -43,8 +43,9 @@ def _http(port: int, handle: Callable[[str, dict[str, str], bytes], tuple[int, b
     return server
 
 
-def start_inbox(folder: Path, telegram_url: str | None, gateway_url: str | None,
-                smtp: str | None) -> list[Any]:  # fmt: skip
+def start_inbox(
+    folder: Path, telegram_url: str | None, gateway_url: str | None, smtp: str | None
+) -> list[Any]:
     """Start the stand-ins the inventory's receivers point at; what to stop later."""
     started: list[Any] = []
     if telegram_url:
@@ -56,8 +57,11 @@ def start_inbox(folder: Path, telegram_url: str | None, gateway_url: str | None,
             _append(folder, "telegram", {"to": str(data.get("chat_id")), "text": data.get("text")})
             chat = data.get("chat_id")
             chat_id = int(chat) if str(chat).lstrip("-").isdigit() else 0
-            result = {"message_id": 1, "date": int(time.time()),
-                      "chat": {"id": chat_id, "type": "supergroup"}}  # fmt: skip
+            result = {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "supergroup"},
+            }
             return 200, json.dumps({"ok": True, "result": result}).encode()
 
         started.append(_http(urlsplit(telegram_url).port or 80, telegram))

@@ -63,9 +63,12 @@ def plan_month(inv: Inventory, period: Period, seed: int = 2026) -> Plan:
 
 
 def simulate_month(
-    inv: Inventory, period: Period, sink: Sink, plan: Plan | None = None,
+    inv: Inventory,
+    period: Period,
+    sink: Sink,
+    plan: Plan | None = None,
     progress: Callable[[float], None] | None = None,
-) -> Plan:  # fmt: skip
+) -> Plan:
     plan = plan or plan_month(inv, period)
     failing = outage_schedule(inv, plan)
     traffic = Traffic(inv, plan, period)
@@ -136,8 +139,16 @@ class Traffic:
     def __init__(self, inv: Inventory, plan: Plan, period: Period) -> None:
         self.plan, self.period = plan, period
         # (name, device at the measuring end, peak bits/s, whether it is the ISP uplink)
-        self.links = [(ln.name, ln.a.device, ln.capacity_bps * share(ln), ln.capacity_bps,
-                       ln.medium is Medium.ISP) for ln in inv.links]  # fmt: skip
+        self.links = [
+            (
+                ln.name,
+                ln.a.device,
+                ln.capacity_bps * share(ln),
+                ln.capacity_bps,
+                ln.medium is Medium.ISP,
+            )
+            for ln in inv.links
+        ]
 
     def rollups(self, now: float, down: set[str]) -> list[Event]:
         """The rollups of the bucket starting at `now`; none for a link whose device does not
@@ -151,6 +162,7 @@ class Traffic:
             if device in down:
                 continue
             rate = capacity * 0.97 if isp and congested else peak * curve
-            out.append(Rollup("link", name, now, rate, rate, rate * UPLOAD_SHARE,
-                              rate * UPLOAD_SHARE, 1))  # fmt: skip
+            out.append(
+                Rollup("link", name, now, rate, rate, rate * UPLOAD_SHARE, rate * UPLOAD_SHARE, 1)
+            )
         return out

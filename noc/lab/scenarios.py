@@ -146,23 +146,54 @@ SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
         Scenario("down", "the device stops answering", None, _down_on, _down_off),
-        Scenario("iface-down", "an interface goes down (param: interface name)", "", _iface_down_on,
-                 _iface_down_off),
-        Scenario("congestion", "linked interfaces run at a share of their contract (param: share)",
-                 "0.99", _congestion_on, _congestion_off),
-        Scenario("wrap", "32-bit counters only, wrapping in N seconds (param: seconds)", "20",
-                 _wrap_on, _wrap_off),
-        Scenario("reboot", "restart now: sysUpTime and counters from zero (one-shot)", None,
-                 _reboot, _nothing),
+        Scenario(
+            "iface-down",
+            "an interface goes down (param: interface name)",
+            "",
+            _iface_down_on,
+            _iface_down_off,
+        ),
+        Scenario(
+            "congestion",
+            "linked interfaces run at a share of their contract (param: share)",
+            "0.99",
+            _congestion_on,
+            _congestion_off,
+        ),
+        Scenario(
+            "wrap",
+            "32-bit counters only, wrapping in N seconds (param: seconds)",
+            "20",
+            _wrap_on,
+            _wrap_off,
+        ),
+        Scenario(
+            "reboot",
+            "restart now: sysUpTime and counters from zero (one-shot)",
+            None,
+            _reboot,
+            _nothing,
+        ),
         Scenario("slow", "answer after N seconds (param: seconds)", "5", _slow_on, _slow_off),
-        Scenario("loss", "drop a share of requests (param: share 0..1)", "0.5", _loss_on,
-                 _loss_off),
-        Scenario("toobig", "tooBig for GETBULK above N repetitions (param: N)", "5", _toobig_on,
-                 _toobig_off),
-        Scenario("garbage", "walks answer non-increasing OIDs (a broken agent)", None,
-                 _garbage_on, _garbage_off),
+        Scenario(
+            "loss", "drop a share of requests (param: share 0..1)", "0.5", _loss_on, _loss_off
+        ),
+        Scenario(
+            "toobig",
+            "tooBig for GETBULK above N repetitions (param: N)",
+            "5",
+            _toobig_on,
+            _toobig_off,
+        ),
+        Scenario(
+            "garbage",
+            "walks answer non-increasing OIDs (a broken agent)",
+            None,
+            _garbage_on,
+            _garbage_off,
+        ),
     )
-}  # fmt: skip
+}
 
 ONE_SHOT = frozenset({"reboot"})
 

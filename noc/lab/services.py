@@ -25,30 +25,42 @@ async def start_stand_ins(inv: Inventory, agents: list[LabAgent]) -> list[asynci
     if dr is None:
         return []
     by_address = {a.address: a.device for a in agents}
-    endpoints = {(urlsplit(u).hostname or "", urlsplit(u).port or 80)
-                 for s in dr.services for u in (s.primary_url, s.dr_url)}  # fmt: skip
+    endpoints = {
+        (urlsplit(u).hostname or "", urlsplit(u).port or 80)
+        for s in dr.services
+        for u in (s.primary_url, s.dr_url)
+    }
     servers = []
     for host, port in sorted(endpoints):
         device = by_address.get(host)
 
-        async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                         device: SimDevice | None = device) -> None:  # fmt: skip
+        async def answer(
+            reader: asyncio.StreamReader,
+            writer: asyncio.StreamWriter,
+            device: SimDevice | None = device,
+        ) -> None:
             with contextlib.suppress(OSError, asyncio.IncompleteReadError):
                 await reader.readuntil(b"\r\n\r\n")
                 if device is None or not device.down:
-                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
-                                 b"Connection: close\r\n\r\nok")  # fmt: skip
+                    writer.write(
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+                    )
                     await writer.drain()
             writer.close()
 
         try:
             servers.append(await asyncio.start_server(answer, host, port))
         except OSError as exc:  # taken (another lab, a test): keep trying until it is ours
-            log.warning("DR stand-in %s:%d not started (%s); retrying every 10 s, and until "
-                        "then the DR checks ask whatever answers there", host, port,
-                        exc.strerror or exc)  # fmt: skip
-            _RETRIES.add(asyncio.get_running_loop().create_task(
-                _retry_bind(answer, host, port, servers)))  # fmt: skip
+            log.warning(
+                "DR stand-in %s:%d not started (%s); retrying every 10 s, and until "
+                "then the DR checks ask whatever answers there",
+                host,
+                port,
+                exc.strerror or exc,
+            )
+            _RETRIES.add(
+                asyncio.get_running_loop().create_task(_retry_bind(answer, host, port, servers))
+            )
     if dr.probe_url:
         _start_probe(inv, dr.probe_url)
     return servers

@@ -64,9 +64,14 @@ def start_alert_path(inv: Inventory, inventory: Path, var: Path, http_port: int)
     if shutil.which("prometheus-alertmanager") or shutil.which("alertmanager"):
         config = runtime_files(inv, var)
         log = (folder / "alertmanager.log").open("wb")
-        out.processes.append(subprocess.Popen(alertmanager_command(config, listen), stdout=log,
-                                              stderr=subprocess.STDOUT,
-                                              preexec_fn=_die_with_parent))  # fmt: skip
+        out.processes.append(
+            subprocess.Popen(
+                alertmanager_command(config, listen),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
+            )
+        )
     else:
         out.notes.append("Alertmanager is not installed: apt-get install prometheus-alertmanager")
     prometheus = shutil.which("prometheus")
@@ -84,11 +89,19 @@ def start_alert_path(inv: Inventory, inventory: Path, var: Path, http_port: int)
         with path.open("w") as fh:
             yaml.dump(config_doc, fh)
         log = (folder / "prometheus.log").open("wb")
-        out.processes.append(subprocess.Popen(
-            [prometheus, f"--config.file={path}", f"--storage.tsdb.path={folder / 'tsdb'}",
-             "--web.listen-address=127.0.0.1:9090"],
-            stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
-        ))  # fmt: skip
+        out.processes.append(
+            subprocess.Popen(
+                [
+                    prometheus,
+                    f"--config.file={path}",
+                    f"--storage.tsdb.path={folder / 'tsdb'}",
+                    "--web.listen-address=127.0.0.1:9090",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
+            )
+        )
     else:
         out.notes.append("Prometheus is not installed: apt-get install prometheus")
     time.sleep(1.5)  # a part that cannot start says so now, not by silence later

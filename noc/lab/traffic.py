@@ -16,10 +16,31 @@ HOUR_S = 3600
 # Fraction of an interface's peak rate at each local hour 00:00..23:00 (and back to 00:00).
 # Government offices: quiet nights, ramp from 07:00, busy 09-11 and 13-15, lunch dip, home at 16-17.
 DAILY_CURVE: tuple[float, ...] = (
-    0.08, 0.06, 0.05, 0.05, 0.05, 0.06, 0.10, 0.30,
-    0.75, 0.95, 0.98, 0.97, 0.80, 0.95, 0.98, 0.96,
-    0.70, 0.40, 0.22, 0.18, 0.15, 0.12, 0.10, 0.09,
-)  # fmt: skip
+    0.08,
+    0.06,
+    0.05,
+    0.05,
+    0.05,
+    0.06,
+    0.10,
+    0.30,
+    0.75,
+    0.95,
+    0.98,
+    0.97,
+    0.80,
+    0.95,
+    0.98,
+    0.96,
+    0.70,
+    0.40,
+    0.22,
+    0.18,
+    0.15,
+    0.12,
+    0.10,
+    0.09,
+)
 
 # Integral of the curve over one hour segment h..h+1, in hour-fractions, and the running sum.
 _SEGMENT = tuple((DAILY_CURVE[h] + DAILY_CURVE[(h + 1) % 24]) / 2 for h in range(24))

@@ -229,8 +229,12 @@ class Locale:
     @property
     def zone_name(self) -> str:
         """WIB, WITA or WIT for Indonesia's zones; the zone's own name elsewhere."""
-        return {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
-                "Asia/Jayapura": "WIT"}.get(self.zone, self.zone)  # fmt: skip
+        return {
+            "Asia/Jakarta": "WIB",
+            "Asia/Pontianak": "WIB",
+            "Asia/Makassar": "WITA",
+            "Asia/Jayapura": "WIT",
+        }.get(self.zone, self.zone)
 
     def date(self, epoch: float, with_time: bool = False) -> str:
         local = datetime.fromtimestamp(epoch, ZoneInfo(self.zone))

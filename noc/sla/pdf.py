@@ -25,12 +25,24 @@ def render_pdf(html_text: str, timeout_s: float = 120.0) -> bytes:
         page.write_text(html_text, encoding="utf-8")
         try:
             result = subprocess.run(
-                [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", f"--user-data-dir={tmp}/profile", "--no-pdf-header-footer",
-                 f"--print-to-pdf={printed}", page.as_uri()],
-                check=False, capture_output=True, timeout=timeout_s,
-            )  # fmt: skip
+                [
+                    browser,
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    f"--user-data-dir={tmp}/profile",
+                    "--no-pdf-header-footer",
+                    f"--print-to-pdf={printed}",
+                    page.as_uri(),
+                ],
+                check=False,
+                capture_output=True,
+                timeout=timeout_s,
+            )
         except subprocess.TimeoutExpired:
             raise PdfError(f"the PDF was not made: Chromium took over {timeout_s:g} s") from None
         data = printed.read_bytes() if printed.is_file() else b""

@@ -143,8 +143,10 @@ def _text(
     x: float, y: float, text: str, anchor: str = "start", size: int = 10, fill: str = ""
 ) -> str:
     colour = f' fill="{fill}"' if fill else ""
-    return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}"{colour}>'
-            f"{html.escape(text)}</text>")  # fmt: skip
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}"{colour}>'
+        f"{html.escape(text)}</text>"
+    )
 
 
 def text_width(text: str, size: float) -> float:
@@ -186,21 +188,27 @@ def _bars(
         colour = "#2e7d32" if value is not None and value >= target else "#c62828"
         parts.append(_text(left - 6, y + 12, _fit(label, 34), "end", 11))
         if value is not None:
-            parts.append(f'<rect x="{left}" y="{y + 2}" width="{max(1.0, x(value) - left):.1f}" '
-                         f'height="{row_h - 5}" fill="{colour}"/>')  # fmt: skip
-            parts.append(_text(min(x(value) + 4, width - right + 2), y + 12,
-                               loc.percent(value, 2)))  # fmt: skip
+            parts.append(
+                f'<rect x="{left}" y="{y + 2}" width="{max(1.0, x(value) - left):.1f}" '
+                f'height="{row_h - 5}" fill="{colour}"/>'
+            )
+            parts.append(_text(min(x(value) + 4, width - right + 2), y + 12, loc.percent(value, 2)))
         else:
             parts.append(_text(left + 4, y + 12, loc.t("no_data")))
-        parts.append(f'<line x1="{x(target):.1f}" x2="{x(target):.1f}" y1="{y}" '
-                     f'y2="{y + row_h}" stroke="#000" stroke-dasharray="3,2"/>')  # fmt: skip
-    parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{axis_y}" y2="{axis_y}" '
-                 'stroke="#444"/>')  # fmt: skip
+        parts.append(
+            f'<line x1="{x(target):.1f}" x2="{x(target):.1f}" y1="{y}" '
+            f'y2="{y + row_h}" stroke="#000" stroke-dasharray="3,2"/>'
+        )
+    parts.append(
+        f'<line x1="{left}" x2="{left + plot_w}" y1="{axis_y}" y2="{axis_y}" stroke="#444"/>'
+    )
     steps = 5
     for k in range(steps + 1):
         value = low + (1 - low) * k / steps
-        parts.append(f'<line x1="{x(value):.1f}" x2="{x(value):.1f}" y1="{axis_y}" '
-                     f'y2="{axis_y + 4}" stroke="#444"/>')  # fmt: skip
+        parts.append(
+            f'<line x1="{x(value):.1f}" x2="{x(value):.1f}" y1="{axis_y}" '
+            f'y2="{axis_y + 4}" stroke="#444"/>'
+        )
         parts.append(_text(x(value), axis_y + 15, loc.percent(value, 1), "middle"))
     parts.append(_text(left, height - 6, f"{loc.t('availability')} · {loc.t('target_line')}"))
     parts.append("</svg>")
@@ -223,15 +231,23 @@ def _uplink_chart(report: Report, loc: Locale) -> str:
 
     for k in range(7):  # value axis: 0 .. 120% of the contract
         bps = top * k / 6
-        parts.append(f'<line x1="{left - 4}" x2="{left + plot_w}" y1="{y(bps):.1f}" '
-                     f'y2="{y(bps):.1f}" stroke="#ddd"/>')  # fmt: skip
+        parts.append(
+            f'<line x1="{left - 4}" x2="{left + plot_w}" y1="{y(bps):.1f}" '
+            f'y2="{y(bps):.1f}" stroke="#ddd"/>'
+        )
         parts.append(_text(left - 6, y(bps) + 3, loc.number(bps / 1e6, 0), "end"))
     parts.append(_text(4, top_pad - 8, "Mbps"))
     for i, (day, value) in enumerate(days):
         x0 = left + i * step
         if i % 5 == 0 or i == len(days) - 1:
-            parts.append(_text(x0 + step / 2, height - bottom + 14,
-                               str(int(loc.date(day).split()[0])), "middle"))  # fmt: skip
+            parts.append(
+                _text(
+                    x0 + step / 2,
+                    height - bottom + 14,
+                    str(int(loc.date(day).split()[0])),
+                    "middle",
+                )
+            )
         if value is None:
             continue
         colour = "#c62828" if value > 0.8 * capacity else "#1565c0"
@@ -243,16 +259,23 @@ def _uplink_chart(report: Report, loc: Locale) -> str:
         )
         if step >= 18 and top_pad + plot_h - y(value) > 14:
             # Inside the bar's top, in white: never on the contract's line above it.
-            parts.append(_text(x0 + step / 2, y(value) + 10, loc.number(value / 1e6, 0),
-                               "middle", 8, "#fff"))  # fmt: skip
-    parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y(0):.1f}" y2="{y(0):.1f}" '
-                 'stroke="#444"/>')  # fmt: skip
-    parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y(capacity):.1f}" '
-                 f'y2="{y(capacity):.1f}" stroke="#000" stroke-width="2"/>')  # fmt: skip
-    parts.append(f'<line x1="{left + plot_w - 250}" x2="{left + plot_w - 226}" y1="10" '
-                 'y2="10" stroke="#000" stroke-width="2"/>')  # fmt: skip
-    parts.append(_text(left + plot_w - 220, 14, f"{loc.t('capacity')} {loc.mbps(capacity)}",
-                       size=11))  # fmt: skip
+            parts.append(
+                _text(x0 + step / 2, y(value) + 10, loc.number(value / 1e6, 0), "middle", 8, "#fff")
+            )
+    parts.append(
+        f'<line x1="{left}" x2="{left + plot_w}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="#444"/>'
+    )
+    parts.append(
+        f'<line x1="{left}" x2="{left + plot_w}" y1="{y(capacity):.1f}" '
+        f'y2="{y(capacity):.1f}" stroke="#000" stroke-width="2"/>'
+    )
+    parts.append(
+        f'<line x1="{left + plot_w - 250}" x2="{left + plot_w - 226}" y1="10" '
+        'y2="10" stroke="#000" stroke-width="2"/>'
+    )
+    parts.append(
+        _text(left + plot_w - 220, 14, f"{loc.t('capacity')} {loc.mbps(capacity)}", size=11)
+    )
     parts.append(_text(left + plot_w / 2, height - 8, loc.t("day"), "middle"))
     parts.append("</svg>")
     return "".join(parts)
@@ -269,32 +292,42 @@ def _timeline(report: Report, loc: Locale) -> str:
     parts = [_svg(width, height, loc.t("timeline"))]
 
     def x(at: float) -> float:
-        return left + (min(max(at, report.period.start), report.period.end)
-                       - report.period.start) / span * plot_w  # fmt: skip
+        return (
+            left
+            + (min(max(at, report.period.start), report.period.end) - report.period.start)
+            / span
+            * plot_w
+        )
 
     for n, inc in enumerate(rows):
         y = 4 + n * row_h
         name = report.titles.get(inc.entity, inc.entity)
         parts.append(_text(left - 6, y + 10, _fit(name, 32), "end"))
         x0, x1 = x(inc.started), x(inc.ended or report.period.end)
-        parts.append(f'<rect x="{x0:.1f}" y="{y + 1}" width="{max(2.0, x1 - x0):.1f}" '
-                     f'height="10" fill="#c62828"><title>{html.escape(inc.entity)}: '
-                     f"{html.escape(loc.date(inc.started, True))}</title></rect>")  # fmt: skip
-    parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{axis_y}" y2="{axis_y}" '
-                 'stroke="#444"/>')  # fmt: skip
+        parts.append(
+            f'<rect x="{x0:.1f}" y="{y + 1}" width="{max(2.0, x1 - x0):.1f}" '
+            f'height="10" fill="#c62828"><title>{html.escape(inc.entity)}: '
+            f"{html.escape(loc.date(inc.started, True))}</title></rect>"
+        )
+    parts.append(
+        f'<line x1="{left}" x2="{left + plot_w}" y1="{axis_y}" y2="{axis_y}" stroke="#444"/>'
+    )
     day = report.period.start
     n = 0
     while day < report.period.end:
         if n % 5 == 0:
-            parts.append(f'<line x1="{x(day):.1f}" x2="{x(day):.1f}" y1="{axis_y}" '
-                         f'y2="{axis_y + 4}" stroke="#444"/>')  # fmt: skip
+            parts.append(
+                f'<line x1="{x(day):.1f}" x2="{x(day):.1f}" y1="{axis_y}" '
+                f'y2="{axis_y + 4}" stroke="#444"/>'
+            )
             label = loc.date(day).rsplit(" ", 1)[0]
             at, anchor = _inside(x(day), label, 10, width)
             parts.append(_text(at, axis_y + 15, label, anchor))
         day += 86400
         n += 1
-    parts.append(_text(left + plot_w / 2, height - 4, f"{loc.t('day')} ({loc.zone_name})",
-                       "middle"))  # fmt: skip
+    parts.append(
+        _text(left + plot_w / 2, height - 4, f"{loc.t('day')} ({loc.zone_name})", "middle")
+    )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -325,10 +358,13 @@ def to_html(report: Report, loc: Locale) -> str:
     tiers = sorted(report.tiers.items())
     rows_tier = [(loc.tier(tier), a.availability, a.target) for tier, a in tiers]
     lowest = sorted(
-        ((s, a) for s, a in report.sites.items()
-         if a.availability is not None and a.availability < 1.0),
+        (
+            (s, a)
+            for s, a in report.sites.items()
+            if a.availability is not None and a.availability < 1.0
+        ),
         key=lambda kv: kv[1].availability or 0.0,
-    )[:25]  # fmt: skip
+    )[:25]
     rows_site = [(report.titles.get(site, site), a.availability, a.target) for site, a in lowest]
     down = sorted(
         ((n, a) for n, a in report.devices.items() if a.downtime_s > 0),
@@ -346,37 +382,63 @@ def to_html(report: Report, loc: Locale) -> str:
         return f"{esc(title)}<br><small>{esc(code)}</small>" if title else esc(code)
 
     device_rows = "".join(
-        row([named(n), loc.percent(a.availability), loc.percent(a.target, 1),
-             str(len(a.outages)), loc.duration(a.downtime_s), loc.duration(a.longest_outage_s),
-             loc.duration(a.mttr_s), loc.duration(a.mtbf_s),
-             loc.budget(a.budget_remaining_s), loc.verdict(a.compliant)])
+        row(
+            [
+                named(n),
+                loc.percent(a.availability),
+                loc.percent(a.target, 1),
+                str(len(a.outages)),
+                loc.duration(a.downtime_s),
+                loc.duration(a.longest_outage_s),
+                loc.duration(a.mttr_s),
+                loc.duration(a.mtbf_s),
+                loc.budget(a.budget_remaining_s),
+                loc.verdict(a.compliant),
+            ]
+        )
         for n, a in down
-    )  # fmt: skip
+    )
     uplink = report.links[report.uplink]
 
     def share(u: Any) -> float:
         return (u.p95_bps or 0.0) / u.capacity_bps if u.capacity_bps else 0.0
 
     tier_of = report.link_tiers
-    ranked = sorted(report.links.items(),
-                    key=lambda kv: (kv[0] != report.uplink, -share(kv[1])))  # fmt: skip
-    always = [kv for kv in ranked if kv[0] == report.uplink
-              or tier_of.get(kv[0], "access") != "access"]  # fmt: skip
+    ranked = sorted(report.links.items(), key=lambda kv: (kv[0] != report.uplink, -share(kv[1])))
+    always = [
+        kv for kv in ranked if kv[0] == report.uplink or tier_of.get(kv[0], "access") != "access"
+    ]
     access = [kv for kv in ranked if kv not in always]
     ordered = always + access[: max(0, ACCESS_LINKS_SHOWN)]
     left_out = len(ranked) - len(ordered)
     link_rows = "".join(
-        row([esc(n), loc.mbps(u.capacity_bps), loc.mbps(u.avg_in_bps), loc.mbps(u.peak_bps),
-             loc.mbps(u.p95_bps), loc.percent(share(u) if u.p95_bps is not None else None, 1),
-             loc.number(u.hours_above_80, 1), str(u.gap_samples)])
+        row(
+            [
+                esc(n),
+                loc.mbps(u.capacity_bps),
+                loc.mbps(u.avg_in_bps),
+                loc.mbps(u.peak_bps),
+                loc.mbps(u.p95_bps),
+                loc.percent(share(u) if u.p95_bps is not None else None, 1),
+                loc.number(u.hours_above_80, 1),
+                str(u.gap_samples),
+            ]
+        )
         for n, u in ordered
-    )  # fmt: skip
+    )
     incident_rows = "".join(
-        row([named(i.entity), esc(loc.state(i.state)), named(i.root_cause),
-             loc.date(i.started, True), loc.date(i.ended, True) if i.ended else t("ongoing"),
-             str(i.affected)])
+        row(
+            [
+                named(i.entity),
+                esc(loc.state(i.state)),
+                named(i.root_cause),
+                loc.date(i.started, True),
+                loc.date(i.ended, True) if i.ended else t("ongoing"),
+                str(i.affected),
+            ]
+        )
         for i in report.incidents
-    )  # fmt: skip
+    )
     uplink_sentence = t("uplink_summary").format(
         p95=loc.mbps(uplink.p95_bps),
         share=loc.percent(share(uplink) if uplink.p95_bps is not None else None, 0),
@@ -388,9 +450,17 @@ def to_html(report: Report, loc: Locale) -> str:
     # percentile is said before any availability target.
     hot = ""
     if uplink.p95_bps is not None and share(uplink) > 0.8:
-        hot = '<p class="verdict warn">' + esc(t("uplink_hot").format(
-            share=loc.percent(share(uplink), 0), capacity=loc.mbps(uplink.capacity_bps),
-            hours=loc.number(uplink.hours_above_80, 1))) + "</p>"  # fmt: skip
+        hot = (
+            '<p class="verdict warn">'
+            + esc(
+                t("uplink_hot").format(
+                    share=loc.percent(share(uplink), 0),
+                    capacity=loc.mbps(uplink.capacity_bps),
+                    hours=loc.number(uplink.hours_above_80, 1),
+                )
+            )
+            + "</p>"
+        )
     per = f"<small>{esc(t('per_device'))}</small>"
     return f"""<!DOCTYPE html>
 <html lang="{loc.lang}"><head><meta charset="utf-8">
@@ -518,8 +588,10 @@ def _alert_table(report: Report, loc: Locale) -> str:
         f"<td>{count}</td></tr>"
         for site, count in sorted(report.alerts_by_site.items(), key=lambda kv: -kv[1])
     )
-    return (f"<h2>{esc(t('alerts_by_site'))}</h2><table><thead><tr><th>{esc(t('site'))}</th>"
-            f"<th>{esc(t('notifications'))}</th></tr></thead>{rows}</table>")  # fmt: skip
+    return (
+        f"<h2>{esc(t('alerts_by_site'))}</h2><table><thead><tr><th>{esc(t('site'))}</th>"
+        f"<th>{esc(t('notifications'))}</th></tr></thead>{rows}</table>"
+    )
 
 
 def devices_in(report: Report, group: Availability) -> int:

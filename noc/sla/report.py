@@ -131,7 +131,9 @@ def _build_report(engine: Engine, inv: Inventory, period: Period, now: float | N
         # than the database's sort.
         query = (
             select(
-                RollupRow.name, RollupRow.bucket_start, RollupRow.in_avg_bps,
+                RollupRow.name,
+                RollupRow.bucket_start,
+                RollupRow.in_avg_bps,
                 RollupRow.out_avg_bps,
             )
             .where(
@@ -140,7 +142,7 @@ def _build_report(engine: Engine, inv: Inventory, period: Period, now: float | N
                 RollupRow.bucket_start < period.end,
             )
             .order_by(RollupRow.name, RollupRow.bucket_start)
-        )  # fmt: skip
+        )
         # Read from the driver's cursor: plain tuples (names and floats, which need no
         # conversion), without a result row object for each of the month's million rollups.
         result = session.connection().execute(query)
@@ -225,10 +227,13 @@ def _alerts_by_site(engine: Engine, inv: Inventory, period: Period) -> dict[str,
     counts: dict[str, int] = defaultdict(int)
     try:
         with Session(engine) as session:
-            rows = session.scalars(select(AlertNotificationRow).where(
-                AlertNotificationRow.received >= period.start,
-                AlertNotificationRow.received < period.end,
-                AlertNotificationRow.status == "firing"))  # fmt: skip
+            rows = session.scalars(
+                select(AlertNotificationRow).where(
+                    AlertNotificationRow.received >= period.start,
+                    AlertNotificationRow.received < period.end,
+                    AlertNotificationRow.status == "firing",
+                )
+            )
             for row in rows:
                 for alert in queries.stored_alerts(row.alerts):
                     device = inv.devices_by_name.get(alert["labels"].get("device", ""))

@@ -419,9 +419,22 @@ def decode_v3_message(data: bytes) -> V3Message:
     if tag not in (SEQUENCE, OCTET_STRING):
         raise DecodeError(f"msgData has tag 0x{tag:02x}")
     payload = data[sp_stop:stop] if tag == SEQUENCE else data[d_start:d_stop]
-    return V3Message(msg_id, max_size, flags_octets[0], model, engine_id, boots, engine_time,
-                     user, data[a_start:a_stop], a_start, priv, payload,
-                     tag == OCTET_STRING, data)  # fmt: skip
+    return V3Message(
+        msg_id,
+        max_size,
+        flags_octets[0],
+        model,
+        engine_id,
+        boots,
+        engine_time,
+        user,
+        data[a_start:a_stop],
+        a_start,
+        priv,
+        payload,
+        tag == OCTET_STRING,
+        data,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -185,8 +185,7 @@ def fold_walk(
     agent: we raise rather than loop forever."""
     width = len(requested)
     for start in range(0, len(varbinds), width):
-        for column, (name, value) in zip(requested, varbinds[start : start + width],
-                                         strict=False):  # fmt: skip
+        for column, (name, value) in zip(requested, varbinds[start : start + width], strict=False):
             last = cursors.get(column)
             if last is None:
                 continue

@@ -37,11 +37,25 @@ from noc.snmp.values import Oid, Value, format_oid
 log = logging.getLogger(__name__)
 
 ERROR_STATUS = {
-    1: "tooBig", 2: "noSuchName", 3: "badValue", 4: "readOnly", 5: "genErr", 6: "noAccess",
-    7: "wrongType", 8: "wrongLength", 9: "wrongEncoding", 10: "wrongValue", 11: "noCreation",
-    12: "inconsistentValue", 13: "resourceUnavailable", 14: "commitFailed", 15: "undoFailed",
-    16: "authorizationError", 17: "notWritable", 18: "inconsistentName",
-}  # fmt: skip
+    1: "tooBig",
+    2: "noSuchName",
+    3: "badValue",
+    4: "readOnly",
+    5: "genErr",
+    6: "noAccess",
+    7: "wrongType",
+    8: "wrongLength",
+    9: "wrongEncoding",
+    10: "wrongValue",
+    11: "noCreation",
+    12: "inconsistentValue",
+    13: "resourceUnavailable",
+    14: "commitFailed",
+    15: "undoFailed",
+    16: "authorizationError",
+    17: "notWritable",
+    18: "inconsistentName",
+}
 _USM_STATS = (1, 3, 6, 1, 6, 3, 15, 1, 1)
 REPORTS: dict[Oid, str] = {
     (*_USM_STATS, 1, 0): "unsupported security level",
@@ -116,14 +130,14 @@ class LeanClient:
             lock = self._opening.setdefault(family, asyncio.Lock())
             async with lock:
                 if family not in self._transports:
-                    self._transports[family] = [await self._open_socket(family)
-                                                for _ in range(SOCKETS)]  # fmt: skip
+                    self._transports[family] = [
+                        await self._open_socket(family) for _ in range(SOCKETS)
+                    ]
             pool = self._transports[family]
         return pool[key % len(pool)]
 
     async def _open_socket(self, family: int) -> asyncio.DatagramTransport:
-        sock = socket.socket(socket.AF_INET if family == 4 else socket.AF_INET6,
-                             socket.SOCK_DGRAM)  # fmt: skip
+        sock = socket.socket(socket.AF_INET if family == 4 else socket.AF_INET6, socket.SOCK_DGRAM)
         for option in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
             if option is None:
                 continue
@@ -178,9 +192,14 @@ class LeanClient:
         pending.future.set_result((message, len(data)))
 
     async def _exchange(
-        self, target: Target, data: bytes, key: int, version: int, community: bytes,
+        self,
+        target: Target,
+        data: bytes,
+        key: int,
+        version: int,
+        community: bytes,
         stats: RequestStats,
-    ) -> Any:  # fmt: skip
+    ) -> Any:
         """Send and wait for the matching reply. Every wait is cut at the budget's deadline,
         and nothing here converts a cancellation into a result: `asyncio.wait` never swallows
         the caller's cancellation the way `wait_for(shield(...))` did on Python 3.11."""
@@ -214,9 +233,15 @@ class LeanClient:
     # --- v1 / v2c ----------------------------------------------------------------------
 
     async def _community_request(
-        self, target: Target, auth: V2cAuth, pdu_type: int, names: list[bytes],
-        a: int, b: int, stats: RequestStats,
-    ) -> ber.Pdu:  # fmt: skip
+        self,
+        target: Target,
+        auth: V2cAuth,
+        pdu_type: int,
+        names: list[bytes],
+        a: int,
+        b: int,
+        stats: RequestStats,
+    ) -> ber.Pdu:
         version = 0 if auth.version == "1" else 1
         community = auth.community.get_secret_value().encode()
         request_id = self._next_id()
@@ -245,25 +270,42 @@ class LeanClient:
         return engine
 
     async def _v3_request(
-        self, target: Target, auth: V3Auth, pdu_type: int, names: list[bytes],
-        a: int, b: int, stats: RequestStats,
-    ) -> ber.Pdu:  # fmt: skip
+        self,
+        target: Target,
+        auth: V3Auth,
+        pdu_type: int,
+        names: list[bytes],
+        a: int,
+        b: int,
+        stats: RequestStats,
+    ) -> ber.Pdu:
         user = auth.user.encode()
         for _ in range(3):  # time window or engine id out of date: learn and send again
             engine = await self._discover(target, stats)
             keys = v3.keys_for(
-                auth.auth_protocol, auth.auth_key.get_secret_value().encode(),
+                auth.auth_protocol,
+                auth.auth_key.get_secret_value().encode(),
                 auth.priv_key.get_secret_value().encode() if auth.priv_key else None,
                 engine.engine_id,
-            )  # fmt: skip
+            )
             msg_id, request_id = self._next_id(), self._next_id()
             scoped = ber.encode_scoped_pdu(
                 engine.engine_id, b"", ber.encode_pdu(pdu_type, request_id, names, a, b)
             )
             boots, engine_time = engine.now()
             self._salt = (self._salt + 1) % 2**64
-            data = v3.seal(keys, msg_id, MAX_SIZE, engine.engine_id, boots, engine_time, user,
-                           scoped, self._salt.to_bytes(8, "big"), reportable=True)  # fmt: skip
+            data = v3.seal(
+                keys,
+                msg_id,
+                MAX_SIZE,
+                engine.engine_id,
+                boots,
+                engine_time,
+                user,
+                scoped,
+                self._salt.to_bytes(8, "big"),
+                reportable=True,
+            )
             reply: ber.V3Message = await self._exchange(target, data, msg_id, 3, b"", stats)
             pdu = self._open(reply, keys, user, engine)
             if pdu.pdu_type == ber.REPORT:
@@ -297,8 +339,9 @@ class LeanClient:
                 if reply.encrypted:
                     if keys.priv_key is None:
                         raise SnmpProtocolError("encrypted reply to a request without privacy")
-                    plain = v3.decrypt(keys, reply.boots, reply.engine_time, reply.priv_params,
-                                       reply.data)  # fmt: skip
+                    plain = v3.decrypt(
+                        keys, reply.boots, reply.engine_time, reply.priv_params, reply.data
+                    )
                     return ber.decode_scoped_pdu(plain).pdu
                 return ber.decode_scoped_pdu(reply.data).pdu
             if reply.encrypted:
@@ -313,9 +356,14 @@ class LeanClient:
     # --- requests ----------------------------------------------------------------------
 
     async def _request(
-        self, target: Target, pdu_type: int, names: list[bytes], a: int, b: int,
+        self,
+        target: Target,
+        pdu_type: int,
+        names: list[bytes],
+        a: int,
+        b: int,
         stats: RequestStats,
-    ) -> ber.Pdu:  # fmt: skip
+    ) -> ber.Pdu:
         auth = target.auth
         if isinstance(auth, V2cAuth):
             pdu = await self._community_request(target, auth, pdu_type, names, a, b, stats)
@@ -341,8 +389,7 @@ class LeanClient:
         other = self._delegate(target)
         if other is not None:
             return await other.get(target, oids, stats)
-        pdu = await self._request(target, ber.GET, [ber.oid_content(o) for o in oids], 0, 0,
-                                  stats)  # fmt: skip
+        pdu = await self._request(target, ber.GET, [ber.oid_content(o) for o in oids], 0, 0, stats)
         try:
             return dict(pdu.decoded())
         except ber.DecodeError as exc:

@@ -92,10 +92,15 @@ class PysnmpClient:
         auth = target.auth
         if isinstance(auth, V2cAuth):
             return self.engine
-        material = "\0".join([
-            auth.user, auth.auth_protocol, auth.auth_key.get_secret_value(),
-            auth.priv_protocol or "", auth.priv_key.get_secret_value() if auth.priv_key else "",
-        ])  # fmt: skip
+        material = "\0".join(
+            [
+                auth.user,
+                auth.auth_protocol,
+                auth.auth_key.get_secret_value(),
+                auth.priv_protocol or "",
+                auth.priv_key.get_secret_value() if auth.priv_key else "",
+            ]
+        )
         key = hashlib.sha256(material.encode()).hexdigest()
         engine = self._engines.get(key)
         if engine is None:
@@ -153,8 +158,9 @@ class PysnmpClient:
             raise SnmpProtocolError(f"error-status {error_status.prettyPrint()}")
         out = [(tuple(name), decode(value)) for name, value in var_binds]
         stats.varbinds += len(out)
-        stats.received(sum(len(n) + (len(v.value) if isinstance(v.value, bytes) else 8)
-                           for n, v in out))  # fmt: skip
+        stats.received(
+            sum(len(n) + (len(v.value) if isinstance(v.value, bytes) else 8) for n, v in out)
+        )
         return out
 
     async def get(
@@ -171,8 +177,9 @@ class PysnmpClient:
         repetitions = target.max_repetitions
         while cursors:
             open_columns = list(cursors)
-            objects = [ObjectType(ObjectIdentity(rfc1902.ObjectName(c + cursors[c])))
-                       for c in open_columns]  # fmt: skip
+            objects = [
+                ObjectType(ObjectIdentity(rfc1902.ObjectName(c + cursors[c]))) for c in open_columns
+            ]
             try:
                 flat = await self._request(target, stats, bulk_cmd, 0, repetitions, *objects)
             except _TooBig:

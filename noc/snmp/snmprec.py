@@ -64,8 +64,10 @@ def load_snmprec(path: Path, strict: bool = False) -> dict[Oid, Value]:
     if skipped:
         first = skipped[0]
         lines = ", ".join(str(s.line) for s in skipped[:5]) + (", …" if len(skipped) > 5 else "")
-        message = (f"{path}: skipped {len(skipped)} unreadable line(s) ({lines}); "
-                   f"line {first.line}: {first.reason}")  # fmt: skip
+        message = (
+            f"{path}: skipped {len(skipped)} unreadable line(s) ({lines}); "
+            f"line {first.line}: {first.reason}"
+        )
         if strict:
             raise RecordingError(message)
         log.warning("%s", message)

@@ -20,6 +20,11 @@ PRIV_PROTOCOLS: dict[str | None, tuple[int, ...]] = {
 }
 
 # net-snmp command-line names (snmpget -a/-x) for the same protocols.
-NETSNMP_AUTH = {"sha": "SHA", "sha224": "SHA-224", "sha256": "SHA-256", "sha384": "SHA-384",
-                "sha512": "SHA-512"}  # fmt: skip
+NETSNMP_AUTH = {
+    "sha": "SHA",
+    "sha224": "SHA-224",
+    "sha256": "SHA-256",
+    "sha384": "SHA-384",
+    "sha512": "SHA-512",
+}
 NETSNMP_PRIV = {"aes128": "AES", "aes192": "AES-192", "aes256": "AES-256"}

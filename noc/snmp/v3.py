@@ -94,9 +94,17 @@ def decrypt(keys: UsmKeys, boots: int, engine_time: int, salt: bytes, data: byte
 
 
 def seal(
-    keys: UsmKeys, msg_id: int, max_size: int, engine_id: bytes, boots: int, engine_time: int,
-    user: bytes, scoped: bytes, salt: bytes, reportable: bool,
-) -> bytes:  # fmt: skip
+    keys: UsmKeys,
+    msg_id: int,
+    max_size: int,
+    engine_id: bytes,
+    boots: int,
+    engine_time: int,
+    user: bytes,
+    scoped: bytes,
+    salt: bytes,
+    reportable: bool,
+) -> bytes:
     """A v3 message carrying the scoped PDU `scoped`: authenticated, and encrypted with `salt`
     when the keys have privacy."""
     if keys.priv_key is not None:
@@ -105,7 +113,8 @@ def seal(
     else:
         salt, body, flags = b"", scoped, 0x01
     usm = ber.encode_usm(engine_id, boots, engine_time, user, bytes(keys.digest_len), salt)
-    unsigned = ber.encode_v3_message(msg_id, max_size, flags | (0x04 if reportable else 0), usm,
-                                     body)  # fmt: skip
+    unsigned = ber.encode_v3_message(
+        msg_id, max_size, flags | (0x04 if reportable else 0), usm, body
+    )
     offset = ber.decode_v3_message(unsigned).auth_offset
     return unsigned[:offset] + sign(keys, unsigned) + unsigned[offset + keys.digest_len :]

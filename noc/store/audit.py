@@ -74,12 +74,19 @@ class AuditLog:
                 with Session(self.engine) as session, session.begin():
                     session.merge(AuditRow(**item))
             except (OperationalError, InterfaceError, OSError) as exc:
-                log.warning("audit entries held locally (%d), the store does not answer: %s",
-                            len(entries) - done, redact.first_line(exc))  # fmt: skip
+                log.warning(
+                    "audit entries held locally (%d), the store does not answer: %s",
+                    len(entries) - done,
+                    redact.first_line(exc),
+                )
                 return done, refused
             except (SQLAlchemyError, ValueError, TypeError) as exc:
-                log.error("audit entry %s refused by the store, set aside in %s: %s",
-                          item.get("id"), self.rejected, redact.first_line(exc))  # fmt: skip
+                log.error(
+                    "audit entry %s refused by the store, set aside in %s: %s",
+                    item.get("id"),
+                    self.rejected,
+                    redact.first_line(exc),
+                )
                 self.rejected.parent.mkdir(parents=True, exist_ok=True)
                 with self.rejected.open("a", encoding="utf-8") as fh:
                     fh.write(json.dumps({**item, "refused": redact.first_line(exc)}) + "\n")

@@ -54,8 +54,14 @@ def make_engine(url: str, idle_in_transaction_s: float | None = None) -> Engine:
     return create_engine(url, pool_pre_ping=True, connect_args=connect)
 
 
-PG_CONNECT = {"connect_timeout": 3, "tcp_user_timeout": 10_000, "keepalives": 1,
-              "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 2}  # fmt: skip
+PG_CONNECT = {
+    "connect_timeout": 3,
+    "tcp_user_timeout": 10_000,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 2,
+}
 
 
 _REVISION = re.compile(r'^revision = "(\w+)"$', re.MULTILINE)
@@ -133,22 +139,35 @@ def sync_inventory(engine: Engine, inv: Inventory) -> None:
     """Mirror devices, interfaces and links from the inventory (the inventory wins). Collectors
     of a fleet starting together take turns (the migration lock), in bulk inserts."""
     devices = [
-        {"name": d.name, "site": d.site, "kind": d.kind.value, "role": d.role.value,
-         "tier": d.tier.value, "address": str(d.address), "parent": d.parent}
+        {
+            "name": d.name,
+            "site": d.site,
+            "kind": d.kind.value,
+            "role": d.role.value,
+            "tier": d.tier.value,
+            "address": str(d.address),
+            "parent": d.parent,
+        }
         for d in inv.devices
-    ]  # fmt: skip
+    ]
     interfaces = [
         {"device": d.name, "name": i.name, "speed_bps": i.speed_bps, "description": i.description}
         for d in inv.devices
         for i in d.interfaces
     ]
     links = [
-        {"name": ln.name, "medium": ln.medium.value, "tier": ln.tier.value,
-         "a_device": ln.a.device, "a_interface": ln.a.interface,
-         "b_device": ln.b.device if ln.b else None,
-         "b_interface": ln.b.interface if ln.b else None, "capacity_bps": ln.capacity_bps}
+        {
+            "name": ln.name,
+            "medium": ln.medium.value,
+            "tier": ln.tier.value,
+            "a_device": ln.a.device,
+            "a_interface": ln.a.interface,
+            "b_device": ln.b.device if ln.b else None,
+            "b_interface": ln.b.interface if ln.b else None,
+            "capacity_bps": ln.capacity_bps,
+        }
         for ln in inv.links
-    ]  # fmt: skip
+    ]
     with _migration_lock(engine), Session(engine) as session, session.begin():
         for table, rows in ((DeviceRow, devices), (InterfaceRow, interfaces), (LinkRow, links)):
             session.execute(delete(table))

@@ -53,15 +53,25 @@ def name_holder(engine: Engine, me: str) -> Holder | None:
     with Session(engine) as session:
         now = float(session.execute(text(NOW)).scalar_one())
         row = session.execute(
-            text("SELECT instance, site, url, host, pid, heartbeat, stopped FROM collectors "
-                 "WHERE name = :me"),
+            text(
+                "SELECT instance, site, url, host, pid, heartbeat, stopped FROM collectors "
+                "WHERE name = :me"
+            ),
             {"me": me},
-        ).first()  # fmt: skip
+        ).first()
     if row is None:
         return None
     instance, site, url, host, pid, heartbeat, stopped = row
-    return Holder(instance, str(site), str(url), str(host or ""), pid, float(heartbeat),
-                  stopped is not None, now)  # fmt: skip
+    return Holder(
+        instance,
+        str(site),
+        str(url),
+        str(host or ""),
+        pid,
+        float(heartbeat),
+        stopped is not None,
+        now,
+    )
 
 
 def claim_name(
@@ -73,15 +83,25 @@ def claim_name(
     with Session(engine) as session, session.begin():
         now = float(session.execute(text(NOW)).scalar_one())
         row = session.execute(
-            text("SELECT instance, site, url, host, pid, heartbeat, stopped FROM collectors "
-                 "WHERE name = :me FOR UPDATE"),
+            text(
+                "SELECT instance, site, url, host, pid, heartbeat, stopped FROM collectors "
+                "WHERE name = :me FOR UPDATE"
+            ),
             {"me": me},
-        ).first()  # fmt: skip
+        ).first()
         if row is not None:
             other, o_site, o_url, o_host, o_pid, beat, stopped = row
             if other not in (None, instance.id) and stopped is None and now - beat < lease_s:
-                return Holder(other, str(o_site), str(o_url), str(o_host or ""), o_pid,
-                              float(beat), False, now)  # fmt: skip
+                return Holder(
+                    other,
+                    str(o_site),
+                    str(o_url),
+                    str(o_host or ""),
+                    o_pid,
+                    float(beat),
+                    False,
+                    now,
+                )
         session.execute(
             text(
                 "INSERT INTO collectors (name, site, url, started, heartbeat, viewed, instance, "
@@ -91,9 +111,16 @@ def claim_name(
                 "instance = excluded.instance, host = excluded.host, pid = excluded.pid, "
                 "stopped = NULL"
             ),
-            {"me": me, "site": site, "url": url, "now": now, "inst": instance.id,
-             "host": instance.host, "pid": instance.pid},
-        )  # fmt: skip
+            {
+                "me": me,
+                "site": site,
+                "url": url,
+                "now": now,
+                "inst": instance.id,
+                "host": instance.host,
+                "pid": instance.pid,
+            },
+        )
     return None
 
 
@@ -102,10 +129,12 @@ def force_name(engine: Engine, me: str, dead: str | None) -> None:
     longer counts as heard from."""
     with Session(engine) as session, session.begin():
         session.execute(
-            text("UPDATE collectors SET heartbeat = 0 WHERE name = :me AND "
-                 "instance IS NOT DISTINCT FROM :dead"),
+            text(
+                "UPDATE collectors SET heartbeat = 0 WHERE name = :me AND "
+                "instance IS NOT DISTINCT FROM :dead"
+            ),
             {"me": me, "dead": dead},
-        )  # fmt: skip
+        )
 
 
 @dataclass(frozen=True)
@@ -166,16 +195,23 @@ def fleet_round(
                 "WHERE collectors.instance IS NOT DISTINCT FROM excluded.instance "
                 "OR excluded.instance IS NULL RETURNING name"
             ),
-            {"me": me, "site": site, "url": url, "now": now, "sees": sees_primary,
-             "inst": instance},
-        ).first()  # fmt: skip
+            {
+                "me": me,
+                "site": site,
+                "url": url,
+                "now": now,
+                "sees": sees_primary,
+                "inst": instance,
+            },
+        ).first()
         if beat is None:
             holder = session.execute(
                 text("SELECT site, url FROM collectors WHERE name = :me"), {"me": me}
             ).first()
             where = f" at site {holder[0]} ({holder[1]})" if holder else ""
-            raise NameInUse(f"another collector has started under the name {me}{where}; "
-                            "this one stops polling")  # fmt: skip
+            raise NameInUse(
+                f"another collector has started under the name {me}{where}; this one stops polling"
+            )
         session.execute(
             text(
                 "INSERT INTO leases (domain) SELECT unnest(CAST(:domains AS text[])) "
@@ -260,8 +296,13 @@ def fleet_round(
                     "mine": sorted(confirmed),
                 },
             ).all()
-            chosen = set(pick(((str(r[0]), domains.get(str(r[0]), 1)) for r in rows),
-                              moves.claim, overshoot=True))  # fmt: skip
+            chosen = set(
+                pick(
+                    ((str(r[0]), domains.get(str(r[0]), 1)) for r in rows),
+                    moves.claim,
+                    overshoot=True,
+                )
+            )
             for domain, owner, epoch, released, last, snap in rows:
                 if domain not in chosen:
                     continue
@@ -288,10 +329,13 @@ def fleet_round(
                 )
                 confirmed[str(domain)] = epoch
         owned[me] = sum(domains.get(d, 0) for d in confirmed)
-        held_now = {str(d) for (d,) in session.execute(
-            text("SELECT domain FROM leases WHERE expires > :now AND owner IS NOT NULL"),
-            {"now": now},
-        ).all()} | set(confirmed)  # fmt: skip
+        held_now = {
+            str(d)
+            for (d,) in session.execute(
+                text("SELECT domain FROM leases WHERE expires > :now AND owner IS NOT NULL"),
+                {"now": now},
+            ).all()
+        } | set(confirmed)
         free = sum(1 for d in domains if d not in held_now)
     return Round(now, confirmed, lost, taken, moves, owned, views, free)
 

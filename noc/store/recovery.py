@@ -84,11 +84,19 @@ def read_store(
         states = {entity: (State(new), at) for entity, new, at in rows}
         open_rows = session.scalars(open_q)
         incidents = [
-            Incident(id=r.id, entity=r.entity, state=State(r.state), started=r.started,
-                     root_cause=r.root_cause, reason=r.reason, ended=None,
-                     affected={a for a in r.affected.split(",") if a}, flaps=r.flaps)
+            Incident(
+                id=r.id,
+                entity=r.entity,
+                state=State(r.state),
+                started=r.started,
+                root_cause=r.root_cause,
+                reason=r.reason,
+                ended=None,
+                affected={a for a in r.affected.split(",") if a},
+                flaps=r.flaps,
+            )
             for r in open_rows
-        ]  # fmt: skip
+        ]
         polled = session.scalar(select(func.max(PollStatRow.at)))
         changed = session.scalar(select(func.max(StateChangeRow.at)))
     alive = max((t for t in (polled, changed) if t is not None), default=None)

@@ -80,9 +80,18 @@ def create_token(
     now = time.time()
     expires = None if expires_in_s is None else now + expires_in_s
     with Session(engine) as session, session.begin():
-        session.add(ApiTokenRow(id=token_id, name=name, role=role.value,
-                                secret_sha256=_digest(token), created=now,
-                                last_used=None, revoked=None, expires=expires))  # fmt: skip
+        session.add(
+            ApiTokenRow(
+                id=token_id,
+                name=name,
+                role=role.value,
+                secret_sha256=_digest(token),
+                created=now,
+                last_used=None,
+                revoked=None,
+                expires=expires,
+            )
+        )
     return token_id, token
 
 
@@ -109,10 +118,17 @@ def lookup(engine: Engine, token: str) -> Principal | None:
 def list_tokens(engine: Engine) -> list[dict[str, Any]]:
     with Session(engine) as session:
         return [
-            {"id": r.id, "name": r.name, "role": r.role, "created": r.created,
-             "last_used": r.last_used, "revoked": r.revoked, "expires": r.expires}
+            {
+                "id": r.id,
+                "name": r.name,
+                "role": r.role,
+                "created": r.created,
+                "last_used": r.last_used,
+                "revoked": r.revoked,
+                "expires": r.expires,
+            }
             for r in session.scalars(select(ApiTokenRow).order_by(ApiTokenRow.created))
-        ]  # fmt: skip
+        ]
 
 
 def revoke_token(engine: Engine, token_id: str) -> bool:

@@ -180,8 +180,12 @@ class StoreWriter:
                 os.fsync(fh.fileno())
         except OSError as exc:
             if not self._journal_failing:
-                log.warning("journal %s cannot be written (%s); %d events wait in memory only",
-                            self.journal, exc.strerror or exc, self.pending)  # fmt: skip
+                log.warning(
+                    "journal %s cannot be written (%s); %d events wait in memory only",
+                    self.journal,
+                    exc.strerror or exc,
+                    self.pending,
+                )
             self._journal_failing = True
             return 0
         if self._journal_failing:
@@ -299,8 +303,9 @@ class StoreWriter:
         that fails, down to single rows; set aside what the store will not hold (with the
         reason) and keep everything else. One bad row in n costs about 2 log2(n) tries, not n.
         Returns how many were refused."""
-        refused = sum(self._write_or_split(model, list(rows.values()))
-                      for model, rows in grouped.items())  # fmt: skip
+        refused = sum(
+            self._write_or_split(model, list(rows.values())) for model, rows in grouped.items()
+        )
         self.stats.rejected += refused
         self.stats.last_error = f"{refused} row(s) refused by the store: {redact.first_line(first)}"
         log.error("store refused %d row(s), set aside: %s", refused, self.stats.last_error)
@@ -328,8 +333,12 @@ class StoreWriter:
         path = self.journal.with_name(self.journal.stem + "-rejected.jsonl")
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"table": table, "row": row, "reason": redact.first_line(exc)},
-                                default=str) + "\n")  # fmt: skip
+            fh.write(
+                json.dumps(
+                    {"table": table, "row": row, "reason": redact.first_line(exc)}, default=str
+                )
+                + "\n"
+            )
 
     def _row(
         self, event: Event, totals: dict[str, tuple[int, int, float | None]]
@@ -337,36 +346,55 @@ class StoreWriter:
         if isinstance(event, StateChange):
             return StateChangeRow, {
                 "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{event.entity}|{event.at}|{event.new}")),
-                "entity": event.entity, "at": event.at, "old": event.old.value,
-                "new": event.new.value, "root_cause": event.root_cause, "reason": event.reason,
-            }  # fmt: skip
+                "entity": event.entity,
+                "at": event.at,
+                "old": event.old.value,
+                "new": event.new.value,
+                "root_cause": event.root_cause,
+                "reason": event.reason,
+            }
         if isinstance(event, Incident):
             return IncidentRow, {
-                "id": event.id, "entity": event.entity, "state": event.state.value,
-                "root_cause": event.root_cause, "reason": event.reason, "started": event.started,
+                "id": event.id,
+                "entity": event.entity,
+                "state": event.state.value,
+                "root_cause": event.root_cause,
+                "reason": event.reason,
+                "started": event.started,
                 # an incident never ends before it starts, whatever clock dated the end
                 "ended": None if event.ended is None else max(event.ended, event.started),
                 "affected": ",".join(sorted(event.affected)),
                 "flaps": event.flaps,
-            }  # fmt: skip
+            }
         if isinstance(event, Rollup):
             return RollupRow, {
-                "kind": event.kind, "name": event.name, "bucket_start": event.bucket_start,
-                "in_avg_bps": event.in_avg_bps, "in_max_bps": event.in_max_bps,
-                "out_avg_bps": event.out_avg_bps, "out_max_bps": event.out_max_bps,
+                "kind": event.kind,
+                "name": event.name,
+                "bucket_start": event.bucket_start,
+                "in_avg_bps": event.in_avg_bps,
+                "in_max_bps": event.in_max_bps,
+                "out_avg_bps": event.out_avg_bps,
+                "out_max_bps": event.out_max_bps,
                 "samples": event.samples,
-            }  # fmt: skip
+            }
         polls, failures, last_success = totals.get(event.device, (0, 0, None))
         polls, failures = polls + 1, failures + (0 if event.ok else 1)
         last_success = event.at if event.ok else last_success
         totals[event.device] = (polls, failures, last_success)
         return PollStatRow, {
-            "device": event.device, "at": event.at, "duration_s": event.duration_s,
-            "ok": event.ok, "reason": event.reason, "requests": event.requests,
-            "timeouts": event.timeouts, "varbinds": event.varbinds,
-            "last_success": last_success, "polls_total": polls, "failures_total": failures,
+            "device": event.device,
+            "at": event.at,
+            "duration_s": event.duration_s,
+            "ok": event.ok,
+            "reason": event.reason,
+            "requests": event.requests,
+            "timeouts": event.timeouts,
+            "varbinds": event.varbinds,
+            "last_success": last_success,
+            "polls_total": polls,
+            "failures_total": failures,
             "collector": self.collector,
-        }  # fmt: skip
+        }
 
     def prune(self, now: float, rollup_days: int) -> None:
         """Drop rollups older than the retention period."""
@@ -403,8 +431,7 @@ class StoreWriter:
                     await asyncio.to_thread(self.journal_pending)
                 if ok and time.time() - self._pruned_at > 3600:
                     self._pruned_at = time.time()
-                    await asyncio.to_thread(self.prune, self._pruned_at,
-                                            self.rollup_retention_days)  # fmt: skip
+                    await asyncio.to_thread(self.prune, self._pruned_at, self.rollup_retention_days)
             if stop.is_set() or self.clock() < next_flush:
                 continue
             flushing = asyncio.ensure_future(asyncio.to_thread(self.flush))
@@ -520,8 +547,14 @@ def event_to_json(event: Event) -> dict[str, Any]:
 def event_from_json(data: dict[str, Any]) -> Event:
     kind = data.pop("type")
     if kind == "StateChange":
-        return StateChange(data["entity"], data["at"], State(data["old"]), State(data["new"]),
-                           data["root_cause"], data["reason"])  # fmt: skip
+        return StateChange(
+            data["entity"],
+            data["at"],
+            State(data["old"]),
+            State(data["new"]),
+            data["root_cause"],
+            data["reason"],
+        )
     if kind == "Incident":
         data["state"] = State(data["state"])
         data["affected"] = set(data["affected"])

@@ -93,9 +93,11 @@ class WallHub:
         """The uplink's rollups of the last 24 h from the store (best effort)."""
         if self.uplink is None or self.engine is None:
             return
-        query = (select(RollupRow)
-                 .where(RollupRow.kind == "link", RollupRow.name == self.uplink.name,
-                        RollupRow.bucket_start >= now - DAY_S))  # fmt: skip
+        query = select(RollupRow).where(
+            RollupRow.kind == "link",
+            RollupRow.name == self.uplink.name,
+            RollupRow.bucket_start >= now - DAY_S,
+        )
         with Session(self.engine) as session:
             for row in session.scalars(query):
                 n = float(row.samples)
@@ -112,8 +114,12 @@ class WallHub:
         if state is None or iface is None:
             return
         at = state.sample.timestamp if state.sample is not None else None
-        if at is not None and at != self._last_sample and iface.in_bps is not None \
-                and iface.out_bps is not None:  # fmt: skip
+        if (
+            at is not None
+            and at != self._last_sample
+            and iface.in_bps is not None
+            and iface.out_bps is not None
+        ):
             self._last_sample = at
             bucket = self.history.setdefault(at - at % BUCKET_S, [0.0, 0.0, 0.0])
             bucket[0] += iface.in_bps
@@ -131,8 +137,9 @@ class WallHub:
                 continue
             # Whole percent and 10 kbit/s: finer changes nobody reads from across the room
             # would make every refresh a new document.
-            out[ln.name] = LinkLoad(_round(iface.in_bps, -4), _round(iface.out_bps, -4),
-                                    _round(iface.utilisation, 2))  # fmt: skip
+            out[ln.name] = LinkLoad(
+                _round(iface.in_bps, -4), _round(iface.out_bps, -4), _round(iface.utilisation, 2)
+            )
         return out
 
     def _health(self, now: float) -> Health:
@@ -140,12 +147,14 @@ class WallHub:
         return Health(
             last_poll_at=s.last_poll_at if s else None,
             last_success_at=s.last_success_at if s else None,
-            polls=s.polls if s else 0, failures=s.failures if s else 0, late=s.late if s else 0,
+            polls=s.polls if s else 0,
+            failures=s.failures if s else 0,
+            late=s.late if s else 0,
             store_ok=w.healthy() if w else True,
             pending_events=w.pending if w else 0,
             oldest_pending_s=w.oldest_pending_s() if w else 0.0,
             interval_s=self.interval_s,
-        )  # fmt: skip
+        )
 
     # --- the document ----------------------------------------------------------------------
 
@@ -162,10 +171,12 @@ class WallHub:
         if report is not None:  # the reason in each language a screen may show
             reason = {lang: explain(report, lang) for lang in ("id", "en")}
             dr = (report.readiness.value, reason, report.at)
-        history = [(start, b[0] / b[2], b[1] / b[2])
-                   for start, b in sorted(self.history.items()) if b[2]]  # fmt: skip
-        doc = build(c.inv, verdicts, since, self._loads(), history, dr, self._health(now),
-                    self.acked, now)  # fmt: skip
+        history = [
+            (start, b[0] / b[2], b[1] / b[2]) for start, b in sorted(self.history.items()) if b[2]
+        ]
+        doc = build(
+            c.inv, verdicts, since, self._loads(), history, dr, self._health(now), self.acked, now
+        )
         self.builds += 1
         at = doc.pop("at")
         stable = json.dumps(doc, separators=(",", ":")).encode()
@@ -279,5 +290,8 @@ class WallHub:
             views = await asyncio.to_thread(alerts, alerting.alertmanager_url)
         except AlertmanagerError:
             return
-        self.acked = {v.group: f"{v.by}: {v.comment}" if v.by and v.comment else v.by or ""
-                      for v in views if v.state == "acknowledged"}  # fmt: skip
+        self.acked = {
+            v.group: f"{v.by}: {v.comment}" if v.by and v.comment else v.by or ""
+            for v in views
+            if v.state == "acknowledged"
+        }

@@ -85,10 +85,18 @@ def build(
         current, worst = state_of(d.name).state, site_state.get(d.site)
         if worst is None or SEVERITY[current] < SEVERITY[worst]:
             site_state[d.site] = current
-    sites = [{"name": s.name, "kind": s.kind.value, "title": s.title, "kecamatan": s.kecamatan,
-              "lat": s.lat, "lon": s.lon,
-              "state": site_state.get(s.name, State.UNKNOWN).value}
-             for s in inv.sites]  # fmt: skip
+    sites = [
+        {
+            "name": s.name,
+            "kind": s.kind.value,
+            "title": s.title,
+            "kecamatan": s.kecamatan,
+            "lat": s.lat,
+            "lon": s.lon,
+            "state": site_state.get(s.name, State.UNKNOWN).value,
+        }
+        for s in inv.sites
+    ]
 
     device_site = {d.name: d.site for d in inv.devices}
     links = []
@@ -106,16 +114,25 @@ def build(
             state = State.DOWN
         elif State.UNREACHABLE in ends:
             state = State.UNREACHABLE
-        entry = {"name": ln.name, "medium": ln.medium.value, "tier": ln.tier.value,
-                 "a": device_site.get(ln.a.device),
-                 "b": device_site.get(ln.b.device) if ln.b else None,
-                 "state": state.value, "capacity_bps": ln.capacity_bps,
-                 "utilisation": load.utilisation}  # fmt: skip
+        entry = {
+            "name": ln.name,
+            "medium": ln.medium.value,
+            "tier": ln.tier.value,
+            "a": device_site.get(ln.a.device),
+            "b": device_site.get(ln.b.device) if ln.b else None,
+            "state": state.value,
+            "capacity_bps": ln.capacity_bps,
+            "utilisation": load.utilisation,
+        }
         links.append(entry)
         if ln is inv.uplink:
-            uplink = {**entry, "in_bps": load.in_bps, "out_bps": load.out_bps,
-                      "provider": ln.provider,
-                      "history": [[t, i, o] for t, i, o in uplink_history]}  # fmt: skip
+            uplink = {
+                **entry,
+                "in_bps": load.in_bps,
+                "out_bps": load.out_bps,
+                "provider": ln.provider,
+                "history": [[t, i, o] for t, i, o in uplink_history],
+            }
 
     problems: list[tuple[tuple[int, bool, float, str], dict[str, Any]]] = []
     for entity, verdict in verdicts.items():
@@ -127,15 +144,23 @@ def build(
         site = inv.site(device.site) if device is not None else None
         began = since.get(entity, verdict.since)
         order = (-behind.get(entity, 0), kind != "device", began or now, name)
-        problems.append((order, {
-            "entity": name, "kind": kind, "state": verdict.state.value,
-            "role": device.role.value if device is not None else None,
-            "title": site.title if site is not None else None,
-            "kecamatan": site.kecamatan if site is not None else None,
-            "since": began,
-            "behind": behind.get(entity, 0), "reason": verdict.reason,
-            "acked_by": acked.get(name),
-        }))  # fmt: skip
+        problems.append(
+            (
+                order,
+                {
+                    "entity": name,
+                    "kind": kind,
+                    "state": verdict.state.value,
+                    "role": device.role.value if device is not None else None,
+                    "title": site.title if site is not None else None,
+                    "kecamatan": site.kecamatan if site is not None else None,
+                    "since": began,
+                    "behind": behind.get(entity, 0),
+                    "reason": verdict.reason,
+                    "acked_by": acked.get(name),
+                },
+            )
+        )
     # Root causes with the most behind them first, then devices before links, then the
     # longest-lasting.
     problems.sort(key=lambda p: p[0])

@@ -37,13 +37,13 @@ class Hook:
 
     def post(self, body: Any) -> int:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        return int(self.client.post("/api/v1/alerts/webhook", headers=SECRET,
-                                    content=data).status_code)  # fmt: skip
+        return int(
+            self.client.post("/api/v1/alerts/webhook", headers=SECRET, content=data).status_code
+        )
 
     def rows(self) -> int:
         with Session(self.engine) as session:
-            return int(session.scalar(select(func.count()).select_from(AlertNotificationRow))
-                       or 0)  # fmt: skip
+            return int(session.scalar(select(func.count()).select_from(AlertNotificationRow)) or 0)
 
 
 @pytest.fixture
@@ -54,20 +54,34 @@ def hook(tmp_path: Path) -> Iterator[Hook]:
         inv = load_inventory(INVENTORY)
         sync_inventory(engine, inv)
         manager = create_token(engine, "manager", Role.MANAGER)[1]
-        ctx = ApiContext(inv=inv, engine=engine, audit=AuditLog(engine, tmp_path / "a.jsonl"),
-                         client_factory=LeanClient)  # fmt: skip
+        ctx = ApiContext(
+            inv=inv,
+            engine=engine,
+            audit=AuditLog(engine, tmp_path / "a.jsonl"),
+            client_factory=LeanClient,
+        )
         with TestClient(create_app(ctx)) as client:
             yield Hook(client, engine, manager)
         engine.dispose()
 
 
 def notification(**over: Any) -> dict[str, Any]:
-    body = {"version": "4", "groupKey": '{}:{group="bts-07"}', "status": "firing",
-            "receiver": "history", "groupLabels": {"group": "bts-07"},
-            "alerts": [{"status": "firing", "labels": {"alertname": "NocBtsDown",
-                                                        "device": "bts-07"},
-                        "annotations": {}, "startsAt": "2026-12-07T01:00:00Z",
-                        "endsAt": "0001-01-01T00:00:00Z"}]}  # fmt: skip
+    body = {
+        "version": "4",
+        "groupKey": '{}:{group="bts-07"}',
+        "status": "firing",
+        "receiver": "history",
+        "groupLabels": {"group": "bts-07"},
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": {"alertname": "NocBtsDown", "device": "bts-07"},
+                "annotations": {},
+                "startsAt": "2026-12-07T01:00:00Z",
+                "endsAt": "0001-01-01T00:00:00Z",
+            }
+        ],
+    }
     return {**body, **over}
 
 
@@ -116,11 +130,26 @@ def test_a_nul_in_a_label_is_kept_as_an_escape(hook: Hook) -> None:
 def test_a_malformed_stored_row_never_breaks_the_report(hook: Hook) -> None:
     now = time.time()
     with Session(hook.engine) as session, session.begin():
-        for i, alerts in enumerate(['[{"status":"firing","labels":"x"}]', '"x"', "not json",
-                                    '[1, {"labels": {"device": 3}}]']):  # fmt: skip
-            session.add(AlertNotificationRow(id=f"old-{i}", received=now, receiver="history",
-                                             status="firing", group_name="g", firing=1,
-                                             resolved=0, alerts=alerts))  # fmt: skip
+        for i, alerts in enumerate(
+            [
+                '[{"status":"firing","labels":"x"}]',
+                '"x"',
+                "not json",
+                '[1, {"labels": {"device": 3}}]',
+            ]
+        ):
+            session.add(
+                AlertNotificationRow(
+                    id=f"old-{i}",
+                    received=now,
+                    receiver="history",
+                    status="firing",
+                    group_name="g",
+                    firing=1,
+                    resolved=0,
+                    alerts=alerts,
+                )
+            )
     assert hook.post(notification()) == 202
     month = datetime.fromtimestamp(now, ZoneInfo("Asia/Jakarta")).strftime("%Y-%m")
     auth = {"Authorization": f"Bearer {hook.manager}"}

@@ -79,9 +79,16 @@ class TelegramStandIn:
                     self.end_headers()
                     return
                 outer.messages.append({**json.loads(body or b"{}"), "at": time.time()})
-                reply = json.dumps({"ok": True, "result": {
-                    "message_id": len(outer.messages), "date": int(time.time()),
-                    "chat": {"id": -1001234567890, "type": "supergroup"}}}).encode()  # fmt: skip
+                reply = json.dumps(
+                    {
+                        "ok": True,
+                        "result": {
+                            "message_id": len(outer.messages),
+                            "date": int(time.time()),
+                            "chat": {"id": -1001234567890, "type": "supergroup"},
+                        },
+                    }
+                ).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(reply)))
@@ -140,17 +147,20 @@ def text_of(mail: Message) -> str:
     parts = mail.walk() if mail.is_multipart() else [mail]
     return "".join(
         p.get_payload(decode=True).decode("utf-8", "replace")  # type: ignore[union-attr]
-        for p in parts if p.get_content_maintype() == "text"
-    )  # fmt: skip
+        for p in parts
+        if p.get_content_maintype() == "text"
+    )
 
 
 class Alertmanager:
     def __init__(self, work: Path, inventory: Path, port: int) -> None:
         inv = load_inventory(inventory)
         yaml = YAML(typ="safe")
-        config = fill_secrets(yaml.load(config_text(inv)), inv,
-                              {"NOC_TELEGRAM_BOT_TOKEN": TOKEN,
-                               "NOC_ALERT_WEBHOOK_SECRET": "hook-Pq83Ns1d"})  # fmt: skip
+        config = fill_secrets(
+            yaml.load(config_text(inv)),
+            inv,
+            {"NOC_TELEGRAM_BOT_TOKEN": TOKEN, "NOC_ALERT_WEBHOOK_SECRET": "hook-Pq83Ns1d"},
+        )
         # Seconds instead of the NOC's minutes, so the test does not wait them out.
         config["route"].update(
             group_wait=f"{GROUP_WAIT_S}s",
@@ -167,8 +177,9 @@ class Alertmanager:
         self.log = (work / "alertmanager.log").open("wb")
         self.proc = subprocess.Popen(
             alertmanager_command(self.config, f"127.0.0.1:{self.port}"),
-            stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
 
     def close(self) -> None:
         self.proc.terminate()
@@ -181,9 +192,16 @@ def path(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     inv = load_inventory(lab.inventory)
     behind = set(Topology.of(inv).descendants(BTS))
     keep = {"core-1", "core-2", BTS, *behind, "srv-web-1"}
-    inventory = subset_inventory(lab.inventory, work / "inventory.yaml", keep,
-                                 poll_interval_s=POLL_S, down_after=1, up_after=1, timeout_s=1.0,
-                                 retries=0)  # fmt: skip
+    inventory = subset_inventory(
+        lab.inventory,
+        work / "inventory.yaml",
+        keep,
+        poll_interval_s=POLL_S,
+        down_after=1,
+        up_after=1,
+        timeout_s=1.0,
+        retries=0,
+    )
     telegram = TelegramStandIn()
     gateway = GatewayStandIn()
     sink = Sink()
@@ -214,9 +232,17 @@ def path(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     alertmanager = Alertmanager(work, inventory, alertmanager_port)
     prometheus = Prometheus(work, collector.port, alertmanager=f"127.0.0.1:{alertmanager.port}")
     wait_for(lambda: bool(prometheus.query('noc_device_state{state="up"} == 1')), 90, "scrapes")
-    yield {"telegram": telegram, "sink": sink, "collector": collector, "behind": behind,
-           "gateway": gateway, "inventory": inventory,
-           "prometheus": prometheus, "alertmanager": alertmanager, "work": work}  # fmt: skip
+    yield {
+        "telegram": telegram,
+        "sink": sink,
+        "collector": collector,
+        "behind": behind,
+        "gateway": gateway,
+        "inventory": inventory,
+        "prometheus": prometheus,
+        "alertmanager": alertmanager,
+        "work": work,
+    }
     prometheus.close()
     alertmanager.close()
     collector.close()
@@ -295,7 +321,8 @@ def test_a_bts_down_is_one_message_naming_what_is_behind_it(path: dict[str, Any]
     _, token = create_token(engine, "test", Role.VIEWER)
     request = urllib.request.Request(
         f"http://127.0.0.1:{collector.port}/api/v1/alerts/history",
-        headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        headers={"Authorization": f"Bearer {token}"},
+    )
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback)
         stored = json.loads(response.read())
     mine = [n for n in stored if n["group"] == BTS and n["receiver"] == "noc-history"]
@@ -356,8 +383,11 @@ def post_alerts(alertmanager: Alertmanager, alerts: list[dict[str, Any]]) -> Non
     import urllib.request
 
     request = urllib.request.Request(
-        f"http://127.0.0.1:{alertmanager.port}/api/v2/alerts", method="POST",
-        data=json.dumps(alerts).encode(), headers={"Content-Type": "application/json"})  # fmt: skip
+        f"http://127.0.0.1:{alertmanager.port}/api/v2/alerts",
+        method="POST",
+        data=json.dumps(alerts).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback)
         assert response.status == 200
 
@@ -367,17 +397,40 @@ def test_a_group_of_300_devices_is_one_message_under_telegrams_limit(
 ) -> None:
     telegram: TelegramStandIn = path["telegram"]
     before = len(telegram.messages)
-    root = {"labels": {"alertname": "NocBtsDown", "device": "bts-99", "root_cause": "bts-99",
-                       "group": "bts-99", "severity": "critical", "kecamatan": "Bogor <Barat>"},
-            "annotations": {"behind": "300", "site_title": "BTS 99 & Menara <A>",
-                            "summary": "BTS bts-99 is down"}}  # fmt: skip
-    behind = [{"labels": {"alertname": "NocBehindRootCause", "device": f"kel-{n:03d}",
-                          "root_cause": "bts-99", "group": "bts-99", "severity": "info"},
-               "annotations": {"site_title": f"Kantor Kelurahan <Nomor> {n} & Sekitarnya"}}
-              for n in range(300)]  # fmt: skip
+    root = {
+        "labels": {
+            "alertname": "NocBtsDown",
+            "device": "bts-99",
+            "root_cause": "bts-99",
+            "group": "bts-99",
+            "severity": "critical",
+            "kecamatan": "Bogor <Barat>",
+        },
+        "annotations": {
+            "behind": "300",
+            "site_title": "BTS 99 & Menara <A>",
+            "summary": "BTS bts-99 is down",
+        },
+    }
+    behind = [
+        {
+            "labels": {
+                "alertname": "NocBehindRootCause",
+                "device": f"kel-{n:03d}",
+                "root_cause": "bts-99",
+                "group": "bts-99",
+                "severity": "info",
+            },
+            "annotations": {"site_title": f"Kantor Kelurahan <Nomor> {n} & Sekitarnya"},
+        }
+        for n in range(300)
+    ]
     post_alerts(path["alertmanager"], [root, *behind])
-    wait_for(lambda: any("bts-99" in m["text"] for m in telegram.messages[before:]), 60,
-             "the message of the big group")  # fmt: skip
+    wait_for(
+        lambda: any("bts-99" in m["text"] for m in telegram.messages[before:]),
+        60,
+        "the message of the big group",
+    )
     time.sleep(2 * GROUP_S + 2)
     mine = [m["text"] for m in telegram.messages[before:] if "bts-99" in m["text"]]
     assert len(mine) == 1
@@ -398,16 +451,28 @@ def test_an_acknowledged_group_is_not_repeated_until_the_ack_ends(
     telegram: TelegramStandIn = path["telegram"]
     alertmanager: Alertmanager = path["alertmanager"]
     base = f"http://127.0.0.1:{alertmanager.port}"
-    alert = {"labels": {"alertname": "NocDeviceDown", "device": "kel-ack", "group": "ack-test",
-                        "root_cause": "kel-ack", "severity": "warning"},
-             "annotations": {"summary": "kel-ack is down", "behind": "0"}}  # fmt: skip
-    env = {**__import__("os").environ, "NOC_VAR_DIR": str(tmp_path),
-           "NOC_DATABASE_URL": path["collector"].settings.db_url(), "COLUMNS": "200"}  # fmt: skip
+    alert = {
+        "labels": {
+            "alertname": "NocDeviceDown",
+            "device": "kel-ack",
+            "group": "ack-test",
+            "root_cause": "kel-ack",
+            "severity": "warning",
+        },
+        "annotations": {"summary": "kel-ack is down", "behind": "0"},
+    }
+    env = {
+        **__import__("os").environ,
+        "NOC_VAR_DIR": str(tmp_path),
+        "NOC_DATABASE_URL": path["collector"].settings.db_url(),
+        "COLUMNS": "200",
+    }
 
     def noc(*args: str) -> str:
         command = [sys.executable, "-m", "noc", *args, "--alertmanager", base]
-        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
-                              timeout=60)  # fmt: skip
+        done = subprocess.run(
+            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 
@@ -416,22 +481,35 @@ def test_an_acknowledged_group_is_not_repeated_until_the_ack_ends(
 
     post_alerts(alertmanager, [alert])
     wait_for(lambda: len(about_it()) == 1, 60, "the first message")
-    said = noc("alerts", "ack", "ack-test", "--for", "1h", "--comment", "crew on the tower",
-               "--by", "Budi")  # fmt: skip
+    said = noc(
+        "alerts", "ack", "ack-test", "--for", "1h", "--comment", "crew on the tower", "--by", "Budi"
+    )
     silence = said.split("(silence ")[1].rstrip(")\n")
     listed = json.loads(noc("alerts", "list", "--json"))
     mine = [a for a in listed if a["group"] == "ack-test"]
     assert mine and mine[0]["state"] == "acknowledged"
     assert mine[0]["comment"] == "crew on the tower" and mine[0]["by"] == "Budi"
     # A second acknowledgement extends and annotates the first: still one silence.
-    again = noc("alerts", "ack", "ack-test", "--for", "2h", "--comment", "spare radio on its way",
-                "--by", "Sari")  # fmt: skip
+    again = noc(
+        "alerts",
+        "ack",
+        "ack-test",
+        "--for",
+        "2h",
+        "--comment",
+        "spare radio on its way",
+        "--by",
+        "Sari",
+    )
     assert "extended" in again, again
     silence = again.split("(silence ")[1].rstrip(")\n")
     from noc.alerts.silences import silences
 
-    acks = [s for s in silences(base) if "ack-test" in json.dumps(s["matchers"])
-            and s["status"]["state"] == "active"]  # fmt: skip
+    acks = [
+        s
+        for s in silences(base)
+        if "ack-test" in json.dumps(s["matchers"]) and s["status"]["state"] == "active"
+    ]
     assert len(acks) == 1, acks
     assert acks[0]["comment"].endswith("/ Sari: spare radio on its way")
     for _ in range(6):  # past the repeat interval and one group interval, the alert kept alive
@@ -463,19 +541,29 @@ def test_the_gateway_relay_holds_its_rate_limit_and_loses_nothing(path: dict[str
     groups = [f"burst-{n:03d}" for n in range(100)]
     started = time.time()
     for group in groups:  # a burst of 100 notifications, as Alertmanager would post them
-        payload = {"status": "firing", "groupLabels": {"group": group}, "receiver": "whatsapp-noc",
-                   "alerts": [{"status": "firing", "labels": {"alertname": "NocDeviceDown",
-                                                              "device": group},
-                               "annotations": {"summary": f"{group} is down"}}]}  # fmt: skip
+        payload = {
+            "status": "firing",
+            "groupLabels": {"group": group},
+            "receiver": "whatsapp-noc",
+            "alerts": [
+                {
+                    "status": "firing",
+                    "labels": {"alertname": "NocDeviceDown", "device": group},
+                    "annotations": {"summary": f"{group} is down"},
+                }
+            ],
+        }
         request = urllib.request.Request(
             f"http://127.0.0.1:{collector.port}/api/v1/alerts/relay/whatsapp-noc",
-            data=json.dumps(payload).encode(), method="POST",
-            headers={"Content-Type": "application/json",
-                     "Authorization": f"Bearer {HOOK_SECRET}"})  # fmt: skip
+            data=json.dumps(payload).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {HOOK_SECRET}"},
+        )
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback)
             assert response.status == 202
-    wait_for(lambda: any("digabung" in m["text"] for m in gateway.messages[before:]), 30,
-             "the summary")  # fmt: skip
+    wait_for(
+        lambda: any("digabung" in m["text"] for m in gateway.messages[before:]), 30, "the summary"
+    )
     mine = gateway.messages[before:]
     within_a_minute = [m for m in mine if m["at"] - started < 60]
     assert len(within_a_minute) <= 20
@@ -494,8 +582,11 @@ def test_uplink_congestion_says_the_utilisation_against_the_contract(
     before = len(telegram.messages)
     lab.scenario("core-1", "congestion", param="0.97")
     try:
-        wait_for(lambda: any("padat" in m["text"] for m in telegram.messages[before:]), 120,
-                 "the congestion message")  # fmt: skip
+        wait_for(
+            lambda: any("padat" in m["text"] for m in telegram.messages[before:]),
+            120,
+            "the congestion message",
+        )
     finally:
         lab.scenario("core-1", "congestion", param=QUIET_SHARE)
     text = next(m["text"] for m in telegram.messages[before:] if "padat" in m["text"])
@@ -513,13 +604,22 @@ def test_no_message_during_a_maintenance_window(
 
     telegram: TelegramStandIn = path["telegram"]
     collector: BackgroundCollector = path["collector"]
-    env = {**os.environ, "NOC_VAR_DIR": str(tmp_path), "COLUMNS": "200",
-           "NOC_DATABASE_URL": collector.settings.db_url()}  # fmt: skip
+    env = {
+        **os.environ,
+        "NOC_VAR_DIR": str(tmp_path),
+        "COLUMNS": "200",
+        "NOC_DATABASE_URL": collector.settings.db_url(),
+    }
 
     def noc(*args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "noc", *args, "--inventory",
-                               str(path["inventory"])], cwd=ROOT, env=env, capture_output=True,
-                              text=True, timeout=60)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-m", "noc", *args, "--inventory", str(path["inventory"])],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 
@@ -527,8 +627,18 @@ def test_no_message_during_a_maintenance_window(
 
     now = datetime.now(UTC)
     end = (now + timedelta(minutes=10)).isoformat()
-    added = noc("maintenance", "add", "--name", "ganti radio", "--site", BTS,
-                "--start", now.isoformat(), "--end", end)  # fmt: skip
+    added = noc(
+        "maintenance",
+        "add",
+        "--name",
+        "ganti radio",
+        "--site",
+        BTS,
+        "--start",
+        now.isoformat(),
+        "--end",
+        end,
+    )
     assert "1 silence(s)" in added
     window = added.split("added ")[1].split()[0]
     time.sleep(2 * POLL_S + 1)  # the collector takes the window from the store every poll
@@ -544,7 +654,21 @@ def test_no_message_during_a_maintenance_window(
         assert state and state[0]["value"][1] == "1"
     finally:
         lab.scenario(BTS, "down", on=False)
-        removed = subprocess.run([sys.executable, "-m", "noc", "maintenance", "remove", window,
-                                  "--inventory", str(path["inventory"])], cwd=ROOT, env=env,
-                                 capture_output=True, text=True, timeout=60)  # fmt: skip
+        removed = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "noc",
+                "maintenance",
+                "remove",
+                window,
+                "--inventory",
+                str(path["inventory"]),
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert "1 silence(s) expired" in removed.stdout, removed.stdout + removed.stderr

@@ -49,18 +49,50 @@ class Api:
 
 def seed(engine: Any) -> None:
     with Session(engine) as session, session.begin():
-        session.add_all([
-            StateChangeRow(id="s1", entity="bts-05", at=OCT_3_10H_WIB, old="up", new="down",
-                           root_cause="bts-05", reason="no response (timeout)"),
-            StateChangeRow(id="s2", entity="bts-05", at=OCT_3_10H_WIB + 7200, old="down",
-                           new="up", root_cause=None, reason=None),
-            IncidentRow(id="i1", entity="bts-05", state="down", root_cause="bts-05",
-                        reason="no response (timeout)", started=OCT_3_10H_WIB,
-                        ended=OCT_3_10H_WIB + 7200, affected="kel-balumbangjaya", flaps=0),
-            IncidentRow(id="i2", entity="link:uplink-isp", state="down", root_cause="core-1",
-                        reason="ether1 down", started=OCT_3_10H_WIB + 86400, ended=None,
-                        affected="", flaps=0),
-        ])  # fmt: skip
+        session.add_all(
+            [
+                StateChangeRow(
+                    id="s1",
+                    entity="bts-05",
+                    at=OCT_3_10H_WIB,
+                    old="up",
+                    new="down",
+                    root_cause="bts-05",
+                    reason="no response (timeout)",
+                ),
+                StateChangeRow(
+                    id="s2",
+                    entity="bts-05",
+                    at=OCT_3_10H_WIB + 7200,
+                    old="down",
+                    new="up",
+                    root_cause=None,
+                    reason=None,
+                ),
+                IncidentRow(
+                    id="i1",
+                    entity="bts-05",
+                    state="down",
+                    root_cause="bts-05",
+                    reason="no response (timeout)",
+                    started=OCT_3_10H_WIB,
+                    ended=OCT_3_10H_WIB + 7200,
+                    affected="kel-balumbangjaya",
+                    flaps=0,
+                ),
+                IncidentRow(
+                    id="i2",
+                    entity="link:uplink-isp",
+                    state="down",
+                    root_cause="core-1",
+                    reason="ether1 down",
+                    started=OCT_3_10H_WIB + 86400,
+                    ended=None,
+                    affected="",
+                    flaps=0,
+                ),
+            ]
+        )
 
 
 @pytest.fixture
@@ -72,8 +104,13 @@ def api(lab: Lab, tmp_path: Path) -> Iterator[Api]:
     seed(engine)
     tokens = {role: create_token(engine, f"test-{role.value}", role)[1] for role in Role}
     # Every route is tried with a bogus token: lift the per-address throttle for that.
-    ctx = ApiContext(inv=inv, engine=engine, audit=AuditLog(engine, tmp_path / "pending"),
-                     client_factory=LeanClient, throttle=Throttle(limit=100_000))  # fmt: skip
+    ctx = ApiContext(
+        inv=inv,
+        engine=engine,
+        audit=AuditLog(engine, tmp_path / "pending"),
+        client_factory=LeanClient,
+        throttle=Throttle(limit=100_000),
+    )
     app = create_app(ctx)
     with TestClient(app) as client:
         yield Api(app, client, tokens, ctx)
@@ -92,8 +129,11 @@ def required_right(route: APIRoute) -> Right | None:
 
 
 def sample_path(path: str) -> str:
-    return (path.replace("{name}", "core-1").replace("{window_id}", "no-such-window")
-            .replace("{token_id}", "no-such-token"))  # fmt: skip
+    return (
+        path.replace("{name}", "core-1")
+        .replace("{window_id}", "no-such-window")
+        .replace("{token_id}", "no-such-token")
+    )
 
 
 def test_every_route_needs_a_token_and_the_right_role(api: Api) -> None:
@@ -165,26 +205,32 @@ def test_incident_filters(api: Api) -> None:
 
 
 def test_maintenance_and_tokens_for_admins(api: Api) -> None:
-    body = {"name": "BTS 07 tower work", "devices": ["bts-07"],
-            "start": "2026-12-06T01:00:00+07:00", "end": "2026-12-06T03:00:00+07:00"}  # fmt: skip
+    body = {
+        "name": "BTS 07 tower work",
+        "devices": ["bts-07"],
+        "start": "2026-12-06T01:00:00+07:00",
+        "end": "2026-12-06T03:00:00+07:00",
+    }
     admin = {"Authorization": f"Bearer {api.tokens[Role.ADMIN]}"}
     created = api.client.post("/api/v1/maintenance", json=body, headers=admin)
     assert created.status_code == 201
     window = created.json()
     assert window["end"] - window["start"] == 7200
     assert [w["id"] for w in api.get("/api/v1/maintenance", Role.VIEWER).json()] == [window["id"]]
-    bad = api.client.post("/api/v1/maintenance", json={**body, "devices": ["nope"]},
-                          headers=admin)  # fmt: skip
+    bad = api.client.post("/api/v1/maintenance", json={**body, "devices": ["nope"]}, headers=admin)
     assert bad.status_code == 422 and "nope" in bad.text
     assert (
         api.client.delete(f"/api/v1/maintenance/{window['id']}", headers=admin).status_code == 204
     )
 
-    made = api.client.post("/api/v1/tokens", json={"name": "wallboard", "role": "viewer"},
-                           headers=admin).json()  # fmt: skip
+    made = api.client.post(
+        "/api/v1/tokens", json={"name": "wallboard", "role": "viewer"}, headers=admin
+    ).json()
     viewer = {"Authorization": f"Bearer {made['token']}"}
-    assert api.client.get("/api/v1/me", headers=viewer).json() == {"name": "wallboard",
-                                                                    "role": "viewer"}  # fmt: skip
+    assert api.client.get("/api/v1/me", headers=viewer).json() == {
+        "name": "wallboard",
+        "role": "viewer",
+    }
     listed = api.get("/api/v1/tokens").json()
     assert made["token"] not in json.dumps(listed)
     assert api.client.delete(f"/api/v1/tokens/{made['id']}", headers=admin).status_code == 204
@@ -200,15 +246,17 @@ def test_sla_routes_for_managers_match_the_report(api: Api) -> None:
     assert report["devices"]["bts-05"]["downtime_s"] == pytest.approx(7200)
     csv_text = api.get("/api/v1/sla/report", Role.MANAGER, month="2026-10", format="csv").text
     assert "device,bts-05" in csv_text
-    html = api.get("/api/v1/sla/report", Role.MANAGER, month="2026-10", format="html",
-                   lang="en").text  # fmt: skip
+    html = api.get(
+        "/api/v1/sla/report", Role.MANAGER, month="2026-10", format="html", lang="en"
+    ).text
     assert "<html" in html and "bts-05" in html
     pdf = api.get("/api/v1/sla/report", Role.MANAGER, month="2026-10", format="pdf")
     assert pdf.status_code == 200, pdf.text
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF") and "attachment" in pdf.headers["content-disposition"]
-    text = subprocess.run(["pdftotext", "-", "-"], input=pdf.content, capture_output=True,
-                          check=True).stdout.decode()  # fmt: skip
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf.content, capture_output=True, check=True
+    ).stdout.decode()
     assert "Laporan SLA" in text and "uplink-isp" in text
     assert api.get("/api/v1/sla/summary", Role.MANAGER, month="2026-13").status_code == 422
     assert api.get("/api/v1/sla/summary", Role.VIEWER, month="2026-10").status_code == 403
@@ -255,24 +303,30 @@ def test_a_token_name_the_audit_cannot_hold_is_refused_and_never_acts_untraced(
         inv = load_inventory(lab.inventory)
         sync_inventory(engine, inv)
         pending = tmp_path / "audit-pending.jsonl"
-        ctx = ApiContext(inv=inv, engine=engine, audit=AuditLog(engine, pending),
-                         client_factory=LeanClient)  # fmt: skip
+        ctx = ApiContext(
+            inv=inv, engine=engine, audit=AuditLog(engine, pending), client_factory=LeanClient
+        )
         admin = create_token(engine, "admin", Role.ADMIN)[1]
         with TestClient(create_app(ctx)) as client:
-            made = client.post("/api/v1/tokens", headers={"Authorization": f"Bearer {admin}"},
-                               json={"name": "t" * 65, "role": "technician"})  # fmt: skip
+            made = client.post(
+                "/api/v1/tokens",
+                headers={"Authorization": f"Bearer {admin}"},
+                json={"name": "t" * 65, "role": "technician"},
+            )
             assert made.status_code == 422, made.text
             with pytest.raises(ValueError, match="at most 64"):
                 create_token(engine, "t" * 195, Role.TECHNICIAN)
             # A long-named token from before the bound, as the store holds it.
             old = create_token(engine, "t", Role.TECHNICIAN)[1]
             with engine.begin() as conn:
-                conn.exec_driver_sql("UPDATE api_tokens SET name = %s WHERE name = 't'",
-                                     ("t" * 195,))  # fmt: skip
+                conn.exec_driver_sql(
+                    "UPDATE api_tokens SET name = %s WHERE name = 't'", ("t" * 195,)
+                )
             response = client.post(
-                "/api/v1/diagnostics", headers={"Authorization": f"Bearer {old}"},
+                "/api/v1/diagnostics",
+                headers={"Authorization": f"Bearer {old}"},
                 json={"action": "snmp-get", "device": "core-1", "objects": ["sysName.0"]},
-            )  # fmt: skip
+            )
         engine.dispose()
     assert response.status_code == 500, response.text
     assert "audit log refused" in response.json()["detail"]
@@ -286,14 +340,25 @@ def test_token_create_takes_the_name_as_an_argument(tmp_path: Path) -> None:
 
     env = {**os.environ, "NOC_VAR_DIR": str(tmp_path)}
     run = [sys.executable, "-m", "noc", "token", "create"]
-    made = subprocess.run([*run, "layar", "--role", "viewer", "--json"], env=env,
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    made = subprocess.run(
+        [*run, "layar", "--role", "viewer", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert made.returncode == 0, made.stderr
-    listed = subprocess.run([sys.executable, "-m", "noc", "token", "list", "--json"], env=env,
-                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    listed = subprocess.run(
+        [sys.executable, "-m", "noc", "token", "list", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert [t["name"] for t in json.loads(listed.stdout)] == ["layar"]
-    long = subprocess.run([*run, "x" * 65, "--role", "viewer"], env=env, capture_output=True,
-                          text=True, timeout=60)  # fmt: skip
+    long = subprocess.run(
+        [*run, "x" * 65, "--role", "viewer"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert long.returncode == 2 and "at most 64" in long.stderr, long.stderr
     assert "Traceback" not in long.stderr
 
@@ -301,9 +366,11 @@ def test_token_create_takes_the_name_as_an_argument(tmp_path: Path) -> None:
 def test_the_api_finds_names_as_the_cli_does(api: Api) -> None:
     """`BTS-12` is bts-12 in the API too (it was a 422 "did you mean bts-12?")."""
     tech = {"Authorization": f"Bearer {api.tokens[Role.TECHNICIAN]}"}
-    got = api.client.post("/api/v1/diagnostics", headers=tech,
-                          json={"action": "snmp-get", "device": "BTS-12",
-                                "objects": ["sysName.0"]})  # fmt: skip
+    got = api.client.post(
+        "/api/v1/diagnostics",
+        headers=tech,
+        json={"action": "snmp-get", "device": "BTS-12", "objects": ["sysName.0"]},
+    )
     assert got.status_code == 200, got.text
     assert got.json()["device"] == "bts-12"
     assert api.get("/api/v1/devices/Bts-7").json()["name"] == "bts-07"

@@ -42,8 +42,12 @@ def api(database: Database, tmp_path: Path) -> Iterator[Api]:
     inv = load_inventory(INVENTORY)
     sync_inventory(engine, inv)
     admin = create_token(engine, "admin", Role.ADMIN)[1]
-    ctx = ApiContext(inv=inv, engine=engine, audit=AuditLog(engine, tmp_path / "audit.jsonl"),
-                     client_factory=LeanClient)  # fmt: skip
+    ctx = ApiContext(
+        inv=inv,
+        engine=engine,
+        audit=AuditLog(engine, tmp_path / "audit.jsonl"),
+        client_factory=LeanClient,
+    )
     with TestClient(create_app(ctx)) as client:
         yield Api(client, admin, ctx, database)
 
@@ -52,31 +56,54 @@ def test_control_characters_are_refused_at_the_edge(api: Api) -> None:
     post = [
         ("/api/v1/diagnostics", {"action": "check", "device": "bts-07\u0000"}),
         ("/api/v1/tokens", {"name": "ops\u0000", "role": "viewer"}),
-        ("/api/v1/maintenance", {"name": "x\u0007", "devices": ["bts-07"],
-                                 "start": "2026-12-01T00:00:00+07:00",
-                                 "end": "2026-12-01T01:00:00+07:00"}),
-        ("/api/v1/maintenance", {"name": "x", "devices": ["bts-07\u0000"],
-                                 "start": "2026-12-01T00:00:00+07:00",
-                                 "end": "2026-12-01T01:00:00+07:00"}),
-    ]  # fmt: skip
+        (
+            "/api/v1/maintenance",
+            {
+                "name": "x\u0007",
+                "devices": ["bts-07"],
+                "start": "2026-12-01T00:00:00+07:00",
+                "end": "2026-12-01T01:00:00+07:00",
+            },
+        ),
+        (
+            "/api/v1/maintenance",
+            {
+                "name": "x",
+                "devices": ["bts-07\u0000"],
+                "start": "2026-12-01T00:00:00+07:00",
+                "end": "2026-12-01T01:00:00+07:00",
+            },
+        ),
+    ]
     for path, body in post:
         response = api.client.post(path, json=body, headers=api.headers())
         assert response.status_code == 422, (path, body, response.text)
-    for path in ("/api/v1/devices/bts-07%00", "/api/v1/status?state=up%00",
-                 "/api/v1/devices/bts%0A07"):  # fmt: skip
+    for path in (
+        "/api/v1/devices/bts-07%00",
+        "/api/v1/status?state=up%00",
+        "/api/v1/devices/bts%0A07",
+    ):
         assert api.client.get(path, headers=api.headers()).status_code == 422, path
     # The store still takes everything else: a later, clean request works.
-    created = api.client.post("/api/v1/tokens", json={"name": "ops", "role": "viewer"},
-                              headers=api.headers())  # fmt: skip
+    created = api.client.post(
+        "/api/v1/tokens", json={"name": "ops", "role": "viewer"}, headers=api.headers()
+    )
     assert created.status_code == 201
     assert created.headers["cache-control"] == "no-store"
 
 
 def test_an_audit_entry_the_store_refuses_never_blocks_the_others(api: Api, tmp_path: Path) -> None:
     audit = api.ctx.audit
-    poisoned = {"id": "x" * 80, "at": 1.0, "actor": "token:t", "action": "check",
-                "device": "bts-07\u0000", "arguments": "{}", "outcome": "ok",
-                "detail": ""}  # fmt: skip
+    poisoned = {
+        "id": "x" * 80,
+        "at": 1.0,
+        "actor": "token:t",
+        "action": "check",
+        "device": "bts-07\u0000",
+        "arguments": "{}",
+        "outcome": "ok",
+        "detail": "",
+    }
     audit.pending.write_text(json.dumps(poisoned) + "\n")
     ids = [audit.record("token:t", "check", f"bts-0{i}", {"n": i}, "ok") for i in range(1, 4)]
     with Session(audit.engine) as session:
@@ -101,11 +128,13 @@ def test_headers_and_token_throttle(api: Api, caplog: pytest.LogCaptureFixture) 
         ("referrer-policy", "no-referrer"),
         ("cache-control", "no-store"),
     ]:
-        assert ok.headers[name] == value  # fmt: skip
+        assert ok.headers[name] == value
     assert "frame-ancestors 'none'" in ok.headers["content-security-policy"]
     with caplog.at_level(logging.WARNING, logger="noc.api.guard"):
-        codes = [api.client.get("/api/v1/me", headers=api.headers(f"noc_wrong{i}")).status_code
-                 for i in range(15)]  # fmt: skip
+        codes = [
+            api.client.get("/api/v1/me", headers=api.headers(f"noc_wrong{i}")).status_code
+            for i in range(15)
+        ]
     assert codes[:10] == [401] * 10
     assert codes[10:] == [429] * 5
     assert len([r for r in caplog.records if "API token refused" in r.message]) == 10
@@ -116,12 +145,18 @@ def test_headers_and_token_throttle(api: Api, caplog: pytest.LogCaptureFixture) 
 
 
 def test_wrong_webhook_secrets_are_throttled_and_the_right_one_always_served(api: Api) -> None:
-    codes = [api.client.post("/api/v1/alerts/webhook", headers=api.headers(f"guess{i}"),
-                             json={}).status_code for i in range(40)]  # fmt: skip
+    codes = [
+        api.client.post(
+            "/api/v1/alerts/webhook", headers=api.headers(f"guess{i}"), json={}
+        ).status_code
+        for i in range(40)
+    ]
     assert codes[:10] == [401] * 10 and set(codes[10:]) == {429}
-    right = api.client.post("/api/v1/alerts/webhook", headers=api.headers("lab-webhook-secret"),
-                            json={"version": "4", "groupKey": "g", "status": "firing",
-                                  "receiver": "r", "alerts": []})  # fmt: skip
+    right = api.client.post(
+        "/api/v1/alerts/webhook",
+        headers=api.headers("lab-webhook-secret"),
+        json={"version": "4", "groupKey": "g", "status": "firing", "receiver": "r", "alerts": []},
+    )
     assert right.status_code == 202, right.text
 
 
@@ -156,7 +191,9 @@ def test_expired_tokens_stop_working(api: Api) -> None:
     )
     assert made.status_code == 201 and made.json()["expires"] is not None
     assert api.client.get("/api/v1/me", headers=api.headers(made.json()["token"])).json() == {
-        "name": "t", "role": "viewer"}  # fmt: skip
+        "name": "t",
+        "role": "viewer",
+    }
 
 
 def test_the_live_view_survives_a_store_outage(api: Api) -> None:
@@ -197,8 +234,13 @@ def test_a_frozen_store_is_503_in_seconds_and_dr_answers_from_memory(
         sync_inventory(engine, inv)
         viewer = create_token(engine, "v", Role.ADMIN)[1]
         report = DrReport(at=time.time(), readiness=Readiness.READY, reason="all checks pass")
-        ctx = ApiContext(inv=inv, engine=engine, audit=AuditLog(engine, tmp_path / "a.jsonl"),
-                         client_factory=LeanClient, dr_report=lambda: report)  # fmt: skip
+        ctx = ApiContext(
+            inv=inv,
+            engine=engine,
+            audit=AuditLog(engine, tmp_path / "a.jsonl"),
+            client_factory=LeanClient,
+            dr_report=lambda: report,
+        )
         headers = {"Authorization": f"Bearer {viewer}"}
         with TestClient(create_app(ctx)) as client:
             assert client.get("/api/v1/incidents", headers=headers).status_code == 200

@@ -35,8 +35,9 @@ PHASE_S = 6.0
 
 class Server:
     def __init__(self, work: Path) -> None:
-        self.inventory = subset_inventory(INVENTORY, work / "inventory.yaml", KEEP, LAB_PORT,
-                                          poll_interval_s=2)  # fmt: skip
+        self.inventory = subset_inventory(
+            INVENTORY, work / "inventory.yaml", KEEP, LAB_PORT, poll_interval_s=2
+        )
         self.url = f"sqlite:///{work / 'noc.db'}"
         self.port = free_port()
         self.env = {
@@ -84,8 +85,13 @@ def server(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve
     s.token = create_token(make_engine(s.url), "load", Role.MANAGER)[1]
     log = (work / "serve.log").open("wb")
     started = time.time()
-    s.proc = subprocess.Popen([sys.executable, "-m", "noc", "serve"], env=s.env, cwd=ROOT,
-                              stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    s.proc = subprocess.Popen(
+        [sys.executable, "-m", "noc", "serve"],
+        env=s.env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -95,8 +101,9 @@ def server(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve
             pass
         assert time.monotonic() < deadline, (work / "serve.log").read_text()
         time.sleep(0.3)
-    while sum(row["at"] >= started for row in
-              json.loads(s.get("/api/v1/poll-stats", s.token)[1])) < len(KEEP):  # fmt: skip
+    while sum(
+        row["at"] >= started for row in json.loads(s.get("/api/v1/poll-stats", s.token)[1])
+    ) < len(KEEP):
         assert time.monotonic() < deadline, (work / "serve.log").read_text()
         time.sleep(0.3)  # until this collector has polled every device once
     yield s
@@ -130,8 +137,9 @@ def test_scrapes_and_reports_do_not_slow_the_polls(server: Server) -> None:
             scrapes.append(server.get("/metrics", timeout=60)[0])
 
     def report() -> None:
-        reports.append(server.get("/api/v1/sla/report?month=2026-10&format=html",
-                                  server.token, timeout=300)[0])  # fmt: skip
+        reports.append(
+            server.get("/api/v1/sla/report?month=2026-10&format=html", server.token, timeout=300)[0]
+        )
 
     threads = [threading.Thread(target=scrape) for _ in range(50)]
     threads += [threading.Thread(target=report) for _ in range(10)]
@@ -149,9 +157,12 @@ def test_scrapes_and_reports_do_not_slow_the_polls(server: Server) -> None:
     )
     assert loaded <= max(1.2 * baseline, baseline + 0.25), (baseline, loaded)
     with Session(make_engine(server.url)) as session:
-        false = session.scalars(select(StateChangeRow).where(
-            StateChangeRow.at >= load_started,
-            StateChangeRow.new.in_(("down", "unreachable", "unknown")))).all()  # fmt: skip
+        false = session.scalars(
+            select(StateChangeRow).where(
+                StateChangeRow.at >= load_started,
+                StateChangeRow.new.in_(("down", "unreachable", "unknown")),
+            )
+        ).all()
     assert [(c.entity, c.new, c.reason) for c in false] == []
 
 
@@ -159,9 +170,12 @@ def test_a_huge_unauthenticated_body_is_refused_before_it_is_read(server: Server
     before = server.rss_kb()
     for auth in ("", f"Authorization: Bearer {server.token}\r\n"):
         with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-            sock.sendall((f"POST /api/v1/diagnostics HTTP/1.1\r\nHost: x\r\n{auth}"
-                          "Content-Type: application/json\r\nContent-Length: 52428800\r\n\r\n"
-                          ).encode())  # fmt: skip
+            sock.sendall(
+                (
+                    f"POST /api/v1/diagnostics HTTP/1.1\r\nHost: x\r\n{auth}"
+                    "Content-Type: application/json\r\nContent-Length: 52428800\r\n\r\n"
+                ).encode()
+            )
             answer = sock.recv(4096).decode(errors="replace")  # no body byte sent yet
         expected = "401" if not auth else "413"
         assert answer.startswith(f"HTTP/1.1 {expected}"), answer

@@ -76,8 +76,12 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     sync_inventory(engine, inv)
     seed(engine)
     TOKEN["admin"] = create_token(engine, "schemathesis", Role.ADMIN)[1]
-    ctx = ApiContext(inv=inv, engine=engine, audit=AuditLog(engine, Path(var) / "pending"),
-                     client_factory=LeanClient)  # fmt: skip
+    ctx = ApiContext(
+        inv=inv,
+        engine=engine,
+        audit=AuditLog(engine, Path(var) / "pending"),
+        client_factory=LeanClient,
+    )
     yield create_app(ctx)
     alertmanager.server.shutdown()
 
@@ -91,18 +95,21 @@ def test_no_operation_answers_a_server_error(app: FastAPI) -> None:
         operation = result.ok()  # type: ignore[union-attr]  # an invalid spec fails here
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck),
-                  database=None)  # fmt: skip
+        @settings(
+            max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None
+        )
         def no_server_error(case: Any) -> None:
             if case.operation.path == "/api/v1/diagnostics" and isinstance(case.body, dict):
                 case.body["window_s"] = 0.5  # a valid device must not make the run slow
             # Sent with Starlette's TestClient (httpx): schemathesis' own transport uses
             # requests, which the installed urllib3-future (a grafana-client dependency) breaks.
             response = client.request(
-                case.method, case.formatted_path, params=case.query,
+                case.method,
+                case.formatted_path,
+                params=case.query,
                 headers={**(case.headers or {}), **headers},
                 json=case.body if case.body is not NOT_SET else None,
-            )  # fmt: skip
+            )
             assert response.status_code < 500, (case.method, case.path, response.text[:500])
 
         no_server_error()

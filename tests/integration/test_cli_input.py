@@ -21,9 +21,14 @@ pytestmark = pytest.mark.integration
 
 
 def noc(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "noc", *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=120,
-                          env={**os.environ, "COLUMNS": "200", **(env or {})})  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "noc", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+    )
 
 
 def refused(result: subprocess.CompletedProcess[str], *words: str) -> str:
@@ -42,9 +47,13 @@ def test_rate_window_must_be_a_finite_positive_number(window: str) -> None:
 
 @pytest.mark.parametrize(
     ("oid", "why"),
-    [("1.3.6.1.2.1.1.99999999999", "outside 0..4294967295"), ("7.1", "starts with"),
-     ("ifDescr.4294967296", "outside"), ("1." + ".".join(["1"] * 200), "128 arcs")],
-)  # fmt: skip
+    [
+        ("1.3.6.1.2.1.1.99999999999", "outside 0..4294967295"),
+        ("7.1", "starts with"),
+        ("ifDescr.4294967296", "outside"),
+        ("1." + ".".join(["1"] * 200), "128 arcs"),
+    ],
+)
 def test_oids_snmp_cannot_carry_are_refused_before_any_request(oid: str, why: str) -> None:
     refused(noc("diag", "snmp", "core-1", "get", oid), why)
 
@@ -52,12 +61,14 @@ def test_oids_snmp_cannot_carry_are_refused_before_any_request(oid: str, why: st
 @pytest.fixture
 def pg_database() -> Iterator[str]:
     name = f"noc_cli_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres",
-                         autocommit=True) as admin:  # fmt: skip
+    with psycopg.connect(
+        host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True
+    ) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     yield name
-    with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres",
-                         autocommit=True) as admin:  # fmt: skip
+    with psycopg.connect(
+        host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True
+    ) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -72,11 +83,17 @@ def test_store_urls(pg_database: str) -> None:
         said = refused(noc("maintenance", "list", "--database", url))
         assert secret not in said
         assert said.count("\n") <= 2, said
-    accepted = noc("maintenance", "list", "--json", "--database",
-                   f"postgres://postgres@127.0.0.1:5432/{pg_database}")  # fmt: skip
+    accepted = noc(
+        "maintenance",
+        "list",
+        "--json",
+        "--database",
+        f"postgres://postgres@127.0.0.1:5432/{pg_database}",
+    )
     assert accepted.returncode == 0, accepted.stderr
-    said = refused(noc("serve", env={"NOC_DATABASE_URL": f"postgresql://u:{secret}@h:zz/x"}),
-                   "bad store URL")  # fmt: skip
+    said = refused(
+        noc("serve", env={"NOC_DATABASE_URL": f"postgresql://u:{secret}@h:zz/x"}), "bad store URL"
+    )
     assert secret not in said
 
 
@@ -112,8 +129,18 @@ def test_report_outputs_are_checked_before_the_report_is_computed(tmp_path: Path
         (link, "html", "symbolic link"),
     ]
     for out, fmt, why in cases:
-        result = noc("sla", "report", "--month", "2026-10", "--format", fmt, "--out", str(out),
-                     "--database", db)  # fmt: skip
+        result = noc(
+            "sla",
+            "report",
+            "--month",
+            "2026-10",
+            "--format",
+            fmt,
+            "--out",
+            str(out),
+            "--database",
+            db,
+        )
         # The store named does not exist: refused for the output, not for the missing store,
         # so the output was checked first, before the store was opened or anything computed.
         said = refused(result, why)
@@ -123,11 +150,26 @@ def test_report_outputs_are_checked_before_the_report_is_computed(tmp_path: Path
     # Several outputs: each is checked before the store is read, and none is written if one
     # is refused.
     fresh = tmp_path / "fresh.csv"
-    said = refused(noc("sla", "report", "--month", "2026-10", "--out", str(fresh), "--out",
-                       str(existing), "--database", db), "--force")  # fmt: skip
+    said = refused(
+        noc(
+            "sla",
+            "report",
+            "--month",
+            "2026-10",
+            "--out",
+            str(fresh),
+            "--out",
+            str(existing),
+            "--database",
+            db,
+        ),
+        "--force",
+    )
     assert "wrote" not in said and not fresh.exists() and existing.read_text() == "keep me"
-    for outs, why in (((fresh, tmp_path / "notes.txt"), "a report is .html, .pdf, .csv or .json"),
-                      ((fresh, fresh), "the same --out is given twice")):  # fmt: skip
+    for outs, why in (
+        ((fresh, tmp_path / "notes.txt"), "a report is .html, .pdf, .csv or .json"),
+        ((fresh, fresh), "the same --out is given twice"),
+    ):
         args = [a for out in outs for a in ("--out", str(out))]
         refused(noc("sla", "report", "--month", "2026-10", *args, "--database", db), why)
     assert not fresh.exists() and not (tmp_path / "noc.db").exists()
@@ -143,16 +185,36 @@ def test_a_renderer_failure_is_an_error_and_nothing_is_said_written(tmp_path: Pa
     from noc.store.db import make_engine, upgrade
 
     upgrade(make_engine(f"sqlite:///{tmp_path / 'noc.db'}"))  # an empty store: reports read it
-    result = noc("sla", "report", "--month", "2026-10", "--format", "pdf", "--out", str(out),
-                 "--database", f"sqlite:///{tmp_path / 'noc.db'}",
-                 env={"PATH": f"{fake_bin}:{os.environ['PATH']}"})  # fmt: skip
+    result = noc(
+        "sla",
+        "report",
+        "--month",
+        "2026-10",
+        "--format",
+        "pdf",
+        "--out",
+        str(out),
+        "--database",
+        f"sqlite:///{tmp_path / 'noc.db'}",
+        env={"PATH": f"{fake_bin}:{os.environ['PATH']}"},
+    )
     said = refused(result, "the PDF was not made", "cannot open display")
     assert "wrote" not in said
     assert not out.exists()
     # Beside other outputs: everything is made before anything is written.
     beside = tmp_path / "report.csv"
-    result = noc("sla", "report", "--month", "2026-10", "--out", str(beside), "--out", str(out),
-                 "--database", f"sqlite:///{tmp_path / 'noc.db'}",
-                 env={"PATH": f"{fake_bin}:{os.environ['PATH']}"})  # fmt: skip
+    result = noc(
+        "sla",
+        "report",
+        "--month",
+        "2026-10",
+        "--out",
+        str(beside),
+        "--out",
+        str(out),
+        "--database",
+        f"sqlite:///{tmp_path / 'noc.db'}",
+        env={"PATH": f"{fake_bin}:{os.environ['PATH']}"},
+    )
     assert "wrote" not in refused(result, "the PDF was not made")
     assert not out.exists() and not beside.exists()

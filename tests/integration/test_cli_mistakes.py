@@ -25,9 +25,14 @@ CLOSED = "postgresql+psycopg://postgres@127.0.0.1:9/none"  # discard port: nothi
 
 
 def noc(*args: str, cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "noc", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=120,
-                          env={**os.environ, "COLUMNS": "200", **env})  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "noc", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200", **env},
+    )
 
 
 @pytest.fixture
@@ -77,10 +82,23 @@ def test_status_runs_the_same_from_any_folder(empty_var: Path, tmp_path: Path) -
         (["diag", "snmp", "kel-pasirjay", "get", "sysUpTime"], ["did you mean kel-pasirjaya"]),
         (["poll", "--once", "--device", "Core1"], ["did you mean core-1"]),
         (["lab", "scenario", "bts-0x", "down"], ["unknown device 'bts-0x'", "did you mean"]),
-        (["maintenance", "add", "--name", "x", "--start", "2026-12-01T01:00",
-          "--end", "2026-12-01T02:00", "--site", "BTS-99"], ["unknown site", "did you mean"]),
+        (
+            [
+                "maintenance",
+                "add",
+                "--name",
+                "x",
+                "--start",
+                "2026-12-01T01:00",
+                "--end",
+                "2026-12-01T02:00",
+                "--site",
+                "BTS-99",
+            ],
+            ["unknown site", "did you mean"],
+        ),
     ],
-)  # fmt: skip
+)
 def test_an_unknown_name_is_refused_at_once_with_the_closest_names(
     args: list[str], words: list[str], empty_var: Path
 ) -> None:
@@ -95,29 +113,41 @@ def test_an_unknown_name_is_refused_at_once_with_the_closest_names(
 
 def test_names_in_capitals_or_without_the_leading_zero_find_the_device(lab: Lab) -> None:
     for spelling in ("BTS-05", "bts-5", "Bts-05"):
-        result = noc("diag", "snmp", spelling, "get", "sysUpTime", "--inventory",
-                     str(lab.inventory))  # fmt: skip
+        result = noc(
+            "diag", "snmp", spelling, "get", "sysUpTime", "--inventory", str(lab.inventory)
+        )
         assert result.returncode == 0, result.stderr
         assert "bts-05 snmp get" in result.stdout
         assert " d " in result.stdout and " h " in result.stdout  # an uptime, not raw ticks
 
 
 def test_a_port_in_use_is_one_line(taken_port: int) -> None:
-    refused(noc("dr", "probe", "--listen", f"127.0.0.1:{taken_port}"),
-            f"127.0.0.1:{taken_port}", "in use")  # fmt: skip
+    refused(
+        noc("dr", "probe", "--listen", f"127.0.0.1:{taken_port}"),
+        f"127.0.0.1:{taken_port}",
+        "in use",
+    )
 
 
 def test_serve_on_a_port_in_use_says_so_before_it_starts(taken_port: int, empty_var: Path) -> None:
-    said = refused(noc("serve", NOC_HTTP_PORT=str(taken_port), NOC_VAR_DIR=str(empty_var)),
-                   f"127.0.0.1:{taken_port} is taken")  # fmt: skip
+    said = refused(
+        noc("serve", NOC_HTTP_PORT=str(taken_port), NOC_VAR_DIR=str(empty_var)),
+        f"127.0.0.1:{taken_port} is taken",
+    )
     assert len(said.strip().splitlines()) == 1, said  # no start-up lines, no traceback
     assert "metrics:" not in said and "store:" not in said
 
 
 def test_a_missing_secret_is_one_line() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NOC_DR_PG")}
-    result = subprocess.run([sys.executable, "-m", "noc", "dr", "drill"], capture_output=True,
-                            text=True, cwd=ROOT, timeout=120, env=env)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "noc", "dr", "drill"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env=env,
+    )
     refused(result, "NOC_DR_PG_PRIMARY")
 
 
@@ -127,17 +157,23 @@ def test_a_setting_that_does_not_hold_is_one_line(tmp_path: Path) -> None:
     said = refused(noc("status", NOC_HTTP_PORT="9o69"), "a setting does not hold")
     assert "NOC_HTTP_PORT='9o69' (in the environment): Input should be a valid integer" in said
     said = refused(noc("serve", NOC_CONCURRENCY="0"), "noc serve cannot run")
-    assert "NOC_CONCURRENCY='0' (in the environment): Input should be greater than or " \
-           "equal to 1" in " ".join(said.split())  # fmt: skip
+    assert (
+        "NOC_CONCURRENCY='0' (in the environment): Input should be greater than or "
+        "equal to 1" in " ".join(said.split())
+    )
     said = refused(noc("serve", "--name", "Kolektor 1"), "noc serve cannot run")
-    assert "collector_name='Kolektor 1': String should match pattern " \
-           "'^[a-z0-9][a-z0-9._-]{0,63}$'" in " ".join(said.split())  # fmt: skip
+    assert (
+        "collector_name='Kolektor 1': String should match pattern "
+        "'^[a-z0-9][a-z0-9._-]{0,63}$'" in " ".join(said.split())
+    )
 
 
 def test_a_server_that_is_not_there_is_one_line() -> None:
     port = closed_port()
-    said = refused(noc("dashboards", "push", "--url", f"http://127.0.0.1:{port}",
-                       "--token", "glsa_Zk3Lw9"), "connection refused")  # fmt: skip
+    said = refused(
+        noc("dashboards", "push", "--url", f"http://127.0.0.1:{port}", "--token", "glsa_Zk3Lw9"),
+        "connection refused",
+    )
     assert "glsa_Zk3Lw9" not in said and "HTTPConnectionPool" not in said
 
 
@@ -194,16 +230,32 @@ def test_status_with_a_store_url_it_cannot_use_is_one_line(url: str) -> None:
 
 @pytest.mark.parametrize(
     ("start", "end"),
-    [("9999-12-31T00:00:00+14:00", "9999-12-31T01:00:00+14:00"),
-     ("0001-01-01T00:00:00+07:00", "0001-01-01T01:00:00+07:00"),
-     ("0001-01-02T00:00", "0001-01-02T01:00")],
-)  # fmt: skip
+    [
+        ("9999-12-31T00:00:00+14:00", "9999-12-31T01:00:00+14:00"),
+        ("0001-01-01T00:00:00+07:00", "0001-01-01T01:00:00+07:00"),
+        ("0001-01-02T00:00", "0001-01-02T01:00"),
+    ],
+)
 def test_a_window_no_one_meant_is_refused_and_list_still_reads(
     empty_var: Path, start: str, end: str
 ) -> None:
     var = str(empty_var)
-    refused(noc("maintenance", "add", "--name", "typo", "--start", start, "--end", end,
-                "-d", "core-1", NOC_VAR_DIR=var), "between a year ago and ten years")  # fmt: skip
+    refused(
+        noc(
+            "maintenance",
+            "add",
+            "--name",
+            "typo",
+            "--start",
+            start,
+            "--end",
+            end,
+            "-d",
+            "core-1",
+            NOC_VAR_DIR=var,
+        ),
+        "between a year ago and ten years",
+    )
     listed = noc("maintenance", "list", "--json", NOC_VAR_DIR=var)
     assert listed.returncode == 0, listed.stderr
     assert "typo" not in listed.stdout
@@ -211,8 +263,10 @@ def test_a_window_no_one_meant_is_refused_and_list_still_reads(
     import sqlite3
 
     with sqlite3.connect(empty_var / "noc.db") as db:
-        db.execute("INSERT INTO maintenance_windows VALUES "
-                   "('old', 'old', 'core-1', '', 253402300800.0, 253402304400.0, 0)")  # fmt: skip
+        db.execute(
+            "INSERT INTO maintenance_windows VALUES "
+            "('old', 'old', 'core-1', '', 253402300800.0, 253402304400.0, 0)"
+        )
     listed = noc("maintenance", "list", NOC_VAR_DIR=var)
     assert listed.returncode == 0 and "Traceback" not in listed.stderr, listed.stderr
     assert "@253402300800" in listed.stdout
@@ -220,8 +274,19 @@ def test_a_window_no_one_meant_is_refused_and_list_still_reads(
 
 def test_maintenance_list_shows_a_short_id_that_remove_takes(empty_var: Path) -> None:
     var = str(empty_var)
-    added = noc("maintenance", "add", "--name", "ganti radio bts-07", "--start", "2026-12-20T22:00",
-                "--end", "2026-12-21T02:00", "-d", "bts-07", NOC_VAR_DIR=var)  # fmt: skip
+    added = noc(
+        "maintenance",
+        "add",
+        "--name",
+        "ganti radio bts-07",
+        "--start",
+        "2026-12-20T22:00",
+        "--end",
+        "2026-12-21T02:00",
+        "-d",
+        "bts-07",
+        NOC_VAR_DIR=var,
+    )
     assert added.returncode == 0, added.stderr
     full = added.stdout.split("added ")[1].strip()
     listed = noc("maintenance", "list", NOC_VAR_DIR=var, COLUMNS="100").stdout
@@ -236,7 +301,9 @@ def test_a_second_demo_says_so_in_one_line_before_it_starts(
 ) -> None:
     """`make demo` twice: the second said 1,177 lines with 147 tracebacks; it is one line now,
     and nothing was started (no lab socket, no store)."""
-    said = refused(noc("demo", "--duration", "5", NOC_HTTP_PORT=str(taken_port),
-                       NOC_VAR_DIR=str(empty_var)), "already running")  # fmt: skip
+    said = refused(
+        noc("demo", "--duration", "5", NOC_HTTP_PORT=str(taken_port), NOC_VAR_DIR=str(empty_var)),
+        "already running",
+    )
     assert len(said.strip().splitlines()) == 1, said
     assert list(empty_var.iterdir()) == []

@@ -49,19 +49,29 @@ class Serve:
         # One poll to turn DOWN or UP: what these tests follow is the record across a crash,
         # not the hysteresis (the unit tests and the lab tests have that).
         tiers = {"poll_interval_s": INTERVAL_S, "down_after": 1, "up_after": 1, **tiers}
-        self.inventory = subset_inventory(INVENTORY, work / "inventory.yaml", KEEP, LAB_PORT,
-                                          **tiers)  # fmt: skip
-        self.env = {**os.environ, "NOC_VAR_DIR": str(self.var), "NOC_DATABASE_URL": url,
-                    "NOC_INVENTORY": str(self.inventory),
-                    "NOC_HTTP_PORT": str(free_port())}  # fmt: skip
+        self.inventory = subset_inventory(
+            INVENTORY, work / "inventory.yaml", KEEP, LAB_PORT, **tiers
+        )
+        self.env = {
+            **os.environ,
+            "NOC_VAR_DIR": str(self.var),
+            "NOC_DATABASE_URL": url,
+            "NOC_INVENTORY": str(self.inventory),
+            "NOC_HTTP_PORT": str(free_port()),
+        }
         self.proc: subprocess.Popen[bytes] | None = None
         self.runs = 0
 
     def start(self) -> None:
         self.runs += 1
         log = (self.work / f"serve-{self.runs}.log").open("wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "noc", "serve"], env=self.env,
-                                     stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)  # fmt: skip
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "noc", "serve"],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         assert self.proc is not None
@@ -117,8 +127,10 @@ def test_kill_9_with_an_incident_open(serve: Serve, database: Database, lab: Lab
     wait_for("bts-05 up", lambda: [c for c in changes(engine, BTS) if c.new == "up"])
     lab.scenario(BTS, "down")
     wait_for("an open incident", lambda: [i for i in incidents(engine, BTS) if i.ended is None])
-    wait_for("the offices behind it UNREACHABLE",
-             lambda: all(changes(engine, k)[-1].new == "unreachable" for k in BEHIND))  # fmt: skip
+    wait_for(
+        "the offices behind it UNREACHABLE",
+        lambda: all(changes(engine, k)[-1].new == "unreachable" for k in BEHIND),
+    )
     killed_at = time.time()
     serve.kill()
     time.sleep(3)
@@ -164,9 +176,10 @@ def test_kill_9_while_the_store_is_away_loses_nothing_journalled(
         def journalled_down() -> bool:
             lines = serve.journal.read_text().splitlines() if serve.journal.exists() else []
             events = [json.loads(line) for line in lines]
-            return any(e["type"] == "StateChange" and e["entity"] == BTS and e["new"] == "down"
-                       for e in events) and any(
-                e["type"] == "Incident" and e["entity"] == BTS for e in events)  # fmt: skip
+            return any(
+                e["type"] == "StateChange" and e["entity"] == BTS and e["new"] == "down"
+                for e in events
+            ) and any(e["type"] == "Incident" and e["entity"] == BTS for e in events)
 
         wait_for("the DOWN transition in the journal", journalled_down)
         serve.kill()

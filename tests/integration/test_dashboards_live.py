@@ -31,23 +31,46 @@ def scene(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
     work: Path = tmp_path_factory.mktemp("boards")
     inv = load_inventory(lab.inventory)
     topo = Topology.of(inv)
-    keep = {"core-1", "core-2", BTS, *topo.descendants(BTS), "bts-07", *topo.descendants("bts-07"),
-            "fo-01", "srv-web-1", "dr-router", "srv-dr-1"}  # fmt: skip
-    inventory = subset_inventory(lab.inventory, work / "inventory.yaml", keep,
-                                 poll_interval_s=2, down_after=1, up_after=1, timeout_s=1.0,
-                                 retries=0)  # fmt: skip
+    keep = {
+        "core-1",
+        "core-2",
+        BTS,
+        *topo.descendants(BTS),
+        "bts-07",
+        *topo.descendants("bts-07"),
+        "fo-01",
+        "srv-web-1",
+        "dr-router",
+        "srv-dr-1",
+    }
+    inventory = subset_inventory(
+        lab.inventory,
+        work / "inventory.yaml",
+        keep,
+        poll_interval_s=2,
+        down_after=1,
+        up_after=1,
+        timeout_s=1.0,
+        retries=0,
+    )
     collector = BackgroundCollector(inventory, work)
     prometheus = Prometheus(work, collector.port)
     lab.scenario(BTS, "down")
     lab.scenario("core-1", "congestion", param="0.96")
     try:
-        for expr in (f'noc_device_state{{device="{BTS}", state="down"}} == 1',
-                     'noc:link_utilisation:ratio{link="uplink-isp"} > 0.9',
-                     "noc_dr_state == 1", "noc:device_availability:ratio_30d",
-                     "sum(rate(noc_device_poll_failures_total[5m])) > 0"):  # fmt: skip
+        for expr in (
+            f'noc_device_state{{device="{BTS}", state="down"}} == 1',
+            'noc:link_utilisation:ratio{link="uplink-isp"} > 0.9',
+            "noc_dr_state == 1",
+            "noc:device_availability:ratio_30d",
+            "sum(rate(noc_device_poll_failures_total[5m])) > 0",
+        ):
             wait_for(lambda expr=expr: bool(prometheus.query(expr)), 120, expr)  # type: ignore[misc]
-        yield {"prometheus": prometheus, "boards": build(load_inventory(inventory)),
-               "inv": load_inventory(inventory)}  # fmt: skip
+        yield {
+            "prometheus": prometheus,
+            "boards": build(load_inventory(inventory)),
+            "inv": load_inventory(inventory),
+        }
     finally:
         lab.scenario(BTS, "down", on=False)
         lab.scenario("core-1", "congestion", on=False)
@@ -130,18 +153,22 @@ def test_the_map_reads_numeric_coordinates_and_shows_the_bts_down(scene: dict[st
     assert mapping[state[BTS]]["text"] == "DOWN"
     assert mapping[state["bts-07"]]["text"] == "UP"
     layer = panel["options"]["layers"][0]
-    assert layer["location"] == {"mode": "coords", "latitude": "latitude",
-                                 "longitude": "longitude"}  # fmt: skip
+    assert layer["location"] == {"mode": "coords", "latitude": "latitude", "longitude": "longitude"}
     renames = next(t for t in panel["transformations"] if t["id"] == "organize")["options"]
-    assert renames["renameByName"] == {"Value #A": "state", "Value #B": "latitude",
-                                       "Value #C": "longitude"}  # fmt: skip
+    assert renames["renameByName"] == {
+        "Value #A": "state",
+        "Value #B": "latitude",
+        "Value #C": "longitude",
+    }
 
 
 def test_tier_thresholds_come_from_each_tiers_target(scene: dict[str, Any]) -> None:
     inv = scene["inv"]
     panel = next(p for _, p in panels(scene) if p["title"].startswith("Availability, last 30"))
-    by_name = {o["matcher"]["options"]: o["properties"][0]["value"]["steps"]
-               for o in panel["fieldConfig"]["overrides"]}  # fmt: skip
+    by_name = {
+        o["matcher"]["options"]: o["properties"][0]["value"]["steps"]
+        for o in panel["fieldConfig"]["overrides"]
+    }
     for tier, policy in inv.tiers.items():
         name = f"{tier.value} (target {policy.sla_target:.1%})"
         orange = next(s for s in by_name[name] if s["color"] == "orange")

@@ -60,8 +60,11 @@ def test_check_names_the_interface_that_is_down(lab: Lab, loop: Loop, audit: Aud
     with Session(audit.engine) as session:
         entry = session.scalars(select(AuditRow)).one()
     assert (entry.actor, entry.action, entry.device, entry.outcome) == (
-        "test", "check", "bts-08", "problem",
-    )  # fmt: skip
+        "test",
+        "check",
+        "bts-08",
+        "problem",
+    )
     assert "wlan1" in entry.detail
 
 
@@ -134,11 +137,25 @@ def test_cli_check_prints_the_verdict_and_exits_nonzero(lab: Lab, tmp_path: Path
     lab.scenario("bts-11", "iface-down", param="sfp1")
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "noc", "diag", "check", "bts-11", "--window", "1",
-             "--json", "-i", str(lab.inventory)],
-            capture_output=True, text=True, cwd=ROOT, timeout=120,
+            [
+                sys.executable,
+                "-m",
+                "noc",
+                "diag",
+                "check",
+                "bts-11",
+                "--window",
+                "1",
+                "--json",
+                "-i",
+                str(lab.inventory),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
             env={**os.environ, "NOC_VAR_DIR": str(tmp_path)},
-        )  # fmt: skip
+        )
     finally:
         lab.scenario("bts-11", "iface-down", on=False, param="sfp1")
     assert result.returncode == 1, result.stderr

@@ -38,8 +38,14 @@ def inventory_with_ssh(target: Path, port: int) -> Path:
 
 
 def noc(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "noc", *args], capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "noc", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -125,8 +131,16 @@ def test_an_allowed_command_with_a_shell_marker_in_the_environment_never_runs_it
     even when a metacharacter-laden value sits in every other argument."""
     inventory, env = server
     marker = tmp_path / "marker"
-    result = noc("diag", "ssh", DEVICE, "routes", "--json", "-i", str(inventory),
-                 env={**env, "NOC_VAR_DIR": f"{env['NOC_VAR_DIR']}; touch {marker}"})  # fmt: skip
+    result = noc(
+        "diag",
+        "ssh",
+        DEVICE,
+        "routes",
+        "--json",
+        "-i",
+        str(inventory),
+        env={**env, "NOC_VAR_DIR": f"{env['NOC_VAR_DIR']}; touch {marker}"},
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["data"]["vendor_command"] == "ip route show"
     assert not marker.exists()

@@ -27,8 +27,10 @@ from tests.pgpair import Pair, pg_bin, primary_and_replica
 
 pytestmark = [pytest.mark.integration, pytest.mark.root]
 if os.geteuid() != 0 or pg_bin() is None:
-    pytest.skip("needs root (initdb runs as the postgres user) and PostgreSQL's server binaries",
-                allow_module_level=True)  # fmt: skip
+    pytest.skip(
+        "needs root (initdb runs as the postgres user) and PostgreSQL's server binaries",
+        allow_module_level=True,
+    )
 
 
 class Endpoints:
@@ -80,15 +82,29 @@ def setup(lab: Lab, pair: tuple[str, str], tmp_path: Path) -> Iterator[dict[str,
         tier.update(timeout_s=1.0, retries=0)
     base = f"http://127.0.2.10:{endpoints.port}"
     doc["dr"] = {
-        "primary_site": "dc-balaikota", "dr_site": "dr-site", "links": ["dc-dr", "dr-srv-dr-1"],
+        "primary_site": "dc-balaikota",
+        "dr_site": "dr-site",
+        "links": ["dc-dr", "dr-srv-dr-1"],
         "probe_url": f"{base}/probe",
-        "services": [{"name": "website", "primary_url": "http://127.0.1.10:1/website",
-                      "dr_url": f"{base}/website"}],
-        "databases": [{"name": "siak-pbb", "primary": {"env": "NOC_TEST_PG_PRIMARY"},
-                       "replica": {"env": "NOC_TEST_PG_REPLICA"}, "rpo_s": 60}],
+        "services": [
+            {
+                "name": "website",
+                "primary_url": "http://127.0.1.10:1/website",
+                "dr_url": f"{base}/website",
+            }
+        ],
+        "databases": [
+            {
+                "name": "siak-pbb",
+                "primary": {"env": "NOC_TEST_PG_PRIMARY"},
+                "replica": {"env": "NOC_TEST_PG_REPLICA"},
+                "rpo_s": 60,
+            }
+        ],
         "file_stores": [{"name": "documents", "marker": str(marker), "rpo_s": 3600}],
-        "storage_max": 1.0, "cpu_max": 1.0,
-    }  # fmt: skip
+        "storage_max": 1.0,
+        "cpu_max": 1.0,
+    }
     inventory = tmp_path / "inventory.yaml"
     with inventory.open("w") as out:
         yaml.dump(doc, out)
@@ -179,10 +195,24 @@ def test_cli_check_stores_its_history_and_exits_by_verdict(
 ) -> None:
     env = {**os.environ, **setup["env"], "NOC_VAR_DIR": str(tmp_path / "var")}
     result = subprocess.run(
-        [sys.executable, "-m", "noc", "dr", "check", "--json", "--window", "1",
-         "-i", str(setup["inventory"])],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "noc",
+            "dr",
+            "check",
+            "--json",
+            "--window",
+            "1",
+            "-i",
+            str(setup["inventory"]),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
     data = json.loads(result.stdout)
     assert result.returncode == {"ready": 0, "degraded": 1, "not_ready": 2}[data["readiness"]]
     assert data["readiness"] == "ready", data["reason"]

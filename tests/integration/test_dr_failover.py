@@ -22,8 +22,10 @@ from tests.pgpair import pg_bin, primary_and_replica
 
 pytestmark = [pytest.mark.integration, pytest.mark.root]
 if os.geteuid() != 0 or pg_bin() is None:
-    pytest.skip("needs root (initdb runs as the postgres user) and PostgreSQL's server binaries",
-                allow_module_level=True)  # fmt: skip
+    pytest.skip(
+        "needs root (initdb runs as the postgres user) and PostgreSQL's server binaries",
+        allow_module_level=True,
+    )
 
 
 class DrService:
@@ -57,25 +59,46 @@ def inventory(lab: Lab, tmp_path: Path, pair: Any, service: DrService) -> Path:
     doc = yaml.load(lab.inventory.read_text())
     base = f"http://127.0.2.10:{service.port}"
     port = int(pair.primary.rsplit(":", 1)[1].split("/")[0])
-    fenced = ("import socket, sys; s = socket.socket(); "
-              f"sys.exit(1 if s.connect_ex(('127.0.0.1', {port})) == 0 else 0)")  # fmt: skip
+    fenced = (
+        "import socket, sys; s = socket.socket(); "
+        f"sys.exit(1 if s.connect_ex(('127.0.0.1', {port})) == 0 else 0)"
+    )
     doc["dr"] = {
-        "primary_site": "dc-balaikota", "dr_site": "dr-site", "links": [],
-        "services": [{"name": "siak", "primary_url": "http://127.0.1.11:1/siak",
-                      "dr_url": f"{base}/siak", "rto_s": 60}],
-        "databases": [{"name": "siak-pbb", "primary": {"env": "NOC_TEST_PG_PRIMARY"},
-                       "replica": {"env": "NOC_TEST_PG_REPLICA"}}],
+        "primary_site": "dc-balaikota",
+        "dr_site": "dr-site",
+        "links": [],
+        "services": [
+            {
+                "name": "siak",
+                "primary_url": "http://127.0.1.11:1/siak",
+                "dr_url": f"{base}/siak",
+                "rto_s": 60,
+            }
+        ],
+        "databases": [
+            {
+                "name": "siak-pbb",
+                "primary": {"env": "NOC_TEST_PG_PRIMARY"},
+                "replica": {"env": "NOC_TEST_PG_REPLICA"},
+            }
+        ],
         "runbook": {
-            "induce": [{"name": "stop the primary database", "kind": "shell",
-                        "argv": pair.stop_primary}],
-            "fence": [{"name": "the old primary takes no connections", "kind": "shell",
-                       "argv": [sys.executable, "-c", fenced]}],
-            "steps": [{"name": "promote the replica", "kind": "pg_promote",
-                       "database": "siak-pbb"},
-                      {"name": "switch SIAK to the DR site", "kind": "http",
-                       "url": f"{base}/activate"}],
+            "induce": [
+                {"name": "stop the primary database", "kind": "shell", "argv": pair.stop_primary}
+            ],
+            "fence": [
+                {
+                    "name": "the old primary takes no connections",
+                    "kind": "shell",
+                    "argv": [sys.executable, "-c", fenced],
+                }
+            ],
+            "steps": [
+                {"name": "promote the replica", "kind": "pg_promote", "database": "siak-pbb"},
+                {"name": "switch SIAK to the DR site", "kind": "http", "url": f"{base}/activate"},
+            ],
         },
-    }  # fmt: skip
+    }
     path = tmp_path / "inventory.yaml"
     with path.open("w") as out:
         yaml.dump(doc, out)
@@ -86,11 +109,19 @@ def inventory(lab: Lab, tmp_path: Path, pair: Any, service: DrService) -> Path:
 def setup(lab: Lab, tmp_path: Path) -> Iterator[dict[str, Any]]:
     service = DrService()
     with primary_and_replica() as pair:
-        env = {**os.environ, "NOC_TEST_PG_PRIMARY": pair.primary,
-               "NOC_TEST_PG_REPLICA": pair.replica,
-               "NOC_VAR_DIR": str(tmp_path / "var")}  # fmt: skip
-        yield {"inventory": inventory(lab, tmp_path, pair, service), "env": env, "pair": pair,
-               "service": service, "tmp": tmp_path}  # fmt: skip
+        env = {
+            **os.environ,
+            "NOC_TEST_PG_PRIMARY": pair.primary,
+            "NOC_TEST_PG_REPLICA": pair.replica,
+            "NOC_VAR_DIR": str(tmp_path / "var"),
+        }
+        yield {
+            "inventory": inventory(lab, tmp_path, pair, service),
+            "env": env,
+            "pair": pair,
+            "service": service,
+            "tmp": tmp_path,
+        }
     service.server.shutdown()
 
 
@@ -98,8 +129,14 @@ def noc(
     setup: dict[str, Any], *args: str, inventory: bool = True
 ) -> subprocess.CompletedProcess[str]:
     extra = ["-i", str(setup["inventory"])] if inventory else []
-    return subprocess.run([sys.executable, "-m", "noc", *args, *extra], capture_output=True,
-                          text=True, env=setup["env"], cwd=ROOT, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "noc", *args, *extra],
+        capture_output=True,
+        text=True,
+        env=setup["env"],
+        cwd=ROOT,
+        timeout=300,
+    )
 
 
 def in_recovery(url: str) -> bool:
@@ -115,7 +152,10 @@ def test_failover_is_a_dry_run_unless_told_and_fencing_comes_first(
     assert dry.returncode == 0, dry.stderr
     steps = json.loads(dry.stdout)["steps"]
     assert [(s["phase"], s["detail"].split()[0]) for s in steps] == [
-        ("fence", "would"), ("step", "would"), ("step", "would")]  # fmt: skip
+        ("fence", "would"),
+        ("step", "would"),
+        ("step", "would"),
+    ]
     assert in_recovery(setup["pair"].replica)  # nothing happened
     refused = noc(setup, "dr", "failover", "--execute")  # no --yes, no terminal to ask
     assert refused.returncode == 2

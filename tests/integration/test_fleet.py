@@ -56,8 +56,15 @@ HANDOVER = "lost its lease"
 class Member:
     """One `noc serve --name NAME --site SITE`, with its own way to the store."""
 
-    def __init__(self, work: Path, db_name: str, name: str, site: str, inventory: Path,
-                 prefix: tuple[str, ...] = ()) -> None:  # fmt: skip
+    def __init__(
+        self,
+        work: Path,
+        db_name: str,
+        name: str,
+        site: str,
+        inventory: Path,
+        prefix: tuple[str, ...] = (),
+    ) -> None:
         self.name, self.site, self.prefix = name, site, prefix
         self.work = work / name
         self.work.mkdir()
@@ -65,18 +72,35 @@ class Member:
         self.proxy.start()
         self.port = free_port()
         url = f"postgresql+psycopg://postgres@127.0.0.1:{self.proxy.port}/{db_name}"
-        self.env = {**os.environ, "NOC_VAR_DIR": str(self.work / "var"), "NOC_DATABASE_URL": url,
-                    "NOC_INVENTORY": str(inventory), "NOC_HTTP_PORT": str(self.port),
-                    "NOC_LEASE_S": str(LEASE_S)}  # fmt: skip
+        self.env = {
+            **os.environ,
+            "NOC_VAR_DIR": str(self.work / "var"),
+            "NOC_DATABASE_URL": url,
+            "NOC_INVENTORY": str(inventory),
+            "NOC_HTTP_PORT": str(self.port),
+            "NOC_LEASE_S": str(LEASE_S),
+        }
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         log = (self.work / "serve.log").open("ab")
         self.proc = subprocess.Popen(
-            [*self.prefix, sys.executable, "-m", "noc", "serve", "--name", self.name,
-             "--site", self.site],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-        )  # fmt: skip
+            [
+                *self.prefix,
+                sys.executable,
+                "-m",
+                "noc",
+                "serve",
+                "--name",
+                self.name,
+                "--site",
+                self.site,
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
 
     def signal(self, sig: int) -> None:
         assert self.proc is not None
@@ -131,14 +155,17 @@ class Fleet:
 
 @pytest.fixture
 def fleet(tmp_path: Path, lab: Lab) -> Iterator[Fleet]:
-    inventory = subset_inventory(INVENTORY, tmp_path / "inventory.yaml", KEEP, LAB_PORT,
-                                 poll_interval_s=INTERVAL_S)  # fmt: skip
+    inventory = subset_inventory(
+        INVENTORY, tmp_path / "inventory.yaml", KEEP, LAB_PORT, poll_interval_s=INTERVAL_S
+    )
     domains = device_domains(load_inventory(inventory))
     with pg_database("noc_fleet") as db:
         name = db.url.rsplit("/", 1)[1]
-        members = [Member(tmp_path, name, "dc-1", "dc", inventory),
-                   Member(tmp_path, name, "dc-2", "dc", inventory),
-                   Member(tmp_path, name, "dr-1", "dr", inventory)]  # fmt: skip
+        members = [
+            Member(tmp_path, name, "dc-1", "dc", inventory),
+            Member(tmp_path, name, "dc-2", "dc", inventory),
+            Member(tmp_path, name, "dr-1", "dr", inventory),
+        ]
         engine = make_engine(db.url)
         fleet = Fleet(members, engine, domains)
         try:
@@ -164,8 +191,10 @@ def test_kill_9_during_an_outage_hands_over_with_one_incident(fleet: Fleet, lab:
     wait_for("bts-05 up", lambda: [c for c in changes(engine, BTS) if c.new == "up"])
     lab.scenario(BTS, "down")
     wait_for("an open incident", lambda: [i for i in incidents(engine, BTS) if i.ended is None])
-    wait_for("the offices behind it UNREACHABLE",
-             lambda: all(changes(engine, k)[-1].new == "unreachable" for k in BEHIND))  # fmt: skip
+    wait_for(
+        "the offices behind it UNREACHABLE",
+        lambda: all(changes(engine, k)[-1].new == "unreachable" for k in BEHIND),
+    )
     victim = fleet.members[str(fleet.owner(BTS))]
     killed_at = time.time()
     victim.signal(signal.SIGKILL)
@@ -208,8 +237,9 @@ def test_kill_9_during_an_outage_hands_over_with_one_incident(fleet: Fleet, lab:
     # The gap recorded as UNKNOWN lasts no longer than the takeover allows.
     assert after[0].at - gap[0].at <= INTERVAL_S + LEASE_S + LEASE_S / 4 + 2.0, transitions
     assert all(b.at > a.at for a, b in itertools.pairwise(rows)), transitions
-    print(f"takeover after kill -9: {takeover_s:.2f} s; UNKNOWN gap "
-          f"{after[0].at - gap[0].at:.2f} s")  # fmt: skip
+    print(
+        f"takeover after kill -9: {takeover_s:.2f} s; UNKNOWN gap {after[0].at - gap[0].at:.2f} s"
+    )
 
 
 def test_a_collector_paused_past_its_lease_is_fenced(fleet: Fleet) -> None:
@@ -217,9 +247,11 @@ def test_a_collector_paused_past_its_lease_is_fenced(fleet: Fleet) -> None:
     before = {d: (o, e) for d, (o, e, _) in fleet.leases().items() if o == victim.name}
     assert before
     victim.signal(signal.SIGSTOP)
-    wait_for("its domains taken by the others",
-             lambda: all(fleet.leases()[d][0] not in (None, victim.name) for d in before),
-             timeout=LEASE_S * 4)  # fmt: skip
+    wait_for(
+        "its domains taken by the others",
+        lambda: all(fleet.leases()[d][0] not in (None, victim.name) for d in before),
+        timeout=LEASE_S * 4,
+    )
     time.sleep(INTERVAL_S)  # its devices overdue: it polls them the moment it wakes
     victim.signal(signal.SIGCONT)
     try:
@@ -237,10 +269,15 @@ def test_a_collector_paused_past_its_lease_is_fenced(fleet: Fleet) -> None:
     assert {e["device"] for e in fenced if e["type"] == "PollRecord"} <= {
         dev for dev, dom in fleet.domains.items() if dom in before
     }
-    wait_for("the store's polls by their new owners", lambda: all(
-        (row := fleet.last_poll(dev)) is not None and row.collector != victim.name
-        for dev, dom in fleet.domains.items() if dom in before
-        and fleet.owner(dev) not in (None, victim.name)), timeout=20)  # fmt: skip
+    wait_for(
+        "the store's polls by their new owners",
+        lambda: all(
+            (row := fleet.last_poll(dev)) is not None and row.collector != victim.name
+            for dev, dom in fleet.domains.items()
+            if dom in before and fleet.owner(dev) not in (None, victim.name)
+        ),
+        timeout=20,
+    )
     assert victim.metric("noc_store_fenced_events_total") == len(victim.fenced())
     with Session(fleet.engine) as session:  # nothing polled by it in the store any more...
         mine = session.scalars(select(PollStatRow).where(PollStatRow.collector == victim.name))
@@ -267,8 +304,10 @@ def test_the_dr_collector_cut_from_the_store_polls_on_and_takes_nothing(fleet: F
     assert not any(o == "dr-1" and left > 0 for o, _, left in leases.values())
     dr.proxy.start()
     wait_for("dr-1 back in the store", lambda: dr.metric("noc_fleet_store_up") == 1.0)
-    wait_for("what it buffered for lost domains fenced out",
-             lambda: dr.metric("noc_store_fenced_events_total") > 0)  # fmt: skip
+    wait_for(
+        "what it buffered for lost domains fenced out",
+        lambda: dr.metric("noc_store_fenced_events_total") > 0,
+    )
     wait_for("three collectors holding domains again", fleet.settled, timeout=40)
 
 
@@ -278,13 +317,19 @@ def test_prometheus_over_the_fleet_gives_one_answer_per_device(
     work = tmp_path / "prometheus"
     work.mkdir()
     any_member = next(iter(fleet.members.values()))
-    subprocess.run([sys.executable, "-m", "noc", "fleet", "targets", "-o",
-                    str(work / "fleet-targets.json")], env=any_member.env, cwd=ROOT,
-                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "noc", "fleet", "targets", "-o", str(work / "fleet-targets.json")],
+        env=any_member.env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     groups = json.loads((work / "fleet-targets.json").read_text())
     assert sorted((g["labels"]["collector"], g["labels"]["collector_site"]) for g in groups) == [
-        ("dc-1", "dc"), ("dc-2", "dc"), ("dr-1", "dr")
-    ]  # fmt: skip
+        ("dc-1", "dc"),
+        ("dc-2", "dc"),
+        ("dr-1", "dr"),
+    ]
     prometheus = Prometheus(work, None, config_file="prometheus-fleet.yml")
     try:
         devices = set(fleet.domains)
@@ -305,17 +350,25 @@ def test_prometheus_over_the_fleet_gives_one_answer_per_device(
                 counts[row["metric"]["device"]] = counts.get(row["metric"]["device"], 0) + 1
             return counts
 
-        wait_for("3 collectors scraped", lambda: len(prometheus.query("noc_collector_info")) == 3,
-                 timeout=40)  # fmt: skip
+        wait_for(
+            "3 collectors scraped",
+            lambda: len(prometheus.query("noc_collector_info")) == 3,
+            timeout=40,
+        )
         exported = wait_for("each device exported once", one_state_per_device, timeout=40)
         assert exported == {d: fleet.owner(d) for d in devices}  # by the lease holder
         victim = fleet.members[exported[BTS]]
         victim.signal(signal.SIGKILL)
-        wait_for("bts-05 exported by another collector",
-                 lambda: (now := one_state_per_device()) is not None and now[BTS] != victim.name,
-                 timeout=40)  # fmt: skip
-        wait_for("the recording rules caught up", lambda: set(up_samples_per_device()) == devices,
-                 timeout=20)  # fmt: skip
+        wait_for(
+            "bts-05 exported by another collector",
+            lambda: (now := one_state_per_device()) is not None and now[BTS] != victim.name,
+            timeout=40,
+        )
+        wait_for(
+            "the recording rules caught up",
+            lambda: set(up_samples_per_device()) == devices,
+            timeout=20,
+        )
         # One answer per device through the handover: the rule does not split by collector.
         assert up_samples_per_device() == dict.fromkeys(devices, 1)
         rates = prometheus.query("noc:link_throughput:bits_per_second")
@@ -331,13 +384,22 @@ def supervise_two(
     """`noc serve --name w --workers 2` on `port` and `port + 1`, in a session of its own (its
     workers with it: see stop_all); returns it and the file its lines go to."""
     log = tmp_path / "supervisor.log"
-    environ = {**os.environ, "NOC_VAR_DIR": str(tmp_path / "var"), "NOC_DATABASE_URL": db_url,
-               "NOC_INVENTORY": str(inventory), "NOC_HTTP_PORT": str(port), **env}  # fmt: skip
+    environ = {
+        **os.environ,
+        "NOC_VAR_DIR": str(tmp_path / "var"),
+        "NOC_DATABASE_URL": db_url,
+        "NOC_INVENTORY": str(inventory),
+        "NOC_HTTP_PORT": str(port),
+        **env,
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "noc", "serve", "--name", "w", "--workers", "2"],
-        env=environ, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=ROOT,
+        env=environ,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
         start_new_session=True,
-    )  # fmt: skip
+    )
     return proc, log
 
 
@@ -352,8 +414,9 @@ def stop_all(supervisor: subprocess.Popen[bytes]) -> None:
 def test_workers_share_one_machine_and_the_supervisor_restarts_one(
     tmp_path: Path, lab: Lab
 ) -> None:
-    inventory = subset_inventory(INVENTORY, tmp_path / "inventory.yaml", KEEP, LAB_PORT,
-                                 poll_interval_s=INTERVAL_S)  # fmt: skip
+    inventory = subset_inventory(
+        INVENTORY, tmp_path / "inventory.yaml", KEEP, LAB_PORT, poll_interval_s=INTERVAL_S
+    )
     domains = device_domains(load_inventory(inventory))
     with pg_database("noc_workers") as db:
         port = free_port(count=2)  # the two workers serve on port and port + 1
@@ -376,8 +439,11 @@ def test_workers_share_one_machine_and_the_supervisor_restarts_one(
             wait_for("the new w-1 serving", lambda: w1_log.read_text().count("metrics:") == 2)
             w1 = Member.__new__(Member)  # only its /metrics, on the port after the first
             w1.port = port + 1
-            wait_for("the new w-1 holding domains (its previous run's first)",
-                     lambda: w1.metric("noc_fleet_domains_held") > 0, timeout=30)  # fmt: skip
+            wait_for(
+                "the new w-1 holding domains (its previous run's first)",
+                lambda: w1.metric("noc_fleet_domains_held") > 0,
+                timeout=30,
+            )
             wait_for("two workers sharing every domain again", both, timeout=60)
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=60) == 0
@@ -399,8 +465,9 @@ def test_a_worker_that_cannot_start_says_why_and_is_restarted_later_each_time(
     worker serves once the port is free."""
     import socket
 
-    inventory = subset_inventory(INVENTORY, tmp_path / "inventory.yaml", KEEP, LAB_PORT,
-                                 poll_interval_s=INTERVAL_S)  # fmt: skip
+    inventory = subset_inventory(
+        INVENTORY, tmp_path / "inventory.yaml", KEEP, LAB_PORT, poll_interval_s=INTERVAL_S
+    )
     with pg_database("noc_backoff") as db, socket.socket() as taken:
         port = free_port(count=2)
         taken.bind(("127.0.0.1", port + 1))
@@ -422,8 +489,11 @@ def test_a_worker_that_cannot_start_says_why_and_is_restarted_later_each_time(
             taken.close()
             w1 = Member.__new__(Member)
             w1.port = port + 1
-            wait_for("the worker serving once its port is free",
-                     lambda: w1.metric("noc_fleet_domains_held") >= 0, timeout=60)  # fmt: skip
+            wait_for(
+                "the worker serving once its port is free",
+                lambda: w1.metric("noc_fleet_domains_held") >= 0,
+                timeout=60,
+            )
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=60) == 0
         finally:
@@ -437,8 +507,9 @@ def test_a_second_collector_under_a_live_name_refuses_and_a_crash_restart_does_n
     store: the second refuses to start with one line naming the first's site and address, and
     nothing is polled twice. After a kill -9 of the first, a restart under its name starts at
     once (its process is gone), with a new epoch on every domain."""
-    inventory = subset_inventory(INVENTORY, tmp_path / "inventory.yaml", KEEP, LAB_PORT,
-                                 poll_interval_s=INTERVAL_S)  # fmt: skip
+    inventory = subset_inventory(
+        INVENTORY, tmp_path / "inventory.yaml", KEEP, LAB_PORT, poll_interval_s=INTERVAL_S
+    )
     with pg_database("noc_names") as db:
         name = db.url.rsplit("/", 1)[1]
         (tmp_path / "a").mkdir()
@@ -450,9 +521,14 @@ def test_a_second_collector_under_a_live_name_refuses_and_a_crash_restart_does_n
         try:
             first.start()
             fleet = Fleet([first], engine, device_domains(load_inventory(inventory)))
-            wait_for("c1 holds every domain", lambda: all(
-                o == "c1" and left > 0 for o, _, left in fleet.leases().values()
-            ) and len(fleet.leases()) > 0, timeout=60)  # fmt: skip
+            wait_for(
+                "c1 holds every domain",
+                lambda: (
+                    all(o == "c1" and left > 0 for o, _, left in fleet.leases().values())
+                    and len(fleet.leases()) > 0
+                ),
+                timeout=60,
+            )
             epochs = {d: e for d, (_, e, _) in fleet.leases().items()}
             second.start()
             assert second.proc is not None
@@ -471,16 +547,23 @@ def test_a_second_collector_under_a_live_name_refuses_and_a_crash_restart_does_n
             again = Member(tmp_path / "c", name, "c1", "dc", inventory)
             again.start()
             started = time.monotonic()
-            wait_for("the restart holds every domain under new epochs", lambda: all(
-                o == "c1" and left > 0 and e > epochs[d]
-                for d, (o, e, left) in fleet.leases().items()
-            ), timeout=60)  # fmt: skip
+            wait_for(
+                "the restart holds every domain under new epochs",
+                lambda: all(
+                    o == "c1" and left > 0 and e > epochs[d]
+                    for d, (o, e, left) in fleet.leases().items()
+                ),
+                timeout=60,
+            )
             assert time.monotonic() - started < LEASE_S * 6
             assert "in use" not in again.log()
         finally:
             for member in (first, second, locals().get("again")):
-                if isinstance(member, Member) and member.proc is not None \
-                        and member.proc.poll() is None:  # fmt: skip
+                if (
+                    isinstance(member, Member)
+                    and member.proc is not None
+                    and member.proc.poll() is None
+                ):
                     member.signal(signal.SIGKILL)
                     member.proc.wait(timeout=30)
             for member in (first, second, locals().get("again")):
@@ -496,27 +579,31 @@ def test_a_collector_whose_clock_is_an_hour_behind_writes_nothing_and_polls_noth
     was set wrong). It measures the offset from the store's clock and exports it, writes
     nothing dated by it, takes no domain, and so never closes dc-1's incidents; dc-1 polls
     everything. Before, it took domains and closed an incident 3,516 s before it began."""
-    inventory = subset_inventory(INVENTORY, tmp_path / "inventory.yaml", KEEP, LAB_PORT,
-                                 poll_interval_s=INTERVAL_S)  # fmt: skip
+    inventory = subset_inventory(
+        INVENTORY, tmp_path / "inventory.yaml", KEEP, LAB_PORT, poll_interval_s=INTERVAL_S
+    )
     domains = device_domains(load_inventory(inventory))
     started = time.time()
     with pg_database("noc_clock") as db:
         name = db.url.rsplit("/", 1)[1]
         good = Member(tmp_path, name, "dc-1", "dc", inventory)
-        behind = Member(tmp_path, name, "dc-2", "dc", inventory,
-                        prefix=("faketime", "-f", "-1h"))  # fmt: skip
+        behind = Member(tmp_path, name, "dc-2", "dc", inventory, prefix=("faketime", "-f", "-1h"))
         engine = make_engine(db.url)
         fleet = Fleet([good, behind], engine, domains)
         try:
             good.start()
-            wait_for("dc-1 holds every domain", lambda: len(fleet.leases()) > 0 and all(
-                o == "dc-1" and left > 0 for o, _, left in fleet.leases().values()
-            ), timeout=60)  # fmt: skip
+            wait_for(
+                "dc-1 holds every domain",
+                lambda: (
+                    len(fleet.leases()) > 0
+                    and all(o == "dc-1" and left > 0 for o, _, left in fleet.leases().values())
+                ),
+                timeout=60,
+            )
             lab.scenario(BTS, "down")
             wait_for("bts-05's incident open", lambda: incidents(engine, BTS), timeout=60)
             behind.start()
-            wait_for("dc-2 measures its offset", lambda: _offset(behind) is not None,
-                     timeout=60)  # fmt: skip
+            wait_for("dc-2 measures its offset", lambda: _offset(behind) is not None, timeout=60)
             offset = _offset(behind)
             assert offset is not None and -3700 < offset < -3500, offset
             time.sleep(LEASE_S * 2)  # rounds in which a collector would rebalance
@@ -524,8 +611,11 @@ def test_a_collector_whose_clock_is_an_hour_behind_writes_nothing_and_polls_noth
             assert behind.metric("noc_fleet_domains_held") == 0
             assert "clock is -3" in behind.log()
             lab.scenario(BTS, "down", on=False)
-            wait_for("bts-05's incident closed", lambda: all(
-                i.ended is not None for i in incidents(engine, BTS)), timeout=60)  # fmt: skip
+            wait_for(
+                "bts-05's incident closed",
+                lambda: all(i.ended is not None for i in incidents(engine, BTS)),
+                timeout=60,
+            )
             with Session(engine) as session:
                 rows = session.scalars(select(StateChangeRow)).all()
                 every = session.scalars(select(IncidentRow)).all()

@@ -36,9 +36,12 @@ def agents() -> Iterator[dict[str, int]]:
         # The agents stand for devices elsewhere on the network, whose CPU is their own: at
         # the lowest priority, what is measured is what their answers cost the collector, not
         # what their processes cost this machine's two cores.
-        proc = subprocess.Popen(["nice", "-n", "19", sys.executable, "-m", "tests.hostile_agent",
-                                 mode, str(port)],
-                                cwd=ROOT, stdout=subprocess.PIPE, text=True)  # fmt: skip
+        proc = subprocess.Popen(
+            ["nice", "-n", "19", sys.executable, "-m", "tests.hostile_agent", mode, str(port)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert proc.stdout is not None and proc.stdout.readline().strip() == "READY"
         procs.append(proc)
         ports[device] = port
@@ -56,8 +59,11 @@ def _inventory(path: Path, ports: dict[str, int]) -> Path:
     )
     text = re.sub(r"access: +\{[^}]*\}", tier, text)
     for device, port in ports.items():
-        text = re.sub(rf"(  - name: {device}\n(?:    .*\n)*?    address: )\S+\n    port: \d+",
-                      rf"\g<1>127.0.0.1\n    port: {port}", text)  # fmt: skip
+        text = re.sub(
+            rf"(  - name: {device}\n(?:    .*\n)*?    address: )\S+\n    port: \d+",
+            rf"\g<1>127.0.0.1\n    port: {port}",
+            text,
+        )
     path.write_text(text)
     return path
 
@@ -78,10 +84,24 @@ _MEASURED = (
 def _poll(inventory: Path) -> tuple[dict[str, dict[str, Any]], float]:
     """`noc poll --once --json` (two polls of every device) and its peak RSS in MB."""
     out = subprocess.run(
-        [sys.executable, "-c", _MEASURED, "poll", "--once", "--json", "--rate-window", "1",
-         "--inventory", str(inventory)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            _MEASURED,
+            "poll",
+            "--once",
+            "--json",
+            "--rate-window",
+            "1",
+            "--inventory",
+            str(inventory),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     peak_kb = int(out.stderr.rsplit("MAXRSS", 1)[1].split()[0])
     rows = {row["device"]: row for row in json.loads(out.stdout)}

@@ -35,9 +35,13 @@ def serve(tmp_path: Path, lab: Lab) -> Iterator[Serve]:
     log = (tmp_path / "serve-1.log").open("wb")
     s.runs = 1
     # The shell's default: 1,024 open files, soft and hard.
-    s.proc = subprocess.Popen(["prlimit", "--nofile=1024:1024", sys.executable, "-m", "noc",
-                               "serve"], env=s.env, stdout=log, stderr=subprocess.STDOUT,
-                              cwd=ROOT)  # fmt: skip
+    s.proc = subprocess.Popen(
+        ["prlimit", "--nofile=1024:1024", sys.executable, "-m", "noc", "serve"],
+        env=s.env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
     yield s
     if s.proc.poll() is None:
         s.kill()
@@ -179,12 +183,18 @@ def test_a_thousand_wall_streams_that_never_read_are_bounded_and_let_go(
             break
         assert time.monotonic() < deadline
         time.sleep(0.5)
-    made = subprocess.run([sys.executable, "-m", "noc", "token", "create", "screen", "--role",
-                           "viewer", "--json"], env=serve.env, capture_output=True, text=True,
-                          cwd=ROOT, check=True)  # fmt: skip
+    made = subprocess.run(
+        [sys.executable, "-m", "noc", "token", "create", "screen", "--role", "viewer", "--json"],
+        env=serve.env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
     token = json.loads(made.stdout)["token"]
-    ask = (f"GET /wall/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-           f"Authorization: Bearer {token}\r\n\r\n").encode()  # fmt: skip
+    ask = (
+        f"GET /wall/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n"
+    ).encode()
     # One screen that reads, to warm the wall's document and stream up.
     with socket.create_connection(("127.0.0.1", port)) as warm:
         warm.sendall(ask)

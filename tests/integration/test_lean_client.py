@@ -34,8 +34,11 @@ pytestmark = pytest.mark.integration
 SYSTEM = (1, 3, 6, 1, 2, 1, 1)
 IF_TABLE = (1, 3, 6, 1, 2, 1, 2, 2, 1)
 IF_X = (1, 3, 6, 1, 2, 1, 31, 1, 1, 1)
-COLUMNS: list[Oid] = [SYSTEM, *[(*IF_TABLE, c) for c in (1, 2, 3, 5, 7, 8, 10, 16)],
-                      *[(*IF_X, c) for c in (1, 6, 10, 15, 18)]]  # fmt: skip
+COLUMNS: list[Oid] = [
+    SYSTEM,
+    *[(*IF_TABLE, c) for c in (1, 2, 3, 5, 7, 8, 10, 16)],
+    *[(*IF_X, c) for c in (1, 6, 10, 15, 18)],
+]
 SCALARS: list[Oid] = [(1, 3, 6, 1, 2, 1, 1, n, 0) for n in (1, 2, 3, 4, 5, 6, 7)]
 
 
@@ -120,13 +123,24 @@ def test_v3_wrong_keys_are_an_authentication_error(agent: int, loop: Loop) -> No
 def test_the_whole_lab_reads_the_same_through_both_clients(lab: Lab, loop: Loop) -> None:
     inv = load_inventory(lab.inventory)
     targets = build_targets(inv)
-    names = ["core-1", "core-2", "bts-01", "bts-09", "fo-03", "srv-web-1",
-             *[d.name for d in inv.devices if d.role.value == "kelurahan"][:4]]  # fmt: skip
+    names = [
+        "core-1",
+        "core-2",
+        "bts-01",
+        "bts-09",
+        "fo-03",
+        "srv-web-1",
+        *[d.name for d in inv.devices if d.role.value == "kelurahan"][:4],
+    ]
 
     async def read(client: SnmpClient) -> dict[str, object]:
         try:
-            return {n: await client.bulk_walk(targets[n], [(*IF_TABLE, 2), (*IF_TABLE, 8)],
-                                              RequestStats()) for n in names}  # fmt: skip
+            return {
+                n: await client.bulk_walk(
+                    targets[n], [(*IF_TABLE, 2), (*IF_TABLE, 8)], RequestStats()
+                )
+                for n in names
+            }
         finally:
             await client.close()
 
@@ -154,9 +168,17 @@ class Hostile:
                 return
             request = ber.decode_community_message(data)
             rid = request.pdu.request_id
-            reply = ber.encode_community_message(1, b"public", ber.tlv(
-                ber.RESPONSE, ber.encode_integer(rid) + ber.encode_integer(0)
-                + ber.encode_integer(0) + ber.encode_varbinds([])))  # fmt: skip
+            reply = ber.encode_community_message(
+                1,
+                b"public",
+                ber.tlv(
+                    ber.RESPONSE,
+                    ber.encode_integer(rid)
+                    + ber.encode_integer(0)
+                    + ber.encode_integer(0)
+                    + ber.encode_varbinds([]),
+                ),
+            )
             wrong_id = reply.replace(ber.encode_integer(rid), ber.encode_integer(rid ^ 1), 1)
             self.sock.sendto(b"\x30\x84\xff\xff\xff\xff", peer)
             self.sock.sendto(wrong_id, peer)
@@ -170,8 +192,9 @@ def test_garbage_and_spoofed_answers_are_dropped_not_trusted(loop: Loop) -> None
 
     async def go() -> None:
         try:
-            await client.get(v2c(hostile.port, timeout_s=0.5, retries=1), SCALARS[:1],
-                             RequestStats())  # fmt: skip
+            await client.get(
+                v2c(hostile.port, timeout_s=0.5, retries=1), SCALARS[:1], RequestStats()
+            )
         finally:
             await client.close()
 

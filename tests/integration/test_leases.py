@@ -41,8 +41,7 @@ ENTITIES = {"bts-01": "bts-01", "kel-a": "bts-01", "bts-02": "bts-02", "kel-b": 
 
 
 def round_of(engine: Engine, me: str, held: dict[str, int]) -> Round:
-    return fleet_round(engine, me, "dc", f"http://{me}", LEASE_S, DOMAINS, held,
-                       {}, {}, plan)  # fmt: skip
+    return fleet_round(engine, me, "dc", f"http://{me}", LEASE_S, DOMAINS, held, {}, {}, plan)
 
 
 def test_a_holder_stopped_inside_a_write_gives_its_domains_up_when_its_lease_ends() -> None:
@@ -105,8 +104,9 @@ def test_a_round_cut_short_by_the_store_never_ends_the_fleet_loop(
         raise AssertionError("the connection was ended: the read cannot get here")
 
     with pg_database("noc_leases") as db:
-        settings = Settings(database_url=db.url, collector_name="dc-1", lease_s=LEASE_S,
-                            var_dir=tmp_path)  # fmt: skip
+        settings = Settings(
+            database_url=db.url, collector_name="dc-1", lease_s=LEASE_S, var_dir=tmp_path
+        )
         dc = build_service(inv, FakeSnmpClient({}), settings).member
         assert dc is not None
         try:
@@ -118,8 +118,10 @@ def test_a_round_cut_short_by_the_store_never_ends_the_fleet_loop(
             core = next(d.name for d in inv.devices if d.site == inv.dr.primary_site)
             taken = device_domains(inv)[core]
             with dc.engine.begin() as connection:
-                give = ("UPDATE leases SET owner = 'dr-1', epoch = epoch + 1, "
-                        "expires = extract(epoch from now()) + 600 WHERE domain = :d")  # fmt: skip
+                give = (
+                    "UPDATE leases SET owner = 'dr-1', epoch = epoch + 1, "
+                    "expires = extract(epoch from now()) + 600 WHERE domain = :d"
+                )
                 connection.execute(text(give), {"d": taken})
             monkeypatch.setattr(member_module, "read_store", read_cut_off)
             # The others' verdicts cannot be read: the round itself still counts.
@@ -171,8 +173,13 @@ def test_every_name_the_check_accepts_makes_keys_the_store_holds(tmp_path: Path)
     inv = load_inventory(path)
     assert f"site:{long}" in device_domains(inv).values()
     with pg_database("noc_names") as db:
-        settings = Settings(database_url=db.url, collector_name="c" * 64, lease_s=30.0,
-                            collector_site="s" * 64, var_dir=tmp_path)  # fmt: skip
+        settings = Settings(
+            database_url=db.url,
+            collector_name="c" * 64,
+            lease_s=30.0,
+            collector_site="s" * 64,
+            var_dir=tmp_path,
+        )
         member = build_service(inv, FakeSnmpClient({}), settings).member
         assert member is not None
         try:

@@ -122,10 +122,15 @@ class Prometheus:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [binary, f"--config.file={work / 'prometheus.yml'}",
-             f"--storage.tsdb.path={work / 'data'}", f"--web.listen-address=127.0.0.1:{self.port}"],
-            stdout=subprocess.DEVNULL, stderr=(work / "prometheus.log").open("wb"),
-        )  # fmt: skip
+            [
+                binary,
+                f"--config.file={work / 'prometheus.yml'}",
+                f"--storage.tsdb.path={work / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=(work / "prometheus.log").open("wb"),
+        )
 
     def api(self, path: str, **params: str) -> Any:
         query = urllib.parse.urlencode(params)
@@ -140,8 +145,11 @@ class Prometheus:
         return result
 
     def alerts(self, name: str, state: str = "firing") -> list[dict[str, Any]]:
-        return [a for a in self.api("alerts")["alerts"]
-                if a["labels"]["alertname"] == name and a["state"] == state]  # fmt: skip
+        return [
+            a
+            for a in self.api("alerts")["alerts"]
+            if a["labels"]["alertname"] == name and a["state"] == state
+        ]
 
     def close(self) -> None:
         self.proc.terminate()
@@ -166,11 +174,26 @@ def stack(
 ) -> Iterator[tuple[BackgroundCollector, Prometheus]]:
     work = tmp_path_factory.mktemp("prom")
     inv = load_inventory(lab.inventory)
-    keep = {"core-1", "core-2", BTS, *Topology.of(inv).descendants(BTS), "fo-01", "skpd-kominfo",
-            "srv-web-1", "dr-router"}  # fmt: skip
-    inventory = subset_inventory(lab.inventory, work / "inventory.yaml", keep,
-                                 poll_interval_s=2, down_after=1, up_after=1, timeout_s=1.0,
-                                 retries=0)  # fmt: skip
+    keep = {
+        "core-1",
+        "core-2",
+        BTS,
+        *Topology.of(inv).descendants(BTS),
+        "fo-01",
+        "skpd-kominfo",
+        "srv-web-1",
+        "dr-router",
+    }
+    inventory = subset_inventory(
+        lab.inventory,
+        work / "inventory.yaml",
+        keep,
+        poll_interval_s=2,
+        down_after=1,
+        up_after=1,
+        timeout_s=1.0,
+        retries=0,
+    )
     collector = BackgroundCollector(inventory, work)
     prometheus = Prometheus(work, collector.port)
     for expr in (
@@ -199,8 +222,14 @@ def test_every_rule_expression_parses_and_returns_data(
 ) -> None:
     _, prometheus = stack
     for expr in rule_expressions():
-        if "noc_dr_state" in expr or "absent(" in expr or "> 180" in expr or "flapping" in expr \
-                or "> 300" in expr or "noc_clock_offset_seconds" in expr:  # fmt: skip
+        if (
+            "noc_dr_state" in expr
+            or "absent(" in expr
+            or "> 180" in expr
+            or "flapping" in expr
+            or "> 300" in expr
+            or "noc_clock_offset_seconds" in expr
+        ):
             prometheus.query(expr)  # parses; silent by design while all is well
             continue
         if "> 0.8" in expr or 'state="down"' in expr or "noc_device_behind" in expr:
@@ -220,8 +249,11 @@ def test_uplink_alert_fires_with_congestion_and_not_before(
         wait_for(lambda: bool(prometheus.alerts("NocUplinkCongested")), 60, "the uplink alert")
         # The rule's average still holds samples from before the congestion when it fires on
         # 2 s polls; the alert's value reaches the congestion's share within its window.
-        wait_for(lambda: abs(float(prometheus.alerts("NocUplinkCongested")[0]["value"]) - 0.95)
-                 <= 0.02, 60, "the alert's value at the congestion's share")  # fmt: skip
+        wait_for(
+            lambda: abs(float(prometheus.alerts("NocUplinkCongested")[0]["value"]) - 0.95) <= 0.02,
+            60,
+            "the alert's value at the congestion's share",
+        )
     finally:
         lab.scenario("core-1", "congestion", param=QUIET_SHARE)
     alert = prometheus.alerts("NocUplinkCongested")[0]
@@ -283,17 +315,29 @@ def test_promtool_checks_a_live_scrape_and_the_rules(
     collector, _ = stack
     with urllib.request.urlopen(f"http://127.0.0.1:{collector.port}/metrics") as r:
         scrape = r.read()
-    check = subprocess.run(["promtool", "check", "metrics"], input=scrape, capture_output=True,
-                           check=False)  # fmt: skip
+    check = subprocess.run(
+        ["promtool", "check", "metrics"], input=scrape, capture_output=True, check=False
+    )
     assert check.returncode == 0, check.stdout + check.stderr
     assert check.stdout.strip() == b"" and check.stderr.strip() == b""
     files = [str(p) for p in (EXPORTERS / "rules").glob("*.yml")]
-    rules = subprocess.run(["promtool", "check", "rules", *files], capture_output=True, text=True,
-                           check=False)  # fmt: skip
+    rules = subprocess.run(
+        ["promtool", "check", "rules", *files], capture_output=True, text=True, check=False
+    )
     assert rules.returncode == 0, rules.stdout + rules.stderr
-    tests = subprocess.run(["promtool", "test", "rules", "tests/alerts.test.yml"], cwd=EXPORTERS,
-                           capture_output=True, text=True, check=False)  # fmt: skip
+    tests = subprocess.run(
+        ["promtool", "test", "rules", "tests/alerts.test.yml"],
+        cwd=EXPORTERS,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    config = subprocess.run(["promtool", "check", "config", "--syntax-only", "prometheus.yml"],
-                            cwd=EXPORTERS, capture_output=True, text=True, check=False)  # fmt: skip
+    config = subprocess.run(
+        ["promtool", "check", "config", "--syntax-only", "prometheus.yml"],
+        cwd=EXPORTERS,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert config.returncode == 0, config.stdout + config.stderr

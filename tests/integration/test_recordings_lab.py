@@ -18,8 +18,9 @@ pytestmark = pytest.mark.integration
 PATHS = sorted(RECORDINGS.glob("*.snmprec"))
 
 
-@pytest.mark.parametrize(("number", "stem"), [(n, p.stem) for n, p in enumerate(PATHS, 1)],
-                         ids=[p.stem for p in PATHS])  # fmt: skip
+@pytest.mark.parametrize(
+    ("number", "stem"), [(n, p.stem) for n, p in enumerate(PATHS, 1)], ids=[p.stem for p in PATHS]
+)
 def test_each_recording_polled_through_the_lab(
     lab: Lab, loop: Loop, number: int, stem: str
 ) -> None:

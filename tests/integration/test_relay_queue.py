@@ -87,16 +87,27 @@ def setup(tmp_path: Path) -> Iterator[tuple[Any, Gateway, Any, Any]]:
 
 
 def notification(n: int) -> dict[str, Any]:
-    return {"status": "firing", "receiver": "whatsapp-noc", "groupKey": f"g{n}",
-            "groupLabels": {"group": f"kel-{n:03d}"},
-            "alerts": [{"status": "firing", "labels": {"alertname": "NocDeviceDown",
-                                                       "device": f"kel-{n:03d}"}}]}  # fmt: skip
+    return {
+        "status": "firing",
+        "receiver": "whatsapp-noc",
+        "groupKey": f"g{n}",
+        "groupLabels": {"group": f"kel-{n:03d}"},
+        "alerts": [
+            {"status": "firing", "labels": {"alertname": "NocDeviceDown", "device": f"kel-{n:03d}"}}
+        ],
+    }
 
 
 def waiting(engine: Any) -> int:
     with Session(engine) as session:
-        return int(session.scalar(select(func.count()).select_from(RelayMessageRow)
-                                  .where(RelayMessageRow.sent.is_(None))) or 0)  # fmt: skip
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(RelayMessageRow)
+                .where(RelayMessageRow.sent.is_(None))
+            )
+            or 0
+        )
 
 
 def test_nothing_is_lost_through_a_failing_gateway_a_restart_and_a_flood(
@@ -105,11 +116,20 @@ def test_nothing_is_lost_through_a_failing_gateway_a_restart_and_a_flood(
     inv, gateway, engine, _ = setup
     now = [1_000_000.0]
     relay = GatewayRelay(inv, engine, clock=lambda: now[0])
-    ctx = ApiContext(inv=inv, engine=engine, audit=AuditLog(engine, tmp_path / "a.jsonl"),
-                     client_factory=LeanClient, gateway=relay)  # fmt: skip
+    ctx = ApiContext(
+        inv=inv,
+        engine=engine,
+        audit=AuditLog(engine, tmp_path / "a.jsonl"),
+        client_factory=LeanClient,
+        gateway=relay,
+    )
     with TestClient(create_app(ctx)) as client:
-        codes = {client.post("/api/v1/alerts/relay/whatsapp-noc", headers=SECRET,
-                             json=notification(n)).status_code for n in range(356)}  # fmt: skip
+        codes = {
+            client.post(
+                "/api/v1/alerts/relay/whatsapp-noc", headers=SECRET, json=notification(n)
+            ).status_code
+            for n in range(356)
+        }
     assert codes == {202}
     assert waiting(engine) == 356
     # The gateway answers 500: nothing is taken, nothing dropped, and it is tried again later.
@@ -147,10 +167,14 @@ def test_a_store_that_does_not_take_the_notification_is_503(
 ) -> None:
     inv, _, engine, db = setup
     relay = GatewayRelay(inv, engine)
-    ctx = ApiContext(inv=inv, engine=engine, audit=AuditLog(engine, tmp_path / "a.jsonl"),
-                     client_factory=LeanClient, gateway=relay)  # fmt: skip
+    ctx = ApiContext(
+        inv=inv,
+        engine=engine,
+        audit=AuditLog(engine, tmp_path / "a.jsonl"),
+        client_factory=LeanClient,
+        gateway=relay,
+    )
     with TestClient(create_app(ctx)) as client:
         db.proxy.stop()
-        got = client.post("/api/v1/alerts/relay/whatsapp-noc", headers=SECRET,
-                          json=notification(1))  # fmt: skip
+        got = client.post("/api/v1/alerts/relay/whatsapp-noc", headers=SECRET, json=notification(1))
     assert got.status_code == 503, got.text

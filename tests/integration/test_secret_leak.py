@@ -65,32 +65,45 @@ class Setup:
     def __init__(self, work: Path) -> None:
         self.work = work
         self.var = work / "var"
-        self.inventory = subset_inventory(INVENTORY, work / "inventory.yaml", KEEP, LAB_PORT,
-                                          poll_interval_s=2)  # fmt: skip
+        self.inventory = subset_inventory(
+            INVENTORY, work / "inventory.yaml", KEEP, LAB_PORT, poll_interval_s=2
+        )
         self.port = free_port()
-        self.env = {**os.environ, **SECRETS, "NOC_VAR_DIR": str(self.var),
-                    "NOC_INVENTORY": str(self.inventory),
-                    "NOC_HTTP_PORT": str(self.port)}  # fmt: skip
+        self.env = {
+            **os.environ,
+            **SECRETS,
+            "NOC_VAR_DIR": str(self.var),
+            "NOC_INVENTORY": str(self.inventory),
+            "NOC_HTTP_PORT": str(self.port),
+        }
         self.procs: list[subprocess.Popen[bytes]] = []
         self.token = ""
 
     def start(self, name: str, *args: str) -> None:
         log = (self.work / f"{name}.log").open("wb")
         command = [sys.executable, "-m", "noc", *args]
-        self.procs.append(subprocess.Popen(command, env=self.env, stdout=log,
-                                           stderr=subprocess.STDOUT, cwd=ROOT))  # fmt: skip
+        self.procs.append(
+            subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        )
 
     def noc(self, *args: str) -> str:
-        result = subprocess.run([sys.executable, "-m", "noc", *args], capture_output=True,
-                                text=True, env=self.env, cwd=ROOT, timeout=120)  # fmt: skip
+        result = subprocess.run(
+            [sys.executable, "-m", "noc", *args],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            cwd=ROOT,
+            timeout=120,
+        )
         return result.stdout + result.stderr
 
     def http(self, method: str, path: str, body: Any = None) -> str:
         request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}{path}", method=method,
+            f"http://127.0.0.1:{self.port}{path}",
+            method=method,
             data=None if body is None else json.dumps(body).encode(),
             headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
-        )  # fmt: skip
+        )
         try:
             with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 (loopback)
                 return f"{response.status} {response.read().decode()}"
@@ -102,8 +115,9 @@ class Setup:
 def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     s = Setup(tmp_path_factory.mktemp("leak"))
     name = f"noc_leak_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres",
-                         autocommit=True) as admin:  # fmt: skip
+    with psycopg.connect(
+        host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True
+    ) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     s.env["NOC_DATABASE_URL"] = f"postgres://postgres:{DB_PASSWORD}@127.0.0.1:5432/{name}"
     s.start("lab", "lab", "serve", "--inventory", str(s.inventory))
@@ -127,8 +141,9 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     for proc in s.procs:
         proc.terminate()
         proc.wait(timeout=30)
-    with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres",
-                         autocommit=True) as admin:  # fmt: skip
+    with psycopg.connect(
+        host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True
+    ) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -185,9 +200,11 @@ def test_no_secret_appears_anywhere(setup: Setup) -> None:
             query = "?month=2026-11" if "/sla/" in path else ""
             said.append((f"GET {url}", setup.http("GET", url + query)))
     diagnostics: list[tuple[str, str, dict[str, Any]]] = [
-        ("snmp-get", "core-1", {"objects": ["sysName"]}), ("check", "srv-web-1", {}),
-        ("ssh", "srv-web-1", {"command": "interfaces"}), ("ping", "core-1", {}),
-    ]  # fmt: skip
+        ("snmp-get", "core-1", {"objects": ["sysName"]}),
+        ("check", "srv-web-1", {}),
+        ("ssh", "srv-web-1", {"command": "interfaces"}),
+        ("ping", "core-1", {}),
+    ]
     for action, device, extra in diagnostics:
         body = {"action": action, "device": device, "window_s": 1, **extra}
         said.append((f"POST {action}", setup.http("POST", "/api/v1/diagnostics", body)))
@@ -208,11 +225,22 @@ def test_no_secret_appears_anywhere(setup: Setup) -> None:
     dr_out = next(out for cmd, out in said if cmd.startswith("dr check"))
     assert "connection info string" in dr_out or "invalid integer" in dr_out, dr_out
     store_rows = subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-At", "-d",
-         setup.env["NOC_DATABASE_URL"].rsplit("/", 1)[1], "-c",
-         "SELECT reason FROM dr_checks; SELECT detail FROM audit_log;"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-At",
+            "-d",
+            setup.env["NOC_DATABASE_URL"].rsplit("/", 1)[1],
+            "-c",
+            "SELECT reason FROM dr_checks; SELECT detail FROM audit_log;",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     said.append(("the store", store_rows))
     leaks = [(where, s) for where, text in said for s in secrets if s in text]
     assert leaks == []

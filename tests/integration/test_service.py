@@ -57,19 +57,43 @@ def test_service_polls_on_schedule_and_a_clean_stop_flushes_everything(
         assert {p.device for p in polled} >= {d.name for d in inv.devices if d.tier == "uplink"}
         assert 0 < len(polled) < len(inv.devices)
         assert all(p.ok for p in polled)
-        core = [c.new for c in session.scalars(
-            select(StateChangeRow).where(StateChangeRow.entity == "core-1")
-            .order_by(StateChangeRow.at))]  # fmt: skip
+        core = [
+            c.new
+            for c in session.scalars(
+                select(StateChangeRow)
+                .where(StateChangeRow.entity == "core-1")
+                .order_by(StateChangeRow.at)
+            )
+        ]
         assert core == ["up", "unknown"]  # UNKNOWN from the moment the collector stopped
 
 
 def test_noc_poll_once_json(lab: Lab, tmp_path: Path) -> None:
     env = {**os.environ, "NOC_VAR_DIR": str(tmp_path)}
     proc = subprocess.run(
-        [sys.executable, "-m", "noc", "poll", "--once", "--json", "--rate-window", "3",
-         "--inventory", str(lab.inventory), "--device", "core-1", "--device", "kel-sempur"],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "noc",
+            "poll",
+            "--once",
+            "--json",
+            "--rate-window",
+            "3",
+            "--inventory",
+            str(lab.inventory),
+            "--device",
+            "core-1",
+            "--device",
+            "kel-sempur",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     rows = {r["device"]: r for r in json.loads(proc.stdout)}
     assert rows["core-1"]["state"] == "up"
@@ -81,10 +105,23 @@ def test_noc_poll_once_json(lab: Lab, tmp_path: Path) -> None:
 
 def test_noc_poll_names_an_unknown_device(lab: Lab) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "noc", "poll", "--once", "--inventory", str(lab.inventory),
-         "--device", "bts-99"],
-        capture_output=True, text=True, cwd=ROOT, timeout=60, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "noc",
+            "poll",
+            "--once",
+            "--inventory",
+            str(lab.inventory),
+            "--device",
+            "bts-99",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 2
     assert "bts-99" in proc.stderr
 
@@ -139,7 +176,8 @@ def test_the_shipped_systemd_unit_is_valid_and_runs_a_checkout(tmp_path: Path) -
     assert "Restart=on-failure\n" in shipped  # an error restarts it; a clean stop (0) does not
     unit = tmp_path / "noc-collector.service"
     unit.write_text(shipped.replace("/opt/noc", str(ROOT)))
-    checked = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True,
-                             text=True, check=False)  # fmt: skip
+    checked = subprocess.run(
+        ["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, check=False
+    )
     said = (checked.stdout + checked.stderr).strip()
     assert checked.returncode == 0 and said == "", said

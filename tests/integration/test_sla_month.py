@@ -38,8 +38,16 @@ def october() -> dict[str, str]:
             admin.execute(f'CREATE DATABASE "{name}"')
         postgres = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
         try:
-            result = noc("sla", "simulate", "--month", "2026-10", "--database", sqlite,
-                         "--database", postgres)  # fmt: skip
+            result = noc(
+                "sla",
+                "simulate",
+                "--month",
+                "2026-10",
+                "--database",
+                sqlite,
+                "--database",
+                postgres,
+            )
             assert result.returncode == 0, result.stderr
             assert "into each of 2 stores" in " ".join(result.stdout.split())
         except BaseException:
@@ -67,7 +75,7 @@ def october_reports(october_sqlite: str) -> dict[str, str]:
         made = [
             start(*report, "--lang", "id", "--out", str(files["json"]), "--out", str(files["pdf"])),
             start(*report, "--lang", "en", "--out", str(files["html"]), "--out", str(files["csv"])),
-        ]  # fmt: skip
+        ]
         for proc in made:
             stdout, stderr = proc.communicate(timeout=900)
             assert proc.returncode == 0, stderr
@@ -79,14 +87,25 @@ def october_reports(october_sqlite: str) -> dict[str, str]:
 
 
 def start(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "noc", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=ROOT)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "noc", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
 
 
 def noc(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "noc", *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=900, check=False,
-                          env={**os.environ, **env} if env else None)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "noc", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=900,
+        check=False,
+        env={**os.environ, **env} if env else None,
+    )
 
 
 def test_simulated_october_reports_what_was_planned_sqlite(
@@ -99,8 +118,21 @@ def test_simulated_october_reports_what_was_planned_postgresql(
     october: dict[str, str], tmp_path: Path
 ) -> None:
     out = tmp_path / "oct.json"
-    assert noc("sla", "report", "--month", "2026-10", "--format", "json", "--out", str(out),
-               "--database", october["postgresql"]).returncode == 0  # fmt: skip
+    assert (
+        noc(
+            "sla",
+            "report",
+            "--month",
+            "2026-10",
+            "--format",
+            "json",
+            "--out",
+            str(out),
+            "--database",
+            october["postgresql"],
+        ).returncode
+        == 0
+    )
     assert_october(october["postgresql"], out.read_text())
 
 
@@ -131,12 +163,20 @@ def assert_october(database: str, cli_json: str) -> None:
         assert during == [], during  # UNREACHABLE behind the BTS, never an incident of their own
     # every planned outage is reported, the flapping one too (its swings are confirmed DOWN)
     for outage in plan.outages:
-        if any(g.device != outage.device and outage.device in topo.descendants(g.device)
-               and g.start <= outage.start < g.end for g in plan.outages):  # fmt: skip
+        if any(
+            g.device != outage.device
+            and outage.device in topo.descendants(g.device)
+            and g.start <= outage.start < g.end
+            for g in plan.outages
+        ):
             continue  # inside a BTS outage: UNREACHABLE, charged to the BTS
         assert report.devices[outage.device].downtime_s > 0, outage
-        assert any(i.entity == outage.device and i.started < outage.end
-                   and (i.ended or outage.end) > outage.start for i in downs), outage  # fmt: skip
+        assert any(
+            i.entity == outage.device
+            and i.started < outage.end
+            and (i.ended or outage.end) > outage.start
+            for i in downs
+        ), outage
     uplink = report.links[report.uplink]
     assert uplink.p95_bps is not None and uplink.p95_bps > 0.9 * 40e6
     assert uplink.hours_above_80 >= 8 * len(plan.congested_days) - 0.1
@@ -149,8 +189,7 @@ def test_pdf_of_the_simulated_month_shows_its_figures(
     """PDF through Chromium, its pages rasterised by pdftoppm and read back by pdftotext."""
     out = Path(october_reports["pdf"])
     assert out.read_bytes().startswith(b"%PDF-")
-    subprocess.run(["pdftoppm", "-r", "40", "-gray", str(out), str(tmp_path / "page")],
-                   check=True)  # fmt: skip
+    subprocess.run(["pdftoppm", "-r", "40", "-gray", str(out), str(tmp_path / "page")], check=True)
     pages = sorted(tmp_path.glob("page-*.pgm"))
     assert len(pages) >= 2  # summary, charts, per-site and per-link tables
     first = pages[0].read_bytes()
@@ -158,8 +197,9 @@ def test_pdf_of_the_simulated_month_shows_its_figures(
     assert magic == b"P5"
     dark = sum(1 for value in pixels if value < 128)
     assert dark > 0.005 * len(pixels)  # text and charts, not a blank page
-    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], check=True,
-                          capture_output=True, text=True).stdout  # fmt: skip
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(out), "-"], check=True, capture_output=True, text=True
+    ).stdout
     report = json.loads(october_reports["json"])
     whole = report["network_availability"]["availability"]
     from noc.sla.i18n import Locale
@@ -217,10 +257,21 @@ def test_csv_html_and_json_of_the_simulated_month_agree(october_reports: dict[st
 
 def test_the_summary_fits_80_columns_in_both_languages(october_sqlite: str) -> None:
     """Seven columns at 80: no header cut ("Ketersed…"), no duration broken over two lines."""
-    for lang, words in (("id", ["Ketersediaan", "Sisa toleransi*", "Tercapai", "2 jam"]),
-                        ("en", ["Availability", "Allowance left*", "Met"])):  # fmt: skip
-        done = noc("sla", "summary", "--month", "2026-10", "--lang", lang, "--database",
-                   october_sqlite, COLUMNS="80")  # fmt: skip
+    for lang, words in (
+        ("id", ["Ketersediaan", "Sisa toleransi*", "Tercapai", "2 jam"]),
+        ("en", ["Availability", "Allowance left*", "Met"]),
+    ):
+        done = noc(
+            "sla",
+            "summary",
+            "--month",
+            "2026-10",
+            "--lang",
+            lang,
+            "--database",
+            october_sqlite,
+            COLUMNS="80",
+        )
         assert done.returncode == 0, done.stderr
         said = done.stdout
         assert "…" not in said, said
@@ -263,8 +314,12 @@ def test_the_report_says_the_uplink_first_and_every_backbone_link(
 ) -> None:
     """An uplink saturated for 218 hours is the month's first line, before the targets; the
     links table has every backbone link and says how many access links it leaves out."""
-    text = subprocess.run(["pdftotext", "-layout", october_reports["pdf"], "-"], check=True,
-                          capture_output=True, text=True).stdout  # fmt: skip
+    text = subprocess.run(
+        ["pdftotext", "-layout", october_reports["pdf"], "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     first = text.index("Uplink internet padat")
     assert first < text.index("ketersediaan tercapai") if "tercapai" in text else True
     inv = load_inventory(ROOT / "inventory.yaml")

@@ -33,8 +33,17 @@ def store(tmp_path: Path) -> str:
     sync_inventory(engine, inv)
     with Session(engine) as session, session.begin():
         for d in inv.devices:  # every device up since 10 November
-            session.add(StateChangeRow(id=f"u-{d.name}", entity=d.name, at=NOV_10, old="unknown",
-                                       new="up", root_cause=None, reason=None))  # fmt: skip
+            session.add(
+                StateChangeRow(
+                    id=f"u-{d.name}",
+                    entity=d.name,
+                    at=NOV_10,
+                    old="unknown",
+                    new="up",
+                    root_cause=None,
+                    reason=None,
+                )
+            )
     return url
 
 
@@ -64,11 +73,25 @@ def test_future_past_and_running_months(store: str) -> None:
 
 def test_the_cli_says_no_data_for_a_future_month(store: str) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "noc", "sla", "summary", "--month", "2030-03", "--lang", "en",
-         "--database", store],
-        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "noc",
+            "sla",
+            "summary",
+            "--month",
+            "2030-03",
+            "--lang",
+            "en",
+            "--database",
+            store,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
         env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+    )
     assert out.returncode == 0, out.stderr
     assert "n/a (no data)" in out.stdout
     assert " yes " not in out.stdout and " no " not in out.stdout

@@ -62,8 +62,9 @@ def test_a_current_store_is_left_alone_and_an_old_one_upgraded(database: Databas
     assert current_revision(engine) is None  # a new store
     upgrade(engine)
     assert current_revision(engine) == head_revision()
-    loads = subprocess.run([sys.executable, "-c", _AGAIN, database.url],
-                           capture_output=True, text=True, check=True).stdout  # fmt: skip
+    loads = subprocess.run(
+        [sys.executable, "-c", _AGAIN, database.url], capture_output=True, text=True, check=True
+    ).stdout
     assert loads.strip() == "False"
     # An older store: taken back to 0008 by the migrations' own downgrades, then upgraded.
     from alembic import command
@@ -133,9 +134,14 @@ def check_outage(
         incident = incidents[0]
         assert incident.root_cause == device
         assert incident.ended is not None and incident.ended > incident.started
-        states = [c.new for c in session.scalars(
-            select(StateChangeRow).where(StateChangeRow.entity == device)
-            .order_by(StateChangeRow.at))]  # fmt: skip
+        states = [
+            c.new
+            for c in session.scalars(
+                select(StateChangeRow)
+                .where(StateChangeRow.entity == device)
+                .order_by(StateChangeRow.at)
+            )
+        ]
         assert states == ["up", "down", "up"]
         stats = session.get(PollStatRow, device)
         assert stats is not None and stats.polls_total == 6 and stats.failures_total == 3

@@ -31,12 +31,18 @@ class Screen:
         self.name = f"noc-{uuid.uuid4().hex[:8]}"
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
         line = f"cd {shlex.quote(str(ROOT))} && env {exports} {shlex.join(command)}; sleep 30"
-        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", "200", "-y", "45",
-                        line], check=True)  # fmt: skip
+        subprocess.run(
+            ["tmux", "new-session", "-d", "-s", self.name, "-x", "200", "-y", "45", line],
+            check=True,
+        )
 
     def text(self) -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name],
-                              capture_output=True, text=True, check=False).stdout  # fmt: skip
+        return subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", self.name],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
 
     def wait(self, check: Callable[[str], bool], timeout: float, what: str) -> str:
         deadline = time.monotonic() + timeout
@@ -66,8 +72,22 @@ def test_ifaces_watch_shows_contracts_and_says_when_the_device_stops_answering(
     lab: Lab, tmp_path: Path, screens: list[Screen]
 ) -> None:
     env = {"NOC_VAR_DIR": str(tmp_path), "TERM": "xterm-256color", "COLUMNS": "200"}
-    screen = Screen([sys.executable, "-m", "noc", "diag", "ifaces", "CORE-1", "--watch",
-                     "--window", "1", "--inventory", str(lab.inventory)], env)  # fmt: skip
+    screen = Screen(
+        [
+            sys.executable,
+            "-m",
+            "noc",
+            "diag",
+            "ifaces",
+            "CORE-1",
+            "--watch",
+            "--window",
+            "1",
+            "--inventory",
+            str(lab.inventory),
+        ],
+        env,
+    )
     screens.append(screen)
     shown = screen.wait(lambda s: "ether1" in s and "contract" in s, 60, "the table")
     assert "core-1 interfaces" in shown and "WIB" in shown
@@ -91,12 +111,24 @@ def test_serve_live_line_names_what_is_down(
     inv = load_inventory(lab.inventory)
     bts = "bts-05"
     keep = {"core-1", "core-2", bts, *Topology.of(inv).descendants(bts)}
-    inventory = subset_inventory(lab.inventory, tmp_path / "inventory.yaml", keep,
-                                 poll_interval_s=2, down_after=1, up_after=1, timeout_s=1.0,
-                                 retries=0)  # fmt: skip
-    env = {"NOC_VAR_DIR": str(tmp_path / "var"), "NOC_INVENTORY": str(inventory),
-           "NOC_HTTP_PORT": str(free_port()), "TERM": "xterm-256color", "COLUMNS": "200",
-           "PATH": os.environ.get("PATH", "")}  # fmt: skip
+    inventory = subset_inventory(
+        lab.inventory,
+        tmp_path / "inventory.yaml",
+        keep,
+        poll_interval_s=2,
+        down_after=1,
+        up_after=1,
+        timeout_s=1.0,
+        retries=0,
+    )
+    env = {
+        "NOC_VAR_DIR": str(tmp_path / "var"),
+        "NOC_INVENTORY": str(inventory),
+        "NOC_HTTP_PORT": str(free_port()),
+        "TERM": "xterm-256color",
+        "COLUMNS": "200",
+        "PATH": os.environ.get("PATH", ""),
+    }
     screen = Screen([sys.executable, "-m", "noc", "serve"], env)
     screens.append(screen)
     first = screen.wait(lambda s: "WIB |" in s, 60, "the live line")

@@ -36,9 +36,14 @@ SEED = 20261130
 @pytest.fixture
 def serve(tmp_path: Path, lab: Lab) -> Iterator[Serve]:
     s = Serve(tmp_path, f"sqlite:///{tmp_path / 'noc.db'}")
-    token = subprocess.run([sys.executable, "-m", "noc", "token", "create", "--role", "admin",
-                            "--json"], env=s.env, cwd=ROOT, capture_output=True, text=True,
-                           check=True).stdout  # fmt: skip
+    token = subprocess.run(
+        [sys.executable, "-m", "noc", "token", "create", "--role", "admin", "--json"],
+        env=s.env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     s.env["TEST_TOKEN"] = json.loads(token)["token"]
     yield s
     if s.proc is not None and s.proc.poll() is None:
@@ -60,9 +65,14 @@ def views(serve: Serve, cli: bool) -> tuple[dict[str, str], dict[str, str], dict
     """(store, live API, /metrics): entity -> state. The store as `noc status --json` says it
     (`cli`), or read with the same query in this process, to wait for agreement cheaply."""
     if cli:
-        out = subprocess.run([sys.executable, "-m", "noc", "status", "--json"],
-                             env=serve.env, cwd=ROOT, capture_output=True, text=True,
-                             check=True).stdout  # fmt: skip
+        out = subprocess.run(
+            [sys.executable, "-m", "noc", "status", "--json"],
+            env=serve.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         store = {e["entity"]: e["state"] for e in json.loads(out)["entities"]}
     else:
         engine = make_engine(serve.env["NOC_DATABASE_URL"])
@@ -101,8 +111,11 @@ def disagreement(
     store: dict[str, str], api: dict[str, str], metrics: dict[str, str]
 ) -> dict[str, tuple[str | None, str, str | None]]:
     """Entity -> (store, API, /metrics) where the three differ on a state the API knows."""
-    return {e: (store.get(e), s, metrics.get(e)) for e, s in api.items()
-            if s != "unknown" and not (store.get(e) == s == metrics.get(e))}  # fmt: skip
+    return {
+        e: (store.get(e), s, metrics.get(e))
+        for e, s in api.items()
+        if s != "unknown" and not (store.get(e) == s == metrics.get(e))
+    }
 
 
 def replay(serve: Serve, live: dict[str, str]) -> None:
@@ -148,11 +161,26 @@ def test_store_api_and_metrics_agree_through_random_scenarios(serve: Serve, lab:
         elif step == "maintenance":
             now = datetime.now(UTC)
             subprocess.run(
-                [sys.executable, "-m", "noc", "maintenance", "add", "--name", "test",
-                 "--start", now.isoformat(), "--end", datetime.fromtimestamp(
-                     now.timestamp() + 6 * INTERVAL_S, UTC).isoformat(), "-d", kel],
-                env=serve.env, cwd=ROOT, check=True, capture_output=True,
-            )  # fmt: skip
+                [
+                    sys.executable,
+                    "-m",
+                    "noc",
+                    "maintenance",
+                    "add",
+                    "--name",
+                    "test",
+                    "--start",
+                    now.isoformat(),
+                    "--end",
+                    datetime.fromtimestamp(now.timestamp() + 6 * INTERVAL_S, UTC).isoformat(),
+                    "-d",
+                    kel,
+                ],
+                env=serve.env,
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+            )
             time.sleep(3 * INTERVAL_S)
         else:
             serve.kill(signal.SIGTERM)

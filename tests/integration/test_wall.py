@@ -52,9 +52,16 @@ def pg_store() -> Iterator[Database]:
 def wall(lab: Lab, pg_store: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wall]:
     work = tmp_path_factory.mktemp("wall")
     everything = {d.name for d in load_inventory(lab.inventory).devices}
-    inventory = subset_inventory(lab.inventory, work / "inventory.yaml", everything,
-                                 poll_interval_s=5, down_after=1, up_after=1, timeout_s=2.0,
-                                 retries=0)  # fmt: skip
+    inventory = subset_inventory(
+        lab.inventory,
+        work / "inventory.yaml",
+        everything,
+        poll_interval_s=5,
+        down_after=1,
+        up_after=1,
+        timeout_s=2.0,
+        retries=0,
+    )
     collector = BackgroundCollector(inventory, work, database_url=pg_store.url)
     engine = make_engine(pg_store.url)
 
@@ -76,8 +83,7 @@ def wall(lab: Lab, pg_store: Database, tmp_path_factory: pytest.TempPathFactory)
 @pytest.fixture(scope="module")
 def browser(wall: Wall) -> Iterator[Any]:
     with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=["--no-sandbox"])  # fmt: skip
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         yield chromium
         chromium.close()
 
@@ -175,8 +181,7 @@ def test_bts_down_turns_red_and_tops_the_problems_without_a_reload(
     page.evaluate("window.__sameDocument = true")
     inv = load_inventory(wall.collector.settings.var_dir / "inventory.yaml")
     behind = [d for d in Topology.of(inv).descendants(BTS) if not d.startswith("link:")]
-    bts_links = [ln.name for ln in inv.links
-                 if BTS in (ln.a.device, ln.b.device if ln.b else None)]  # fmt: skip
+    bts_links = [ln.name for ln in inv.links if BTS in (ln.a.device, ln.b.device if ln.b else None)]
     lab.scenario(BTS, "down")
     try:
         started = time.monotonic()
@@ -304,9 +309,12 @@ def test_a_token_revoked_elsewhere_closes_the_open_wall_within_seconds(
     context, page = _signed_in_with(browser, wall, token)
     try:
         revoked = subprocess.run(
-            [sys.executable, "-m", "noc", "token", "revoke", token_id], capture_output=True,
-            text=True, timeout=60, env={**os.environ, "NOC_DATABASE_URL": wall.db.url},
-        )  # fmt: skip
+            [sys.executable, "-m", "noc", "token", "revoke", token_id],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "NOC_DATABASE_URL": wall.db.url},
+        )
         assert revoked.returncode == 0, revoked.stderr
         at = time.monotonic()
         page.wait_for_selector("#token", timeout=15_000)
@@ -342,8 +350,12 @@ def test_the_kiosk_takes_only_viewer_tokens_and_only_from_its_own_page(wall: Wal
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         if origin is not None:
             headers["Origin"] = origin
-        req = urllib.request.Request(wall.url + "/wall/login", method="POST", headers=headers,  # noqa: S310
-                                     data=urlencode({"token": token}).encode())  # fmt: skip
+        req = urllib.request.Request(  # noqa: S310 (loopback)
+            wall.url + "/wall/login",
+            method="POST",
+            headers=headers,
+            data=urlencode({"token": token}).encode(),
+        )
 
         class NoRedirect(urllib.request.HTTPRedirectHandler):
             def redirect_request(self, *args: Any) -> None:
@@ -392,9 +404,12 @@ def test_a_kiosk_stays_signed_in_through_a_browser_restart(browser: Any, wall: W
         context.close()
 
 
-ENGLISH = re.compile(r"\b(the|not|is|are|does|answer|answers|configured|environment|variable|"
-                     r"set|since|down|behind|checks|pass|store|events|waiting|link|links|"
-                     r"acknowledged|by|of|and|ago|minutes|hours)\b", re.I)  # fmt: skip
+ENGLISH = re.compile(
+    r"\b(the|not|is|are|does|answer|answers|configured|environment|variable|"
+    r"set|since|down|behind|checks|pass|store|events|waiting|link|links|"
+    r"acknowledged|by|of|and|ago|minutes|hours)\b",
+    re.I,
+)
 
 
 def test_the_indonesian_wall_has_no_english_word(page: Any, wall: Wall) -> None:
@@ -405,8 +420,11 @@ def test_the_indonesian_wall_has_no_english_word(page: Any, wall: Wall) -> None:
     until(page, "document.querySelector('#dr div') !== null", 60)
     text = page.inner_text("body")
     inv = load_inventory(wall.collector.settings.var_dir / "inventory.yaml")
-    names = sorted({d.name for d in inv.devices} | {ln.name for ln in inv.links}
-                   | {s.name for s in inv.sites}, key=len, reverse=True)  # fmt: skip
+    names = sorted(
+        {d.name for d in inv.devices} | {ln.name for ln in inv.links} | {s.name for s in inv.sites},
+        key=len,
+        reverse=True,
+    )
     for name in names:
         text = text.replace(name, " ")
     found = sorted({m.group(0) for m in ENGLISH.finditer(text)})
@@ -437,8 +455,9 @@ def test_no_label_on_the_map_covers_another(page: Any, wall: Wall) -> None:
         assert len(boxes) >= 18  # every BTS named, the DC, the DR site, the Internet
         for i, a in enumerate(boxes):
             for b in boxes[i + 1 :]:
-                overlap = min(a[2], b[2]) - max(a[0], b[0]) > 1 and \
-                    min(a[3], b[3]) - max(a[1], b[1]) > 1  # fmt: skip
+                overlap = (
+                    min(a[2], b[2]) - max(a[0], b[0]) > 1 and min(a[3], b[3]) - max(a[1], b[1]) > 1
+                )
                 assert not overlap, (a, b)
     page.set_viewport_size({"width": 1920, "height": 1080})
 
@@ -448,8 +467,12 @@ def test_on_a_phone_the_wall_is_one_column_problems_first(
 ) -> None:
     """412x915, as an operator on call opens the link from a Telegram message: nothing wider
     than the screen, and problems, then the uplink, then the DR site, then the map."""
-    context = browser.new_context(viewport={"width": 412, "height": 915}, device_scale_factor=2,
-                                  is_mobile=True, has_touch=True)  # fmt: skip
+    context = browser.new_context(
+        viewport={"width": 412, "height": 915},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
     loopback_only(context, wall)
     page = context.new_page()
     page.goto(wall.url + "/wall")

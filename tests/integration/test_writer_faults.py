@@ -50,8 +50,13 @@ def test_a_row_the_store_cannot_hold_is_set_aside_and_shown(
     upgrade(engine)
     writer = StoreWriter(engine, journal=tmp_path / "journal.jsonl")
     now = time.time()
-    writer.emit([record("core-1", now), record("bts-05", now, varbinds=2**70),
-                 StateChange("core-1", now, State.UNKNOWN, State.UP, None, None)])  # fmt: skip
+    writer.emit(
+        [
+            record("core-1", now),
+            record("bts-05", now, varbinds=2**70),
+            StateChange("core-1", now, State.UNKNOWN, State.UP, None, None),
+        ]
+    )
     assert writer.flush()
     assert writer.stats.rejected == 1 and not writer.stats.db_up
     assert store_up(writer) == 0.0  # visible at once
@@ -74,8 +79,10 @@ def test_a_large_batch_with_one_bad_row_writes_the_rest_and_sets_it_aside(
     upgrade(engine)
     writer = StoreWriter(engine, max_buffer=COPY_ROWS * 2, journal=tmp_path / "journal.jsonl")
     start = 1_790_000_000.0
-    rollups = [Rollup("link", f"link-{i % 50}", start + 300 * (i // 50), 1e6, 2e6, 3e5, 4e5, 1)
-               for i in range(COPY_ROWS + 10)]  # fmt: skip
+    rollups = [
+        Rollup("link", f"link-{i % 50}", start + 300 * (i // 50), 1e6, 2e6, 3e5, 4e5, 1)
+        for i in range(COPY_ROWS + 10)
+    ]
     rollups[COPY_ROWS // 3] = Rollup("link", "bad", start, 1.0, 1.0, 1.0, 1.0, 2**70)
     tries = 0
     real_upsert = writer_module._upsert
@@ -94,8 +101,9 @@ def test_a_large_batch_with_one_bad_row_writes_the_rest_and_sets_it_aside(
         names = session.execute(select(RollupRow.name, RollupRow.samples)).all()
     assert len(names) == len(rollups) - 1 and ("bad", 2**70) not in names
     assert sorted({n for n, _ in names}) == sorted(f"link-{i}" for i in range(50))
-    aside = [json.loads(line) for line in (tmp_path / "journal-rejected.jsonl").read_text()
-             .splitlines()]  # fmt: skip
+    aside = [
+        json.loads(line) for line in (tmp_path / "journal-rejected.jsonl").read_text().splitlines()
+    ]
     assert [(a["table"], a["row"]["name"]) for a in aside] == [("rollups", "bad")]
     assert "range" in aside[0]["reason"] or "too large" in aside[0]["reason"], aside[0]
 

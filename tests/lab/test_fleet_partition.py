@@ -72,8 +72,9 @@ def namespace() -> Iterator[None]:
         sh("ip", "-n", NS, "link", "set", "lo", "up")
         yield
     finally:
-        pids = subprocess.run(["ip", "netns", "pids", NS], capture_output=True, text=True,
-                              check=False).stdout.split()  # fmt: skip
+        pids = subprocess.run(
+            ["ip", "netns", "pids", NS], capture_output=True, text=True, check=False
+        ).stdout.split()
         for pid in pids:
             with contextlib.suppress(ProcessLookupError, ValueError):
                 os.kill(int(pid), signal.SIGKILL)
@@ -87,16 +88,33 @@ def in_ns(member: Member) -> None:
     member.env["NOC_HTTP_HOST"] = "0.0.0.0"  # inside a namespace of its own
     log = (member.work / "serve.log").open("ab")
     member.proc = subprocess.Popen(
-        ["ip", "netns", "exec", NS, sys.executable, "-m", "noc", "serve", "--name", member.name,
-         "--site", member.site],
-        env=member.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-    )  # fmt: skip
+        [
+            "ip",
+            "netns",
+            "exec",
+            NS,
+            sys.executable,
+            "-m",
+            "noc",
+            "serve",
+            "--name",
+            member.name,
+            "--site",
+            member.site,
+        ],
+        env=member.env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
 
 
 def ns_metric(member: Member, name: str) -> dict[str, float]:
     """A metric of the member in the namespace, by its label set (read from inside)."""
-    code = ("import urllib.request,sys;sys.stdout.write(urllib.request.urlopen("
-            f"'http://127.0.0.1:{member.port}/metrics',timeout=5).read().decode())")  # fmt: skip
+    code = (
+        "import urllib.request,sys;sys.stdout.write(urllib.request.urlopen("
+        f"'http://127.0.0.1:{member.port}/metrics',timeout=5).read().decode())"
+    )
     argv = ["ip", "netns", "exec", NS, sys.executable, "-c", code]
     body = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=20).stdout
     return parse(body, name)
@@ -120,8 +138,9 @@ def host_metric(member: Member, name: str) -> dict[str, float]:
 
 @pytest.fixture
 def partitioned(tmp_path: Path, lab: Lab) -> Iterator[tuple[Fleet, Member, Member, Path]]:
-    inventory = subset_inventory(INVENTORY, tmp_path / "inventory.yaml", KEEP, LAB_PORT,
-                                 poll_interval_s=5)  # fmt: skip
+    inventory = subset_inventory(
+        INVENTORY, tmp_path / "inventory.yaml", KEEP, LAB_PORT, poll_interval_s=5
+    )
     yaml = YAML(typ="safe")
     doc = yaml.load(inventory.read_text())
     doc["dr"]["check_interval_s"] = 5
@@ -133,11 +152,24 @@ def partitioned(tmp_path: Path, lab: Lab) -> Iterator[tuple[Fleet, Member, Membe
         name = db.url.rsplit("/", 1)[1]
         ns_lab_var = tmp_path / "ns-lab"
         ns_lab = subprocess.Popen(
-            ["ip", "netns", "exec", NS, sys.executable, "-m", "noc", "lab", "serve",
-             "--inventory", str(lab_inventory)],
-            env={**os.environ, "NOC_VAR_DIR": str(ns_lab_var)}, cwd=ROOT,
-            stdout=(tmp_path / "ns-lab.log").open("wb"), stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                "ip",
+                "netns",
+                "exec",
+                NS,
+                sys.executable,
+                "-m",
+                "noc",
+                "lab",
+                "serve",
+                "--inventory",
+                str(lab_inventory),
+            ],
+            env={**os.environ, "NOC_VAR_DIR": str(ns_lab_var)},
+            cwd=ROOT,
+            stdout=(tmp_path / "ns-lab.log").open("wb"),
+            stderr=subprocess.STDOUT,
+        )
         ns_control = ns_lab_var / "lab" / "control.sock"
         status = {"command": "status", "devices": []}
         wait_for("the namespace's lab", lambda: call(ns_control, status), timeout=60)
@@ -183,25 +215,36 @@ def test_a_partition_never_makes_two_writers_nor_a_failover(
 ) -> None:
     fleet, dc, dr, ns_control = partitioned
     dr_domains = {d for d, (o, _, _) in fleet.leases().items() if o == "dr-1"}
-    wait_for("dc-1's DR checks counting both collectors",
-             lambda: host_metric(dc, "noc_dr_vantage_sees_primary")
-             == {'{vantage="dc-1"}': 1.0, '{vantage="dr-1"}': 1.0}, timeout=40)  # fmt: skip
+    wait_for(
+        "dc-1's DR checks counting both collectors",
+        lambda: (
+            host_metric(dc, "noc_dr_vantage_sees_primary")
+            == {'{vantage="dc-1"}': 1.0, '{vantage="dr-1"}': 1.0}
+        ),
+        timeout=40,
+    )
 
     # The partition: the DR side loses the store and the primary site.
-    call(ns_control, {"command": "scenario", "device": "core-1", "name": "down", "enable": True,
-                      "param": None})  # fmt: skip
+    call(
+        ns_control,
+        {"command": "scenario", "device": "core-1", "name": "down", "enable": True, "param": None},
+    )
     sh("ip", "link", "set", HOST_IF, "down")
     cut_at = time.time()
     try:
-        wait_for("dc-1 holding every domain",
-                 lambda: {o for o, _, left in fleet.leases().values() if left > 0} == {"dc-1"},
-                 timeout=LEASE_S * 4)  # fmt: skip
+        wait_for(
+            "dc-1 holding every domain",
+            lambda: {o for o, _, left in fleet.leases().values() if left > 0} == {"dc-1"},
+            timeout=LEASE_S * 4,
+        )
         # dr-1's first DR check in the partition (a check run waits out the probes that cannot
         # reach the primary, and its reads of the store that went away), then past the hold
         # time and another check interval on both sides.
-        wait_for("dr-1's check in the partition",
-                 lambda: ns_metric(dr, "noc_dr_vantage_sees_primary") == {'{vantage="dr-1"}': 0.0},
-                 timeout=120)  # fmt: skip
+        wait_for(
+            "dr-1's check in the partition",
+            lambda: ns_metric(dr, "noc_dr_vantage_sees_primary") == {'{vantage="dr-1"}': 0.0},
+            timeout=120,
+        )
         time.sleep(10)
         dr_view = ns_metric(dr, "noc_dr_vantage_sees_primary")
         assert dr_view == {'{vantage="dr-1"}': 0.0}, dr_view  # alone: the others are silent
@@ -214,11 +257,22 @@ def test_a_partition_never_makes_two_writers_nor_a_failover(
     finally:
         healed_at = time.time()
         sh("ip", "link", "set", HOST_IF, "up")
-        call(ns_control, {"command": "scenario", "device": "core-1", "name": "down",
-                          "enable": False, "param": None})  # fmt: skip
+        call(
+            ns_control,
+            {
+                "command": "scenario",
+                "device": "core-1",
+                "name": "down",
+                "enable": False,
+                "param": None,
+            },
+        )
 
-    wait_for("dr-1 back in the store",
-             lambda: ns_metric(dr, "noc_fleet_store_up") == {"": 1.0}, timeout=40)  # fmt: skip
+    wait_for(
+        "dr-1 back in the store",
+        lambda: ns_metric(dr, "noc_fleet_store_up") == {"": 1.0},
+        timeout=40,
+    )
     wait_for(
         "dr-1's partition-time events fenced out",
         lambda: ns_metric(dr, "noc_store_fenced_events_total")[""] > 0,
@@ -230,7 +284,8 @@ def test_a_partition_never_makes_two_writers_nor_a_failover(
     assert {domains[e["device"]] for e in fenced if e["type"] == "PollRecord"} <= dr_domains
     with Session(fleet.engine) as session:
         written = session.scalars(
-            select(PollStatRow).where(PollStatRow.collector == "dr-1",
-                                      PollStatRow.at > cut_at, PollStatRow.at < healed_at)
-        ).all()  # fmt: skip
+            select(PollStatRow).where(
+                PollStatRow.collector == "dr-1", PollStatRow.at > cut_at, PollStatRow.at < healed_at
+            )
+        ).all()
     assert written == [], [(r.device, r.at) for r in written]

@@ -88,8 +88,9 @@ def sh(*args: str, ns: str | None = None) -> str:
 def teardown() -> None:
     for ns in (DEV, PEER):
         subprocess.run(["ip", "netns", "pids", ns], capture_output=True, check=False)
-        pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True,
-                              check=False).stdout.split()  # fmt: skip
+        pids = subprocess.run(
+            ["ip", "netns", "pids", ns], capture_output=True, text=True, check=False
+        ).stdout.split()
         for pid in pids:
             subprocess.run(["kill", "-9", pid], check=False)
         subprocess.run(["ip", "netns", "del", ns], capture_output=True, check=False)
@@ -119,31 +120,79 @@ def netns(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     sh("ip", "link", "set", "peer0", "up", ns=PEER)
     sh("ip", "link", "set", "lo", "up", ns=PEER)
     for ns, dev in ((DEV, "link0"), (PEER, "peer0")):
-        sh("tc", "qdisc", "add", "dev", dev, "root", "tbf", "rate", RATE, "burst", "32kbit",
-           "latency", "50ms", ns=ns)  # fmt: skip
+        sh(
+            "tc",
+            "qdisc",
+            "add",
+            "dev",
+            dev,
+            "root",
+            "tbf",
+            "rate",
+            RATE,
+            "burst",
+            "32kbit",
+            "latency",
+            "50ms",
+            ns=ns,
+        )
     conf = work / "snmpd.conf"
     conf.write_text(
         f"agentAddress udp:{MGMT_DEV}:161\nrocommunity public {MGMT_HOST}\n"
         f"rwcommunity noc-test-rw {MGMT_HOST} .1.3.6.1.4.1.8072.1.5\n"
     )
     snmpd = subprocess.Popen(
-        ["ip", "netns", "exec", DEV, "snmpd", "-f", "-C", "-c", str(conf), "-Lf",
-         str(work / "snmpd.log"), "-p", str(work / "snmpd.pid")],
-    )  # fmt: skip
-    iperf = subprocess.Popen(["ip", "netns", "exec", PEER, "iperf3", "-s", "-B", LINK_PEER],
-                             stdout=subprocess.DEVNULL)  # fmt: skip
+        [
+            "ip",
+            "netns",
+            "exec",
+            DEV,
+            "snmpd",
+            "-f",
+            "-C",
+            "-c",
+            str(conf),
+            "-Lf",
+            str(work / "snmpd.log"),
+            "-p",
+            str(work / "snmpd.pid"),
+        ],
+    )
+    iperf = subprocess.Popen(
+        ["ip", "netns", "exec", PEER, "iperf3", "-s", "-B", LINK_PEER], stdout=subprocess.DEVNULL
+    )
     for _ in range(50):
         probe = subprocess.run(
-            ["snmpget", "-v2c", "-c", "public", "-t", "0.5", "-r", "0", MGMT_DEV,
-             "1.3.6.1.2.1.1.3.0"], capture_output=True, check=False,
-        )  # fmt: skip
+            [
+                "snmpget",
+                "-v2c",
+                "-c",
+                "public",
+                "-t",
+                "0.5",
+                "-r",
+                "0",
+                MGMT_DEV,
+                "1.3.6.1.2.1.1.3.0",
+            ],
+            capture_output=True,
+            check=False,
+        )
         if probe.returncode == 0:
             break
         time.sleep(0.2)
     # net-snmp serves interface counters from a cache refreshed every few seconds, which would
     # put up to +-50% of noise into a 2 s rate; expire it on every request (nsCacheTimeout 0).
-    sh("snmpset", "-v2c", "-c", "noc-test-rw", MGMT_DEV,
-       "1.3.6.1.4.1.8072.1.5.3.1.2.1.3.6.1.2.1.2.2", "i", "0")  # fmt: skip
+    sh(
+        "snmpset",
+        "-v2c",
+        "-c",
+        "noc-test-rw",
+        MGMT_DEV,
+        "1.3.6.1.4.1.8072.1.5.3.1.2.1.3.6.1.2.1.2.2",
+        "i",
+        "0",
+    )
     inventory = work / "inventory.yaml"
     inventory.write_text(INVENTORY)
     yield inventory
@@ -163,10 +212,25 @@ def test_collector_matches_iperf3_and_sees_the_link_go_down(
 
     collector = loop.run(make())
     iperf = subprocess.Popen(
-        ["ip", "netns", "exec", DEV, "iperf3", "-c", LINK_PEER, "-t", "8", "-O", "2", "-J",
-         "-b", str(PACED_BPS)],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            "ip",
+            "netns",
+            "exec",
+            DEV,
+            "iperf3",
+            "-c",
+            LINK_PEER,
+            "-t",
+            "8",
+            "-O",
+            "2",
+            "-J",
+            "-b",
+            str(PACED_BPS),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(INTERVAL)  # past slow start and the omitted seconds
     rates = []
     for _ in range(4):

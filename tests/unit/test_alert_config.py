@@ -30,8 +30,11 @@ def test_amtool_accepts_it() -> None:
     amtool = shutil.which("amtool")
     if amtool is None:
         pytest.fail("amtool is missing: run `make system-packages`")
-    result = subprocess.run([amtool, "check-config", str(COMMITTED / "alertmanager.yml")],
-                            capture_output=True, text=True)  # fmt: skip
+    result = subprocess.run(
+        [amtool, "check-config", str(COMMITTED / "alertmanager.yml")],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
 

@@ -16,8 +16,13 @@ from noc.collector.availability import (
     unseen_ancestors,
 )
 
-PARENTS: dict[str, str | None] = {"core": None, "bts": "core", "kel1": "bts", "kel2": "bts",
-                                  "link:kel1": "kel1"}  # fmt: skip
+PARENTS: dict[str, str | None] = {
+    "core": None,
+    "bts": "core",
+    "kel1": "bts",
+    "kel2": "bts",
+    "link:kel1": "kel1",
+}
 POLICY = Policy(down_after=2, up_after=2, flap_count=4, flap_window_s=600)
 
 
@@ -198,8 +203,10 @@ def test_a_child_that_answered_all_along_comes_back_after_its_unreachable_row() 
         verdicts = current
         rows += [c for c in changes if c.entity == "kel1"]
     assert [(c.old, c.new) for c in rows] == [
-        (State.UNKNOWN, State.UP), (State.UP, State.UNREACHABLE), (State.UNREACHABLE, State.UP)
-    ]  # fmt: skip
+        (State.UNKNOWN, State.UP),
+        (State.UP, State.UNREACHABLE),
+        (State.UNREACHABLE, State.UP),
+    ]
     assert rows[0].at < rows[1].at < rows[2].at
     latest = max(rows, key=lambda c: c.at)
     assert latest.new is State.UP is verdicts["kel1"].state
@@ -263,9 +270,12 @@ def test_nothing_is_unreachable_behind_a_bts_that_is_held_until_its_core_is_poll
     assert net.verdicts["bts"] == Verdict(State.DOWN, "bts", "timeout", 30)
     for entity in ("kel1", "kel2", "link:kel1"):
         assert net.verdicts[entity] == Verdict(State.UNREACHABLE, "bts", "bts is down", 30)
-    assert sorted(net.changes[changes:]) == [("bts", State.DOWN), ("kel1", State.UNREACHABLE),
-                                             ("kel2", State.UNREACHABLE),
-                                             ("link:kel1", State.UNREACHABLE)]  # fmt: skip
+    assert sorted(net.changes[changes:]) == [
+        ("bts", State.DOWN),
+        ("kel1", State.UNREACHABLE),
+        ("kel2", State.UNREACHABLE),
+        ("link:kel1", State.UNREACHABLE),
+    ]
 
 
 def test_an_office_failing_alone_is_down_once_its_bts_has_answered() -> None:
@@ -278,8 +288,10 @@ def test_an_office_failing_alone_is_down_once_its_bts_has_answered() -> None:
     net.poll(50, {"bts": True, "core": True})
     assert net.state("kel2") is State.DOWN
     assert net.verdicts["kel2"].since == 30  # back-dated to its first failed poll
-    assert [(e, s) for e, s in net.changes if e == "kel2"] == [("kel2", State.UP),
-                                                               ("kel2", State.DOWN)]  # fmt: skip
+    assert [(e, s) for e, s in net.changes if e == "kel2"] == [
+        ("kel2", State.UP),
+        ("kel2", State.DOWN),
+    ]
 
 
 def test_offices_behind_a_bts_that_came_back_are_unreachable_until_polled_again() -> None:
@@ -317,10 +329,12 @@ def test_an_incident_adopted_by_a_clock_behind_never_ends_before_it_starts() -> 
     from noc.collector.availability import Incident
 
     book = IncidentBook()
-    book.open["bts-01"] = Incident(id="i", entity="bts-01", state=State.DOWN,
-                                   root_cause="bts-01", reason="x", started=10_000.0)  # fmt: skip
-    _, closed = book.update({"bts-01": Verdict(State.DOWN)},
-                            {"bts-01": Verdict(State.UP, since=6_484.0)}, 6_484.0)  # fmt: skip
+    book.open["bts-01"] = Incident(
+        id="i", entity="bts-01", state=State.DOWN, root_cause="bts-01", reason="x", started=10_000.0
+    )
+    _, closed = book.update(
+        {"bts-01": Verdict(State.DOWN)}, {"bts-01": Verdict(State.UP, since=6_484.0)}, 6_484.0
+    )
     assert closed and closed[0].ended is not None and closed[0].ended >= closed[0].started
 
 

@@ -109,12 +109,16 @@ def test_a_value_snmp_cannot_carry_is_refused(value: Value) -> None:
 
 def snmprec_value(value: Value) -> Any:
     kinds = {
-        Tag.INTEGER: rfc1902.Integer32, Tag.OCTET_STRING: rfc1902.OctetString,
-        Tag.COUNTER32: rfc1902.Counter32, Tag.GAUGE32: rfc1902.Gauge32,
-        Tag.TIMETICKS: rfc1902.TimeTicks, Tag.COUNTER64: rfc1902.Counter64,
-        Tag.OBJECT_IDENTIFIER: rfc1902.ObjectIdentifier, Tag.IP_ADDRESS: rfc1902.IpAddress,
+        Tag.INTEGER: rfc1902.Integer32,
+        Tag.OCTET_STRING: rfc1902.OctetString,
+        Tag.COUNTER32: rfc1902.Counter32,
+        Tag.GAUGE32: rfc1902.Gauge32,
+        Tag.TIMETICKS: rfc1902.TimeTicks,
+        Tag.COUNTER64: rfc1902.Counter64,
+        Tag.OBJECT_IDENTIFIER: rfc1902.ObjectIdentifier,
+        Tag.IP_ADDRESS: rfc1902.IpAddress,
         Tag.OPAQUE: rfc1902.Opaque,
-    }  # fmt: skip
+    }
     if value.tag is Tag.NULL:
         return rfc1902.Null("")
     return kinds[value.tag](value.value)
@@ -130,8 +134,7 @@ def test_recorded_walks_decode_as_pysnmp_decodes_them(recording: Path) -> None:
         assert ber.decode_community_message(data).pdu.decoded() == reference_decode(data)
 
 
-@given(st.lists(oids, min_size=1, max_size=30), st.integers(0, 2**31 - 1),
-       st.integers(0, 100))  # fmt: skip
+@given(st.lists(oids, min_size=1, max_size=30), st.integers(0, 2**31 - 1), st.integers(0, 100))
 def test_our_requests_are_what_pysnmp_reads(names: list[Oid], request_id: int, reps: int) -> None:
     contents = [ber.oid_content(o) for o in names]
     data = ber.encode_community_message(
@@ -189,8 +192,12 @@ VALID = pysnmp_response(
 
 
 def decodes_or_refuses(data: bytes) -> None:
-    for decode in (ber.decode_community_message, ber.decode_v3_message, ber.decode_scoped_pdu,
-                   ber.message_version):  # fmt: skip
+    for decode in (
+        ber.decode_community_message,
+        ber.decode_v3_message,
+        ber.decode_scoped_pdu,
+        ber.message_version,
+    ):
         with contextlib.suppress(ber.DecodeError):
             decode(data)
 
@@ -217,25 +224,36 @@ def test_spliced_garbage(garbage: bytes, at: int) -> None:
     decodes_or_refuses(VALID[:at] + garbage + VALID[at:])
 
 
-@pytest.mark.parametrize("data", [
-    b"\x30\x84\xff\xff\xff\xff",  # a length of 4 GB, in six bytes
-    b"\x30\x83\xff\xff\xff" + bytes(10),
-    b"\x30\x80\x02\x01\x01\x00\x00",  # indefinite length
-    b"\x30\x03\x02\x81\x01",  # length runs past the parent
-    b"\x30\x05\x02\x01\x01\x1f\x00",  # multi-byte tag
-    b"\x30\x06\x02\x01\x01\x04\x01",  # truncated community
-    b"\x30" + b"\x82\xff\xff" + bytes(65535),  # the largest datagram, all zeros
-    b"",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x30\x84\xff\xff\xff\xff",  # a length of 4 GB, in six bytes
+        b"\x30\x83\xff\xff\xff" + bytes(10),
+        b"\x30\x80\x02\x01\x01\x00\x00",  # indefinite length
+        b"\x30\x03\x02\x81\x01",  # length runs past the parent
+        b"\x30\x05\x02\x01\x01\x1f\x00",  # multi-byte tag
+        b"\x30\x06\x02\x01\x01\x04\x01",  # truncated community
+        b"\x30" + b"\x82\xff\xff" + bytes(65535),  # the largest datagram, all zeros
+        b"",
+    ],
+)
 def test_hostile_lengths_are_refused(data: bytes) -> None:
     with pytest.raises(ber.DecodeError):
         ber.decode_community_message(data)
 
 
 def test_oversized_and_wrongly_tagged_values() -> None:
-    for tag, content in [(0x41, bytes(6)), (0x46, bytes(10)), (0x02, bytes(10)), (0x40, bytes(5)),
-                         (0x05, b"\x00"), (0x47, b""), (0x06, b""), (0x06, b"\x80\x01"),
-                         (0x06, b"\x81")]:  # fmt: skip
+    for tag, content in [
+        (0x41, bytes(6)),
+        (0x46, bytes(10)),
+        (0x02, bytes(10)),
+        (0x40, bytes(5)),
+        (0x05, b"\x00"),
+        (0x47, b""),
+        (0x06, b""),
+        (0x06, b"\x80\x01"),
+        (0x06, b"\x81"),
+    ]:
         with pytest.raises(ber.DecodeError):
             ber.decode_value(tag, content)
     assert ber.decode_value(0x41, b"\x00\xff\xff\xff\xff").value == 2**32 - 1

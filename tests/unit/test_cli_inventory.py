@@ -29,8 +29,12 @@ def test_show_json_counts_the_network() -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["counts"]["sites_by_kind"] == {
-        "datacenter": 1, "dr": 1, "bts": 18, "fiber_point": 20, "office": 104,
-    }  # fmt: skip
+        "datacenter": 1,
+        "dr": 1,
+        "bts": 18,
+        "fiber_point": 20,
+        "office": 104,
+    }
     assert data["counts"]["devices_by_role"]["kelurahan"] == 68
     assert data["counts"]["devices_by_role"]["skpd"] == 36
     kelurahan = [

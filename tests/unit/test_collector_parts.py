@@ -42,8 +42,12 @@ def test_walk_step_closes_columns_and_refuses_non_increasing_oids() -> None:
     b: Oid = (1, 3, 2)
     cursors: dict[Oid, Oid] = {a: (), b: ()}
     out: dict[Oid, dict[Oid, Value]] = {}
-    walk_step([a, b], cursors, [[((1, 3, 1, 1), V), ((1, 3, 2, 1), V)],
-                                [((1, 3, 2, 1), V), ((1, 3, 2, 2), V)]], out)  # fmt: skip
+    walk_step(
+        [a, b],
+        cursors,
+        [[((1, 3, 1, 1), V), ((1, 3, 2, 1), V)], [((1, 3, 2, 1), V), ((1, 3, 2, 2), V)]],
+        out,
+    )
     assert out[a] == {(1,): V}
     assert a not in cursors  # left its subtree
     assert out[b] == {(1,): V, (2,): V}
@@ -158,8 +162,9 @@ def test_a_failure_confirmed_before_its_bts_is_polled_polls_the_bts_at_once(
             lab["bts-a"].down = lab["kel-a"].down = True
         return bool(outage) and now > outage[0] + 60
 
-    collector, events = on_virtual_clock(tmp_path, 600, "poll_interval_s: 5, down_after: 1,",
-                                         script)  # fmt: skip
+    collector, events = on_virtual_clock(
+        tmp_path, 600, "poll_interval_s: 5, down_after: 1,", script
+    )
     failed = [(e.device, e.at) for e in events if isinstance(e, PollRecord) and not e.ok]
     first_office = min(at for name, at in failed if name == "kel-a")
     first_bts = min(at for name, at in failed if name == "bts-a")
@@ -189,13 +194,15 @@ def test_offices_behind_a_bts_that_came_back_are_polled_at_once_and_never_down(
             lab["bts-a"].down = lab["kel-a"].down = len(outage) == 1
         return len(outage) == 2 and now > outage[1] + 60
 
-    collector, events = on_virtual_clock(tmp_path, 5, "poll_interval_s: 30, down_after: 1,",
-                                         script)  # fmt: skip
+    collector, events = on_virtual_clock(tmp_path, 5, "poll_interval_s: 30, down_after: 1,", script)
     polls = [(e.device, e.at, e.ok) for e in events if isinstance(e, PollRecord)]
     assert any(name == "kel-a" and not ok for name, _, ok in polls)  # it failed in the outage
     changes = [(c.entity, c.new, c.at) for c in events if isinstance(c, StateChange)]
-    bts_back = next(at for name, state, at in changes if name == "bts-a" and state is State.UP
-                    and at > outage[0])  # fmt: skip
+    bts_back = next(
+        at
+        for name, state, at in changes
+        if name == "bts-a" and state is State.UP and at > outage[0]
+    )
     confirmed = sorted(at for name, at, ok in polls if name == "bts-a" and ok and at >= bts_back)
     office_back = min(at for name, at, ok in polls if name == "kel-a" and ok and at > outage[1])
     assert not [c for c in changes if c[0] == "kel-a" and c[1] is State.DOWN], changes

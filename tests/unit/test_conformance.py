@@ -73,8 +73,9 @@ def check_ports(
         }
         for field, value in ours.items():
             if value != theirs[field] and (stem, index, field) not in EXPLAINED:
-                wrong.append(f"{stem} ifIndex {index} {field}: ours {value!r}, "
-                             f"LibreNMS {theirs[field]!r}")  # fmt: skip
+                wrong.append(
+                    f"{stem} ifIndex {index} {field}: ours {value!r}, LibreNMS {theirs[field]!r}"
+                )
     return wrong
 
 
@@ -122,13 +123,23 @@ def test_speed_prefers_ifhighspeed_and_falls_back_to_ifspeed() -> None:
     client = FakeSnmpClient({"r": routeros, "a": airos})
     auth = V2cAuth(SecretStr("x"))
     r, _ = asyncio.run(
-        poll_device(client, Target("r", "127.0.0.1", 161, auth), plan_for("mikrotik_routeros"),
-                    None, RequestStats())
-    )  # fmt: skip
+        poll_device(
+            client,
+            Target("r", "127.0.0.1", 161, auth),
+            plan_for("mikrotik_routeros"),
+            None,
+            RequestStats(),
+        )
+    )
     a, _ = asyncio.run(
-        poll_device(client, Target("a", "127.0.0.1", 161, auth), plan_for("ubiquiti_airos"),
-                    None, RequestStats())
-    )  # fmt: skip
+        poll_device(
+            client,
+            Target("a", "127.0.0.1", 161, auth),
+            plan_for("ubiquiti_airos"),
+            None,
+            RequestStats(),
+        )
+    )
     for port in expected_ports("routeros"):
         assert r.labels[port["ifIndex"]].speed_bps == port["ifSpeed"]  # type: ignore[index]
     # airOS has no ifXTable: 32-bit counters and ifSpeed are what there is

@@ -146,8 +146,16 @@ def test_push_creates_the_folder_once_and_uploads_every_dashboard(grafana: str) 
 
 
 def test_push_cli_reports_a_refused_token_without_printing_it(grafana: str) -> None:
-    args = ["dashboards", "push", "--url", grafana, "--token", "wrong-secret-token",
-            "--inventory", str(INVENTORY)]  # fmt: skip
+    args = [
+        "dashboards",
+        "push",
+        "--url",
+        grafana,
+        "--token",
+        "wrong-secret-token",
+        "--inventory",
+        str(INVENTORY),
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 1
     assert "failed: GrafanaUnauthorizedError" in result.output

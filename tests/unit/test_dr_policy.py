@@ -26,11 +26,15 @@ R, D, N = Readiness.READY, Readiness.DEGRADED, Readiness.NOT_READY
         (False, False, 600, D, False, "DEGRADED"),
         (False, False, 600, N, False, "NOT READY"),
     ],
-)  # fmt: skip
+)
 def test_policy_table(
-    collector: bool | None, probe: bool | None, down_for: float | None, dr: Readiness,
-    failover: bool, because: str,
-) -> None:  # fmt: skip
+    collector: bool | None,
+    probe: bool | None,
+    down_for: float | None,
+    dr: Readiness,
+    failover: bool,
+    because: str,
+) -> None:
     vantages = [Vantage("collector", collector), Vantage("dr-probe", probe)]
     since = None if down_for is None else NOW - down_for
     decision = decide(vantages, since, NOW, hold_s=300, quorum=2, dr=dr)

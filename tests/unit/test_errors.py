@@ -19,13 +19,19 @@ def test_every_exception_class_of_the_toolkit_is_an_expected_failure() -> None:
     for module in pkgutil.walk_packages(noc.__path__, "noc."):
         if module.name == "noc.__main__" or module.name.startswith("noc.store.migrations"):
             continue
-        if module.name.startswith(("noc.lab.", "noc.cli.main")) and "control" not in module.name \
-                and "scenarios" not in module.name:  # fmt: skip
+        if (
+            module.name.startswith(("noc.lab.", "noc.cli.main"))
+            and "control" not in module.name
+            and "scenarios" not in module.name
+        ):
             continue
         loaded = importlib.import_module(module.name)
         for name, obj in inspect.getmembers(loaded, inspect.isclass):
-            if obj.__module__ == module.name and issubclass(obj, Exception) \
-                    and name not in INTERNAL:  # fmt: skip
+            if (
+                obj.__module__ == module.name
+                and issubclass(obj, Exception)
+                and name not in INTERNAL
+            ):
                 found.append(obj)
                 assert issubclass(obj, NocError), f"{module.name}.{name} is not a NocError"
     assert len(found) >= 15

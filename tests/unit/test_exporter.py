@@ -43,8 +43,7 @@ def test_uplink_rate_utilisation_and_contract() -> None:
     assert one(s, "noc_link_utilisation_ratio", link="uplink-isp") == pytest.approx(
         expected / 40e6, rel=0.01
     )
-    octets = one(s, "noc_interface_octets_total", device="core", interface="ether1",
-                 direction="in")  # fmt: skip
+    octets = one(s, "noc_interface_octets_total", device="core", interface="ether1", direction="in")
     raw = lab["core"].interface("ether1").rx.octets(clock[0])
     assert octets == raw % EXACT
 
@@ -122,19 +121,32 @@ def test_dr_verdict_is_exported_one_series_per_state() -> None:
     from noc.exporter import render
 
     collector, _, _ = simulated_collector(SMALL)
-    report = verdict([CheckResult("replication_lag_bytes", "siak-pbb", Status.FAIL,
-                                  "4096 bytes not replayed and replay is paused", 4096.0),
-                      CheckResult("service", "website", Status.OK, "HTTP 200")],
-                     at=1_796_090_400.0)  # fmt: skip
+    report = verdict(
+        [
+            CheckResult(
+                "replication_lag_bytes",
+                "siak-pbb",
+                Status.FAIL,
+                "4096 bytes not replayed and replay is paused",
+                4096.0,
+            ),
+            CheckResult("service", "website", Status.OK, "HTTP 200"),
+        ],
+        at=1_796_090_400.0,
+    )
     text = render(NocMetrics(collector.live, dr=lambda: report).collect()).decode()
     families = {f.name: f for f in text_string_to_metric_families(text)}
-    states = {s.labels["state"]: (s.value, s.labels["reason"]) for s in
-              families["noc_dr_state"].samples}  # fmt: skip
+    states = {
+        s.labels["state"]: (s.value, s.labels["reason"]) for s in families["noc_dr_state"].samples
+    }
     assert states == {
-        "ready": (0, ""), "degraded": (0, ""),
-        "not_ready": (1, "replication_lag_bytes siak-pbb: 4096 bytes not replayed and replay "
-                         "is paused"),
-    }  # fmt: skip
+        "ready": (0, ""),
+        "degraded": (0, ""),
+        "not_ready": (
+            1,
+            "replication_lag_bytes siak-pbb: 4096 bytes not replayed and replay is paused",
+        ),
+    }
     checks = {s.labels["subject"]: s.value for s in families["noc_dr_check_status"].samples}
     assert checks == {"siak-pbb": 2, "website": 0}
     assert "noc_dr_state" not in render(NocMetrics(collector.live).collect()).decode()
@@ -171,13 +183,16 @@ def test_written_fragments_serve_the_reference_sample_for_sample_in_fewer_bytes(
     assert fragments.renders == before
     reference = render(NocMetrics(collector.live).collect()).decode()
     assert _samples(fast) == _samples(reference)
-    assert ('noc_device_state{device="kel-a",site="office",kecamatan="Bogor Tengah",'
-            'tier="access",role="kelurahan",state="unreachable"} 1') in fast  # fmt: skip
+    assert (
+        'noc_device_state{device="kel-a",site="office",kecamatan="Bogor Tengah",'
+        'tier="access",role="kelurahan",state="unreachable"} 1'
+    ) in fast
     assert len(fast) < len(reference)
     promtool = shutil.which("promtool")
     assert promtool is not None, "promtool is missing: run `make system-packages`"
-    check = subprocess.run([promtool, "check", "metrics"], input=fast.encode(),
-                           capture_output=True, check=False)  # fmt: skip
+    check = subprocess.run(
+        [promtool, "check", "metrics"], input=fast.encode(), capture_output=True, check=False
+    )
     assert check.returncode == 0, check.stdout + check.stderr
 
 
@@ -218,8 +233,10 @@ def test_a_scrape_beside_the_polls_shows_one_moment_of_the_live_state() -> None:
         for _ in range(count):
             # Down: confirmed at its second failure, shown once the core above it is polled.
             # Up: confirmed at its second answer, then the office behind it is polled.
-            for down, polls in ((True, ["bts-a", "bts-a", "core"]),
-                                (False, ["bts-a", "bts-a", "kel-a"])):  # fmt: skip
+            for down, polls in (
+                (True, ["bts-a", "bts-a", "core"]),
+                (False, ["bts-a", "bts-a", "kel-a"]),
+            ):
                 lab["bts-a"].down = down
                 for name in polls:
                     clock[0] += 400  # (outages far enough apart not to be FLAPPING)

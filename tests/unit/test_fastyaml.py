@@ -44,10 +44,23 @@ def test_numbers_the_full_loader_reads_differently_are_left_to_it(scalar: str) -
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("on", "on"), ("yes", "yes"), ("No", "No"), ("1:30", "1:30"), ("true", True),
-     ("False", False), ("~", None), ("null", None), ("42", 42), ("-7", -7), ("0.25", 0.25),
-     ("127.0.0.1", "127.0.0.1"), ('"010"', "010"), ("'on'", "on")],
-)  # fmt: skip
+    [
+        ("on", "on"),
+        ("yes", "yes"),
+        ("No", "No"),
+        ("1:30", "1:30"),
+        ("true", True),
+        ("False", False),
+        ("~", None),
+        ("null", None),
+        ("42", 42),
+        ("-7", -7),
+        ("0.25", 0.25),
+        ("127.0.0.1", "127.0.0.1"),
+        ('"010"', "010"),
+        ("'on'", "on"),
+    ],
+)
 def test_words_stay_words_and_plain_numbers_are_numbers(text: str, value: object) -> None:
     assert fastyaml.read(f"value: {text}\n") == {"value": value} == full(f"value: {text}\n")
 

@@ -89,8 +89,14 @@ def test_pick_does_not_overshoot_unless_someone_must_poll() -> None:
 
 
 def test_snapshot_round_trip_and_garbage() -> None:
-    health = Health(confirmed_up=False, fail_streak=3, fail_since=100.0, flips=[50.0, 90.0],
-                    reason="timeout", last_seen=120.0)  # fmt: skip
+    health = Health(
+        confirmed_up=False,
+        fail_streak=3,
+        fail_since=100.0,
+        flips=[50.0, 90.0],
+        reason="timeout",
+        last_seen=120.0,
+    )
     verdict = Verdict(State.DOWN, "bts-05", "timeout", 100.0)
     text = snapshot({"bts-05": health}, {"bts-05": verdict}, ["bts-05", "kel-curug"])
     healths, verdicts = restore(text)
@@ -165,12 +171,15 @@ def test_the_supervisor_says_why_a_worker_ended(tmp_path: Path) -> None:
     from noc.fleet.workers import Worker, ended
 
     w = Worker("w-0", 9469, tmp_path, {})
-    w.log.write_text("metrics: http://127.0.0.1:9469/metrics\nnoc serve cannot run: cannot "
-                     "serve HTTP on 127.0.0.1:9469 (is the port taken?)\n\n")  # fmt: skip
+    w.log.write_text(
+        "metrics: http://127.0.0.1:9469/metrics\nnoc serve cannot run: cannot "
+        "serve HTTP on 127.0.0.1:9469 (is the port taken?)\n\n"
+    )
     w.proc = subprocess.Popen([sys.executable, "-c", "raise SystemExit(1)"])
     w.proc.wait()
-    assert ended(w) == ("exited (1): noc serve cannot run: cannot serve HTTP on "
-                        "127.0.0.1:9469 (is the port taken?)")  # fmt: skip
+    assert ended(w) == (
+        "exited (1): noc serve cannot run: cannot serve HTTP on 127.0.0.1:9469 (is the port taken?)"
+    )
     w.proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     w.proc.kill()
     w.proc.wait()

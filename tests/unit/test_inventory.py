@@ -103,8 +103,10 @@ def test_dr_section_is_cross_checked_with_lines(tmp_path: Path) -> None:
     with pytest.raises(InventoryError) as caught:
         load_inventory(broken)
     messages = {(i.line, i.message) for i in caught.value.issues}
-    line_of = {n: text[: text.index(s)].count("\n") + 1
-               for n, s in (("db", "siak-pbx}"), ("link", "dr-nowhere"))}  # fmt: skip
+    line_of = {
+        n: text[: text.index(s)].count("\n") + 1
+        for n, s in (("db", "siak-pbx}"), ("link", "dr-nowhere"))
+    }
     assert (line_of["db"], "unknown DR database 'siak-pbx'") in messages
     assert (line_of["link"], "unknown link 'dr-nowhere'") in messages
 
@@ -112,8 +114,14 @@ def test_dr_section_is_cross_checked_with_lines(tmp_path: Path) -> None:
 def test_shipped_dr_section() -> None:
     dr = load_inventory(INVENTORY).dr
     assert dr is not None and dr.runbook is not None
-    assert {s.name for s in dr.services} == {"website", "webmail", "sim-kantaya",
-                                             "e-procurement", "siak", "pbb"}  # fmt: skip
+    assert {s.name for s in dr.services} == {
+        "website",
+        "webmail",
+        "sim-kantaya",
+        "e-procurement",
+        "siak",
+        "pbb",
+    }
     for service in dr.services:
         for url in (service.primary_url, service.dr_url):
             host = re.match(r"https?://([\d.]+)", url)

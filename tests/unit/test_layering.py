@@ -17,11 +17,29 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 PACKAGE = ROOT / "noc"
-FOLD = {"noc.collector." + m for m in
-        ("availability", "rates", "rollup", "events", "maintenance", "livestate", "samples",
-         "decode", "domains")}  # fmt: skip
-ASYNC_SIDE = {"asyncio", "noc.collector.engine", "noc.collector.poller", "noc.collector.scheduler",
-              "noc.snmp.lean_client", "noc.snmp.pysnmp_client", "noc.snmp.engines"}  # fmt: skip
+FOLD = {
+    "noc.collector." + m
+    for m in (
+        "availability",
+        "rates",
+        "rollup",
+        "events",
+        "maintenance",
+        "livestate",
+        "samples",
+        "decode",
+        "domains",
+    )
+}
+ASYNC_SIDE = {
+    "asyncio",
+    "noc.collector.engine",
+    "noc.collector.poller",
+    "noc.collector.scheduler",
+    "noc.snmp.lean_client",
+    "noc.snmp.pysnmp_client",
+    "noc.snmp.engines",
+}
 TOP = ("noc.service", "noc.api", "noc.cli")
 # Imports inside functions, kept for startup time only: the CLI loads a command's modules
 # when it runs, and pysnmp (0.27 s to import) loads only when it is the chosen engine.

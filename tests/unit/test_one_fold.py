@@ -36,18 +36,30 @@ def comparable(events: Sequence[Event]) -> list[tuple[Any, ...]]:
         if isinstance(e, StateChange):
             out.append(("change", e.entity, e.at, e.old, e.new, e.root_cause))
         elif isinstance(e, Incident):
-            out.append(("incident", e.entity, e.state, e.started, e.ended, e.root_cause,
-                        tuple(sorted(e.affected)), e.flaps))  # fmt: skip
+            out.append(
+                (
+                    "incident",
+                    e.entity,
+                    e.state,
+                    e.started,
+                    e.ended,
+                    e.root_cause,
+                    tuple(sorted(e.affected)),
+                    e.flaps,
+                )
+            )
     return out
 
 
 def test_the_month_and_the_collector_fold_the_same_outcomes() -> None:
     inv = load_inventory(SMALL)
-    plan = Plan(outages=[
-        Outage("bts-a", T0 + 3 * STEP_S, T0 + 9 * STEP_S),  # kel-a behind it: UNREACHABLE
-        Outage("kel-b", T0 + 12 * STEP_S, T0 + 15 * STEP_S),
-        Outage("kel-a", T0 + 20 * STEP_S, T0 + 40 * STEP_S, flapping=True),
-    ])  # fmt: skip
+    plan = Plan(
+        outages=[
+            Outage("bts-a", T0 + 3 * STEP_S, T0 + 9 * STEP_S),  # kel-a behind it: UNREACHABLE
+            Outage("kel-b", T0 + 12 * STEP_S, T0 + 15 * STEP_S),
+            Outage("kel-a", T0 + 20 * STEP_S, T0 + 40 * STEP_S, flapping=True),
+        ]
+    )
     failing = outage_schedule(inv, plan)
 
     live = LiveState(inv)

@@ -18,8 +18,10 @@ def test_a_damaged_line_is_skipped_with_one_warning_naming_file_line_and_reason(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "x.snmprec"
-    path.write_text("1.3.6.1.2.1.1.1.0|4|ok\n1.3.6.1.4.1.9.1|4x|abc\n1.3.6.1.4.1.9.2|4x|0\n"
-                    "1.3.6.1.4.1.9.3|2|7\n")  # fmt: skip
+    path.write_text(
+        "1.3.6.1.2.1.1.1.0|4|ok\n1.3.6.1.4.1.9.1|4x|abc\n1.3.6.1.4.1.9.2|4x|0\n"
+        "1.3.6.1.4.1.9.3|2|7\n"
+    )
     with caplog.at_level(logging.WARNING):
         values = load_snmprec(path)
     assert len(values) == 2 and values[(1, 3, 6, 1, 4, 1, 9, 3)].value == 7
@@ -34,7 +36,9 @@ def test_a_damaged_line_is_skipped_with_one_warning_naming_file_line_and_reason(
 def test_a_speed_in_the_wrong_unit_is_suspect_and_never_a_capacity() -> None:
     # Cambium ePMP: bit/s in ifHighSpeed, no ifSpeed
     assert interface_speed(1_000_000_000, None) == (
-        None, "ifHighSpeed 1,000,000,000 Mbit/s is implausible; speed unknown")  # fmt: skip
+        None,
+        "ifHighSpeed 1,000,000,000 Mbit/s is implausible; speed unknown",
+    )
     # ifHighSpeed far above an unsaturated ifSpeed: ifSpeed is believed
     speed, why = interface_speed(1_000_000_000, 1_000_000_000)
     assert speed == 1_000_000_000 and why is not None and "ifSpeed used" in why

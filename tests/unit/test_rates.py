@@ -19,42 +19,100 @@ from noc.collector.rates import (
 GBIT = 1_000_000_000
 
 
-def pt(value: int | None, wall: float, uptime: int | None = None, bits: int = 64,
-       disc: int | None = None) -> CounterPoint:  # fmt: skip
+def pt(
+    value: int | None,
+    wall: float,
+    uptime: int | None = None,
+    bits: int = 64,
+    disc: int | None = None,
+) -> CounterPoint:
     return CounterPoint(value, bits, wall, uptime, disc)
 
 
 CASES = [
     # name, prev, cur, speed, expected bps, expected reason
     ("plain", pt(0, 0, 0), pt(75_000_000, 60, 6000), GBIT, 10_000_000.0, None),
-    ("device clock wins over a late poll", pt(0, 0, 0), pt(75_000_000, 75, 6000), GBIT,
-     10_000_000.0, None),
+    (
+        "device clock wins over a late poll",
+        pt(0, 0, 0),
+        pt(75_000_000, 75, 6000),
+        GBIT,
+        10_000_000.0,
+        None,
+    ),
     ("wall clock without sysUpTime", pt(0, 0), pt(75_000_000, 60), GBIT, 10_000_000.0, None),
-    ("32-bit wrap", pt(C32 - 1_000, 0, 0, 32), pt(74_999_000, 60, 6000, 32), GBIT,
-     10_000_000.0, None),
-    ("64-bit counter going back is a reset", pt(10**12, 0, 0), pt(5, 60, 6000), GBIT, None,
-     NoRate.RESET),
-    ("reboot: sysUpTime went back", pt(10**9, 0, 500_000), pt(1_000, 60, 3000), GBIT, None,
-     NoRate.REBOOT),
-    ("discontinuity announced", pt(0, 0, 0, disc=0), pt(75_000_000, 60, 6000, disc=5000), GBIT,
-     None, NoRate.DISCONTINUITY),
-    ("width changed", pt(0, 0, 0, 64), pt(75_000_000, 60, 6000, 32), GBIT, None,
-     NoRate.WIDTH_CHANGED),
-    ("above physical speed is discarded", pt(0, 0, 0), pt(10**12, 60, 6000), GBIT, None,
-     NoRate.ABOVE_SPEED),
+    (
+        "32-bit wrap",
+        pt(C32 - 1_000, 0, 0, 32),
+        pt(74_999_000, 60, 6000, 32),
+        GBIT,
+        10_000_000.0,
+        None,
+    ),
+    (
+        "64-bit counter going back is a reset",
+        pt(10**12, 0, 0),
+        pt(5, 60, 6000),
+        GBIT,
+        None,
+        NoRate.RESET,
+    ),
+    (
+        "reboot: sysUpTime went back",
+        pt(10**9, 0, 500_000),
+        pt(1_000, 60, 3000),
+        GBIT,
+        None,
+        NoRate.REBOOT,
+    ),
+    (
+        "discontinuity announced",
+        pt(0, 0, 0, disc=0),
+        pt(75_000_000, 60, 6000, disc=5000),
+        GBIT,
+        None,
+        NoRate.DISCONTINUITY,
+    ),
+    (
+        "width changed",
+        pt(0, 0, 0, 64),
+        pt(75_000_000, 60, 6000, 32),
+        GBIT,
+        None,
+        NoRate.WIDTH_CHANGED,
+    ),
+    (
+        "above physical speed is discarded",
+        pt(0, 0, 0),
+        pt(10**12, 60, 6000),
+        GBIT,
+        None,
+        NoRate.ABOVE_SPEED,
+    ),
     ("no time elapsed", pt(0, 0, 6000), pt(10, 0, 6000), GBIT, None, NoRate.NO_TIME),
     ("missing counter", pt(None, 0, 0), pt(10, 60, 6000), GBIT, None, NoRate.MISSING),
-    ("sysUpTime wrap after 497 days", pt(0, 0, C32 - 3000), pt(75_000_000, 60, 3000), GBIT,
-     10_000_000.0, None),
-]  # fmt: skip
+    (
+        "sysUpTime wrap after 497 days",
+        pt(0, 0, C32 - 3000),
+        pt(75_000_000, 60, 3000),
+        GBIT,
+        10_000_000.0,
+        None,
+    ),
+]
 
 
-@pytest.mark.parametrize(("name", "prev", "cur", "speed", "bps", "why"), CASES,
-                         ids=[c[0] for c in CASES])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "prev", "cur", "speed", "bps", "why"), CASES, ids=[c[0] for c in CASES]
+)
 def test_rate_cases(
-    name: str, prev: CounterPoint, cur: CounterPoint, speed: int, bps: float | None,
+    name: str,
+    prev: CounterPoint,
+    cur: CounterPoint,
+    speed: int,
+    bps: float | None,
     why: NoRate | None,
-) -> None:  # fmt: skip
+) -> None:
     rate = counter_rate(prev, cur, speed)
     assert rate.why_not is why
     if bps is None:

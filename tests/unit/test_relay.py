@@ -53,8 +53,10 @@ def test_a_burst_of_100_is_cut_to_the_limit_and_nothing_is_lost() -> None:
 
 def test_356_held_messages_are_split_to_the_gateway_limit_and_all_delivered() -> None:
     chat = Chat(RelayPolicy(per_minute=20, max_chars=4096))
-    chat.waiting = [Queued(f"i{n}", "wa", f"GANGGUAN kel-{n:03d} di Bogor Selatan", "x", 0.0)
-                    for n in range(356)]  # fmt: skip
+    chat.waiting = [
+        Queued(f"i{n}", "wa", f"GANGGUAN kel-{n:03d} di Bogor Selatan", "x", 0.0)
+        for n in range(356)
+    ]
     out: list[Outgoing] = []
     t = 10.0
     while chat.waiting and t < 600:
@@ -64,8 +66,9 @@ def test_356_held_messages_are_split_to_the_gateway_limit_and_all_delivered() ->
     assert all(len(o.text) <= 4096 for o in out)
     carried = [i for o in out for i in o.ids]
     assert sorted(carried) == sorted(f"i{n}" for n in range(356))  # each once
-    per_minute = [sum(1 for when, _ in chat.sent if start <= when < start + 60)
-                  for start in range(0, 600, 60)]  # fmt: skip
+    per_minute = [
+        sum(1 for when, _ in chat.sent if start <= when < start + 60) for start in range(0, 600, 60)
+    ]
     assert max(per_minute) <= 20
 
 
@@ -94,27 +97,51 @@ def test_a_message_longer_than_the_limit_is_cut_and_the_limit_leaves_room() -> N
 
 
 def test_plain_text_names_the_root_cause_and_what_is_behind_it() -> None:
-    subject, text = plain_text(Notification.model_validate({
-        "status": "firing", "receiver": "wa", "groupLabels": {"group": "bts-05"},
-        "alerts": [
-            {"status": "firing", "labels": {"alertname": "NocBtsDown", "device": "bts-05"},
-             "annotations": {"summary": "BTS bts-05 (Bogor Barat) is down"}},
-            *({"status": "firing",
-               "labels": {"alertname": "NocBehindRootCause", "device": f"kel-{n}"}}
-              for n in range(25)),
-        ],
-    }))  # fmt: skip
+    subject, text = plain_text(
+        Notification.model_validate(
+            {
+                "status": "firing",
+                "receiver": "wa",
+                "groupLabels": {"group": "bts-05"},
+                "alerts": [
+                    {
+                        "status": "firing",
+                        "labels": {"alertname": "NocBtsDown", "device": "bts-05"},
+                        "annotations": {"summary": "BTS bts-05 (Bogor Barat) is down"},
+                    },
+                    *(
+                        {
+                            "status": "firing",
+                            "labels": {"alertname": "NocBehindRootCause", "device": f"kel-{n}"},
+                        }
+                        for n in range(25)
+                    ),
+                ],
+            }
+        )
+    )
     assert subject == "GANGGUAN bts-05"
     assert "BTS bts-05 mati" in text
     assert "25 perangkat di belakangnya" in text and "(+5)" in text
 
 
 def test_a_recovery_says_how_long_it_lasted_in_wib() -> None:
-    subject, text = plain_text(Notification.model_validate({
-        "status": "resolved", "receiver": "wa", "groupLabels": {"group": "bts-07"},
-        "alerts": [{"status": "resolved", "labels": {"alertname": "NocBtsDown",
-                                                     "device": "bts-07"},
-                    "startsAt": "2026-12-07T03:02:10Z", "endsAt": "2026-12-07T03:25:40Z"}],
-    }))  # fmt: skip
+    subject, text = plain_text(
+        Notification.model_validate(
+            {
+                "status": "resolved",
+                "receiver": "wa",
+                "groupLabels": {"group": "bts-07"},
+                "alerts": [
+                    {
+                        "status": "resolved",
+                        "labels": {"alertname": "NocBtsDown", "device": "bts-07"},
+                        "startsAt": "2026-12-07T03:02:10Z",
+                        "endsAt": "2026-12-07T03:25:40Z",
+                    }
+                ],
+            }
+        )
+    )
     assert subject == "PULIH bts-07"
     assert text.splitlines()[0] == "PULIH: bts-07 · mati 23 menit (10:02–10:25 WIB)"

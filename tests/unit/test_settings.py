@@ -36,5 +36,7 @@ def test_settings_come_from_the_environment_over_the_settings_files(
     project.write_text("NOC_LEASE_S=one minute\n")
     with pytest.raises(SettingsError) as err:
         Settings()
-    assert str(err.value) == (f"NOC_LEASE_S='one minute' (in {project}): Input should be a "
-                              "valid number, unable to parse string as a number")  # fmt: skip
+    assert str(err.value) == (
+        f"NOC_LEASE_S='one minute' (in {project}): Input should be a "
+        "valid number, unable to parse string as a number"
+    )

@@ -42,39 +42,71 @@ UP_ALL_ALONG = [Change(t(1, 0, 9), "up")]
 CASES = [
     # name, changes, maintenance, expected (scheduled, downtime, maintenance, unknown, outages)
     ("no outages", UP_ALL_ALONG, [], (DAYS_31, 0, 0, 0, 0)),
-    ("maintenance overlapping an outage",
-     [*UP_ALL_ALONG, Change(t(5, 10), "down"), Change(t(5, 12), "up")],
-     [(t(5, 11), t(5, 13))],
-     (DAYS_31 - 2 * H, H, 2 * H, 0, 1)),
-    ("outage crossing the period's start",
-     [Change(t(1, 0, 9), "up"), Change(t(30, 23, 9), "down"), Change(t(1, 1), "up")], [],
-     (DAYS_31, H, 0, 0, 1)),
-    ("outage crossing the period's end",
-     [*UP_ALL_ALONG, Change(t(31, 23.5), "down"), Change(t(1, 0.5, 11), "up")], [],
-     (DAYS_31, 0.5 * H, 0, 0, 1)),
-    ("child behind a down parent is not charged",
-     [*UP_ALL_ALONG, Change(t(7, 8), "unreachable"), Change(t(7, 10), "up")], [],
-     (DAYS_31, 0, 0, 0, 0)),
-    ("unknown time is removed and reported",
-     [Change(t(3, 0), "up")], [],
-     (DAYS_31 - 2 * 86400, 0, 0, 2 * 86400, 0)),
-    ("a flapping stretch is one outage",
-     [*UP_ALL_ALONG, Change(t(9, 9), "down"), Change(t(9, 9 + 1 / 6), "flapping"),
-      Change(t(9, 9 + 4 / 6), "up")], [],
-     (DAYS_31, 40 * 60, 0, 0, 1)),
-    ("two outages",
-     [*UP_ALL_ALONG, Change(t(2, 8), "down"), Change(t(2, 9), "up"), Change(t(20, 8), "down"),
-      Change(t(20, 11), "up")], [],
-     (DAYS_31, 4 * H, 0, 0, 2)),
-]  # fmt: skip
+    (
+        "maintenance overlapping an outage",
+        [*UP_ALL_ALONG, Change(t(5, 10), "down"), Change(t(5, 12), "up")],
+        [(t(5, 11), t(5, 13))],
+        (DAYS_31 - 2 * H, H, 2 * H, 0, 1),
+    ),
+    (
+        "outage crossing the period's start",
+        [Change(t(1, 0, 9), "up"), Change(t(30, 23, 9), "down"), Change(t(1, 1), "up")],
+        [],
+        (DAYS_31, H, 0, 0, 1),
+    ),
+    (
+        "outage crossing the period's end",
+        [*UP_ALL_ALONG, Change(t(31, 23.5), "down"), Change(t(1, 0.5, 11), "up")],
+        [],
+        (DAYS_31, 0.5 * H, 0, 0, 1),
+    ),
+    (
+        "child behind a down parent is not charged",
+        [*UP_ALL_ALONG, Change(t(7, 8), "unreachable"), Change(t(7, 10), "up")],
+        [],
+        (DAYS_31, 0, 0, 0, 0),
+    ),
+    (
+        "unknown time is removed and reported",
+        [Change(t(3, 0), "up")],
+        [],
+        (DAYS_31 - 2 * 86400, 0, 0, 2 * 86400, 0),
+    ),
+    (
+        "a flapping stretch is one outage",
+        [
+            *UP_ALL_ALONG,
+            Change(t(9, 9), "down"),
+            Change(t(9, 9 + 1 / 6), "flapping"),
+            Change(t(9, 9 + 4 / 6), "up"),
+        ],
+        [],
+        (DAYS_31, 40 * 60, 0, 0, 1),
+    ),
+    (
+        "two outages",
+        [
+            *UP_ALL_ALONG,
+            Change(t(2, 8), "down"),
+            Change(t(2, 9), "up"),
+            Change(t(20, 8), "down"),
+            Change(t(20, 11), "up"),
+        ],
+        [],
+        (DAYS_31, 4 * H, 0, 0, 2),
+    ),
+]
 
 
-@pytest.mark.parametrize(("name", "changes", "windows", "expected"), CASES,
-                         ids=[c[0] for c in CASES])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "changes", "windows", "expected"), CASES, ids=[c[0] for c in CASES]
+)
 def test_availability_cases(
-    name: str, changes: list[Change], windows: list[tuple[float, float]],
+    name: str,
+    changes: list[Change],
+    windows: list[tuple[float, float]],
     expected: tuple[float, float, float, float, int],
-) -> None:  # fmt: skip
+) -> None:
     a = availability(changes, windows, OCT, 0.999)
     scheduled, downtime, maintenance, unknown, outages = expected
     assert a.scheduled_s == pytest.approx(scheduled)
@@ -104,8 +136,9 @@ def test_unknown_over_one_percent_warns() -> None:
 
 
 def test_group_availability_sums_times() -> None:
-    parent = availability([*UP_ALL_ALONG, Change(t(7, 8), "down"), Change(t(7, 10), "up")], [],
-                          OCT, 0.995)  # fmt: skip
+    parent = availability(
+        [*UP_ALL_ALONG, Change(t(7, 8), "down"), Change(t(7, 10), "up")], [], OCT, 0.995
+    )
     child = availability(CASES[4][1], [], OCT, 0.995)
     site = combine([parent, child], 0.995)
     assert site.downtime_s == pytest.approx(2 * H)
@@ -121,8 +154,10 @@ def test_95th_percentile_by_nearest_rank() -> None:
 
 def test_link_usage_reports_gaps_and_busy_hours() -> None:
     day = month(2026, 10)
-    points = [(day.start + i * 300, float(i % 100) * 1e6, 1e6)  # start, in, out
-              for i in range(0, 8000)]  # fmt: skip
+    points = [
+        (day.start + i * 300, float(i % 100) * 1e6, 1e6)  # start, in, out
+        for i in range(0, 8000)
+    ]
     usage: LinkUsage = link_usage(points, day, 40_000_000)
     assert usage.expected_samples == DAYS_31 // 300
     assert usage.samples == 8000

@@ -18,19 +18,30 @@ OCT = month(2026, 10)
 
 
 def small_report() -> Report:
-    down = [Change(OCT.start - 10, "up"), Change(OCT.start + 86400, "down"),
-            Change(OCT.start + 86400 + 5400, "up")]  # fmt: skip
+    down = [
+        Change(OCT.start - 10, "up"),
+        Change(OCT.start + 86400, "down"),
+        Change(OCT.start + 86400 + 5400, "up"),
+    ]
     dev = availability(down, [], OCT, 0.99)
     ok = availability([Change(OCT.start - 10, "up")], [], OCT, 0.995)
     usage = link_usage([], OCT, 40_000_000)
     return Report(
-        network="Test", timezone="Asia/Jakarta", period=OCT, generated=OCT.end + 3600,
-        devices={"kel-a": dev, "bts-a": ok}, sites={"office": dev, "bts-a": ok},
-        tiers={"access": dev, "backbone": ok}, whole=dev, links={"uplink-isp": usage},
-        uplink="uplink-isp", uplink_daily_p95=[(OCT.start, None)],
-        incidents=[IncidentLine("kel-a", "down", "kel-a", OCT.start + 86400,
-                                OCT.start + 86400 + 5400, 0)],
-    )  # fmt: skip
+        network="Test",
+        timezone="Asia/Jakarta",
+        period=OCT,
+        generated=OCT.end + 3600,
+        devices={"kel-a": dev, "bts-a": ok},
+        sites={"office": dev, "bts-a": ok},
+        tiers={"access": dev, "backbone": ok},
+        whole=dev,
+        links={"uplink-isp": usage},
+        uplink="uplink-isp",
+        uplink_daily_p95=[(OCT.start, None)],
+        incidents=[
+            IncidentLine("kel-a", "down", "kel-a", OCT.start + 86400, OCT.start + 86400 + 5400, 0)
+        ],
+    )
 
 
 def test_numbers_dates_and_durations_in_both_languages() -> None:
@@ -89,9 +100,16 @@ def test_each_report_output_gets_its_format() -> None:
     assert plan_outputs("json", [pdf]) == [("json", pdf)]  # --format wins for one output
     assert plan_outputs(None, [pdf, csv_]) == [("pdf", pdf), ("csv", csv_)]
     docx = Path("laporan.docx")
-    for fmt, outs in (("pdf", []), ("xml", []), ("json", [pdf, csv_]), (None, [pdf, txt]),
-                      (None, [pdf, Path("./oktober.pdf")]), (None, [txt]), (None, [docx]),
-                      ("html", [docx])):  # fmt: skip
+    for fmt, outs in (
+        ("pdf", []),
+        ("xml", []),
+        ("json", [pdf, csv_]),
+        (None, [pdf, txt]),
+        (None, [pdf, Path("./oktober.pdf")]),
+        (None, [txt]),
+        (None, [docx]),
+        ("html", [docx]),
+    ):
         with pytest.raises(typer.Exit) as refused:
             plan_outputs(fmt, outs)
         assert refused.value.exit_code == 2, (fmt, outs)
@@ -115,8 +133,16 @@ def test_csv_times_are_written_alike_zero_or_not() -> None:
 def test_a_month_with_no_data_has_no_budget_left_to_speak_of() -> None:
     from noc.sla.compute import Availability
 
-    empty = Availability(period_s=0.0, scheduled_s=0.0, maintenance_s=0.0, unknown_s=0.0,
-                         unreachable_s=0.0, downtime_s=0.0, outages=(), target=0.999)  # fmt: skip
+    empty = Availability(
+        period_s=0.0,
+        scheduled_s=0.0,
+        maintenance_s=0.0,
+        unknown_s=0.0,
+        unreachable_s=0.0,
+        downtime_s=0.0,
+        outages=(),
+        target=0.999,
+    )
     assert empty.budget_remaining_s is None
     assert Locale("id").budget(empty.budget_remaining_s) == "t/a (tidak ada data)"
     assert Locale("en").budget(None) == "n/a (no data)"
@@ -132,8 +158,10 @@ def test_chart_labels_stay_inside_their_charts() -> None:
     report = small_report()
     for svg in (_timeline(report, Locale("id")), _uplink_chart(report, Locale("id"))):
         width = float(regex.search(r'<svg[^>]*width="(\d+)"', svg).group(1))  # type: ignore[union-attr]
-        label = (r'<text x="([\d.]+)" y="[\d.]+" text-anchor="(\w+)" font-size="(\d+)"'
-                 r"[^>]*>([^<]*)</text>")  # fmt: skip
+        label = (
+            r'<text x="([\d.]+)" y="[\d.]+" text-anchor="(\w+)" font-size="(\d+)"'
+            r"[^>]*>([^<]*)</text>"
+        )
         for x, anchor, size, text in regex.findall(label, svg):
             w = text_width(text, float(size))
             start = {"start": 0.0, "middle": w / 2, "end": w}[anchor]

@@ -20,8 +20,9 @@ def test_reads_past_the_deadline_and_past_the_bound_are_refused(
 ) -> None:
     monkeypatch.setattr(deps, "STORE_READ_S", 0.2)
     gate = threading.Event()
-    ctx: Any = SimpleNamespace(store_readers=threading.BoundedSemaphore(2),
-                               store_pool=ThreadPoolExecutor(2))  # fmt: skip
+    ctx: Any = SimpleNamespace(
+        store_readers=threading.BoundedSemaphore(2), store_pool=ThreadPoolExecutor(2)
+    )
 
     async def main() -> list[str]:
         said = []

@@ -8,23 +8,42 @@ from noc.wall.view import Health, LinkLoad, build
 from tests.conftest import SMALL
 
 NOW = 1_800_000_000.0
-HEALTH = Health(last_poll_at=NOW - 5, last_success_at=NOW - 5, polls=10, failures=1, late=0,
-                store_ok=True, pending_events=0, oldest_pending_s=0.0, interval_s=60)  # fmt: skip
+HEALTH = Health(
+    last_poll_at=NOW - 5,
+    last_success_at=NOW - 5,
+    polls=10,
+    failures=1,
+    late=0,
+    store_ok=True,
+    pending_events=0,
+    oldest_pending_s=0.0,
+    interval_s=60,
+)
 
 
 def test_a_bts_down_is_the_first_problem_with_its_office_counted_and_its_links_red() -> None:
     inv = load_inventory(SMALL)
     verdicts = {
-        "core": Verdict(State.UP), "bts-b": Verdict(State.UP), "kel-b": Verdict(State.UP),
+        "core": Verdict(State.UP),
+        "bts-b": Verdict(State.UP),
+        "kel-b": Verdict(State.UP),
         "bts-a": Verdict(State.DOWN, "bts-a", "no response", NOW - 600),
         "kel-a": Verdict(State.UNREACHABLE, "bts-a", "bts-a is down", NOW - 600),
         "link:backhaul-bts-b": Verdict(State.UP),
         "link:access-kel-b": Verdict(State.FLAPPING, "link:access-kel-b", "flapping", NOW - 60),
-    }  # fmt: skip
+    }
     loads = {"uplink-isp": LinkLoad(38e6, 5e6, 0.95), "backhaul-bts-b": LinkLoad(1e6, 1e6, 0.0)}
-    doc = build(inv, verdicts, {"bts-a": NOW - 590}, loads, [(NOW - 300, 30e6, 4e6)],
-                ("ready", {"id": "semua pemeriksaan lulus", "en": "all checks pass"}, NOW - 30),
-                HEALTH, {"bts-a": "budi"}, NOW)  # fmt: skip
+    doc = build(
+        inv,
+        verdicts,
+        {"bts-a": NOW - 590},
+        loads,
+        [(NOW - 300, 30e6, 4e6)],
+        ("ready", {"id": "semua pemeriksaan lulus", "en": "all checks pass"}, NOW - 30),
+        HEALTH,
+        {"bts-a": "budi"},
+        NOW,
+    )
 
     first, second = doc["problems"]
     assert (first["entity"], first["behind"], first["acked_by"]) == ("bts-a", 1, "budi")
@@ -56,9 +75,17 @@ def test_a_bts_down_is_the_first_problem_with_its_office_counted_and_its_links_r
 
 def test_a_collector_that_stopped_polling_says_so_and_nothing_known_is_unknown() -> None:
     inv = load_inventory(SMALL)
-    stale = Health(last_poll_at=NOW - 600, last_success_at=None, polls=1, failures=0,
-                   late=0, store_ok=False, pending_events=42, oldest_pending_s=90.4,
-                   interval_s=60)  # fmt: skip
+    stale = Health(
+        last_poll_at=NOW - 600,
+        last_success_at=None,
+        polls=1,
+        failures=0,
+        late=0,
+        store_ok=False,
+        pending_events=42,
+        oldest_pending_s=90.4,
+        interval_s=60,
+    )
     doc = build(inv, {}, {}, {}, [], None, stale, {}, NOW)
     assert doc["collector"]["polling"] is False
     assert doc["collector"]["store_ok"] is False

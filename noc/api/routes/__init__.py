@@ -21,9 +21,18 @@ from noc.api.routes import (
 from noc.store.tokens import GRANTS, Role
 
 ROUTERS: list[APIRouter] = [
-    inventory.router, state.router, admin.router, sla.router, diag.router, dr.router,
-    alerts.router, wall.router, fleet.router, docs.router, metrics.router,
-]  # fmt: skip
+    inventory.router,
+    state.router,
+    admin.router,
+    sla.router,
+    diag.router,
+    dr.router,
+    alerts.router,
+    wall.router,
+    fleet.router,
+    docs.router,
+    metrics.router,
+]
 
 
 def routes() -> list[APIRoute]:

@@ -22,10 +22,16 @@ async def maintenance(ctx: Ctx, _: Reader) -> list[WindowOut]:
     """Maintenance windows made at run time (the inventory's standing windows are in the
     inventory)."""
     return [
-        WindowOut(id=w.id or "", name=w.name, devices=sorted(w.devices), sites=sorted(w.sites),
-                  start=w.start or 0.0, end=w.end or 0.0)
+        WindowOut(
+            id=w.id or "",
+            name=w.name,
+            devices=sorted(w.devices),
+            sites=sorted(w.sites),
+            start=w.start or 0.0,
+            end=w.end or 0.0,
+        )
         for w in await store_read(ctx, list_windows, ctx.engine)
-    ]  # fmt: skip
+    ]
 
 
 @router.post("/maintenance", response_model=WindowOut, status_code=201, tags=["maintenance"])
@@ -43,8 +49,9 @@ def add_maintenance(ctx: Ctx, _: Admin, body: WindowIn) -> WindowOut:
         window_id = add_window(ctx.engine, body.name, body.devices, body.sites, start, end)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
-    return WindowOut(id=window_id, name=body.name, devices=body.devices, sites=body.sites,
-                     start=start, end=end)  # fmt: skip
+    return WindowOut(
+        id=window_id, name=body.name, devices=body.devices, sites=body.sites, start=start, end=end
+    )
 
 
 @router.delete("/maintenance/{window_id}", status_code=204, tags=["maintenance"])
@@ -71,8 +78,7 @@ def new_token(ctx: Ctx, _: Admin, body: TokenIn) -> TokenCreated:
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     expires = None if expires_in is None else time.time() + expires_in
-    return TokenCreated(id=token_id, name=body.name, role=body.role, expires=expires,
-                        token=token)  # fmt: skip
+    return TokenCreated(id=token_id, name=body.name, role=body.role, expires=expires, token=token)
 
 
 @router.delete("/tokens/{token_id}", status_code=204, tags=["admin"])

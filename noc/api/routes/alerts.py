@@ -74,20 +74,36 @@ async def alert_ack(ctx: Ctx, principal: Technician, body: AckIn) -> dict[str, s
     now = time.time()
     try:  # the token's name is the person's (a token per person, as `noc token create` asks)
         silence, extended = await asyncio.to_thread(
-            acknowledge, _alertmanager(ctx), body.group, now, body.for_s, principal.name,
+            acknowledge,
+            _alertmanager(ctx),
+            body.group,
+            now,
+            body.for_s,
+            principal.name,
             body.comment,
-        )  # fmt: skip
+        )
     except AlertmanagerError as exc:
         raise HTTPException(502, str(exc)) from None
-    await asyncio.to_thread(ctx.audit.record, who, "ack", None,
-                            {"group": body.group, "for_s": body.for_s,
-                             "comment": body.comment, "silence": silence,
-                             "extended": extended}, "ok")  # fmt: skip
+    await asyncio.to_thread(
+        ctx.audit.record,
+        who,
+        "ack",
+        None,
+        {
+            "group": body.group,
+            "for_s": body.for_s,
+            "comment": body.comment,
+            "silence": silence,
+            "extended": extended,
+        },
+        "ok",
+    )
     return {"silence": silence, "extended": extended}
 
 
-@router.post("/alerts/relay/{receiver}", status_code=202,
-             dependencies=[Depends(require_webhook_secret)])  # fmt: skip
+@router.post(
+    "/alerts/relay/{receiver}", status_code=202, dependencies=[Depends(require_webhook_secret)]
+)
 async def alert_relay(ctx: Ctx, receiver: str, request: Request) -> dict[str, str]:
     """Alertmanager's webhook for a gateway receiver (WhatsApp): kept in the store's queue
     (202 once it is there; 503 when the store does not take it, so Alertmanager tries

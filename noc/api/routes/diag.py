@@ -21,8 +21,9 @@ async def diagnostics(ctx: Ctx, principal: Technician, body: DiagIn) -> dict[str
     req = DiagRequest(body.action, body.device, tuple(body.objects), body.command, body.window_s)
     client = ctx.client_factory()
     try:
-        result = await run_diagnostic(ctx.inv, req, client, ctx.audit,
-                                      f"token:{principal.name}", ctx.secrets)  # fmt: skip
+        result = await run_diagnostic(
+            ctx.inv, req, client, ctx.audit, f"token:{principal.name}", ctx.secrets
+        )
     except DiagRefused as exc:
         raise HTTPException(422, str(exc)) from None
     except DiagUnrecorded as exc:

@@ -15,20 +15,24 @@ from fastapi.responses import HTMLResponse, Response
 
 router = APIRouter(include_in_schema=False)
 TITLE = "NOC toolkit API"
-ASSETS = {"swagger-ui-bundle.js": "text/javascript; charset=utf-8",
-          "swagger-ui.css": "text/css; charset=utf-8", "favicon.png": "image/png",
-          "redoc.standalone.js": "text/javascript; charset=utf-8"}  # fmt: skip
+ASSETS = {
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "favicon.png": "image/png",
+    "redoc.standalone.js": "text/javascript; charset=utf-8",
+}
 
 
 @router.get("/docs")
 def docs() -> HTMLResponse:
     return get_swagger_ui_html(
-        openapi_url="/openapi.json", title=TITLE,
+        openapi_url="/openapi.json",
+        title=TITLE,
         swagger_js_url="/docs/static/swagger-ui-bundle.js",
         swagger_css_url="/docs/static/swagger-ui.css",
         swagger_favicon_url="/docs/static/favicon.png",
         oauth2_redirect_url="/docs/oauth2-redirect",
-    )  # fmt: skip
+    )
 
 
 @router.get("/docs/oauth2-redirect")
@@ -38,10 +42,13 @@ def oauth2_redirect() -> HTMLResponse:
 
 @router.get("/redoc")
 def redoc() -> HTMLResponse:
-    return get_redoc_html(openapi_url="/openapi.json", title=TITLE,
-                          redoc_js_url="/docs/static/redoc.standalone.js",
-                          redoc_favicon_url="/docs/static/favicon.png",
-                          with_google_fonts=False)  # fmt: skip
+    return get_redoc_html(
+        openapi_url="/openapi.json",
+        title=TITLE,
+        redoc_js_url="/docs/static/redoc.standalone.js",
+        redoc_favicon_url="/docs/static/favicon.png",
+        with_google_fonts=False,
+    )
 
 
 @router.get("/favicon.ico")

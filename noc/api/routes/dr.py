@@ -34,7 +34,10 @@ async def dr_status(
         if latest is None:
             raise
         why = str(exc) if isinstance(exc, StoreTimeout) else redact.first_line(exc)
-        return {"current": latest.to_json(), "history": None,
-                "history_error": f"the store does not answer: {why}"}  # fmt: skip
+        return {
+            "current": latest.to_json(),
+            "history": None,
+            "history_error": f"the store does not answer: {why}",
+        }
     current = latest.to_json() if latest is not None else (past[0] if past else None)
     return {"current": current, "history": past}

@@ -12,23 +12,39 @@ router = APIRouter(prefix=PREFIX, tags=["inventory"])
 
 
 @router.get("/sites", response_model=list[SiteOut])
-def sites(ctx: Ctx, _: Reader, kind: str | None = None,
-          kecamatan: str | None = None) -> list[SiteOut]:  # fmt: skip
+def sites(
+    ctx: Ctx, _: Reader, kind: str | None = None, kecamatan: str | None = None
+) -> list[SiteOut]:
     """The inventory's sites (BTS, fibre points, offices, data centre, DR site) with their
     coordinates; filter by kind or kecamatan."""
     return [
-        SiteOut(name=s.name, kind=s.kind.value, title=s.title, kecamatan=s.kecamatan,
-                lat=s.lat, lon=s.lon)
+        SiteOut(
+            name=s.name,
+            kind=s.kind.value,
+            title=s.title,
+            kecamatan=s.kecamatan,
+            lat=s.lat,
+            lon=s.lon,
+        )
         for s in ctx.inv.sites
         if (kind is None or s.kind.value == kind)
         and (kecamatan is None or s.kecamatan == kecamatan)
-    ]  # fmt: skip
+    ]
 
 
 def _device_out(d: Device) -> DeviceOut:
-    return DeviceOut(name=d.name, site=d.site, kind=d.kind.value, role=d.role.value,
-                     tier=d.tier.value, address=str(d.address), port=d.port, parent=d.parent,
-                     ssh=d.ssh is not None, interfaces=len(d.interfaces))  # fmt: skip
+    return DeviceOut(
+        name=d.name,
+        site=d.site,
+        kind=d.kind.value,
+        role=d.role.value,
+        tier=d.tier.value,
+        address=str(d.address),
+        port=d.port,
+        parent=d.parent,
+        ssh=d.ssh is not None,
+        interfaces=len(d.interfaces),
+    )
 
 
 @router.get("/devices", response_model=list[DeviceOut])
@@ -62,8 +78,11 @@ def interfaces(ctx: Ctx, _: Reader, name: str) -> list[InterfaceOut]:
         live = state.interface_named(i.name) if state else None
         out.append(
             InterfaceOut(
-                name=i.name, speed_bps=i.speed_bps, description=i.description,
-                oper=None if live is None or live.oper_status is None
+                name=i.name,
+                speed_bps=i.speed_bps,
+                description=i.description,
+                oper=None
+                if live is None or live.oper_status is None
                 else ("up" if live.oper_status == 1 else "down"),
                 in_bps=live.in_bps if live else None,
                 out_bps=live.out_bps if live else None,
@@ -71,22 +90,26 @@ def interfaces(ctx: Ctx, _: Reader, name: str) -> list[InterfaceOut]:
                 errors_per_s=live.errors_per_s if live else None,
                 no_rate=live.no_rate if live else None,
             )
-        )  # fmt: skip
+        )
     return out
 
 
 @router.get("/links", response_model=list[LinkOut])
-def links(ctx: Ctx, _: Reader, medium: str | None = None,
-          tier: str | None = None) -> list[LinkOut]:  # fmt: skip
+def links(ctx: Ctx, _: Reader, medium: str | None = None, tier: str | None = None) -> list[LinkOut]:
     """The inventory's links with their medium, tier, ends and contracted capacity; filter by
     medium or tier."""
     return [
-        LinkOut(name=ln.name, medium=ln.medium.value, tier=ln.tier.value,
-                a_device=ln.a.device, a_interface=ln.a.interface,
-                b_device=ln.b.device if ln.b else None,
-                b_interface=ln.b.interface if ln.b else None,
-                provider=ln.provider, capacity_bps=ln.capacity_bps)
+        LinkOut(
+            name=ln.name,
+            medium=ln.medium.value,
+            tier=ln.tier.value,
+            a_device=ln.a.device,
+            a_interface=ln.a.interface,
+            b_device=ln.b.device if ln.b else None,
+            b_interface=ln.b.interface if ln.b else None,
+            provider=ln.provider,
+            capacity_bps=ln.capacity_bps,
+        )
         for ln in ctx.inv.links
-        if (medium is None or ln.medium.value == medium)
-        and (tier is None or ln.tier.value == tier)
-    ]  # fmt: skip
+        if (medium is None or ln.medium.value == medium) and (tier is None or ln.tier.value == tier)
+    ]

@@ -48,5 +48,4 @@ async def metrics(ctx: Ctx, request: Request) -> Response:
     gzip = accepts_gzip(request.headers.get("accept-encoding", ""))
     body = await ctx.metrics_cache.get(ctx.metrics, gzip=gzip)
     headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"} if gzip else None
-    return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8",
-                    headers=headers)  # fmt: skip
+    return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8", headers=headers)

@@ -44,8 +44,9 @@ async def report_for(ctx: ApiContext, request: Request, month_text: str) -> Repo
 
 
 @router.get("/sla/summary")
-async def sla_summary(ctx: Ctx, _: Manager, request: Request,
-                      month_text: MonthText) -> dict[str, Any]:  # fmt: skip
+async def sla_summary(
+    ctx: Ctx, _: Manager, request: Request, month_text: MonthText
+) -> dict[str, Any]:
     """A month's SLA per tier: availability, coverage and compliance against the target."""
     data = await report_for(ctx, request, month_text)
     return {

@@ -31,17 +31,32 @@ async def status(ctx: Ctx, _: Reader, state: str | None = None) -> list[StatusOu
         for entity, kind in entities:
             v = verdicts.get(entity, UNKNOWN)
             # The time of the state change the store holds for this state.
-            out.append(StatusOut(entity=entity, kind=kind, state=v.state.value,
-                                 root_cause=v.root_cause, reason=v.reason,
-                                 since=changed.get(entity, v.since), source="live"))  # fmt: skip
+            out.append(
+                StatusOut(
+                    entity=entity,
+                    kind=kind,
+                    state=v.state.value,
+                    root_cause=v.root_cause,
+                    reason=v.reason,
+                    since=changed.get(entity, v.since),
+                    source="live",
+                )
+            )
     else:
         latest = await store_read(ctx, queries.latest_states, ctx.engine)
         for entity, kind in entities:
             c = latest.get(entity)
-            out.append(StatusOut(entity=entity, kind=kind, state=c.new if c else "unknown",
-                                 root_cause=c.root_cause if c else None,
-                                 reason=c.reason if c else None, since=c.at if c else None,
-                                 source="store"))  # fmt: skip
+            out.append(
+                StatusOut(
+                    entity=entity,
+                    kind=kind,
+                    state=c.new if c else "unknown",
+                    root_cause=c.root_cause if c else None,
+                    reason=c.reason if c else None,
+                    since=c.at if c else None,
+                    source="store",
+                )
+            )
     return [s for s in out if state is None or s.state == state]
 
 
@@ -63,16 +78,33 @@ async def incidents(
     if site is not None:
         at_site = {d.name for d in inv.devices if d.site == site}
         at_site |= {link_key(ln) for ln in inv.links if ln.a.device in at_site}
-    rows = await store_read(ctx, queries.incidents, ctx.engine, epoch(since) if since else None,
-                            epoch(until) if until else None, state, open_only)  # fmt: skip
+    rows = await store_read(
+        ctx,
+        queries.incidents,
+        ctx.engine,
+        epoch(since) if since else None,
+        epoch(until) if until else None,
+        state,
+        open_only,
+    )
     out = []
     for r in rows:
         affected = queries.affected(r)
         if at_site is not None and r.entity not in at_site and not at_site & set(affected):
             continue
-        out.append(IncidentOut(id=r.id, entity=r.entity, state=r.state,
-                               root_cause=r.root_cause, reason=r.reason, started=r.started,
-                               ended=r.ended, affected=affected, flaps=r.flaps))  # fmt: skip
+        out.append(
+            IncidentOut(
+                id=r.id,
+                entity=r.entity,
+                state=r.state,
+                root_cause=r.root_cause,
+                reason=r.reason,
+                started=r.started,
+                ended=r.ended,
+                affected=affected,
+                flaps=r.flaps,
+            )
+        )
         if len(out) >= limit:
             break
     return out
@@ -84,9 +116,18 @@ async def poll_stats(ctx: Ctx, _: Reader) -> list[PollStatOut]:
     totals."""
     rows = await store_read(ctx, queries.poll_stats, ctx.engine)
     return [
-        PollStatOut(device=r.device, at=r.at, duration_s=r.duration_s, ok=r.ok,
-                    reason=r.reason, requests=r.requests, timeouts=r.timeouts,
-                    varbinds=r.varbinds, last_success=r.last_success,
-                    polls_total=r.polls_total, failures_total=r.failures_total)
+        PollStatOut(
+            device=r.device,
+            at=r.at,
+            duration_s=r.duration_s,
+            ok=r.ok,
+            reason=r.reason,
+            requests=r.requests,
+            timeouts=r.timeouts,
+            varbinds=r.varbinds,
+            last_success=r.last_success,
+            polls_total=r.polls_total,
+            failures_total=r.failures_total,
+        )
         for r in rows
-    ]  # fmt: skip
+    ]

@@ -32,21 +32,29 @@ KIOSK_MAX_AGE_S = 400 * 86400
 RECHECK_S = 30.0  # an open stream's token is checked again in the store this often
 
 LOGIN = {
-    "id": {"title": "Layar dinding NOC", "token": "Token penampil (viewer)",
-           "lang": "Bahasa", "go": "Masuk",
-           "hint": "Buat token dengan <code>noc token create layar --role viewer</code>. Token "
-                   "disimpan di cookie peramban ini, tidak pernah di alamat halaman.",
-           "bad": "Token tidak dikenal, dicabut, atau kedaluwarsa.",
-           "role": "Layar dinding hanya menerima token penampil (viewer): token ini dapat "
-                   "lebih dari melihat, dan tidak boleh disimpan di peramban layar."},
-    "en": {"title": "NOC wall screen", "token": "Viewer token", "lang": "Language",
-           "go": "Sign in",
-           "hint": "Make a token with <code>noc token create wall --role viewer</code>. It is "
-                   "kept in this browser's cookie, never in the page address.",
-           "bad": "Unknown, revoked or expired token.",
-           "role": "The wall takes viewer tokens only: this token can do more than look, "
-                   "and must not be kept in a screen's browser."},
-}  # fmt: skip
+    "id": {
+        "title": "Layar dinding NOC",
+        "token": "Token penampil (viewer)",
+        "lang": "Bahasa",
+        "go": "Masuk",
+        "hint": "Buat token dengan <code>noc token create layar --role viewer</code>. Token "
+        "disimpan di cookie peramban ini, tidak pernah di alamat halaman.",
+        "bad": "Token tidak dikenal, dicabut, atau kedaluwarsa.",
+        "role": "Layar dinding hanya menerima token penampil (viewer): token ini dapat "
+        "lebih dari melihat, dan tidak boleh disimpan di peramban layar.",
+    },
+    "en": {
+        "title": "NOC wall screen",
+        "token": "Viewer token",
+        "lang": "Language",
+        "go": "Sign in",
+        "hint": "Make a token with <code>noc token create wall --role viewer</code>. It is "
+        "kept in this browser's cookie, never in the page address.",
+        "bad": "Unknown, revoked or expired token.",
+        "role": "The wall takes viewer tokens only: this token can do more than look, "
+        "and must not be kept in a screen's browser.",
+    },
+}
 
 
 def _asset(name: str) -> bytes:
@@ -152,10 +160,18 @@ async def login(request: Request) -> Response:
     if principal.expires is not None:
         max_age = max(1, min(KIOSK_MAX_AGE_S, int(principal.expires - time.time())))
     secure = request.url.scheme == "https"
-    response.set_cookie(COOKIE, token, max_age=max_age, path="/wall", httponly=True,
-                        samesite="strict", secure=secure)  # fmt: skip
-    response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, path="/wall",
-                        samesite="strict", secure=secure)  # fmt: skip
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=max_age,
+        path="/wall",
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+    )
+    response.set_cookie(
+        LANG_COOKIE, lang, max_age=365 * 86400, path="/wall", samesite="strict", secure=secure
+    )
     return response
 
 
@@ -171,8 +187,7 @@ async def static(name: str) -> Response:
     kind = STATIC.get(name)
     if kind is None:
         raise HTTPException(404, "no such file")
-    return Response(_asset(name), media_type=kind,
-                    headers={"Cache-Control": "max-age=300"})  # fmt: skip
+    return Response(_asset(name), media_type=kind, headers={"Cache-Control": "max-age=300"})
 
 
 def _token(request: Request) -> str:
@@ -202,8 +217,11 @@ async def events(ctx: Ctx, request: Request) -> Response:
     the_hub = hub(ctx)
     the_hub.ensure_started()
     if not the_hub.open_stream():
-        raise HTTPException(503, "too many wall screens are connected; try again later",
-                            headers={"Retry-After": "30"})  # fmt: skip
+        raise HTTPException(
+            503,
+            "too many wall screens are connected; try again later",
+            headers={"Retry-After": "30"},
+        )
 
     async def stream() -> AsyncIterator[bytes]:
         try:
@@ -234,6 +252,8 @@ async def events(ctx: Ctx, request: Request) -> Response:
             wait = max(0.05, min(TICK_S, check_at - now, expires - now))
             await the_hub.wait_change(the_hub.version if sent < 0 else sent, wait, revoked)
 
-    return StreamingResponse(stream(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store",
-                                      "X-Accel-Buffering": "no"})  # fmt: skip
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

@@ -95,6 +95,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("poll_stats", "rollups", "incidents", "state_changes", "links", "interfaces",
-                  "devices"):  # fmt: skip
+    for table in (
+        "poll_stats",
+        "rollups",
+        "incidents",
+        "state_changes",
+        "links",
+        "interfaces",
+        "devices",
+    ):
         op.drop_table(table)
