@@ -113,9 +113,9 @@ def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Ser
         rollup_retention_days=settings.rollup_retention_days,
         journal=settings.var_dir / JOURNAL,
     )
-    collector = Collector(inv, client, writer)
-    fragments = DeviceFragments(collector.live)
-    collector.sink = Tee(writer, fragments)
+    live = LiveState(inv)
+    fragments = DeviceFragments(live)
+    collector = Collector(inv, client, Tee(writer, fragments), live=live)
     service = Service(
         collector,
         Scheduler(collector, settings.concurrency),
@@ -157,17 +157,16 @@ async def reconcile(service: Service, timeout_s: float = 15.0) -> bool:
     writer = service.writer
 
     def work() -> Any:
-        if writer._prepare is not None:
-            prepare_with, service.recovered = writer._prepare, True  # no second recovery
-            prepare_with(writer.engine)
-            writer._prepare = None
+        if not writer.prepared:
+            service.recovered = True  # recovered below: the preparation's own is not needed
+            writer.prepare_now()
         return recover(writer.engine, writer.replayed)
 
     try:
         found = await asyncio.wait_for(asyncio.to_thread(work), timeout_s)
     except Exception as exc:
         service.recovered = False
-        writer._prepare = writer._prepare_with
+        writer.rearm_preparation()
         log.warning(
             "store not reachable at start (%s); the previous run is reconciled when it answers",
             redact.first_line(exc),

@@ -31,13 +31,16 @@ class Collector:
         client: SnmpClient,
         sink: Sink | None = None,
         clock: Callable[[], float] = time.time,
+        live: LiveState | None = None,
     ) -> None:
+        """`live` is the state it folds into (a new one by default), `sink` where the fold's
+        events go: both are joined here, never swapped afterwards."""
         self.inv = inv
         self.client = client
         self.sink = sink or NullSink()
         self.clock = clock
         self.targets = build_targets(inv)
-        self.live = LiveState(inv)
+        self.live = live if live is not None else LiveState(inv)
 
     @property
     def devices(self) -> dict[str, DeviceState]:

@@ -199,6 +199,15 @@ class StoreWriter:
             self.journal.unlink(missing_ok=True)
         self._journaled = [0, 0]
 
+    @property
+    def prepared(self) -> bool:
+        """The store is prepared (migrated, the inventory mirrored) for this run."""
+        return self._prepare is None
+
+    def rearm_preparation(self) -> None:
+        """Prepare the store again before the next write (it went away, or was replaced)."""
+        self._prepare = self._prepare_with
+
     def prepare_now(self) -> None:
         """Run the pending preparation (migrations, inventory mirror) now; raises if the store
         does not answer (it is tried again then)."""
@@ -293,7 +302,7 @@ class StoreWriter:
         self.stats.db_up = False
         self.stats.last_error = redact.first_line(exc)[:200]
         if isinstance(exc, OperationalError):
-            self._prepare = self._prepare_with  # e.g. a deleted SQLite file: migrate again
+            self.rearm_preparation()  # e.g. a deleted SQLite file: migrate again
         log.warning("store unavailable, %d events held: %s", self.pending, self.stats.last_error)
 
     def _isolate(
