@@ -34,7 +34,7 @@ def normalise_db_url(url: str) -> str:
 
 
 def proxy_networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    """`127.0.0.1, 10.20.0.0/24` as networks; ValueError naming what is not one."""
+    """`127.0.0.1, ::1, 127.0.1.0/24` as networks; ValueError naming what is not one."""
     out = []
     for item in (x.strip() for x in text.split(",")):
         if not item:

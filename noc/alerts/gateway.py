@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector as PromCollector
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session
 
 from noc import redact
@@ -202,19 +202,6 @@ class GatewayRelay:
                     said = True
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), EVERY_S)
-
-    def waiting_in_store(self) -> int:
-        if self.engine is None:
-            return 0
-        with Session(self.engine) as session:
-            return int(
-                session.scalar(
-                    select(func.count())
-                    .select_from(RelayMessageRow)
-                    .where(RelayMessageRow.sent.is_(None))
-                )
-                or 0
-            )
 
 
 class RelayMetrics(PromCollector):

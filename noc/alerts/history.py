@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from noc.store.audit import escape_control
 from noc.store.models import AlertNotificationRow
 from noc.store.queries import stored_alerts
 
@@ -52,14 +53,6 @@ class Notification(BaseModel):
         return hashlib.sha256(body.encode()).hexdigest()
 
 
-_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F) if chr(c) not in "\t\n"}
-
-
-def _printable(text: str) -> str:
-    """Control characters (NUL above all, which PostgreSQL text cannot hold) as escapes."""
-    return text.translate(_CONTROL)
-
-
 def record(engine: Engine, note: Notification, now: float | None = None) -> tuple[str, bool]:
     """Store one webhook notification: (its id, True) or, when the same notification is
     already stored, (that one's id, False)."""
@@ -67,10 +60,10 @@ def record(engine: Engine, note: Notification, now: float | None = None) -> tupl
     kept = [
         {
             "status": a.status,
-            "labels": {_printable(k): _printable(v) for k, v in a.labels.items()},
-            "annotations": {_printable(k): _printable(v) for k, v in a.annotations.items()},
-            "startsAt": _printable(a.startsAt),
-            "endsAt": _printable(a.endsAt),
+            "labels": {escape_control(k): escape_control(v) for k, v in a.labels.items()},
+            "annotations": {escape_control(k): escape_control(v) for k, v in a.annotations.items()},
+            "startsAt": escape_control(a.startsAt),
+            "endsAt": escape_control(a.endsAt),
         }
         for a in note.alerts
     ]
@@ -85,9 +78,9 @@ def record(engine: Engine, note: Notification, now: float | None = None) -> tupl
             AlertNotificationRow(
                 id=row_id,
                 received=time.time() if now is None else now,
-                receiver=_printable(note.receiver)[:64],
+                receiver=escape_control(note.receiver)[:64],
                 status=note.status,
-                group_name=_printable(note.groupLabels.get("group", ""))[:200],
+                group_name=escape_control(note.groupLabels.get("group", ""))[:200],
                 firing=sum(1 for a in kept if a["status"] == "firing"),
                 resolved=sum(1 for a in kept if a["status"] == "resolved"),
                 alerts=json.dumps(kept),

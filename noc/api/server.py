@@ -61,6 +61,7 @@ def guarded_protocol(limits: Limits) -> type[H11Protocol]:
             self._peer = peer[0] if peer else "unknown"
             self._counted = False
             self._header_timer: asyncio.TimerHandle | None = None
+            self._slow_timer: asyncio.TimerHandle | None = None
             why = None
             if limits.open[self._peer] >= limits.per_client:
                 why = f"more than {limits.per_client} connections from one address"
@@ -72,7 +73,6 @@ def guarded_protocol(limits: Limits) -> type[H11Protocol]:
                 return
             limits.open[self._peer] += 1
             self._counted = True
-            self._slow_timer: asyncio.TimerHandle | None = None
             # What waits for a client that does not read, at most (asyncio's default: 64 KiB).
             transport.set_write_buffer_limits(high=limits.buffer_bytes)
             super().connection_made(transport)
@@ -123,12 +123,10 @@ def guarded_protocol(limits: Limits) -> type[H11Protocol]:
                 self._header_timer = None
 
         def connection_lost(self, exc: Exception | None) -> None:
-            if getattr(self, "_slow_timer", None) is not None:
-                self._slow_timer.cancel()  # type: ignore[union-attr]
-                self._slow_timer = None
-            if self._header_timer is not None:
-                self._header_timer.cancel()
-                self._header_timer = None
+            for timer in (self._slow_timer, self._header_timer):
+                if timer is not None:
+                    timer.cancel()
+            self._slow_timer = self._header_timer = None
             if self._counted:
                 self._counted = False
                 limits.open[self._peer] -= 1

@@ -87,7 +87,7 @@ class Member:
     views: dict[str, bool | None] = field(default_factory=dict)  # the fleet's, last round
     free: int = 0  # domains no live collector held, as of the last round that reached the store
     round_error: str | None = None  # why the last round failed (None: it did not)
-    instance: Instance = field(default_factory=lambda: new_instance())
+    instance: Instance = field(default_factory=new_instance)
     joined: bool = False  # the name is this instance's (join)
     max_offset_s: float = 5.0  # a clock further than this from the store's writes nothing
     clock_offset_s: float | None = None  # this host's clock minus the store's, last round

@@ -133,7 +133,12 @@ class AuditLog:
 _CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F) if chr(c) not in "\t\n"}
 
 
+def escape_control(text: str) -> str:
+    """Control characters (NUL above all, which PostgreSQL text cannot hold) as escapes."""
+    return text.translate(_CONTROL)
+
+
 def _printable(entry: dict[str, Any]) -> dict[str, Any]:
     """Control characters (NUL above all, which PostgreSQL text cannot hold) written as
     escapes: the audit keeps what was asked, in a form every store accepts."""
-    return {k: v.translate(_CONTROL) if isinstance(v, str) else v for k, v in entry.items()}
+    return {k: escape_control(v) if isinstance(v, str) else v for k, v in entry.items()}

@@ -268,10 +268,12 @@ def fleet_round(
         }
         live = set(views)
         owned = dict.fromkeys(live | {me}, 0)
+        held_by_any: set[str] = set()  # domains under a live lease, before this round's takes
         for domain, owner in session.execute(
             text("SELECT domain, owner FROM leases WHERE expires > :now AND owner IS NOT NULL"),
             {"now": now},
         ).all():
+            held_by_any.add(str(domain))
             if owner in owned and owner != me:
                 owned[str(owner)] += domains.get(str(domain), 0)
         owned[me] = sum(domains.get(d, 0) for d in confirmed)
@@ -329,14 +331,7 @@ def fleet_round(
                 )
                 confirmed[str(domain)] = epoch
         owned[me] = sum(domains.get(d, 0) for d in confirmed)
-        held_now = {
-            str(d)
-            for (d,) in session.execute(
-                text("SELECT domain FROM leases WHERE expires > :now AND owner IS NOT NULL"),
-                {"now": now},
-            ).all()
-        } | set(confirmed)
-        free = sum(1 for d in domains if d not in held_now)
+        free = sum(1 for d in domains if d not in held_by_any and d not in confirmed)
     return Round(now, confirmed, lost, taken, moves, owned, views, free)
 
 

@@ -170,7 +170,7 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_throttle(
         return int(api.client.get("/api/v1/me", headers=headers).status_code)
 
     # Not trusted: the header is the client's own word, and the peer's address counts.
-    assert [me("noc_bad", f"10.9.9.{i}") for i in range(11)][-1] == 429
+    assert [me("noc_bad", f"203.0.113.{i}") for i in range(11)][-1] == 429
     api.ctx.throttle = type(api.ctx.throttle)()
     # TestClient's peer is "testclient"; trust it by name as the settings would an address.
     api.ctx.trusted_proxies = (ipaddress.ip_network("127.0.0.1/32"),)
