@@ -172,7 +172,19 @@ def fleet(tmp_path: Path, lab: Lab) -> Iterator[Fleet]:
             for member in members:
                 member.start()
                 time.sleep(0.5)
-            wait_for("every domain held, by all three", fleet.settled, timeout=60)
+
+            def settled() -> bool:
+                # A port picked free can be taken by another worker's server before this
+                # collector binds it: it says so in one line and ends; start it on another.
+                for member in members:
+                    ended = member.proc is not None and member.proc.poll() is not None
+                    if ended and "is taken" in member.log():
+                        member.port = free_port()
+                        member.env["NOC_HTTP_PORT"] = str(member.port)
+                        member.start()
+                return fleet.settled()
+
+            wait_for("every domain held, by all three", settled, timeout=60)
             yield fleet
         finally:
             for member in members:
