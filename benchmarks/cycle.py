@@ -34,8 +34,8 @@ def inner(targets: int, cycles: int, engine: str) -> None:
     """Inside the namespace: build the inventory and poll it."""
     from scrape import synthetic_inventory
 
-    from noc.collector.engine import Collector
     from noc.inventory.loader import validate_document
+    from noc.polling.poller import Poller
     from noc.snmp.lean_client import LeanClient
     from noc.snmp.pysnmp_client import PysnmpClient
 
@@ -46,16 +46,16 @@ def inner(targets: int, cycles: int, engine: str) -> None:
 
     async def go() -> dict[str, object]:
         client = LeanClient() if engine == "lean" else PysnmpClient()
-        collector = Collector(inv, client)
+        poller = Poller(inv, client)
         first = time.monotonic()
-        records = await collector.poll_all(concurrency=64)
+        records = await poller.poll_all(concurrency=64)
         warm = time.monotonic() - first
         failed = [r.reason for r in records if not r.ok]
         out_warm = {"failed_in_warm_up": len(failed), "retries": sum(r.retries for r in records)}
         out: dict[str, object] = {"warm_up_s": warm, "cycles": [], **out_warm}
         for _ in range(cycles):
             cpu, start = own_cpu(), time.monotonic()
-            records = await collector.poll_all(concurrency=64)
+            records = await poller.poll_all(concurrency=64)
             out["cycles"].append(
                 {  # type: ignore[attr-defined]
                     "wall_s": time.monotonic() - start,

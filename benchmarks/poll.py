@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from snmp_exporter_config import write_module  # noqa: E402
 
-from noc.collector.engine import Collector  # noqa: E402
 from noc.inventory import load_inventory  # noqa: E402
 from noc.lab.control import LabControlError, call  # noqa: E402
+from noc.polling.poller import Poller  # noqa: E402
 from noc.snmp.client import SnmpClient  # noqa: E402
 from noc.snmp.lean_client import LeanClient  # noqa: E402
 from noc.snmp.pysnmp_client import PysnmpClient  # noqa: E402
@@ -113,11 +113,11 @@ def run_ours(
 
     async def go() -> tuple[float, int, float]:
         client: SnmpClient = PysnmpClient() if engine == "pysnmp" else LeanClient()
-        collector = Collector(inv, client)
-        await collector.poll_all(names)  # warm up: labels cached, first counters read
+        poller = Poller(inv, client)
+        await poller.poll_all(names)  # warm up: labels cached, first counters read
         before, start, varbinds = own_cpu(), time.monotonic(), 0
         for _ in range(cycles):
-            varbinds += sum(r.varbinds for r in await collector.poll_all(names))
+            varbinds += sum(r.varbinds for r in await poller.poll_all(names))
         wall = time.monotonic() - start
         await client.close()
         return own_cpu() - before, varbinds, wall

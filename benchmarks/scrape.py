@@ -33,11 +33,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from snmp_exporter_config import write_module  # noqa: E402
 
-from noc.collector.engine import Collector  # noqa: E402
 from noc.exporter import DeviceFragments, NocMetrics, render  # noqa: E402
 from noc.exporter.cache import _gzip  # noqa: E402
 from noc.inventory.loader import validate_document  # noqa: E402
 from noc.lab.builder import build_lab  # noqa: E402
+from noc.polling.poller import Poller  # noqa: E402
 from noc.snmp.fake import FakeSnmpClient  # noqa: E402
 
 NS = "nocbench"
@@ -95,18 +95,18 @@ def ours(devices: int, reference: bool = False) -> dict[str, float]:
         return {n: {o: d.get(o, clock[0]) for o in d._order} for n, d in sims.items()}
 
     client = FakeSnmpClient(snapshot())  # type: ignore[arg-type]
-    collector = Collector(inv, client, clock=lambda: clock[0])
-    fragments = DeviceFragments(collector.live)
-    collector.sink = fragments
-    asyncio.run(collector.poll_all())
+    poller = Poller(inv, client, clock=lambda: clock[0])
+    fragments = DeviceFragments(poller.live)
+    poller.sink = fragments
+    asyncio.run(poller.poll_all())
     clock[0] += 60
     client.mibs = snapshot()  # type: ignore[assignment]
-    asyncio.run(collector.poll_all())
+    asyncio.run(poller.poll_all())
     start = time.process_time()
-    for name in collector.devices:  # what the polls spend writing, once per poll
+    for name in poller.devices:  # what the polls spend writing, once per poll
         fragments.refresh(name)
     write_s = (time.process_time() - start) / devices
-    metrics = NocMetrics(collector.live, fragments=fragments)
+    metrics = NocMetrics(poller.live, fragments=fragments)
     metrics.exposition()  # warm up
     runs, start = 5, time.perf_counter()
     for _ in range(runs):
@@ -120,7 +120,7 @@ def ours(devices: int, reference: bool = False) -> dict[str, float]:
     out["gzip_bytes"] = len(_gzip(body))
     out["gzip_seconds"] = time.perf_counter() - start
     if reference:
-        reference_metrics = NocMetrics(collector.live)
+        reference_metrics = NocMetrics(poller.live)
         start = time.perf_counter()
         out["reference_bytes"] = len(render(reference_metrics.collect()))
         out["reference_seconds"] = time.perf_counter() - start

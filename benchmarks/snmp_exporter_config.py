@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from noc.collector.poller import plan_for
+from noc.polling.queries import plan_for
 from noc.snmp.values import format_oid
 
 

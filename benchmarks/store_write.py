@@ -27,8 +27,8 @@ import psycopg  # noqa: E402
 from sqlalchemy import Engine, func, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from noc.collector.rollup import Rollup  # noqa: E402
 from noc.inventory import load_inventory  # noqa: E402
+from noc.polling.rollup import Rollup  # noqa: E402
 from noc.store.db import make_engine, upgrade  # noqa: E402
 from noc.store.models import RollupRow  # noqa: E402
 from noc.store.writer import StoreWriter  # noqa: E402

@@ -55,8 +55,8 @@ def main() -> None:
     results: list[float] = []
     try:
         with pg_database("noc_takeover") as db:
-            from noc.collector.domains import device_domains
             from noc.inventory import load_inventory
+            from noc.polling.domains import device_domains
             from noc.store.db import make_engine
 
             name = db.url.rsplit("/", 1)[1]

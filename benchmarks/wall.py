@@ -32,10 +32,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from scrape import synthetic_inventory  # noqa: E402
 
 from noc.api.app import ApiContext, create_app  # noqa: E402
-from noc.collector.engine import Collector  # noqa: E402
 from noc.exporter import NocMetrics  # noqa: E402
 from noc.inventory.loader import validate_document  # noqa: E402
 from noc.lab.builder import build_lab  # noqa: E402
+from noc.polling.poller import Poller  # noqa: E402
 from noc.snmp.fake import FakeSnmpClient  # noqa: E402
 from noc.store.audit import AuditLog  # noqa: E402
 from noc.store.db import make_engine, upgrade  # noqa: E402
@@ -158,16 +158,16 @@ def main() -> None:
         return {n: {o: d.get(o, clock[0]) for o in d._order} for n, d in sims.items()}
 
     client = FakeSnmpClient(snapshot())  # type: ignore[arg-type]
-    collector = Collector(inv, client, clock=lambda: clock[0])
-    asyncio.run(collector.poll_all())
+    poller = Poller(inv, client, clock=lambda: clock[0])
+    asyncio.run(poller.poll_all())
     ctx = ApiContext(
         inv=inv,
         engine=engine,
         audit=AuditLog(engine, work / "audit.jsonl"),
         client_factory=lambda: client,
-        live=collector.live,
-        metrics=NocMetrics(collector.live),
-        wall=WallHub(collector.live, None, None, None, engine),
+        live=poller.live,
+        metrics=NocMetrics(poller.live),
+        wall=WallHub(poller.live, None, None, None, engine),
     )
     port = 18469
     server = uvicorn.Server(
@@ -185,7 +185,7 @@ def main() -> None:
 
     def poll_forever() -> None:
         """1,000 targets over 60 s: 1/30 of them every 2 s, each with fresh counters."""
-        names = list(collector.devices)
+        names = list(poller.devices)
         step = max(1, len(names) // 30)
         i = 0
 
@@ -197,7 +197,7 @@ def main() -> None:
                     n: {o: sims[n].get(o, clock[0]) for o in sims[n]._order}
                     for n in names[i : i + step]
                 }
-                await collector.poll_all(names[i : i + step])
+                await poller.poll_all(names[i : i + step])
                 i = (i + step) % len(names)
                 await asyncio.sleep(2)
 

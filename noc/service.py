@@ -24,11 +24,6 @@ from noc.api.app import create_app
 from noc.api.deps import ApiContext
 from noc.api.guard import IPNetwork
 from noc.api.server import Limits, guarded_protocol, raise_open_files_limit, total_for
-from noc.collector.domains import FleetError
-from noc.collector.engine import Collector
-from noc.collector.events import Tee
-from noc.collector.livestate import LiveState
-from noc.collector.scheduler import Scheduler
 from noc.dr.history import record
 from noc.dr.readiness import DrReport
 from noc.dr.runner import run_checks
@@ -36,9 +31,14 @@ from noc.exporter import DeviceFragments, NocMetrics
 from noc.exporter.cache import MetricsCache
 from noc.fleet.member import Member
 from noc.inventory import Inventory
+from noc.polling.domains import FleetError
+from noc.polling.events import Tee
+from noc.polling.livestate import LiveState
+from noc.polling.poller import Poller
+from noc.polling.scheduler import Scheduler
 from noc.settings import Settings
 from noc.snmp.client import SnmpClient
-from noc.snmp.engines import ClientFactory, client_factory
+from noc.snmp.codecs import ClientFactory, client_factory
 from noc.store.audit import AuditLog
 from noc.store.db import make_engine, sync_inventory, upgrade
 from noc.store.maintenance import list_windows
@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Service:
-    collector: Collector
+    poller: Poller
     scheduler: Scheduler
     writer: StoreWriter
     dr_report: DrReport | None = None
@@ -68,7 +68,7 @@ class Service:
     def metrics(self) -> NocMetrics:
         extra = [RelayMetrics(self.relay)] if self.relay is not None else []
         return NocMetrics(
-            self.collector.live,
+            self.poller.live,
             self.scheduler.stats,
             self.writer,
             lambda: self.dr_report,
@@ -115,10 +115,10 @@ def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Ser
     )
     live = LiveState(inv)
     fragments = DeviceFragments(live)
-    collector = Collector(inv, client, Tee(writer, fragments), live=live)
+    poller = Poller(inv, client, Tee(writer, fragments), live=live)
     service = Service(
-        collector,
-        Scheduler(collector, settings.concurrency),
+        poller,
+        Scheduler(poller, settings.concurrency),
         writer,
         new_client=settings.snmp_client(),
         fragments=fragments,
@@ -140,7 +140,7 @@ def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Ser
             settings.collector_site,
             url,
             engine,
-            collector,
+            poller,
             service.scheduler,
             writer,
             settings.lease_s,
@@ -174,7 +174,7 @@ async def reconcile(service: Service, timeout_s: float = 15.0) -> bool:
         return False
     service.recovered = True
     writer.emit(found.markers)
-    service.collector.live.book.open.update(found.incidents)
+    service.poller.live.book.open.update(found.incidents)
     if found.markers or found.incidents:
         log.warning(
             "previous run ended without a clean stop: %d entities UNKNOWN from "
@@ -208,7 +208,7 @@ async def run_service(
         await member.step()  # the first domains, before the first poll
         fleet_task = _needed(asyncio.create_task(member.run(stop)), "the fleet's lease loop", stop)
     writer_task = _needed(asyncio.create_task(service.writer.run(stop)), "the store writer", stop)
-    fastest = service.collector.inv.fastest_poll_s
+    fastest = service.poller.inv.fastest_poll_s
     windows_task = asyncio.create_task(refresh_windows(service, stop, min(10.0, fastest)))
     dr_task = asyncio.create_task(dr_checks(service, stop))
     relay = service.relay
@@ -219,7 +219,7 @@ async def run_service(
     finally:
         # Each loop's end is awaited without letting its error cut the stop short: what
         # waits is still flushed or journalled, and the domains still handed back.
-        service.writer.emit(service.collector.shutdown_events())
+        service.writer.emit(service.poller.shutdown_events())
         ended += await asyncio.gather(writer_task, return_exceptions=True)
         await service.writer.close()
         if member is not None and fleet_task is not None:
@@ -282,13 +282,13 @@ class _Server(uvicorn.Server):
 
 def _http_server(service: Service, http: tuple[str, int], var_dir: Path) -> uvicorn.Server:
     engine = service.writer.engine
-    live = service.collector.live
+    live = service.poller.live
 
     def dr_report() -> DrReport | None:
         return service.dr_report
 
     ctx = ApiContext(
-        inv=service.collector.inv,
+        inv=service.poller.inv,
         engine=engine,
         audit=AuditLog(engine, var_dir / "audit-pending.jsonl"),
         client_factory=service.new_client,
@@ -301,7 +301,7 @@ def _http_server(service: Service, http: tuple[str, int], var_dir: Path) -> uvic
         trouble=_trouble(service.member),
         gateway=service.relay,
         # A scrape flood is served from one rendering, never older than half a poll.
-        metrics_cache=MetricsCache(min(5.0, service.collector.inv.fastest_poll_s / 2)),
+        metrics_cache=MetricsCache(min(5.0, service.poller.inv.fastest_poll_s / 2)),
     )
     host, port = http
     limits = service.http_limits
@@ -347,13 +347,13 @@ def _said_if_failed(task: asyncio.Task[None]) -> None:
 async def dr_checks(service: Service, stop: asyncio.Event) -> None:
     """The DR readiness checks on their interval, on the collector's live view; each result
     kept in the store (when it answers) and shown in /metrics and the API."""
-    dr = service.collector.inv.dr
+    dr = service.poller.inv.dr
     if dr is None:
         return
     # Let the first polls land before judging: until every device has answered or failed once,
     # for at most the check interval (30 s at most). A member of a fleet waits the whole time:
     # what it holds, and the other collectors' views, come in with its lease rounds.
-    live = service.collector.live
+    live = service.poller.live
     first = time.monotonic() + min(dr.check_interval_s, 30)
     alone = service.member is None
     while not stop.is_set() and time.monotonic() < first and not (alone and polled_once(live)):
@@ -365,9 +365,9 @@ async def dr_checks(service: Service, stop: asyncio.Event) -> None:
             # In a fleet, every live collector's view of the primary is a vantage point.
             member = service.member
             report, _ = await run_checks(
-                service.collector.inv,
-                service.collector.client,
-                service.collector,
+                service.poller.inv,
+                service.poller.client,
+                service.poller,
                 vantages=member.vantages() if member is not None else None,
             )
             service.dr_report = report
@@ -395,7 +395,7 @@ async def refresh_windows(service: Service, stop: asyncio.Event, every_s: float 
     every 10 s, or every poll of the fastest tier where that is sooner."""
     while not stop.is_set():
         try:
-            service.collector.live.stored_windows = await asyncio.to_thread(
+            service.poller.live.stored_windows = await asyncio.to_thread(
                 list_windows, service.writer.engine
             )
         except Exception as exc:  # no windows from a store that does not answer: keep the last

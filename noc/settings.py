@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from noc import redact
 from noc.errors import NocError
 from noc.paths import default_inventory, default_var_dir, from_settings_files
-from noc.snmp.engines import ClientFactory, Engine, client_factory
+from noc.snmp.codecs import ClientFactory, Codec, client_factory
 
 PREFIX = "NOC_"
 
@@ -59,8 +59,8 @@ class Settings(BaseModel):
     # incidents and state changes get ten times this before anything of theirs is dropped).
     write_buffer: int = Field(default=50_000, ge=100)
     concurrency: int = Field(default=64, ge=1, le=1024)
-    # The SNMP engine: the toolkit's lean codec, or pysnmp (slower; for comparison).
-    snmp_engine: Engine = "lean"
+    # The SNMP codec: the toolkit's lean codec, or pysnmp (slower; for comparison).
+    snmp_codec: Codec = "lean"
     # Where the API and /metrics are served (Prometheus scrapes /metrics); loopback unless
     # told otherwise.
     http_host: str = "127.0.0.1"
@@ -103,7 +103,7 @@ class Settings(BaseModel):
         return proxy_networks(self.trusted_proxies)
 
     def snmp_client(self) -> ClientFactory:
-        return client_factory(self.snmp_engine)
+        return client_factory(self.snmp_codec)
 
     def db_url(self, create: bool = True) -> str:
         """The store's URL; SQLite under the var folder unless told otherwise. A read-only

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from noc.collector.engine import Collector
 from noc.inventory import load_inventory
 from noc.lab.builder import build_lab
 from noc.lab.device import SimDevice
+from noc.polling.poller import Poller
 from noc.snmp.client import RequestStats, Target
 from noc.snmp.fake import FakeSnmpClient
 from noc.snmp.values import Oid
@@ -33,16 +33,16 @@ class LabViews(FakeSnmpClient):
         return super()._mib(target, stats)  # type: ignore[return-value]
 
 
-def simulated_collector(
+def simulated_poller(
     inventory: Path, polls: int = 2, step: float = 60.0
-) -> tuple[Collector, dict[str, SimDevice], list[float]]:
+) -> tuple[Poller, dict[str, SimDevice], list[float]]:
     """A collector that has polled every simulated device `polls` times, `step` s apart."""
     inv = load_inventory(inventory)
     clock = [T0]
     devices = {a.device.name: a.device for a in build_lab(inv, T0 - 86400)}
-    collector = Collector(inv, LabViews(devices, clock), clock=lambda: clock[0])
+    poller = Poller(inv, LabViews(devices, clock), clock=lambda: clock[0])
     for n in range(polls):
         if n:
             clock[0] += step
-        asyncio.run(collector.poll_all())
-    return collector, devices, clock
+        asyncio.run(poller.poll_all())
+    return poller, devices, clock

@@ -20,7 +20,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from noc.alerts.gateway import GatewayRelay
 from noc.api.guard import IPNetwork, Throttle, TokenCache, client_address
-from noc.collector.livestate import LiveState
 from noc.diag.result import secret_values
 from noc.dr.readiness import DrReport
 from noc.errors import NocError
@@ -30,7 +29,8 @@ from noc.inventory import Inventory
 from noc.inventory.model import Device
 from noc.inventory.names import UnknownName, resolve
 from noc.inventory.secrets import SecretError, resolve_secret
-from noc.snmp.engines import ClientFactory
+from noc.polling.livestate import LiveState
+from noc.snmp.codecs import ClientFactory
 from noc.store.audit import AuditLog
 from noc.store.tokens import Principal, Right, lookup
 from noc.wall.hub import WallHub

@@ -27,11 +27,11 @@ from noc.cli.common import (
 )
 from noc.cli.common import print_json as emit_json
 from noc.cli.status import STATE_STYLE
-from noc.collector.availability import State
-from noc.collector.domains import FleetError
-from noc.collector.engine import Collector
 from noc.fleet.workers import plan_workers, supervise
 from noc.inventory import Inventory
+from noc.polling.availability import State
+from noc.polling.domains import FleetError
+from noc.polling.poller import Poller
 from noc.settings import Settings, SettingsError
 
 
@@ -39,13 +39,13 @@ def _mbps(bps: float | None) -> str:
     return "—" if bps is None else f"{bps / 1e6:.2f}"
 
 
-def device_rows(collector: Collector, names: list[str]) -> list[dict[str, Any]]:
+def device_rows(poller: Poller, names: list[str]) -> list[dict[str, Any]]:
     """Per device: state, reason, and the busiest measured link's rates and utilisation."""
     rows = []
     for name in names:
-        verdict = collector.state_of(name)
-        state = collector.devices[name]
-        links = collector.live.links_by_device.get(name, [])
+        verdict = poller.state_of(name)
+        state = poller.devices[name]
+        links = poller.live.links_by_device.get(name, [])
         best: dict[str, Any] = {}
         for ln in links:
             iface = state.interface_named(ln.a.interface)
@@ -118,14 +118,14 @@ def poll(
 
     async def measure() -> None:
         client = Settings().snmp_client()()
-        collector = Collector(inv, client)
+        poller = Poller(inv, client)
         try:
             while True:
                 with console.status(f"polling {len(names)} device(s)..."):
-                    await collector.poll_all(names)
+                    await poller.poll_all(names)
                     await asyncio.sleep(rate_window)
-                    await collector.poll_all(names)
-                rows = device_rows(collector, names)
+                    await poller.poll_all(names)
+                rows = device_rows(poller, names)
                 if as_json:
                     emit_json(rows)
                 else:
@@ -264,7 +264,7 @@ async def run_collector(inv: Inventory, settings: Settings, duration: float = 0)
             while not task.done():
                 live.update(
                     line.render(
-                        service.collector,
+                        service.poller,
                         service.scheduler.stats,
                         service.writer,
                         time.time(),
@@ -273,13 +273,13 @@ async def run_collector(inv: Inventory, settings: Settings, duration: float = 0)
                 )
                 await asyncio.sleep(0.5)
     else:  # a log, not a terminal: a line a minute, and one at once when the problems change
-        printed, shown = 0.0, problems(service.collector)
+        printed, shown = 0.0, problems(service.poller)
         while not task.done():
-            now, seen = time.time(), problems(service.collector)
+            now, seen = time.time(), problems(service.poller)
             if seen != shown or now - printed >= 60:
                 console.print(
                     line.render(
-                        service.collector,
+                        service.poller,
                         service.scheduler.stats,
                         service.writer,
                         now,
@@ -297,9 +297,9 @@ async def run_collector(inv: Inventory, settings: Settings, duration: float = 0)
     )
 
 
-def problems(collector: Collector) -> frozenset[tuple[str, str]]:
+def problems(poller: Poller) -> frozenset[tuple[str, str]]:
     """What is down or flapping here now, with its state: a change prints the line at once."""
-    live = collector.live
+    live = poller.live
     with live.lock:
         verdicts = dict(live.verdicts)
     return frozenset(
@@ -321,7 +321,7 @@ class LiveLine:
         self.history: list[tuple[float, int, int]] = []
 
     def render(
-        self, collector: Collector, stats: Any, writer: Any, now: float, member: Any = None
+        self, poller: Poller, stats: Any, writer: Any, now: float, member: Any = None
     ) -> str:
         from datetime import datetime
 
@@ -334,10 +334,10 @@ class LiveLine:
         _, polls0, failures0 = self.history[0]
         polls, failures = stats.polls - polls0, stats.failures - failures0
         states: dict[State, list[str]] = {}
-        live = collector.live
-        mine = [name for name in collector.devices if live.owns(name)]
+        live = poller.live
+        mine = [name for name in poller.devices if live.owns(name)]
         for name in mine:
-            states.setdefault(collector.state_of(name).state, []).append(name)
+            states.setdefault(poller.state_of(name).state, []).append(name)
         clock = datetime.fromtimestamp(now, self.zone).strftime("%H:%M:%S %Z")
         parts = [clock]
         waiting = len(states.get(State.UNKNOWN, []))
@@ -360,9 +360,9 @@ class LiveLine:
             if starved:
                 parts.append(f"[bold red]fleet: {starved}[/]")
             else:
-                parts.append(f"fleet: {len(mine)} of {len(collector.devices)} devices here")
+                parts.append(f"fleet: {len(mine)} of {len(poller.devices)} devices here")
         if self.uplink is not None and live.owns(self.uplink.a.device):
-            dev = collector.devices.get(self.uplink.a.device)
+            dev = poller.devices.get(self.uplink.a.device)
             iface = dev.interface_named(self.uplink.a.interface) if dev else None
             share = iface.utilisation if iface is not None else None
             mbps = self.uplink.capacity_bps / 1e6
@@ -380,5 +380,5 @@ class LiveLine:
             )
         else:
             parts.append(f"[red]store DOWN ({writer.pending} held, none lost)[/]")
-        parts.append(f"open incidents {len(collector.live.book.open)}")
+        parts.append(f"open incidents {len(poller.live.book.open)}")
         return " | ".join(parts)

@@ -23,11 +23,11 @@ from noc.cli.common import (
     missing_sqlite,
     print_json,
 )
-from noc.collector.samples import oper_name
 from noc.diag.result import DiagError, DiagRefused, DiagResult, Level, redact, secret_values
 from noc.diag.runner import DiagRequest, run_diagnostic
 from noc.inventory import Inventory, InventoryError, load_inventory
 from noc.paths import default_inventory
+from noc.polling.samples import oper_name
 from noc.settings import Settings
 from noc.store.audit import AuditLog
 
@@ -309,22 +309,22 @@ def ifaces(
 
 
 def _watch(inv: Inventory, device: str, window: float) -> None:
-    from noc.collector.engine import Collector
     from noc.diag.check import interface_rows
+    from noc.polling.poller import Poller
 
     secrets = secret_values(inv)
 
     async def loop() -> None:
         client = Settings().snmp_client()()
-        collector = Collector(inv, client)
+        poller = Poller(inv, client)
         try:
             last: Table | None = None
             zone = inv.network.timezone
             with Live(console=console, refresh_per_second=1) as live:
                 while True:
-                    record = await collector.poll(device)
+                    record = await poller.poll(device)
                     if record.ok:
-                        last = iface_table(device, interface_rows(collector, device), zone)
+                        last = iface_table(device, interface_rows(poller, device), zone)
                         live.update(last)
                     else:
                         # Keep the last table; say above it, with the time, what went wrong.

@@ -20,7 +20,7 @@ from noc.cli.common import (
     store_engine,
 )
 from noc.cli.common import print_json as emit_json
-from noc.collector.maintenance import windows_of
+from noc.polling.maintenance import windows_of
 from noc.store.maintenance import add_window, list_windows, remove_window
 
 app = typer.Typer(

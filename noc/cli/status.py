@@ -24,7 +24,7 @@ from noc.cli.common import (
     missing_sqlite,
 )
 from noc.cli.common import print_json as emit_json
-from noc.collector.availability import PROBLEM, State
+from noc.polling.availability import PROBLEM, State
 from noc.settings import Settings
 from noc.store import queries
 

@@ -8,11 +8,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from noc.collector.engine import Collector
-from noc.collector.samples import oper_name
 from noc.diag.icmp import ping
 from noc.diag.result import DiagError, DiagRefused, DiagResult, Finding, Level
 from noc.inventory import Inventory
+from noc.polling.poller import Poller
+from noc.polling.samples import oper_name
 from noc.snmp.client import SnmpClient
 
 NEAR_CAPACITY = 0.8
@@ -36,10 +36,10 @@ def _known(inv: Inventory, name: str) -> None:
         raise DiagRefused(f"unknown device {name!r}")
 
 
-def interface_rows(collector: Collector, name: str) -> list[dict[str, Any]]:
+def interface_rows(poller: Poller, name: str) -> list[dict[str, Any]]:
     rows = []
-    described = {i.name: i.description for i in collector.inv.device(name).interfaces}
-    for iface in sorted(collector.devices[name].interfaces.values(), key=lambda i: i.index):
+    described = {i.name: i.description for i in poller.inv.device(name).interfaces}
+    for iface in sorted(poller.devices[name].interfaces.values(), key=lambda i: i.index):
         rows.append(
             {
                 "index": iface.index,
@@ -62,17 +62,17 @@ def interface_rows(collector: Collector, name: str) -> list[dict[str, Any]]:
 
 async def interfaces(
     inv: Inventory, client: SnmpClient, name: str, window_s: float
-) -> tuple[Collector, list[dict[str, Any]]]:
+) -> tuple[Poller, list[dict[str, Any]]]:
     """Two readings `window_s` apart (a rate needs two); raises DiagError if SNMP fails."""
     _known(inv, name)
-    collector = Collector(inv, client)
+    poller = Poller(inv, client)
     for reading in range(2):
-        record = await collector.poll(name)
+        record = await poller.poll(name)
         if not record.ok:
             raise DiagError(f"{name} does not answer SNMP: {record.reason}")
         if reading == 0:
             await asyncio.sleep(window_s)
-    return collector, interface_rows(collector, name)
+    return poller, interface_rows(poller, name)
 
 
 async def check(
@@ -110,8 +110,8 @@ async def check(
     # Parent devices up? Polled together with the device itself.
     chain = ancestors(inv, name)
     say(f"SNMP poll of {name}" + (f" and its parents {', '.join(chain)}" if chain else "") + " …")
-    collector = Collector(inv, client)
-    records = {r.device: r for r in await collector.poll_all([name, *chain])}
+    poller = Poller(inv, client)
+    records = {r.device: r for r in await poller.poll_all([name, *chain])}
     data["parents"] = [
         {"device": p, "answering": records[p].ok, "reason": records[p].reason} for p in chain
     ]
@@ -137,12 +137,12 @@ async def check(
     else:
         say(f"second reading in {window_s:g} s, for rates …")
         await asyncio.sleep(window_s)
-        second = await collector.poll(name)
+        second = await poller.poll(name)
         if not second.ok:
             findings.append(Finding(Level.FAIL, f"SNMP stopped answering: {second.reason}"))
         else:
             findings.append(Finding(Level.OK, f"SNMP answers ({second.duration_s * 1000:.0f} ms)"))
-            rows = interface_rows(collector, name)
+            rows = interface_rows(poller, name)
             data["interfaces"] = rows
             findings += _interface_findings(rows)
 

@@ -9,7 +9,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from noc.collector.targets import build_targets
 from noc.diag import check as checks
 from noc.diag import icmp, snmp, ssh
 from noc.diag.result import (
@@ -23,6 +22,7 @@ from noc.diag.result import (
 )
 from noc.inventory import Inventory
 from noc.inventory.names import UnknownName, resolve
+from noc.polling.targets import build_targets
 from noc.snmp.client import SnmpClient, SnmpError
 from noc.store.audit import AuditLog, AuditRefused
 

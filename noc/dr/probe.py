@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from noc.collector.targets import build_targets
 from noc.inventory import Inventory
+from noc.polling.targets import build_targets
 from noc.snmp.client import RequestStats, SnmpClient, SnmpError, Target
-from noc.snmp.engines import ClientFactory, client_factory
+from noc.snmp.codecs import ClientFactory, client_factory
 
 UPTIME = (1, 3, 6, 1, 2, 1, 1, 3, 0)
 

@@ -6,13 +6,13 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
-from noc.collector.availability import State
-from noc.collector.engine import Collector
-from noc.collector.events import link_key
 from noc.dr.checks import check_database, check_file_store, check_probe, check_service
 from noc.dr.policy import Vantage, decide
 from noc.dr.readiness import CheckResult, DrReport, Status, verdict
 from noc.inventory import Inventory
+from noc.polling.availability import State
+from noc.polling.events import link_key
+from noc.polling.poller import Poller
 from noc.snmp.client import SnmpClient
 
 UP_STATES = {State.UP}
@@ -21,7 +21,7 @@ UP_STATES = {State.UP}
 async def run_checks(
     inv: Inventory,
     client: SnmpClient,
-    collector: Collector | None = None,
+    poller: Poller | None = None,
     window_s: float = 2.0,
     environ: Mapping[str, str] | None = None,
     vantages: list[Vantage] | None = None,
@@ -35,8 +35,8 @@ async def run_checks(
         raise ValueError("the inventory has no `dr:` section")
     dr_devices = [d.name for d in inv.devices if d.site == dr.dr_site]
     primary_devices = [d.name for d in inv.devices if d.site == dr.primary_site]
-    if collector is None:
-        collector = Collector(inv, client)
+    if poller is None:
+        poller = Poller(inv, client)
         names = sorted(
             {
                 *dr_devices,
@@ -44,13 +44,13 @@ async def run_checks(
                 *(inv.device(_link(inv, n).a.device).name for n in dr.links),
             }
         )
-        await collector.poll_all(names)
+        await poller.poll_all(names)
         await asyncio.sleep(window_s)
-        await collector.poll_all(names)
-        await collector.poll_all(names)  # hysteresis: two readings in a row confirm DOWN
+        await poller.poll_all(names)
+        await poller.poll_all(names)  # hysteresis: two readings in a row confirm DOWN
     results: list[CheckResult] = []
     for name in dr_devices:
-        v = collector.state_of(name)
+        v = poller.state_of(name)
         status = (
             Status.OK
             if v.state in UP_STATES
@@ -66,7 +66,7 @@ async def run_checks(
                 params={"state": v.state.value},
             )
         )
-        sample = collector.devices[name].sample
+        sample = poller.devices[name].sample
         if sample is not None and sample.cpu_load_pct is not None:
             load = sample.cpu_load_pct / 100
             results.append(
@@ -95,8 +95,8 @@ async def run_checks(
             )
     for name in dr.links:
         link = _link(inv, name)
-        v = collector.state_of(link_key(link))
-        iface = collector.devices[link.a.device].interface_named(link.a.interface)
+        v = poller.state_of(link_key(link))
+        iface = poller.devices[link.a.device].interface_named(link.a.interface)
         util = iface.utilisation if iface is not None else None
         if v.state is not State.UP:
             results.append(
@@ -134,7 +134,7 @@ async def run_checks(
     report = verdict(results)
 
     # The policy on the same observations: does each vantage point see the primary site?
-    primary_states = [collector.state_of(n) for n in primary_devices]
+    primary_states = [poller.state_of(n) for n in primary_devices]
     collector_sees = any(v.state in UP_STATES for v in primary_states)
     probe_sees = view.get("primary_reachable") if isinstance(view, dict) else None
     down_since = min(

@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterator, Sequence
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector as PromCollector
 
-from noc.collector.livestate import LiveState
 from noc.dr.readiness import DrReport
 from noc.exporter.dr import DR_STATE_METRIC, DrMetrics
 from noc.exporter.fleet import FleetMember, FleetMetrics
@@ -34,6 +33,7 @@ from noc.exporter.fragments import DeviceFragments
 from noc.exporter.health import HealthMetrics, PollStats, StoreHealth
 from noc.exporter.network import EXACT, NetworkMetrics
 from noc.exporter.render import render
+from noc.polling.livestate import LiveState
 
 
 class NocMetrics(PromCollector):

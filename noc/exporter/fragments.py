@@ -16,11 +16,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 
-from noc.collector.availability import State, StateChange, Verdict
-from noc.collector.events import Event, PollRecord, event_entity, is_link, link_key
-from noc.collector.livestate import DeviceState, LiveState
 from noc.exporter.network import EXACT, _radio_name
 from noc.exporter.render import _escape_value, _format_value
+from noc.polling.availability import State, StateChange, Verdict
+from noc.polling.events import Event, PollRecord, event_entity, is_link, link_key
+from noc.polling.livestate import DeviceState, LiveState
 from noc.snmp.vendors import identify
 
 # (name in the exposition, type, help), in the order of the reference.

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector as PromCollector
 
-from noc.collector.availability import State, Verdict
-from noc.collector.events import link_key
-from noc.collector.livestate import DeviceState, LiveState
-from noc.collector.samples import DeviceSample, RadioSample
+from noc.polling.availability import State, Verdict
+from noc.polling.events import link_key
+from noc.polling.livestate import DeviceState, LiveState
+from noc.polling.samples import DeviceSample, RadioSample
 from noc.snmp.vendors import identify
 
 EXACT = 1 << 53
@@ -24,7 +24,7 @@ LINK_LABELS = ["link", "medium", "tier", "device", "interface", "site", "kecamat
 
 def _radio_name(sample: DeviceSample, radio: RadioSample) -> str:
     """`wlan1 4c:5e:0c:10:20:01`: the interface by name and the peer, else the table key."""
-    label = sample.labels.get(radio.if_index) if radio.if_index is not None else None
+    label = sample.details.get(radio.if_index) if radio.if_index is not None else None
     parts = [p for p in (label.name if label else None, radio.peer) if p]
     return " ".join(parts) or radio.key
 

@@ -27,13 +27,13 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from noc import redact
-from noc.collector.availability import Incident, State, Verdict
-from noc.collector.domains import entity_domains, pick, plan, restore, snapshot
-from noc.collector.engine import Collector
-from noc.collector.events import link_key
-from noc.collector.scheduler import Scheduler
 from noc.dr.policy import Vantage
 from noc.dr.probe import sees_primary
+from noc.polling.availability import Incident, State, Verdict
+from noc.polling.domains import entity_domains, pick, plan, restore, snapshot
+from noc.polling.events import link_key
+from noc.polling.poller import Poller
+from noc.polling.scheduler import Scheduler
 from noc.store.leases import (
     Holder,
     Instance,
@@ -75,7 +75,7 @@ class Member:
     site: str
     url: str
     engine: Engine
-    collector: Collector
+    poller: Poller
     scheduler: Scheduler
     writer: StoreWriter
     lease_s: float
@@ -93,19 +93,19 @@ class Member:
     clock_offset_s: float | None = None  # this host's clock minus the store's, last round
 
     def __post_init__(self) -> None:
-        self.domain_of = entity_domains(self.collector.inv)
+        self.domain_of = entity_domains(self.poller.inv)
         self.members: dict[str, set[str]] = {}
         for entity, domain in self.domain_of.items():
             self.members.setdefault(domain, set()).add(entity)
         # Every domain with its number of devices: the load balanced over the fleet.
         self.domains = {
-            d: sum(1 for e in entities if e in self.collector.devices)
+            d: sum(1 for e in entities if e in self.poller.devices)
             for d, entities in sorted(self.members.items())
         }
         self.fence = LeaseFence(self.name, self.domain_of)
         self.writer.fence, self.writer.collector = self.fence, self.name
-        self.collector.live.owned = set()  # nothing until the first round
-        inv = self.collector.inv
+        self.poller.live.owned = set()  # nothing until the first round
+        inv = self.poller.inv
         dr = inv.dr
         self.primary = [d.name for d in inv.devices if dr and d.site == dr.primary_site]
         # What the DR checks ask about, read from the store when another collector polls it.
@@ -201,7 +201,7 @@ class Member:
                 await asyncio.wait_for(stop.wait(), timeout=self.lease_s / 4)
 
     async def step(self) -> Round | None:
-        live = self.collector.live
+        live = self.poller.live
         # A drained domain is no longer judged here: its lease keeps the snapshot taken when
         # it stopped being polled, not an empty one.
         snaps = {
@@ -222,7 +222,7 @@ class Member:
         if self.writer.clock_refused is not None:  # a clock off takes nothing
             not_now = frozenset(self.domains)
         if self.primary:  # a light probe of the primary site: this collector as a vantage point
-            seen = await sees_primary(self.collector.client, self.collector.targets, self.primary)
+            seen = await sees_primary(self.poller.client, self.poller.targets, self.primary)
             self.sees_primary = any(seen.values())
         try:
             await asyncio.to_thread(self.writer.prepare_now)
@@ -339,9 +339,9 @@ class Member:
         last_change.update({m.entity: m.at for m in markers})
         if markers:
             self.writer.emit(markers)
-        with self.collector.live.lock:
-            self.collector.live.take(entities, healths, verdicts, incidents, last_change)
-        devices = [e for e in entities if e in self.collector.devices]
+        with self.poller.live.lock:
+            self.poller.live.take(entities, healths, verdicts, incidents, last_change)
+        devices = [e for e in entities if e in self.poller.devices]
         self.scheduler.poll_soon(devices)
         how = "handed back" if item.released else "lease ran out"
         log.info(
@@ -358,7 +358,7 @@ class Member:
         candidates = [
             (d, self.domains[d]) for d in sorted(self.held, reverse=True) if d not in self.draining
         ]
-        live = self.collector.live
+        live = self.poller.live
         for domain in pick(candidates, devices):
             snap = snapshot(live.healths, live.verdicts, self.members[domain])
             self.draining[domain] = (self.writer.clock(), snap)
@@ -388,7 +388,7 @@ class Member:
         """The stored verdicts of what others judge that this collector needs: ancestors of
         its own (a core router another collector polls, so UNREACHABLE behind it is decided
         here) and what the DR checks ask about."""
-        live = self.collector.live
+        live = self.poller.live
         ancestors = live.ancestors_elsewhere() | {e for e in self.watched if not live.owns(e)}
         if not ancestors:
             return
@@ -404,7 +404,7 @@ class Member:
 
     async def leave(self) -> None:
         """A clean stop, after the last flush: every domain handed back at once."""
-        live = self.collector.live
+        live = self.poller.live
         snaps = {d: snapshot(live.healths, live.verdicts, self.members[d]) for d in self.held}
         try:
             await asyncio.to_thread(

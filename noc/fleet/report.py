@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from noc.collector.domains import device_domains
 from noc.inventory import Inventory
+from noc.polling.domains import device_domains
 from noc.store.leases import fleet_view
 
 

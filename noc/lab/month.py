@@ -12,13 +12,13 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from noc.collector.events import Event, Sink
-from noc.collector.livestate import LiveState, entities
-from noc.collector.rollup import BUCKET_S, Rollup
 from noc.inventory import Inventory, Topology
 from noc.inventory.model import Medium, Role
 from noc.lab.builder import UPLOAD_SHARE, share
 from noc.lab.traffic import curve_integral
+from noc.polling.events import Event, Sink
+from noc.polling.livestate import LiveState, entities
+from noc.polling.rollup import BUCKET_S, Rollup
 from noc.sla.compute import Period
 
 STEP_S = 300  # one poll per device every 5 minutes of simulated time

@@ -20,8 +20,8 @@ from datetime import datetime
 from operator import itemgetter
 from zoneinfo import ZoneInfo
 
-from noc.collector.availability import PROBLEM
-from noc.collector.rollup import BUCKET_S
+from noc.polling.availability import PROBLEM
+from noc.polling.rollup import BUCKET_S
 
 UNKNOWN_WARNING_SHARE = 0.01
 

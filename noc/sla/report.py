@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from noc.collector.maintenance import windows_between
 from noc.inventory import Inventory
+from noc.polling.maintenance import windows_between
 from noc.sla.compute import (
     Availability,
     Change,

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from noc.collector.domains import FleetError, Moves, pick
-from noc.collector.events import Event, event_entity
+from noc.polling.domains import FleetError, Moves, pick
+from noc.polling.events import Event, event_entity
 
 NOW = "SELECT extract(epoch from clock_timestamp())"
 

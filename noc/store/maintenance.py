@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
-from noc.collector.maintenance import Window
+from noc.polling.maintenance import Window
 from noc.store.models import MaintenanceRow
 
 

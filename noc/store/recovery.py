@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from noc.collector.availability import Incident, State, StateChange
-from noc.collector.events import Event, PollRecord
+from noc.polling.availability import Incident, State, StateChange
+from noc.polling.events import Event, PollRecord
 from noc.store.models import IncidentRow, PollStatRow, StateChangeRow
 
 CRASH_REASON = "collector stopped unexpectedly"

@@ -34,9 +34,9 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlch
 from sqlalchemy.orm import Session
 
 from noc import redact
-from noc.collector.availability import Incident, State, StateChange
-from noc.collector.events import Event, PollRecord
-from noc.collector.rollup import Rollup
+from noc.polling.availability import Incident, State, StateChange
+from noc.polling.events import Event, PollRecord
+from noc.polling.rollup import Rollup
 from noc.store.models import IncidentRow, PollStatRow, RollupRow, StateChangeRow
 
 log = logging.getLogger(__name__)

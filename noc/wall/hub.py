@@ -24,10 +24,10 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from noc.alerts.silences import AlertmanagerError, alerts
-from noc.collector.livestate import LiveState
-from noc.collector.rollup import BUCKET_S
 from noc.dr.readiness import DrReport, explain
 from noc.exporter.health import PollStats, StoreHealth
+from noc.polling.livestate import LiveState
+from noc.polling.rollup import BUCKET_S
 from noc.store.models import ApiTokenRow, RollupRow
 from noc.wall.view import Health, LinkLoad, build
 

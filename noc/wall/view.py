@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from noc.collector.availability import PROBLEM, State, Verdict
-from noc.collector.events import is_link, link_key, link_name
 from noc.inventory import Inventory
+from noc.polling.availability import PROBLEM, State, Verdict
+from noc.polling.events import is_link, link_key, link_name
 
 # Worst first: a site's marker takes the colour of its worst device.
 SEVERITY = {

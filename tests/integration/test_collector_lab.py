@@ -10,11 +10,11 @@ from collections.abc import Iterator
 import pytest
 from pydantic import SecretStr
 
-from noc.collector.availability import State
-from noc.collector.engine import Collector, PollRecord
-from noc.collector.rates import NoRate
-from noc.collector.targets import deadline_s
 from noc.inventory import Topology, load_inventory
+from noc.polling.availability import State
+from noc.polling.poller import Poller, PollRecord
+from noc.polling.rates import NoRate
+from noc.polling.targets import deadline_s
 from noc.snmp.client import V3Auth
 from noc.snmp.lean_client import LeanClient
 from tests.conftest import Lab, Loop
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def collector(lab: Lab, loop: Loop) -> Iterator[Collector]:
+def poller(lab: Lab, loop: Loop) -> Iterator[Poller]:
     inv = load_inventory(lab.inventory)
 
     async def make() -> LeanClient:
@@ -31,30 +31,30 @@ def collector(lab: Lab, loop: Loop) -> Iterator[Collector]:
 
     client = loop.run(make())
     # On the lab's clock: a test moves time forward with `lab.advance` instead of sleeping.
-    yield Collector(inv, client, clock=lab.time)
+    yield Poller(inv, client, clock=lab.time)
     loop.run(client.close())
 
 
 def measure(
-    collector: Collector, lab: Lab, device: str, iface: str, gap: float, loop: Loop
+    poller: Poller, lab: Lab, device: str, iface: str, gap: float, loop: Loop
 ) -> tuple[float, float]:
     """(collector's in bits/s, the lab's advertised in bits/s averaged over the interval)."""
-    loop.run(collector.poll_all([device]))
+    loop.run(poller.poll_all([device]))
     before = lab.interface(device, iface)["in_bps"]
     lab.advance(gap)
-    loop.run(collector.poll_all([device]))
+    loop.run(poller.poll_all([device]))
     after = lab.interface(device, iface)["in_bps"]
-    state = collector.devices[device].interface_named(iface)
+    state = poller.devices[device].interface_named(iface)
     assert state is not None and state.in_bps is not None, state
     return state.in_bps, (before + after) / 2
 
 
 def test_uplink_utilisation_follows_the_simulated_curve(
-    lab: Lab, collector: Collector, loop: Loop
+    lab: Lab, poller: Poller, loop: Loop
 ) -> None:
-    measured, advertised = measure(collector, lab, "core-1", "ether1", 10, loop)
+    measured, advertised = measure(poller, lab, "core-1", "ether1", 10, loop)
     assert measured == pytest.approx(advertised, rel=0.02)
-    uplink = collector.devices["core-1"].interface_named("ether1")
+    uplink = poller.devices["core-1"].interface_named("ether1")
     assert uplink is not None and uplink.contracted_bps == 40_000_000
     assert uplink.utilisation == pytest.approx(
         max(advertised, uplink.out_bps or 0) / 40e6, rel=0.02
@@ -62,18 +62,18 @@ def test_uplink_utilisation_follows_the_simulated_curve(
 
 
 def test_wrap_scenario_gives_no_spike_and_the_right_rate(
-    lab: Lab, collector: Collector, loop: Loop
+    lab: Lab, poller: Poller, loop: Loop
 ) -> None:
     device = "kel-pabaton"
-    loop.run(collector.poll_all([device]))
+    loop.run(poller.poll_all([device]))
     lab.scenario(device, "wrap", param="6")
     try:
         seen_wrap = False
         rates = []
         previous_octets = None
         for _ in range(5):
-            loop.run(collector.poll_all([device]))
-            iface = collector.devices[device].interface_named("wlan1")
+            loop.run(poller.poll_all([device]))
+            iface = poller.devices[device].interface_named("wlan1")
             assert iface is not None
             if previous_octets is not None and iface.in_octets is not None:
                 seen_wrap |= iface.in_octets < previous_octets
@@ -90,42 +90,42 @@ def test_wrap_scenario_gives_no_spike_and_the_right_rate(
 
 
 def test_reboot_gives_no_rate_for_that_interval_then_recovers(
-    lab: Lab, collector: Collector, loop: Loop
+    lab: Lab, poller: Poller, loop: Loop
 ) -> None:
     device = "kel-sempur"
-    loop.run(collector.poll_all([device]))
+    loop.run(poller.poll_all([device]))
     lab.advance(1)
     lab.scenario(device, "reboot")
-    loop.run(collector.poll_all([device]))
-    iface = collector.devices[device].interface_named("wlan1")
+    loop.run(poller.poll_all([device]))
+    iface = poller.devices[device].interface_named("wlan1")
     assert iface is not None and iface.in_bps is None
     assert iface.no_rate is not None and NoRate.REBOOT.value in iface.no_rate
     lab.advance(3)
-    loop.run(collector.poll_all([device]))
+    loop.run(poller.poll_all([device]))
     assert iface.in_bps == pytest.approx(lab.interface(device, "wlan1")["in_bps"], rel=0.02)
 
 
 def test_bts_down_is_down_and_everything_behind_it_unreachable(
-    lab: Lab, collector: Collector, loop: Loop
+    lab: Lab, poller: Poller, loop: Loop
 ) -> None:
-    inv = collector.inv
+    inv = poller.inv
     bts = "bts-05"
     behind = Topology.of(inv).descendants(bts)
     assert behind
     names = ["core-1", bts, *behind]
-    loop.run(collector.poll_all(names))
+    loop.run(poller.poll_all(names))
     lab.scenario(bts, "down")
     for child in behind:
         lab.scenario(child, "down")  # behind a dead BTS, nothing answers
     try:
         for _ in range(3):
-            loop.run(collector.poll_all(names))
-        assert collector.state_of(bts).state is State.DOWN
+            loop.run(poller.poll_all(names))
+        assert poller.state_of(bts).state is State.DOWN
         for child in behind:
-            verdict = collector.state_of(child)
+            verdict = poller.state_of(child)
             assert verdict.state is State.UNREACHABLE, child
             assert verdict.root_cause == bts
-        incidents = list(collector.live.book.open.values())
+        incidents = list(poller.live.book.open.values())
         assert [i.root_cause for i in incidents] == [bts]
         assert set(behind) <= incidents[0].affected
     finally:
@@ -133,16 +133,14 @@ def test_bts_down_is_down_and_everything_behind_it_unreachable(
             lab.scenario(name, "down", on=False)
 
 
-def test_a_slow_device_does_not_delay_the_others(
-    lab: Lab, collector: Collector, loop: Loop
-) -> None:
+def test_a_slow_device_does_not_delay_the_others(lab: Lab, poller: Poller, loop: Loop) -> None:
     slow = "kel-cibuluh"
     others = ["kel-ciluar", "kel-cimahpar", "kel-ciparigi", "skpd-kominfo", "bts-02", "fo-01"]
     done: dict[str, float] = {}
 
     async def go() -> list[PollRecord]:
         async def one(name: str) -> PollRecord:
-            record = await collector.poll(name)
+            record = await poller.poll(name)
             done[name] = time.monotonic()
             return record
 
@@ -154,7 +152,7 @@ def test_a_slow_device_does_not_delay_the_others(
         records = {r.device: r for r in loop.run(go())}
     finally:
         lab.scenario(slow, "slow", on=False)
-    deadline = started + deadline_s(collector.inv, collector.inv.device(slow).tier)
+    deadline = started + deadline_s(poller.inv, poller.inv.device(slow).tier)
     assert not records[slow].ok
     assert all(records[n].ok for n in others)
     assert all(done[n] < deadline for n in others)
@@ -162,13 +160,13 @@ def test_a_slow_device_does_not_delay_the_others(
 
 
 def test_wrong_v3_credentials_give_a_clear_reason_on_that_device_only(
-    lab: Lab, collector: Collector, loop: Loop
+    lab: Lab, poller: Poller, loop: Loop
 ) -> None:
-    good = collector.targets["bts-06"]
+    good = poller.targets["bts-06"]
     assert isinstance(good.auth, V3Auth)
     wrong = dataclasses.replace(good.auth, auth_key=SecretStr("not-the-right-passphrase"))
-    collector.targets["bts-06"] = dataclasses.replace(good, auth=wrong)
-    records = {r.device: r for r in loop.run(collector.poll_all(["bts-06", "bts-07"]))}
+    poller.targets["bts-06"] = dataclasses.replace(good, auth=wrong)
+    records = {r.device: r for r in loop.run(poller.poll_all(["bts-06", "bts-07"]))}
     assert not records["bts-06"].ok
     assert records["bts-06"].reason is not None
     assert "authentication failed" in records["bts-06"].reason
@@ -176,28 +174,26 @@ def test_wrong_v3_credentials_give_a_clear_reason_on_that_device_only(
     assert records["bts-07"].ok
 
 
-def test_toobig_is_retried_with_fewer_repetitions(
-    lab: Lab, collector: Collector, loop: Loop
-) -> None:
+def test_toobig_is_retried_with_fewer_repetitions(lab: Lab, poller: Poller, loop: Loop) -> None:
     device = "kel-kencana"
     lab.scenario(device, "toobig", param="4")
     try:
-        record = loop.run(collector.poll(device))
+        record = loop.run(poller.poll(device))
     finally:
         lab.scenario(device, "toobig", on=False)
     assert record.ok, record.reason
-    assert collector.devices[device].last_stats.too_big >= 1
-    iface = collector.devices[device].interface_named("wlan1")
+    assert poller.devices[device].last_stats.too_big >= 1
+    iface = poller.devices[device].interface_named("wlan1")
     assert iface is not None and iface.oper_status == 1
 
 
 def test_an_agent_answering_garbage_is_a_reason_not_a_crash(
-    lab: Lab, collector: Collector, loop: Loop
+    lab: Lab, poller: Poller, loop: Loop
 ) -> None:
     device = "kel-mekarwangi"
     lab.scenario(device, "garbage")
     try:
-        records = {r.device: r for r in loop.run(collector.poll_all([device, "kel-kencana"]))}
+        records = {r.device: r for r in loop.run(poller.poll_all([device, "kel-kencana"]))}
     finally:
         lab.scenario(device, "garbage", on=False)
     assert not records[device].ok

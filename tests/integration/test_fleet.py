@@ -32,8 +32,8 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from noc.collector.domains import device_domains
 from noc.inventory import load_inventory
+from noc.polling.domains import device_domains
 from noc.store.db import make_engine
 from noc.store.models import IncidentRow, LeaseRow, PollStatRow, StateChangeRow
 from tests.conftest import INVENTORY, LAB_PORT, PG, ROOT, Lab, pg_database

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from noc.collector.targets import build_targets
 from noc.inventory import load_inventory
+from noc.polling.targets import build_targets
 from noc.snmp.client import (
     Column,
     RequestStats,

@@ -20,10 +20,10 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from noc.collector.domains import device_domains, plan
-from noc.collector.events import PollRecord
 from noc.fleet import member as member_module
 from noc.inventory import load_inventory
+from noc.polling.domains import device_domains, plan
+from noc.polling.events import PollRecord
 from noc.service import build_service
 from noc.settings import Settings
 from noc.snmp.fake import FakeSnmpClient

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
-from noc.collector.poller import plan_for, poll_device
+from noc.polling.queries import plan_for, poll_device
 from noc.snmp.client import RequestStats, Target, V2cAuth
 from noc.snmp.lean_client import LeanClient
 from tests.conftest import LAB_PORT, RECORDINGS, Lab, Loop
@@ -35,8 +35,8 @@ def test_each_recording_polled_through_the_lab(
             again, _ = await poll_device(client, target, plan, cache, second)
         finally:
             await client.close()
-        same = set(again.labels) == set(sample.labels) == set(sample.counters)
-        return check_ports(stem, sample.labels, sample.counters), first, second, same
+        same = set(again.details) == set(sample.details) == set(sample.counters)
+        return check_ports(stem, sample.details, sample.counters), first, second, same
 
     wrong, first, second, same = loop.run(twice())
     assert wrong == []

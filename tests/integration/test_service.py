@@ -45,7 +45,7 @@ def test_service_polls_on_schedule_and_a_clean_stop_flushes_everything(
         stop = asyncio.Event()
         asyncio.get_running_loop().call_later(7, stop.set)  # one uplink interval and then some
         await run_service(service, stop)
-        await service.collector.client.close()
+        await service.poller.client.close()
         return service.writer.pending
 
     assert asyncio.run(go()) == 0
@@ -156,7 +156,7 @@ def test_a_writer_loop_that_ends_in_error_stops_the_collector_cleanly(
         asyncio.get_running_loop().call_later(120, the_tests_limit)
         with pytest.raises(RuntimeError, match="the writer's loop broke"):
             await run_service(service, stop)
-        await service.collector.client.close()
+        await service.poller.client.close()
         return service.writer.pending, service.scheduler.stats.polls
 
     pending, polled = asyncio.run(go())

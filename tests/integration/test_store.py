@@ -14,9 +14,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from noc.collector.availability import State
-from noc.collector.engine import Collector
 from noc.inventory import load_inventory
+from noc.polling.availability import State
+from noc.polling.poller import Poller
 from noc.snmp.lean_client import LeanClient
 from noc.store.db import (
     MIGRATIONS,
@@ -87,29 +87,29 @@ def test_an_outage_mid_incident_loses_nothing(database: Database, lab: Lab, loop
     sync_inventory(engine, inv)
     writer = StoreWriter(engine)
 
-    async def make() -> Collector:
-        return Collector(inv, LeanClient(), writer)
+    async def make() -> Poller:
+        return Poller(inv, LeanClient(), writer)
 
-    collector = loop.run(make())
+    poller = loop.run(make())
     try:
-        check_outage(database, lab, loop, collector, writer)
+        check_outage(database, lab, loop, poller, writer)
     finally:
-        loop.run(collector.client.close())
+        loop.run(poller.client.close())
 
 
 def check_outage(
-    database: Database, lab: Lab, loop: Loop, collector: Collector, writer: StoreWriter
+    database: Database, lab: Lab, loop: Loop, poller: Poller, writer: StoreWriter
 ) -> None:
     device = "kel-gudang"
-    loop.run(collector.poll_all([device]))
+    loop.run(poller.poll_all([device]))
     assert writer.flush()
 
     database.down()
     lab.scenario(device, "down")
     try:
         for _ in range(3):  # access tier: down after 3 failed polls
-            loop.run(collector.poll_all([device]))
-        assert collector.state_of(device).state is State.DOWN
+            loop.run(poller.poll_all([device]))
+        assert poller.state_of(device).state is State.DOWN
         assert not writer.flush()
         assert writer.stats.failures >= 1
         held = writer.pending
@@ -117,13 +117,13 @@ def check_outage(
     finally:
         lab.scenario(device, "down", on=False)
     for _ in range(2):
-        loop.run(collector.poll_all([device]))
-    assert collector.state_of(device).state is State.UP
+        loop.run(poller.poll_all([device]))
+    assert poller.state_of(device).state is State.UP
     assert not writer.flush()  # still down: everything is held
     assert writer.pending > held
 
     database.up()
-    writer.emit(collector.live.rollups.flush())
+    writer.emit(poller.live.rollups.flush())
     assert writer.flush()
     assert writer.pending == 0
     assert writer.stats.dropped == 0
@@ -152,7 +152,7 @@ def check_outage(
 
 
 def test_buffer_is_bounded_and_counts_what_it_drops(database: Database) -> None:
-    from noc.collector.engine import PollRecord
+    from noc.polling.poller import PollRecord
 
     writer = StoreWriter(make_engine(database.url), max_buffer=100)
     writer.emit([PollRecord("x", float(i), 0.1, True, None, 1, 0, 0, 1) for i in range(150)])

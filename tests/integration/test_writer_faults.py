@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from noc.collector.availability import State, StateChange
-from noc.collector.engine import Collector, PollRecord
-from noc.collector.rollup import Rollup
-from noc.collector.scheduler import CycleStats
 from noc.exporter import NocMetrics, render
 from noc.inventory import load_inventory
+from noc.polling.availability import State, StateChange
+from noc.polling.poller import Poller, PollRecord
+from noc.polling.rollup import Rollup
+from noc.polling.scheduler import CycleStats
 from noc.snmp.fake import FakeSnmpClient
 from noc.store import writer as writer_module
 from noc.store.db import make_engine, upgrade
@@ -36,8 +36,8 @@ def record(device: str, at: float, varbinds: int = 10) -> PollRecord:
 
 
 def store_up(writer: StoreWriter) -> float:
-    collector = Collector(load_inventory(INVENTORY), FakeSnmpClient({}))
-    text = render(NocMetrics(collector.live, CycleStats(), writer).collect()).decode()
+    poller = Poller(load_inventory(INVENTORY), FakeSnmpClient({}))
+    text = render(NocMetrics(poller.live, CycleStats(), writer).collect()).decode()
     line = next(ln for ln in text.splitlines() if ln.startswith("noc_store_up "))
     return float(line.split()[1])
 

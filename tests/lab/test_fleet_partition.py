@@ -30,9 +30,9 @@ from ruamel.yaml import YAML
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from noc.collector.domains import device_domains
 from noc.inventory import load_inventory
 from noc.lab.control import call
+from noc.polling.domains import device_domains
 from noc.store.db import make_engine
 from noc.store.models import PollStatRow
 from tests.conftest import INVENTORY, LAB_PORT, PG, ROOT, WORKER, Lab, pg_database, with_port

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from noc.collector.availability import State
-from noc.collector.engine import Collector
 from noc.inventory import load_inventory
+from noc.polling.availability import State
+from noc.polling.poller import Poller
 from noc.snmp.lean_client import LeanClient
 from tests.conftest import Loop
 
@@ -207,10 +207,10 @@ def test_collector_matches_iperf3_and_sees_the_link_go_down(
     monkeypatch.setenv("NOC_NETNS_COMMUNITY", "public")
     inv = load_inventory(netns)
 
-    async def make() -> Collector:
-        return Collector(inv, LeanClient())
+    async def make() -> Poller:
+        return Poller(inv, LeanClient())
 
-    collector = loop.run(make())
+    poller = loop.run(make())
     iperf = subprocess.Popen(
         [
             "ip",
@@ -234,8 +234,8 @@ def test_collector_matches_iperf3_and_sees_the_link_go_down(
     time.sleep(INTERVAL)  # past slow start and the omitted seconds
     rates = []
     for _ in range(4):
-        loop.run(collector.poll_all())
-        iface = collector.devices["ns-router"].interface_named("link0")
+        loop.run(poller.poll_all())
+        iface = poller.devices["ns-router"].interface_named("link0")
         assert iface is not None
         if iface.out_bps is not None:
             rates.append((iface.out_bps, iface.utilisation))
@@ -249,14 +249,14 @@ def test_collector_matches_iperf3_and_sees_the_link_go_down(
         assert bps == pytest.approx(on_wire_bps, rel=0.02)
         assert util is not None
         assert util == pytest.approx(on_wire_bps / CONTRACT_BPS, abs=0.01)
-    assert collector.state_of("link:shaped-uplink").state is State.UP
+    assert poller.state_of("link:shaped-uplink").state is State.UP
 
     sh("ip", "link", "set", "link0", "down", ns=DEV)
     went_down = time.monotonic()
-    loop.run(collector.poll_all())
-    link0 = collector.devices["ns-router"].interface_named("link0")
+    loop.run(poller.poll_all())
+    link0 = poller.devices["ns-router"].interface_named("link0")
     assert link0 is not None and link0.oper_status == 2, link0
-    assert collector.state_of("link:shaped-uplink").state is State.DOWN
+    assert poller.state_of("link:shaped-uplink").state is State.DOWN
     assert time.monotonic() - went_down <= INTERVAL + TIMEOUT
-    assert collector.state_of("ns-router").state is State.UP  # reachable over management
-    loop.run(collector.client.close())
+    assert poller.state_of("ns-router").state is State.UP  # reachable over management
+    loop.run(poller.client.close())

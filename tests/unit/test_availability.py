@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from noc.collector.availability import (
+from noc.polling.availability import (
     Health,
     IncidentBook,
     Policy,
@@ -326,7 +326,7 @@ def test_an_incident_adopted_by_a_clock_behind_never_ends_before_it_starts() -> 
     """An incident opened at t=10,000 by one collector, adopted by another whose clock reads
     an hour earlier: the UP verdict it dates at 6,484 still ends the incident at its start at
     the earliest, never 3,516 s before."""
-    from noc.collector.availability import Incident
+    from noc.polling.availability import Incident
 
     book = IncidentBook()
     book.open["bts-01"] = Incident(

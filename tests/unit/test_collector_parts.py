@@ -10,18 +10,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from noc.collector.availability import State, StateChange, Verdict
-from noc.collector.engine import Collector
-from noc.collector.events import Event, PollRecord
-from noc.collector.maintenance import Coverage, Window
-from noc.collector.rollup import Rollups
-from noc.collector.scheduler import Scheduler
 from noc.inventory import load_inventory
 from noc.lab.device import SimDevice
+from noc.polling.availability import State, StateChange, Verdict
+from noc.polling.events import Event, PollRecord
+from noc.polling.maintenance import Coverage, Window
+from noc.polling.poller import Poller
+from noc.polling.rollup import Rollups
+from noc.polling.scheduler import Scheduler
 from noc.snmp.client import SnmpProtocolError, walk_step
 from noc.snmp.values import Oid, Tag, Value
 from tests.conftest import SMALL
-from tests.fakes import simulated_collector
+from tests.fakes import simulated_poller
 
 JKT = ZoneInfo("Asia/Jakarta")
 
@@ -80,18 +80,18 @@ def test_rollups_average_and_max_per_five_minutes() -> None:
 
 def test_engine_on_simulated_agents_without_the_network() -> None:
     """The whole pipeline on the small inventory, the fake client reading the lab's views."""
-    collector, lab, clock = simulated_collector(SMALL)
-    uplink = collector.devices["core"].interface_named("ether1")
+    poller, lab, clock = simulated_poller(SMALL)
+    uplink = poller.devices["core"].interface_named("ether1")
     assert uplink is not None
     assert uplink.contracted_bps == 40_000_000
     expected = lab["core"].interface("ether1").rx.rate_bps(clock[0] - 30)
     assert uplink.in_bps == pytest.approx(expected, rel=0.01)
     assert uplink.utilisation == pytest.approx(expected / 40e6, rel=0.01)
-    assert all(collector.state_of(d).state is State.UP for d in collector.devices)
+    assert all(poller.state_of(d).state is State.UP for d in poller.devices)
 
 
 def test_schedule_offsets_spread_over_the_interval() -> None:
-    from noc.collector.scheduler import offset_s
+    from noc.polling.scheduler import offset_s
 
     inv = load_inventory(SMALL)
     offsets = [offset_s(d.name, 60) for d in inv.devices]
@@ -115,7 +115,7 @@ Script = Callable[[float, list[Event], dict[str, SimDevice]], bool]
 
 def on_virtual_clock(
     tmp_path: Path, backbone_s: int, access: str, script: Script
-) -> tuple[Collector, list[Event]]:
+) -> tuple[Poller, list[Event]]:
     """The small network's collector under its scheduler, on a virtual clock: the BTS tier
     polled every `backbone_s`, the access tier with `access` (settings, then a comma), and
     `script(now, events, devices)` called at every wait until it says stop."""
@@ -126,9 +126,9 @@ def on_virtual_clock(
     text = text.replace("access: {poll_interval_s: 60,", f"access: {{{access}")
     inventory = tmp_path / "inventory.yaml"
     inventory.write_text(text)
-    collector, lab, clock = simulated_collector(inventory, polls=1)
+    poller, lab, clock = simulated_poller(inventory, polls=1)
     events: list[Event] = []
-    collector.sink = ListSink(events)
+    poller.sink = ListSink(events)
 
     async def virtual(stop: asyncio.Event, seconds: float) -> None:
         clock[0] += max(seconds, 0.05)
@@ -137,10 +137,10 @@ def on_virtual_clock(
             stop.set()
 
     async def run() -> None:
-        await Scheduler(collector, clock=lambda: clock[0], wait=virtual).run(asyncio.Event())
+        await Scheduler(poller, clock=lambda: clock[0], wait=virtual).run(asyncio.Event())
 
     asyncio.run(run())
-    return collector, events
+    return poller, events
 
 
 def bts_polls(events: list[Event]) -> list[float]:
@@ -162,9 +162,7 @@ def test_a_failure_confirmed_before_its_bts_is_polled_polls_the_bts_at_once(
             lab["bts-a"].down = lab["kel-a"].down = True
         return bool(outage) and now > outage[0] + 60
 
-    collector, events = on_virtual_clock(
-        tmp_path, 600, "poll_interval_s: 5, down_after: 1,", script
-    )
+    poller, events = on_virtual_clock(tmp_path, 600, "poll_interval_s: 5, down_after: 1,", script)
     failed = [(e.device, e.at) for e in events if isinstance(e, PollRecord) and not e.ok]
     first_office = min(at for name, at in failed if name == "kel-a")
     first_bts = min(at for name, at in failed if name == "bts-a")
@@ -172,7 +170,7 @@ def test_a_failure_confirmed_before_its_bts_is_polled_polls_the_bts_at_once(
     changes = [(c.entity, c.new) for c in events if isinstance(c, StateChange)]
     assert ("kel-a", State.DOWN) not in changes and ("kel-a", State.UNREACHABLE) in changes
     assert ("bts-a", State.UNREACHABLE) not in changes
-    assert collector.state_of("kel-a") == Verdict(
+    assert poller.state_of("kel-a") == Verdict(
         State.UNREACHABLE, "bts-a", "bts-a is down", first_bts
     )
 
@@ -194,7 +192,7 @@ def test_offices_behind_a_bts_that_came_back_are_polled_at_once_and_never_down(
             lab["bts-a"].down = lab["kel-a"].down = len(outage) == 1
         return len(outage) == 2 and now > outage[1] + 60
 
-    collector, events = on_virtual_clock(tmp_path, 5, "poll_interval_s: 30, down_after: 1,", script)
+    poller, events = on_virtual_clock(tmp_path, 5, "poll_interval_s: 30, down_after: 1,", script)
     polls = [(e.device, e.at, e.ok) for e in events if isinstance(e, PollRecord)]
     assert any(name == "kel-a" and not ok for name, _, ok in polls)  # it failed in the outage
     changes = [(c.entity, c.new, c.at) for c in events if isinstance(c, StateChange)]
@@ -208,4 +206,4 @@ def test_offices_behind_a_bts_that_came_back_are_polled_at_once_and_never_down(
     assert not [c for c in changes if c[0] == "kel-a" and c[1] is State.DOWN], changes
     # Up to 2 answers confirm the BTS (up_after); the office is polled right after, not 30 s on.
     assert office_back <= confirmed[1] + 1.5, (confirmed, office_back)
-    assert collector.state_of("kel-a").state is State.UP
+    assert poller.state_of("kel-a").state is State.UP

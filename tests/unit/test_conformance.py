@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from noc.collector.poller import plan_for, poll_device
-from noc.collector.samples import OPER_STATUS, InterfaceCounters, InterfaceLabels
+from noc.polling.queries import plan_for, poll_device
+from noc.polling.samples import OPER_STATUS, InterfaceCounters, InterfaceDetails
 from noc.snmp.client import RequestStats, Target, V2cAuth
 from noc.snmp.fake import FakeSnmpClient
 from noc.snmp.iftypes import if_type_name
@@ -46,7 +46,7 @@ def expected_ports(stem: str) -> list[dict[str, object]]:
 
 
 def check_ports(
-    stem: str, labels: Mapping[int, InterfaceLabels], counters: Mapping[int, InterfaceCounters]
+    stem: str, labels: Mapping[int, InterfaceDetails], counters: Mapping[int, InterfaceCounters]
 ) -> list[str]:
     """Every port LibreNMS expects, field by field; the differences not explained."""
     wrong = []
@@ -91,7 +91,7 @@ def test_recording_decodes_to_librenms_interfaces(path: Path) -> None:
     stats = RequestStats()
     plan = plan_for(PROFILE.get(path.stem, "if_mib"))
     sample, cache = asyncio.run(poll_device(client, target, plan, None, stats))
-    assert check_ports(path.stem, sample.labels, sample.counters) == []
+    assert check_ports(path.stem, sample.details, sample.counters) == []
     assert stats.varbinds > 0
     asked = {oid for _, oid in client.asked}
     assert (1, 3, 6, 1, 2, 1, 1, 3, 0) in asked  # sysUpTime asked
@@ -105,7 +105,7 @@ def test_recording_decodes_to_librenms_interfaces(path: Path) -> None:
         vendor, _ = identify(sample.sys_object_id)
         assert vendor is not None, path.stem
     # Labels are the interfaces' and nothing else's: no rows of other tables.
-    assert set(cache.labels) == set(sample.counters)
+    assert set(cache.details) == set(sample.counters)
     # A second, steady-state poll asks for no slow (label) column.
     client.asked.clear()
     later = RequestStats()
@@ -114,7 +114,7 @@ def test_recording_decodes_to_librenms_interfaces(path: Path) -> None:
     walked = {oid for _, oid in client.asked}
     assert not {o for o in walked for c in slow if o[: len(c)] == c}, path.stem
     assert later.requests <= stats.requests
-    assert set(again.labels) == set(sample.labels)
+    assert set(again.details) == set(sample.details)
 
 
 def test_speed_prefers_ifhighspeed_and_falls_back_to_ifspeed() -> None:
@@ -141,7 +141,7 @@ def test_speed_prefers_ifhighspeed_and_falls_back_to_ifspeed() -> None:
         )
     )
     for port in expected_ports("routeros"):
-        assert r.labels[port["ifIndex"]].speed_bps == port["ifSpeed"]  # type: ignore[index]
+        assert r.details[port["ifIndex"]].speed_bps == port["ifSpeed"]  # type: ignore[index]
     # airOS has no ifXTable: 32-bit counters and ifSpeed are what there is
     assert all(c.counter_bits == 32 for c in a.counters.values())
     assert a.radios and a.radios[0].signal_dbm == -70

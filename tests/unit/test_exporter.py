@@ -8,7 +8,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from noc.exporter import EXACT, NocMetrics
 from tests.conftest import SMALL
-from tests.fakes import simulated_collector
+from tests.fakes import simulated_poller
 
 
 def registry_for(metrics: NocMetrics) -> CollectorRegistry:
@@ -34,8 +34,8 @@ def one(samples: dict[str, list[tuple[dict[str, str], float]]], name: str, **lab
 
 
 def test_uplink_rate_utilisation_and_contract() -> None:
-    collector, lab, clock = simulated_collector(SMALL)
-    s = scrape(NocMetrics(collector.live))
+    poller, lab, clock = simulated_poller(SMALL)
+    s = scrape(NocMetrics(poller.live))
     expected = lab["core"].interface("ether1").rx.rate_bps(clock[0] - 30)
     assert one(s, "noc_link_contracted_bytes_per_second", link="uplink-isp") == 5_000_000
     got = one(s, "noc_link_throughput_bytes_per_second", link="uplink-isp", direction="in")
@@ -49,8 +49,8 @@ def test_uplink_rate_utilisation_and_contract() -> None:
 
 
 def test_state_is_one_series_per_state_and_labels_come_from_the_inventory() -> None:
-    collector, _lab, _clock = simulated_collector(SMALL)
-    s = scrape(NocMetrics(collector.live))
+    poller, _lab, _clock = simulated_poller(SMALL)
+    s = scrape(NocMetrics(poller.live))
     states = [(lab_, v) for lab_, v in s["noc_device_state"] if lab_["device"] == "kel-a"]
     assert len(states) == 6
     assert {lab_["state"] for lab_, v in states if v == 1} == {"up"}
@@ -64,13 +64,13 @@ def test_state_is_one_series_per_state_and_labels_come_from_the_inventory() -> N
 def test_unreachable_children_are_not_down() -> None:
     import asyncio
 
-    collector, lab, clock = simulated_collector(SMALL)
+    poller, lab, clock = simulated_poller(SMALL)
     lab["bts-a"].down = True
     lab["kel-a"].down = True
     for _ in range(3):
         clock[0] += 60
-        asyncio.run(collector.poll_all())
-    s = scrape(NocMetrics(collector.live))
+        asyncio.run(poller.poll_all())
+    s = scrape(NocMetrics(poller.live))
     assert one(s, "noc_device_state", device="bts-a", state="down") == 1
     assert one(s, "noc_device_state", device="kel-a", state="unreachable") == 1
     assert one(s, "noc_device_state", device="kel-a", state="down") == 0
@@ -79,8 +79,8 @@ def test_unreachable_children_are_not_down() -> None:
 
 
 def test_no_credential_anywhere_in_the_exposition() -> None:
-    collector, _, _ = simulated_collector(SMALL)
-    text = generate_latest(registry_for(NocMetrics(collector.live))).decode()
+    poller, _, _ = simulated_poller(SMALL)
+    text = generate_latest(registry_for(NocMetrics(poller.live))).decode()
     for secret in ("public", "lab-auth-passphrase", "lab-priv-passphrase"):
         assert secret not in text
 
@@ -88,8 +88,8 @@ def test_no_credential_anywhere_in_the_exposition() -> None:
 def test_fast_render_matches_prometheus_client_sample_for_sample() -> None:
     from noc.exporter import render
 
-    collector, _, _ = simulated_collector(SMALL)
-    metrics = NocMetrics(collector.live)
+    poller, _, _ = simulated_poller(SMALL)
+    metrics = NocMetrics(poller.live)
     ours = render(metrics.collect()).decode()
     reference = generate_latest(registry_for(metrics)).decode()
 
@@ -120,7 +120,7 @@ def test_dr_verdict_is_exported_one_series_per_state() -> None:
     from noc.dr.readiness import CheckResult, Status, verdict
     from noc.exporter import render
 
-    collector, _, _ = simulated_collector(SMALL)
+    poller, _, _ = simulated_poller(SMALL)
     report = verdict(
         [
             CheckResult(
@@ -134,7 +134,7 @@ def test_dr_verdict_is_exported_one_series_per_state() -> None:
         ],
         at=1_796_090_400.0,
     )
-    text = render(NocMetrics(collector.live, dr=lambda: report).collect()).decode()
+    text = render(NocMetrics(poller.live, dr=lambda: report).collect()).decode()
     families = {f.name: f for f in text_string_to_metric_families(text)}
     states = {
         s.labels["state"]: (s.value, s.labels["reason"]) for s in families["noc_dr_state"].samples
@@ -149,7 +149,7 @@ def test_dr_verdict_is_exported_one_series_per_state() -> None:
     }
     checks = {s.labels["subject"]: s.value for s in families["noc_dr_check_status"].samples}
     assert checks == {"siak-pbb": 2, "website": 0}
-    assert "noc_dr_state" not in render(NocMetrics(collector.live).collect()).decode()
+    assert "noc_dr_state" not in render(NocMetrics(poller.live).collect()).decode()
 
 
 def _samples(text: str) -> set[tuple[str, tuple[tuple[str, str], ...], float]]:
@@ -168,20 +168,20 @@ def test_written_fragments_serve_the_reference_sample_for_sample_in_fewer_bytes(
 
     from noc.exporter import DeviceFragments, render
 
-    collector, lab, clock = simulated_collector(SMALL, polls=1)
-    fragments = DeviceFragments(collector.live)
-    collector.sink = fragments
+    poller, lab, clock = simulated_poller(SMALL, polls=1)
+    fragments = DeviceFragments(poller.live)
+    poller.sink = fragments
     for step in range(4):  # rates, then bts-a down: kel-a (not polled since) UNREACHABLE
         if step == 2:
             lab["bts-a"].down = True
         clock[0] += 60
-        asyncio.run(collector.poll_all([d for d in collector.devices if d != "kel-a"]))
+        asyncio.run(poller.poll_all([d for d in poller.devices if d != "kel-a"]))
     before = fragments.renders
-    fast = NocMetrics(collector.live, fragments=fragments).exposition().decode()
+    fast = NocMetrics(poller.live, fragments=fragments).exposition().decode()
     # Every fragment was written as the polls and state changes landed (kel-a's by bts-a's
     # poll): the scrape writes none.
     assert fragments.renders == before
-    reference = render(NocMetrics(collector.live).collect()).decode()
+    reference = render(NocMetrics(poller.live).collect()).decode()
     assert _samples(fast) == _samples(reference)
     assert (
         'noc_device_state{device="kel-a",site="office",kecamatan="Bogor Tengah",'
@@ -208,10 +208,10 @@ def test_a_scrape_beside_the_polls_shows_one_moment_of_the_live_state() -> None:
 
     from noc.exporter import DeviceFragments
 
-    collector, lab, clock = simulated_collector(SMALL)
-    fragments = DeviceFragments(collector.live)
-    collector.sink = fragments
-    metrics = NocMetrics(collector.live, fragments=fragments)
+    poller, lab, clock = simulated_poller(SMALL)
+    fragments = DeviceFragments(poller.live)
+    poller.sink = fragments
+    metrics = NocMetrics(poller.live, fragments=fragments)
     pair = ("bts-a", "kel-a")
     state = re.compile(r'noc_device_state\{device="(bts-a|kel-a)",[^}]*state="(\w+)"\} 1\n')
     since = re.compile(r'noc_device_state_since_seconds\{device="(bts-a|kel-a)"\} (\S+)\n')
@@ -240,7 +240,7 @@ def test_a_scrape_beside_the_polls_shows_one_moment_of_the_live_state() -> None:
                 lab["bts-a"].down = down
                 for name in polls:
                     clock[0] += 400  # (outages far enough apart not to be FLAPPING)
-                    await collector.poll(name)
+                    await poller.poll(name)
                     between.add(moment(metrics.exposition().decode()))  # only this thread polls
 
     interval = sys.getswitchinterval()

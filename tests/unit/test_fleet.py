@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from noc.collector.availability import Health, Incident, State, Verdict
-from noc.collector.domains import (
+from noc.inventory import Inventory, load_inventory
+from noc.polling.availability import Health, Incident, State, Verdict
+from noc.polling.domains import (
     Moves,
     device_domains,
     entity_domains,
@@ -18,9 +19,8 @@ from noc.collector.domains import (
     restore,
     snapshot,
 )
-from noc.collector.events import link_key
-from noc.collector.livestate import LiveState
-from noc.inventory import Inventory, load_inventory
+from noc.polling.events import link_key
+from noc.polling.livestate import LiveState
 from tests.conftest import INVENTORY
 
 BEHIND_05 = {"kel-balumbangjaya", "kel-curug", "kel-margajaya", "kel-pasirmulya"}
@@ -189,8 +189,8 @@ def test_the_supervisor_says_why_a_worker_ended(tmp_path: Path) -> None:
 def test_every_key_derived_from_a_name_fits_its_column() -> None:
     """The longest names the inventory and the settings accept, made into the keys the store
     keeps: each within its column (PostgreSQL refuses what is longer)."""
-    from noc.collector.events import link_key
     from noc.inventory.model import MAX_NAME
+    from noc.polling.events import link_key
     from noc.store.models import (
         CollectorRow,
         IncidentRow,

@@ -18,7 +18,7 @@ from tests.conftest import ROOT
 
 PACKAGE = ROOT / "noc"
 FOLD = {
-    "noc.collector." + m
+    "noc.polling." + m
     for m in (
         "availability",
         "rates",
@@ -33,17 +33,17 @@ FOLD = {
 }
 ASYNC_SIDE = {
     "asyncio",
-    "noc.collector.engine",
-    "noc.collector.poller",
-    "noc.collector.scheduler",
+    "noc.polling.poller",
+    "noc.polling.queries",
+    "noc.polling.scheduler",
     "noc.snmp.lean_client",
     "noc.snmp.pysnmp_client",
-    "noc.snmp.engines",
+    "noc.snmp.codecs",
 }
 TOP = ("noc.service", "noc.api", "noc.cli")
 # Imports inside functions, kept for startup time only: the CLI loads a command's modules
 # when it runs, and pysnmp (0.27 s to import) loads only when it is the chosen engine.
-DEFERRED_OK = {"noc/snmp/engines.py", "noc/snmp/lean_client.py"}
+DEFERRED_OK = {"noc/snmp/codecs.py", "noc/snmp/lean_client.py"}
 
 
 def module_name(path: Path) -> str:
@@ -153,5 +153,5 @@ def test_the_check_sees_a_violation() -> None:
     fail)."""
     found = {m: d for m, d, _ in graph()["noc.service"]}
     assert found.get("noc.api.app") is False
-    tree = list(imports(PACKAGE / "snmp" / "engines.py"))
+    tree = list(imports(PACKAGE / "snmp" / "codecs.py"))
     assert ("noc.snmp.pysnmp_client", True) in tree

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from noc.cli.collect import LiveLine
 from tests.conftest import SMALL
-from tests.fakes import simulated_collector
+from tests.fakes import simulated_poller
 
 
 @dataclass
@@ -22,12 +22,12 @@ class Writer:
 
 
 def test_polls_of_the_last_minute_when_printed_a_little_over_a_minute_apart() -> None:
-    collector, _, clock = simulated_collector(SMALL)
-    line = LiveLine(collector.inv)
+    poller, _, clock = simulated_poller(SMALL)
+    line = LiveLine(poller.inv)
     stats = Stats()
-    line.render(collector, Stats(polls=10), Writer(), clock[0])
+    line.render(poller, Stats(polls=10), Writer(), clock[0])
     stats = Stats(polls=16)
-    text = line.render(collector, stats, Writer(), clock[0] + 60.02)
+    text = line.render(poller, stats, Writer(), clock[0] + 60.02)
     assert re.search(r"\b6 polls in the last minute", text), text
-    text = line.render(collector, Stats(polls=20), Writer(), clock[0] + 120.05)
+    text = line.render(poller, Stats(polls=20), Writer(), clock[0] + 120.05)
     assert re.search(r"\b4 polls in the last minute", text), text

@@ -7,13 +7,13 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from noc.collector.availability import Incident, StateChange
-from noc.collector.engine import Collector
-from noc.collector.events import Event
-from noc.collector.livestate import LiveState
 from noc.inventory import load_inventory
 from noc.lab.builder import build_lab
 from noc.lab.month import STEP_S, Outage, Plan, outage_schedule, poll_step
+from noc.polling.availability import Incident, StateChange
+from noc.polling.events import Event
+from noc.polling.livestate import LiveState
+from noc.polling.poller import Poller
 from tests.conftest import SMALL
 from tests.fakes import T0, LabViews
 
@@ -70,12 +70,12 @@ def test_the_month_and_the_collector_fold_the_same_outcomes() -> None:
     clock = [T0]
     devices = {a.device.name: a.device for a in build_lab(inv, T0 - 86400)}
     kept = Kept()
-    collector = Collector(inv, LabViews(devices, clock), kept, clock=lambda: clock[0])
+    poller = Poller(inv, LabViews(devices, clock), kept, clock=lambda: clock[0])
     for step in range(STEPS):
         clock[0] = T0 + step * STEP_S
         for d in inv.devices:  # polled one after another, in inventory order, as the month does
             devices[d.name].down = failing(d.name, clock[0])
-            asyncio.run(collector.poll(d.name))
+            asyncio.run(poller.poll(d.name))
 
     ours, theirs = comparable(month), comparable(kept.events)
     assert ours == theirs

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from noc.collector.decode import decode_labels, interface_speed
+from noc.polling.decode import decode_details, interface_speed
 from noc.snmp.iftypes import if_type_name, if_types
 from noc.snmp.snmprec import RecordingError, load_snmprec
 from noc.snmp.values import Tag, Value
@@ -46,7 +46,7 @@ def test_a_speed_in_the_wrong_unit_is_suspect_and_never_a_capacity() -> None:
     assert interface_speed(1000, 1_000_000_000) == (1_000_000_000, None)
     assert interface_speed(0, 0) == (None, None)  # 0 is unknown, as LibreNMS reads it
     assert interface_speed(None, 100_000_000) == (100_000_000, None)
-    labels = decode_labels({"ifHighSpeed": {(1,): Value(Tag.GAUGE32, 220_000_000)}})
+    labels = decode_details({"ifHighSpeed": {(1,): Value(Tag.GAUGE32, 220_000_000)}})
     assert labels[1].speed_bps is None and labels[1].speed_suspect
 
 

@@ -3,9 +3,9 @@ interface's ifIndex; the exporter says `wlan1 4c:5e:0c:10:20:01`, not `mtxr:76.9
 
 from __future__ import annotations
 
-from noc.collector.decode import decode_radios
-from noc.collector.samples import DeviceSample, InterfaceLabels
 from noc.exporter.network import _radio_name
+from noc.polling.decode import decode_radios
+from noc.polling.samples import DeviceSample, InterfaceDetails
 from noc.snmp.values import Tag, Value
 
 
@@ -15,8 +15,8 @@ def test_a_mikrotik_peer_is_its_interface_and_mac() -> None:
     assert radio.key == "mtxr:76.94.12.16.32.1.2"
     assert (radio.peer, radio.if_index, radio.signal_dbm) == ("4c:5e:0c:10:20:01", 2, -61)
     sample = DeviceSample.__new__(DeviceSample)
-    object.__setattr__(sample, "labels", {2: InterfaceLabels.__new__(InterfaceLabels)})
-    object.__setattr__(sample.labels[2], "name", "wlan1")
+    object.__setattr__(sample, "details", {2: InterfaceDetails.__new__(InterfaceDetails)})
+    object.__setattr__(sample.details[2], "name", "wlan1")
     assert _radio_name(sample, radio) == "wlan1 4c:5e:0c:10:20:01"
 
 
@@ -25,5 +25,5 @@ def test_an_airos_radio_is_its_interface_and_an_odd_index_keeps_its_key() -> Non
     assert (radio.peer, radio.if_index) == (None, 5)
     (odd,) = decode_radios({"mtxrWlRtabStrength": {(1, 2, 3): Value(Tag.INTEGER, -50)}})
     sample = DeviceSample.__new__(DeviceSample)
-    object.__setattr__(sample, "labels", {})
+    object.__setattr__(sample, "details", {})
     assert _radio_name(sample, odd) == "mtxr:1.2.3"

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from noc.collector.rates import (
+from noc.polling.rates import (
     C32,
     C64,
     CounterPoint,

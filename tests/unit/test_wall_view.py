@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from noc.collector.availability import State, Verdict
 from noc.inventory import load_inventory
+from noc.polling.availability import State, Verdict
 from noc.wall.view import Health, LinkLoad, build
 from tests.conftest import SMALL
 

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 
 from noc.api.deps import PREFIX, Ctx, Reader, epoch, store_read
 from noc.api.schemas import IncidentOut, PollStatOut, StatusOut
-from noc.collector.availability import State, Verdict
-from noc.collector.events import link_key
+from noc.polling.availability import State, Verdict
+from noc.polling.events import link_key
 from noc.store import queries
 
 router = APIRouter(prefix=PREFIX, tags=["state"])

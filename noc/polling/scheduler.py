@@ -10,7 +10,7 @@ import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from noc.collector.engine import Collector
+from noc.polling.poller import Poller
 
 
 @dataclass
@@ -38,19 +38,19 @@ async def wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
 class Scheduler:
     def __init__(
         self,
-        collector: Collector,
+        poller: Poller,
         concurrency: int = 64,
         clock: Callable[[], float] = time.time,
         wait: Callable[[asyncio.Event, float], Awaitable[None]] | None = None,
     ) -> None:
-        self.collector = collector
+        self.poller = poller
         self.limit = asyncio.Semaphore(concurrency)
         self.clock = clock
         # How the loop waits for the next due poll (or the stop): the real clock's by
         # default; a virtual clock passes its own and advances time there.
         self.wait = wait or wait_or_stop
         self.stats = CycleStats()
-        inv = collector.inv
+        inv = poller.inv
         self.interval = {d.name: float(inv.tiers[d.tier].poll_interval_s) for d in inv.devices}
         self.running: dict[str, asyncio.Task[None]] = {}
         self.due: dict[str, float] = {}
@@ -65,7 +65,7 @@ class Scheduler:
                 if when > now:
                     continue
                 due[name] = max(when + self.interval[name], now)
-                if not self.collector.live.owns(name):
+                if not self.poller.live.owns(name):
                     continue  # in a fleet: another collector polls it
                 if name in self.running:
                     self.stats.late += 1
@@ -86,7 +86,7 @@ class Scheduler:
     async def _poll(self, name: str) -> None:
         try:
             async with self.limit:
-                record = await self.collector.poll(name)
+                record = await self.poller.poll(name)
             self.stats.polls += 1
             self.stats.last_poll_at = record.at
             self.stats.durations[name] = record.duration_s
@@ -97,4 +97,4 @@ class Scheduler:
         finally:
             self.running.pop(name, None)
         # A failure confirmed behind a device not polled since it began: poll that one now.
-        self.poll_soon(self.collector.live.take_wanted())
+        self.poll_soon(self.poller.live.take_wanted())

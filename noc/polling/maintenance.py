@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from noc.collector.events import link_key
 from noc.inventory.model import Inventory, MaintenanceWindow, WeeklySchedule
+from noc.polling.events import link_key
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

@@ -10,19 +10,19 @@ import logging
 import time
 from collections.abc import Callable
 
-from noc.collector.availability import Verdict
-from noc.collector.events import Event, NullSink, PollRecord, Sink
-from noc.collector.livestate import DeviceState, LiveState
-from noc.collector.poller import plan_for, poll_device
-from noc.collector.samples import DeviceSample
-from noc.collector.targets import build_targets, deadline_s, poll_budget
 from noc.inventory import Inventory
+from noc.polling.availability import Verdict
+from noc.polling.events import Event, NullSink, PollRecord, Sink
+from noc.polling.livestate import DeviceState, LiveState
+from noc.polling.queries import plan_for, poll_device
+from noc.polling.samples import DeviceSample
+from noc.polling.targets import build_targets, deadline_s, poll_budget
 from noc.snmp.client import RequestStats, SnmpBudgetExceeded, SnmpClient, SnmpError
 
 log = logging.getLogger(__name__)
 
 
-class Collector:
+class Poller:
     """The async side: targets, deadlines and the SNMP client, around one `LiveState`."""
 
     def __init__(
@@ -65,15 +65,15 @@ class Collector:
         reason: str | None = None
         try:
             async with asyncio.timeout(deadline + self.targets[name].timeout_s):
-                sample, labels = await poll_device(
+                sample, details = await poll_device(
                     self.client,
                     self.targets[name],
                     plan_for(device.profile_name),
-                    state.labels,
+                    state.details,
                     stats,
                     self.clock,
                 )
-            state.labels = labels
+            state.details = details
         except TimeoutError:
             reason = f"no complete answer within the {deadline:g}s deadline"
         except SnmpBudgetExceeded as exc:
@@ -126,4 +126,4 @@ class Collector:
         return self.live.state_of(entity)
 
 
-__all__ = ["Collector", "DeviceState", "Event", "PollRecord", "Sink"]
+__all__ = ["DeviceState", "Event", "PollRecord", "Poller", "Sink"]

@@ -1,6 +1,6 @@
 """Poll one device as its profile says: scalars, then every table column in one bulk walk.
 
-Slow label columns (ifName, ifAlias, ifType, speeds) are cached per device and walked again
+Slow detail columns (ifName, ifAlias, ifType, speeds) are cached per device and walked again
 only when the cache is old, the device rebooted, or the set of ifIndexes changed.
 """
 
@@ -11,15 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
-from noc.collector.decode import (
+from noc.inventory.profiles import load_profile
+from noc.polling.decode import (
     decode_counters,
+    decode_details,
     decode_host,
-    decode_labels,
     decode_radios,
     interface_indexes,
 )
-from noc.collector.samples import DeviceSample, LabelCache
-from noc.inventory.profiles import load_profile
+from noc.polling.samples import DetailCache, DeviceSample
 from noc.snmp.client import Column, RequestStats, SnmpClient, Target
 from noc.snmp.values import Oid, parse_oid
 
@@ -32,7 +32,7 @@ class PollPlan:
 
     scalars: dict[str, Oid]
     fast: dict[str, Oid]  # counters and statuses: every poll
-    slow: dict[str, Oid]  # labels: on the slow cadence
+    slow: dict[str, Oid]  # details: on the slow cadence
 
     def name_of(self) -> dict[Oid, str]:
         return {oid: name for name, oid in {**self.fast, **self.slow}.items()}
@@ -49,7 +49,7 @@ def plan_for(profile_name: str) -> PollPlan:
     return PollPlan({n: parse_oid(o) for n, o in profile.scalars.items()}, fast, slow)
 
 
-def _rebooted(cached: LabelCache, uptime: int | None) -> bool:
+def _rebooted(cached: DetailCache, uptime: int | None) -> bool:
     return uptime is not None and cached.uptime_ticks is not None and uptime < cached.uptime_ticks
 
 
@@ -57,10 +57,10 @@ async def poll_device(
     client: SnmpClient,
     target: Target,
     plan: PollPlan,
-    cached: LabelCache | None,
+    cached: DetailCache | None,
     stats: RequestStats,
     clock: Callable[[], float] = time.time,
-) -> tuple[DeviceSample, LabelCache]:
+) -> tuple[DeviceSample, DetailCache]:
     """One poll; raises SnmpError when the device cannot be polled."""
     scalars = await client.get(target, list(plan.scalars.values()), stats)
     by_name = {name: scalars.get(oid) for name, oid in plan.scalars.items()}
@@ -75,17 +75,17 @@ async def poll_device(
     walked = await _walk(client, target, columns, stats)
     if not refresh and cached is not None:
         interfaces = {n: c for n, c in walked.items() if n in _interface_columns()}
-        if interface_indexes(interfaces) != set(cached.labels):
+        if interface_indexes(interfaces) != set(cached.details):
             walked.update(await _walk(client, target, plan.slow, stats))  # ifIndex set changed
             refresh = True
     timestamp = clock()
     interface_walk = {n: c for n, c in walked.items() if n in _interface_columns()}
     if refresh or cached is None:
-        # Labels of the interface table only: rows of other tables (hrStorage, hrProcessor)
+        # Details of the interface table only: rows of other tables (hrStorage, hrProcessor)
         # are not interfaces, and counting them made every poll look like a new ifIndex set.
-        cached = LabelCache(decode_labels(interface_walk), timestamp, uptime)
+        cached = DetailCache(decode_details(interface_walk), timestamp, uptime)
     else:
-        cached = LabelCache(cached.labels, cached.fetched_at, uptime)
+        cached = DetailCache(cached.details, cached.fetched_at, uptime)
 
     def text(name: str) -> str | None:
         value = by_name.get(name)
@@ -99,7 +99,7 @@ async def poll_device(
         sys_name=text("sysName"),
         sys_descr=text("sysDescr"),
         sys_object_id=text("sysObjectID"),
-        labels=cached.labels,
+        details=cached.details,
         counters=decode_counters(interface_walk),
         radios=decode_radios(walked),
         cpu_load_pct=cpu,

@@ -26,7 +26,7 @@ def oper_name(status: int | None) -> str:
 
 
 @dataclass(frozen=True)
-class InterfaceLabels:
+class InterfaceDetails:
     """Slow-changing facts about an interface, refreshed on a slower cadence than counters."""
 
     index: int
@@ -86,7 +86,7 @@ class DeviceSample:
     sys_name: str | None
     sys_descr: str | None
     sys_object_id: str | None
-    labels: dict[int, InterfaceLabels]
+    details: dict[int, InterfaceDetails]
     counters: dict[int, InterfaceCounters]
     radios: list[RadioSample] = field(default_factory=list)
     cpu_load_pct: float | None = None
@@ -94,7 +94,7 @@ class DeviceSample:
 
 
 @dataclass(frozen=True)
-class LabelCache:
-    labels: dict[int, InterfaceLabels]
+class DetailCache:
+    details: dict[int, InterfaceDetails]
     fetched_at: float
     uptime_ticks: int | None

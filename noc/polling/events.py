@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from noc.collector.availability import Incident, StateChange
-from noc.collector.rollup import Rollup
 from noc.inventory.model import Link
+from noc.polling.availability import Incident, StateChange
+from noc.polling.rollup import Rollup
 
 LINK_PREFIX = "link:"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from noc.collector.samples import InterfaceCounters, InterfaceLabels, RadioSample
+from noc.polling.samples import InterfaceCounters, InterfaceDetails, RadioSample
 from noc.snmp.client import Column
 from noc.snmp.values import Oid, Value
 
@@ -35,7 +35,7 @@ def interface_indexes(walked: Walked) -> set[int]:
     return {index[0] for column in walked.values() for index in column if len(index) == 1}
 
 
-def decode_labels(walked: Walked) -> dict[int, InterfaceLabels]:
+def decode_details(walked: Walked) -> dict[int, InterfaceDetails]:
     out = {}
     for n in sorted(interface_indexes(walked)):
         i = (n,)
@@ -44,7 +44,7 @@ def decode_labels(walked: Walked) -> dict[int, InterfaceLabels]:
         speed, suspect = interface_speed(
             _int(walked.get("ifHighSpeed"), i), _int(walked.get("ifSpeed"), i)
         )
-        out[n] = InterfaceLabels(
+        out[n] = InterfaceDetails(
             index=n,
             name=name,
             descr=descr,

@@ -13,7 +13,9 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from noc.collector.availability import (
+from noc.inventory import Inventory
+from noc.inventory.model import Link
+from noc.polling.availability import (
     PROBLEM,
     Health,
     Incident,
@@ -26,13 +28,11 @@ from noc.collector.availability import (
     returned_at,
     unseen_ancestors,
 )
-from noc.collector.events import Event, PollRecord, link_key, rollup_entity
-from noc.collector.maintenance import Coverage, Window
-from noc.collector.rates import CounterPoint, counter_rate, per_second, utilisation
-from noc.collector.rollup import Rollups
-from noc.collector.samples import DeviceSample, LabelCache, oper_name
-from noc.inventory import Inventory
-from noc.inventory.model import Link
+from noc.polling.events import Event, PollRecord, link_key, rollup_entity
+from noc.polling.maintenance import Coverage, Window
+from noc.polling.rates import CounterPoint, counter_rate, per_second, utilisation
+from noc.polling.rollup import Rollups
+from noc.polling.samples import DetailCache, DeviceSample, oper_name
 from noc.snmp.client import RequestStats
 
 
@@ -60,7 +60,7 @@ class InterfaceState:
 @dataclass
 class DeviceState:
     name: str
-    labels: LabelCache | None = None
+    details: DetailCache | None = None
     sample: DeviceSample | None = None
     interfaces: dict[int, InterfaceState] = field(default_factory=dict)
     last_success: float | None = None
@@ -248,15 +248,15 @@ class LiveState:
         events: list[Event] = []
         seen = set()
         for index, counters in sample.counters.items():
-            labels = sample.labels.get(index)
-            name = labels.name if labels else f"ifIndex {index}"
+            details = sample.details.get(index)
+            name = details.name if details else f"ifIndex {index}"
             iface = state.interfaces.get(index)
             if iface is None or iface.name != name:
                 iface = state.interfaces[index] = InterfaceState(index, name)
             seen.add(index)
             iface.oper_status = counters.oper_status
             iface.admin_status = counters.admin_status
-            iface.speed_bps = labels.speed_bps if labels else None
+            iface.speed_bps = details.speed_bps if details else None
             iface.contracted_bps = self.contracts.get((state.name, name))
             iface.in_octets, iface.out_octets = counters.in_octets, counters.out_octets
             rates = {}

@@ -14,11 +14,11 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 
-from noc.collector.availability import Health, State, Verdict
-from noc.collector.events import link_key
 from noc.errors import NocError
 from noc.inventory import Inventory
 from noc.inventory.model import Device, SiteKind
+from noc.polling.availability import Health, State, Verdict
+from noc.polling.events import link_key
 
 
 class FleetError(NocError, ValueError):
