@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.installed
 # package again from source (the suite starts some 150 of them).
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: demo test test-fast lint typecheck pytest system-packages clean
+.PHONY: docs demo test test-fast lint typecheck pytest system-packages clean
 
 # The environment is built with uv (pinned, kept in $(VENV)/tools): it installs the pinned
 # packages in seconds where pip takes half a minute.
@@ -40,6 +40,10 @@ system-packages:
 
 demo: system-packages $(STAMP)
 	$(BIN)/noc demo
+
+# docs/metrics.md's table of series, from the one definition (noc/exporter/families.py).
+docs: $(STAMP)
+	$(BIN)/python -c "from noc.exporter.families import main; main(['--write'])"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

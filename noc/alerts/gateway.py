@@ -20,7 +20,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import Metric
 from prometheus_client.registry import Collector as PromCollector
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session
@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from noc import redact
 from noc.alerts.relay import Outgoing, Queued, RelayPolicy, plan
 from noc.errors import NocError
+from noc.exporter.families import family
 from noc.inventory import Inventory
 from noc.inventory.model import GatewayReceiver
 from noc.inventory.secrets import resolve_secret
@@ -214,26 +215,10 @@ class RelayMetrics(PromCollector):
         r = self.relay
         if not r.gateways:
             return
-        waiting = GaugeMetricFamily(
-            "noc_relay_waiting_messages",
-            "Messages for a gateway receiver not yet taken by it.",
-            labels=["receiver"],
-        )
-        oldest = GaugeMetricFamily(
-            "noc_relay_oldest_waiting_seconds",
-            "How long the oldest waiting message has waited.",
-            labels=["receiver"],
-        )
-        sent = CounterMetricFamily(
-            "noc_relay_sent_messages",
-            "Messages the gateway took (a summary counts once).",
-            labels=["receiver"],
-        )
-        failed = CounterMetricFamily(
-            "noc_relay_failed_messages",
-            "Messages the gateway did not take (each is tried again).",
-            labels=["receiver"],
-        )
+        waiting = family("noc_relay_waiting_messages")
+        oldest = family("noc_relay_oldest_waiting_seconds")
+        sent = family("noc_relay_sent_messages")
+        failed = family("noc_relay_failed_messages")
         for name in sorted(r.gateways):
             count, age = r.waiting.get(name, (0, 0.0))
             waiting.add_metric([name], float(count))

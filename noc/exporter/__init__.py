@@ -1,6 +1,7 @@
 """The Prometheus exporter: one collector of metric families per source, built at scrape time.
 
-- `network.py`: sites, devices, interfaces and links, from the live state;
+- `families.py`: every exported series, defined once (name, type, help, labels, source);
+- `network.py`: the sites and the open incidents, from the live state;
 - `health.py`: the collector's own health, from the scheduler and the store writer;
 - `dr.py`: DR readiness, from the last check;
 - `fleet.py`: this collector's name, site and poll domains, in a fleet;
@@ -31,7 +32,7 @@ from noc.exporter.dr import DR_STATE_METRIC, DrMetrics
 from noc.exporter.fleet import FleetMember, FleetMetrics
 from noc.exporter.fragments import DeviceFragments
 from noc.exporter.health import HealthMetrics, PollStats, StoreHealth
-from noc.exporter.network import EXACT, NetworkMetrics
+from noc.exporter.network import EXACT, SiteMetrics
 from noc.exporter.render import render
 from noc.polling.livestate import LiveState
 
@@ -49,13 +50,13 @@ class NocMetrics(PromCollector):
         fragments: DeviceFragments | None = None,
         extra: Sequence[PromCollector] = (),
     ) -> None:
-        # With `fragments`, each device's series are already written (as its poll landed)
-        # and the network source adds only the sites and the open incidents.
-        self.fragments = fragments
+        # Each device's series are written as its poll lands (`fragments`, the service's
+        # sink); without one given they are written here, at the scrape.
+        self.fragments = fragments or DeviceFragments(live)
         self.live = live
         self.sources: list[PromCollector] = [
             FleetMetrics(member),
-            NetworkMetrics(live, per_device=fragments is None),
+            SiteMetrics(live),
             HealthMetrics(stats, writer),
             DrMetrics(dr),
             *extra,
@@ -65,8 +66,6 @@ class NocMetrics(PromCollector):
         """What /metrics serves: the families, with the devices' written fragments, all of
         one moment of the live state (the scrape runs beside the polls, in a thread)."""
         with self.live.lock:
-            if self.fragments is None:
-                return render(self.collect())
             fleet, network, *rest = self.sources
             return b"".join(
                 [
@@ -77,6 +76,7 @@ class NocMetrics(PromCollector):
             )
 
     def collect(self) -> Iterator[Metric]:
+        """The families built at scrape time (the devices' series are in `exposition`)."""
         for source in self.sources:
             yield from source.collect()
 

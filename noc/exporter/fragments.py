@@ -1,11 +1,12 @@
 """Each device's network series as exposition text, written when its poll lands, so a scrape
 is a copy of what is already written, whatever the number of devices.
 
-The series are those of `network.NetworkMetrics` (the reference, built from metric families
-at scrape time; a test checks the two sample for sample): the device's state and poll
-figures, its interfaces, and the links it measures. A fragment is rewritten when the device is
-polled and when the state of the device or of one of its links changes (a poll of its BTS can
-make it UNREACHABLE); a fragment older than the device's last poll is rewritten at the scrape.
+The series are the table's written families (`families.WRITTEN_FAMILIES`; a test checks them
+sample for sample against a reference built from prometheus_client families): the device's
+state and poll figures, its interfaces, and the links it measures. A fragment is rewritten
+when the device is polled and when the state of the device or of one of its links changes (a
+poll of its BTS can make it UNREACHABLE); a fragment older than the device's last poll is
+rewritten at the scrape.
 
 Bytes that carry nothing are left out: a label with an empty value (the same as no label to
 Prometheus, so `link=""` on interfaces outside any link), and `.0` on whole numbers.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 
+from noc.exporter.families import WRITTEN_FAMILIES
 from noc.exporter.network import EXACT, _radio_name
 from noc.exporter.render import _escape_value, _format_value
 from noc.polling.availability import State, StateChange, Verdict
@@ -23,66 +25,9 @@ from noc.polling.events import Event, PollRecord, event_entity, is_link, link_ke
 from noc.polling.livestate import DeviceState, LiveState
 from noc.snmp.vendors import identify
 
-# (name in the exposition, type, help), in the order of the reference.
-FAMILIES: list[tuple[str, str, str]] = [
-    ("noc_device_state", "gauge", "Device state: 1 for the current one."),
-    ("noc_device_uptime_seconds", "gauge", "sysUpTime of the device."),
-    (
-        "noc_radio_signal_dbm",
-        "gauge",
-        "Radio signal of a wireless peer; `radio` identifies it, `radio_name` says it for people "
-        "(the interface, and the peer's MAC where known).",
-    ),
-    ("noc_device_poll_duration_seconds", "gauge", "Duration of the last poll."),
-    ("noc_device_poll_timeouts", "gauge", "Timeouts in the last poll."),
-    ("noc_device_poll_retries", "gauge", "Retries in the last poll."),
-    ("noc_device_poll_varbinds", "gauge", "Varbinds in the last poll."),
-    ("noc_device_polls_total", "counter", "Polls of the device."),
-    ("noc_device_poll_failures_total", "counter", "Polls that failed."),
-    (
-        "noc_device_last_success_timestamp_seconds",
-        "gauge",
-        "When the device last answered a whole poll.",
-    ),
-    (
-        "noc_device_info",
-        "gauge",
-        "What the device says it is (always 1): sysName, sysObjectID, and the vendor and model the "
-        "sysObjectID names; sysDescr's first line.",
-    ),
-    (
-        "noc_device_state_since_seconds",
-        "gauge",
-        "When the device's current state began (Unix time).",
-    ),
-    (
-        "noc_device_behind",
-        "gauge",
-        "1 for a device UNREACHABLE behind a root cause that is down (which it names).",
-    ),
-    ("noc_interface_octets_total", "counter", "Octets through the interface (bytes)."),
-    ("noc_interface_packets_total", "counter", "Packets through the interface."),
-    ("noc_interface_errors_total", "counter", "Packets in error."),
-    ("noc_interface_discards_total", "counter", "Packets discarded."),
-    ("noc_interface_oper_up", "gauge", "1 when ifOperStatus is up."),
-    ("noc_interface_admin_up", "gauge", "1 when ifAdminStatus is up."),
-    ("noc_interface_throughput_bytes_per_second", "gauge", "Rate over the last poll interval."),
-    (
-        "noc_interface_utilisation_ratio",
-        "gauge",
-        "Higher of in/out over the contract (else the port speed).",
-    ),
-    ("noc_interface_speed_bytes_per_second", "gauge", "Port speed."),
-    ("noc_link_state", "gauge", "Link state: 1 for the current one."),
-    ("noc_link_contracted_bytes_per_second", "gauge", "Contracted capacity of the link."),
-    ("noc_link_throughput_bytes_per_second", "gauge", "Rate measured at the link's a end."),
-    ("noc_link_utilisation_ratio", "gauge", "Higher of in/out over the contracted capacity."),
-]
-INDEX = {name: i for i, (name, _, _) in enumerate(FAMILIES)}
-HEADERS = [
-    f"# HELP {n} {h.replace(chr(92), chr(92) * 2)}\n# TYPE {n} {t}\n".encode()
-    for n, t, h in FAMILIES
-]
+FAMILIES = WRITTEN_FAMILIES
+INDEX = {f.name: i for i, f in enumerate(FAMILIES)}
+HEADERS = [f.header() for f in FAMILIES]
 
 
 def _num(value: float) -> str:

@@ -1,0 +1,106 @@
+"""One definition of every exported series: what every source yields is what the families table
+says (name, type, help, labels), the table holds nothing no source yields, and docs/metrics.md
+is the table's own rendering."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from noc.alerts.gateway import GatewayRelay, RelayMetrics
+from noc.dr.readiness import CheckResult, Status, verdict
+from noc.exporter import NocMetrics
+from noc.exporter.families import BY_NAME, FAMILIES, markdown, write_page
+from noc.inventory import load_inventory
+from tests.conftest import INVENTORY, ROOT, SMALL
+from tests.fakes import simulated_poller
+
+
+@dataclass
+class Member:
+    name: str = "dc-1"
+    site: str = "dc"
+    held: dict[str, int] = field(default_factory=lambda: {"bts-01": 3})
+    store_up: bool = True
+    starved: str | None = None
+    clock_offset_s: float | None = 0.02
+
+
+@dataclass
+class Stats:
+    polls: int = 4
+    failures: int = 1
+    late: int = 0
+    durations: dict[str, float] = field(default_factory=lambda: {"core": 0.2})
+    last_poll_at: float | None = 1.0
+    last_success_at: float | None = 1.0
+
+
+@dataclass
+class WriteStats:
+    rejected: int = 0
+    dropped: int = 0
+    fenced: int = 0
+
+
+class Writer:
+    stats = WriteStats()
+    pending = 3
+
+    def healthy(self) -> bool:
+        return True
+
+    def oldest_pending_s(self) -> float:
+        return 0.5
+
+
+def full_exposition() -> str:
+    """One scrape with every source present: a polled network with a radio and an outage, the
+    collector's health, a DR report with a failover verdict, a fleet member, a gateway relay."""
+    poller, lab, clock = simulated_poller(SMALL)
+    lab["bts-a"].down = True
+    for _ in range(3):
+        clock[0] += 60
+        asyncio.run(poller.poll_all())
+    report = verdict([CheckResult("service", "website", Status.OK, "HTTP 200")], at=clock[0])
+    report.failover, report.vantages = False, {"dc-1": True}
+    relay = GatewayRelay(load_inventory(INVENTORY))
+    metrics = NocMetrics(
+        poller.live, Stats(), Writer(), lambda: report, Member(), extra=[RelayMetrics(relay)]
+    )
+    return metrics.exposition().decode()
+
+
+def test_every_exported_family_is_the_tables_and_the_table_has_no_dead_entry() -> None:
+    text = full_exposition()
+    helps = dict(line.split(" ", 3)[2:] for line in text.splitlines() if line.startswith("# HELP "))
+    types = dict(line.split(" ", 3)[2:] for line in text.splitlines() if line.startswith("# TYPE "))
+    assert set(helps) == set(BY_NAME), set(helps) ^ set(BY_NAME)
+    for name, f in BY_NAME.items():
+        assert types[name] == f.kind, name
+        assert helps[name] == f.help.replace("\\", r"\\"), name
+    seen: dict[str, set[str]] = {}
+    for parsed in text_string_to_metric_families(text):
+        for sample in parsed.samples:
+            name = sample.name if sample.name in BY_NAME else f"{sample.name}_total"
+            name = name if name in BY_NAME else parsed.name
+            seen.setdefault(name, set()).update(sample.labels)
+    # Fragments leave out a label whose value is empty (no `link` outside a link): a subset.
+    for name, labels in seen.items():
+        assert labels <= set(BY_NAME[name].labels), (name, labels)
+    assert all(seen.get(f.name) is not None for f in FAMILIES), "a family yields no sample"
+
+
+def test_the_metrics_page_is_the_tables_rendering() -> None:
+    page = (ROOT / "docs" / "metrics.md").read_text()
+    assert markdown() in page, "docs/metrics.md drifted: run `make docs`"
+    assert write_page(page) == page
+
+
+def test_a_changed_help_shows_as_drift() -> None:
+    page = (ROOT / "docs" / "metrics.md").read_text()
+    changed = page.replace("Polls of the device.", "Polls of the thing.")
+    assert changed != page
+    assert markdown() not in changed
