@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from noc.inventory import Inventory
 from noc.inventory.model import Link
@@ -73,6 +73,24 @@ class DeviceState:
 
     def interface_named(self, name: str) -> InterfaceState | None:
         return next((i for i in self.interfaces.values() if i.name == name), None)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The live state as it stood between two changes, copied under the lock: what every reader
+    on another thread (the API, the wall screen) reads, never the live dictionaries."""
+
+    verdicts: dict[str, Verdict]
+    since: dict[str, float]  # when each entity's current state began, as stored
+    interfaces: dict[str, dict[str, InterfaceState]]  # device -> interface name -> a copy
+    sampled_at: dict[str, float]  # device -> when its last sample arrived
+    open_incidents: int
+
+    def interface(self, device: str, name: str) -> InterfaceState | None:
+        return self.interfaces.get(device, {}).get(name)
+
+    def verdict(self, entity: str) -> Verdict:
+        return self.verdicts.get(entity) or Verdict(State.UNKNOWN)
 
 
 def entities(inv: Inventory) -> tuple[dict[str, str | None], dict[str, Policy]]:
@@ -415,6 +433,25 @@ class LiveState:
         self.wanted.clear()
         self._last_windows = None
         return events
+
+    def snapshot(self, devices: Iterable[str] | None = None) -> Snapshot:
+        """One moment of the live state, taken under `lock`: the verdicts and since-times of
+        every entity, and the interfaces of `devices` (all of them when None)."""
+        with self.lock:
+            verdicts = dict(self.verdicts)
+            names = list(self.devices) if devices is None else list(devices)
+            interfaces: dict[str, dict[str, InterfaceState]] = {}
+            sampled: dict[str, float] = {}
+            for name in names:
+                dev = self.devices.get(name)
+                if dev is None:
+                    continue
+                interfaces[name] = {i.name: replace(i, points={}) for i in dev.interfaces.values()}
+                if dev.sample is not None:
+                    sampled[name] = dev.sample.timestamp
+            return Snapshot(
+                verdicts, dict(self.book.last_change), interfaces, sampled, len(self.book.open)
+            )
 
     def state_of(self, entity: str) -> Verdict:
         """What this collector judges, else (in a fleet) what the store says, else UNKNOWN."""

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from noc.alerts.silences import AlertmanagerError, alerts
 from noc.dr.readiness import DrReport, explain
 from noc.exporter.health import PollStats, StoreHealth
-from noc.polling.livestate import LiveState
+from noc.polling.livestate import LiveState, Snapshot
 from noc.polling.rollup import BUCKET_S
 from noc.store.models import ApiTokenRow, RollupRow
 from noc.wall.view import Health, LinkLoad, build
@@ -68,6 +68,7 @@ class WallHub:
         self.clock = clock
         inv = live.inv
         self.uplink = inv.uplink
+        self.measured = sorted({ln.a.device for ln in inv.links})  # the links' measuring ends
         self.interval_s = inv.fastest_poll_s
         self.history: dict[float, list[float]] = {}  # bucket start -> [sum in, sum out, n]
         self._last_sample: float | None = None
@@ -105,17 +106,15 @@ class WallHub:
                     row.bucket_start, [row.in_avg_bps * n, row.out_avg_bps * n, n]
                 )
 
-    def _track_uplink(self, now: float) -> None:
+    def _track_uplink(self, now: float, snap: Snapshot) -> None:
         ln = self.uplink
         if ln is None:
             return
-        state = self.live.devices.get(ln.a.device)
-        iface = state.interface_named(ln.a.interface) if state is not None else None
-        if state is None or iface is None:
-            return
-        at = state.sample.timestamp if state.sample is not None else None
+        iface = snap.interface(ln.a.device, ln.a.interface)
+        at = snap.sampled_at.get(ln.a.device)
         if (
-            at is not None
+            iface is not None
+            and at is not None
             and at != self._last_sample
             and iface.in_bps is not None
             and iface.out_bps is not None
@@ -128,12 +127,11 @@ class WallHub:
         for start in [s for s in self.history if s < now - DAY_S]:
             del self.history[start]
 
-    def _loads(self) -> dict[str, LinkLoad]:
+    def _loads(self, snap: Snapshot) -> dict[str, LinkLoad]:
         out = {}
         for ln in self.live.inv.links:
-            state = self.live.devices.get(ln.a.device)
-            iface = state.interface_named(ln.a.interface) if state is not None else None
-            if iface is None or state is None or state.sample is None:
+            iface = snap.interface(ln.a.device, ln.a.interface)
+            if iface is None or ln.a.device not in snap.sampled_at:
                 continue
             # Whole percent and 10 kbit/s: finer changes nobody reads from across the room
             # would make every refresh a new document.
@@ -161,11 +159,10 @@ class WallHub:
     def refresh(self, now: float | None = None) -> bool:
         """Build the document; True when it changed (then `version` moves on)."""
         now = self.clock() if now is None else now
-        self._track_uplink(now)
-        c = self.live
-        # Copies taken at once: the collector's loop runs on another thread.
-        verdicts = dict(c.verdicts)
-        since = dict(c.book.last_change)
+        # One moment of the live state (the polls run on another thread): the verdicts and
+        # the interfaces at the links' measuring ends.
+        snap = self.live.snapshot(self.measured)
+        self._track_uplink(now, snap)
         report = self.dr() if self.dr is not None else None
         dr = None
         if report is not None:  # the reason in each language a screen may show
@@ -175,7 +172,15 @@ class WallHub:
             (start, b[0] / b[2], b[1] / b[2]) for start, b in sorted(self.history.items()) if b[2]
         ]
         doc = build(
-            c.inv, verdicts, since, self._loads(), history, dr, self._health(now), self.acked, now
+            self.live.inv,
+            snap.verdicts,
+            snap.since,
+            self._loads(snap),
+            history,
+            dr,
+            self._health(now),
+            self.acked,
+            now,
         )
         self.builds += 1
         at = doc.pop("at")

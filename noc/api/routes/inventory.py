@@ -72,10 +72,10 @@ def interfaces(ctx: Ctx, _: Reader, name: str) -> list[InterfaceOut]:
     """A device's interfaces: the inventory's speed and description with the live oper
     status, rates, utilisation against the contract and errors."""
     d = device_or_404(ctx, name)
-    state = ctx.live.devices[name] if ctx.live else None
+    now = ctx.live.snapshot(devices=[name]) if ctx.live else None
     out = []
     for i in d.interfaces:
-        live = state.interface_named(i.name) if state else None
+        live = now.interface(name, i.name) if now else None
         out.append(
             InterfaceOut(
                 name=i.name,

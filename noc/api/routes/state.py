@@ -26,10 +26,9 @@ async def status(ctx: Ctx, _: Reader, state: str | None = None) -> list[StatusOu
     entities += [(link_key(ln), "link") for ln in inv.links]
     out: list[StatusOut] = []
     if ctx.live is not None:
-        # Copies taken at once: the collector's loop runs on another thread.
-        verdicts, changed = dict(ctx.live.verdicts), dict(ctx.live.book.last_change)
+        now = ctx.live.snapshot(devices=())  # one moment: the polls run on another thread
         for entity, kind in entities:
-            v = verdicts.get(entity, UNKNOWN)
+            v = now.verdict(entity)
             # The time of the state change the store holds for this state.
             out.append(
                 StatusOut(
@@ -38,7 +37,7 @@ async def status(ctx: Ctx, _: Reader, state: str | None = None) -> list[StatusOu
                     state=v.state.value,
                     root_cause=v.root_cause,
                     reason=v.reason,
-                    since=changed.get(entity, v.since),
+                    since=now.since.get(entity, v.since),
                     source="live",
                 )
             )
