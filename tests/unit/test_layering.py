@@ -155,3 +155,15 @@ def test_the_check_sees_a_violation() -> None:
     assert found.get("noc.api.app") is False
     tree = list(imports(PACKAGE / "snmp" / "codecs.py"))
     assert ("noc.snmp.pysnmp_client", True) in tree
+
+
+def test_configuration_backup_sits_on_the_inventory_and_ssh_alone() -> None:
+    ok = ("noc.config", "noc.inventory", "noc.ssh", "noc.errors", "noc.redact")
+    wrong = [
+        f"{name} imports {target}"
+        for name, found in graph().items()
+        if within(name, ("noc.config",))
+        for target, _, _ in found
+        if target.startswith("noc.") and not within(target, ok)
+    ]
+    assert wrong == []

@@ -1,0 +1,223 @@
+"""A backup run: every chosen device with `ssh:` access, at most `concurrency` at once, each
+under its own deadline. A device that fails (no access, refused login, a timeout, a cut export)
+is an outcome with its reason; the run goes on. What a device printed is cleaned
+(`clean.py`) before anything keeps it: nothing of its secrets reaches the history, the status
+file or a log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from noc import redact
+from noc.config.clean import clean
+from noc.config.history import ConfigHistory, changed_lines, count_changes
+from noc.config.models import Model, model_for
+from noc.inventory import Inventory
+from noc.inventory.model import Device
+from noc.ssh import SshError, connection_params, netmiko_connect
+
+log = logging.getLogger(__name__)
+Status = Literal["changed", "unchanged", "failed"]
+TIMED_OUT = "no complete answer within the deadline"
+
+
+@dataclass(frozen=True)
+class Fetched:
+    outputs: list[tuple[str, str]]  # (command, output), the configuration first
+    author_text: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    device: str
+    at: float
+    status: Status
+    reason: str | None = None
+    commit: str = ""
+    author: str | None = None
+    added: int = 0
+    removed: int = 0
+    changes: list[str] = field(default_factory=list)
+    duration_s: float = 0.0
+
+
+class Connection:
+    """Holds a device's open session so the deadline can close it from another thread."""
+
+    def __init__(self) -> None:
+        self.conn: Any = None
+        self.closed = threading.Event()
+
+    def close(self) -> None:
+        self.closed.set()
+        conn = self.conn
+        if conn is not None:
+            with contextlib.suppress(Exception):  # a session that may be half dead
+                conn.disconnect()
+
+
+Fetch = Callable[[Device, Model, dict[str, Any], float, Connection], Fetched]
+
+
+def fetch_netmiko(
+    device: Device, model: Model, params: dict[str, Any], deadline_s: float, holder: Connection
+) -> Fetched:
+    """Log in with netmiko, run the model's commands, log out (always: RouterOS sessions left
+    open pile up on the device)."""
+    started = time.monotonic()
+
+    def left() -> float:
+        return max(1.0, deadline_s - (time.monotonic() - started))
+
+    conn = netmiko_connect(**params)
+    holder.conn = conn
+    if holder.closed.is_set():
+        conn.disconnect()
+        raise TimeoutError(TIMED_OUT)
+    try:
+        outputs: list[tuple[str, str]] = []
+        more = [(c, str(conn.send_command(c, read_timeout=left()))) for c in model.more]
+        command = model.config_command_for(more[0][1] if more else None)
+        outputs.append((command, str(conn.send_command(command, read_timeout=left()))))
+        outputs += more
+        author_text = None
+        if model.author_command:
+            author_text = str(conn.send_command(model.author_command, read_timeout=left()))
+        return Fetched(outputs, author_text)
+    finally:
+        conn.disconnect()
+
+
+def secret_key(folder: Path) -> bytes:
+    """The installation's key for secret tokens (made once, readable by its owner only)."""
+    path = folder / "secret.key"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(os.urandom(32))
+    return path.read_bytes()
+
+
+class ConfigStore:
+    """The state folder's `config/`: the history, the key, the last outcome of each device."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.history = ConfigHistory(folder / "repo")
+        self.key = secret_key(folder)
+        self.status_path = folder / "status.json"
+
+    def last(self) -> dict[str, dict[str, Any]]:
+        try:
+            found = json.loads(self.status_path.read_text())
+        except (OSError, ValueError):
+            return {}
+        return found if isinstance(found, dict) else {}
+
+    def remember(self, outcomes: Sequence[Outcome]) -> None:
+        status = self.last()
+        for o in outcomes:
+            status[o.device] = asdict(o)
+        tmp = self.status_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(status, indent=1, sort_keys=True))
+        tmp.replace(self.status_path)
+
+
+def backup_devices(inv: Inventory, names: Sequence[str] | None = None) -> list[Device]:
+    """The devices to back up: those named, else every device with `ssh:` access."""
+    if names:
+        return [inv.device(n) for n in names]
+    return [d for d in inv.devices if d.ssh is not None]
+
+
+async def backup(
+    inv: Inventory,
+    devices: Sequence[Device],
+    store: ConfigStore,
+    fetch: Fetch = fetch_netmiko,
+    concurrency: int = 8,
+    deadline_s: float = 60.0,
+    clock: Callable[[], float] = time.time,
+    environ: dict[str, str] | None = None,
+) -> list[Outcome]:
+    """Back up `devices`; one outcome each, in their order."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(device: Device) -> Outcome:
+        async with gate:
+            started = clock()
+            began = time.monotonic()
+
+            def failed(reason: str) -> Outcome:
+                took = time.monotonic() - began
+                return Outcome(device.name, started, "failed", reason, duration_s=took)
+
+            try:
+                params = connection_params(inv, device, environ)
+            except SshError as exc:
+                return failed(str(exc))
+            model = model_for(device.netmiko_device_type)
+            holder = Connection()
+            try:
+                fetched = await asyncio.wait_for(
+                    asyncio.to_thread(fetch, device, model, params, deadline_s, holder),
+                    deadline_s,
+                )
+            except TimeoutError:
+                holder.close()
+                return failed(TIMED_OUT)
+            except Exception as exc:
+                return failed(_reason(exc))
+            cleaned = clean(model, fetched.outputs, store.key, fetched.author_text)
+            if cleaned.text is None:
+                return failed(cleaned.reason or "no output")
+            before = await asyncio.to_thread(store.history.current, device.name)
+            commit = await asyncio.to_thread(
+                store.history.record, device.name, cleaned.text, cleaned.author, started
+            )
+            took = time.monotonic() - began
+            if not commit:
+                return Outcome(device.name, started, "unchanged", duration_s=took)
+            added, removed = count_changes(before or "", cleaned.text)
+            return Outcome(
+                device.name,
+                started,
+                "changed",
+                None,
+                commit,
+                cleaned.author,
+                added,
+                removed,
+                changed_lines(before or "", cleaned.text) if before is not None else [],
+                took,
+            )
+
+    outcomes = list(await asyncio.gather(*(one(d) for d in devices)))
+    store.remember(outcomes)
+    for o in outcomes:
+        if o.status == "failed":
+            log.warning("config backup of %s failed: %s", o.device, o.reason)
+    return outcomes
+
+
+def _reason(exc: BaseException) -> str:
+    name = type(exc).__name__
+    if "Authentication" in name:
+        return "the device refused the login"
+    if "Timeout" in name or isinstance(exc, TimeoutError):
+        return TIMED_OUT
+    if isinstance(exc, ConnectionRefusedError) or "Connection refused" in str(exc):
+        return "SSH connection refused"
+    return f"{name}: {redact.first_line(exc)}"[:160]
