@@ -47,6 +47,7 @@ COMPUTING = [
 # Integration and lab modules short enough to run wherever a worker is free.
 BRIEF = [
     "integration/test_alert_webhook",
+    "integration/test_config_backup",
     "integration/test_api",
     "integration/test_api_guard",
     "integration/test_api_load",

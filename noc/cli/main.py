@@ -44,6 +44,7 @@ GROUPS = (
     "dr",
     "alerts",
     "fleet",
+    "config",
 )
 COMMANDS = {
     "poll": ("collect", "poll"),

@@ -62,9 +62,13 @@ class Connection:
     def close(self) -> None:
         self.closed.set()
         conn = self.conn
-        if conn is not None:
+        if conn is None:
+            return
+        # The transport itself, not netmiko's polite logout: the thread reading from it may be
+        # blocked in a read, and the close is what ends that read.
+        for part in ("remote_conn", "remote_conn_pre"):
             with contextlib.suppress(Exception):  # a session that may be half dead
-                conn.disconnect()
+                getattr(conn, part).close()
 
 
 Fetch = Callable[[Device, Model, dict[str, Any], float, Connection], Fetched]
@@ -172,8 +176,7 @@ async def backup(
             holder = Connection()
             try:
                 fetched = await asyncio.wait_for(
-                    asyncio.to_thread(fetch, device, model, params, deadline_s, holder),
-                    deadline_s,
+                    _in_thread(fetch, device, model, params, deadline_s, holder), deadline_s
                 )
             except TimeoutError:
                 holder.close()
@@ -210,6 +213,42 @@ async def backup(
         if o.status == "failed":
             log.warning("config backup of %s failed: %s", o.device, o.reason)
     return outcomes
+
+
+async def _in_thread(
+    fetch: Fetch,
+    device: Device,
+    model: Model,
+    params: dict[str, Any],
+    deadline_s: float,
+    holder: Connection,
+) -> Fetched:
+    """`fetch` on a thread of its own (a daemon): a session past its deadline is closed and
+    left to end by itself, and nothing (not even the end of the run) waits for it."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[Fetched] = loop.create_future()
+
+    def settle(result: Fetched | None, error: BaseException | None) -> None:
+        if done.done():
+            return
+        if error is not None:
+            done.set_exception(error)
+        else:
+            assert result is not None
+            done.set_result(result)
+
+    def work() -> None:
+        result, error = None, None
+        try:
+            result = fetch(device, model, params, deadline_s, holder)
+        except BaseException as exc:
+            error = exc
+        # Past the deadline the run may be over and its loop closed: nobody waits any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=work, name=f"config-{device.name}", daemon=True).start()
+    return await done
 
 
 def _reason(exc: BaseException) -> str:
