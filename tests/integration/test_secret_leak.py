@@ -171,6 +171,9 @@ CLI_RUNS: dict[str, list[list[str]]] = {
     "alerts list": [["alerts", "list"]],  # no Alertmanager here: one line, no secret
     "alerts inbox": [["alerts", "inbox"]],
     "fleet status": [["fleet", "status"], ["fleet", "targets"]],
+    "config backup": [["config", "backup", "-d", "srv-web-1", "--deadline", "10"]],
+    "config history": [["config", "history", "srv-web-1"]],
+    "config check": [["config", "check"]],
 }
 
 
