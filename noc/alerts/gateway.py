@@ -217,8 +217,8 @@ class RelayMetrics(PromCollector):
             return
         waiting = family("noc_relay_waiting_messages")
         oldest = family("noc_relay_oldest_waiting_seconds")
-        sent = family("noc_relay_sent_messages")
-        failed = family("noc_relay_failed_messages")
+        sent = family("noc_relay_sent_messages_total")
+        failed = family("noc_relay_failed_messages_total")
         for name in sorted(r.gateways):
             count, age = r.waiting.get(name, (0, 0.0))
             waiting.add_metric([name], float(count))

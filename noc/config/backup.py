@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from noc import redact
 from noc.config.clean import clean
-from noc.config.history import ConfigHistory, changed_lines, count_changes
+from noc.config.history import ConfigHistory
 from noc.config.models import Model, model_for
 from noc.inventory import Inventory
 from noc.inventory.model import Device
@@ -186,24 +186,22 @@ async def backup(
             cleaned = clean(model, fetched.outputs, store.key, fetched.author_text)
             if cleaned.text is None:
                 return failed(cleaned.reason or "no output")
-            before = await asyncio.to_thread(store.history.current, device.name)
-            commit = await asyncio.to_thread(
+            done = await asyncio.to_thread(
                 store.history.record, device.name, cleaned.text, cleaned.author, started
             )
             took = time.monotonic() - began
-            if not commit:
+            if not done.commit:
                 return Outcome(device.name, started, "unchanged", duration_s=took)
-            added, removed = count_changes(before or "", cleaned.text)
             return Outcome(
                 device.name,
                 started,
                 "changed",
                 None,
-                commit,
+                done.commit,
                 cleaned.author,
-                added,
-                removed,
-                changed_lines(before or "", cleaned.text) if before is not None else [],
+                done.added,
+                done.removed,
+                done.changes,
                 took,
             )
 

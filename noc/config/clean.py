@@ -79,10 +79,9 @@ def why_refused(model: Model, config: str) -> str | None:
     body = config.strip()
     if not body:
         return EMPTY
-    if FAILED_COMMAND.search(body):
-        first = FAILED_COMMAND.search(body)
-        assert first is not None
-        line = body[first.start() :].split("\n", 1)[0]
+    refused = FAILED_COMMAND.search(body)
+    if refused is not None:
+        line = body[refused.start() :].split("\n", 1)[0]
         return f"the device refused the command: {line[:80]}"
     if any(p.search(body) for p in model.broken):
         return TRUNCATED

@@ -15,7 +15,7 @@ import difflib
 import fcntl
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dulwich.objects import Blob, Commit, Tree
@@ -42,6 +42,17 @@ class Revision:
     @property
     def short(self) -> str:
         return self.id[:10]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a backup's text did to the history: a commit id ("" when nothing changed), and
+    the lines added, removed, and the first changed ones (none for a first backup)."""
+
+    commit: str
+    added: int = 0
+    removed: int = 0
+    changes: list[str] = field(default_factory=list)
 
 
 def _identity(name: str) -> bytes:
@@ -102,14 +113,15 @@ class ConfigHistory:
         with self._repo() as repo:
             return self._text_in(repo, self._head(repo), device)
 
-    def record(self, device: str, text: str, author: str | None, now: float | None = None) -> str:
-        """Commit `text` as `device`'s configuration when it differs from the last one; returns
-        the new commit's id, or "" when nothing changed."""
+    def record(
+        self, device: str, text: str, author: str | None, now: float | None = None
+    ) -> Recorded:
+        """Commit `text` as `device`'s configuration when it differs from the last one."""
         with self._repo(write=True) as repo:
             head = self._head(repo)
             before = self._text_in(repo, head, device)
             if before == text:
-                return ""
+                return Recorded("")
             blob = Blob.from_string(text.encode())
             tree = Tree()
             if head is not None:
@@ -134,25 +146,26 @@ class ConfigHistory:
             store.add_object(tree)
             store.add_object(commit)
             repo.refs[BRANCH] = commit.id
-            return commit.id.decode()
+            shown = changed_lines(before, text) if before is not None else []
+            return Recorded(commit.id.decode(), added, removed, shown)
 
     def revisions(self, device: str) -> list[Revision]:
         """The commits that changed `device`'s file, newest first."""
-        out = []
         with self._repo() as repo:
-            if self._head(repo) is None:
-                return []
-            for entry in repo.get_walker(include=[repo.refs[BRANCH]], paths=[_filename(device)]):
-                c = entry.commit
-                out.append(
-                    Revision(
-                        c.id.decode(),
-                        float(c.author_time),
-                        c.author.decode().split(" <", 1)[0],
-                        c.message.decode().strip(),
-                    )
-                )
-        return out
+            return self._revisions(repo, device)
+
+    def _revisions(self, repo: Repo, device: str) -> list[Revision]:
+        if self._head(repo) is None:
+            return []
+        return [
+            Revision(
+                e.commit.id.decode(),
+                float(e.commit.author_time),
+                e.commit.author.decode().split(" <", 1)[0],
+                e.commit.message.decode().strip(),
+            )
+            for e in repo.get_walker(include=[repo.refs[BRANCH]], paths=[_filename(device)])
+        ]
 
     def text_at(self, device: str, rev: str) -> str:
         """`device`'s text as of commit `rev` (a prefix of 4 or more hex digits)."""
@@ -165,20 +178,12 @@ class ConfigHistory:
 
     def _resolve(self, repo: Repo, device: str, rev: str) -> Commit:
         rev = rev.lower()
-        matches = [r for r in self.revisions_in(repo, device) if r.id.startswith(rev)]
+        matches = [r for r in self._revisions(repo, device) if r.id.startswith(rev)]
         if len(rev) < 4 or not matches:
             raise HistoryError(f"{device} has no revision {rev}: see `noc config history {device}`")
         found = repo[matches[0].id.encode()]
         assert isinstance(found, Commit)
         return found
-
-    def revisions_in(self, repo: Repo, device: str) -> list[Revision]:
-        if self._head(repo) is None:
-            return []
-        return [
-            Revision(e.commit.id.decode(), float(e.commit.author_time), "", "")
-            for e in repo.get_walker(include=[repo.refs[BRANCH]], paths=[_filename(device)])
-        ]
 
     def at_time(self, device: str, when: float) -> Revision:
         """The revision in force at `when`."""

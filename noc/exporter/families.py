@@ -362,15 +362,13 @@ FAMILIES: tuple[Family, ...] = (
     ),
 )
 BY_NAME = {f.name: f for f in FAMILIES}
-BY_BASE = {f.base: f for f in FAMILIES}
 # The families written per device, in the order of the exposition.
 WRITTEN_FAMILIES = tuple(f for f in FAMILIES if f.source in WRITTEN)
 
 
 def family(name: str, value: float | None = None) -> GaugeMetricFamily | CounterMetricFamily:
-    """The family `name` (as exposed, or its base name) as the table defines it."""
-    found = BY_NAME.get(name) or BY_BASE[name]
-    return found.make(value)
+    """The family `name` (as exposed: counters end in `_total`) as the table defines it."""
+    return BY_NAME[name].make(value)
 
 
 SOURCES: dict[Source, str] = {

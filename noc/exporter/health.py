@@ -58,8 +58,8 @@ class HealthMetrics(PromCollector):
         if self.stats is not None:
             s = self.stats
             yield family("noc_collector_polls_total", s.polls)
-            yield family("noc_collector_poll_failures", s.failures)
-            yield family("noc_collector_late_polls", s.late)
+            yield family("noc_collector_poll_failures_total", s.failures)
+            yield family("noc_collector_late_polls_total", s.late)
             durations = list(s.durations.values())
             yield family(
                 "noc_collector_poll_duration_max_seconds",
@@ -69,21 +69,9 @@ class HealthMetrics(PromCollector):
                 yield family("noc_collector_last_success_timestamp_seconds", s.last_success_at)
         if self.writer is not None:
             w = self.writer
-            yield family(
-                "noc_store_up",
-                1.0 if w.healthy() else 0.0,
-            )
-            yield family(
-                "noc_store_oldest_pending_seconds",
-                w.oldest_pending_s(),
-            )
-            yield family(
-                "noc_store_rejected_rows",
-                float(w.stats.rejected),
-            )
+            yield family("noc_store_up", 1.0 if w.healthy() else 0.0)
+            yield family("noc_store_oldest_pending_seconds", w.oldest_pending_s())
+            yield family("noc_store_rejected_rows_total", float(w.stats.rejected))
             yield family("noc_store_pending_events", float(w.pending))
-            yield family("noc_store_dropped_events", w.stats.dropped)
-            yield family(
-                "noc_store_fenced_events",
-                float(w.stats.fenced),
-            )
+            yield family("noc_store_dropped_events_total", w.stats.dropped)
+            yield family("noc_store_fenced_events_total", float(w.stats.fenced))
