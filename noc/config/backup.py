@@ -23,6 +23,7 @@ from noc import redact
 from noc.config.clean import clean
 from noc.config.history import ConfigHistory
 from noc.config.models import Model, model_for
+from noc.config.reading import answer, prompt_in
 from noc.inventory import Inventory
 from noc.inventory.model import Device
 from noc.ssh import SshError, connection_params, netmiko_connect
@@ -78,29 +79,41 @@ def fetch_netmiko(
     device: Device, model: Model, params: dict[str, Any], deadline_s: float, holder: Connection
 ) -> Fetched:
     """Log in with netmiko, run the model's commands, log out (always: RouterOS sessions left
-    open pile up on the device)."""
-    started = time.monotonic()
-
-    def left() -> float:
-        return max(1.0, deadline_s - (time.monotonic() - started))
-
+    open pile up on the device). Each answer ends at the device's own prompt (`reading.py`),
+    never after a pause, so a slow link neither cuts an output nor leaves a prompt in it."""
+    until = time.monotonic() + deadline_s
     conn = netmiko_connect(**params)
     holder.conn = conn
-    if holder.closed.is_set():
-        conn.disconnect()
-        raise TimeoutError(TIMED_OUT)
     try:
-        outputs: list[tuple[str, str]] = []
-        more = [(c, str(conn.send_command(c, read_timeout=left()))) for c in model.more]
+        if holder.closed.is_set():
+            raise TimeoutError(TIMED_OUT)
+        conn.write_channel(conn.RETURN)
+        prompt = _read(conn, holder, until, lambda got: prompt_in(got, model.prompt))
+
+        def run(command: str) -> str:
+            conn.write_channel(command + conn.RETURN)
+            return _read(conn, holder, until, lambda got: answer(got, command, prompt))
+
+        more = [(c, run(c)) for c in model.more]
         command = model.config_command_for(more[0][1] if more else None)
-        outputs.append((command, str(conn.send_command(command, read_timeout=left()))))
-        outputs += more
-        author_text = None
-        if model.author_command:
-            author_text = str(conn.send_command(model.author_command, read_timeout=left()))
+        outputs = [(command, run(command)), *more]
+        author_text = run(model.author_command) if model.author_command else None
         return Fetched(outputs, author_text)
     finally:
-        conn.disconnect()
+        with contextlib.suppress(Exception):  # a session the deadline already closed
+            conn.disconnect()
+
+
+def _read(conn: Any, holder: Connection, until: float, done: Callable[[str], str | None]) -> str:
+    got = ""
+    while True:
+        if holder.closed.is_set() or time.monotonic() > until:
+            raise TimeoutError(TIMED_OUT)
+        got += conn.read_channel()
+        found = done(got)
+        if found is not None:
+            return found
+        time.sleep(0.02)
 
 
 def secret_key(folder: Path) -> bytes:

@@ -36,6 +36,9 @@ class Model:
     # A command whose output names who changed the configuration (read, never stored).
     author_command: str | None = None
     comment: str = "#"
+    # The vendor's prompt, found at the end of the last line; the exact prompt is then learnt
+    # from the device and ends every answer (`reading.py`).
+    prompt: re.Pattern[str] = re.compile(r"[^\s>#$%]+[>#$%]")
     # RouterOS 6 exports its secrets without being asked (and knows no `show-sensitive`).
     legacy_config_command: str | None = None
     legacy: re.Pattern[str] | None = None  # found in the first `more` output: legacy
@@ -79,6 +82,7 @@ MIKROTIK = Model(
     complete=(_re(r"^# .*by RouterOS"), _re(r"^/system identity set name=")),
     broken=(_re(r"^(?:interrupted|action timed out\b.*)$"),),
     author_command='/log print where message~"changed by"',
+    prompt=re.compile(r"\[[^\[\]\n]+\][^\[\]\n]*>"),
     author=(_re(r"changed by (?:\S+ \()?(?P<who>[A-Za-z0-9_.@-]+)"),),
 )
 
@@ -113,6 +117,7 @@ CISCO_IOS = Model(
     complete=(_re(r"^end\s*\Z"),),
     author=(_re(r"^! Last configuration change at .* by (?P<who>\S+)$"),),
     comment="!",
+    prompt=re.compile(r"[\w.\-/:()]+[>#]"),
 )
 
 # Huawei VRP: `display current-configuration` ends with `return`.
@@ -130,6 +135,7 @@ HUAWEI = Model(
         _secret(r"\bpre-shared-key (?:cipher |simple )?(?P<value>\S+)"),
     ),
     complete=(_re(r"^return\s*\Z"),),
+    prompt=re.compile(r"<[^<>\n]+>|\[[^\[\]\n]+\]"),
 )
 
 # Ubiquiti EdgeOS and VyOS: `show configuration commands`, one `set` per line.
@@ -146,6 +152,7 @@ VYOS = Model(
         _secret(r"^set service snmp community (?P<value>\S+)"),
     ),
     complete=(_re(r"^set system host-name "),),
+    prompt=re.compile(r"[^\s$#]+[$#]"),
 )
 
 # Linux servers: what defines their network face (no secrets are read).
@@ -156,6 +163,7 @@ LINUX = Model(
     volatile=(),
     secrets=(),
     complete=(_re(r"\S"),),
+    prompt=re.compile(r"[^\s$#]+[$#]"),
 )
 
 MODELS: dict[str, Model] = {m.name: m for m in (MIKROTIK, CISCO_IOS, HUAWEI, VYOS, LINUX)} | {

@@ -6,7 +6,9 @@ IOS `ntp clock-period` and uptime), so a backup that does not drop them commits 
 Scenarios, per device:
 - `config-change`: a line is added and the device's log says who changed it;
 - `truncated`: the export stops part way, and the prompt comes back;
-- `hang`: the export starts and never ends.
+- `hang`: the export starts and never ends;
+- `slow`: a slow radio link: every prompt comes in two pieces, 0.4 s apart, and every command
+  is echoed twice (a repaint), as RouterOS does on a congested link.
 
 Seeded for compliance: one RouterOS device leaves telnet enabled, one keeps the `public`
 community, and the Cisco core answers with `ip http server`.
@@ -38,6 +40,7 @@ class DeviceScript:
     changes: list[tuple[str, str]] = field(default_factory=list)  # (line, who)
     truncated: bool = False
     hang: bool = False
+    slow: bool = False
     logins: int = 0
     open_sessions: int = 0
 
@@ -196,6 +199,7 @@ class LabSsh:
         script = self.scripts[name]
         script.truncated = which == "truncated"
         script.hang = which == "hang"
+        script.slow = which == "slow"
 
     # --- serving -----------------------------------------------------------------------
 
@@ -272,8 +276,17 @@ class LabSsh:
         script.logins += 1
         script.open_sessions += 1
         prompt = self.prompt(script)
+
+        async def show_prompt() -> None:
+            if script.slow:
+                process.stdout.write(prompt[:5])
+                await asyncio.sleep(0.4)
+                process.stdout.write(prompt[5:])
+            else:
+                process.stdout.write(prompt)
+
         try:
-            process.stdout.write(prompt)
+            await show_prompt()
             while True:
                 try:
                     line = await process.stdin.readline()
@@ -284,6 +297,8 @@ class LabSsh:
                 command = line.strip()
                 if command in ("quit", "exit", "logout", "/quit"):
                     break
+                if command and script.slow:  # the line repainted: prompt and command again
+                    process.stdout.write(f"\r{prompt}{command}\r\n")
                 if command:
                     out = self.answer(script, command)
                     if out is None:  # hang: part of it, then nothing
@@ -291,7 +306,7 @@ class LabSsh:
                         await asyncio.Event().wait()
                     if out:
                         process.stdout.write(out + "\r\n")
-                process.stdout.write(prompt)
+                await show_prompt()
         except (asyncssh.Error, OSError, asyncio.CancelledError):
             pass
         finally:

@@ -195,6 +195,24 @@ def test_a_cut_or_hung_export_commits_nothing_and_keeps_the_last_good_one(
     assert status["bts-01"]["reason"] == reason
 
 
+def test_a_slow_link_is_read_whole_and_commits_nothing(bench: Bench) -> None:
+    """Prompts in pieces and repainted echoes (a congested radio link): the answer ends at the
+    whole prompt, so no fragment of it reaches the configuration and nothing is cut."""
+    bench.run()
+    count = commits(bench)
+    for device in DEVICES:
+        bench.lab.scenario(device, "slow")
+    try:
+        outcomes = bench.run(deadline_s=30.0)
+    finally:
+        for device in DEVICES:
+            bench.lab.scenario(device, None)
+    assert {o.device: (o.status, o.reason) for o in outcomes} == dict.fromkeys(
+        DEVICES, ("unchanged", None)
+    )
+    assert commits(bench) == count
+
+
 def test_the_cli_reads_history_and_diff_and_check_finds_the_seeded_violations(
     bench: Bench,
 ) -> None:
