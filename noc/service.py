@@ -19,16 +19,21 @@ import uvicorn
 from sqlalchemy import Engine
 
 from noc import redact
+from noc.alerts.config_changes import send_config_changes
 from noc.alerts.gateway import GatewayRelay, RelayMetrics
+from noc.alerts.silences import AlertmanagerError
 from noc.api.app import create_app
 from noc.api.deps import ApiContext
 from noc.api.guard import IPNetwork
 from noc.api.server import Limits, guarded_protocol, raise_open_files_limit, total_for
+from noc.config.backup import ConfigStore, Outcome
+from noc.config.schedule import ConfigState, run_schedule
 from noc.dr.history import record
 from noc.dr.readiness import DrReport
 from noc.dr.runner import run_checks
 from noc.exporter import DeviceFragments, NocMetrics
 from noc.exporter.cache import MetricsCache
+from noc.exporter.configs import ConfigMetrics
 from noc.fleet.member import Member
 from noc.inventory import Inventory
 from noc.polling.domains import FleetError
@@ -64,9 +69,13 @@ class Service:
     http_limits: Limits = field(default_factory=Limits)  # the HTTP server's, against floods
 
     relay: GatewayRelay | None = None  # the gateway receivers' queue and its delivery
+    configs: ConfigState = field(default_factory=ConfigState)  # the scheduled backups
+    inventory_path: Path | None = None  # where the compliance rules sit beside it
 
     def metrics(self) -> NocMetrics:
-        extra = [RelayMetrics(self.relay)] if self.relay is not None else []
+        extra: list[Any] = [ConfigMetrics(self.configs)]
+        if self.relay is not None:
+            extra.append(RelayMetrics(self.relay))
         return NocMetrics(
             self.poller.live,
             self.scheduler.stats,
@@ -126,6 +135,7 @@ def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Ser
         http_limits=Limits(
             settings.http_header_s, settings.http_per_client, settings.http_max_connections
         ),
+        inventory_path=settings.inventory,
     )
     service.relay = GatewayRelay(inv, engine)
     if settings.collector_name is not None:
@@ -213,6 +223,7 @@ async def run_service(
     dr_task = asyncio.create_task(dr_checks(service, stop))
     relay = service.relay
     relay_task = asyncio.create_task(relay.run(stop)) if relay and relay.gateways else None
+    backups_task = asyncio.create_task(config_backups(service, stop, var_dir))
     ended: list[BaseException | None] = []
     try:
         await service.scheduler.run(stop)  # returns once the polls in flight have ended
@@ -225,6 +236,8 @@ async def run_service(
         if member is not None and fleet_task is not None:
             ended += await asyncio.gather(fleet_task, return_exceptions=True)
             await member.leave()
+        backups_task.cancel()  # a backup in flight is not waited for: its session is a daemon's
+        await asyncio.gather(backups_task, return_exceptions=True)
         ended += await asyncio.gather(windows_task, dr_task, return_exceptions=True)
         if relay_task is not None:
             ended += await asyncio.gather(relay_task, return_exceptions=True)
@@ -300,6 +313,7 @@ def _http_server(service: Service, http: tuple[str, int], var_dir: Path) -> uvic
         trusted_proxies=service.trusted_proxies,
         trouble=_trouble(service.member),
         gateway=service.relay,
+        config_dir=var_dir / "config",
         # A scrape flood is served from one rendering, never older than half a poll.
         metrics_cache=MetricsCache(min(5.0, service.poller.inv.fastest_poll_s / 2)),
     )
@@ -388,6 +402,34 @@ async def dr_checks(service: Service, stop: asyncio.Event) -> None:
     if saving is not None:  # the last result, if the store takes it in time (a failure is logged)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(asyncio.shield(saving), timeout=5)
+
+
+async def config_backups(service: Service, stop: asyncio.Event, var_dir: Path) -> None:
+    """The configuration backups on each tier's schedule, for the devices this collector polls;
+    a change is announced to Alertmanager (when the inventory has `alerting:`)."""
+    inv = service.poller.inv
+    alerting = inv.alerting
+
+    def announce(changed: list[Outcome]) -> None:
+        if alerting is None:
+            return
+        try:
+            send_config_changes(alerting.alertmanager_url, changed)
+        except AlertmanagerError as exc:
+            log.warning("configuration changes kept, but not announced: %s", exc)
+
+    try:
+        await run_schedule(
+            inv,
+            ConfigStore(var_dir / "config"),
+            service.configs,
+            stop,
+            service.inventory_path or Path("inventory.yaml"),
+            announce,
+            mine=service.poller.live.owns,
+        )
+    except Exception as exc:  # backups must never stop the polling
+        log.warning("configuration backups stopped: %s", redact.first_line(exc))
 
 
 async def refresh_windows(service: Service, stop: asyncio.Event, every_s: float = 10.0) -> None:

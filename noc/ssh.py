@@ -52,7 +52,7 @@ def connection_params(
         raise SshError(str(exc)) from None
     if "password" not in params and "key_file" not in params:
         names = [r.env for r in (cred.password, cred.key_file) if r is not None]
-        raise SshError(f"no SSH secret for {device.name}: set {' or '.join(names)}")
+        raise SshError(f"no SSH secret: set {' or '.join(names)}")
     return params
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 from fastapi import Depends, HTTPException, Request
@@ -70,6 +71,7 @@ class ApiContext:
     trouble: Callable[[], str | None] | None = None
     # Proxies whose X-Forwarded-For names the client (NOC_TRUSTED_PROXIES).
     trusted_proxies: tuple[IPNetwork, ...] = ()
+    config_dir: Path | None = None  # the configuration backups' folder (var/config)
 
     def __post_init__(self) -> None:
         self.secrets = self.secrets or secret_values(self.inv)

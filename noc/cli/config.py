@@ -24,7 +24,6 @@ from noc.cli.maintenance import parse_time
 from noc.config.backup import ConfigStore, backup, backup_devices
 from noc.config.compliance import FILENAME, load_rules
 from noc.config.compliance import check as check_rules
-from noc.config.history import unified
 from noc.config.models import model_for
 from noc.inventory import Inventory
 from noc.paths import default_inventory
@@ -128,23 +127,8 @@ def diff(
 ) -> None:
     """What changed in a device's configuration between two revisions."""
     name = one_device(inventory_or_exit(inventory), device)
-    h = store().history
-    revisions = h.revisions(name)
-    if not revisions:
-        console.print(f"{name}: no backup yet")
-        return
-    ids = [r.id for r in revisions]
-    b = new or ids[0]
-    if old is None:
-        later = next((i for i, r in enumerate(ids) if r.startswith(b.lower())), 0)
-        if later + 1 >= len(ids):
-            console.print(f"{name}: only one revision ({ids[later][:10]}); nothing to compare")
-            return
-        old = ids[later + 1]
-    text = unified(
-        h.text_at(name, old), h.text_at(name, b), f"{name}@{old[:10]}", f"{name}@{b[:10]}"
-    )
-    typer.echo(text or f"{name}: no difference")
+    found = store().history.compare(name, old, new)  # HistoryError: one line, exit 1
+    typer.echo(found.text or f"{name}: no difference")
 
 
 @app.command()

@@ -146,7 +146,9 @@ class ConfigStore:
     def remember(self, outcomes: Sequence[Outcome]) -> None:
         status = self.last()
         for o in outcomes:
-            status[o.device] = asdict(o)
+            before = status.get(o.device) or {}
+            ok_at = o.at if o.status != "failed" else before.get("last_ok_at")
+            status[o.device] = asdict(o) | {"last_ok_at": ok_at}
         tmp = self.status_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(status, indent=1, sort_keys=True))
         tmp.replace(self.status_path)
@@ -220,9 +222,12 @@ async def backup(
 
     outcomes = list(await asyncio.gather(*(one(d) for d in devices)))
     store.remember(outcomes)
+    failed: dict[str, list[str]] = {}
     for o in outcomes:
         if o.status == "failed":
-            log.warning("config backup of %s failed: %s", o.device, o.reason)
+            failed.setdefault(o.reason or "failed", []).append(o.device)
+    for reason, names in failed.items():  # one line per reason, not per device
+        log.warning("config backup of %s failed: %s", ", ".join(names), reason)
     return outcomes
 
 

@@ -55,6 +55,13 @@ class Recorded:
     changes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Compared:
+    old: str
+    new: str
+    text: str  # empty when the two are the same
+
+
 def _identity(name: str) -> bytes:
     safe = "".join(c for c in name if c.isalnum() or c in "._-@") or "noc"
     return f"{safe} <{safe}@noc>".encode()
@@ -184,6 +191,24 @@ class ConfigHistory:
         found = repo[matches[0].id.encode()]
         assert isinstance(found, Commit)
         return found
+
+    def compare(self, device: str, old: str | None = None, new: str | None = None) -> Compared:
+        """The unified diff of `device` from `old` to `new` (default: the latest, and the
+        revision before `new`). HistoryError when there is nothing to compare."""
+        ids = [r.id for r in self.revisions(device)]
+        if not ids:
+            raise HistoryError(f"{device}: no backup yet")
+        b = new or ids[0]
+        if old is None:
+            later = next((i for i, r in enumerate(ids) if r.startswith(b.lower())), 0)
+            if later + 1 >= len(ids):
+                raise HistoryError(
+                    f"{device}: only one revision ({ids[later][:10]}); nothing to compare"
+                )
+            old = ids[later + 1]
+        before, after = self.text_at(device, old), self.text_at(device, b)
+        text = unified(before, after, f"{device}@{old[:10]}", f"{device}@{b[:10]}")
+        return Compared(old, b, text)
 
     def at_time(self, device: str, when: float) -> Revision:
         """The revision in force at `when`."""

@@ -41,8 +41,16 @@ def answer(buffer: str, command: str, prompt: str) -> str | None:
     if not lines[-1].strip().endswith(prompt):
         return None
     body = lines[:-1]
-    while body and (not body[0].strip() or body[0].rstrip().endswith(command)):
+    # Before the output: repaints of the echo, and prompts of earlier returns the echo cut
+    # into (a device echoes what it receives while it is still printing an earlier prompt).
+    while body and (body[0].rstrip().endswith(command) or _only_prompts(body[0], prompt)):
         body.pop(0)
     while body and body[-1].strip() in ("", prompt):  # the prompt repainted
         body.pop()
     return "\n".join(body)
+
+
+def _only_prompts(line: str, prompt: str) -> bool:
+    """Whether `line` holds nothing but whole prompts, after at most the tail of one."""
+    first, *rest = (piece.strip() for piece in line.split(prompt))
+    return not any(rest) and (not first or prompt.endswith(first))

@@ -148,6 +148,8 @@ class TierPolicy(Strict):
     retries: Annotated[int, Field(ge=0, le=5)] = 1
     down_after: Annotated[int, Field(ge=1, le=20)] = 2
     up_after: Annotated[int, Field(ge=1, le=20)] = 2
+    # How often `noc serve` backs up the configuration of the tier's devices with `ssh:`.
+    backup_interval_s: Annotated[int, Field(ge=300, le=7 * 86_400)] = 86_400
 
 
 class Kecamatan(Strict):

@@ -15,19 +15,31 @@ import threading
 import time
 import urllib.request
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
+from prometheus_client import CollectorRegistry, generate_latest
 from ruamel.yaml import YAML
 
 from noc.alerts.config_changes import send_config_changes
 from noc.alerts.runtime import alertmanager_command
+from noc.api.app import create_app
+from noc.api.deps import ApiContext
+from noc.config import schedule
 from noc.config.backup import TIMED_OUT, ConfigStore, Outcome, backup, backup_devices
 from noc.config.clean import TRUNCATED
+from noc.config.schedule import ConfigState
+from noc.exporter.configs import ConfigMetrics
 from noc.inventory import Inventory, load_inventory
 from noc.lab.ssh import LAB_SECRETS, LabSsh
+from noc.snmp.lean_client import LeanClient
+from noc.store.audit import AuditLog
+from noc.store.db import make_engine, sync_inventory, upgrade
+from noc.store.tokens import Role, create_token
 from tests.conftest import INVENTORY, ROOT
 from tests.ports import free_port
 
@@ -209,7 +221,7 @@ def test_a_slow_link_is_read_whole_and_commits_nothing(bench: Bench) -> None:
             bench.lab.scenario(device, None)
     assert {o.device: (o.status, o.reason) for o in outcomes} == dict.fromkeys(
         DEVICES, ("unchanged", None)
-    )
+    ), [o.changes for o in outcomes]
     assert commits(bench) == count
 
 
@@ -241,6 +253,105 @@ def test_the_cli_reads_history_and_diff_and_check_finds_the_seeded_violations(
     )
     assert any(ln.startswith("skpd-dp3a  ios-password-encryption") for ln in lines)
     assert not any(ln.startswith("core-1 ") for ln in lines), lines
+
+
+def test_the_schedule_backs_up_what_is_due_and_metrics_and_api_show_it(
+    bench: Bench, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside a collector: every device at start, nothing again before its tier's interval,
+    one device at once when asked (a syslog `changed by`), compliance per rule in /metrics,
+    and the technician's API reading history, diff and text."""
+    state = ConfigState()
+    announced: list[str] = []
+    runs: list[int] = []
+    store = ConfigStore(tmp_path / "config")  # its own: nothing backed up before
+    real_backup = backup
+
+    async def counted(*args: Any, **kwargs: Any) -> list[Outcome]:
+        runs.append(len(args[1]))
+        return await real_backup(*args, **kwargs)
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(
+            schedule.run_schedule(
+                bench.inv,
+                store,
+                state,
+                stop,
+                bench.inventory,
+                lambda changed: announced.extend(o.device for o in changed),
+                tick_s=0.2,
+                deadline_s=20.0,
+                environ=bench.env,
+            )
+        )
+        await _until(lambda: len(runs) == 1 and bool(state.last))
+        await asyncio.sleep(1.0)  # five ticks: nothing is due again
+        assert runs == [len(DEVICES)]
+        bench.lab.config_change("bts-02", who="rina")
+        state.want("bts-02")
+        await _until(lambda: len(runs) == 2 and announced == ["bts-02"])
+        stop.set()
+        await task
+
+    monkeypatch.setattr(schedule, "backup", counted)
+    asyncio.run(serve())
+    assert runs == [len(DEVICES), 1]
+    exposed = generate_latest_of(ConfigMetrics(state))
+    assert 'noc_config_backup_ok{device="bts-02"} 1.0' in exposed
+    assert 'noc_config_rule_ok{device="bts-01",rule="routeros-no-telnet"} 0.0' in exposed
+    assert 'noc_config_rule_ok{device="core-1",rule="routeros-no-telnet"} 1.0' in exposed
+    assert 'noc_config_rule_ok{device="skpd-dp3a",rule="ios-no-http-server"} 0.0' in exposed
+    stamp = r'noc_config_last_backup_timestamp_seconds\{device="core-1"\} 1\.\d+e\+09'
+    assert re.search(stamp, exposed)
+    # The API, for technicians only.
+    with api_client(bench, tmp_path) as (client, tokens):
+        reader = {"Authorization": f"Bearer {tokens[Role.VIEWER]}"}
+        tech = {"Authorization": f"Bearer {tokens[Role.TECHNICIAN]}"}
+        assert client.get("/api/v1/config/bts-02/history", headers=reader).status_code == 403
+        history = client.get("/api/v1/config/BTS-2/history", headers=tech).json()
+        assert history["device"] == "bts-02" and history["revisions"][0]["author"] == "rina"
+        diff = client.get("/api/v1/config/bts-02/diff", headers=tech).json()
+        assert re.search(r'^\+/ip firewall filter add .*"lab change \d+"$', diff["diff"], re.M)
+        shown = client.get("/api/v1/config/bts-02", headers=tech).json()
+        assert "/system identity set name=bts-02" in shown["text"]
+        assert shown["revision"] == history["revisions"][0]["revision"]
+        missing = client.get("/api/v1/config/bts-02?rev=ffff", headers=tech)
+        assert missing.status_code == 404 and "no revision" in missing.json()["detail"]
+
+
+async def _until(done: Callable[[], bool], within_s: float = 60.0) -> None:
+    deadline = time.monotonic() + within_s
+    while not done():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        await asyncio.sleep(0.05)
+
+
+def generate_latest_of(source: ConfigMetrics) -> str:
+    registry = CollectorRegistry()
+    registry.register(source)
+    return generate_latest(registry).decode()
+
+
+@contextlib.contextmanager
+def api_client(bench: Bench, work: Path) -> Iterator[tuple[TestClient, dict[Role, str]]]:
+    engine = make_engine(f"sqlite:///{work / 'api.db'}")
+    upgrade(engine)
+    sync_inventory(engine, bench.inv)
+    tokens = {r: create_token(engine, f"t-{r.value}", r)[1] for r in Role}
+    ctx = ApiContext(
+        inv=bench.inv,
+        engine=engine,
+        audit=AuditLog(engine, work / "audit-pending.jsonl"),
+        client_factory=LeanClient,
+        config_dir=work / "config",
+    )
+    try:
+        with TestClient(create_app(ctx)) as client:
+            yield client, tokens
+    finally:
+        engine.dispose()
 
 
 def test_no_secret_of_the_lab_is_kept_anywhere(bench: Bench) -> None:

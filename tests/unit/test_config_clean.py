@@ -3,10 +3,14 @@ hashed with a stable keyed token, cut output refused."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from noc.config.clean import EMPTY, TRUNCATED, clean, secret_token
 from noc.config.compliance import check, load_rules
 from noc.config.models import CISCO_IOS, HUAWEI, MIKROTIK
-from tests.conftest import ROOT
+from noc.config.schedule import due
+from noc.inventory import load_inventory
+from tests.conftest import INVENTORY, ROOT
 
 KEY = b"k" * 32
 ROUTEROS_7 = """# 2026-12-07 15:00:01 by RouterOS 7.16.2
@@ -89,3 +93,17 @@ def test_compliance_rules_of_the_project_on_hashed_text() -> None:
     assert ios is not None
     ios_found = {v.rule for v in check("core-2", "cisco_ios", ios, rules, KEY)}
     assert ios_found == {"ios-password-encryption", "ios-logging-host"}
+
+
+def test_a_device_is_due_after_its_interval_or_when_asked() -> None:
+    inv = load_inventory(INVENTORY)
+    a, b, c = inv.devices[:3]
+    last: dict[str, dict[str, Any]] = {
+        a.name: {"at": 1000.0, "status": "failed"},
+        b.name: {"at": 1000.0},
+    }
+    chosen = due([a, b, c], last, 1000.0 + 3599, lambda _: 3600.0)
+    assert [d.name for d in chosen] == [c.name]  # never backed up: at once
+    assert due([a, b, c], last, 1000.0 + 3600, lambda _: 3600.0) == [a, b, c]
+    asked = due([a, b], last, 1001.0, lambda _: 3600.0, wanted={b.name})
+    assert [d.name for d in asked] == [b.name]

@@ -40,3 +40,15 @@ def test_repainted_echoes_and_escapes_are_not_the_answer() -> None:
 
 def test_no_echo_no_answer() -> None:
     assert answer(f"\r\n{ROS}", "/export terse", ROS.strip()) is None
+
+
+def test_an_echo_inside_an_earlier_prompt_leaves_no_piece_of_it() -> None:
+    command = "/export terse"
+    got = f"[admin@{command}\r\nbts-07] > \r{ROS}{command}\r\n/system identity set name=x\r\n{ROS}"
+    assert answer(got, command, ROS.strip()) == "/system identity set name=x"
+
+
+def test_prompts_in_a_row_after_a_cut_echo_are_not_the_answer() -> None:
+    command = "/system package print"
+    got = f"[admin@{command}\r\nbts-07] > {ROS}\r{ROS}{command}\r\n0 routeros 7.16.2\r\n{ROS}"
+    assert answer(got, command, ROS.strip()) == "0 routeros 7.16.2"

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from prometheus_client.parser import text_string_to_metric_families
 
 from noc.alerts.gateway import GatewayRelay, RelayMetrics
+from noc.config.schedule import ConfigState
 from noc.dr.readiness import CheckResult, Status, verdict
 from noc.exporter import NocMetrics
+from noc.exporter.configs import ConfigMetrics
 from noc.exporter.families import BY_NAME, FAMILIES, markdown, write_page
 from noc.inventory import load_inventory
 from tests.conftest import INVENTORY, ROOT, SMALL
@@ -58,7 +60,8 @@ class Writer:
 
 def full_exposition() -> str:
     """One scrape with every source present: a polled network with a radio and an outage, the
-    collector's health, a DR report with a failover verdict, a fleet member, a gateway relay."""
+    collector's health, a DR report with a failover verdict, a fleet member, a gateway relay,
+    the configuration backups."""
     poller, lab, clock = simulated_poller(SMALL)
     lab["bts-a"].down = True
     for _ in range(3):
@@ -67,8 +70,17 @@ def full_exposition() -> str:
     report = verdict([CheckResult("service", "website", Status.OK, "HTTP 200")], at=clock[0])
     report.failover, report.vantages = False, {"dc-1": True}
     relay = GatewayRelay(load_inventory(INVENTORY))
+    configs = ConfigState(
+        last={"core-1": {"status": "unchanged", "at": 1.7e9, "last_ok_at": 1.7e9}},
+        rules={"core-1": {"routeros-no-telnet": True}},
+    )
     metrics = NocMetrics(
-        poller.live, Stats(), Writer(), lambda: report, Member(), extra=[RelayMetrics(relay)]
+        poller.live,
+        Stats(),
+        Writer(),
+        lambda: report,
+        Member(),
+        extra=[RelayMetrics(relay), ConfigMetrics(configs)],
     )
     return metrics.exposition().decode()
 

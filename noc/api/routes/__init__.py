@@ -8,6 +8,7 @@ from fastapi.routing import APIRoute
 from noc.api.routes import (
     admin,
     alerts,
+    configs,
     diag,
     docs,
     dr,
@@ -26,6 +27,7 @@ ROUTERS: list[APIRouter] = [
     admin.router,
     sla.router,
     diag.router,
+    configs.router,
     dr.router,
     alerts.router,
     wall.router,
