@@ -31,18 +31,23 @@ from noc.config.schedule import ConfigState, run_schedule
 from noc.dr.history import record
 from noc.dr.readiness import DrReport
 from noc.dr.runner import run_checks
+from noc.events import log as event_log
+from noc.events.match import Directory
+from noc.events.receiver import Handler, Heard, Receiver, consume
+from noc.events.traps import V3User
 from noc.exporter import DeviceFragments, NocMetrics
 from noc.exporter.cache import MetricsCache
 from noc.exporter.configs import ConfigMetrics
+from noc.exporter.events import EventMetrics
 from noc.fleet.member import Member
 from noc.inventory import Inventory
 from noc.polling.domains import FleetError
-from noc.polling.events import Tee
+from noc.polling.events import Tee, link_key
 from noc.polling.livestate import LiveState
 from noc.polling.poller import Poller
 from noc.polling.scheduler import Scheduler
 from noc.settings import Settings
-from noc.snmp.client import SnmpClient
+from noc.snmp.client import SnmpClient, V2cAuth, V3Auth
 from noc.snmp.codecs import ClientFactory, client_factory
 from noc.store.audit import AuditLog
 from noc.store.db import make_engine, sync_inventory, upgrade
@@ -52,6 +57,18 @@ from noc.store.writer import StoreWriter
 from noc.wall.hub import WallHub
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Listen:
+    host: str
+    trap_port: int
+    syslog_port: int
+    log_max: int = 200_000
+    log_days: int = 30
+
+
+HINT_S = 30.0  # how long what a message said counts for the confirming poll
 
 
 @dataclass
@@ -71,9 +88,11 @@ class Service:
     relay: GatewayRelay | None = None  # the gateway receivers' queue and its delivery
     configs: ConfigState = field(default_factory=ConfigState)  # the scheduled backups
     inventory_path: Path | None = None  # where the compliance rules sit beside it
+    listen: Listen | None = None  # traps and syslog: where, and how long the log is kept
+    receiver: Receiver = field(default_factory=Receiver)
 
     def metrics(self) -> NocMetrics:
-        extra: list[Any] = [ConfigMetrics(self.configs)]
+        extra: list[Any] = [ConfigMetrics(self.configs), EventMetrics(self.receiver.counters)]
         if self.relay is not None:
             extra.append(RelayMetrics(self.relay))
         return NocMetrics(
@@ -136,6 +155,13 @@ def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Ser
             settings.http_header_s, settings.http_per_client, settings.http_max_connections
         ),
         inventory_path=settings.inventory,
+        listen=Listen(
+            settings.events_host,
+            settings.trap_port,
+            settings.syslog_port,
+            settings.event_log_max,
+            settings.event_log_days,
+        ),
     )
     service.relay = GatewayRelay(inv, engine)
     if settings.collector_name is not None:
@@ -224,6 +250,7 @@ async def run_service(
     relay = service.relay
     relay_task = asyncio.create_task(relay.run(stop)) if relay and relay.gateways else None
     backups_task = asyncio.create_task(config_backups(service, stop, var_dir))
+    events_task = asyncio.create_task(hear_devices(service, stop))
     ended: list[BaseException | None] = []
     try:
         await service.scheduler.run(stop)  # returns once the polls in flight have ended
@@ -238,6 +265,7 @@ async def run_service(
             await member.leave()
         backups_task.cancel()  # a backup in flight is not waited for: its session is a daemon's
         await asyncio.gather(backups_task, return_exceptions=True)
+        ended += await asyncio.gather(events_task, return_exceptions=True)
         ended += await asyncio.gather(windows_task, dr_task, return_exceptions=True)
         if relay_task is not None:
             ended += await asyncio.gather(relay_task, return_exceptions=True)
@@ -430,6 +458,90 @@ async def config_backups(service: Service, stop: asyncio.Event, var_dir: Path) -
         )
     except Exception as exc:  # backups must never stop the polling
         log.warning("configuration backups stopped: %s", redact.first_line(exc))
+
+
+def trap_credentials(service: Service) -> tuple[frozenset[bytes], dict[str, V3User]]:
+    """The communities and v3 users a notification must carry: the inventory's."""
+    communities, users = set(), {}
+    for target in service.poller.targets.values():
+        auth = target.auth
+        if isinstance(auth, V2cAuth):
+            communities.add(auth.community.get_secret_value().encode())
+        elif isinstance(auth, V3Auth):
+            priv = auth.priv_key.get_secret_value().encode() if auth.priv_key else None
+            users[auth.user] = V3User(
+                auth.auth_protocol, auth.auth_key.get_secret_value().encode(), priv
+            )
+    return frozenset(communities), users
+
+
+def act_on(service: Service, heard: Heard) -> None:
+    """A message is a hint: poll what it speaks of now (one try), and let a poll that agrees
+    confirm at once. A configuration change is backed up, with the author the line names."""
+    inv, live, scheduler = service.poller.inv, service.poller.live, service.scheduler
+    hint, device = heard.hint, heard.device
+    until = heard.at + HINT_S
+    if hint.kind in ("link_down", "link_up"):
+        name = hint.if_name
+        if name is None and hint.if_index is not None:
+            cache = live.devices[device].details
+            found = cache.details.get(hint.if_index) if cache is not None else None
+            name = found.name if found is not None else None
+        ok = hint.kind == "link_up"
+        polls = [device]
+        for link in inv.links:
+            for near, far in ((link.a, link.b), (link.b, link.a)):
+                if near is None or near.device != device or near.interface != name:
+                    continue
+                live.claim(link_key(link), ok, until)
+                if far is not None:
+                    live.claim(far.device, ok, until)
+                    polls.append(far.device)
+        scheduler.poll_soon(polls, quick=True)
+    elif hint.kind == "reboot":
+        scheduler.poll_soon([device], quick=True)
+    elif hint.kind == "config_changed":
+        if hint.author:
+            service.configs.authors[device] = hint.author
+        service.configs.want(device)
+
+
+async def hear_devices(service: Service, stop: asyncio.Event) -> None:
+    """Traps and syslog: received, logged in the store (bounded), and acted on."""
+    listen = service.listen
+    if listen is None or not (listen.trap_port or listen.syslog_port):
+        return
+    receiver = service.receiver
+    for trouble in await receiver.start(listen.host, listen.trap_port, listen.syslog_port):
+        log.warning("not listening for device messages on %s", trouble)
+    communities, users = trap_credentials(service)
+    handler = Handler(
+        Directory(service.poller.inv),
+        communities,
+        users,
+        receiver.counters,
+        lambda heard: act_on(service, heard),
+    )
+    consumer = asyncio.create_task(consume(receiver, handler, stop))
+    engine = service.writer.engine
+    pruned_at = 0.0
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=1.0)
+            events = handler.take()
+            try:
+                await asyncio.to_thread(event_log.write, engine, events)
+                if time.time() - pruned_at > 600:
+                    oldest = time.time() - listen.log_days * 86_400
+                    await asyncio.to_thread(event_log.prune, engine, listen.log_max, oldest)
+                    pruned_at = time.time()
+            except Exception as exc:  # the store is away: keep them for the next round
+                handler.pending[:0] = events
+                log.debug("event log not written: %s", redact.first_line(exc))
+    finally:
+        receiver.close()
+        await asyncio.gather(consumer, return_exceptions=True)
 
 
 async def refresh_windows(service: Service, stop: asyncio.Event, every_s: float = 10.0) -> None:

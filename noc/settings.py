@@ -75,6 +75,15 @@ class Settings(BaseModel):
     http_per_client: int = Field(default=64, ge=1, le=10_000)
     http_max_connections: int = Field(default=512, ge=16, le=100_000)
 
+    # Traps and informs (UDP) and syslog (UDP and TCP) from the devices: where `noc serve`
+    # listens for them (0: not at all). 162 and 514 need root or CAP_NET_BIND_SERVICE.
+    events_host: str = "0.0.0.0"  # noqa: S104 (devices send from the network)
+    trap_port: int = Field(default=162, ge=0, le=65535)
+    syslog_port: int = Field(default=514, ge=0, le=65535)
+    # The event log in the store: at most this many messages, none older than this.
+    event_log_max: int = Field(default=200_000, ge=1000)
+    event_log_days: int = Field(default=30, ge=1)
+
     # A fleet of collectors sharing a PostgreSQL store: this collector's name (unique in the
     # fleet; unset means one collector polling everything), its site, and how long its hold
     # on a poll domain lasts without renewal (another collector takes the domain after).

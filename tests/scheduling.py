@@ -23,6 +23,7 @@ WAITING = [
     "integration/test_truth",
     "lab/test_fleet_partition",
     "integration/test_crash",
+    "integration/test_events",
     "integration/test_fleet",
     "integration/test_store",
     "integration/test_dr",

@@ -52,6 +52,7 @@ COMMANDS = {
     "collect": ("collect", "serve"),
     "status": ("status", "status"),
     "demo": ("demo", "demo"),
+    "events": ("events", "events"),
 }
 
 

@@ -170,8 +170,10 @@ async def backup(
     deadline_s: float = 60.0,
     clock: Callable[[], float] = time.time,
     environ: dict[str, str] | None = None,
+    authors: dict[str, str] | None = None,
 ) -> list[Outcome]:
-    """Back up `devices`; one outcome each, in their order."""
+    """Back up `devices`; one outcome each, in their order. `authors`: who a syslog line or a
+    trap says changed a device, for when the device's own text does not say."""
     gate = asyncio.Semaphore(concurrency)
 
     async def one(device: Device) -> Outcome:
@@ -201,8 +203,9 @@ async def backup(
             cleaned = clean(model, fetched.outputs, store.key, fetched.author_text)
             if cleaned.text is None:
                 return failed(cleaned.reason or "no output")
+            author = cleaned.author or (authors or {}).get(device.name)
             done = await asyncio.to_thread(
-                store.history.record, device.name, cleaned.text, cleaned.author, started
+                store.history.record, device.name, cleaned.text, author, started
             )
             took = time.monotonic() - began
             if not done.commit:
@@ -213,7 +216,7 @@ async def backup(
                 "changed",
                 None,
                 done.commit,
-                cleaned.author,
+                author,
                 done.added,
                 done.removed,
                 done.changes,

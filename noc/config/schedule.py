@@ -48,6 +48,8 @@ class ConfigState:
     last: dict[str, dict[str, Any]] = field(default_factory=dict)
     rules: dict[str, dict[str, bool]] = field(default_factory=dict)  # device -> rule -> holds
     wanted: set[str] = field(default_factory=set)  # to back up at the next tick
+    # Who a syslog line or a trap says changed a device (when its own text does not say).
+    authors: dict[str, str] = field(default_factory=dict)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def want(self, device: str) -> None:
@@ -121,7 +123,10 @@ async def run_schedule(
                     concurrency=concurrency,
                     deadline_s=deadline_s,
                     environ=environ,
+                    authors=dict(state.authors),
                 )
+                for o in outcomes:
+                    state.authors.pop(o.device, None)
                 state.last = store.last()
                 done = [o.device for o in outcomes if o.status != "failed"]
                 state.rules |= await asyncio.to_thread(compliance, inv, store, rules, done)

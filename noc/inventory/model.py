@@ -195,6 +195,9 @@ class Device(Strict):
     profile: str | None = None
     parent: str | None = None
     ssh: SshAccess | None = None
+    # Other addresses the device's traps and syslog may come from (a loopback, a management
+    # VLAN, the far side of a NAT): matched after its own address, agent address and name.
+    aliases: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = []
     interfaces: Annotated[list[Interface], Field(min_length=1)]
 
     @property

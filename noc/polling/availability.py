@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 
@@ -56,7 +56,19 @@ class Health:
         """Failing now or confirmed down: enough to suspect what sits behind it."""
         return self.fail_streak > 0 or self.confirmed_up is False
 
-    def observe(self, ok: bool, now: float, policy: Policy, reason: str | None = None) -> None:
+    def observe(
+        self,
+        ok: bool,
+        now: float,
+        policy: Policy,
+        reason: str | None = None,
+        witnessed: bool = False,
+    ) -> None:
+        """One poll's outcome. `witnessed`: the device itself or its neighbour said the same
+        (a trap, a syslog line): with the poll agreeing, that is two witnesses, and one poll
+        is enough to confirm. Without the poll's agreement a witness changes nothing."""
+        if witnessed:
+            policy = replace(policy, down_after=1, up_after=1)
         self.last_seen = now
         if ok:
             if self.ok_streak == 0:

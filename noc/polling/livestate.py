@@ -138,6 +138,9 @@ class LiveState:
         # The entities this collector judges (in a fleet, those of the poll domains it holds);
         # None: all of them. What another collector judges, as the store has it.
         self.owned: set[str] | None = None
+        # What a trap or a syslog line said of an entity (up or not), until when it counts:
+        # a poll that agrees confirms at once (`Health.observe`).
+        self.claims: dict[str, tuple[bool, float]] = {}
         self.elsewhere: dict[str, Verdict] = {}
         # The state changes on the poll side and is read for /metrics in a worker thread.
         # Whoever changes it there holds `lock` until the events are handed on, and whoever
@@ -147,6 +150,12 @@ class LiveState:
         self.lock = threading.Lock()
 
     # --- a fleet: what this collector holds -----------------------------------------------
+
+    def claim(self, entity: str, ok: bool, until: float) -> None:
+        """A message said `entity` is up (`ok`) or not; it counts until `until`. Only the
+        inventory's entities are claimed, so this holds at most one claim for each."""
+        if entity in self.policies:
+            self.claims[entity] = (ok, until)
 
     def owns(self, entity: str) -> bool:
         return self.owned is None or entity in self.owned
@@ -348,7 +357,9 @@ class LiveState:
             and self.verdicts[entity].state is State.UP
         )
         policy = self.policies.get(entity)
-        health.observe(ok, now, policy if policy is not None else Policy(), reason)
+        claim = self.claims.get(entity)
+        witnessed = claim is not None and claim[0] is ok and now <= claim[1]
+        health.observe(ok, now, policy if policy is not None else Policy(), reason, witnessed)
         if not steady:
             self._dirty.add(entity)
 

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from noc.inventory import Inventory
 from noc.polling.availability import Verdict
@@ -52,8 +53,9 @@ class Poller:
 
     # --- polling ---------------------------------------------------------------------------
 
-    async def poll(self, name: str) -> PollRecord:
-        """Poll one device under its hard deadline and fold the result in. Never raises."""
+    async def poll(self, name: str, quick: bool = False) -> PollRecord:
+        """Poll one device under its hard deadline and fold the result in. Never raises.
+        `quick`: one try per request (confirming what a message said)."""
         device = self.inv.device(name)
         state = self.devices[name]
         deadline = deadline_s(self.inv, device.tier)
@@ -65,9 +67,10 @@ class Poller:
         reason: str | None = None
         try:
             async with asyncio.timeout(deadline + self.targets[name].timeout_s):
+                target = self.targets[name]
                 sample, details = await poll_device(
                     self.client,
-                    self.targets[name],
+                    replace(target, retries=0) if quick else target,
                     plan_for(device.profile_name),
                     state.details,
                     stats,

@@ -54,6 +54,7 @@ class Scheduler:
         self.interval = {d.name: float(inv.tiers[d.tier].poll_interval_s) for d in inv.devices}
         self.running: dict[str, asyncio.Task[None]] = {}
         self.due: dict[str, float] = {}
+        self.quick: set[str] = set()  # the next poll of these: one try
 
     async def run(self, stop: asyncio.Event) -> None:
         start = self.clock()
@@ -75,18 +76,23 @@ class Scheduler:
         if self.running:
             await asyncio.gather(*self.running.values(), return_exceptions=True)
 
-    def poll_soon(self, names: list[str]) -> None:
+    def poll_soon(self, names: list[str], quick: bool = False) -> None:
         """Poll these at the next turn of the loop: devices a collector has just taken over,
-        and those a confirmed failure behind them waits for."""
+        those a confirmed failure behind them waits for, and those a trap or a syslog line
+        spoke of (`quick`: one try, no retry, so a message is confirmed within one timeout)."""
         now = self.clock()
         for name in names:
             if name in self.due and name not in self.running:  # (a running poll answers soon)
                 self.due[name] = now
+                if quick:
+                    self.quick.add(name)
 
     async def _poll(self, name: str) -> None:
         try:
+            quick = name in self.quick
+            self.quick.discard(name)
             async with self.limit:
-                record = await self.poller.poll(name)
+                record = await self.poller.poll(name, quick=quick)
             self.stats.polls += 1
             self.stats.last_poll_at = record.at
             self.stats.durations[name] = record.duration_s

@@ -240,3 +240,22 @@ class RelayMessageRow(Base):
     sent: Mapped[float | None] = mapped_column(Float)
     last_error: Mapped[str] = mapped_column(Text, default="")
     __table_args__ = (Index("ix_relay_messages_waiting", "sent", "next_try"),)
+
+
+class DeviceEventRow(Base):
+    """A trap or syslog line, as it came (secrets never: communities are not kept), with the
+    device it was matched to, or none (an unknown source, listed by `noc events --unknown`).
+    Bounded by count and age (`noc.events.log`)."""
+
+    __tablename__ = "device_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[float] = mapped_column(Float)
+    device: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(64))  # the sender's address
+    kind: Mapped[str] = mapped_column(String(16))  # trap, inform, syslog
+    meaning: Mapped[str | None] = mapped_column(String(32))  # link_down, reboot, ... or none
+    text: Mapped[str] = mapped_column(Text)
+    __table_args__ = (
+        Index("ix_device_events_device_at", "device", "at"),
+        Index("ix_device_events_at", "at"),
+    )

@@ -12,8 +12,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from noc.alerts.gateway import GatewayRelay, RelayMetrics
 from noc.config.schedule import ConfigState
 from noc.dr.readiness import CheckResult, Status, verdict
+from noc.events.receiver import Counters
 from noc.exporter import NocMetrics
 from noc.exporter.configs import ConfigMetrics
+from noc.exporter.events import EventMetrics
 from noc.exporter.families import BY_NAME, FAMILIES, markdown, write_page
 from noc.inventory import load_inventory
 from tests.conftest import INVENTORY, ROOT, SMALL
@@ -74,13 +76,16 @@ def full_exposition() -> str:
         last={"core-1": {"status": "unchanged", "at": 1.7e9, "last_ok_at": 1.7e9}},
         rules={"core-1": {"routeros-no-telnet": True}},
     )
+    counters = Counters()
+    counters.received["trap"] += 2
+    counters.dropped[("trap", "malformed")] += 1
     metrics = NocMetrics(
         poller.live,
         Stats(),
         Writer(),
         lambda: report,
         Member(),
-        extra=[RelayMetrics(relay), ConfigMetrics(configs)],
+        extra=[RelayMetrics(relay), ConfigMetrics(configs), EventMetrics(counters)],
     )
     return metrics.exposition().decode()
 

@@ -1,0 +1,276 @@
+"""Traps and syslog into `noc serve`, sent by net-snmp's `snmptrap`/`snmpinform` and util-linux's
+`logger` (the senders are not our code), against the lab's devices polled over SNMP: a linkDown
+confirmed by one quick poll, a false linkDown changing nothing, v3 with the device's keys and
+with wrong ones, informs acknowledged, unknown sources kept, a syslog line from an alias."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from tests.conftest import ROOT, Lab
+from tests.ports import free_port
+
+pytestmark = pytest.mark.integration
+
+LINK_DOWN, LINK_UP, COLD_START = "1.3.6.1.6.3.1.1.5.3", "1.3.6.1.6.3.1.1.5.4", "1.3.6.1.6.3.1.1.5.1"
+IF_INDEX, IF_ADMIN, IF_OPER = "1.3.6.1.2.1.2.2.1.1", "1.3.6.1.2.1.2.2.1.7", "1.3.6.1.2.1.2.2.1.8"
+CORE = "127.0.1.1"  # core-1
+V3 = ["-u", "noc-monitor", "-l", "authPriv", "-a", "SHA-256", "-x", "AES"]
+V3_KEYS = ["-A", "lab-auth-passphrase", "-X", "lab-priv-passphrase"]
+
+
+@dataclass
+class Collector:
+    proc: subprocess.Popen[bytes]
+    env: dict[str, str]
+    http: str
+    trap_port: int
+    syslog_port: int
+    log: Path
+
+    def metrics(self) -> str:
+        with urllib.request.urlopen(f"{self.http}/metrics", timeout=10) as r:  # noqa: S310
+            return str(r.read().decode())
+
+    def state(self, device: str) -> str | None:
+        m = re.search(
+            rf'^noc_device_state\{{[^}}]*device="{device}"[^}}]*state="(\w+)"\}} 1(?:\.0)?$',
+            self.metrics(),
+            re.M,
+        )
+        return m.group(1) if m else None
+
+    def counter(self, name: str, **labels: str) -> float:
+        want = ",".join(f'{k}="{v}"' for k, v in labels.items())
+        pattern = rf"^{name}\{{{re.escape(want)}\}} (\S+)$" if labels else rf"^{name} (\S+)$"
+        m = re.search(pattern, self.metrics(), re.M)
+        return float(m.group(1)) if m else 0.0
+
+    def trap(
+        self,
+        source: str,
+        *args: str,
+        version: str = "2c",
+        inform: bool = False,
+        options: tuple[str, ...] = (),
+    ) -> None:
+        command = "snmpinform" if inform else "snmptrap"
+        auth = ["-c", "public"] if version == "2c" else list(options)
+        subprocess.run(
+            [
+                command,
+                f"-v{version}",
+                *auth,
+                f"--clientaddr={source}",
+                "-t",
+                "3",
+                "-r",
+                "0",
+                f"127.0.0.1:{self.trap_port}",
+                *args,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=20,
+        )
+
+    def noc(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "noc", *args],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            cwd=ROOT,
+            timeout=60,
+        )
+
+
+def until(what: str, check: Callable[[], Any], within_s: float) -> float:
+    """Seconds until `check` holds."""
+    started = time.monotonic()
+    while True:
+        try:
+            if check():
+                return time.monotonic() - started
+        except OSError:
+            pass
+        assert time.monotonic() - started < within_s, f"not within {within_s} s: {what}"
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def collector(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Collector]:
+    work = tmp_path_factory.mktemp("events")
+    yaml = YAML(typ="safe")
+    doc = yaml.load(lab.inventory.read_text())
+    for d in doc["devices"]:
+        d.pop("ssh", None)  # no configuration backups here
+        if d["name"] == "core-1":
+            d["aliases"] = ["127.0.0.1"]  # logger sends from here
+    inventory = work / "inventory.yaml"
+    with inventory.open("w") as out:
+        yaml.dump(doc, out)
+    http_port = free_port()
+    trap_port = free_port(kind=__import__("socket").SOCK_DGRAM)
+    syslog_port = free_port()
+    env = {
+        **os.environ,
+        "NOC_VAR_DIR": str(work / "var"),
+        "NOC_INVENTORY": str(inventory),
+        "NOC_HTTP_PORT": str(http_port),
+        "NOC_EVENTS_HOST": "127.0.0.1",
+        "NOC_TRAP_PORT": str(trap_port),
+        "NOC_SYSLOG_PORT": str(syslog_port),
+    }
+    env.pop("NOC_DATABASE_URL", None)
+    log = work / "serve.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "noc", "serve"],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
+    c = Collector(proc, env, f"http://127.0.0.1:{http_port}", trap_port, syslog_port, log)
+    try:
+        until(
+            "bts-07 and bts-08 polled UP",
+            lambda: c.state("bts-07") == c.state("bts-08") == "up",
+            90,
+        )
+        yield c
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        lab.scenario("bts-07", "down", on=False)
+
+
+def test_a_link_down_trap_is_confirmed_by_one_quick_poll(collector: Collector, lab: Lab) -> None:
+    index = lab.interface("core-1", "vlan-bts-07")["index"]
+    lab.scenario("bts-07", "down")
+    try:
+        collector.trap(
+            CORE,
+            "",
+            LINK_DOWN,
+            f"{IF_INDEX}.{index}",
+            "i",
+            str(index),
+            f"{IF_ADMIN}.{index}",
+            "i",
+            "1",
+            f"{IF_OPER}.{index}",
+            "i",
+            "2",
+        )
+        took = until("bts-07 DOWN", lambda: collector.state("bts-07") == "down", 30)
+        # Its tier polls every 60 s and needs two misses: up to two minutes without the trap.
+        assert took < 10, took
+        until(
+            "the offices behind bts-07 UNREACHABLE",
+            lambda: collector.state("kel-pasirjaya") == "unreachable",
+            90,
+        )
+    finally:
+        lab.scenario("bts-07", "down", on=False)
+    logged = json.loads(collector.noc("events", "--device", "core-1", "--json").stdout)
+    assert any(e["meaning"] == "link_down" and "linkDown" in e["text"] for e in logged)
+
+
+def test_a_false_link_down_changes_nothing(collector: Collector, lab: Lab) -> None:
+    index = lab.interface("core-1", "vlan-bts-09")["index"]
+    processed = collector.counter("noc_events_processed_total", transport="trap")
+    collector.trap(CORE, "", LINK_DOWN, f"{IF_INDEX}.{index}", "i", str(index))
+    until(
+        "the trap processed",
+        lambda: collector.counter("noc_events_processed_total", transport="trap") > processed,
+        10,
+    )
+    time.sleep(5)  # the confirming poll has answered: bts-09 is up
+    assert collector.state("bts-09") == "up"
+
+
+def test_v3_with_the_devices_keys_is_taken_and_wrong_keys_are_dropped(
+    collector: Collector,
+) -> None:
+    processed = collector.counter("noc_events_processed_total", transport="trap")
+    engine = ("-e", "0x80001f8804636f72652d31")  # core-1's own engine ID, as it sends
+    collector.trap(CORE, "", COLD_START, version="3", options=(*engine, *V3, *V3_KEYS))
+    wrong = ("-A", "not-the-key-at-all", "-X", "lab-priv-passphrase")
+    collector.trap(CORE, "", COLD_START, version="3", options=(*engine, *V3, *wrong))
+    until(
+        "the wrong keys counted",
+        lambda: (
+            collector.counter(
+                "noc_events_dropped_total", transport="trap", reason="v3 wrong authentication"
+            )
+            == 1
+        ),
+        10,
+    )
+    assert collector.counter("noc_events_processed_total", transport="trap") == processed + 1
+
+
+def test_an_inform_is_acknowledged_and_an_unknown_source_is_kept(collector: Collector) -> None:
+    # snmpinform ends 0 only when the collector acknowledged it.
+    collector.trap("127.0.99.99", "", LINK_UP, inform=True)
+    until(
+        "the unknown source logged",
+        lambda: json.loads(collector.noc("events", "--unknown", "--json").stdout),
+        10,
+    )
+    (found,) = json.loads(collector.noc("events", "--unknown", "--json").stdout)
+    assert found["source"] == "127.0.99.99" and found["kind"] == "inform"
+    shown = collector.noc("events", "--unknown")
+    assert "127.0.99.99" in shown.stdout and "linkUp" in shown.stdout
+
+
+def test_a_syslog_line_from_an_alias_is_matched_and_understood(collector: Collector) -> None:
+    for transport in ("--udp", "--tcp"):
+        subprocess.run(
+            [
+                "logger",
+                transport,
+                "--server",
+                "127.0.0.1",
+                "--port",
+                str(collector.syslog_port),
+                "--rfc3164",
+                "-t",
+                "interface,info",
+                f"vlan-bts-10 link up (via {transport})",
+            ],
+            check=True,
+            timeout=10,
+        )
+    until(
+        "both lines logged for core-1",
+        lambda: (
+            len(
+                json.loads(
+                    collector.noc(
+                        "events", "-d", "core-1", "--grep", "link up (via", "--json"
+                    ).stdout
+                )
+            )
+            == 2
+        ),
+        10,
+    )
+    lines = json.loads(
+        collector.noc("events", "-d", "core-1", "--grep", "link up", "--json").stdout
+    )
+    assert {e["meaning"] for e in lines} == {"link_up"}

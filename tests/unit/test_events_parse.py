@@ -1,0 +1,73 @@
+"""Syslog as MikroTik, Cisco and util-linux send it; what a line or a trap means; which device
+a message is from."""
+
+from __future__ import annotations
+
+from noc.events.match import Directory
+from noc.events.meaning import Hint, from_line, from_trap
+from noc.events.syslog import parse, split_stream
+from noc.events.traps import Notification
+from noc.inventory import load_inventory
+from noc.snmp.values import Tag, Value
+from tests.conftest import INVENTORY
+
+
+def test_rfc3164_and_5424_and_bare_lines() -> None:
+    old = parse(b"<190>Dec  7 09:12:44 bts-07 interface,info: ether1 link down")
+    assert (old.facility, old.severity, old.hostname) == (23, 6, "bts-07")
+    assert (old.app, old.text) == ("interface,info", "ether1 link down")
+    new = parse(b"<189>1 2026-12-07T09:12:44+07:00 core-2 - - - - %SYS-5-CONFIG_I: x")
+    assert (new.hostname, new.app, new.text) == ("core-2", None, "%SYS-5-CONFIG_I: x")
+    bare = parse(b"<30>ether2 link up (speed 1G, full duplex)")
+    assert bare.text.startswith("ether2 link up") and bare.hostname is None
+
+
+def test_tcp_streams_by_count_and_by_line() -> None:
+    buffer = bytearray(b"12 <13>hello ab<13>line one\n<13>li")
+    assert split_stream(buffer) == [b"<13>hello ab", b"<13>line one"]
+    assert buffer == bytearray(b"<13>li")
+
+
+def test_what_lines_mean() -> None:
+    def meaning(text: str) -> Hint | None:
+        return from_line(parse(text.encode()))
+
+    assert meaning("<30>Dec  7 09:00:00 bts-07 ether1 link down") == Hint(
+        "link_down", if_name="ether1"
+    )
+    changed = meaning("<30>Dec  7 09:00:00 bts-07 system,info filter rule added by budi")
+    assert changed == Hint("config_changed", author="budi")
+    assert meaning(
+        "<189>Dec  7 09:00:00 core-2 %LINEPROTO-5-UPDOWN: Line protocol on Interface "
+        "GigabitEthernet0/1, changed state to down"
+    ) == Hint("link_down", if_name="GigabitEthernet0/1")
+    assert meaning(
+        "<189>Dec  7 09:00:00 core-2 %SYS-5-CONFIG_I: Configured from console by rina on vty0"
+    ) == Hint("config_changed", author="rina")
+    assert meaning("<30>Dec  7 09:00:00 bts-07 user admin logged in from 127.0.0.9 via ssh") == (
+        Hint("login", author="admin")
+    )
+    assert meaning("<30>Dec  7 09:00:00 bts-07 dhcp,info lease given") is None
+
+
+def test_a_link_trap_names_its_interface() -> None:
+    note = Notification(
+        "2c",
+        "1.3.6.1.6.3.1.1.5.3",
+        (
+            ("1.3.6.1.2.1.2.2.1.1.7", Value(Tag.INTEGER, 7)),
+            ("1.3.6.1.2.1.31.1.1.1.1.7", Value(Tag.OCTET_STRING, b"sfp1")),
+        ),
+    )
+    assert from_trap(note) == Hint("link_down", if_index=7, if_name="sfp1")
+
+
+def test_a_message_is_matched_in_order() -> None:
+    inv = load_inventory(INVENTORY)
+    d = Directory(inv)
+    core = str(inv.device("core-1").address)
+    assert d.match(core).how == "source"
+    assert d.match("127.0.99.1", agent=core).device == "core-1"
+    assert d.match("127.0.99.1", hostname="BTS-07.kominfo.local").device == "bts-07"
+    assert d.match(f"::ffff:{core}").device == "core-1"
+    assert d.match("127.0.99.1", hostname="unknown").how == "unknown"
