@@ -174,6 +174,7 @@ CLI_RUNS: dict[str, list[list[str]]] = {
     "config backup": [["config", "backup", "-d", "srv-web-1", "--deadline", "10"]],
     "config history": [["config", "history", "srv-web-1"]],
     "config check": [["config", "check"]],
+    "events": [["events"], ["events", "--unknown"]],
 }
 
 
