@@ -38,6 +38,17 @@ TRAP_NAMES = {
     "1.3.6.1.6.3.1.1.5.5": "authenticationFailure",
     "1.3.6.1.4.1.9.9.43.2.0.1": "ciscoConfigManEvent",
 }
+# Varbinds a NOC reads by name in the event log (`ifOperStatus.7=down`, not `...8.7=2`).
+VARBIND_NAMES = {
+    "1.3.6.1.2.1.2.2.1.1": "ifIndex",
+    "1.3.6.1.2.1.2.2.1.2": "ifDescr",
+    "1.3.6.1.2.1.2.2.1.7": "ifAdminStatus",
+    "1.3.6.1.2.1.2.2.1.8": "ifOperStatus",
+    "1.3.6.1.2.1.31.1.1.1.1": "ifName",
+    "1.3.6.1.2.1.1.5": "sysName",
+    "1.3.6.1.6.3.18.1.3": "snmpTrapAddress",
+}
+STATUS = {1: "up", 2: "down", 3: "testing", 5: "dormant", 6: "notPresent", 7: "lowerLayerDown"}
 MAX_SOURCES = 65_536  # distinct senders tracked in one second; past it, a spoofing storm
 MAX_TCP = 256  # syslog connections at once
 MAX_PENDING_LOG = 20_000  # events waiting for the store
@@ -251,15 +262,21 @@ class Handler:
 
 def describe(note: Notification) -> str:
     """A notification in one line: its name, then its varbinds (never the community)."""
-    name = TRAP_NAMES.get(note.trap_oid, note.trap_oid)
-    parts = [f"{name} (v{note.version})"]
+    parts = [f"{TRAP_NAMES.get(note.trap_oid, note.trap_oid)} (v{note.version})"]
     for oid, value in note.varbinds:
         if oid in (SYS_UPTIME, SNMP_TRAP_OID):
             continue
         shown = value.value
         if isinstance(shown, bytes):
             shown = shown.decode("utf-8", errors="replace")
-        parts.append(f"{oid}={shown}")
+        column, _, index = oid.rpartition(".")
+        column_name = VARBIND_NAMES.get(column)
+        if column_name is None:
+            parts.append(f"{oid}={shown}")
+            continue
+        if column_name in ("ifAdminStatus", "ifOperStatus") and isinstance(shown, int):
+            shown = STATUS.get(shown, shown)
+        parts.append(f"{column_name}.{index}={shown}")
     return " ".join(parts)[:2048]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from noc.events.match import Directory
 from noc.events.meaning import Hint, from_line, from_trap
+from noc.events.receiver import describe
 from noc.events.syslog import parse, split_stream
 from noc.events.traps import Notification
 from noc.inventory import load_inventory
@@ -71,3 +72,20 @@ def test_a_message_is_matched_in_order() -> None:
     assert d.match("127.0.99.1", hostname="BTS-07.kominfo.local").device == "bts-07"
     assert d.match(f"::ffff:{core}").device == "core-1"
     assert d.match("127.0.99.1", hostname="unknown").how == "unknown"
+
+
+def test_a_trap_reads_as_a_line() -> None:
+    note = Notification(
+        "2c",
+        "1.3.6.1.6.3.1.1.5.3",
+        (
+            ("1.3.6.1.2.1.1.3.0", Value(Tag.TIMETICKS, 100)),
+            ("1.3.6.1.2.1.2.2.1.1.10", Value(Tag.INTEGER, 10)),
+            ("1.3.6.1.2.1.2.2.1.8.10", Value(Tag.INTEGER, 2)),
+            ("1.3.6.1.4.1.14988.9", Value(Tag.OCTET_STRING, b"x")),
+        ),
+        community=b"rahasia",
+    )
+    line = describe(note)
+    assert line == "linkDown (v2c) ifIndex.10=10 ifOperStatus.10=down 1.3.6.1.4.1.14988.9=x"
+    assert "rahasia" not in line
