@@ -65,6 +65,12 @@ def serve(
     inventory: InventoryOption = None,
     recordings: RecordingsOption = None,
     recordings_port: Annotated[int, typer.Option(help="UDP port of the recordings")] = 161,
+    traps_to: Annotated[
+        str | None, typer.Option(help="HOST:PORT the devices send traps to (loopback)")
+    ] = None,
+    syslog_to: Annotated[
+        str | None, typer.Option(help="HOST:PORT the devices send syslog to (loopback)")
+    ] = None,
 ) -> None:
     """Run the lab in the foreground until interrupted."""
     from noc.lab.runner import run
@@ -72,7 +78,14 @@ def serve(
     setup_logging(logging.INFO)
     try:
         asyncio.run(
-            run(inventory or default_inventory(), socket_path(), recordings, recordings_port)
+            run(
+                inventory or default_inventory(),
+                socket_path(),
+                recordings,
+                recordings_port,
+                _loopback(traps_to),
+                _loopback(syslog_to),
+            )
         )
     except OSError as exc:
         err_console.print(f"the lab cannot listen: {exc}")
@@ -249,3 +262,19 @@ def advance(
     zone = ZoneInfo("Asia/Jakarta")
     at = datetime.fromtimestamp(reply["now"], zone)
     console.print(f"lab time: {at:%Y-%m-%d %H:%M:%S} WIB ({reply['offset_s']:g} s ahead)")
+
+
+def _loopback(target: str | None) -> tuple[str, int] | None:
+    """HOST:PORT on loopback: the lab's devices speak to the NOC on this machine only."""
+    if target is None:
+        return None
+    import ipaddress
+
+    host, _, port = target.rpartition(":")
+    try:
+        if not ipaddress.ip_address(host).is_loopback or not 0 < int(port) < 65536:
+            raise ValueError
+    except ValueError:
+        err_console.print(f"--traps-to/--syslog-to: {target!r} is not a loopback HOST:PORT")
+        raise typer.Exit(2) from None
+    return host, int(port)

@@ -167,3 +167,29 @@ def acknowledge(note: Notification) -> bytes | None:
     varbinds = [(parse_oid(o), v) for o, v in note.varbinds]
     pdu = ber.encode_response(note.request_id, 0, 0, varbinds)
     return ber.encode_community_message(1, note.community, pdu)
+
+
+def encode_v2_trap(
+    community: bytes,
+    trap_oid: str,
+    varbinds: list[tuple[str, Value]],
+    uptime_ticks: int,
+    request_id: int,
+) -> bytes:
+    """A v2c SNMPv2-Trap, as a device sends it (the lab's devices use this)."""
+    bound = [
+        (parse_oid(SYS_UPTIME), Value(Tag.TIMETICKS, uptime_ticks)),
+        (parse_oid(SNMP_TRAP_OID), Value(Tag.OBJECT_IDENTIFIER, trap_oid)),
+        *((parse_oid(o), v) for o, v in varbinds),
+    ]
+    body = b"".join(
+        ber.tlv(ber.SEQUENCE, ber.encode_oid(oid) + ber.encode_value(v)) for oid, v in bound
+    )
+    pdu = ber.tlv(
+        TRAP_V2,
+        ber.encode_integer(request_id)
+        + ber.encode_integer(0)
+        + ber.encode_integer(0)
+        + ber.tlv(ber.SEQUENCE, body),
+    )
+    return ber.encode_community_message(1, community, pdu)

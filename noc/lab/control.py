@@ -6,6 +6,7 @@ import asyncio
 import json
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,14 @@ def describe(agent: LabAgent, now: float) -> dict[str, Any]:
 
 
 class ControlServer:
-    def __init__(self, agents: list[LabAgent], responder: LabResponder) -> None:
+    def __init__(
+        self,
+        agents: list[LabAgent],
+        responder: LabResponder,
+        notify: Callable[[str, str, bool], None] | None = None,
+    ) -> None:
         self.by_name = {a.device.name: a for a in agents}
+        self.notify = notify  # told of each scenario change (the devices' traps and syslog)
         self.stats = responder
         self.clock = responder.clock
         self.started = time.time()
@@ -82,6 +89,10 @@ class ControlServer:
                 )
             except ScenarioError as exc:
                 return {"ok": False, "error": str(exc)}
+            if self.notify is not None:
+                self.notify(
+                    agent.device.name, str(request.get("name")), bool(request.get("enable", True))
+                )
             return {"ok": True, "device": describe(agent, now)}
         return {"ok": False, "error": f"unknown command {command!r}"}
 

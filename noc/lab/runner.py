@@ -12,6 +12,7 @@ from noc.inventory import load_inventory
 from noc.lab.agent import start_agents
 from noc.lab.builder import LabAgent, build_lab, recording_agent
 from noc.lab.control import ControlServer
+from noc.lab.notify import LabNotifier
 from noc.lab.services import start_stand_ins, touch_markers
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,12 @@ def recording_agents(directory: Path | None, port: int, started: float) -> list[
 
 
 async def run(
-    inventory_path: Path, socket_path: Path, recordings: Path | None, recordings_port: int = 161
+    inventory_path: Path,
+    socket_path: Path,
+    recordings: Path | None,
+    recordings_port: int = 161,
+    traps_to: tuple[str, int] | None = None,
+    syslog_to: tuple[str, int] | None = None,
 ) -> None:
     inv = load_inventory(inventory_path)
     started = time.time()
@@ -38,7 +44,8 @@ async def run(
     responder = await start_agents(
         inv, agents, [a.device.name.removeprefix("rec-") for a in agents if a.device.static]
     )
-    control = ControlServer(agents, responder)
+    notifier = LabNotifier(inv, {a.device.name: a.device for a in agents}, traps_to, syslog_to)
+    control = ControlServer(agents, responder, notifier.scenario)
     server = await control.serve(socket_path)
     stand_ins = await start_stand_ins(inv, agents)
     log.info("lab: %d agents answering SNMP; control at %s", len(agents), socket_path)

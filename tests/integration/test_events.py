@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -20,13 +21,19 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from tests.conftest import ROOT, Lab
+from noc.events.meaning import IF_INDEX, Hint, from_line, from_trap
+from noc.events.syslog import parse
+from noc.events.traps import Notification, decode
+from noc.inventory import load_inventory
+from noc.lab.builder import build_lab
+from noc.lab.notify import LabNotifier
+from tests.conftest import INVENTORY, ROOT, Lab
 from tests.ports import free_port
 
 pytestmark = pytest.mark.integration
 
 LINK_DOWN, LINK_UP, COLD_START = "1.3.6.1.6.3.1.1.5.3", "1.3.6.1.6.3.1.1.5.4", "1.3.6.1.6.3.1.1.5.1"
-IF_INDEX, IF_ADMIN, IF_OPER = "1.3.6.1.2.1.2.2.1.1", "1.3.6.1.2.1.2.2.1.7", "1.3.6.1.2.1.2.2.1.8"
+IF_ADMIN, IF_OPER = "1.3.6.1.2.1.2.2.1.7", "1.3.6.1.2.1.2.2.1.8"
 CORE = "127.0.1.1"  # core-1
 V3 = ["-u", "noc-monitor", "-l", "authPriv", "-a", "SHA-256", "-x", "AES"]
 V3_KEYS = ["-A", "lab-auth-passphrase", "-X", "lab-priv-passphrase"]
@@ -124,7 +131,7 @@ def collector(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Co
     with inventory.open("w") as out:
         yaml.dump(doc, out)
     http_port = free_port()
-    trap_port = free_port(kind=__import__("socket").SOCK_DGRAM)
+    trap_port = free_port(kind=socket.SOCK_DGRAM)
     syslog_port = free_port()
     env = {
         **os.environ,
@@ -236,6 +243,16 @@ def test_an_inform_is_acknowledged_and_an_unknown_source_is_kept(collector: Coll
     assert found["source"] == "127.0.99.99" and found["kind"] == "inform"
     shown = collector.noc("events", "--unknown")
     assert "127.0.99.99" in shown.stdout and "linkUp" in shown.stdout
+    # The API, for any reader.
+    made = collector.noc("token", "create", "wall-1", "--role", "viewer", "--json")
+    token = json.loads(made.stdout)["token"]
+    request = urllib.request.Request(  # noqa: S310
+        f"{collector.http}/api/v1/events?unknown=true",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as r:  # noqa: S310
+        (listed,) = json.load(r)["events"]
+    assert listed["source"] == "127.0.99.99"
 
 
 def test_a_syslog_line_from_an_alias_is_matched_and_understood(collector: Collector) -> None:
@@ -274,3 +291,27 @@ def test_a_syslog_line_from_an_alias_is_matched_and_understood(collector: Collec
         collector.noc("events", "-d", "core-1", "--grep", "link up", "--json").stdout
     )
     assert {e["meaning"] for e in lines} == {"link_up"}
+
+
+def test_the_labs_devices_speak_when_a_bts_dies() -> None:
+    """`bts-07 down` in the lab: core-1 sends linkDown for its port toward bts-07 (v2c) and a
+    syslog line, from its own address; the collector's decoder reads the trap back."""
+    inv = load_inventory(INVENTORY)
+    devices = {a.device.name: a.device for a in build_lab(inv, time.time())}
+    traps = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    syslog = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    with traps, syslog:
+        for s in (traps, syslog):
+            s.bind(("127.0.0.1", 0))
+            s.settimeout(5)
+        notifier = LabNotifier(inv, devices, traps.getsockname(), syslog.getsockname())
+        notifier.scenario("bts-07", "down", True)
+        data, (source, _) = traps.recvfrom(65535)
+        line, (line_source, _) = syslog.recvfrom(65535)
+    note = decode(data, frozenset({b"public"}), {})
+    assert isinstance(note, Notification)
+    assert source == line_source == str(inv.device("core-1").address)
+    index = note.value(IF_INDEX)
+    assert index is not None
+    assert from_trap(note) == Hint("link_down", if_index=index.value, if_name="vlan-bts-07")  # type: ignore[arg-type]
+    assert from_line(parse(line)) == Hint("link_down", if_name="vlan-bts-07")
