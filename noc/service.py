@@ -92,7 +92,10 @@ class Service:
     receiver: Receiver = field(default_factory=Receiver)
 
     def metrics(self) -> NocMetrics:
-        extra: list[Any] = [ConfigMetrics(self.configs), EventMetrics(self.receiver.counters)]
+        extra: list[Any] = [
+            ConfigMetrics(self.configs),
+            EventMetrics(self.receiver.counters, self.receiver.kernel_drops),
+        ]
         if self.relay is not None:
             extra.append(RelayMetrics(self.relay))
         return NocMetrics(

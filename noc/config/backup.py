@@ -87,8 +87,12 @@ def fetch_netmiko(
     try:
         if holder.closed.is_set():
             raise TimeoutError(TIMED_OUT)
+        asked = time.monotonic()
         conn.write_channel(conn.RETURN)
         prompt = _read(conn, holder, until, lambda got: prompt_in(got, model.prompt))
+        # Returns sent while logging in may still be answered: let them end before the first
+        # command (quiet for twice what one prompt took, at least 0.3 s).
+        _settle(conn, holder, until, max(0.3, 2 * (time.monotonic() - asked)))
 
         def run(command: str) -> str:
             conn.write_channel(command + conn.RETURN)
@@ -102,6 +106,16 @@ def fetch_netmiko(
     finally:
         with contextlib.suppress(Exception):  # a session the deadline already closed
             conn.disconnect()
+
+
+def _settle(conn: Any, holder: Connection, until: float, quiet_s: float) -> None:
+    last = time.monotonic()
+    while time.monotonic() - last < quiet_s:
+        if holder.closed.is_set() or time.monotonic() > until:
+            raise TimeoutError(TIMED_OUT)
+        if conn.read_channel():
+            last = time.monotonic()
+        time.sleep(0.02)
 
 
 def _read(conn: Any, holder: Connection, until: float, done: Callable[[str], str | None]) -> str:

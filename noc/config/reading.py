@@ -38,7 +38,11 @@ def answer(buffer: str, command: str, prompt: str) -> str | None:
     if end < 0:
         return None
     lines = text[end + 1 :].split("\n")
-    if not lines[-1].strip().endswith(prompt):
+    # The answer ends with whole prompts alone on their line (returns sent in a row print
+    # several). A line that starts with the tail of a prompt is an earlier prompt the echo cut
+    # into, still being printed: the command has not been run yet.
+    last = lines[-1].strip()
+    if not last or last.split(prompt)[0].strip() or not last.endswith(prompt):
         return None
     body = lines[:-1]
     # Before the output: repaints of the echo, and prompts of earlier returns the echo cut

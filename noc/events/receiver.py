@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal, cast
 
 from noc.events.log import LoggedEvent
@@ -104,6 +106,12 @@ class Receiver:
         self.counters = Counters()
         self.closers: list[Callable[[], None]] = []
         self.tcp_open = 0
+        self.ports: dict[str, int] = {}  # the UDP port of each transport, once open
+
+    def kernel_drops(self) -> dict[str, int]:
+        """Datagrams the kernel dropped before we could read them (a full receive buffer),
+        per transport, from /proc/net/udp: counted, never silent."""
+        return {t: udp_drops(port) for t, port in self.ports.items()}
 
     def offer(self, item: Inbound) -> None:
         c = self.counters
@@ -130,6 +138,9 @@ class Receiver:
                     local_addr=(host, port),
                 )
                 self.closers.append(udp.close)
+                sock = udp.get_extra_info("socket")
+                _large_buffer(sock)
+                self.ports[transport] = int(sock.getsockname()[1])
             except OSError as exc:
                 trouble.append(f"{transport} UDP {host}:{port}: {exc.strerror or exc}")
         if syslog_port:
@@ -167,6 +178,35 @@ class Receiver:
         finally:
             self.tcp_open -= 1
             writer.close()
+
+
+RECEIVE_BUFFER = 8 * 1024 * 1024  # a second of a storm, while the loop is busy elsewhere
+
+
+def _large_buffer(sock: socket.socket) -> None:
+    """A receive buffer a storm does not fill at once (SO_RCVBUFFORCE as root, else as large
+    as the system allows)."""
+    for option in (getattr(socket, "SO_RCVBUFFORCE", 33), socket.SO_RCVBUF):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, option, RECEIVE_BUFFER)
+            return
+        except OSError:
+            continue
+
+
+def udp_drops(port: int) -> int:
+    """The kernel's drop count of the UDP sockets bound to `port` (0 where it cannot say)."""
+    total = 0
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) >= 13 and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                total += int(fields[12])
+    return total
 
 
 class _Datagrams(asyncio.DatagramProtocol):

@@ -23,10 +23,11 @@ from ruamel.yaml import YAML
 
 from noc.events.meaning import IF_INDEX, Hint, from_line, from_trap
 from noc.events.syslog import parse
-from noc.events.traps import Notification, decode
+from noc.events.traps import Notification, decode, encode_v2_trap
 from noc.inventory import load_inventory
 from noc.lab.builder import build_lab
 from noc.lab.notify import LabNotifier
+from noc.snmp.values import Tag, Value
 from tests.conftest import INVENTORY, ROOT, Lab
 from tests.ports import free_port
 
@@ -291,6 +292,89 @@ def test_a_syslog_line_from_an_alias_is_matched_and_understood(collector: Collec
         collector.noc("events", "-d", "core-1", "--grep", "link up", "--json").stdout
     )
     assert {e["meaning"] for e in lines} == {"link_up"}
+
+
+STORM_PER_S, STORM_S = 5_000, 10
+RSS_GROWTH_BOUND = 100 * 1024 * 1024  # the queue (20,000) and the unwritten log (20,000) full
+
+
+def rss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_a_storm_is_counted_whole_bounded_and_the_polls_go_on(collector: Collector) -> None:
+    """5,000 notifications a second for 10 s: valid ones from unknown sources and from core-1,
+    and garbage. Every one that was sent is counted: processed, or dropped with its reason
+    (the kernel's own drops included); memory stays bounded; no poll is late or fails for it.
+    (How much the polls slow down is measured by benchmarks/trap_storm.py, not here.)"""
+    index = 12
+    valid = encode_v2_trap(
+        b"public", LINK_UP, [(f"{IF_INDEX}.{index}", Value(Tag.INTEGER, index))], 1, 7
+    )
+    garbage = b"\x30\x82\xff\xff" + b"\x00" * 60
+    senders = []
+    for address in ("127.0.99.1", "127.0.99.2", "127.0.99.3", CORE, "127.0.99.4"):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((address, 0))
+        senders.append(s)
+    target = ("127.0.0.1", collector.trap_port)
+    names = ("noc_events_received_total", "noc_collector_late_polls_total")
+    before = {
+        n: collector.counter(n, transport="trap") if "events" in n else collector.counter(n)
+        for n in names
+    }
+    failures = collector.counter("noc_collector_poll_failures_total")
+    rss_before = rss(collector.proc.pid)
+    sent = 0
+    started = time.monotonic()
+    try:
+        for tick in range(STORM_S * 100):  # 10 ms ticks
+            for n in range(STORM_PER_S // 100):
+                sock = senders[n % len(senders)]
+                sock.sendto(garbage if sock is senders[-1] else valid, target)
+                sent += 1
+            pause = started + (tick + 1) / 100 - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+    finally:
+        for s in senders:
+            s.close()
+    took = time.monotonic() - started
+
+    def accounted() -> bool:
+        text = collector.metrics()
+        received = _sum(text, "noc_events_received_total", 'transport="trap"')
+        processed = _sum(text, "noc_events_processed_total", 'transport="trap"')
+        dropped = _sum(text, "noc_events_dropped_total", 'transport="trap"')
+        kernel = _sum(text, "noc_events_dropped_total", 'reason="kernel buffer full"')
+        return (
+            received - before["noc_events_received_total"] + kernel >= sent
+            and received == processed + dropped - kernel
+        )
+
+    until("every notification counted", accounted, 60)
+    text = collector.metrics()
+    assert _sum(text, "noc_events_dropped_total", 'reason="malformed"') >= sent // 5
+    assert rss(collector.proc.pid) - rss_before < RSS_GROWTH_BOUND
+    assert took < STORM_S * 2, took  # the sender kept its pace (else the load was not there)
+    assert (
+        collector.counter("noc_collector_late_polls_total")
+        == before["noc_collector_late_polls_total"]
+    )
+    assert collector.counter("noc_collector_poll_failures_total") == failures
+    assert collector.proc.poll() is None
+
+
+def _sum(text: str, name: str, selector: str) -> float:
+    """The sum of `name`'s samples whose labels contain `selector`."""
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(name + "{") and selector in line
+    )
 
 
 def test_the_labs_devices_speak_when_a_bts_dies() -> None:

@@ -52,3 +52,13 @@ def test_prompts_in_a_row_after_a_cut_echo_are_not_the_answer() -> None:
     command = "/system package print"
     got = f"[admin@{command}\r\nbts-07] > {ROS}\r{ROS}{command}\r\n0 routeros 7.16.2\r\n{ROS}"
     assert answer(got, command, ROS.strip()) == "0 routeros 7.16.2"
+
+
+def test_a_whole_prompt_after_the_tail_of_an_earlier_one_is_not_the_end() -> None:
+    """Returns sent before the command are still being answered when it is echoed: the
+    prompts that follow the echo belong to them, and the command's own output is yet to come."""
+    command = "/system package print"
+    early = f"[admin@{command}\r\nbts-07] > {ROS}"
+    assert answer(early, command, ROS.strip()) is None
+    later = early + f"\r{ROS}{command}\r\n0 routeros 7.16.2\r\n{ROS}{ROS}"
+    assert answer(later, command, ROS.strip()) == "0 routeros 7.16.2"

@@ -85,7 +85,11 @@ def full_exposition() -> str:
         Writer(),
         lambda: report,
         Member(),
-        extra=[RelayMetrics(relay), ConfigMetrics(configs), EventMetrics(counters)],
+        extra=[
+            RelayMetrics(relay),
+            ConfigMetrics(configs),
+            EventMetrics(counters, lambda: {"trap": 0}),
+        ],
     )
     return metrics.exposition().decode()
 
