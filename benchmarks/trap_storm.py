@@ -76,7 +76,11 @@ def main() -> None:
         stderr=subprocess.DEVNULL,
     )
     lab = Lab(work / "lab" / "lab" / "control.sock", lab_proc, lab_inventory)
-    until("the lab", lambda: lab.status("none"), 60)
+    try:
+        until("the lab", lambda: lab.status("none"), 60)
+    except AssertionError:
+        lab_proc.kill()
+        raise
     yaml = YAML(typ="safe")
     doc = yaml.load(lab_inventory.read_text())
     for d in doc["devices"]:

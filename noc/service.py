@@ -504,9 +504,7 @@ def act_on(service: Service, heard: Heard) -> None:
     elif hint.kind == "reboot":
         scheduler.poll_soon([device], quick=True)
     elif hint.kind == "config_changed":
-        if hint.author:
-            service.configs.authors[device] = hint.author
-        service.configs.want(device)
+        service.configs.changed_by(device, hint.author)
 
 
 async def hear_devices(service: Service, stop: asyncio.Event) -> None:

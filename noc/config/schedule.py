@@ -57,6 +57,13 @@ class ConfigState:
         self.wanted.add(device)
         self.wake.set()
 
+    def changed_by(self, device: str, author: str | None) -> None:
+        """A syslog line or a trap says `device` was changed (by `author`): back it up now,
+        with that author when the device's own text does not name one."""
+        if author:
+            self.authors[device] = author
+        self.want(device)
+
 
 def compliance(
     inv: Inventory, store: ConfigStore, rules: list[Rule], names: Sequence[str]
@@ -115,6 +122,7 @@ async def run_schedule(
         ours = [d for d in devices if mine(d.name)]
         chosen = due(ours, state.last, clock(), interval_of, wanted)
         if chosen:
+            given = {d.name: state.authors[d.name] for d in chosen if d.name in state.authors}
             try:
                 outcomes = await backup(
                     inv,
@@ -123,10 +131,11 @@ async def run_schedule(
                     concurrency=concurrency,
                     deadline_s=deadline_s,
                     environ=environ,
-                    authors=dict(state.authors),
+                    authors=given,
                 )
-                for o in outcomes:
-                    state.authors.pop(o.device, None)
+                for o in outcomes:  # used: forgotten, unless a newer line came meanwhile
+                    if o.device in given and state.authors.get(o.device) == given[o.device]:
+                        del state.authors[o.device]
                 state.last = store.last()
                 done = [o.device for o in outcomes if o.status != "failed"]
                 state.rules |= await asyncio.to_thread(compliance, inv, store, rules, done)

@@ -322,7 +322,7 @@ def describe(note: Notification) -> str:
 
 async def consume(receiver: Receiver, handler: Handler, stop: asyncio.Event) -> None:
     """Take the queue until `stop`; a message that breaks the handler is counted, never fatal.
-    In a storm it yields every 64 messages, so the polls keep their turn."""
+    In a storm it yields every 8 messages, so the polls keep their turn."""
     queue = receiver.queue
     done = 0
     while not stop.is_set():
@@ -339,5 +339,5 @@ async def consume(receiver: Receiver, handler: Handler, stop: asyncio.Event) -> 
             receiver.counters.dropped[(item.transport, "internal error")] += 1
             log.warning("event not handled: %s: %s", type(exc).__name__, exc)
         done += 1
-        if done % 64 == 0:
+        if done % 8 == 0:
             await asyncio.sleep(0)

@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -33,6 +34,8 @@ from noc.config import schedule
 from noc.config.backup import TIMED_OUT, ConfigStore, Outcome, backup, backup_devices
 from noc.config.clean import TRUNCATED
 from noc.config.schedule import ConfigState
+from noc.events.match import Directory
+from noc.events.receiver import Handler, Heard, Receiver, consume
 from noc.exporter.configs import ConfigMetrics
 from noc.inventory import Inventory, load_inventory
 from noc.lab.ssh import LAB_SECRETS, LabSsh
@@ -90,6 +93,8 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
             d["ssh"] = {"credentials": "noc-ssh", "port": port}
         else:
             d.pop("ssh", None)
+        if d["name"] == "srv-web-1":
+            d["aliases"] = ["127.0.0.1"]  # where `logger` sends its syslog from
     inventory = work / "inventory.yaml"
     with inventory.open("w") as out:
         yaml.dump(doc, out)
@@ -352,6 +357,57 @@ def api_client(bench: Bench, work: Path) -> Iterator[tuple[TestClient, dict[Role
             yield client, tokens
     finally:
         engine.dispose()
+
+
+def test_a_change_line_in_syslog_backs_the_device_up_in_its_authors_name(
+    bench: Bench, tmp_path: Path
+) -> None:
+    """util-linux's `logger` sends a MikroTik-style `changed by` line; the collector's receiver
+    matches it to srv-web-1 (an alias), and the schedule backs srv-web-1 up at once. Its own
+    text names no author, so the commit is the line's user's."""
+    state = ConfigState()
+    store = ConfigStore(tmp_path / "config")
+    receiver = Receiver()
+
+    def act(heard: Heard) -> None:
+        if heard.hint.kind == "config_changed":
+            state.changed_by(heard.device, heard.hint.author)
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        port = free_port(kind=socket.SOCK_DGRAM)
+        assert await receiver.start("127.0.0.1", None, port) == []
+        handler = Handler(Directory(bench.inv), None, {}, receiver.counters, act)
+        consumer = asyncio.create_task(consume(receiver, handler, stop))
+        backups = asyncio.create_task(
+            schedule.run_schedule(
+                bench.inv,
+                store,
+                state,
+                stop,
+                bench.inventory,
+                lambda _: None,
+                tick_s=30.0,
+                deadline_s=20.0,
+                environ=bench.env,
+            )
+        )
+        await _until(lambda: len(store.history.revisions("srv-web-1")) == 1)
+        bench.lab.config_change("srv-web-1", who="someone-else")
+        line = "system,info,account config changed by dewi"
+        command = ["logger", "--udp", "--server", "127.0.0.1", "--port", str(port)]
+        await asyncio.to_thread(
+            subprocess.run, [*command, "--rfc3164", "-t", "srv-web-1", line], check=True
+        )
+        await _until(lambda: len(store.history.revisions("srv-web-1")) == 2, 30.0)
+        stop.set()
+        receiver.close()
+        await asyncio.gather(consumer, backups)
+
+    asyncio.run(scenario())
+    newest = store.history.revisions("srv-web-1")[0]
+    assert newest.author == "dewi"
+    assert newest.message == "srv-web-1: +1 -0"
 
 
 def test_no_secret_of_the_lab_is_kept_anywhere(bench: Bench) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from noc.errors import NocError
 from noc.events.meaning import IF_INDEX, Hint, from_line, from_trap
 from noc.events.syslog import parse
 from noc.events.traps import Notification, decode, encode_v2_trap
@@ -113,7 +114,7 @@ def until(what: str, check: Callable[[], Any], within_s: float) -> float:
         try:
             if check():
                 return time.monotonic() - started
-        except OSError:
+        except (OSError, NocError):  # not listening yet
             pass
         assert time.monotonic() - started < within_s, f"not within {within_s} s: {what}"
         time.sleep(0.1)
