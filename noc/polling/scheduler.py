@@ -55,6 +55,7 @@ class Scheduler:
         self.running: dict[str, asyncio.Task[None]] = {}
         self.due: dict[str, float] = {}
         self.quick: set[str] = set()  # the next poll of these: one try
+        self.again: set[str] = set()  # polled again, one try, once their running poll ends
 
     async def run(self, stop: asyncio.Event) -> None:
         start = self.clock()
@@ -82,10 +83,17 @@ class Scheduler:
         spoke of (`quick`: one try, no retry, so a message is confirmed within one timeout)."""
         now = self.clock()
         for name in names:
-            if name in self.due and name not in self.running:  # (a running poll answers soon)
-                self.due[name] = now
+            if name not in self.due:
+                continue
+            if name in self.running:
+                # A poll that began before the news may answer from before it: poll again as
+                # soon as it ends (a message's), or let it answer (a failure behind it).
                 if quick:
-                    self.quick.add(name)
+                    self.again.add(name)
+                continue
+            self.due[name] = now
+            if quick:
+                self.quick.add(name)
 
     async def _poll(self, name: str) -> None:
         try:
@@ -102,5 +110,8 @@ class Scheduler:
                 self.stats.failures += 1
         finally:
             self.running.pop(name, None)
+        if name in self.again:
+            self.again.discard(name)
+            self.poll_soon([name], quick=True)
         # A failure confirmed behind a device not polled since it began: poll that one now.
         self.poll_soon(self.poller.live.take_wanted())
