@@ -187,7 +187,8 @@ def test_a_link_down_trap_is_confirmed_by_one_quick_poll(collector: Collector, l
         )
         took = until("bts-07 DOWN", lambda: collector.state("bts-07") == "down", 30)
         # Its tier polls every 60 s and needs two misses: up to two minutes without the trap.
-        assert took < 10, took
+        # (/metrics is a rendering cached up to 5 s; the figure is benchmarks/trap_to_down.py's.)
+        assert took < 20, took
         until(
             "the offices behind bts-07 UNREACHABLE",
             lambda: collector.state("kel-pasirjaya") == "unreachable",
