@@ -245,6 +245,10 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # The collectors the tests start do not listen for traps and syslog on 162 and 514 of every
+    # interface (parallel ones would clash there): the tests of that set their own high ports.
+    for setting in ("NOC_TRAP_PORT", "NOC_SYSLOG_PORT"):
+        os.environ.setdefault(setting, "0")
     if not hasattr(config, "workerinput"):  # the controller, or a run without workers
         shared.start_run()
 
