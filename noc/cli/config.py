@@ -23,8 +23,7 @@ from noc.cli.common import (
 from noc.cli.maintenance import parse_time
 from noc.config.backup import ConfigStore, backup, backup_devices
 from noc.config.compliance import FILENAME, load_rules
-from noc.config.compliance import check as check_rules
-from noc.config.models import model_for
+from noc.config.schedule import violations
 from noc.inventory import Inventory
 from noc.paths import default_inventory
 from noc.settings import Settings
@@ -162,15 +161,7 @@ def check(
     rules = load_rules((inventory or default_inventory()).parent / FILENAME)
     kept = store()
     names = names_or_exit(inv, devices or []) or [d.name for d in backup_devices(inv)]
-    found = []
-    unchecked = []
-    for name in names:
-        text = kept.history.current(name)
-        if text is None:
-            unchecked.append(name)
-            continue
-        device_type = inv.device(name).netmiko_device_type
-        found += check_rules(name, model_for(device_type).name, text, rules, kept.key)
+    found, unchecked = violations(inv, kept, rules, names)
     if as_json:
         print_json({"violations": [v.__dict__ for v in found], "not_backed_up": unchecked})
     else:

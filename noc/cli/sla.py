@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -12,11 +13,16 @@ from rich import box
 from rich.table import Table
 
 from noc.cli.common import InventoryOption, console, err_console, inventory_or_exit, store_engine
+from noc.config.backup import ConfigStore, backup_devices
+from noc.config.schedule import rules_for, violations
+from noc.inventory import Inventory
+from noc.paths import default_inventory
+from noc.settings import Settings
 from noc.sla.compute import Period, month
 from noc.sla.i18n import Locale
 from noc.sla.pdf import PdfError, render_pdf
 from noc.sla.render import devices_in, to_csv, to_html, to_json
-from noc.sla.report import Report, build_report
+from noc.sla.report import Compliance, ComplianceLine, Report, build_report
 
 app = typer.Typer(
     help="SLA reports: availability, outages, MTTR, uplink 95th percentile.", no_args_is_help=True
@@ -52,6 +58,21 @@ def _load(
     period = parse_month(month_text, inv.network.timezone)
     loc = _locale(lang, inv.network.timezone)
     return build_report(store_engine(database, read_only=True), inv, period), loc
+
+
+def kept_compliance(inv: Inventory, inventory: Path) -> Compliance | None:
+    """The compliance of the configurations kept now (var/config), for the report's section;
+    None where nothing is backed up here (the section is left out)."""
+    folder = Settings().var_dir / "config"
+    if not (folder / "repo").exists():
+        return None
+    store = ConfigStore(folder)
+    rules = rules_for(inventory)
+    names = [d.name for d in backup_devices(inv)]
+    found, unchecked = violations(inv, store, rules, names)
+    lines = [ComplianceLine(v.device, v.rule, v.text, v.line, v.content, v.text_id) for v in found]
+    checked = [n for n in names if n not in unchecked]
+    return Compliance(time.time(), len(rules), checked, lines)
 
 
 def check_output(out: Path, force: bool) -> None:
@@ -183,6 +204,9 @@ def report(
         if path is not None:
             check_output(path, force)
     data, loc = _load(month_text, lang, inventory, database)
+    data.compliance = kept_compliance(
+        inventory_or_exit(inventory), inventory or default_inventory()
+    )
     # Everything is made before anything is written: a PDF that fails leaves no file behind.
     made = [(path, render(data, loc, kind)) for kind, path in outputs]
     for path, body in made:

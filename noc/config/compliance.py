@@ -40,6 +40,7 @@ class Rule:
     pattern: str
     require: bool  # else forbid
     text: str
+    text_id: str | None = None  # the same in Bahasa Indonesia, for the monthly report
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Violation:
     text: str
     line: int | None  # the offending line's number in the kept text (forbid), else None
     content: str | None
+    text_id: str | None = None
 
 
 def load_rules(path: Path) -> list[Rule]:
@@ -81,9 +83,15 @@ def load_rules(path: Path) -> list[Rule]:
             field = "require" if has_require else "forbid"
             raise RulesError(f"{path}:{line}: rule {rid}, field `{field}`: {exc}") from None
         types = item.get("types") or []
+        text_id = item.get("text_id")
         out.append(
             Rule(
-                rid, tuple(str(t) for t in types), pattern, has_require, str(item.get("text", rid))
+                rid,
+                tuple(str(t) for t in types),
+                pattern,
+                has_require,
+                str(item.get("text", rid)),
+                str(text_id) if text_id is not None else None,
             )
         )
     return out
@@ -101,7 +109,7 @@ def check(
         pattern = re.compile(expanded)
         hits = [(i + 1, ln) for i, ln in enumerate(lines) if pattern.search(ln)]
         if rule.require and not hits:
-            found.append(Violation(device, rule.id, rule.text, None, None))
+            found.append(Violation(device, rule.id, rule.text, None, None, rule.text_id))
         if not rule.require:
-            found += [Violation(device, rule.id, rule.text, n, ln) for n, ln in hits]
+            found += [Violation(device, rule.id, rule.text, n, ln, rule.text_id) for n, ln in hits]
     return found

@@ -18,6 +18,7 @@ from typing import Any
 from noc import redact
 from noc.config.backup import ConfigStore, Outcome, backup
 from noc.config.compliance import FILENAME, Rule, RulesError, Violation, check, load_rules
+from noc.config.models import model_for
 from noc.inventory import Inventory
 from noc.inventory.model import Device
 
@@ -75,11 +76,29 @@ def compliance(
         text = store.history.current(name)
         if text is None:
             continue
-        applies = [r for r in rules if not r.types or device.netmiko_device_type in r.types]
-        broken: list[Violation] = check(name, device.netmiko_device_type, text, applies, store.key)
+        kind = model_for(device.netmiko_device_type).name
+        applies = [r for r in rules if not r.types or kind in r.types]
+        broken: list[Violation] = check(name, kind, text, applies, store.key)
         failing = {v.rule for v in broken}
         out[name] = {r.id: r.id not in failing for r in applies}
     return out
+
+
+def violations(
+    inv: Inventory, store: ConfigStore, rules: list[Rule], names: Sequence[str]
+) -> tuple[list[Violation], list[str]]:
+    """Every violation in the named devices' kept configurations, and the devices that have
+    none kept yet (not checked)."""
+    found: list[Violation] = []
+    unchecked = []
+    for name in names:
+        text = store.history.current(name)
+        if text is None:
+            unchecked.append(name)
+            continue
+        kind = model_for(inv.device(name).netmiko_device_type).name
+        found += check(name, kind, text, rules, store.key)
+    return found, unchecked
 
 
 def rules_for(inventory: Path) -> list[Rule]:

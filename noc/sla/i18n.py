@@ -92,6 +92,14 @@ LABELS: dict[str, dict[str, str]] = {
         "ongoing": "ongoing",
         "affected": "Devices affected",
         "alerts_by_site": "Alert notifications by site",
+        "compliance": "Configuration compliance",
+        "compliance_summary": "{ok} of {checked} backed-up device configurations meet all {rules} "
+        "rules of config-rules.yaml, as of {date}.",
+        "compliance_none": "No device configuration has been backed up yet.",
+        "rule": "Rule",
+        "finding": "Finding",
+        "required_missing": "required line missing",
+        "line_no": "line {n}",
         "notifications": "Notifications",
         "per_device": "average per device",
         "uplink_summary": "95th percentile {p95} = {share} of the {capacity} contract; "
@@ -171,6 +179,14 @@ LABELS: dict[str, dict[str, str]] = {
         "ongoing": "berlangsung",
         "affected": "Perangkat terdampak",
         "alerts_by_site": "Pemberitahuan gangguan per lokasi",
+        "compliance": "Kepatuhan konfigurasi",
+        "compliance_summary": "{ok} dari {checked} konfigurasi perangkat yang dicadangkan memenuhi "
+        "seluruh {rules} aturan config-rules.yaml, per {date}.",
+        "compliance_none": "Belum ada konfigurasi perangkat yang dicadangkan.",
+        "rule": "Aturan",
+        "finding": "Temuan",
+        "required_missing": "baris wajib tidak ada",
+        "line_no": "baris {n}",
         "notifications": "Pemberitahuan",
         "per_device": "rata-rata per perangkat",
         "uplink_summary": "Persentil ke-95 {p95} = {share} dari kapasitas kontrak {capacity}; "

@@ -11,7 +11,7 @@ from typing import Any
 
 from noc.sla.compute import Availability
 from noc.sla.i18n import Locale
-from noc.sla.report import Report
+from noc.sla.report import ComplianceLine, Report
 
 
 def figures(a: Availability) -> dict[str, Any]:
@@ -64,6 +64,15 @@ def to_json(report: Report) -> str:
         "uplink_daily_p95_bps": [[day, value] for day, value in report.uplink_daily_p95],
         "incidents": [i.__dict__ for i in report.incidents],
         "alerts_by_site": report.alerts_by_site,
+        "compliance": None
+        if report.compliance is None
+        else {
+            "at": report.compliance.at,
+            "rules": report.compliance.rules,
+            "checked": report.compliance.checked,
+            "complying": report.compliance.complying,
+            "violations": [v.__dict__ for v in report.compliance.violations],
+        },
     }
     return json.dumps(data, indent=2)
 
@@ -574,6 +583,7 @@ tr, svg, .kpis, .uplink {{ break-inside: avoid; }}
         head([t("device"), t("state"), t("root_cause"), t("start"), t("end"), t("affected")])
     }{incident_rows}</table>
 {_alert_table(report, loc)}
+{_compliance(report, loc)}
 <p><small>{esc(t("method"))}</small></p>
 </body></html>
 """
@@ -592,6 +602,43 @@ def _alert_table(report: Report, loc: Locale) -> str:
         f"<h2>{esc(t('alerts_by_site'))}</h2><table><thead><tr><th>{esc(t('site'))}</th>"
         f"<th>{esc(t('notifications'))}</th></tr></thead>{rows}</table>"
     )
+
+
+def _compliance(report: Report, loc: Locale) -> str:
+    c = report.compliance
+    if c is None:
+        return ""
+    t, esc = loc.t, html.escape
+    head = f"<h2>{esc(t('compliance'))}</h2>"
+    if not c.checked:
+        return head + f"<p>{esc(t('compliance_none'))}</p>"
+    summary = t("compliance_summary").format(
+        ok=c.complying, checked=len(c.checked), rules=c.rules, date=loc.date(c.at, with_time=True)
+    )
+    rows = "".join(
+        f"<tr><td>{esc(report.titles.get(v.device, v.device))}<br><small>{esc(v.device)}</small>"
+        f"</td><td>{esc(_rule_text(v, loc))}<br><small>{esc(v.rule)}</small></td><td>"
+        + (
+            esc(t("line_no").format(n=v.line))
+            + f"<br><small><code>{esc(v.content or '')}</code></small>"
+            if v.line is not None
+            else esc(t("required_missing"))
+        )
+        + "</td></tr>"
+        for v in c.violations
+    )
+    table = (
+        f"<table><thead><tr><th>{esc(t('device'))}</th><th>{esc(t('rule'))}</th>"
+        f"<th>{esc(t('finding'))}</th></tr></thead>{rows}</table>"
+        if c.violations
+        else ""
+    )
+    return head + f"<p>{esc(summary)}</p>" + table
+
+
+def _rule_text(v: ComplianceLine, loc: Locale) -> str:
+    text = v.text_id if loc.lang == "id" and v.text_id else v.text
+    return text.replace("`", "")  # the rules file's code marks
 
 
 def devices_in(report: Report, group: Availability) -> int:

@@ -40,6 +40,30 @@ class IncidentLine:
     affected: int
 
 
+@dataclass(frozen=True)
+class ComplianceLine:
+    device: str
+    rule: str
+    text: str  # what the rule asks, in the rules file's words
+    line: int | None  # the offending line (a forbidden one), else None (a required one missing)
+    content: str | None
+    text_id: str | None = None  # what the rule asks, in Bahasa Indonesia when the file says
+
+
+@dataclass
+class Compliance:
+    """The configuration compliance section: the kept configurations as of the report."""
+
+    at: float
+    rules: int
+    checked: list[str]  # devices whose configuration is kept
+    violations: list[ComplianceLine]
+
+    @property
+    def complying(self) -> int:
+        return len(set(self.checked) - {v.device for v in self.violations})
+
+
 @dataclass
 class Report:
     network: str
@@ -64,6 +88,8 @@ class Report:
     # Each link's tier (uplink, backbone, access): the report lists every one that is not
     # access, and says how many access links it leaves out.
     link_tiers: dict[str, str] = field(default_factory=dict)
+    # Configuration compliance, when the caller has the backups (None: not shown).
+    compliance: Compliance | None = None
 
     @property
     def coverage(self) -> float | None:

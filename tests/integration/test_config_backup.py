@@ -258,6 +258,17 @@ def test_the_cli_reads_history_and_diff_and_check_finds_the_seeded_violations(
     )
     assert any(ln.startswith("skpd-dp3a  ios-password-encryption") for ln in lines)
     assert not any(ln.startswith("core-1 ") for ln in lines), lines
+    # The monthly report's compliance section says the same, as of its making.
+    upgrade(make_engine(f"sqlite:///{bench.var / 'noc.db'}"))  # an empty store
+    month = bench.noc("sla", "report", "--month", "2026-12", "--format", "json")
+    assert month.returncode == 0, month.stderr
+    section = json.loads(month.stdout)["compliance"]
+    assert sorted(section["checked"]) == sorted(DEVICES)
+    found = {(v["device"], v["rule"]) for v in section["violations"]}
+    assert {("bts-01", "routeros-no-telnet"), ("skpd-dp3a", "ios-no-http-server")} <= found
+    assert section["complying"] == len(DEVICES) - len({d for d, _ in found})
+    page = bench.noc("sla", "report", "--month", "2026-12", "--format", "html", "--lang", "id")
+    assert "Kepatuhan konfigurasi" in page.stdout and "baris wajib tidak ada" in page.stdout
 
 
 def test_the_schedule_backs_up_what_is_due_and_metrics_and_api_show_it(
