@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 import threading
 import time
@@ -228,7 +229,16 @@ def path(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
 
     os.environ["NOC_ALERT_WEBHOOK_SECRET"] = HOOK_SECRET
     os.environ["NOC_WA_GATEWAY_TOKEN"] = GATEWAY_TOKEN
-    collector = BackgroundCollector(inventory, work, port=collector_port)
+    trap_port = free_port(kind=socket.SOCK_DGRAM)
+    syslog_port = free_port(kind=socket.SOCK_DGRAM)
+    collector = BackgroundCollector(
+        inventory,
+        work,
+        port=collector_port,
+        events_host="127.0.0.1",
+        trap_port=trap_port,
+        syslog_port=syslog_port,
+    )
     alertmanager = Alertmanager(work, inventory, alertmanager_port)
     prometheus = Prometheus(work, collector.port, alertmanager=f"127.0.0.1:{alertmanager.port}")
     wait_for(lambda: bool(prometheus.query('noc_device_state{state="up"} == 1')), 90, "scrapes")
@@ -242,6 +252,8 @@ def path(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
         "prometheus": prometheus,
         "alertmanager": alertmanager,
         "work": work,
+        "trap_port": trap_port,
+        "syslog_port": syslog_port,
     }
     prometheus.close()
     alertmanager.close()
@@ -252,22 +264,50 @@ def path(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     os.environ.pop("NOC_WA_GATEWAY_TOKEN", None)
 
 
-def test_a_bts_down_is_one_message_naming_what_is_behind_it(path: dict[str, Any], lab: Lab) -> None:
+@pytest.mark.parametrize("told", ["by the poll", "by a trap and a syslog line"])
+def test_a_bts_down_is_one_message_naming_what_is_behind_it(
+    path: dict[str, Any], lab: Lab, told: str
+) -> None:
+    """Whether the polls find the BTS down or core-1 says so first (a linkDown from net-snmp's
+    snmptrap and a `link down` line from util-linux's logger, both at once), the NOC gets one
+    message: the state reached through a hint is the same fold's, with the same labels."""
     telegram: TelegramStandIn = path["telegram"]
     sink: Sink = path["sink"]
     kelurahan = sorted(d for d in path["behind"] if not d.startswith("link:"))
+    sent, mailed = len(telegram.messages), len(sink.messages)  # this test's come after
 
     def outage() -> list[dict[str, Any]]:
         """The messages of this outage: not the collector's own health, whose alert a busy
         machine can raise (and clear) while the collector starts, a group of its own."""
-        return [m for m in telegram.messages if COLLECTOR_STALE not in m["text"]]
+        return [m for m in telegram.messages[sent:] if COLLECTOR_STALE not in m["text"]]
 
     def mails() -> list[Message]:
-        return [m for m in sink.messages if COLLECTOR_STALE not in text_of(m)]
+        return [m for m in sink.messages[mailed:] if COLLECTOR_STALE not in text_of(m)]
 
     lab.scenario(BTS, "down")
+    if told != "by the poll":
+        core = str(load_inventory(path["inventory"]).device("core-1").address)
+        port = f"vlan-{BTS}"
+        target = f"127.0.0.1:{path['trap_port']}"
+        link_down, if_name = "1.3.6.1.6.3.1.1.5.3", "1.3.6.1.2.1.31.1.1.1.1.99"
+        trap = ["snmptrap", "-v2c", "-c", "public", f"--clientaddr={core}", target, ""]
+        subprocess.run([*trap, link_down, if_name, "s", port], check=True, timeout=20)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:  # logger cannot set it
+            s.bind((core, 0))
+            line = f"<30>{time.strftime('%b %d %H:%M:%S')} core-1 interface,info {port} link down"
+            s.sendto(line.encode(), ("127.0.0.1", path["syslog_port"]))
     try:
         wait_for(lambda: len(outage()) >= 1, 120, "the Telegram message")
+        if told != "by the poll":  # both were heard, understood and matched to core-1
+            from noc.events.log import read
+            from noc.store.db import make_engine as store
+
+            logged = store(path["collector"].settings.db_url())
+
+            def heard() -> set[str]:
+                return {e.kind for e in read(logged, ["core-1"]) if e.meaning == "link_down"}
+
+            wait_for(lambda: heard() == {"trap", "syslog"}, 10, "the trap and the line logged")
         wait_for(lambda: len(mails()) >= 1, 60, "the e-mail")
         # Two more group intervals from the first message: nothing else may arrive. (What
         # comes after REPEAT_S, if the e-mail was slow, is the outage repeated, as it should.)
@@ -318,7 +358,7 @@ def test_a_bts_down_is_one_message_naming_what_is_behind_it(path: dict[str, Any]
     from noc.store.tokens import Role, create_token
 
     engine = make_engine(collector.settings.db_url())
-    _, token = create_token(engine, "test", Role.VIEWER)
+    _, token = create_token(engine, f"test-{sent}", Role.VIEWER)
     request = urllib.request.Request(
         f"http://127.0.0.1:{collector.port}/api/v1/alerts/history",
         headers={"Authorization": f"Bearer {token}"},

@@ -48,11 +48,16 @@ class BackgroundCollector:
     """`noc collect` in a thread: scheduler, store, /metrics."""
 
     def __init__(
-        self, inventory: Path, var: Path, port: int | None = None, database_url: str | None = None
+        self,
+        inventory: Path,
+        var: Path,
+        port: int | None = None,
+        database_url: str | None = None,
+        **more: Any,
     ) -> None:
         self.port = port or free_port()
         url = database_url or f"sqlite:///{var / 'noc.db'}"
-        self.settings = Settings(var_dir=var, http_port=self.port, database_url=url)
+        self.settings = Settings(var_dir=var, http_port=self.port, database_url=url, **more)
         self.inv = load_inventory(inventory)
         self.ready = threading.Event()
         self.service: Service | None = None
