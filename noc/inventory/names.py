@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from noc.errors import NocError
 
-_PARTS = re.compile(r"(\d+)")
+_PARTS = re.compile(r"([0-9]+)")  # ASCII digits: `²` is text
 
 
 class UnknownName(NocError, ValueError):
@@ -26,7 +26,8 @@ class UnknownName(NocError, ValueError):
 
 def loose(name: str) -> tuple[str | int, ...]:
     """The key two spellings of one name share: lower case, numbers without leading zeros."""
-    return tuple(int(p) if p.isdigit() else p for p in _PARTS.split(name.strip().lower()) if p)
+    parts = _PARTS.split(name.strip().lower())
+    return tuple(int(p) if p.isascii() and p.isdigit() else p for p in parts if p)
 
 
 def transposed(given: str, name: str) -> bool:

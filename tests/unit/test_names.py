@@ -26,3 +26,11 @@ def test_only_neighbouring_digits_count_as_transposed() -> None:
 def test_loose_spellings_resolve() -> None:
     assert resolve("BTS-12", BTS) == "bts-12"
     assert resolve("bts-7", BTS) == "bts-07"
+
+
+def test_unicode_digits_are_text_not_numbers() -> None:
+    """`bts-²` is no device (found by the API's fuzzing: it was a server error)."""
+    with pytest.raises(UnknownName):
+        resolve("bts-²", {"bts-02": 1})
+    with pytest.raises(UnknownName):
+        resolve("bts-0²", {"bts-02": 1})
