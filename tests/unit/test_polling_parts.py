@@ -207,3 +207,24 @@ def test_offices_behind_a_bts_that_came_back_are_polled_at_once_and_never_down(
     # Up to 2 answers confirm the BTS (up_after); the office is polled right after, not 30 s on.
     assert office_back <= confirmed[1] + 1.5, (confirmed, office_back)
     assert poller.state_of("kel-a").state is State.UP
+
+
+def test_a_quick_poll_asked_while_the_device_is_polled_follows_that_poll() -> None:
+    """A trap arrives while the BTS's poll is running: that poll began before the news and may
+    answer from before it, so a quick one (one try) is made as soon as it ends."""
+    poller, _, clock = simulated_poller(SMALL, polls=1)
+
+    async def scenario() -> Scheduler:
+        s = Scheduler(poller, clock=lambda: clock[0])
+        s.due = dict.fromkeys(s.interval, clock[0] + 600)
+        s.running["bts-a"] = asyncio.create_task(asyncio.sleep(0))  # its poll, in flight
+        s.poll_soon(["bts-a", "kel-a"], quick=True)
+        assert s.due["bts-a"] == clock[0] + 600 and "bts-a" not in s.quick  # not twice at once
+        assert s.due["kel-a"] == clock[0] and "kel-a" in s.quick  # idle: at once
+        await s.running["bts-a"]
+        await s._poll("bts-a")  # the running poll ends ...
+        return s
+
+    s = asyncio.run(scenario())
+    assert s.due["bts-a"] == clock[0] and "bts-a" in s.quick  # ... and the quick one is due
+    assert not s.again
