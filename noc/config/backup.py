@@ -92,7 +92,13 @@ def fetch_netmiko(
         prompt = _read(conn, holder, until, lambda got: prompt_in(got, model.prompt))
         # Returns sent while logging in may still be answered: let them end before the first
         # command (quiet for twice what one prompt took, at least 0.3 s).
-        _settle(conn, holder, until, max(0.3, 2 * (time.monotonic() - asked)))
+        quiet = max(0.3, 2 * (time.monotonic() - asked))
+        _settle(conn, holder, until, quiet)
+        # Learnt again on a quiet session: the first return's echo may have cut a prompt in
+        # two, and a shell's prompt form would then match its tail (`ts-03:~$`).
+        conn.write_channel(conn.RETURN)
+        prompt = _read(conn, holder, until, lambda got: prompt_in(got, model.prompt))
+        _settle(conn, holder, until, quiet)
 
         def run(command: str) -> str:
             conn.write_channel(command + conn.RETURN)
