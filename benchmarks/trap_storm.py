@@ -14,7 +14,6 @@ import argparse
 import os
 import re
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,14 +22,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ruamel.yaml import YAML  # noqa: E402
 
 from noc.events.meaning import IF_INDEX  # noqa: E402
 from noc.events.traps import encode_v2_trap  # noqa: E402
 from noc.snmp.values import Tag, Value  # noqa: E402
-from tests.conftest import INVENTORY, Lab, with_port  # noqa: E402
-from tests.integration.test_events import CORE, LINK_UP, Collector, rss, until  # noqa: E402
-from tests.ports import free_port  # noqa: E402
+from tests.integration.test_events import (  # noqa: E402
+    CORE,
+    LINK_UP,
+    rss,
+    start_collector,
+    start_lab,
+    until,
+)
 
 LAB_PORT = 11963
 
@@ -67,46 +70,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="noc-storm-bench-"))
-    lab_inventory = with_port(INVENTORY, work / "lab-inventory.yaml", LAB_PORT)
-    lab_proc = subprocess.Popen(
-        [sys.executable, "-m", "noc", "lab", "serve", "--inventory", str(lab_inventory)],
-        env={**os.environ, "NOC_VAR_DIR": str(work / "lab")},
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    lab = Lab(work / "lab" / "lab" / "control.sock", lab_proc, lab_inventory)
-    try:
-        until("the lab", lambda: lab.status("none"), 60)
-    except AssertionError:
-        lab_proc.kill()
-        raise
-    yaml = YAML(typ="safe")
-    doc = yaml.load(lab_inventory.read_text())
-    for d in doc["devices"]:
-        d.pop("ssh", None)
-    inventory = work / "inventory.yaml"
-    with inventory.open("w") as out:
-        yaml.dump(doc, out)
-    http, trap = free_port(), free_port(kind=socket.SOCK_DGRAM)
-    env = {
-        **os.environ,
-        "NOC_VAR_DIR": str(work / "var"),
-        "NOC_INVENTORY": str(inventory),
-        "NOC_HTTP_PORT": str(http),
-        "NOC_EVENTS_HOST": "127.0.0.1",
-        "NOC_TRAP_PORT": str(trap),
-        "NOC_SYSLOG_PORT": "0",
-    }
-    env.pop("NOC_DATABASE_URL", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "noc", "serve"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    c = Collector(proc, env, f"http://127.0.0.1:{http}", trap, 0, work / "serve.log")
+    lab = start_lab(work, LAB_PORT)
+    c = start_collector(work, lab.inventory)
+    proc = c.proc
     try:
         until("every device polled", lambda: len(polls(c.metrics())) >= 140, 150)
         time.sleep(60)  # a whole cycle: every device's poll counters exist
@@ -127,7 +93,7 @@ def main() -> None:
         for tick in range(args.seconds * 100):
             for n in range(args.rate // 100):
                 sock = senders[n % len(senders)]
-                sock.sendto(garbage if sock is senders[-1] else valid, ("127.0.0.1", trap))
+                sock.sendto(garbage if sock is senders[-1] else valid, ("127.0.0.1", c.trap_port))
                 sent += 1
             pause = started + (tick + 1) / 100 - time.monotonic()
             if pause > 0:
@@ -141,8 +107,8 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(30)
-        lab_proc.terminate()
-        lab_proc.wait(30)
+        lab.proc.terminate()
+        lab.proc.wait(30)
     quiet, storm = landed(quiet_start, quiet_end), landed(quiet_end, storm_end)
     mean_quiet, mean_storm = sum(quiet) / len(quiet), sum(storm) / len(storm)
     print(f"storm: {sent} notifications in {took:.1f} s ({sent / took:.0f}/s)")

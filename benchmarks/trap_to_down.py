@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,18 +26,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ruamel.yaml import YAML  # noqa: E402
 
-from tests.conftest import INVENTORY, Lab, with_port  # noqa: E402
 from tests.integration.test_events import (  # noqa: E402
     CORE,
     IF_INDEX,
     LINK_DOWN,
     LINK_UP,
-    Collector,
+    start_collector,
+    start_lab,
     until,
 )
-from tests.ports import free_port  # noqa: E402
 
 LAB_PORT = 11962
 
@@ -56,46 +51,9 @@ def main() -> None:
     parser.add_argument("--poll-trials", type=int, default=2)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="noc-trap-bench-"))
-    lab_inventory = with_port(INVENTORY, work / "lab-inventory.yaml", LAB_PORT)
-    lab_proc = subprocess.Popen(
-        [sys.executable, "-m", "noc", "lab", "serve", "--inventory", str(lab_inventory)],
-        env={**os.environ, "NOC_VAR_DIR": str(work / "lab")},
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    lab = Lab(work / "lab" / "lab" / "control.sock", lab_proc, lab_inventory)
-    try:
-        until("the lab", lambda: lab.status("none"), 60)
-    except AssertionError:
-        lab_proc.kill()
-        raise
-    yaml = YAML(typ="safe")
-    doc = yaml.load(lab_inventory.read_text())
-    for d in doc["devices"]:
-        d.pop("ssh", None)
-    inventory = work / "inventory.yaml"
-    with inventory.open("w") as out:
-        yaml.dump(doc, out)
-    http, trap = free_port(), free_port(kind=socket.SOCK_DGRAM)
-    env = {
-        **os.environ,
-        "NOC_VAR_DIR": str(work / "var"),
-        "NOC_INVENTORY": str(inventory),
-        "NOC_HTTP_PORT": str(http),
-        "NOC_EVENTS_HOST": "127.0.0.1",
-        "NOC_TRAP_PORT": str(trap),
-        "NOC_SYSLOG_PORT": "0",
-    }
-    env.pop("NOC_DATABASE_URL", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "noc", "serve"],
-        env=env,
-        cwd=ROOT,
-        stdout=(work / "serve.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    c = Collector(proc, env, f"http://127.0.0.1:{http}", trap, 0, work / "serve.log")
+    lab = start_lab(work, LAB_PORT)
+    c = start_collector(work, lab.inventory)
+    proc = c.proc
     hinted: list[float] = []  # until the collector's verdict (the API's live status)
     scraped: list[float] = []  # until /metrics shows it (a rendering cached up to 5 s)
     polled: list[float] = []
@@ -142,8 +100,8 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(30)
-        lab_proc.terminate()
-        lab_proc.wait(30)
+        lab.proc.terminate()
+        lab.proc.wait(30)
     h50, h99, p50 = pct(hinted, 50), pct(hinted, 99), statistics.median(polled)
     print(f"trap to DOWN ({len(hinted)} trials): p50 {h50:.2f} s, p99 {h99:.2f} s (API)")
     print(f"  the same on /metrics: p50 {pct(scraped, 50):.2f} s, p99 {pct(scraped, 99):.2f} s")

@@ -29,7 +29,7 @@ from noc.inventory import load_inventory
 from noc.lab.builder import build_lab
 from noc.lab.notify import LabNotifier
 from noc.snmp.values import Tag, Value
-from tests.conftest import INVENTORY, ROOT, Lab
+from tests.conftest import INVENTORY, ROOT, Lab, with_port
 from tests.ports import free_port
 
 pytestmark = pytest.mark.integration
@@ -120,21 +120,26 @@ def until(what: str, check: Callable[[], Any], within_s: float) -> float:
         time.sleep(0.1)
 
 
-@pytest.fixture(scope="module")
-def collector(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Collector]:
-    work = tmp_path_factory.mktemp("events")
+def start_collector(
+    work: Path,
+    lab_inventory: Path,
+    syslog: bool = False,
+    aliases: dict[str, list[str]] | None = None,
+) -> Collector:
+    """`noc serve` (SQLite) over the lab's inventory, without configuration backups, listening
+    for traps (and syslog) on high loopback ports; its output in `work/serve.log`."""
     yaml = YAML(typ="safe")
-    doc = yaml.load(lab.inventory.read_text())
+    doc = yaml.load(lab_inventory.read_text())
     for d in doc["devices"]:
-        d.pop("ssh", None)  # no configuration backups here
-        if d["name"] == "core-1":
-            d["aliases"] = ["127.0.0.1"]  # logger sends from here
+        d.pop("ssh", None)
+        if aliases and d["name"] in aliases:
+            d["aliases"] = aliases[d["name"]]
     inventory = work / "inventory.yaml"
     with inventory.open("w") as out:
         yaml.dump(doc, out)
     http_port = free_port()
     trap_port = free_port(kind=socket.SOCK_DGRAM)
-    syslog_port = free_port()
+    syslog_port = free_port() if syslog else 0
     env = {
         **os.environ,
         "NOC_VAR_DIR": str(work / "var"),
@@ -153,7 +158,34 @@ def collector(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Co
         stderr=subprocess.STDOUT,
         cwd=ROOT,
     )
-    c = Collector(proc, env, f"http://127.0.0.1:{http_port}", trap_port, syslog_port, log)
+    return Collector(proc, env, f"http://127.0.0.1:{http_port}", trap_port, syslog_port, log)
+
+
+def start_lab(work: Path, port: int) -> Lab:
+    """`noc lab serve` on the whole inventory at `port`, for the benchmarks (its own process)."""
+    lab_inventory = with_port(INVENTORY, work / "lab-inventory.yaml", port)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "noc", "lab", "serve", "--inventory", str(lab_inventory)],
+        env={**os.environ, "NOC_VAR_DIR": str(work / "lab")},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    lab = Lab(work / "lab" / "lab" / "control.sock", proc, lab_inventory)
+    try:
+        until("the lab", lambda: lab.status("none"), 60)
+    except AssertionError:
+        proc.kill()
+        raise
+    return lab
+
+
+@pytest.fixture(scope="module")
+def collector(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Collector]:
+    work = tmp_path_factory.mktemp("events")
+    # logger sends from 127.0.0.1: an alias of core-1
+    c = start_collector(work, lab.inventory, syslog=True, aliases={"core-1": ["127.0.0.1"]})
+    proc = c.proc
     try:
         until(
             "bts-07 and bts-08 polled UP",
