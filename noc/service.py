@@ -31,9 +31,9 @@ from noc.config.schedule import ConfigState, run_schedule
 from noc.dr.history import record
 from noc.dr.readiness import DrReport
 from noc.dr.runner import run_checks
-from noc.events import log as event_log
 from noc.events.match import Directory
-from noc.events.receiver import Handler, Heard, Receiver, consume
+from noc.events.process import Listener, Spec
+from noc.events.receiver import Heard
 from noc.events.traps import V3User
 from noc.exporter import DeviceFragments, NocMetrics
 from noc.exporter.cache import MetricsCache
@@ -89,7 +89,7 @@ class Service:
     configs: ConfigState = field(default_factory=ConfigState)  # the scheduled backups
     inventory_path: Path | None = None  # where the compliance rules sit beside it
     listen: Listen | None = None  # traps and syslog: where, and how long the log is kept
-    receiver: Receiver = field(default_factory=Receiver)
+    receiver: Listener = field(default_factory=Listener)
 
     def metrics(self) -> NocMetrics:
         extra: list[Any] = [
@@ -508,41 +508,25 @@ def act_on(service: Service, heard: Heard) -> None:
 
 
 async def hear_devices(service: Service, stop: asyncio.Event) -> None:
-    """Traps and syslog: received, logged in the store (bounded), and acted on."""
+    """Traps and syslog: received, decoded and logged in a process of their own (a storm
+    costs the polls nothing but a few batches a second), and acted on here."""
     listen = service.listen
     if listen is None or not (listen.trap_port or listen.syslog_port):
         return
-    receiver = service.receiver
-    for trouble in await receiver.start(listen.host, listen.trap_port, listen.syslog_port):
-        log.warning("not listening for device messages on %s", trouble)
     communities, users = trap_credentials(service)
-    handler = Handler(
+    spec = Spec(
+        listen.host,
+        listen.trap_port,
+        listen.syslog_port,
         Directory(service.poller.inv),
         communities,
         users,
-        receiver.counters,
-        lambda heard: act_on(service, heard),
+        service.writer.engine.url.render_as_string(hide_password=False),
+        listen.log_max,
+        listen.log_days,
+        logging.getLogger().getEffectiveLevel(),
     )
-    consumer = asyncio.create_task(consume(receiver, handler, stop))
-    engine = service.writer.engine
-    pruned_at = 0.0
-    try:
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=1.0)
-            events = handler.take()
-            try:
-                await asyncio.to_thread(event_log.write, engine, events)
-                if time.time() - pruned_at > 600:
-                    oldest = time.time() - listen.log_days * 86_400
-                    await asyncio.to_thread(event_log.prune, engine, listen.log_max, oldest)
-                    pruned_at = time.time()
-            except Exception as exc:  # the store is away: keep them for the next round
-                handler.pending[:0] = events
-                log.debug("event log not written: %s", redact.first_line(exc))
-    finally:
-        receiver.close()
-        await asyncio.gather(consumer, return_exceptions=True)
+    await service.receiver.run(spec, lambda heard: act_on(service, heard), stop)
 
 
 async def refresh_windows(service: Service, stop: asyncio.Event, every_s: float = 10.0) -> None:

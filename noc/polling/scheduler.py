@@ -24,6 +24,9 @@ class CycleStats:
     durations: dict[str, float] = field(default_factory=dict)
 
 
+QUICK_GAP_S = 1.0  # hint-driven polls of one device: at most one a second
+
+
 def offset_s(name: str, interval_s: float) -> float:
     """A stable position within the interval, so 150 devices do not all fire at once."""
     return (zlib.crc32(name.encode()) % 10_000) / 10_000 * interval_s
@@ -56,6 +59,7 @@ class Scheduler:
         self.due: dict[str, float] = {}
         self.quick: set[str] = set()  # the next poll of these: one try
         self.again: set[str] = set()  # polled again, one try, once their running poll ends
+        self.hinted: dict[str, float] = {}  # when each device's last quick poll was due
 
     async def run(self, stop: asyncio.Event) -> None:
         start = self.clock()
@@ -91,9 +95,16 @@ class Scheduler:
                 if quick:
                     self.again.add(name)
                 continue
-            self.due[name] = now
             if quick:
+                # One hint-driven poll a device a second at most: a storm of the same trap
+                # must not become a poll loop; what comes meanwhile waits for the next one.
+                last = self.hinted.get(name)
+                at = now if last is None or now - last >= QUICK_GAP_S else last + QUICK_GAP_S
+                self.due[name] = min(self.due[name], at)
+                self.hinted[name] = self.due[name]
                 self.quick.add(name)
+            else:
+                self.due[name] = now
 
     async def _poll(self, name: str) -> None:
         try:

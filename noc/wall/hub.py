@@ -5,7 +5,9 @@ However many screens are open, the cost is one build and one `json.dumps` per re
 screen that is up to date gets a small tick instead. The uplink's last 24 h come from the
 store's five-minute rollups at start and from the live rates after that, so the chart keeps
 going while the store is away. Acknowledgements come from Alertmanager when the inventory
-names one; when it does not answer, the last known ones stay.
+names one; when it does not answer, the last known ones stay. Each problem card carries the
+last traps and syslog lines of the device at fault and of its parent, read from the event log
+every few seconds.
 """
 
 from __future__ import annotations
@@ -25,17 +27,21 @@ from sqlalchemy.orm import Session
 
 from noc.alerts.silences import AlertmanagerError, alerts
 from noc.dr.readiness import DrReport, explain
+from noc.events import log as event_log
 from noc.exporter.health import PollStats, StoreHealth
+from noc.polling.events import link_key
 from noc.polling.livestate import LiveState, Snapshot
 from noc.polling.rollup import BUCKET_S
 from noc.store.models import ApiTokenRow, RollupRow
-from noc.wall.view import Health, LinkLoad, build
+from noc.wall.view import Health, LinkLoad, Said, Speaker, build, said_about
 
 log = logging.getLogger(__name__)
 DAY_S = 86_400
 REVOKED_EVERY_S = 3.0
 MAX_STREAMS = 64  # open wall streams at once
 TRIM_EVERY_S = 5.0
+SAID_EVERY_S = 5.0
+SAID_READ = 50  # a device's newest lines read, of which those about the problem are shown
 
 
 def give_back_memory() -> None:
@@ -45,6 +51,11 @@ def give_back_memory() -> None:
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def _entity(problem: dict[str, Any]) -> str:
+    name = str(problem["entity"])
+    return link_key(name) if problem["kind"] == "link" else name
 
 
 def _round(value: float | None, digits: int = 3) -> float | None:
@@ -73,6 +84,8 @@ class WallHub:
         self.history: dict[float, list[float]] = {}  # bucket start -> [sum in, sum out, n]
         self._last_sample: float | None = None
         self.acked: dict[str, str] = {}
+        self.said: dict[str, list[Said]] = {}  # the last lines of devices with a problem
+        self._speakers: dict[str, list[Speaker]] = {}  # whose lines each problem shows
         self.version = 0
         self.body = b""
         self._stable = b""
@@ -181,7 +194,13 @@ class WallHub:
             self._health(now),
             self.acked,
             now,
+            self.said,
+            self._speakers,
         )
+        self._speakers = {
+            entity: self._indexed(said_about(self.live.inv, entity))
+            for entity in (_entity(p) for p in doc["problems"])
+        }
         self.builds += 1
         at = doc.pop("at")
         stable = json.dumps(doc, separators=(",", ":")).encode()
@@ -246,9 +265,12 @@ class WallHub:
             await asyncio.wait_for(asyncio.to_thread(self.seed_history, self.clock()), 10)
         except Exception as exc:  # the store may be away: the live rates fill the chart
             log.info("wall: no uplink history from the store (%s)", type(exc).__name__)
-        acks_at = revoked_at = 0.0
+        acks_at = revoked_at = said_at = 0.0
         while True:
             now = self.clock()
+            if now - said_at >= SAID_EVERY_S:
+                said_at = now
+                await self._refresh_said()
             if now - acks_at >= 15:
                 acks_at = now
                 await self._refresh_acks()
@@ -286,6 +308,40 @@ class WallHub:
         assert self.engine is not None
         with Session(self.engine) as session:
             return session.execute(query).one()
+
+    def _indexed(self, speakers: list[Speaker]) -> list[Speaker]:
+        """Each speaker's port with its ifIndex from the last poll (traps name ports by it)."""
+        out = []
+        for sp in speakers:
+            index = None
+            entry = self.live.devices.get(sp.device)
+            cache = entry.details if entry is not None else None
+            if sp.port is not None and cache is not None:
+                with contextlib.suppress(RuntimeError):  # the poll's thread replacing it
+                    found = [i for i, d in list(cache.details.items()) if d.name == sp.port]
+                    index = found[0] if found else None
+            out.append(Speaker(sp.device, sp.port, index))
+        return out
+
+    async def _refresh_said(self) -> None:
+        """The last lines of the devices the problem cards speak of (the store away: none)."""
+        speakers = sorted({sp.device for sps in self._speakers.values() for sp in sps})
+        if self.engine is None or not speakers:
+            self.said = {}
+            return
+        engine = self.engine
+
+        def read() -> dict[str, list[Said]]:
+            out = {}
+            for device in speakers:
+                rows = event_log.read(engine, devices=[device], limit=SAID_READ)
+                out[device] = [Said(r.at, device, r.text) for r in rows]
+            return out
+
+        try:
+            self.said = await asyncio.wait_for(asyncio.to_thread(read), 5)
+        except Exception:  # the store away: the cards go on without the lines
+            self.said = {}
 
     async def _refresh_acks(self) -> None:
         alerting = self.live.inv.alerting

@@ -8,6 +8,7 @@ Bahasa Indonesia or English, in WIB.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,78 @@ class Health:
     interval_s: float
 
 
+@dataclass(frozen=True)
+class Said:
+    """One trap or syslog line, as the event log keeps it."""
+
+    at: float
+    device: str
+    text: str
+
+
+SAID_LINES = 3  # on each problem card
+SAID_CHARS = 120
+SAID_BEFORE_S = 900  # lines from before the problem began count if this recent
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """A device whose lines a problem card shows; with `port`, only its lines about that port
+    (a core router speaks of every BTS: the card of one shows what it said of that one)."""
+
+    device: str
+    port: str | None = None
+    index: int | None = None  # the port's ifIndex, when the last poll knows it
+
+
+def said_about(inv: Inventory, entity: str) -> list[Speaker]:
+    """Whose lines a problem card shows: the device and, about the port toward it, its
+    parent; or a link's two ends, about their ports."""
+    if is_link(entity):
+        link = next((ln for ln in inv.links if ln.name == link_name(entity)), None)
+        if link is None:
+            return []
+        ends = [link.a] + ([link.b] if link.b is not None else [])
+        return [Speaker(e.device, e.interface) for e in ends]
+    device = inv.devices_by_name.get(entity)
+    if device is None:
+        return []
+    speakers = [Speaker(device.name)]
+    if device.parent:
+        port = device.name  # no link between them: lines that name the device
+        for ln in inv.links:
+            if ln.b is None:
+                continue
+            for near, far in ((ln.a, ln.b), (ln.b, ln.a)):
+                if near.device == device.parent and far.device == device.name:
+                    port = near.interface
+        speakers.append(Speaker(device.parent, port))
+    return speakers
+
+
+def speaks_of(text: str, speaker: Speaker) -> bool:
+    """Whether a line is about the speaker's port: its name as a word, or its ifIndex."""
+    if speaker.port is None:
+        return True
+    if re.search(rf"(?<![\w-]){re.escape(speaker.port)}(?![\w-])", text, re.IGNORECASE):
+        return True
+    return speaker.index is not None and re.search(rf"\.{speaker.index}=", text) is not None
+
+
+def last_words(
+    speakers: Sequence[Speaker], said: Mapping[str, Sequence[Said]], began: float | None
+) -> list[dict[str, Any]]:
+    """The newest lines the device at fault and its parent (a link's ends) sent about it
+    around the problem, newest first: what a technician reads before opening a terminal."""
+    lines = [s for sp in speakers for s in said.get(sp.device, ()) if speaks_of(s.text, sp)]
+    if began is not None:
+        lines = [s for s in lines if s.at >= began - SAID_BEFORE_S]
+    lines.sort(key=lambda s: -s.at)
+    return [
+        {"at": s.at, "device": s.device, "text": s.text[:SAID_CHARS]} for s in lines[:SAID_LINES]
+    ]
+
+
 def _key(entity: str) -> str:
     return link_name(entity)
 
@@ -65,11 +138,15 @@ def build(
     health: Health,
     acked: Mapping[str, str],
     now: float,
+    said: Mapping[str, Sequence[Said]] | None = None,
+    speakers: Mapping[str, Sequence[Speaker]] | None = None,
 ) -> dict[str, Any]:
     """The wall's document. `verdicts` and `since` are keyed by entity (devices by name,
     links as `link:NAME`); `uplink_history` holds (bucket start, in bit/s, out bit/s);
     `dr` is (readiness, reason, checked at); `acked` maps an alert group to who acknowledged
-    it."""
+    it; `said` holds the last traps and syslog lines of devices (newest first), and
+    `speakers` whose of them each problem's card shows (`said_about`)."""
+    said, speakers = said or {}, speakers or {}
 
     def state_of(entity: str) -> Verdict:
         return verdicts.get(entity, Verdict(State.UNKNOWN))
@@ -158,6 +235,7 @@ def build(
                     "behind": behind.get(entity, 0),
                     "reason": verdict.reason,
                     "acked_by": acked.get(name),
+                    "said": last_words(speakers.get(entity, ()), said, began),
                 },
             )
         )

@@ -5,6 +5,7 @@ with wrong ones, informs acknowledged, unknown sources kept, a syslog line from 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -30,6 +31,8 @@ from noc.lab.builder import build_lab
 from noc.lab.notify import LabNotifier
 from noc.snmp.values import Tag, Value
 from tests.conftest import INVENTORY, ROOT, Lab, with_port
+from tests.integration.test_wall import CHROMIUM, SHOTS
+from tests.integration.test_wall import until as page_until
 from tests.ports import free_port
 
 pytestmark = pytest.mark.integration
@@ -332,11 +335,27 @@ STORM_PER_S, STORM_S = 5_000, 10
 RSS_GROWTH_BOUND = 100 * 1024 * 1024  # the queue (20,000) and the unwritten log (20,000) full
 
 
+def family(pid: int) -> list[int]:
+    """A process and its children (the collector and its trap and syslog receiver)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for task in Path(f"/proc/{p}/task").iterdir():
+            with contextlib.suppress(OSError):
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+    return out
+
+
 def rss(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS")
+    """The resident memory of a process and its children."""
+    total = 0
+    for p in family(pid):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+    return total
 
 
 def test_a_storm_is_counted_whole_bounded_and_the_polls_go_on(collector: Collector) -> None:
@@ -433,3 +452,49 @@ def test_the_labs_devices_speak_when_a_bts_dies() -> None:
     assert index is not None
     assert from_trap(note) == Hint("link_down", if_index=index.value, if_name="vlan-bts-07")  # type: ignore[arg-type]
     assert from_line(parse(line)) == Hint("link_down", if_name="vlan-bts-07")
+
+
+def test_the_walls_problem_card_shows_what_the_device_and_its_parent_said(
+    collector: Collector, lab: Lab
+) -> None:
+    """bts-11 dies; core-1 (its parent) sends a linkDown (snmptrap) and a `link down` line
+    (logger). The wall's card for bts-11, in Chromium, shows both lines, newest first, with
+    who said them: what a technician reads before opening a terminal."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    made = collector.noc("token", "create", "layar-events", "--role", "viewer")
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip().splitlines()[-1]
+    index = lab.interface("core-1", "vlan-bts-11")["index"]
+    lab.scenario("bts-11", "down")
+    try:
+        collector.trap(CORE, "", LINK_DOWN, f"{IF_INDEX}.{index}", "i", str(index))
+        subprocess.run(
+            [
+                *("logger", "--udp", "--server", "127.0.0.1", "--port", str(collector.syslog_port)),
+                *("--rfc3164", "-t", "interface,info", "vlan-bts-11 link down"),
+            ],
+            check=True,
+            timeout=10,
+        )
+        until("bts-11 DOWN", lambda: collector.state("bts-11") == "down", 30)
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+            )
+            page = browser.new_page(viewport={"width": 1920, "height": 1080})
+            page.goto(collector.http + "/wall?lang=en")
+            page.fill("#token", token)
+            page.click("button[type=submit]")
+            page.wait_for_url(collector.http + "/wall")
+            card = '#problems li[data-entity="bts-11"] .said li'
+            page_until(page, f"document.querySelectorAll('{card}').length >= 2", 30)
+            lines = page.locator(card).all_inner_texts()
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "wall-what-core-1-said.png"))
+            browser.close()
+    finally:
+        lab.scenario("bts-11", "down", on=False)
+    assert all("core-1" in line for line in lines), lines
+    assert any("link down" in line for line in lines), lines
+    assert any("linkDown" in line for line in lines), lines
+    assert re.match(r"\d\d:\d\d", lines[0]), lines  # when, in WIB

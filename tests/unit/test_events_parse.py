@@ -3,8 +3,10 @@ a message is from."""
 
 from __future__ import annotations
 
+from noc.events.log import LoggedEvent
 from noc.events.match import Directory
 from noc.events.meaning import Hint, from_line, from_trap
+from noc.events.process import collapse
 from noc.events.receiver import describe
 from noc.events.syslog import parse, split_stream
 from noc.events.traps import Notification
@@ -89,3 +91,14 @@ def test_a_trap_reads_as_a_line() -> None:
     line = describe(note)
     assert line == "linkDown (v2c) ifIndex.10=10 ifOperStatus.10=down 1.3.6.1.4.1.14988.9=x"
     assert "rahasia" not in line
+
+
+def test_a_storm_of_one_message_is_one_log_row_that_counts_it() -> None:
+    same = LoggedEvent(1.0, "core-1", "127.0.1.1", "trap", "link_up", "linkUp (v2c) ifIndex.12=12")
+    other = LoggedEvent(1.5, None, "127.0.99.1", "trap", "link_up", "linkUp (v2c) ifIndex.12=12")
+    rows = collapse([same] * 1000 + [other])
+    assert [(r.device, r.text) for r in rows] == [
+        ("core-1", "linkUp (v2c) ifIndex.12=12 (repeated 1000 times)"),
+        (None, "linkUp (v2c) ifIndex.12=12"),
+    ]
+    assert collapse([same]) == [same]

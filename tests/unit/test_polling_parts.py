@@ -228,3 +228,29 @@ def test_a_quick_poll_asked_while_the_device_is_polled_follows_that_poll() -> No
     s = asyncio.run(scenario())
     assert s.due["bts-a"] == clock[0] and "bts-a" in s.quick  # ... and the quick one is due
     assert not s.again
+
+
+def test_a_storm_of_hints_is_one_quick_poll_a_second() -> None:
+    """The same trap a thousand times a second: the device is polled at once for the first,
+    and the rest wait for the next second, never a poll loop."""
+    poller, _, clock = simulated_poller(SMALL, polls=1)
+
+    async def scenario() -> None:
+        s = Scheduler(poller, clock=lambda: clock[0])
+        s.due = dict.fromkeys(s.interval, clock[0] + 600)
+        start = clock[0]
+        for _ in range(50):
+            s.poll_soon(["bts-a"], quick=True)
+        assert s.due["bts-a"] == start and "bts-a" in s.quick
+        await s._poll("bts-a")
+        s.due["bts-a"] = start + 600  # its next regular turn
+        clock[0] = start + 0.2
+        for _ in range(50):
+            s.poll_soon(["bts-a"], quick=True)
+        assert s.due["bts-a"] == start + 1.0 and "bts-a" in s.quick
+        clock[0] = start + 5
+        s.due["bts-a"] = start + 600
+        s.poll_soon(["bts-a"], quick=True)  # a second on: at once again
+        assert s.due["bts-a"] == start + 5
+
+    asyncio.run(scenario())

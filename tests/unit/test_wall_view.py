@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from noc.inventory import load_inventory
 from noc.polling.availability import State, Verdict
-from noc.wall.view import Health, LinkLoad, build
+from noc.wall.view import Health, LinkLoad, Said, Speaker, build, said_about
 from tests.conftest import SMALL
 
 NOW = 1_800_000_000.0
@@ -93,3 +93,36 @@ def test_a_collector_that_stopped_polling_says_so_and_nothing_known_is_unknown()
     assert doc["problems"] == [] and doc["dr"] is None
     assert {s["state"] for s in doc["sites"]} == {"unknown"}
     assert doc["uplink"]["utilisation"] is None
+
+
+def test_a_problem_card_shows_what_its_parent_said_of_it_and_not_of_the_others() -> None:
+    """bts-a is down. Its parent, core, reaches it through ether2 and bts-b through ether3:
+    bts-a's card shows core's lines about ether2 (by name or by its ifIndex) and bts-a's own,
+    newest first, three at most, not core's line about ether3 nor a line from before the
+    outage's quarter of an hour."""
+    inv = load_inventory(SMALL)
+    speakers = [
+        Speaker(sp.device, sp.port, 2 if sp.port == "ether2" else None)
+        for sp in said_about(inv, "bts-a")
+    ]
+    assert [(sp.device, sp.port) for sp in speakers] == [("bts-a", None), ("core", "ether2")]
+    said = {
+        "core": [
+            Said(NOW - 10, "core", "interface,info: ether3 link down"),
+            Said(NOW - 20, "core", "linkDown (v2c) ifIndex.2=2 ifOperStatus.2=down"),
+            Said(NOW - 30, "core", "interface,info: ether2 link down"),
+            Said(NOW - 40, "core", "interface,info: ether22 link down"),
+            Said(NOW - 4000, "core", "interface,info: ether2 link down"),
+        ],
+        "bts-a": [Said(NOW - 700, "bts-a", "system,error: power supply voltage low")],
+    }
+    verdicts = {"bts-a": Verdict(State.DOWN, "bts-a", "no response", NOW - 600)}
+    doc = build(inv, verdicts, {}, {}, [], None, HEALTH, {}, NOW, said, {"bts-a": speakers})
+    card = doc["problems"][0]
+    assert [(s["device"], s["text"]) for s in card["said"]] == [
+        ("core", "linkDown (v2c) ifIndex.2=2 ifOperStatus.2=down"),
+        ("core", "interface,info: ether2 link down"),
+        ("bts-a", "system,error: power supply voltage low"),
+    ]
+    link = said_about(inv, "link:backhaul-bts-b")
+    assert [(sp.device, sp.port) for sp in link] == [("bts-b", "eth0"), ("core", "ether3")]

@@ -268,6 +268,18 @@ function drawProblems(v) {
     if (p.acked_by !== null && p.acked_by !== undefined) {
       li.appendChild(el("div", { class: "ack" }, T.acked(p.acked_by)));
     }
+    if (p.said && p.said.length) {
+      // What the device and its parent said last (traps, syslog): newest first.
+      const said = el("ul", { class: "said" });
+      for (const s of p.said) {
+        const line = el("li", { "data-device": s.device });
+        line.append(el("span", { class: "when" }, wibHour(s.at)),
+                    el("span", { class: "who" }, s.device),
+                    el("span", { class: "what" }, s.text));
+        said.appendChild(line);
+      }
+      li.appendChild(said);
+    }
     list.appendChild(li);
   }
   if (v.problems.length > room) {
