@@ -77,17 +77,25 @@ class LabNotifier:
         self._send(device, data, self.traps)
 
     def _send_syslog(self, device: str, text: str) -> None:
-        if self.syslog is None:
-            return
-        now = time.localtime()
-        stamp = f"{time.strftime('%b', now)} {now.tm_mday:>2} {time.strftime('%H:%M:%S', now)}"
-        self._send(device, f"<30>{stamp} {device} {text}".encode(), self.syslog)
+        if self.syslog is not None:
+            send_syslog(self.inv, device, text, self.syslog)
 
     def _send(self, device: str, data: bytes, target: tuple[str, int]) -> None:
-        address = str(self.inv.device(device).address)
-        try:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-                sock.bind((address, 0))  # from the device's own (loopback) address
-                sock.sendto(data, target)
-        except OSError as exc:
-            log.warning("lab: %s could not send to %s:%d: %s", device, *target, exc)
+        send_from(self.inv, device, data, target)
+
+
+def send_syslog(inv: Inventory, device: str, text: str, target: tuple[str, int]) -> None:
+    """An RFC 3164 line (facility daemon, info) from the device's own address."""
+    now = time.localtime()
+    stamp = f"{time.strftime('%b', now)} {now.tm_mday:>2} {time.strftime('%H:%M:%S', now)}"
+    send_from(inv, device, f"<30>{stamp} {device} {text}".encode(), target)
+
+
+def send_from(inv: Inventory, device: str, data: bytes, target: tuple[str, int]) -> None:
+    address = str(inv.device(device).address)
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind((address, 0))  # from the device's own (loopback) address
+            sock.sendto(data, target)
+    except OSError as exc:
+        log.warning("lab: %s could not send to %s:%d: %s", device, *target, exc)

@@ -26,6 +26,7 @@ import asyncssh
 
 from noc.inventory import Inventory
 from noc.inventory.model import Device, DeviceKind
+from noc.lab.notify import send_syslog
 
 # What the lab's configurations hold as secrets: a scan of what the toolkit keeps must find none.
 LAB_SECRETS = ("bogor-wifi-2026", "ppp-rahasia-kelurahan", "lab-snmp-community", "lab-tacacs-key")
@@ -178,6 +179,7 @@ class LabSsh:
             routeros += device.kind is DeviceKind.MIKROTIK_ROUTEROS
             self.scripts[name] = DeviceScript(device, index)
         self.servers: list[asyncssh.SSHAcceptor] = []
+        self.syslog: tuple[str, int] | None = None  # where a change's log line goes
 
     # --- scenarios ---------------------------------------------------------------------
 
@@ -193,6 +195,12 @@ class LabSsh:
         else:
             line = f"# lab change {n}"
         script.changes.append((line, who))
+        if self.syslog is not None:  # the device's log says who, as a real one does
+            said = {
+                DeviceKind.MIKROTIK_ROUTEROS: f"system,info filter rule added by {who}",
+                DeviceKind.CISCO_IOS: f"%SYS-5-CONFIG_I: Configured from console by {who} on vty0",
+            }.get(kind, f"system,info,account config changed by {who}")
+            send_syslog(self.inv, name, said, self.syslog)
         return line
 
     def scenario(self, name: str, which: str | None) -> None:

@@ -370,12 +370,15 @@ def api_client(bench: Bench, work: Path) -> Iterator[tuple[TestClient, dict[Role
         engine.dispose()
 
 
+@pytest.mark.parametrize("sender", ["logger", "the device"])
 def test_a_change_line_in_syslog_backs_the_device_up_in_its_authors_name(
-    bench: Bench, tmp_path: Path
+    bench: Bench, tmp_path: Path, sender: str
 ) -> None:
-    """util-linux's `logger` sends a MikroTik-style `changed by` line; the collector's receiver
-    matches it to srv-web-1 (an alias), and the schedule backs srv-web-1 up at once. Its own
-    text names no author, so the commit is the line's user's."""
+    """A `changed by` line reaches the collector's receiver and the schedule backs the device
+    up at once; its own text names no author, so the commit is the line's user's. Sent by
+    util-linux's `logger` (MikroTik-style, for srv-web-1), or by the lab's RouterOS bts-02 over
+    SSH-made change itself (`filter rule added by dewi`, from its own address)."""
+    device = "srv-web-1" if sender == "logger" else "bts-02"
     state = ConfigState()
     store = ConfigStore(tmp_path / "config")
     receiver = Receiver()
@@ -403,22 +406,29 @@ def test_a_change_line_in_syslog_backs_the_device_up_in_its_authors_name(
                 environ=bench.env,
             )
         )
-        await _until(lambda: len(store.history.revisions("srv-web-1")) == 1)
-        bench.lab.config_change("srv-web-1", who="someone-else")
-        line = "system,info,account config changed by dewi"
-        command = ["logger", "--udp", "--server", "127.0.0.1", "--port", str(port)]
-        await asyncio.to_thread(
-            subprocess.run, [*command, "--rfc3164", "-t", "srv-web-1", line], check=True
-        )
-        await _until(lambda: len(store.history.revisions("srv-web-1")) == 2, 30.0)
+        await _until(lambda: len(store.history.revisions(device)) == 1)
+        if sender == "logger":
+            bench.lab.config_change(device, who="someone-else")
+            line = "system,info,account config changed by dewi"
+            command = ["logger", "--udp", "--server", "127.0.0.1", "--port", str(port)]
+            await asyncio.to_thread(
+                subprocess.run, [*command, "--rfc3164", "-t", device, line], check=True
+            )
+        else:
+            bench.lab.syslog = ("127.0.0.1", port)
+            try:
+                bench.lab.config_change(device, who="dewi")
+            finally:
+                bench.lab.syslog = None
+        await _until(lambda: len(store.history.revisions(device)) == 2, 30.0)
         stop.set()
         receiver.close()
         await asyncio.gather(consumer, backups)
 
     asyncio.run(scenario())
-    newest = store.history.revisions("srv-web-1")[0]
+    newest = store.history.revisions(device)[0]
     assert newest.author == "dewi"
-    assert newest.message == "srv-web-1: +1 -0"
+    assert newest.message == f"{device}: +1 -0"
 
 
 def test_no_secret_of_the_lab_is_kept_anywhere(bench: Bench) -> None:
