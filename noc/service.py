@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -525,6 +526,7 @@ async def hear_devices(service: Service, stop: asyncio.Event) -> None:
         listen.log_max,
         listen.log_days,
         logging.getLogger().getEffectiveLevel(),
+        service.member.name if service.member is not None else socket.gethostname(),
     )
     await service.receiver.run(spec, lambda heard: act_on(service, heard), stop)
 

@@ -30,7 +30,7 @@ from noc.events.log import LoggedEvent
 from noc.events.match import Directory
 from noc.events.meaning import Hint
 from noc.events.receiver import Counters, Handler, Heard, Receiver, consume, udp_drops
-from noc.events.traps import V3User
+from noc.events.traps import LocalEngine, V3User
 from noc.store.db import make_engine
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ class Spec:
     log_max: int
     log_days: int
     log_level: int = logging.WARNING
+    engine_name: str = "noc"  # the v3 engine ID informs are sent to is made from it
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,9 @@ async def _serve(conn: Connection, spec: Spec) -> None:
     def act(item: Heard) -> None:
         heard.setdefault((item.device, item.hint), item)
 
-    handler = Handler(spec.directory, spec.communities, spec.users, receiver.counters, act)
+    local = LocalEngine.named(spec.engine_name, time.time())
+    log.info("v3 informs: this receiver's engine ID is 0x%s", local.engine_id.hex())
+    handler = Handler(spec.directory, spec.communities, spec.users, receiver.counters, act, local)
     consumer = asyncio.create_task(consume(receiver, handler, stop))
     engine = make_engine(spec.store_url)
     sent = (-1, -1)

@@ -23,6 +23,7 @@ from noc.events.syslog import MAX_LINE, NotSyslog, parse, split_stream
 from noc.events.traps import (
     SNMP_TRAP_OID,
     SYS_UPTIME,
+    LocalEngine,
     Notification,
     Refused,
     V3User,
@@ -249,7 +250,9 @@ class Handler:
         users: dict[str, V3User],
         counters: Counters,
         act: Callable[[Heard], None],
+        local: LocalEngine | None = None,
     ) -> None:
+        self.local = local  # the receiver's v3 engine, for informs
         self.directory = directory
         self.communities = communities
         self.users = users
@@ -260,8 +263,10 @@ class Handler:
     def handle(self, item: Inbound) -> None:
         c = self.counters
         if item.transport == "trap":
-            found = decode(item.data, self.communities, self.users)
+            found = decode(item.data, self.communities, self.users, self.local, item.at)
             if isinstance(found, Refused):
+                if found.reply and item.reply is not None:
+                    item.reply(found.reply)  # a v3 Report: discovery, or the time window
                 c.dropped[("trap", found.reason)] += 1
                 return
             if item.reply is not None:

@@ -1,6 +1,8 @@
-"""SNMP notifications off the wire: v1 Trap-PDUs, v2c traps and informs, and v3 (USM, the
-sender's engine being authoritative) traps. Pure: bytes and credentials in, a `Notification` or
-a `Refused` with its reason out. An inform's acknowledgement is built here too.
+"""SNMP notifications off the wire: v1 Trap-PDUs, v2c traps and informs, v3 (USM) traps (the
+sender's engine authoritative) and v3 informs (the receiver's engine authoritative: it answers
+engine discovery with a Report, and a message outside its time window with another). Pure:
+bytes, credentials and the clock in, a `Notification` or a `Refused` with its reason (and any
+Report owed) out. An inform's acknowledgement is built here too.
 
 v1 traps are put in v2 form (RFC 3584 3.1): a generic trap becomes its snmpTraps OID
 (coldStart ... authenticationFailure), an enterprise-specific one `enterprise.0.specific`.
@@ -8,13 +10,17 @@ v1 traps are put in v2 form (RFC 3584 3.1): a generic trap becomes its snmpTraps
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from noc.snmp import ber, v3
 from noc.snmp.values import Tag, Value, format_oid, parse_oid
 
-TRAP_V1, INFORM, TRAP_V2 = 0xA4, 0xA6, 0xA7
+TRAP_V1, INFORM, TRAP_V2, REPORT = 0xA4, 0xA6, 0xA7, 0xA8
+USM_STATS = "1.3.6.1.6.3.15.1.1"
+NOT_IN_TIME_WINDOWS, UNKNOWN_ENGINE_IDS = f"{USM_STATS}.2.0", f"{USM_STATS}.4.0"
+TIME_WINDOW_S = 150  # RFC 3414 3.2 (7)
 SNMP_TRAPS = "1.3.6.1.6.3.1.1.5"
 SNMP_TRAP_OID = "1.3.6.1.6.3.1.1.4.1.0"
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
@@ -31,7 +37,8 @@ class Notification:
     request_id: int = 0
     community: bytes = b""  # v1/v2c: for the inform's acknowledgement; never logged
     user: str = ""  # v3
-    engine_id: bytes = b""  # v3: the sender's
+    engine_id: bytes = b""  # v3: the authoritative engine's (a trap's sender, or ours)
+    answer: bytes = b""  # v3 inform: the signed Response it is owed
 
     def value(self, oid_prefix: str) -> Value | None:
         """The first varbind at or under `oid_prefix`."""
@@ -44,6 +51,27 @@ class Notification:
 @dataclass(frozen=True)
 class Refused:
     reason: str  # a short, fixed phrase: it is a metric's label
+    reply: bytes = b""  # a v3 Report the sender is owed (engine discovery, time window)
+
+
+@dataclass(frozen=True)
+class LocalEngine:
+    """The receiver as the authoritative SNMP engine of v3 informs: its engine ID, its boots
+    (the start time in seconds, so it grows with every restart without a file), and when it
+    started (its engine time counts from then)."""
+
+    engine_id: bytes
+    boots: int
+    started: float
+
+    def time(self, now: float) -> int:
+        return max(0, int(now - self.started))
+
+    @staticmethod
+    def named(name: str, now: float) -> LocalEngine:
+        """An RFC 3411 text engine ID (enterprise 8072's format 4) from the collector's name."""
+        text = f"noc:{name}".encode()[:27]
+        return LocalEngine(bytes.fromhex("80001f8804") + text, int(now), now)
 
 
 @dataclass(frozen=True)
@@ -110,13 +138,15 @@ def decode(
     data: bytes,
     communities: frozenset[bytes] | None,
     users: Mapping[str, V3User],
+    local: LocalEngine | None = None,
+    now: float = 0.0,
 ) -> Notification | Refused:
     """One datagram. `communities`: those accepted (None: any, as a lab might); `users`: the
-    v3 users by name."""
+    v3 users by name; `local`: the receiver's engine, for v3 informs (None: none taken)."""
     try:
         version = ber.message_version(data)
         if version == 3:
-            return _decode_v3(data, users)
+            return _decode_v3(data, users, local, now)
         message_start, message_stop = ber.expect(data, 0, len(data), ber.SEQUENCE, "message")
         if message_stop != len(data):
             return Refused("malformed")
@@ -133,21 +163,34 @@ def decode(
         return Refused("malformed")
 
 
-def _decode_v3(data: bytes, users: Mapping[str, V3User]) -> Notification | Refused:
+def _decode_v3(
+    data: bytes, users: Mapping[str, V3User], local: LocalEngine | None, now: float
+) -> Notification | Refused:
     msg = ber.decode_v3_message(data)
+    if not msg.engine_id:
+        if local is not None and msg.flags & 0x04 and not msg.encrypted:
+            # Engine discovery before an inform: tell the sender our engine ID and clock.
+            probe = ber.decode_scoped_pdu(msg.data).pdu
+            return Refused("v3 engine discovery", _report(local, now, msg, probe.request_id))
+        return Refused("v3 without an engine ID")
     name = msg.user.decode(errors="replace")
     user = users.get(name)
     if user is None:
         return Refused("unknown v3 user")
     if not msg.flags & 0x01:
         return Refused("v3 without authentication")
-    if user.engine_id is not None and msg.engine_id != user.engine_id:
+    ours = local is not None and msg.engine_id == local.engine_id
+    if not ours and user.engine_id is not None and msg.engine_id != user.engine_id:
         return Refused("v3 engine ID not the device's")
-    if not msg.engine_id:
-        return Refused("v3 without an engine ID")
     keys = v3.keys_for(user.auth_protocol, user.auth_key, user.priv_key, msg.engine_id)
     if not v3.verify(keys, msg.raw, msg.auth_offset, msg.auth_params):
         return Refused("v3 wrong authentication")
+    if local is not None and ours:
+        late = abs(msg.engine_time - local.time(now)) > TIME_WINDOW_S
+        if msg.boots != local.boots or late:
+            return Refused(
+                "v3 not in time window", _report(local, now, msg, msg.msg_id, keys, name)
+            )
     payload = msg.data
     if msg.encrypted:
         if keys.priv_key is None:
@@ -157,12 +200,77 @@ def _decode_v3(data: bytes, users: Mapping[str, V3User]) -> Notification | Refus
         except ValueError:
             return Refused("malformed")
     scoped = ber.decode_scoped_pdu(payload)
-    return _v2(scoped.pdu, "3", user=name, engine=msg.engine_id)
+    note = _v2(scoped.pdu, "3", user=name, engine=msg.engine_id)
+    if not note.inform:
+        return note
+    if local is None or not ours:
+        return Refused("v3 inform not to our engine ID")
+    varbinds = [(parse_oid(o), v) for o, v in note.varbinds]
+    response = ber.encode_response(note.request_id, 0, 0, varbinds)
+    scoped_out = ber.encode_scoped_pdu(scoped.engine_id, scoped.context_name, response)
+    answer = v3.seal(
+        keys,
+        msg.msg_id,
+        msg.max_size,
+        local.engine_id,
+        local.boots,
+        local.time(now),
+        msg.user,
+        scoped_out,
+        os.urandom(8),
+        reportable=False,
+    )
+    return replace(note, answer=answer)
+
+
+def _report(
+    local: LocalEngine,
+    now: float,
+    msg: ber.V3Message,
+    request_id: int,
+    keys: v3.UsmKeys | None = None,
+    user: str = "",
+) -> bytes:
+    """A Report from our engine: usmStatsUnknownEngineIDs (unauthenticated, to a discovery
+    probe) or usmStatsNotInTimeWindows (signed with the sender's keys, RFC 3414 3.2 (7))."""
+    oid = UNKNOWN_ENGINE_IDS if keys is None else NOT_IN_TIME_WINDOWS
+    varbinds = [(parse_oid(oid), Value(Tag.COUNTER32, 1))]
+    body = b"".join(
+        ber.tlv(ber.SEQUENCE, ber.encode_oid(o) + ber.encode_value(v)) for o, v in varbinds
+    )
+    pdu = ber.tlv(
+        REPORT,
+        ber.encode_integer(request_id)
+        + ber.encode_integer(0)
+        + ber.encode_integer(0)
+        + ber.tlv(ber.SEQUENCE, body),
+    )
+    scoped = ber.encode_scoped_pdu(local.engine_id, b"", pdu)
+    if keys is not None:
+        auth_only = replace(keys, priv_key=None)
+        return v3.seal(
+            auth_only,
+            msg.msg_id,
+            msg.max_size,
+            local.engine_id,
+            local.boots,
+            local.time(now),
+            user.encode(),
+            scoped,
+            b"",
+            reportable=False,
+        )
+    usm = ber.encode_usm(local.engine_id, local.boots, local.time(now), msg.user, b"", b"")
+    return ber.encode_v3_message(msg.msg_id, msg.max_size, 0x00, usm, scoped)
 
 
 def acknowledge(note: Notification) -> bytes | None:
-    """The Response an inform waits for (v2c), or None when nothing is owed."""
-    if not note.inform or note.version != "2c":
+    """The Response an inform waits for, or None when nothing is owed."""
+    if not note.inform:
+        return None
+    if note.version == "3":
+        return note.answer or None
+    if note.version != "2c":
         return None
     varbinds = [(parse_oid(o), v) for o, v in note.varbinds]
     pdu = ber.encode_response(note.request_id, 0, 0, varbinds)

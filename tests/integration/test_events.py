@@ -498,3 +498,31 @@ def test_the_walls_problem_card_shows_what_the_device_and_its_parent_said(
     assert any("link down" in line for line in lines), lines
     assert any("linkDown" in line for line in lines), lines
     assert re.match(r"\d\d:\d\d", lines[0]), lines  # when, in WIB
+
+
+def test_a_v3_inform_finds_our_engine_and_is_acknowledged(collector: Collector) -> None:
+    """net-snmp's snmpinform, v3 with core-1's user and keys (authPriv), discovers the
+    receiver's engine ID (a Report), sends the inform sealed for it, and ends 0 only on our
+    signed Response. The same with the wrong keys is never answered, and counted."""
+    processed = collector.counter("noc_events_processed_total", transport="trap")
+    collector.trap(CORE, "", LINK_UP, version="3", inform=True, options=(*V3, *V3_KEYS))
+    until(
+        "the inform processed and logged",
+        lambda: (
+            collector.counter("noc_events_processed_total", transport="trap") > processed
+            and any(
+                e["kind"] == "inform" and "(v3)" in e["text"]
+                for e in json.loads(collector.noc("events", "-d", "core-1", "--json").stdout)
+            )
+        ),
+        15,
+    )
+    wrong = ("-A", "not-the-key-at-all", "-X", "lab-priv-passphrase")
+    with pytest.raises(subprocess.CalledProcessError):
+        collector.trap(CORE, "", LINK_UP, version="3", inform=True, options=(*V3, *wrong))
+    discovery = {"transport": "trap", "reason": "v3 engine discovery"}
+    until(
+        "both discoveries counted",
+        lambda: collector.counter("noc_events_dropped_total", **discovery) >= 2,
+        15,
+    )

@@ -9,9 +9,17 @@ from noc.events.meaning import Hint, from_line, from_trap
 from noc.events.process import collapse
 from noc.events.receiver import describe
 from noc.events.syslog import parse, split_stream
-from noc.events.traps import Notification
+from noc.events.traps import (
+    INFORM,
+    NOT_IN_TIME_WINDOWS,
+    LocalEngine,
+    Notification,
+    V3User,
+    decode,
+)
 from noc.inventory import load_inventory
-from noc.snmp.values import Tag, Value
+from noc.snmp import ber, v3
+from noc.snmp.values import Tag, Value, format_oid, parse_oid
 from tests.conftest import INVENTORY
 
 
@@ -102,3 +110,62 @@ def test_a_storm_of_one_message_is_one_log_row_that_counts_it() -> None:
         (None, "linkUp (v2c) ifIndex.12=12"),
     ]
     assert collapse([same]) == [same]
+
+
+def test_a_v3_inform_to_our_engine_is_answered_and_a_stale_clock_gets_a_report() -> None:
+    """The receiver is the authoritative engine of a v3 inform: a discovery probe gets our
+    engine ID, an inform with our boots and time gets a sealed Response, and one outside the
+    150 s window a signed usmStatsNotInTimeWindows Report with our clock."""
+
+    local = LocalEngine.named("dc-1", 1_000.0)
+    user = V3User("sha256", b"lab-auth-passphrase", b"lab-priv-passphrase")
+    users = {"noc-monitor": user}
+    probe_usm = ber.encode_usm(b"", 0, 0, b"", b"", b"")
+    probe_pdu = ber.tlv(
+        0xA0, ber.encode_integer(7) + ber.encode_integer(0) * 2 + ber.tlv(0x30, b"")
+    )
+    probe = ber.encode_v3_message(
+        7, 65507, 0x04, probe_usm, ber.encode_scoped_pdu(b"", b"", probe_pdu)
+    )
+    found = decode(probe, None, users, local, 1_010.0)
+    assert found.reason == "v3 engine discovery"  # type: ignore[union-attr]
+    report = ber.decode_v3_message(found.reply)  # type: ignore[union-attr]
+    assert (report.engine_id, report.boots, report.engine_time) == (local.engine_id, 1000, 10)
+
+    keys = v3.keys_for("sha256", user.auth_key, user.priv_key, local.engine_id)
+    varbinds = b"".join(
+        ber.tlv(0x30, ber.encode_oid(parse_oid(o)) + ber.encode_value(v))
+        for o, v in [
+            ("1.3.6.1.2.1.1.3.0", Value(Tag.TIMETICKS, 5)),
+            ("1.3.6.1.6.3.1.1.4.1.0", Value(Tag.OBJECT_IDENTIFIER, "1.3.6.1.6.3.1.1.5.4")),
+        ]
+    )
+    inform = ber.tlv(
+        INFORM, ber.encode_integer(42) + ber.encode_integer(0) * 2 + ber.tlv(0x30, varbinds)
+    )
+    scoped = ber.encode_scoped_pdu(local.engine_id, b"", inform)
+
+    def sent(boots: int, engine_time: int) -> bytes:
+        return v3.seal(
+            keys,
+            9,
+            65507,
+            local.engine_id,
+            boots,
+            engine_time,
+            b"noc-monitor",
+            scoped,
+            bytes(8),
+            reportable=True,
+        )
+
+    note = decode(sent(1000, 12), None, users, local, 1_012.0)
+    assert isinstance(note, Notification) and note.inform and note.version == "3"
+    assert note.answer and ber.decode_v3_message(note.answer).engine_id == local.engine_id
+    stale = decode(sent(1000, 12), None, users, local, 1_400.0)
+    assert stale.reason == "v3 not in time window"  # type: ignore[union-attr]
+    told = ber.decode_v3_message(stale.reply)  # type: ignore[union-attr]
+    assert told.engine_time == 400 and told.flags & 0x01  # our clock, signed
+    assert v3.verify(keys, told.raw, told.auth_offset, told.auth_params)
+    (reported,) = ber.decode_scoped_pdu(told.data).pdu.decoded()
+    assert format_oid(reported[0]) == NOT_IN_TIME_WINDOWS
