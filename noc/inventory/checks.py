@@ -24,6 +24,7 @@ def cross_check(inv: Inventory, rejected: dict[str, set[str]]) -> list[Finding]:
         *_link_refs(inv, rejected),
         *_maintenance_refs(inv, rejected),
         *_dr_refs(inv, rejected),
+        *_service_refs(inv, rejected),
         *_cycles(inv),
     ]
 
@@ -54,6 +55,17 @@ def _dr_refs(inv: Inventory, rejected: dict[str, set[str]]) -> Iterator[Finding]
                     yield (*loc, "device"), f"unknown device {step.device!r}"
                 elif device.ssh is None:
                     yield (*loc, "device"), f"{step.device} has no `ssh:` access"
+
+
+def _service_refs(inv: Inventory, rejected: dict[str, set[str]]) -> Iterator[Finding]:
+    names = [s.name for s in inv.services]
+    for name in sorted(_dupes(names)):
+        yield ("services", name), f"service {name!r} is listed more than once"
+    devices = set(inv.devices_by_name) | rejected["devices"]
+    for service in inv.services:
+        for index, device in enumerate(service.runs_on):
+            if device not in devices:
+                yield ("services", service.name, "runs_on", index), f"unknown device {device!r}"
 
 
 def _dupes(names: list[str]) -> set[str]:

@@ -30,6 +30,7 @@ from noc.inventory.model import (
     Tier,
     TierPolicy,
 )
+from noc.inventory.services import Service
 
 Loc = tuple[str | int, ...]
 
@@ -39,6 +40,7 @@ _LIST_SECTIONS: dict[str, type[BaseModel]] = {
     "devices": Device,
     "links": Link,
     "maintenance": MaintenanceWindow,
+    "services": Service,
 }
 _REQUIRED = ("version", "network", "tiers", "credentials", "kecamatan", "sites", "devices", "links")
 _CREDENTIAL: TypeAdapter[Any] = TypeAdapter(Credential)

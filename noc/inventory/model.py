@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from noc.inventory.runbook import Runbook
+from noc.inventory.services import Service
 
 
 class Strict(BaseModel):
@@ -413,6 +414,7 @@ class Inventory(Strict):
     maintenance: list[MaintenanceWindow] = []
     dr: DrConfig | None = None
     alerting: Alerting | None = None
+    services: list[Service] = []
 
     @cached_property
     def devices_by_name(self) -> dict[str, Device]:
