@@ -40,13 +40,18 @@ from noc.exporter import DeviceFragments, NocMetrics
 from noc.exporter.cache import MetricsCache
 from noc.exporter.configs import ConfigMetrics
 from noc.exporter.events import EventMetrics
+from noc.exporter.services import ServiceMetrics
 from noc.fleet.member import Member
 from noc.inventory import Inventory
 from noc.polling.domains import FleetError
-from noc.polling.events import Tee, link_key
+from noc.polling.events import Tee, link_key, service_key
 from noc.polling.livestate import LiveState
 from noc.polling.poller import Poller
 from noc.polling.scheduler import Scheduler
+from noc.services import votes as service_votes
+from noc.services.quorum import Judgement, Vote, judge
+from noc.services.votes import Ballot
+from noc.services.watch import Vantage, Watcher
 from noc.settings import Settings
 from noc.snmp.client import SnmpClient, V2cAuth, V3Auth
 from noc.snmp.codecs import ClientFactory, client_factory
@@ -91,6 +96,8 @@ class Service:
     inventory_path: Path | None = None  # where the compliance rules sit beside it
     listen: Listen | None = None  # traps and syslog: where, and how long the log is kept
     receiver: Listener = field(default_factory=Listener)
+    watcher: Watcher | None = None  # the services, from this collector as a vantage point
+    judgements: dict[str, Judgement] = field(default_factory=dict)  # of those it judges
 
     def metrics(self) -> NocMetrics:
         extra: list[Any] = [
@@ -99,6 +106,8 @@ class Service:
         ]
         if self.relay is not None:
             extra.append(RelayMetrics(self.relay))
+        if self.watcher is not None:
+            extra.append(ServiceMetrics(self.watcher, self.poller.live))
         return NocMetrics(
             self.poller.live,
             self.scheduler.stats,
@@ -168,6 +177,8 @@ def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Ser
         ),
     )
     service.relay = GatewayRelay(inv, engine)
+    if inv.services and settings.watch_services:
+        service.watcher = Watcher(inv, vantage_of(settings))
     if settings.collector_name is not None:
         if engine.dialect.name != "postgresql":
             raise FleetError(
@@ -255,6 +266,7 @@ async def run_service(
     relay_task = asyncio.create_task(relay.run(stop)) if relay and relay.gateways else None
     backups_task = asyncio.create_task(config_backups(service, stop, var_dir))
     events_task = asyncio.create_task(hear_devices(service, stop))
+    services_task = asyncio.create_task(watch_services(service, stop))
     ended: list[BaseException | None] = []
     try:
         await service.scheduler.run(stop)  # returns once the polls in flight have ended
@@ -269,7 +281,7 @@ async def run_service(
             await member.leave()
         backups_task.cancel()  # a backup in flight is not waited for: its session is a daemon's
         await asyncio.gather(backups_task, return_exceptions=True)
-        ended += await asyncio.gather(events_task, return_exceptions=True)
+        ended += await asyncio.gather(events_task, services_task, return_exceptions=True)
         ended += await asyncio.gather(windows_task, dr_task, return_exceptions=True)
         if relay_task is not None:
             ended += await asyncio.gather(relay_task, return_exceptions=True)
@@ -529,6 +541,58 @@ async def hear_devices(service: Service, stop: asyncio.Event) -> None:
         service.member.name if service.member is not None else socket.gethostname(),
     )
     await service.receiver.run(spec, lambda heard: act_on(service, heard), stop)
+
+
+def vantage_of(settings: Settings) -> Vantage:
+    """This collector as a vantage point of the services."""
+    return Vantage(
+        settings.collector_name or socket.gethostname(),
+        settings.vantage_source or None,
+        settings.vantage_canary or None,
+        external=False,
+        ca_file=Path(settings.service_ca_file) if settings.service_ca_file else None,
+    )
+
+
+async def watch_services(service: Service, stop: asyncio.Event) -> None:
+    """Check the services from here and store the ballots; judge those this collector holds
+    (in a fleet, with the device they run on) from every vantage point's last vote."""
+    watcher = service.watcher
+    if watcher is None:
+        return
+    engine, live = service.writer.engine, service.poller.live
+    known: dict[str, dict[str, Vote]] = {}  # the votes last read from the store
+
+    async def hand_on(ballots: list[Ballot]) -> None:
+        try:
+            await asyncio.to_thread(service_votes.write, engine, ballots)
+        except Exception as exc:  # the store away: judge with what is known
+            log.debug("service votes not stored: %s", redact.first_line(exc))
+        mine = [b for b in ballots if live.owns(service_key(b.service))]
+        if not mine:
+            return
+        try:
+            stored = await asyncio.to_thread(service_votes.read, engine, [b.service for b in mine])
+            for b in stored:
+                known.setdefault(b.service, {})[b.vote.vantage] = b.vote
+        except Exception as exc:
+            log.debug("service votes not read: %s", redact.first_line(exc))
+        now = time.time()
+        for b in mine:
+            votes = known.setdefault(b.service, {})
+            votes[b.vote.vantage] = b.vote
+            svc = watcher.services[b.service]
+            found = judge(list(votes.values()), now, svc.interval_s)
+            service.judgements[b.service] = found
+            if found.up is None:
+                continue
+            with live.lock:  # (see LiveState.lock)
+                if live.owns(service_key(b.service)):
+                    service.poller.sink.emit(
+                        live.fold_service(b.service, now, found.up, found.reason)
+                    )
+
+    await watcher.run(stop, hand_on)
 
 
 async def refresh_windows(service: Service, stop: asyncio.Event, every_s: float = 10.0) -> None:

@@ -84,6 +84,15 @@ class Settings(BaseModel):
     event_log_max: int = Field(default=200_000, ge=1000)
     event_log_days: int = Field(default=30, ge=1)
 
+    # This collector as a vantage point of the services: the local address its checks go out
+    # from (empty: the system's choice), the ADDRESS:PORT whose TCP answer proves its own
+    # uplink (empty: none; it always votes), CAs trusted beside the system's (a PEM file),
+    # and whether the services are watched at all.
+    vantage_source: str = ""
+    vantage_canary: str = ""
+    service_ca_file: str = ""
+    watch_services: bool = True
+
     # A fleet of collectors sharing a PostgreSQL store: this collector's name (unique in the
     # fleet; unset means one collector polling everything), its site, and how long its hold
     # on a poll domain lasts without renewal (another collector takes the domain after).

@@ -59,6 +59,7 @@ BRIEF = [
     "integration/test_live_line",
     "integration/test_recordings_lab",
     "integration/test_relay_queue",
+    "integration/test_services",
     "integration/test_services_checks",
     "integration/test_sla_maintenance",
     "integration/test_sla_periods",

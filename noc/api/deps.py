@@ -188,6 +188,7 @@ Reader = Annotated[Principal, Depends(require(Right.READ))]
 Technician = Annotated[Principal, Depends(require(Right.DIAGNOSE))]
 Manager = Annotated[Principal, Depends(require(Right.REPORT))]
 Admin = Annotated[Principal, Depends(require(Right.ADMIN))]
+Prober = Annotated[Principal, Depends(require(Right.VOTE))]
 
 
 def webhook_secret(ctx: ApiContext) -> str | None:

@@ -53,6 +53,8 @@ COMMANDS = {
     "status": ("status", "status"),
     "demo": ("demo", "demo"),
     "events": ("events", "events"),
+    "services": ("services", "services"),
+    "probe": ("services", "probe"),
 }
 
 

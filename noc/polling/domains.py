@@ -18,7 +18,7 @@ from noc.errors import NocError
 from noc.inventory import Inventory
 from noc.inventory.model import Device, SiteKind
 from noc.polling.availability import Health, State, Verdict
-from noc.polling.events import link_key
+from noc.polling.events import link_key, service_key
 
 
 class FleetError(NocError, ValueError):
@@ -47,9 +47,16 @@ def device_domains(inv: Inventory) -> dict[str, str]:
 
 
 def entity_domains(inv: Inventory) -> dict[str, str]:
-    """Devices and links (`link:NAME`) with their poll domain."""
+    """Devices, links (`link:NAME`) and services (`service:NAME`, judged with the device they
+    run on; one that names none, with the uplink's device) with their poll domain."""
     devices = device_domains(inv)
-    return {**devices, **{link_key(ln): devices[ln.a.device] for ln in inv.links}}
+    out = {**devices, **{link_key(ln): devices[ln.a.device] for ln in inv.links}}
+    fallback = devices[inv.uplink.a.device] if inv.uplink is not None else None
+    for svc in inv.services:
+        home = devices.get(svc.runs_on[0]) if svc.runs_on else fallback
+        if home is not None:
+            out[service_key(svc.name)] = home
+    return out
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,16 @@ from noc.polling.availability import Incident, StateChange
 from noc.polling.rollup import Rollup
 
 LINK_PREFIX = "link:"
+SERVICE_PREFIX = "service:"
+
+
+def service_key(name: str) -> str:
+    """The entity name of a service in states, incidents and alerts: `service:NAME`."""
+    return SERVICE_PREFIX + name
+
+
+def is_service(entity: str) -> bool:
+    return entity.startswith(SERVICE_PREFIX)
 
 
 def link_key(link: Link | str) -> str:

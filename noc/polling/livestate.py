@@ -28,7 +28,7 @@ from noc.polling.availability import (
     returned_at,
     unseen_ancestors,
 )
-from noc.polling.events import Event, PollRecord, link_key, rollup_entity
+from noc.polling.events import Event, PollRecord, link_key, rollup_entity, service_key
 from noc.polling.maintenance import Coverage, Window
 from noc.polling.rates import CounterPoint, counter_rate, per_second, utilisation
 from noc.polling.rollup import Rollups
@@ -104,6 +104,11 @@ def entities(inv: Inventory) -> tuple[dict[str, str | None], dict[str, Policy]]:
     # A link is down when its device, answering, says the interface is down: authoritative
     # at once, unlike a lost request. Coming back still takes the tier's `up_after`.
     policies.update({link_key(ln): Policy(1, policies[ln.a.device].up_after) for ln in inv.links})
+    # A service stands behind the first device it runs on. Its judgement is already a quorum
+    # of vantage points (several witnesses): one is enough either way.
+    for svc in inv.services:
+        parents[service_key(svc.name)] = svc.runs_on[0] if svc.runs_on else None
+        policies[service_key(svc.name)] = Policy(1, 1)
     return parents, policies
 
 
@@ -251,6 +256,11 @@ class LiveState:
         if sample is not None:
             events += self._absorb(state, sample)
         return events + self._outcome(state, sample is not None, now, reason)
+
+    def fold_service(self, name: str, now: float, up: bool, reason: str | None) -> list[Event]:
+        """A service judged by its vantage points' quorum: up, or down with the reason."""
+        self._observe(service_key(name), up, now, reason)
+        return self._reevaluate(now)
 
     def fold_reachability(self, name: str, now: float, reason: str | None) -> list[Event]:
         """A poll outcome known only as answered (`reason` None: its links up) or not, with no

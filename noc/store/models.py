@@ -259,3 +259,19 @@ class DeviceEventRow(Base):
         Index("ix_device_events_device_at", "device", "at"),
         Index("ix_device_events_at", "at"),
     )
+
+
+class ServiceVoteRow(Base):
+    """A vantage point's last vote on a service: up or down (with the first failing check's
+    reason), or abstaining (its own uplink is down); `checks` is every check's result as JSON
+    (label, ok, reason, seconds, certificates with their days)."""
+
+    __tablename__ = "service_votes"
+    service: Mapped[str] = mapped_column(String(64), primary_key=True)
+    vantage: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[float] = mapped_column(Float)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    abstain: Mapped[bool] = mapped_column(Boolean)
+    external: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(Text)
+    checks: Mapped[str] = mapped_column(Text)

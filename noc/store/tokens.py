@@ -37,6 +37,7 @@ class Role(StrEnum):
     TECHNICIAN = "technician"  # + run diagnostics
     MANAGER = "manager"  # + SLA reports
     ADMIN = "admin"  # + tokens, maintenance windows, the audit log
+    PROBE = "probe"  # an external vantage point: reports its service checks, reads nothing
 
 
 class Right(StrEnum):
@@ -44,6 +45,7 @@ class Right(StrEnum):
     DIAGNOSE = "diagnose"
     REPORT = "report"
     ADMIN = "admin"
+    VOTE = "vote"
 
 
 GRANTS: dict[Role, frozenset[Right]] = {
@@ -51,6 +53,7 @@ GRANTS: dict[Role, frozenset[Right]] = {
     Role.TECHNICIAN: frozenset({Right.READ, Right.DIAGNOSE}),
     Role.MANAGER: frozenset({Right.READ, Right.REPORT}),
     Role.ADMIN: frozenset(Right),
+    Role.PROBE: frozenset({Right.VOTE}),
 }
 
 

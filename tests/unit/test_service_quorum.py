@@ -1,0 +1,71 @@
+"""A service's verdict from its vantage points' votes (pure)."""
+
+from __future__ import annotations
+
+from noc.services.quorum import Vote, judge
+
+NOW = 1_800_000_000.0
+
+
+def test_a_majority_down_is_down_and_names_the_split() -> None:
+    votes = [
+        Vote("dc-1", NOW - 5, False, "status 503 from lpse.kotabogor.go.id"),
+        Vote("dr-1", NOW - 8, False, "status 503 from lpse.kotabogor.go.id"),
+        Vote("ext-1", NOW - 3, False, "status 503 from lpse.kotabogor.go.id", external=True),
+    ]
+    j = judge(votes, NOW, 30)
+    assert j.up is False and (j.voters, j.failing) == (3, 3)
+    assert j.reason == (
+        "down from dc-1, dr-1 and ext-1: status 503 from lpse.kotabogor.go.id"
+        " (inside and outside: the server, not the uplink)"
+    )
+
+
+def test_one_vantage_points_cut_uplink_is_no_vote_and_no_outage() -> None:
+    votes = [
+        Vote("dc-1", NOW - 5, True),
+        Vote("dr-1", NOW - 5, False, "connection refused", abstain=True),
+        Vote("ext-1", NOW - 5, True, external=True),
+    ]
+    j = judge(votes, NOW, 30)
+    assert j.up is True and j.reason is None and j.abstaining == ("dr-1",)
+
+
+def test_only_the_outside_failing_blames_the_uplink_and_stays_up() -> None:
+    votes = [
+        Vote("dc-1", NOW, True),
+        Vote("dr-1", NOW, True),
+        Vote("ext-1", NOW, False, "no answer within 5 s", external=True),
+    ]
+    j = judge(votes, NOW, 30)
+    assert j.up is True
+    assert j.reason == (
+        "up by quorum; down from ext-1 only (outside only: the city's uplink, not the server)"
+        ": no answer within 5 s"
+    )
+
+
+def test_inside_down_outside_up_points_at_the_way_in() -> None:
+    votes = [
+        Vote("dc-1", NOW, False, "no answer"),
+        Vote("dr-1", NOW, False, "no answer"),
+        Vote("ext-1", NOW, True, external=True),
+    ]
+    j = judge(votes, NOW, 30)
+    assert j.up is False and j.reason is not None
+    assert j.reason.startswith("down from dc-1 and dr-1; up from ext-1: no answer")
+    assert "the way from the city's network" in j.reason
+
+
+def test_stale_votes_do_not_count_and_none_left_is_unknown() -> None:
+    votes = [Vote("dc-1", NOW - 91, False, "refused"), Vote("dr-1", NOW - 10, True)]
+    assert judge(votes, NOW, 30).up is True
+    assert judge([Vote("dc-1", NOW - 91, False)], NOW, 30).up is None
+    cut = judge([Vote("dc-1", NOW, False, abstain=True)], NOW, 30)
+    assert cut.up is None and cut.reason == "no vantage point can see it (dc-1: uplink down)"
+
+
+def test_a_quorum_of_two_in_three() -> None:
+    votes = [Vote("a", NOW, False, "x"), Vote("b", NOW, True), Vote("c", NOW, True)]
+    assert judge(votes, NOW, 30).up is True
+    assert judge(votes, NOW, 30, quorum=1).up is False
