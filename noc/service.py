@@ -554,45 +554,60 @@ def vantage_of(settings: Settings) -> Vantage:
     )
 
 
+JUDGE_S = 2.0  # how often the services this collector holds are judged from the votes
+
+
 async def watch_services(service: Service, stop: asyncio.Event) -> None:
-    """Check the services from here and store the ballots; judge those this collector holds
-    (in a fleet, with the device they run on) from every vantage point's last vote."""
+    """Check the services from here and store the ballots; every JUDGE_S, judge those this
+    collector holds (in a fleet, with the device they run on) from every vantage point's last
+    vote, so another vantage point's vote counts within seconds of its arrival."""
     watcher = service.watcher
     if watcher is None:
         return
     engine, live = service.writer.engine, service.poller.live
-    known: dict[str, dict[str, Vote]] = {}  # the votes last read from the store
+    known: dict[str, dict[str, Vote]] = {}  # the last votes: read from the store, and our own
 
     async def hand_on(ballots: list[Ballot]) -> None:
+        for b in ballots:
+            known.setdefault(b.service, {})[b.vote.vantage] = b.vote
         try:
             await asyncio.to_thread(service_votes.write, engine, ballots)
-        except Exception as exc:  # the store away: judge with what is known
+        except Exception as exc:  # the store away: judged with what is known
             log.debug("service votes not stored: %s", redact.first_line(exc))
-        mine = [b for b in ballots if live.owns(service_key(b.service))]
-        if not mine:
-            return
-        try:
-            stored = await asyncio.to_thread(service_votes.read, engine, [b.service for b in mine])
-            for b in stored:
-                known.setdefault(b.service, {})[b.vote.vantage] = b.vote
-        except Exception as exc:
-            log.debug("service votes not read: %s", redact.first_line(exc))
-        now = time.time()
-        for b in mine:
-            votes = known.setdefault(b.service, {})
-            votes[b.vote.vantage] = b.vote
-            svc = watcher.services[b.service]
-            found = judge(list(votes.values()), now, svc.interval_s)
-            service.judgements[b.service] = found
-            if found.up is None:
-                continue
-            with live.lock:  # (see LiveState.lock)
-                if live.owns(service_key(b.service)):
-                    service.poller.sink.emit(
-                        live.fold_service(b.service, now, found.up, found.reason)
-                    )
 
-    await watcher.run(stop, hand_on)
+    async def judging() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), JUDGE_S)
+            mine = [n for n in watcher.services if live.owns(service_key(n))]
+            if not mine:
+                continue
+            try:
+                for b in await asyncio.to_thread(service_votes.read, engine, mine):
+                    votes = known.setdefault(b.service, {})
+                    if b.vote.vantage not in votes or votes[b.vote.vantage].at <= b.vote.at:
+                        votes[b.vote.vantage] = b.vote
+            except Exception as exc:  # the store away: judged with what is known
+                log.debug("service votes not read: %s", redact.first_line(exc))
+            now = time.time()
+            for name in mine:
+                found = judge(
+                    list(known.get(name, {}).values()), now, watcher.services[name].interval_s
+                )
+                service.judgements[name] = found
+                if found.up is None:
+                    continue
+                with live.lock:  # (see LiveState.lock)
+                    if live.owns(service_key(name)):
+                        service.poller.sink.emit(
+                            live.fold_service(name, now, found.up, found.reason)
+                        )
+
+    judge_task = asyncio.create_task(judging())
+    try:
+        await watcher.run(stop, hand_on)
+    finally:
+        await asyncio.gather(judge_task, return_exceptions=True)
 
 
 async def refresh_windows(service: Service, stop: asyncio.Event, every_s: float = 10.0) -> None:

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from noc.cli.common import (
     InventoryOption,
@@ -55,30 +54,28 @@ def services(
         console.print("no services in the inventory (`services:`)")
         return
     zone = ZoneInfo(inv.network.timezone)
-    table = Table(title="services (times in WIB)", title_justify="left")
-    for col in ("service", "state", "why", "vantage points", "certificate first to expire"):
-        table.add_column(col, overflow="fold")
+    console.print("services, by their vantage points (times in WIB)\n")
     for s in found:
         state = s["state"]
+        console.print(
+            f"[bold]{s['service']}[/]  {escape(s['title'])}  "
+            f"[{COLOURS[state]}]{state.upper()}[/]  (target {s['target']:g}%)"
+        )
+        if s["reason"]:
+            console.print(f"  {escape(s['reason'])}")
         shown = []
         for v in s["votes"]:
             mark = "abstains" if v["abstain"] else ("up" if v["ok"] else "down")
             when = datetime.fromtimestamp(v["at"], zone).strftime("%H:%M:%S")
-            shown.append(f"{v['vantage']}{' (outside)' if v['external'] else ''}: {mark} {when}")
+            shown.append(f"{v['vantage']}{' (outside)' if v['external'] else ''} {mark} {when}")
+        console.print("  " + (" · ".join(shown) or "no vote yet"))
         cert = s["soonest_certificate"]
-        cert_text = (
-            f"{cert['subject']} ({cert['role']}, {cert['host']}): {cert['days']:g} days"
-            if cert
-            else ""
-        )
-        table.add_row(
-            f"{s['service']}\n{escape(s['title'])}",
-            f"[{COLOURS[state]}]{state}[/]",
-            escape(s["reason"] or ""),
-            "\n".join(shown) or "no vote yet",
-            escape(cert_text),
-        )
-    console.print(table)
+        if cert:
+            console.print(
+                f"  first certificate to expire: {escape(cert['subject'])} "
+                f"({cert['role']}, {cert['host']}) in {cert['days']:g} days"
+            )
+        console.print()
 
 
 def probe(

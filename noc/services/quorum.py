@@ -63,7 +63,9 @@ def judge(
         if cause:
             reason += f": {cause}"
         kinds = {v.external for v in failing}
-        if kinds == {False} and any(v.external for v in passing):
+        # What passed before the failures began says nothing of where they come from.
+        began = min(v.at for v in failing)
+        if kinds == {False} and any(v.external and v.at >= began for v in passing):
             reason += " (the outside reaches it: the way from the city's network, not the server)"
         elif kinds == {False, True}:
             reason += " (inside and outside: the server, not the uplink)"

@@ -92,6 +92,10 @@ LABELS: dict[str, dict[str, str]] = {
         "ongoing": "ongoing",
         "affected": "Devices affected",
         "alerts_by_site": "Alert notifications by site",
+        "services": "E-government services",
+        "services_note": "Each service as its vantage points see it (the data centre, the DR "
+        "site and outside probes; down when most of them fail it), against its own target.",
+        "service": "Service",
         "compliance": "Configuration compliance",
         "compliance_summary": "{ok} of {checked} backed-up device configurations meet all {rules} "
         "rules of config-rules.yaml, as of {date}.",
@@ -179,6 +183,11 @@ LABELS: dict[str, dict[str, str]] = {
         "ongoing": "berlangsung",
         "affected": "Perangkat terdampak",
         "alerts_by_site": "Pemberitahuan gangguan per lokasi",
+        "services": "Layanan e-government",
+        "services_note": "Setiap layanan sebagaimana terlihat dari titik pantaunya (pusat data, "
+        "situs DR dan probe luar; dinyatakan gangguan bila sebagian besar gagal menjangkaunya), "
+        "terhadap target ketersediaannya sendiri.",
+        "service": "Layanan",
         "compliance": "Kepatuhan konfigurasi",
         "compliance_summary": "{ok} dari {checked} konfigurasi perangkat yang dicadangkan memenuhi "
         "seluruh {rules} aturan config-rules.yaml, per {date}.",

@@ -64,6 +64,7 @@ def to_json(report: Report) -> str:
         "uplink_daily_p95_bps": [[day, value] for day, value in report.uplink_daily_p95],
         "incidents": [i.__dict__ for i in report.incidents],
         "alerts_by_site": report.alerts_by_site,
+        "services": {k: figures(v) for k, v in report.services.items()},
         "compliance": None
         if report.compliance is None
         else {
@@ -582,6 +583,7 @@ tr, svg, .kpis, .uplink {{ break-inside: avoid; }}
 <table>{_cols(22, 10, 22, 17, 17, 12)}{
         head([t("device"), t("state"), t("root_cause"), t("start"), t("end"), t("affected")])
     }{incident_rows}</table>
+{_services(report, loc)}
 {_alert_table(report, loc)}
 {_compliance(report, loc)}
 <p><small>{esc(t("method"))}</small></p>
@@ -601,6 +603,29 @@ def _alert_table(report: Report, loc: Locale) -> str:
     return (
         f"<h2>{esc(t('alerts_by_site'))}</h2><table><thead><tr><th>{esc(t('site'))}</th>"
         f"<th>{esc(t('notifications'))}</th></tr></thead>{rows}</table>"
+    )
+
+
+def _services(report: Report, loc: Locale) -> str:
+    """Each service against its own target: availability, downtime, outages, and whether the
+    target was met."""
+    if not report.services:
+        return ""
+    t, esc = loc.t, html.escape
+    rows = "".join(
+        f"<tr><td>{esc(report.titles.get(name, name))}<br><small>{esc(name)}</small></td>"
+        f"<td>{loc.percent(a.availability)}</td><td>{loc.percent(a.target, 3)}</td>"
+        f"<td>{loc.duration(a.downtime_s)}</td><td>{len(a.outages)}</td>"
+        f"<td>{loc.budget(a.budget_remaining_s)}</td><td>{loc.verdict(a.compliant)}</td></tr>"
+        for name, a in report.services.items()
+    )
+    heads = ("service", "availability", "target", "downtime", "outages", "budget_left", "compliant")
+    return (
+        f"<h2>{esc(t('services'))}</h2><p>{esc(t('services_note'))}</p><table>"
+        + _cols(24, 13, 10, 15, 9, 16, 13)
+        + "<thead><tr>"
+        + "".join(f"<th>{esc(t(h))}</th>" for h in heads)
+        + f"</tr></thead>{rows}</table>"
     )
 
 

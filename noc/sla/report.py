@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from noc.inventory import Inventory
+from noc.polling.events import service_key
 from noc.polling.maintenance import windows_between
 from noc.sla.compute import (
     Availability,
@@ -90,6 +91,8 @@ class Report:
     link_tiers: dict[str, str] = field(default_factory=dict)
     # Configuration compliance, when the caller has the backups (None: not shown).
     compliance: Compliance | None = None
+    # The e-government services (`service:NAME` entities), each against its own target.
+    services: dict[str, Availability] = field(default_factory=dict)
 
     @property
     def coverage(self) -> float | None:
@@ -225,6 +228,17 @@ def _build_report(engine: Engine, inv: Inventory, period: Period, now: float | N
         that_day = uplink_points[bisect_left(starts, span.start) : bisect_left(starts, span.end)]
         daily.append((day, link_usage(that_day, span, uplink.capacity_bps).p95_bps))
         day += 86400
+    services = {
+        svc.name: availability(
+            changes.get(service_key(svc.name), []),
+            windows_between(inv, svc.runs_on[0], period.start, period.end, stored)
+            if svc.runs_on
+            else [],
+            period,
+            svc.target / 100,
+        )
+        for svc in inv.services
+    }
     return Report(
         network=inv.network.name,
         timezone=inv.network.timezone,
@@ -242,6 +256,7 @@ def _build_report(engine: Engine, inv: Inventory, period: Period, now: float | N
         titles=_titles(inv),
         alerts_by_site=alerts_by_site,
         link_tiers={ln.name: ln.tier.value for ln in inv.links},
+        services=services,
     )
 
 
@@ -276,4 +291,6 @@ def _titles(inv: Inventory) -> dict[str, str]:
         site = inv.sites_by_name.get(d.site)
         if site is not None:
             titles[d.name] = site.title
+    for svc in inv.services:  # incidents name a service by its entity
+        titles[svc.name] = titles[service_key(svc.name)] = svc.title
     return titles

@@ -293,6 +293,35 @@ def test_a_stopped_spse_server_is_one_incident_within_two_intervals(fleet: Fleet
     finally:
         fleet.egov.lab.scenario("lpse.kotabogor.go.id", "down", on=False)
     until("lpse back up", lambda: fleet.services()["lpse"]["state"] == "up", 3 * INTERVAL_S)
+    until(
+        "the incident closed",
+        lambda: all(i.ended for i in fleet.incidents() if i.entity == "service:lpse"),
+        3 * INTERVAL_S,
+    )
+    # The month's report: each service's downtime against its own target.
+    month = time.strftime("%Y-%m", time.localtime())
+    html = fleet.work / "report.html"
+    made = noc(
+        fleet.env,
+        "sla",
+        "report",
+        "--month",
+        month,
+        "--out",
+        str(html),
+        "--out",
+        str(html.with_suffix(".json")),
+        "--lang",
+        "id",
+    )
+    assert made.returncode == 0, made.stderr
+    figures = json.loads(html.with_suffix(".json").read_text())["services"]
+    assert figures["lpse"]["downtime_s"] > 0 and figures["lpse"]["target"] == 0.99982
+    assert figures["webmail"]["downtime_s"] == 0
+    page = html.read_text()
+    assert "Layanan e-government" in page and "LPSE (SPSE e-procurement)" in page
+    assert "Waktu henti" in page and "99,982%" in page
+    (SHOTS / "report-services.html").write_text(page)
 
 
 def test_the_wrong_page_is_down_with_its_reason(fleet: Fleet) -> None:
@@ -320,7 +349,10 @@ def test_the_expiring_intermediate_is_in_metrics_by_name(fleet: Fleet) -> None:
     assert found and 9 < float(found[0]) <= 10, found
     shown = noc({**fleet.env, "COLUMNS": "200"}, "services")
     assert shown.returncode == 0, shown.stderr
-    assert "Lab Kota Bogor Intermediate CA (intermediate 1, lpse.kotabogor.go.id)" in shown.stdout
+    assert (
+        "first certificate to expire: Lab Kota Bogor Intermediate CA "
+        "(intermediate 1, lpse.kotabogor.go.id)" in shown.stdout
+    )
     (lpse,) = [
         s for s in json.loads(noc(fleet.env, "services", "--json").stdout) if s["service"] == "lpse"
     ]

@@ -69,3 +69,15 @@ def test_a_quorum_of_two_in_three() -> None:
     votes = [Vote("a", NOW, False, "x"), Vote("b", NOW, True), Vote("c", NOW, True)]
     assert judge(votes, NOW, 30).up is True
     assert judge(votes, NOW, 30, quorum=1).up is False
+
+
+def test_an_outside_pass_from_before_the_failures_explains_nothing() -> None:
+    votes = [
+        Vote("dc-1", NOW - 2, False, "the page lacks 'SIM Kantaya'"),
+        Vote("dr-1", NOW - 1, False, "the page lacks 'SIM Kantaya'"),
+        Vote("ext-1", NOW - 8, True, external=True),
+    ]
+    j = judge(votes, NOW, 30)
+    assert j.up is False and j.reason == (
+        "down from dc-1 and dr-1; up from ext-1: the page lacks 'SIM Kantaya'"
+    )
