@@ -180,7 +180,7 @@ async def _http(
         except TimeoutError:
             return False, f"no answer from {where} within {check.max_s:g} s", tuple(certs)
         except OSError as exc:
-            return False, f"{where}: {exc.strerror or exc}", tuple(certs)
+            return False, f"{where}: {_said(exc)}", tuple(certs)
         try:
             if https:
                 certs.extend(_chain(writer, host))
@@ -209,6 +209,15 @@ async def _http(
             return False, f"the page lacks {check.contains!r}", tuple(certs)
         return True, None, tuple(certs)
     return False, f"more than {MAX_HOPS} redirects", tuple(certs)
+
+
+def _said(exc: OSError) -> str:
+    """An OS error in a few words, never empty."""
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, ConnectionResetError | ssl.SSLEOFError | ssl.SSLZeroReturnError):
+        return "the connection was closed at once"
+    return str(exc.strerror or exc or type(exc).__name__)
 
 
 def _why(exc: ssl.SSLCertVerificationError, certs: list[Cert], host: str, now: float) -> str:
@@ -273,7 +282,7 @@ async def _tcp(check: TcpCheck, source: str | None) -> tuple[bool, str | None]:
     except TimeoutError:
         return False, f"no answer from {check.connect_to} within {check.max_s:g} s"
     except OSError as exc:
-        return False, f"{check.connect_to}: {exc.strerror or exc}"
+        return False, f"{check.connect_to}: {_said(exc)}"
     try:
         line = await asyncio.wait_for(reader.readline(), check.max_s)
     except (TimeoutError, ValueError):

@@ -58,13 +58,14 @@ def judge(
     cause = next((v.reason for v in sorted(failing, key=lambda v: v.vantage) if v.reason), None)
     if len(failing) >= need:
         reason = f"down from {_names(failing)}"
+        began = min(v.at for v in failing)
         if passing:
-            reason += f"; up from {_names(passing)}"
+            earlier = all(v.at < began for v in passing)
+            reason += f"; up from {_names(passing)}" + (" (before that)" if earlier else "")
         if cause:
             reason += f": {cause}"
         kinds = {v.external for v in failing}
         # What passed before the failures began says nothing of where they come from.
-        began = min(v.at for v in failing)
         if kinds == {False} and any(v.external and v.at >= began for v in passing):
             reason += " (the outside reaches it: the way from the city's network, not the server)"
         elif kinds == {False, True}:

@@ -29,7 +29,7 @@ from noc.alerts.silences import AlertmanagerError, alerts
 from noc.dr.readiness import DrReport, explain
 from noc.events import log as event_log
 from noc.exporter.health import PollStats, StoreHealth
-from noc.polling.events import link_key
+from noc.polling.events import link_key, service_key
 from noc.polling.livestate import LiveState, Snapshot
 from noc.polling.rollup import BUCKET_S
 from noc.store.models import ApiTokenRow, RollupRow
@@ -55,6 +55,8 @@ def give_back_memory() -> None:
 
 def _entity(problem: dict[str, Any]) -> str:
     name = str(problem["entity"])
+    if problem["kind"] == "service":
+        return service_key(name)
     return link_key(name) if problem["kind"] == "link" else name
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from noc.inventory import Inventory
 from noc.polling.availability import PROBLEM, State, Verdict
-from noc.polling.events import is_link, link_key, link_name
+from noc.polling.events import SERVICE_PREFIX, is_link, is_service, link_key, link_name, service_key
 
 # Worst first: a site's marker takes the colour of its worst device.
 SEVERITY = {
@@ -85,6 +85,9 @@ def said_about(inv: Inventory, entity: str) -> list[Speaker]:
             return []
         ends = [link.a] + ([link.b] if link.b is not None else [])
         return [Speaker(e.device, e.interface) for e in ends]
+    if is_service(entity):  # what the server it runs on said
+        svc = next((s for s in inv.services if service_key(s.name) == entity), None)
+        return [Speaker(svc.runs_on[0])] if svc is not None and svc.runs_on else []
     device = inv.devices_by_name.get(entity)
     if device is None:
         return []
@@ -125,7 +128,7 @@ def last_words(
 
 
 def _key(entity: str) -> str:
-    return link_name(entity)
+    return link_name(entity).removeprefix(SERVICE_PREFIX)
 
 
 def build(
@@ -147,6 +150,7 @@ def build(
     it; `said` holds the last traps and syslog lines of devices (newest first), and
     `speakers` whose of them each problem's card shows (`said_about`)."""
     said, speakers = said or {}, speakers or {}
+    services_title = {svc.name: svc.title for svc in inv.services}
 
     def state_of(entity: str) -> Verdict:
         return verdicts.get(entity, Verdict(State.UNKNOWN))
@@ -216,9 +220,10 @@ def build(
         if verdict.state not in PROBLEM:
             continue
         name = _key(entity)
-        kind = "link" if is_link(entity) else "device"
+        kind = "link" if is_link(entity) else "service" if is_service(entity) else "device"
         device = inv.devices_by_name.get(name)
         site = inv.site(device.site) if device is not None else None
+        title = site.title if site is not None else services_title.get(name)
         began = since.get(entity, verdict.since)
         order = (-behind.get(entity, 0), kind != "device", began or now, name)
         problems.append(
@@ -229,7 +234,7 @@ def build(
                     "kind": kind,
                     "state": verdict.state.value,
                     "role": device.role.value if device is not None else None,
-                    "title": site.title if site is not None else None,
+                    "title": title,
                     "kecamatan": site.kecamatan if site is not None else None,
                     "since": began,
                     "behind": behind.get(entity, 0),
@@ -248,6 +253,15 @@ def build(
         s = state_of(d.name).state.value
         counts[s] = counts.get(s, 0) + 1
 
+    services = [
+        {
+            "name": svc.name,
+            "title": svc.title,
+            "state": state_of(service_key(svc.name)).state.value,
+            "reason": state_of(service_key(svc.name)).reason,
+        }
+        for svc in inv.services
+    ]
     polling = health.last_poll_at is not None and now - health.last_poll_at < 3 * health.interval_s
     return {
         "at": now,
@@ -256,6 +270,7 @@ def build(
         "links": links,
         "problems": [p for _, p in problems],
         "unreachable": sum(behind.values()),
+        "services": services,
         "counts": counts,
         "uplink": uplink,
         "dr": None if dr is None else {"state": dr[0], "reason": dr[1], "at": dr[2]},

@@ -79,5 +79,5 @@ def test_an_outside_pass_from_before_the_failures_explains_nothing() -> None:
     ]
     j = judge(votes, NOW, 30)
     assert j.up is False and j.reason == (
-        "down from dc-1 and dr-1; up from ext-1: the page lacks 'SIM Kantaya'"
+        "down from dc-1 and dr-1; up from ext-1 (before that): the page lacks 'SIM Kantaya'"
     )

@@ -30,6 +30,8 @@ const T = {
              "tidak terjangkau", "pemeliharaan", "belum dipolling"],
     day: "hari", hour: "jam", minute: "menit", second: "detik", lessMinute: "< 1 menit",
     in: "masuk", out: "keluar", internet: "Internet",
+    services: "Layanan", service: "Layanan", serviceDown: "tidak dapat diakses",
+    servicesUp: (u, n) => `${u} dari ${n} normal`,
   },
   en: {
     title: "Kota Bogor NOC", problems: "Problems", uplink: "Internet uplink",
@@ -55,6 +57,8 @@ const T = {
              "unreachable", "maintenance", "not polled yet"],
     day: "d", hour: "h", minute: "min", second: "s", lessMinute: "< 1 min",
     in: "in", out: "out", internet: "Internet",
+    services: "Services", service: "Service", serviceDown: "down",
+    servicesUp: (u, n) => `${u} of ${n} up`,
   },
 }[LANG];
 
@@ -257,12 +261,17 @@ function drawProblems(v) {
     const li = el("li", { "data-entity": p.entity, "data-behind": p.behind,
                           "data-state": p.state, class: p.state });
     const head = el("div", { class: "head" });
-    const what = p.kind === "link" ? `${T.link} ${p.entity}` : p.entity;
-    head.append(el("span", {}, `${what} ${p.state === "down" ? T.down : T.flapping}`),
+    // A service by the title citizens know it by; its code goes under it.
+    const what = p.kind === "link" ? `${T.link} ${p.entity}`
+      : p.kind === "service" ? (p.title || p.entity) : p.entity;
+    const verb = p.kind === "service" && p.state === "down" ? T.serviceDown
+      : p.state === "down" ? T.down : T.flapping;
+    head.append(el("span", {}, `${what} ${verb}`),
                 el("span", { class: "lasted", "data-since": p.since ?? "" },
                    p.since ? lasted(now() - p.since) : ""));
     li.appendChild(head);
-    const detail = [p.title, p.kecamatan ? `Kec. ${p.kecamatan}` : null].filter(Boolean).join(", ");
+    const detail = p.kind === "service" ? `${T.service} · ${p.entity}`
+      : [p.title, p.kecamatan ? `Kec. ${p.kecamatan}` : null].filter(Boolean).join(", ");
     if (detail) li.appendChild(el("div", { class: "detail" }, detail));
     if (p.behind) li.appendChild(el("div", { class: "behind" }, T.behind(p.behind)));
     if (p.acked_by !== null && p.acked_by !== undefined) {
@@ -380,6 +389,7 @@ function drawFooter(v) {
   col.appendChild(el("div", { id: "store", class: c.store_ok ? "ok-text" : "bad-text",
     "data-ok": c.store_ok }, c.store_ok ? T.storeOk
       : T.storeDown(c.pending_events, lasted(c.store_behind_s))));
+  drawServices(v);
   const counts = $("counts");
   counts.textContent = "";
   const total = Object.values(v.counts).reduce((a, b) => a + b, 0);
@@ -387,6 +397,25 @@ function drawFooter(v) {
   const parts = ["up", "down", "unreachable", "flapping", "maintenance", "unknown"]
     .filter((s) => v.counts[s]).map((s) => `${v.counts[s]} ${T.state[s]}`);
   counts.appendChild(el("div", {}, parts.join(" · ")));
+}
+
+// The "Layanan" tile: every e-government service as its vantage points judge it.
+function drawServices(v) {
+  const tile = $("services");
+  tile.textContent = "";
+  const list = v.services || [];
+  tile.hidden = !list.length;
+  if (!list.length) return;
+  const up = list.filter((s) => s.state === "up").length;
+  tile.appendChild(el("b", {}, `${T.services}: `));
+  tile.appendChild(el("span", { class: up === list.length ? "ok-text" : "bad-text" },
+                      T.servicesUp(up, list.length)));
+  const chips = el("div", { class: "chips" });
+  for (const s of list) {
+    chips.appendChild(el("span", { class: `chip state-${s.state}`, "data-service": s.name,
+      "data-state": s.state, title: s.title }, s.name));
+  }
+  tile.appendChild(chips);
 }
 
 function drawSummary(v) {
