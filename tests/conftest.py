@@ -249,6 +249,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # interface (parallel ones would clash there): the tests of that set their own high ports.
     for setting in ("NOC_TRAP_PORT", "NOC_SYSLOG_PORT"):
         os.environ.setdefault(setting, "0")
+    # Nor do they watch the inventory's services, whose lab servers only `noc demo` and the
+    # services tests start: the tests of that turn it on.
+    os.environ.setdefault("NOC_WATCH_SERVICES", "0")
     if not hasattr(config, "workerinput"):  # the controller, or a run without workers
         shared.start_run()
 

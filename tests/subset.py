@@ -26,6 +26,9 @@ def subset_inventory(
         if ln["a"]["device"] in keep and (ln.get("b") is None or ln["b"]["device"] in keep)
     ]
     doc["maintenance"] = []
+    doc["services"] = [
+        s for s in doc.get("services", []) if all(d in keep for d in s.get("runs_on", []))
+    ]
     if doc.get("dr"):
         kept = {ln["name"] for ln in doc["links"]}
         doc["dr"]["links"] = [name for name in doc["dr"]["links"] if name in kept]

@@ -14,6 +14,7 @@ from noc.inventory import Inventory
 from noc.lab.agent import start_agents
 from noc.lab.builder import build_lab
 from noc.lab.control import ControlServer
+from noc.lab.egov import serve_inventory
 from noc.lab.services import start_stand_ins, touch_markers
 from noc.lab.stack import start_alert_path
 from noc.paths import default_inventory
@@ -41,10 +42,20 @@ def demo(
         responder = await start_agents(inv, agents)
         lab_socket = settings.var_dir / "lab" / "control.sock"
         lab_socket.parent.mkdir(parents=True, exist_ok=True)
-        control = await ControlServer(agents, responder).serve(lab_socket)
+        # The e-government services, served where the inventory's checks look for them,
+        # behind the lab's own CA (trusted by this collector alone).
+        egov = await serve_inventory(inv, settings.var_dir / "lab" / "egov")
+        controller = ControlServer(agents, responder)
+        controller.egov = egov
+        control = await controller.serve(lab_socket)
         stand_ins = await start_stand_ins(inv, agents)
+        watching = settings.model_copy(update={"service_ca_file": str(egov.ca.ca_file)})
         markers_stop = asyncio.Event()
         markers = asyncio.create_task(touch_markers(inv, agents, markers_stop))
+        console.print(
+            f"e-government services: {len(inv.services)} served on loopback "
+            f"(`{noc_command()} services` shows them)"
+        )
         console.print(
             f"simulated network: {len(agents)} agents on loopback; "
             f"try `{noc_command()} lab scenario bts-07 down` in another "
@@ -63,7 +74,7 @@ def demo(
         if wall_note:
             console.print(wall_note)
         try:
-            await run_collector(inv, settings, duration)
+            await run_collector(inv, watching, duration)
         finally:
             alert_path.stop()
             markers_stop.set()
@@ -71,6 +82,7 @@ def demo(
             for stand_in in stand_ins:
                 stand_in.close()
             control.close()
+            egov.close()
             responder.engine.transport_dispatcher.close_dispatcher()
             lab_socket.unlink(missing_ok=True)
 

@@ -217,6 +217,29 @@ def status(
 
 
 @app.command()
+def service(
+    name: Annotated[str, typer.Argument(help="a service of the inventory (or - for cut)")],
+    which: Annotated[str, typer.Argument(help="down, slow, content, or cut")],
+    param: Annotated[
+        str | None, typer.Option(help="cut: the vantage point's source address")
+    ] = None,
+    off: Annotated[bool, typer.Option("--off", help="switch the scenario off")] = False,
+) -> None:
+    """Switch a scenario of the demo's e-government services on (or off): a service down
+    (its servers refuse), slow (8 s), serving the wrong page, or a vantage point's uplink cut
+    (nothing answers its source address). The intermediate CA expires in 10 days throughout."""
+    request = {"command": "service", "service": name, "name": which, "enable": not off}
+    request["param"] = param
+    try:
+        answer = call(socket_path(), request)
+    except LabControlError as exc:
+        err_console.print(str(exc))
+        raise typer.Exit(1) from None
+    shown = ", ".join(answer.get("servers") or answer.get("cut") or [])
+    console.print(f"{name}: {which} {'off' if off else 'on'} ({shown})")
+
+
+@app.command()
 def scenario(
     device: Annotated[str, typer.Argument(help="device name")],
     name: Annotated[str, typer.Argument(help=f"one of: {', '.join(SCENARIOS)}")],

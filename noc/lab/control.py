@@ -13,6 +13,7 @@ from typing import Any
 from noc.errors import NocError
 from noc.lab.agent import LabResponder
 from noc.lab.builder import LabAgent
+from noc.lab.egov import SERVICE_SCENARIOS, LabServices
 from noc.lab.scenarios import ScenarioError, apply
 
 
@@ -55,6 +56,7 @@ class ControlServer:
         self.stats = responder
         self.clock = responder.clock
         self.started = time.time()
+        self.egov: LabServices | None = None  # the e-government services, when served
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         now = self.clock.now()
@@ -94,7 +96,35 @@ class ControlServer:
                     agent.device.name, str(request.get("name")), bool(request.get("enable", True))
                 )
             return {"ok": True, "device": describe(agent, now)}
+        if command == "service":
+            return self._service(request)
         return {"ok": False, "error": f"unknown command {command!r}"}
+
+    def _service(self, request: dict[str, Any]) -> dict[str, Any]:
+        """A service's scenario (down, slow, content) on every server it is checked at, or a
+        vantage point's uplink cut (`cut`, the vantage point's source address as param)."""
+        egov = self.egov
+        if egov is None:
+            return {"ok": False, "error": "this lab serves no services (`noc demo` does)"}
+        name, which = str(request.get("service")), str(request.get("name"))
+        enable = bool(request.get("enable", True))
+        if which == "cut":
+            source = str(request.get("param") or "")
+            if not source:
+                return {"ok": False, "error": "cut needs --param SOURCE_ADDRESS"}
+            (egov.cut.add if enable else egov.cut.discard)(source)
+            return {"ok": True, "cut": sorted(egov.cut)}
+        if which not in SERVICE_SCENARIOS:
+            return {
+                "ok": False,
+                "error": f"unknown scenario {which!r}: {', '.join(SERVICE_SCENARIOS)}",
+            }
+        targets = egov.served.get(name)
+        if targets is None:
+            return {"ok": False, "error": f"unknown service {name!r}: {', '.join(egov.served)}"}
+        for target in targets:
+            egov.scenario(target, which, enable)
+        return {"ok": True, "service": name, "servers": targets}
 
     async def serve(self, path: Path) -> asyncio.AbstractServer:
         path.unlink(missing_ok=True)

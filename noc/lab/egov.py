@@ -13,17 +13,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import logging
 import ssl
 import struct
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from noc.inventory import Inventory
+from noc.inventory.services import address_port
+
+log = logging.getLogger(__name__)
+
 SLOW_S = 8.0
+SERVICE_SCENARIOS = ("down", "slow", "content", "cut")
 PAGES = {
     "lpse.kotabogor.go.id": "<title>SPSE 4.5</title><h1>LPSE Kota Bogor</h1><p>Login SPSE",
     "www.kotabogor.go.id": "<title>Pemerintah Kota Bogor</title><h1>Kota Bogor</h1>",
@@ -150,6 +159,7 @@ class LabServices:
         self.transports: list[asyncio.BaseTransport] = []
         self.zone: dict[str, str] = {}  # name -> address, what the DNS servers answer
         self.hits: dict[str, int] = {}
+        self.served: dict[str, list[str]] = {}  # service -> the servers it is checked at
 
     def scenario(self, target: str, name: str, on: bool = True) -> None:
         found = self.scenarios.setdefault(target, set())
@@ -262,3 +272,50 @@ class LabServices:
             server.close()
         for transport in self.transports:
             transport.close()
+
+
+GREETINGS = {"220": "220 mail.kotabogor.go.id ESMTP ready", "* OK": "* OK IMAP4rev1 ready"}
+
+
+async def serve_inventory(inv: Inventory, directory: Path) -> LabServices:
+    """Serve every service of the inventory where its checks look for it (loopback only): the
+    sites and their redirect hops, the greetings, the DNS servers with the zone the checks
+    ask about. A server whose address cannot be bound is left out with one warning line."""
+    lab = LabServices(directory)
+    sites: dict[tuple[str, int], Site] = {}
+    dns_servers: set[str] = set()
+    for svc in inv.services:
+        for check in svc.checks:
+            if check.http is not None and check.http.connect_to is not None:
+                parts = urlsplit(check.http.url)
+                address, port = address_port(check.http.connect_to)
+                hop = next(iter(check.http.hops.items()), None)
+                redirect = None
+                if hop is not None:
+                    hop_address, hop_port = address_port(hop[1])
+                    redirect = f"https://{hop[0]}:{hop_port}/"
+                    sites[(hop_address, hop_port)] = Site(hop[0], hop_address, hop_port)
+                sites[(address, port)] = Site(parts.hostname or "", address, port, redirect)
+                lab.served.setdefault(svc.name, []).append(parts.hostname or "")
+            elif check.tcp is not None:
+                address, port = address_port(check.tcp.connect_to)
+                greeting = GREETINGS.get(check.tcp.banner or "", f"{check.tcp.banner} ready")
+                await _tolerant(lab.banner(f"{svc.name}-{port}", address, port, greeting))
+                lab.served.setdefault(svc.name, []).append(f"{svc.name}-{port}")
+            elif check.dns is not None:
+                target = str(check.dns.expect[0]) if check.dns.expect else "127.0.9.11"
+                lab.zone[check.dns.name.lower()] = target
+                for server in check.dns.servers:
+                    if server not in dns_servers:
+                        dns_servers.add(server)
+                        await _tolerant(lab.dns(server, *address_port(server)))
+    for site in sites.values():
+        await _tolerant(lab.site(site))
+    return lab
+
+
+async def _tolerant(starting: Awaitable[None]) -> None:
+    try:
+        await starting
+    except OSError as exc:
+        log.warning("lab: a service's server could not start: %s", exc.strerror or exc)

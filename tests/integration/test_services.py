@@ -205,6 +205,7 @@ def fleet(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]
             "NOC_SERVICE_CA_FILE": str(egov.lab.ca.ca_file),
             "NOC_VANTAGE_CANARY": f"{CANARY}:{egov.ports['canary']}",
             "NOC_LEASE_S": "4",
+            "NOC_WATCH_SERVICES": "1",
         }
         ports, procs = {}, {}
         for name, site in (("dc-1", "dc"), ("dr-1", "dr")):

@@ -421,7 +421,10 @@ def test_the_indonesian_wall_has_no_english_word(page: Any, wall: Wall) -> None:
     text = page.inner_text("body")
     inv = load_inventory(wall.collector.settings.var_dir / "inventory.yaml")
     names = sorted(
-        {d.name for d in inv.devices} | {ln.name for ln in inv.links} | {s.name for s in inv.sites},
+        {d.name for d in inv.devices}
+        | {ln.name for ln in inv.links}
+        | {s.name for s in inv.sites}
+        | {s.name for s in inv.services},
         key=len,
         reverse=True,
     )
