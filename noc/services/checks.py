@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import random
 import socket
@@ -105,7 +106,10 @@ async def run_check(
 # --- HTTP and TLS ------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=8)
 def _context(ca_file: Path | None, verify: bool) -> ssl.SSLContext:
+    """One context per trust store, made once: loading the system's CAs costs more than a
+    whole check."""
     ctx = ssl.create_default_context()
     if ca_file is not None:
         ctx.load_verify_locations(cafile=str(ca_file))
