@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from noc.inventory import load_inventory
+from noc.polling.availability import State
+from noc.polling.livestate import LiveState
 from noc.services.quorum import Vote, judge
+from tests.conftest import INVENTORY
 
 NOW = 1_800_000_000.0
 
@@ -81,3 +85,21 @@ def test_an_outside_pass_from_before_the_failures_explains_nothing() -> None:
     assert j.up is False and j.reason == (
         "down from dc-1 and dr-1; up from ext-1 (before that): the page lacks 'SIM Kantaya'"
     )
+
+
+def test_a_service_behind_its_dead_server_is_unreachable_with_the_server_as_root_cause() -> None:
+    """The fold's own rule for services: `service:lpse` stands behind srv-web-1. With the server
+    not answering, lpse failing its quorum is UNREACHABLE, its root cause srv-web-1; with the
+    server up, the same failure is lpse's own DOWN."""
+    inv = load_inventory(INVENTORY)
+    live = LiveState(inv)
+    for name in ("core-1", "srv-web-1"):
+        live.fold_reachability(name, NOW, None)
+    live.fold_service("lpse", NOW, False, "down from dc-1 and dr-1")
+    assert live.state_of("service:lpse").state is State.DOWN
+    assert live.state_of("service:lpse").root_cause == "service:lpse"
+    for step in range(1, 4):  # the backbone tier's misses
+        live.fold_reachability("srv-web-1", NOW + 60 * step, "timeout")
+    live.fold_service("lpse", NOW + 200, False, "down from dc-1 and dr-1")
+    verdict = live.state_of("service:lpse")
+    assert verdict.state is State.UNREACHABLE and verdict.root_cause == "srv-web-1", verdict
