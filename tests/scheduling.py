@@ -60,6 +60,7 @@ BRIEF = [
     "integration/test_recordings_lab",
     "integration/test_relay_queue",
     "integration/test_services",
+    "integration/test_discovery",
     "integration/test_services_checks",
     "integration/test_sla_maintenance",
     "integration/test_sla_periods",

@@ -55,6 +55,7 @@ COMMANDS = {
     "events": ("events", "events"),
     "services": ("services", "services"),
     "probe": ("services", "probe"),
+    "discover": ("discover", "discover"),
 }
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from noc.inventory.model import Device, DeviceKind, Inventory, Link, Medium, Role, SnmpV2c
-from noc.lab.device import ETHERNET_CSMACD, IEEE80211, Flow, SimDevice, SimInterface
+from noc.lab.device import ETHERNET_CSMACD, IEEE80211, Flow, Neighbour, SimDevice, SimInterface
 from noc.snmp.snmprec import load_snmprec
 
 # Peak utilisation of a link's contract (before the daily curve), per medium and tier.
@@ -123,7 +123,41 @@ def build_device(inv: Inventory, device: Device, started: float) -> SimDevice:
             device.kind
         ),
         host_resources=device.kind is DeviceKind.LINUX,
+        location=_location(inv, device),
+        neighbours=_neighbours(inv, device),
+        neighbour_mibs=NEIGHBOUR_MIBS[device.kind],
     )
+
+
+# Which neighbour tables each kind answers: RouterOS both LLDP and MNDP, IOS LLDP and CDP.
+NEIGHBOUR_MIBS: dict[DeviceKind, tuple[str, ...]] = {
+    DeviceKind.MIKROTIK_ROUTEROS: ("lldp", "mndp"),
+    DeviceKind.CISCO_IOS: ("lldp", "cdp"),
+    DeviceKind.UBIQUITI_AIROS: ("lldp",),
+    DeviceKind.LINUX: ("lldp",),
+}
+
+
+def _location(inv: Inventory, device: Device) -> str:
+    """sysLocation as a technician types it: the site's title and the kecamatan."""
+    site = inv.sites_by_name.get(device.site)
+    return f"{site.title}, Kec. {site.kecamatan}" if site is not None else "Kota Bogor"
+
+
+def _neighbours(inv: Inventory, device: Device) -> list[Neighbour]:
+    """The far end of each of the device's links (the uplink's provider is not heard)."""
+    out = []
+    for ln in inv.links:
+        if ln.b is None:
+            continue
+        for near, far in ((ln.a, ln.b), (ln.b, ln.a)):
+            if near.device == device.name:
+                other = inv.devices_by_name.get(far.device)
+                if other is not None:
+                    out.append(
+                        Neighbour(near.interface, other.name, far.interface, str(other.address))
+                    )
+    return out
 
 
 def build_lab(inv: Inventory, started: float) -> list[LabAgent]:

@@ -20,6 +20,11 @@ IF_ENTRY = (1, 3, 6, 1, 2, 1, 2, 2, 1)
 IFX_ENTRY = (1, 3, 6, 1, 2, 1, 31, 1, 1, 1)
 IF_NUMBER = (1, 3, 6, 1, 2, 1, 2, 1, 0)
 MIKROTIK_RTAB = (1, 3, 6, 1, 4, 1, 14988, 1, 1, 1, 2, 1)
+LLDP_LOC_PORT = (1, 0, 8802, 1, 1, 2, 1, 3, 7, 1)
+LLDP_REM = (1, 0, 8802, 1, 1, 2, 1, 4, 1, 1)
+MNDP = (1, 3, 6, 1, 4, 1, 14988, 1, 1, 11, 1, 1)
+CDP_CACHE = (1, 3, 6, 1, 4, 1, 9, 9, 23, 1, 2, 1, 1)
+ROUTEROS_LLDP_PORT_BASE = 20  # RouterOS numbers its LLDP ports its own way, not by ifIndex
 AIROS_WLSTAT = (1, 3, 6, 1, 4, 1, 41112, 1, 4, 5, 1)
 HR_PROCESSOR_LOAD = (1, 3, 6, 1, 2, 1, 25, 3, 3, 1, 2)
 HR_STORAGE_ENTRY = (1, 3, 6, 1, 2, 1, 25, 2, 3, 1)
@@ -84,6 +89,16 @@ class SimInterface:
             flow.running = running
 
 
+@dataclass(frozen=True)
+class Neighbour:
+    """What a device hears of the device at the other end of one of its links."""
+
+    interface: str  # ours
+    name: str  # theirs (sysName / identity / device ID)
+    port: str  # their interface
+    address: str  # their management address
+
+
 @dataclass
 class SimDevice:
     """One agent of the simulated network."""
@@ -97,6 +112,10 @@ class SimDevice:
     radio: str | None = None  # "mikrotik" or "airos"
     host_resources: bool = False
     static: dict[Oid, Value] | None = None  # a recording served as it is
+    location: str = "Kota Bogor"
+    # Neighbour tables and which MIBs tell them: lldp, mndp (MikroTik), cdp (Cisco).
+    neighbours: list[Neighbour] = field(default_factory=list)
+    neighbour_mibs: tuple[str, ...] = ()
     # Scenario state
     down: bool = False
     slow_s: float = 0.0
@@ -129,6 +148,7 @@ class SimDevice:
                 self._airos(view)
             if self.host_resources:
                 self._host(view)
+            self._neighbours(view)
         self._view = view
         self._order = sorted(view)
 
@@ -141,7 +161,7 @@ class SimDevice:
         view[(*SYS, 3, 0)] = lambda t: Value(Tag.TIMETICKS, self.uptime_ticks(t))
         view[(*SYS, 4, 0)] = _const(Value(Tag.OCTET_STRING, b"Kominfo Kota Bogor NOC"))
         view[(*SYS, 5, 0)] = _const(Value(Tag.OCTET_STRING, self.name.encode()))
-        view[(*SYS, 6, 0)] = _const(Value(Tag.OCTET_STRING, b"Kota Bogor"))
+        view[(*SYS, 6, 0)] = _const(Value(Tag.OCTET_STRING, self.location.encode()))
         view[IF_NUMBER] = _const(Value(Tag.INTEGER, len(self.interfaces)))
 
     def _interfaces(self, view: dict[Oid, Getter]) -> None:
@@ -176,6 +196,31 @@ class SimDevice:
             view[(*IFX_ENTRY, 15, n)] = _const(Value(Tag.GAUGE32, i.speed_bps // 1_000_000))
             view[(*IFX_ENTRY, 18, n)] = text(i.description)
             view[(*IFX_ENTRY, 19, n)] = lambda t: Value(Tag.TIMETICKS, self.discontinuity_ticks)
+
+    def _neighbours(self, view: dict[Oid, Getter]) -> None:
+        """LLDP, MNDP and CDP as the vendors answer them. RouterOS's LLDP numbers its local
+        ports its own way (not by ifIndex: lldpLocPortTable maps them) and gives port IDs in
+        bridge form (`bridge1/ether2`); its MNDP table gives the ifIndex."""
+        text = _const_text
+        index_of = {i.name: i.index for i in self.interfaces}
+        routeros = "mndp" in self.neighbour_mibs
+        for n, nb in enumerate(self.neighbours, start=1):
+            local = index_of.get(nb.interface)
+            if local is None:
+                continue
+            if "lldp" in self.neighbour_mibs:
+                port = local + ROUTEROS_LLDP_PORT_BASE if routeros else local
+                view[(*LLDP_LOC_PORT, 3, port)] = text(nb.interface)
+                row = (0, port, n)
+                view[(*LLDP_REM, 7, *row)] = text(f"bridge1/{nb.port}" if routeros else nb.port)
+                view[(*LLDP_REM, 9, *row)] = text(nb.name)
+            if "mndp" in self.neighbour_mibs:
+                view[(*MNDP, 2, n)] = _const(Value(Tag.IP_ADDRESS, nb.address))
+                view[(*MNDP, 6, n)] = text(nb.name)
+                view[(*MNDP, 8, n)] = _const(Value(Tag.INTEGER, local))
+            if "cdp" in self.neighbour_mibs:
+                view[(*CDP_CACHE, 6, local, n)] = text(nb.name)
+                view[(*CDP_CACHE, 7, local, n)] = text(nb.port)
 
     def _mikrotik(self, view: dict[Oid, Getter]) -> None:
         wlan = [i for i in self.interfaces if i.if_type == IEEE80211]

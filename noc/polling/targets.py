@@ -37,24 +37,32 @@ def poll_budget(inv: Inventory, tier: Tier) -> Budget:
 
 def build_targets(inv: Inventory, environ: Mapping[str, str] | None = None) -> dict[str, Target]:
     out: dict[str, Target] = {}
-    for name, cred in inv.credentials.items():
+    for name in inv.credentials:
         users = [d for d in inv.devices if d.credentials == name]
         if not users:
             continue
-        auth: V2cAuth | V3Auth
-        if isinstance(cred, SnmpV2c):
-            auth = V2cAuth(resolve_secret(cred.community, users, environ), cred.version)
-        else:
-            auth = V3Auth(
-                user=cred.user,
-                auth_protocol=cred.auth_protocol,
-                auth_key=resolve_secret(cred.auth_key, users, environ),
-                priv_protocol=cred.priv_protocol,
-                priv_key=resolve_secret(cred.priv_key, users, environ) if cred.priv_key else None,
-            )
+        auth = auth_for(inv, name, environ)
         for device in users:
             out[device.name] = target_for(inv, device, auth)
     return out
+
+
+def auth_for(
+    inv: Inventory, name: str, environ: Mapping[str, str] | None = None
+) -> V2cAuth | V3Auth:
+    """The credential profile `name` with its secrets (its lab default only where every
+    device that uses it is on loopback)."""
+    cred = inv.credentials[name]
+    users = [d for d in inv.devices if d.credentials == name]
+    if isinstance(cred, SnmpV2c):
+        return V2cAuth(resolve_secret(cred.community, users, environ), cred.version)
+    return V3Auth(
+        user=cred.user,
+        auth_protocol=cred.auth_protocol,
+        auth_key=resolve_secret(cred.auth_key, users, environ),
+        priv_protocol=cred.priv_protocol,
+        priv_key=resolve_secret(cred.priv_key, users, environ) if cred.priv_key else None,
+    )
 
 
 def target_for(inv: Inventory, device: Device, auth: V2cAuth | V3Auth) -> Target:
