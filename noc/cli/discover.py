@@ -33,7 +33,7 @@ def discover(
         str | None, typer.Option(help="the device parents are counted from (default: the uplink's)")
     ] = None,
     port: Annotated[int, typer.Option(min=1, max=65535)] = 161,
-    concurrency: Annotated[int, typer.Option(min=1, max=4096, help="requests in flight")] = 256,
+    concurrency: Annotated[int, typer.Option(min=1, max=4096, help="requests in flight")] = 1024,
     rate: Annotated[int, typer.Option(min=1, max=100_000, help="new addresses a second")] = 1000,
     timeout: Annotated[float, typer.Option(min=0.1, max=30, help="seconds per address")] = 1.0,
     write: Annotated[bool, typer.Option("--write", help="apply the proposal to the file")] = False,

@@ -147,7 +147,7 @@ async def sweep(
     ranges: Iterable[str],
     auths: Mapping[str, V2cAuth | V3Auth],
     port: int = 161,
-    concurrency: int = 256,
+    concurrency: int = 1024,
     per_second: int = 1000,
     timeout_s: float = 1.0,
 ) -> Sweep:
