@@ -22,6 +22,7 @@ from noc.cli.common import (
     JsonOption,
     console,
     err_console,
+    inventory_or_exit,
     names_or_exit,
     print_json,
     setup_logging,
@@ -214,6 +215,29 @@ def status(
             f"{busiest['out_bps'] / 1e6:.2f}" if busiest else "",
         )
     console.print(table)
+
+
+@app.command()
+def reaim(
+    device: Annotated[str, typer.Argument(help="the device whose radio is re-aimed")],
+    to: Annotated[str, typer.Option("--to", help="the device it now hangs from")],
+    off: Annotated[bool, typer.Option("--off", help="aim it back")] = False,
+) -> None:
+    """Re-aim a radio in the running lab: DEVICE's neighbour tables (and its old and new
+    parents') say it now hangs from --to, as `noc discover --check` should notice."""
+    inv = inventory_or_exit(default_inventory())
+    name = names_or_exit(inv, [device])[0]
+    parent = inv.device(name).parent
+    if parent is None:
+        err_console.print(f"{name} hangs from nothing in the inventory")
+        raise typer.Exit(2)
+    request = {"command": "reaim", "device": name, "away_from": parent, "to": to, "off": off}
+    try:
+        call(socket_path(), request)
+    except LabControlError as exc:
+        err_console.print(str(exc))
+        raise typer.Exit(1) from None
+    console.print(f"{name}: {'back under ' + parent if off else 'now under ' + to}")
 
 
 @app.command()

@@ -13,6 +13,7 @@ from typing import Any
 from noc.errors import NocError
 from noc.lab.agent import LabResponder
 from noc.lab.builder import LabAgent
+from noc.lab.device import Neighbour
 from noc.lab.egov import SERVICE_SCENARIOS, LabServices
 from noc.lab.scenarios import ScenarioError, apply
 
@@ -57,6 +58,7 @@ class ControlServer:
         self.clock = responder.clock
         self.started = time.time()
         self.egov: LabServices | None = None  # the e-government services, when served
+        self.saved_neighbours: dict[str, list[Neighbour]] = {}  # before a re-aim
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         now = self.clock.now()
@@ -98,7 +100,41 @@ class ControlServer:
             return {"ok": True, "device": describe(agent, now)}
         if command == "service":
             return self._service(request)
+        if command == "reaim":
+            return self._reaim(request)
         return {"ok": False, "error": f"unknown command {command!r}"}
+
+    def _reaim(self, request: dict[str, Any]) -> dict[str, Any]:
+        """A radio re-aimed: `device` now hangs from `to` instead of `away_from`, and the three
+        devices' neighbour tables say so; `off` puts them back as they were."""
+        names = [str(request.get(k)) for k in ("device", "away_from", "to")]
+        agents = [self.by_name.get(n) for n in names]
+        if any(a is None for a in agents):
+            return {"ok": False, "error": f"unknown device among {', '.join(names)}"}
+        moving, old, new = (a.device for a in agents if a is not None)
+        if request.get("off"):
+            for dev in (moving, old, new):
+                saved = self.saved_neighbours.pop(dev.name, None)
+                if saved is not None:
+                    dev.neighbours = saved
+                    dev.rebuild()
+            return {"ok": True}
+        toward = next((nb for nb in moving.neighbours if nb.name == old.name), None)
+        if toward is None:
+            return {"ok": False, "error": f"{moving.name} does not hang from {old.name}"}
+        for dev in (moving, old, new):
+            self.saved_neighbours.setdefault(dev.name, list(dev.neighbours))
+        port = new.interfaces[-1].name
+        address = next(a.address for a in agents if a is not None and a.device is new)
+        moving.neighbours = [nb for nb in moving.neighbours if nb is not toward] + [
+            Neighbour(toward.interface, new.name, port, address)
+        ]
+        old.neighbours = [nb for nb in old.neighbours if nb.name != moving.name]
+        mine = next(a.address for a in agents if a is not None and a.device is moving)
+        new.neighbours = [*new.neighbours, Neighbour(port, moving.name, toward.interface, mine)]
+        for dev in (moving, old, new):
+            dev.rebuild()
+        return {"ok": True}
 
     def _service(self, request: dict[str, Any]) -> dict[str, Any]:
         """A service's scenario (down, slow, content) on every server it is checked at, or a

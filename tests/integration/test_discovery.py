@@ -14,6 +14,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from noc.inventory import load_inventory
+from noc.lab.control import call
 from tests.conftest import LAB_PORT, ROOT, Lab
 
 pytestmark = pytest.mark.integration
@@ -84,3 +85,23 @@ def test_discovery_finds_the_lab_and_gives_back_what_was_removed(lab: Lab, tmp_p
     # Every line of the hand-written file is still there, comments included.
     after = reduced.read_text().splitlines()
     assert all(line in after for line in before.splitlines())
+
+
+def test_a_reaimed_radio_is_drift_within_one_check(lab: Lab) -> None:
+    """bts-08 hangs from bts-06; its radio is re-aimed at bts-05 in the lab. One `noc discover
+    --check` says the parent is no longer adjacent and names the new link."""
+    check = ("discover", "--check", "--range", "127.0.1.0/24", "--range", "127.0.3.0/24")
+    ports = ("--port", str(LAB_PORT), "--inventory", str(lab.inventory))
+    quiet = noc(*check, *ports)
+    assert quiet.returncode == 0, quiet.stdout + quiet.stderr
+    assert "no drift" in quiet.stdout
+    move = {"command": "reaim", "device": "bts-08", "away_from": "bts-06", "to": "bts-05"}
+    call(lab.socket, move)
+    try:
+        drift = noc(*check, *ports)
+    finally:
+        call(lab.socket, {**move, "off": True})
+    assert drift.returncode == 1, drift.stdout + drift.stderr
+    assert "drift: bts-08: its parent bts-06 is no longer adjacent" in drift.stdout
+    assert re.search(r"drift: a link the inventory lacks: bts-05 \S+ - bts-08 \S+", drift.stdout)
+    assert "no drift" in noc(*check, *ports).stdout  # aimed back
