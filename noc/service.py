@@ -29,6 +29,8 @@ from noc.api.guard import IPNetwork
 from noc.api.server import Limits, guarded_protocol, raise_open_files_limit, total_for
 from noc.config.backup import ConfigStore, Outcome
 from noc.config.schedule import ConfigState, run_schedule
+from noc.discovery.drift import DriftState, drift
+from noc.discovery.sweep import Found, read_tables
 from noc.dr.history import record
 from noc.dr.readiness import DrReport
 from noc.dr.runner import run_checks
@@ -41,6 +43,7 @@ from noc.exporter.cache import MetricsCache
 from noc.exporter.configs import ConfigMetrics
 from noc.exporter.events import EventMetrics
 from noc.exporter.services import ServiceMetrics
+from noc.exporter.topology import TopologyMetrics
 from noc.fleet.member import Member
 from noc.inventory import Inventory
 from noc.polling.domains import FleetError
@@ -98,6 +101,8 @@ class Service:
     receiver: Listener = field(default_factory=Listener)
     watcher: Watcher | None = None  # the services, from this collector as a vantage point
     judgements: dict[str, Judgement] = field(default_factory=dict)  # of those it judges
+    drift: DriftState = field(default_factory=DriftState)  # the last topology check
+    topology_check_s: float = 0.0  # how often (0: never)
 
     def metrics(self) -> NocMetrics:
         extra: list[Any] = [
@@ -108,6 +113,7 @@ class Service:
             extra.append(RelayMetrics(self.relay))
         if self.watcher is not None:
             extra.append(ServiceMetrics(self.watcher, self.poller.live))
+        extra.append(TopologyMetrics(self.drift))
         return NocMetrics(
             self.poller.live,
             self.scheduler.stats,
@@ -177,6 +183,7 @@ def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Ser
         ),
     )
     service.relay = GatewayRelay(inv, engine)
+    service.topology_check_s = settings.topology_check_s
     if inv.services and settings.watch_services:
         service.watcher = Watcher(inv, vantage_of(settings))
     if settings.collector_name is not None:
@@ -267,6 +274,7 @@ async def run_service(
     backups_task = asyncio.create_task(config_backups(service, stop, var_dir))
     events_task = asyncio.create_task(hear_devices(service, stop))
     services_task = asyncio.create_task(watch_services(service, stop))
+    topology_task = asyncio.create_task(check_topology(service, stop))
     ended: list[BaseException | None] = []
     try:
         await service.scheduler.run(stop)  # returns once the polls in flight have ended
@@ -281,7 +289,9 @@ async def run_service(
             await member.leave()
         backups_task.cancel()  # a backup in flight is not waited for: its session is a daemon's
         await asyncio.gather(backups_task, return_exceptions=True)
-        ended += await asyncio.gather(events_task, services_task, return_exceptions=True)
+        ended += await asyncio.gather(
+            events_task, services_task, topology_task, return_exceptions=True
+        )
         ended += await asyncio.gather(windows_task, dr_task, return_exceptions=True)
         if relay_task is not None:
             ended += await asyncio.gather(relay_task, return_exceptions=True)
@@ -552,6 +562,57 @@ def vantage_of(settings: Settings) -> Vantage:
         external=False,
         ca_file=Path(settings.service_ca_file) if settings.service_ca_file else None,
     )
+
+
+TOPOLOGY_FIRST_S = 120.0  # the first drift check, once the polls have settled
+
+
+async def check_topology(service: Service, stop: asyncio.Event) -> None:
+    """Compare the neighbour tables of the devices this collector holds with the inventory,
+    every `topology_check_s`: findings on /metrics (NocTopologyDrift) and one warning line."""
+    every = service.topology_check_s
+    if every <= 0:
+        return
+    inv = service.poller.inv
+    wait = min(TOPOLOGY_FIRST_S, every)
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), wait)
+        if stop.is_set():
+            return
+        wait = every
+        try:
+            read_back = await _read_held(service)
+        except Exception as exc:  # the check must never stop the collector
+            log.warning("topology check failed: %s", redact.first_line(exc))
+            continue
+        findings = drift(inv, [f for f in read_back if f.reason is None])
+        # The same object /metrics holds: its fields, not the object, change.
+        state = service.drift
+        state.findings, state.at, state.devices = findings, time.time(), len(read_back)
+        if findings:
+            log.warning(
+                "topology drift (%d): %s", len(findings), "; ".join(f.text for f in findings[:5])
+            )
+
+
+async def _read_held(service: Service) -> list[Found]:
+    """The interfaces and neighbour tables of every device this collector holds."""
+    live, targets = service.poller.live, service.poller.targets
+    client = service.new_client()
+    limit = asyncio.Semaphore(16)
+
+    async def read(name: str) -> Found:
+        target = targets[name]
+        found = Found(target.address, name, "", "", "")
+        async with limit:
+            await read_tables(client, found, target.port, target.auth, target.timeout_s)
+        return found
+
+    try:
+        return list(await asyncio.gather(*(read(n) for n in targets if live.owns(n))))
+    finally:
+        await client.close()
 
 
 JUDGE_S = 2.0  # how often the services this collector holds are judged from the votes

@@ -92,6 +92,9 @@ class Settings(BaseModel):
     vantage_canary: str = ""
     service_ca_file: str = ""
     watch_services: bool = True
+    # How often `noc serve` compares the devices' neighbour tables with the inventory (its
+    # drift check, as `noc discover --check` does); 0 turns it off.
+    topology_check_s: float = Field(default=86_400.0, ge=0.0)
 
     # A fleet of collectors sharing a PostgreSQL store: this collector's name (unique in the
     # fleet; unset means one collector polling everything), its site, and how long its hold

@@ -252,6 +252,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # Nor do they watch the inventory's services, whose lab servers only `noc demo` and the
     # services tests start: the tests of that turn it on.
     os.environ.setdefault("NOC_WATCH_SERVICES", "0")
+    # Nor do they compare the neighbour tables with the inventory (most run on subsets).
+    os.environ.setdefault("NOC_TOPOLOGY_CHECK_S", "0")
     if not hasattr(config, "workerinput"):  # the controller, or a run without workers
         shared.start_run()
 

@@ -11,7 +11,8 @@ from typing import Annotated
 import typer
 
 from noc.cli.common import InventoryOption, console, err_console, inventory_or_exit
-from noc.discovery.propose import apply, diff, graph, name_of, propose
+from noc.discovery.drift import drift
+from noc.discovery.propose import apply, diff, name_of, propose
 from noc.discovery.sweep import Sweep, addresses, sweep
 from noc.inventory.errors import InventoryError
 from noc.inventory.loader import load_inventory
@@ -115,30 +116,9 @@ def discover(
 def _drift(inv: Inventory, found: Sweep) -> None:
     """What the network says that the inventory does not: devices it lacks, links it lacks,
     parents no longer adjacent."""
-    by_address = {str(d.address): d.name for d in inv.devices}
-    lines = []
-    for f in found.found:
-        if f.address not in by_address and name_of(f) not in inv.devices_by_name:
-            lines.append(f"a device answers where the inventory has none: {f.address} ({f.name})")
-    edges = graph(found.found)
-    have = {frozenset({ln.a.device, ln.b.device}) for ln in inv.links if ln.b is not None}
-    near: dict[str, set[str]] = {}
-    for e in edges:
-        near.setdefault(e.a, set()).add(e.b)
-        near.setdefault(e.b, set()).add(e.a)
-        if frozenset({e.a, e.b}) not in have:
-            lines.append(f"a link the inventory lacks: {e.a} {e.a_if} - {e.b} {e.b_if}")
-    seen = {name_of(f) for f in found.found}
-    for d in inv.devices:
-        if (
-            d.parent
-            and d.name in seen
-            and d.parent in seen
-            and d.parent not in near.get(d.name, ())
-        ):
-            lines.append(f"{d.name}: its parent {d.parent} is no longer adjacent")
-    for line in lines:
-        console.print(f"  drift: {line}")
-    if lines:
+    findings = drift(inv, found.found)
+    for f in findings:
+        console.print(f"  drift: {f.text}")
+    if findings:
         raise typer.Exit(1)
     console.print("no drift: the network is as the inventory says")

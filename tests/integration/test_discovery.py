@@ -5,9 +5,11 @@ behind it removed gives them back, so that `noc inventory check` passes."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,8 @@ from ruamel.yaml import YAML
 from noc.inventory import load_inventory
 from noc.lab.control import call
 from tests.conftest import LAB_PORT, ROOT, Lab
+from tests.integration.test_crash import wait_for
+from tests.ports import free_port
 
 pytestmark = pytest.mark.integration
 GONE_BTS = "bts-12"
@@ -105,3 +109,50 @@ def test_a_reaimed_radio_is_drift_within_one_check(lab: Lab) -> None:
     assert "drift: bts-08: its parent bts-06 is no longer adjacent" in drift.stdout
     assert re.search(r"drift: a link the inventory lacks: bts-05 \S+ - bts-08 \S+", drift.stdout)
     assert "no drift" in noc(*check, *ports).stdout  # aimed back
+
+
+def test_noc_serve_checks_the_topology_and_says_drift_on_metrics(lab: Lab, tmp_path: Path) -> None:
+    """`noc serve` with a check every 5 s: no drift on the lab as the inventory says; bts-08
+    re-aimed gives noc_topology_drift{kind="parent"} 1 at the next check, 0 once back."""
+    http = free_port()
+    env = {
+        **os.environ,
+        "NOC_VAR_DIR": str(tmp_path / "var"),
+        "NOC_INVENTORY": str(lab.inventory),
+        "NOC_HTTP_PORT": str(http),
+        "NOC_TOPOLOGY_CHECK_S": "5",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "noc", "serve"],
+        env=env,
+        stdout=(tmp_path / "serve.log").open("wb"),
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
+
+    def drift(kind: str) -> float | None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{http}/metrics", timeout=10) as r:
+                text = r.read().decode()
+        except OSError:
+            return None
+        found = re.search(rf'^noc_topology_drift{{kind="{kind}"}} (\S+)$', text, re.M)
+        return float(found.group(1)) if found else None
+
+    move = {"command": "reaim", "device": "bts-08", "away_from": "bts-06", "to": "bts-05"}
+    try:
+        wait_for("a check, no drift", lambda: drift("parent") == 0 and drift("link") == 0, 60)
+        call(lab.socket, move)
+        try:
+            wait_for("the parent no longer adjacent", lambda: drift("parent") == 1, 30)
+            assert drift("link") == 1
+        finally:
+            call(lab.socket, {**move, "off": True})
+        wait_for("no drift once aimed back", lambda: drift("parent") == 0, 30)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    assert (
+        "topology drift (2): bts-08: its parent bts-06 is no longer adjacent"
+        in (tmp_path / "serve.log").read_text()
+    )

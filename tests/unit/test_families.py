@@ -11,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from noc.alerts.gateway import GatewayRelay, RelayMetrics
 from noc.config.schedule import ConfigState
+from noc.discovery.drift import DriftState, Finding
 from noc.dr.readiness import CheckResult, Status, verdict
 from noc.events.receiver import Counters
 from noc.exporter import NocMetrics
@@ -18,6 +19,7 @@ from noc.exporter.configs import ConfigMetrics
 from noc.exporter.events import EventMetrics
 from noc.exporter.families import BY_NAME, FAMILIES, markdown, write_page
 from noc.exporter.services import ServiceMetrics
+from noc.exporter.topology import TopologyMetrics
 from noc.inventory import load_inventory
 from noc.polling.livestate import LiveState
 from noc.services.checks import Cert
@@ -107,6 +109,11 @@ def full_exposition() -> str:
             ConfigMetrics(configs),
             EventMetrics(counters, lambda: {"trap": 0}),
             ServiceMetrics(watcher, services_live),
+            TopologyMetrics(
+                DriftState(
+                    [Finding("parent", "bts-08: its parent bts-06 is no longer adjacent")], 1.7e9
+                )
+            ),
         ],
     )
     return metrics.exposition().decode()
