@@ -127,6 +127,45 @@ def last_words(
     ]
 
 
+def schematic_rows(inv: Inventory) -> list[dict[str, Any]]:
+    """The dependency tree as rows for the schematic view: every device that has devices
+    behind it (or hangs from nothing) has a row at its depth, in tree order (by name); the
+    leaves behind it (offices under their BTS) sit in its row. The same inventory gives the
+    same rows on every screen."""
+    children: dict[str | None, list[str]] = {}
+    known = set(inv.devices_by_name)
+    for d in inv.devices:
+        parent = d.parent if d.parent in known else None
+        children.setdefault(parent, []).append(d.name)
+    for names in children.values():
+        names.sort(key=_natural)
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+
+    def visit(name: str, depth: int) -> None:
+        if name in seen:  # a cycle is refused by the inventory's check; never loop anyway
+            return
+        seen.add(name)
+        below = children.get(name, [])
+        leaves = [c for c in below if not children.get(c)]
+        rows.append({"node": name, "depth": depth, "chips": leaves if depth > 0 else []})
+        for child in below:
+            if children.get(child) or depth == 0:
+                visit(child, depth + 1)
+
+    for root in children.get(None, []):
+        visit(root, 0)
+    return rows
+
+
+def _natural(name: str) -> tuple[str, int, str]:
+    """kel-2 before kel-10."""
+    found = re.match(r"(.*?)(\d+)$", name)
+    if found is None or not found.group(2).isascii():
+        return (name, 0, "")
+    return (found.group(1), int(found.group(2)), name)
+
+
 def _key(entity: str) -> str:
     return link_name(entity).removeprefix(SERVICE_PREFIX)
 
@@ -271,6 +310,8 @@ def build(
         "problems": [p for _, p in problems],
         "unreachable": sum(behind.values()),
         "services": services,
+        "devices": {d.name: state_of(d.name).state.value for d in inv.devices},
+        "tree": schematic_rows(inv),
         "counts": counts,
         "uplink": uplink,
         "dr": None if dr is None else {"state": dr[0], "reason": dr[1], "at": dr[2]},

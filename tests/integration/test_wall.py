@@ -88,8 +88,10 @@ def browser(wall: Wall) -> Iterator[Any]:
         chromium.close()
 
 
-def loopback_only(context: Any, wall: Wall) -> None:
-    """Refuse and record every request that would leave 127.0.0.1."""
+def loopback_only(context: Any, wall: Wall, view: str = "map") -> None:
+    """Refuse and record every request that would leave 127.0.0.1; the screen shows `view`
+    (the geographic map for these tests, unless they ask for the schematic)."""
+    context.add_init_script(f"localStorage.setItem('noc-wall-view', '{view}')")
 
     def route(r: Any) -> None:
         url = r.request.url
@@ -503,3 +505,58 @@ def test_on_a_phone_the_wall_is_one_column_problems_first(
 
 def up_and_polled_or_down(page: Any) -> None:
     until(page, "document.querySelectorAll('#map [data-site]').length > 100", 60)
+
+
+def test_the_schematic_shows_every_device_with_no_label_over_another(
+    browser: Any, wall: Wall, lab: Lab
+) -> None:
+    """The dependency tree, the default view: Internet, the core, BTS and fibre points, the
+    offices as chips in their BTS's row. At 1920x1080 all 148 devices are on screen, no two
+    labels' boxes meet, and two loads of the page put every device at the same place."""
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    loopback_only(context, wall, view="schematic")
+    page = context.new_page()
+    try:
+        page.goto(wall.url + "/wall")
+        page.fill("#token", wall.token)
+        page.click("button[type=submit]")
+        page.wait_for_url(wall.url + "/wall")
+        until(page, "document.querySelectorAll('#map [data-device]').length >= 148", 60)
+        lab.scenario(BTS, "down")
+        try:
+            until(
+                page,
+                f"document.querySelector('#map [data-device=\"{BTS}\"]')?.dataset.state === 'down'",
+                30,
+            )
+            page.screenshot(path=str(SHOTS / "wall-schematic.png"))
+        finally:
+            lab.scenario(BTS, "down", on=False)
+        inv = load_inventory(wall.collector.settings.var_dir / "inventory.yaml")
+        shown = page.evaluate(
+            "Array.from(document.querySelectorAll('#map [data-device]')).map(n => {"
+            " const b = n.getBoundingClientRect();"
+            " return [n.dataset.device, b.left, b.top, b.right, b.bottom]; })"
+        )
+        assert {s[0] for s in shown} == {d.name for d in inv.devices}
+        assert all(x0 >= 0 and y0 >= 0 and x1 <= 1920 and y1 <= 1080 for _, x0, y0, x1, y1 in shown)
+        boxes = label_boxes(page)
+        assert len(boxes) == len(inv.devices) + 1  # and the Internet
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1 :]:
+                overlap = (
+                    min(a[2], b[2]) - max(a[0], b[0]) > 1 and min(a[3], b[3]) - max(a[1], b[1]) > 1
+                )
+                assert not overlap, (a, b)
+        first = {s[0]: s[1:] for s in shown}
+        page.reload()
+        until(page, "document.querySelectorAll('#map [data-device]').length >= 148", 60)
+        again = page.evaluate(
+            "Object.fromEntries(Array.from(document.querySelectorAll('#map [data-device]')).map("
+            "n => { const b = n.getBoundingClientRect();"
+            " return [n.dataset.device, [b.left, b.top, b.right, b.bottom]]; }))"
+        )
+        assert {k: list(v) for k, v in first.items()} == again
+    finally:
+        context.close()
+    assert wall.refused == []

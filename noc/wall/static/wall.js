@@ -126,8 +126,118 @@ function project(sites) {
   return (lat, lon) => [offX + (lon - minLon) * k * scale, offY + (maxLat - lat) * scale];
 }
 
+// --- which view: the schematic (the dependency tree) or the map -------------------------
+// `?view=schematic|map|alternate` chooses (and is remembered by this screen); by default the
+// schematic, once the inventory's tree is known. Alternating switches every 30 s.
+const VIEW_KEY = "noc-wall-view";
+const ALTERNATE_S = 30;
+function chosenView() {
+  const asked = new URLSearchParams(window.location.search).get("view");
+  if (["schematic", "map", "alternate"].includes(asked)) {
+    try { localStorage.setItem(VIEW_KEY, asked); } catch (e) { /* private mode */ }
+    return asked;
+  }
+  try { return localStorage.getItem(VIEW_KEY) || "schematic"; } catch (e) { return "schematic"; }
+}
+let viewMode = "schematic";
+function showing(v) {
+  const tree = v.tree && v.tree.some((r) => r.depth > 0);
+  if (!tree || viewMode === "map") return "map";
+  if (viewMode === "alternate") return Math.floor(Date.now() / 1000 / ALTERNATE_S) % 2 ? "map" : "schematic";
+  return "schematic";
+}
+
+// --- the schematic -------------------------------------------------------------------------
+
+let measure = null;
+function textWidth(text, px) {
+  if (!measure) measure = document.createElement("canvas").getContext("2d");
+  measure.font = `${px}px "DejaVu Sans", Arial, sans-serif`;
+  return measure.measureText(text).width;
+}
+
+// The tree as rows: Internet at the top left, then each row's device at its depth, the leaves
+// behind it (offices under their BTS) as chips in its row. Rows never share a line, and chips
+// wrap onto a line of their own, so no label can cover another.
+function drawSchematic(v) {
+  const svg = $("map");
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  svg.textContent = "";
+  svg.dataset.view = "schematic";
+  const NODE_PX = 14, CHIP_PX = 12, INDENT = 96, LEFT = 26, TOP = 28, BOTTOM = 96;
+  const lines = []; // [row, chips on this line]
+  for (const row of v.tree) {
+    const x0 = LEFT + 40 + row.depth * INDENT;
+    let x = x0 + 12 + textWidth(row.node, NODE_PX) + 18;
+    let current = [];
+    lines.push([row, current, x0]);
+    for (const chip of row.chips) {
+      const w = textWidth(chip, CHIP_PX) + 14;
+      if (x + w > W - 8 && current.length) {
+        current = [];
+        lines.push([null, current, x0]);
+        x = x0 + 12 + INDENT / 2;
+      }
+      current.push([chip, x, w]);
+      x += w + 6;
+    }
+  }
+  const step = Math.min(28, (H - TOP - BOTTOM) / (lines.length + 1));
+  const y0 = TOP + step;
+  const at = {};
+  let line = 0;
+  for (const [row, , x0] of lines) {
+    if (row) at[row.node] = [x0, y0 + line * step];
+    line += 1;
+  }
+  const edges = el("svg:g"), nodes = el("svg:g"), labels = el("svg:g");
+  const internet = [LEFT, TOP];
+  nodes.appendChild(el("svg:circle", { cx: internet[0], cy: internet[1], r: 9, fill: "#30363d",
+    stroke: "#8b949e", "stroke-width": 2 }));
+  labels.appendChild(el("svg:text", { x: internet[0] + 14, y: internet[1] + 5, class: "tree-label",
+    "data-label": T.internet, "font-size": NODE_PX }, T.internet));
+  const parentOf = {};
+  for (const row of v.tree) {
+    for (const chip of row.chips) parentOf[chip] = row.node;
+  }
+  let stack = [];
+  for (const row of v.tree) {
+    stack = stack.slice(0, row.depth);
+    const parent = row.depth === 0 ? null : stack[row.depth - 1];
+    stack.push(row.node);
+    const [x, y] = at[row.node];
+    const from = parent ? at[parent] : internet;
+    edges.appendChild(el("svg:path", { d: `M${from[0]},${from[1]} V${y} H${x}`, fill: "none",
+      stroke: "#484f58", "stroke-width": 1.5 }));
+  }
+  line = 0;
+  for (const [row, chips] of lines) {
+    const y = y0 + line * step;
+    line += 1;
+    if (row) {
+      const [x] = at[row.node];
+      const state = v.devices[row.node] || "unknown";
+      nodes.appendChild(el("svg:circle", { cx: x, cy: y, r: 6, fill: COLOUR[state],
+        "data-device": row.node, "data-state": state }));
+      labels.appendChild(el("svg:text", { x: x + 12, y: y + NODE_PX * 0.35, "font-size": NODE_PX,
+        class: "tree-label" + (state === "down" ? " problem" : ""), "data-label": row.node },
+        row.node));
+    }
+    for (const [chip, cx, w] of chips) {
+      const state = v.devices[chip] || "unknown";
+      nodes.appendChild(el("svg:rect", { x: cx, y: y - 8, width: w, height: 16, rx: 4,
+        fill: "#161b22", stroke: COLOUR[state], "stroke-width": 2,
+        "data-device": chip, "data-state": state }));
+      labels.appendChild(el("svg:text", { x: cx + 7, y: y + CHIP_PX * 0.35, "font-size": CHIP_PX,
+        class: "chip-label" + (state === "down" ? " problem" : ""), "data-label": chip }, chip));
+    }
+  }
+  svg.append(edges, nodes, labels);
+}
+
 function drawMap(v) {
   const svg = $("map");
+  svg.dataset.view = "map";
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   if (!projection) projection = project(v.sites);
   const at = {};
@@ -446,6 +556,10 @@ function showBanner() {
 
 function tickClock() {
   $("clock").textContent = wib(now());
+  // Alternating views: redraw when the half-minute turns (the data is the last pushed).
+  if (view && viewMode === "alternate" && ($("map").dataset.view || "") !== showing(view)) {
+    if (showing(view) === "schematic") drawSchematic(view); else drawMap(view);
+  }
   for (const node of document.querySelectorAll("#problems .lasted")) {
     const since = Number(node.dataset.since);
     if (since) node.textContent = lasted(now() - since);
@@ -456,7 +570,7 @@ function tickClock() {
 function render(v) {
   view = v;
   document.body.dataset.version = String((Number(document.body.dataset.version) || 0) + 1);
-  drawMap(v);
+  if (showing(v) === "schematic") drawSchematic(v); else drawMap(v);
   drawProblems(v);
   drawUplink(v);
   drawFooter(v);
@@ -485,6 +599,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("title").textContent = T.title;
   $("problems-title").textContent = T.problems;
   $("uplink-title").textContent = T.uplink;
+  viewMode = chosenView();
   drawLegend();
   tickClock();
   setInterval(tickClock, 1000);
