@@ -125,10 +125,21 @@ def build_device(inv: Inventory, device: Device, started: float) -> SimDevice:
         host_resources=device.kind is DeviceKind.LINUX,
         location=_location(inv, device),
         neighbours=_neighbours(inv, device),
-        neighbour_mibs=NEIGHBOUR_MIBS[device.kind],
+        neighbour_mibs=() if device.name == SWOS else NEIGHBOUR_MIBS[device.kind],
     )
 
 
+# The lab's one MikroTik SwOS switch (a kelurahan office behind a RouterOS BTS): it sends
+# MNDP only and answers no neighbour table, so only its BTS's MNDP table tells of it (its
+# SNMP is otherwise a RouterOS device's, as the collector polls it).
+SWOS = "kel-batutulis"
+# The discovery protocols each kind sends: RouterOS all three, IOS LLDP and CDP, the rest LLDP.
+SPEAKS: dict[DeviceKind, tuple[str, ...]] = {
+    DeviceKind.MIKROTIK_ROUTEROS: ("lldp", "mndp", "cdp"),
+    DeviceKind.CISCO_IOS: ("lldp", "cdp"),
+    DeviceKind.UBIQUITI_AIROS: ("lldp",),
+    DeviceKind.LINUX: ("lldp",),
+}
 # Which neighbour tables each kind answers: RouterOS both LLDP and MNDP, IOS LLDP and CDP.
 NEIGHBOUR_MIBS: dict[DeviceKind, tuple[str, ...]] = {
     DeviceKind.MIKROTIK_ROUTEROS: ("lldp", "mndp"),

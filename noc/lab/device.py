@@ -97,6 +97,7 @@ class Neighbour:
     name: str  # theirs (sysName / identity / device ID)
     port: str  # their interface
     address: str  # their management address
+    speaks: tuple[str, ...] = ("lldp", "mndp", "cdp")  # the discovery protocols they send
 
 
 @dataclass
@@ -208,17 +209,17 @@ class SimDevice:
             local = index_of.get(nb.interface)
             if local is None:
                 continue
-            if "lldp" in self.neighbour_mibs:
+            if "lldp" in self.neighbour_mibs and "lldp" in nb.speaks:
                 port = local + ROUTEROS_LLDP_PORT_BASE if routeros else local
                 view[(*LLDP_LOC_PORT, 3, port)] = text(nb.interface)
                 row = (0, port, n)
                 view[(*LLDP_REM, 7, *row)] = text(f"bridge1/{nb.port}" if routeros else nb.port)
                 view[(*LLDP_REM, 9, *row)] = text(nb.name)
-            if "mndp" in self.neighbour_mibs:
+            if "mndp" in self.neighbour_mibs and "mndp" in nb.speaks:
                 view[(*MNDP, 2, n)] = _const(Value(Tag.IP_ADDRESS, nb.address))
                 view[(*MNDP, 6, n)] = text(nb.name)
                 view[(*MNDP, 8, n)] = _const(Value(Tag.INTEGER, local))
-            if "cdp" in self.neighbour_mibs:
+            if "cdp" in self.neighbour_mibs and "cdp" in nb.speaks:
                 view[(*CDP_CACHE, 6, local, n)] = text(nb.name)
                 view[(*CDP_CACHE, 7, local, n)] = text(nb.port)
 

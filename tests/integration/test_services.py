@@ -255,7 +255,11 @@ def fleet(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]
             for proc in procs.values():
                 proc.terminate()
             for proc in procs.values():
-                proc.wait(30)
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:  # never left running after the test
+                    proc.kill()
+                    proc.wait(10)
             egov.close()
 
 
