@@ -288,7 +288,9 @@ def test_a_stopped_spse_server_is_one_incident_within_two_intervals(fleet: Fleet
             lambda: [i for i in fleet.incidents() if i.entity == "service:lpse"],
             4 * INTERVAL_S,
         )
-        print(f"\nSPSE stopped: incident opened after {took:.1f} s (interval {INTERVAL_S} s)")
+        said = f"SPSE stopped: incident opened after {took:.1f} s (interval {INTERVAL_S} s)\n"
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        (SHOTS / "services-spse.txt").write_text(said)
         assert took <= 2 * INTERVAL_S + 3, took
         (incident,) = [i for i in fleet.incidents() if i.entity == "service:lpse"]
         # The server itself is the root cause (not srv-web-1, which answers, nor the uplink).
