@@ -108,7 +108,10 @@ class Member:
         alone left the collector running after the test)."""
         assert self.proc is not None
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, sig)
+            if os.getpgid(self.proc.pid) == self.proc.pid:  # started as a group of its own
+                os.killpg(self.proc.pid, sig)
+            else:
+                self.proc.send_signal(sig)
 
     def metric(self, name: str) -> float:
         # A deadline for a busy machine, not a measure: what is asserted is what it says.
