@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from noc.snmp import ber, v3
-from noc.snmp.values import Tag, Value, format_oid, parse_oid
+from noc.snmp.values import Oid, Tag, Value, format_oid, parse_oid
 
 TRAP_V1, INFORM, TRAP_V2, REPORT = 0xA4, 0xA6, 0xA7, 0xA8
 USM_STATS = "1.3.6.1.6.3.15.1.1"
@@ -234,17 +234,7 @@ def _report(
     """A Report from our engine: usmStatsUnknownEngineIDs (unauthenticated, to a discovery
     probe) or usmStatsNotInTimeWindows (signed with the sender's keys, RFC 3414 3.2 (7))."""
     oid = UNKNOWN_ENGINE_IDS if keys is None else NOT_IN_TIME_WINDOWS
-    varbinds = [(parse_oid(oid), Value(Tag.COUNTER32, 1))]
-    body = b"".join(
-        ber.tlv(ber.SEQUENCE, ber.encode_oid(o) + ber.encode_value(v)) for o, v in varbinds
-    )
-    pdu = ber.tlv(
-        REPORT,
-        ber.encode_integer(request_id)
-        + ber.encode_integer(0)
-        + ber.encode_integer(0)
-        + ber.tlv(ber.SEQUENCE, body),
-    )
+    pdu = _pdu(REPORT, request_id, [(parse_oid(oid), Value(Tag.COUNTER32, 1))])
     scoped = ber.encode_scoped_pdu(local.engine_id, b"", pdu)
     if keys is not None:
         auth_only = replace(keys, priv_key=None)
@@ -290,14 +280,13 @@ def encode_v2_trap(
         (parse_oid(SNMP_TRAP_OID), Value(Tag.OBJECT_IDENTIFIER, trap_oid)),
         *((parse_oid(o), v) for o, v in varbinds),
     ]
+    return ber.encode_community_message(1, community, _pdu(TRAP_V2, request_id, bound))
+
+
+def _pdu(tag: int, request_id: int, varbinds: list[tuple[Oid, Value]]) -> bytes:
+    """A PDU of the request/response layout (error status and index 0) with its varbinds."""
     body = b"".join(
-        ber.tlv(ber.SEQUENCE, ber.encode_oid(oid) + ber.encode_value(v)) for oid, v in bound
+        ber.tlv(ber.SEQUENCE, ber.encode_oid(oid) + ber.encode_value(v)) for oid, v in varbinds
     )
-    pdu = ber.tlv(
-        TRAP_V2,
-        ber.encode_integer(request_id)
-        + ber.encode_integer(0)
-        + ber.encode_integer(0)
-        + ber.tlv(ber.SEQUENCE, body),
-    )
-    return ber.encode_community_message(1, community, pdu)
+    head = ber.encode_integer(request_id) + ber.encode_integer(0) + ber.encode_integer(0)
+    return ber.tlv(tag, head + ber.tlv(ber.SEQUENCE, body))
