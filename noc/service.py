@@ -42,9 +42,13 @@ from noc.exporter import DeviceFragments, NocMetrics
 from noc.exporter.cache import MetricsCache
 from noc.exporter.configs import ConfigMetrics
 from noc.exporter.events import EventMetrics
+from noc.exporter.flows import FlowMetrics
 from noc.exporter.services import ServiceMetrics
 from noc.exporter.topology import TopologyMetrics
 from noc.fleet.member import Member
+from noc.flows.crosscheck import CrossCheck
+from noc.flows.process import FlowCollector, uplink_exporter
+from noc.flows.process import spec_for as flow_spec
 from noc.inventory import Inventory
 from noc.polling.domains import FleetError
 from noc.polling.events import Tee, link_key, service_key
@@ -75,6 +79,9 @@ class Listen:
     syslog_port: int
     log_max: int = 200_000
     log_days: int = 30
+    flow_port: int = 0
+    flow_days: int = 62
+    flow_settle_s: float = 120.0
 
 
 HINT_S = 30.0  # how long what a message said counts for the confirming poll
@@ -103,6 +110,8 @@ class Service:
     judgements: dict[str, Judgement] = field(default_factory=dict)  # of those it judges
     drift: DriftState = field(default_factory=DriftState)  # the last topology check
     topology_check_s: float = 0.0  # how often (0: never)
+    flows: FlowCollector = field(default_factory=FlowCollector)  # the uplink's, from the child
+    cross: CrossCheck = field(default_factory=CrossCheck)  # flows against SNMP
 
     def metrics(self) -> NocMetrics:
         extra: list[Any] = [
@@ -114,6 +123,9 @@ class Service:
         if self.watcher is not None:
             extra.append(ServiceMetrics(self.watcher, self.poller.live))
         extra.append(TopologyMetrics(self.drift))
+        if self.listen is not None and self.listen.flow_port:
+            uplink = self.poller.inv.uplink
+            extra.append(FlowMetrics(self.flows, self.cross, uplink.name if uplink else ""))
         return NocMetrics(
             self.poller.live,
             self.scheduler.stats,
@@ -180,6 +192,9 @@ def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Ser
             settings.syslog_port,
             settings.event_log_max,
             settings.event_log_days,
+            settings.flow_port,
+            settings.flow_days,
+            settings.flow_settle_s,
         ),
     )
     service.relay = GatewayRelay(inv, engine)
@@ -275,6 +290,7 @@ async def run_service(
     events_task = asyncio.create_task(hear_devices(service, stop))
     services_task = asyncio.create_task(watch_services(service, stop))
     topology_task = asyncio.create_task(check_topology(service, stop))
+    flows_task = asyncio.create_task(collect_flows(service, stop))
     ended: list[BaseException | None] = []
     try:
         await service.scheduler.run(stop)  # returns once the polls in flight have ended
@@ -290,7 +306,7 @@ async def run_service(
         backups_task.cancel()  # a backup in flight is not waited for: its session is a daemon's
         await asyncio.gather(backups_task, return_exceptions=True)
         ended += await asyncio.gather(
-            events_task, services_task, topology_task, return_exceptions=True
+            events_task, services_task, topology_task, flows_task, return_exceptions=True
         )
         ended += await asyncio.gather(windows_task, dr_task, return_exceptions=True)
         if relay_task is not None:
@@ -551,6 +567,51 @@ async def hear_devices(service: Service, stop: asyncio.Event) -> None:
         service.member.name if service.member is not None else socket.gethostname(),
     )
     await service.receiver.run(spec, lambda heard: act_on(service, heard), stop)
+
+
+CROSS_CHECK_S = 10.0  # how often the uplink's counters are sampled for the flow cross-check
+
+
+async def collect_flows(service: Service, stop: asyncio.Event) -> None:
+    """The uplink's flows: collected in a process of their own; here, the uplink's ifIndex is
+    told to it once the polls know it, and its counters are sampled for the cross-check."""
+    listen = service.listen
+    if listen is None or not listen.flow_port:
+        return
+    inv, live = service.poller.inv, service.poller.live
+    spec = flow_spec(
+        inv,
+        listen.host,
+        listen.flow_port,
+        service.writer.engine.url.render_as_string(hide_password=False),
+        listen.flow_days,
+        logging.getLogger().getEffectiveLevel(),
+    )
+    service.cross.settle_s = listen.flow_settle_s
+    exporter = uplink_exporter(inv)
+
+    async def sampling() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), CROSS_CHECK_S)
+            if exporter is None:
+                continue
+            device, interface = exporter
+            snap = live.snapshot([device])
+            found, at = snap.interface(device, interface), snap.sampled_at.get(device)
+            if found is None or at is None:
+                continue
+            if service.flows.uplink_if != found.index:
+                service.flows.tell_uplink(found.index)
+            if found.in_octets is not None and found.out_octets is not None:
+                service.cross.sample(at, found.in_octets + found.out_octets)
+            service.cross.check(service.flows.uplink, time.time())
+
+    sampler = asyncio.create_task(sampling())
+    try:
+        await service.flows.run(spec, stop)
+    finally:
+        await asyncio.gather(sampler, return_exceptions=True)
 
 
 def vantage_of(settings: Settings) -> Vantage:

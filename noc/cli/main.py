@@ -45,6 +45,7 @@ GROUPS = (
     "alerts",
     "fleet",
     "config",
+    "flows",
 )
 COMMANDS = {
     "poll": ("collect", "poll"),

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import multiprocessing
 import os
 import signal
 import time
@@ -25,6 +24,7 @@ from multiprocessing.connection import Connection
 
 from sqlalchemy import Engine
 
+from noc.childproc import supervise
 from noc.events import log as event_log
 from noc.events.log import LoggedEvent
 from noc.events.match import Directory
@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 FLUSH_S = 0.05  # how soon a hint reaches the collector
 LOG_S = 1.0  # how often the event log is written
 PRUNE_S = 600.0
-RESTART_S = 5.0
 CHILD_NICENESS = 10
 
 
@@ -92,72 +91,32 @@ class Listener:
 
     async def run(self, spec: Spec, act: Callable[[Heard], None], stop: asyncio.Event) -> None:
         """Keep the child running until `stop`, acting on what it hears."""
-        while not stop.is_set():
-            code = await self._once(spec, act, stop)
-            if stop.is_set():
-                return
-            self.restarts += 1
-            log.warning("the trap and syslog receiver ended (exit %s); starting it again", code)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), RESTART_S)
-
-    async def _once(
-        self, spec: Spec, act: Callable[[Heard], None], stop: asyncio.Event
-    ) -> int | None:
-        ctx = multiprocessing.get_context("spawn")
-        mine, theirs = ctx.Pipe(duplex=True)
-        proc = ctx.Process(target=child_main, args=(theirs, spec), name="noc-events", daemon=True)
-        proc.start()
-        theirs.close()
-        loop = asyncio.get_running_loop()
-        ended = asyncio.Event()
         first = True
 
-        def readable() -> None:
+        def take(message: object) -> None:
             nonlocal first
-            try:
-                while mine.poll():
-                    message = mine.recv()
-                    if isinstance(message, Opened):
-                        self.ports = message.ports
-                        if first:
-                            for trouble in message.trouble:
-                                log.warning("not listening for device messages on %s", trouble)
-                        first = False
-                    elif isinstance(message, Batch):
-                        self.take(message)
-                        for heard in message.heard:
-                            try:
-                                act(heard)
-                            except Exception as exc:  # one hint never stops the others
-                                log.warning(
-                                    "hint from %s not acted on: %s: %s",
-                                    heard.device,
-                                    type(exc).__name__,
-                                    exc,
-                                )
-            except (EOFError, OSError):
-                loop.remove_reader(mine.fileno())
-                ended.set()
+            if isinstance(message, Opened):
+                self.ports = message.ports
+                if first:
+                    for trouble in message.trouble:
+                        log.warning("not listening for device messages on %s", trouble)
+                first = False
+            elif isinstance(message, Batch):
+                self.take(message)
+                for heard in message.heard:
+                    try:
+                        act(heard)
+                    except Exception as exc:  # one hint never stops the others
+                        log.warning(
+                            "hint from %s not acted on: %s: %s",
+                            heard.device,
+                            type(exc).__name__,
+                            exc,
+                        )
 
-        loop.add_reader(mine.fileno(), readable)
-        try:
-            stopping = asyncio.create_task(stop.wait())
-            ending = asyncio.create_task(ended.wait())
-            await asyncio.wait({stopping, ending}, return_when=asyncio.FIRST_COMPLETED)
-            stopping.cancel()
-            ending.cancel()
-        finally:
-            if not ended.is_set():
-                loop.remove_reader(mine.fileno())
-            with contextlib.suppress(OSError):
-                mine.send("stop")
-            mine.close()
-            await asyncio.to_thread(proc.join, 10)
-            if proc.is_alive():
-                proc.kill()
-                await asyncio.to_thread(proc.join, 5)
-        return proc.exitcode
+        self.restarts += await supervise(
+            "noc-events", "trap and syslog receiver", child_main, (spec,), take, stop
+        )
 
 
 def child_main(conn: Connection, spec: Spec) -> None:

@@ -25,6 +25,7 @@ def cross_check(inv: Inventory, rejected: dict[str, set[str]]) -> list[Finding]:
         *_maintenance_refs(inv, rejected),
         *_dr_refs(inv, rejected),
         *_service_refs(inv, rejected),
+        *_flow_refs(inv, rejected),
         *_cycles(inv),
     ]
 
@@ -66,6 +67,30 @@ def _service_refs(inv: Inventory, rejected: dict[str, set[str]]) -> Iterator[Fin
         for index, device in enumerate(service.runs_on):
             if device not in devices:
                 yield ("services", service.name, "runs_on", index), f"unknown device {device!r}"
+
+
+def _flow_refs(inv: Inventory, rejected: dict[str, set[str]]) -> Iterator[Finding]:
+    flows = inv.flows
+    if flows.exporter is not None:
+        device = inv.devices_by_name.get(flows.exporter)
+        if device is None and flows.exporter not in rejected["devices"]:
+            yield ("flows", "exporter"), f"unknown device {flows.exporter!r}"
+        elif device is not None and flows.interface and device.interface(flows.interface) is None:
+            yield ("flows", "interface"), f"{device.name} has no interface {flows.interface!r}"
+    # One inside address, one site: overlapping subnets would count a flow to either. Sorted
+    # by start, a subnet overlaps another only if it begins before the furthest end so far.
+    spans = sorted(
+        (net.version, int(net.network_address), int(net.broadcast_address), index, at, site.name)
+        for index, site in enumerate(inv.sites)
+        for at, net in enumerate(site.subnets)
+    )
+    reach: tuple[int, int, str] | None = None  # (version, furthest end, its site)
+    for version, start, end, index, at, name in spans:
+        if reach is not None and reach[0] == version and start <= reach[1]:
+            net = inv.sites[index].subnets[at]
+            yield ("sites", index, "subnets", at), f"{net} overlaps a subnet of site {reach[2]!r}"
+        if reach is None or reach[0] != version or end > reach[1]:
+            reach = (version, end, name)
 
 
 def _dupes(names: list[str]) -> set[str]:

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from noc.inventory.flows import Flows, IpNetwork
 from noc.inventory.runbook import Runbook
 from noc.inventory.services import Service
 
@@ -174,6 +175,7 @@ class Site(Strict):
     kecamatan: Text
     lat: Annotated[float, Field(ge=-90, le=90)]
     lon: Annotated[float, Field(ge=-180, le=180)]
+    subnets: list[IpNetwork] = []  # the inside addresses its users have (flows are told by them)
 
 
 class Interface(Strict):
@@ -415,6 +417,7 @@ class Inventory(Strict):
     dr: DrConfig | None = None
     alerting: Alerting | None = None
     services: list[Service] = []
+    flows: Flows = Flows()
 
     @cached_property
     def devices_by_name(self) -> dict[str, Device]:

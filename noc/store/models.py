@@ -275,3 +275,17 @@ class ServiceVoteRow(Base):
     external: Mapped[bool] = mapped_column(Boolean)
     reason: Mapped[str | None] = mapped_column(Text)
     checks: Mapped[str] = mapped_column(Text)
+
+
+class FlowMinuteRow(Base):
+    """The uplink's traffic in one minute for one site, application and direction (`in`:
+    toward the city), summed from flow records; raw flows are not kept."""
+
+    __tablename__ = "flow_minutes"
+    minute: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # Unix s, minute start
+    site: Mapped[str] = mapped_column(String(64), primary_key=True)
+    app: Mapped[str] = mapped_column(String(32), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3), primary_key=True)
+    octets: Mapped[int] = mapped_column(BigInteger)
+    packets: Mapped[int] = mapped_column(BigInteger)
+    flows: Mapped[int] = mapped_column(BigInteger)
