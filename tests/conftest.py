@@ -247,7 +247,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
 def pytest_configure(config: pytest.Config) -> None:
     # The collectors the tests start do not listen for traps and syslog on 162 and 514 of every
     # interface (parallel ones would clash there): the tests of that set their own high ports.
-    for setting in ("NOC_TRAP_PORT", "NOC_SYSLOG_PORT"):
+    for setting in ("NOC_TRAP_PORT", "NOC_SYSLOG_PORT", "NOC_FLOW_PORT"):
         os.environ.setdefault(setting, "0")
     # Nor do they watch the inventory's services, whose lab servers only `noc demo` and the
     # services tests start: the tests of that turn it on.

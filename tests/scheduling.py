@@ -22,6 +22,7 @@ WAITING = [
     "integration/test_alerts",
     "integration/test_truth",
     "lab/test_fleet_partition",
+    "lab/test_flows_softflowd",
     "integration/test_crash",
     "integration/test_events",
     "integration/test_fleet",

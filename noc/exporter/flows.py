@@ -21,13 +21,15 @@ class FlowMetrics(PromCollector):
         self.collector, self.cross, self.link = collector, cross, link
 
     def collect(self) -> Iterator[Metric]:
+        if not self.collector.port:  # not listening (yet)
+            return
         counts = self.collector.counts
-        datagrams = family("noc_flow_datagrams")
+        datagrams = family("noc_flow_datagrams_total")
         for version, n in sorted(counts.datagrams.items()):
             datagrams.add_metric([str(version)], float(n))
         yield datagrams
-        yield family("noc_flow_records", float(counts.records))
-        dropped = family("noc_flow_dropped")
+        yield family("noc_flow_records_total", float(counts.records))
+        dropped = family("noc_flow_dropped_total")
         for reason, n in sorted(counts.dropped.items()):
             dropped.add_metric([reason], float(n))
         yield dropped
