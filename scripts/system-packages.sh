@@ -3,7 +3,7 @@
 # As root it installs what is missing; otherwise it prints the one command to run and stops.
 set -euo pipefail
 
-PACKAGES=(python3-venv python3-pip snmpd snmp prometheus prometheus-alertmanager prometheus-snmp-exporter iperf3 iproute2 chromium openssh-server poppler-utils systemd faketime)
+PACKAGES=(python3-venv python3-pip snmpd snmp prometheus prometheus-alertmanager prometheus-snmp-exporter iperf3 iproute2 chromium openssh-server poppler-utils systemd faketime softflowd nfdump)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
