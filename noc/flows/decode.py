@@ -21,7 +21,9 @@ MAX_DOMAINS = 16  # observation domains (or v9 source IDs) per exporter
 MAX_ALL_DOMAINS = 1024  # in all, whoever sends
 MAX_TEMPLATES = 256  # per domain
 MAX_FIELDS = 128  # per template
-MAX_PENDING = 32  # data sets waiting for their template, per domain
+MAX_PENDING = 2048  # data sets waiting for their template, per domain
+MAX_PENDING_BYTES = 32 * 1024 * 1024  # ... and their bytes, over every domain
+RESTART_GAP = 10_000  # an IPFIX sequence this far back: the exporter started again
 PENDING_MS = 30 * 60 * 1000  # how long a data set waits for its template
 
 # Information elements read from data records (the same numbers in v9 and IPFIX).
@@ -173,6 +175,7 @@ class Domain:
     options: dict[int, Layout] = field(default_factory=dict)
     sampling: int = 1
     init_ms: int | None = None
+    clock: int | None = None  # the last v9 uptime or IPFIX sequence number: restarts show in it
     # (template ID, set body, export time in ms, exporter uptime in ms or None)
     pending: deque[tuple[int, bytes, int, int | None]] = field(
         default_factory=lambda: deque(maxlen=MAX_PENDING)
@@ -193,6 +196,8 @@ class Decoder:
     datagrams: Counter[int] = field(default_factory=Counter)  # by version
     records: int = 0
     replaced: int = 0  # templates whose ID came again with another layout
+    restarts: int = 0  # exporters seen starting again (their templates forgotten)
+    held_bytes: int = 0
 
     def templates(self) -> int:
         return sum(len(d.templates) + len(d.options) for d in self.domains.values())
@@ -265,20 +270,32 @@ class Decoder:
             found = self.domains[key] = Domain()
         return found
 
+    def _restarted(self, domain: Domain, clock: int, gap: int) -> None:
+        """An exporter that starts again may reuse its template IDs with other layouts: what
+        it said before is forgotten (its data waits for the new templates)."""
+        if domain.clock is not None and clock + gap < domain.clock:
+            self.restarts += 1
+            domain.templates.clear()
+            domain.options.clear()
+            domain.sampling, domain.init_ms = 1, None
+        domain.clock = clock
+
     def _v9(self, data: bytes, exporter: str) -> list[FlowRecord]:
         if len(data) < _V9_HEADER.size:
             raise Malformed("malformed")
         _, _, uptime, secs, _, source = _V9_HEADER.unpack_from(data)
         domain = self._domain(exporter, 9, source)
+        self._restarted(domain, uptime, 1000)
         return self._sets(data, _V9_HEADER.size, len(data), exporter, domain, secs * 1000, uptime)
 
     def _ipfix(self, data: bytes, exporter: str) -> list[FlowRecord]:
         if len(data) < _IPFIX_HEADER.size:
             raise Malformed("malformed")
-        _, length, secs, _, observation = _IPFIX_HEADER.unpack_from(data)
+        _, length, secs, sequence, observation = _IPFIX_HEADER.unpack_from(data)
         if length < _IPFIX_HEADER.size or length > len(data):
             raise Malformed("malformed")
         domain = self._domain(exporter, 10, observation)
+        self._restarted(domain, sequence, RESTART_GAP)
         return self._sets(data, _IPFIX_HEADER.size, length, exporter, domain, secs * 1000, None)
 
     def _sets(
@@ -397,29 +414,47 @@ class Decoder:
             self._read_options(options, body, domain)
             return []
         layout = domain.templates.get(template_id)
+        if layout is not None and layout.record is not None and len(body) % layout.size > 3:
+            # More than padding left over: not the layout we hold (a restart shows in the
+            # header's clock and clears the templates; this set alone does not).
+            self.dropped["layout mismatch"] += 1
+            return []
         if layout is None:
-            if len(domain.pending) == domain.pending.maxlen:
-                self.dropped["template unknown"] += 1  # the oldest held set gives way
-            domain.pending.append((template_id, body, export_ms, uptime))
+            self._hold(domain, (template_id, body, export_ms, uptime))
             return []
         return self._records(layout, body, exporter, domain, export_ms, uptime)
+
+    def _hold(self, domain: Domain, held: tuple[int, bytes, int, int | None]) -> None:
+        if self.held_bytes + len(held[1]) > MAX_PENDING_BYTES:
+            self.dropped["template unknown"] += 1
+            return
+        if len(domain.pending) == domain.pending.maxlen:
+            self.dropped["template unknown"] += 1  # the oldest held set gives way
+            self.held_bytes -= len(domain.pending[0][1])
+        domain.pending.append(held)
+        self.held_bytes += len(held[1])
 
     def _release(self, template_id: int, exporter: str, domain: Domain) -> list[FlowRecord]:
         """Decode the held sets a template just unlocked; drop those held too long."""
         out: list[FlowRecord] = []
         if not domain.pending:
             return out
-        keep: deque[tuple[int, bytes, int, int | None]] = deque(maxlen=MAX_PENDING)
-        newest = max(export_ms for _, _, export_ms, _ in domain.pending)
-        for held in domain.pending:
-            tid, body, export_ms, uptime = held
+        held_now = list(domain.pending)
+        newest = max(export_ms for _, _, export_ms, _ in held_now)
+        domain.pending = deque(maxlen=MAX_PENDING)
+        unlocked = []
+        for held in held_now:
+            tid, body, export_ms, _ = held
+            if tid == template_id or newest - export_ms > PENDING_MS:
+                self.held_bytes -= len(body)
             if newest - export_ms > PENDING_MS:
                 self.dropped["template unknown"] += 1
             elif tid == template_id:
-                out += self._data(tid, body, exporter, domain, export_ms, uptime)
+                unlocked.append(held)
             else:
-                keep.append(held)
-        domain.pending = keep
+                domain.pending.append(held)
+        for tid, body, export_ms, uptime in unlocked:
+            out += self._data(tid, body, exporter, domain, export_ms, uptime)
         return out
 
     def _read_options(self, layout: Layout, body: bytes, domain: Domain) -> None:

@@ -95,6 +95,28 @@ def test_held_sets_are_bounded_and_what_gives_way_is_counted() -> None:
         d.decode(ipfix(data), EXP)
     assert d.dropped["template unknown"] == 5
     assert len(d.decode(ipfix(nf.template_set(10, 300, nf.IPV4_NAT)), EXP)) == MAX_PENDING
+    assert d.held_bytes == 0
+
+
+def test_an_exporter_that_restarts_with_another_layout_loses_nothing() -> None:
+    d = Decoder()
+    d.decode(ipfix(nf.template_set(10, 256, nf.IPV4_NAT), seq=50_000), EXP)
+    assert (
+        len(
+            d.decode(
+                ipfix(nf.data_set(256, nf.IPV4_NAT, [row("198.18.1.5", REMOTE, 5)]), seq=50_001),
+                EXP,
+            )
+        )
+        == 1
+    )
+    # Restarted: sequence from 0, ID 256 now another layout, its template not yet sent.
+    short = ((8, 4), (12, 4), (1, 4))
+    data = nf.data_set(256, short, [(ip("198.18.2.9"), ip(REMOTE), 77)] * 2)
+    assert d.decode(ipfix(data, seq=0), EXP) == []
+    assert d.restarts == 1
+    got = d.decode(ipfix(nf.template_set(10, 256, short), seq=2), EXP)
+    assert [r.octets for r in got] == [77, 77]
 
 
 def test_templates_are_kept_per_exporter_and_domain() -> None:
