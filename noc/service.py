@@ -82,6 +82,7 @@ class Listen:
     flow_port: int = 0
     flow_days: int = 62
     flow_settle_s: float = 120.0
+    flow_window_s: int = 300
 
 
 HINT_S = 30.0  # how long what a message said counts for the confirming poll
@@ -195,6 +196,7 @@ def build_service(inv: Inventory, client: SnmpClient, settings: Settings) -> Ser
             settings.flow_port,
             settings.flow_days,
             settings.flow_settle_s,
+            settings.flow_window_s,
         ),
     )
     service.relay = GatewayRelay(inv, engine)
@@ -587,7 +589,7 @@ async def collect_flows(service: Service, stop: asyncio.Event) -> None:
         listen.flow_days,
         logging.getLogger().getEffectiveLevel(),
     )
-    service.cross.settle_s = listen.flow_settle_s
+    service.cross.settle_s, service.cross.window_s = listen.flow_settle_s, listen.flow_window_s
     exporter = uplink_exporter(inv)
 
     async def sampling() -> None:

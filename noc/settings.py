@@ -83,10 +83,11 @@ class Settings(BaseModel):
     # NetFlow v5/v9 and IPFIX from the uplink's router: where `noc serve` listens for them
     # (0: not at all; on events_host), how many days the 1-minute buckets are kept, and how
     # long after a window the flows are compared with the SNMP counters (above the exporter's
-    # active timeout: its long flows arrive that late).
+    # active timeout: its long flows arrive that late), over windows of how many seconds.
     flow_port: int = Field(default=2055, ge=0, le=65535)
     flow_days: int = Field(default=62, ge=1)
     flow_settle_s: float = Field(default=120.0, ge=0.0)
+    flow_window_s: int = Field(default=300, ge=60, le=3600, multiple_of=60)
     # The event log in the store: at most this many messages, none older than this.
     event_log_max: int = Field(default=200_000, ge=1000)
     event_log_days: int = Field(default=30, ge=1)

@@ -25,6 +25,7 @@ WAITING = [
     "lab/test_flows_softflowd",
     "integration/test_crash",
     "integration/test_events",
+    "integration/test_flows_lab",
     "integration/test_fleet",
     "integration/test_store",
     "integration/test_dr",

@@ -15,6 +15,7 @@ from noc.lab.agent import start_agents
 from noc.lab.builder import build_lab
 from noc.lab.control import ControlServer
 from noc.lab.egov import serve_inventory
+from noc.lab.flowexport import LabFlowExporter
 from noc.lab.services import start_stand_ins, touch_markers
 from noc.lab.stack import start_alert_path
 from noc.paths import default_inventory
@@ -52,6 +53,15 @@ def demo(
         watching = settings.model_copy(update={"service_ca_file": str(egov.ca.ca_file)})
         markers_stop = asyncio.Event()
         markers = asyncio.create_task(touch_markers(inv, agents, markers_stop))
+        exporting = None
+        if settings.flow_port:  # the uplink router's IPFIX, to this collector
+            devices = {a.device.name: a.device for a in agents}
+            controller.flows = LabFlowExporter(inv, devices, ("127.0.0.1", settings.flow_port))
+            exporting = asyncio.create_task(controller.flows.run(markers_stop, responder.clock.now))
+            console.print(
+                f"flows: core-1 exports IPFIX to 127.0.0.1:{settings.flow_port}; "
+                f"`{noc_command()} flows top` shows who fills the uplink"
+            )
         console.print(
             f"e-government services: {len(inv.services)} served on loopback "
             f"(`{noc_command()} services` shows them)"
@@ -79,6 +89,8 @@ def demo(
             alert_path.stop()
             markers_stop.set()
             await markers
+            if exporting is not None:
+                await asyncio.gather(exporting, return_exceptions=True)
             for stand_in in stand_ins:
                 stand_in.close()
             control.close()

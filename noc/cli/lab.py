@@ -72,6 +72,9 @@ def serve(
     syslog_to: Annotated[
         str | None, typer.Option(help="HOST:PORT the devices send syslog to (loopback)")
     ] = None,
+    flows_to: Annotated[
+        str | None, typer.Option(help="HOST:PORT the uplink router exports IPFIX to (loopback)")
+    ] = None,
 ) -> None:
     """Run the lab in the foreground until interrupted."""
     from noc.lab.runner import run
@@ -86,6 +89,7 @@ def serve(
                 recordings_port,
                 _loopback(traps_to),
                 _loopback(syslog_to),
+                _loopback(flows_to),
             )
         )
     except OSError as exc:
@@ -261,6 +265,20 @@ def service(
         raise typer.Exit(1) from None
     shown = ", ".join(answer.get("servers") or answer.get("cut") or [])
     console.print(f"{name}: {which} {'off' if off else 'on'} ({shown})")
+
+
+@app.command()
+def flows(
+    which: Annotated[str, typer.Argument(help="restart, sampling, sampling-unsaid, or normal")],
+) -> None:
+    """Switch the uplink router's flow export: restart it (its template comes back in another
+    layout, one refresh late), sample 1 in 10 (saying so, or not), or back to normal."""
+    try:
+        call(socket_path(), {"command": "flows", "name": which})
+    except LabControlError as exc:
+        err_console.print(str(exc))
+        raise typer.Exit(1) from None
+    console.print(f"flow export: {which}")
 
 
 @app.command()

@@ -18,6 +18,7 @@ MAX_SAMPLES = 512
 @dataclass
 class CrossCheck:
     settle_s: float = 120.0
+    window_s: int = WINDOW_S
     # (when sampled, in + out octets) of the uplink's interface, oldest first
     samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=MAX_SAMPLES))
     flow_octets: int | None = None  # of the last window compared
@@ -46,7 +47,7 @@ class CrossCheck:
     def check(self, uplink: Mapping[tuple[int, str], int], now: float) -> None:
         """Compare the latest settled window, if both sides cover it."""
         end = int(now - self.settle_s) // 60 * 60
-        start = end - WINDOW_S
+        start = end - self.window_s
         first, last = self._counter_at(start), self._counter_at(end)
         if (
             first is None

@@ -310,6 +310,7 @@ class Decoder:
     ) -> list[FlowRecord]:
         ipfix = uptime is None
         out: list[FlowRecord] = []
+        unlocked: list[int] = []
         while offset + 4 <= end:
             set_id, length = _SET.unpack_from(data, offset)
             if length < 4 or offset + length > end:
@@ -317,15 +318,17 @@ class Decoder:
             body = data[offset + 4 : offset + length]
             offset += length
             if set_id == (2 if ipfix else 0):
-                for template_id in self._templates(body, domain, ipfix):
-                    out += self._release(template_id, exporter, domain)
+                unlocked += self._templates(body, domain, ipfix)
             elif set_id == (3 if ipfix else 1):
-                for template_id in self._option_templates(body, domain, ipfix):
-                    out += self._release(template_id, exporter, domain)
+                unlocked += self._option_templates(body, domain, ipfix)
             elif set_id >= 256:
                 out += self._data(set_id, body, exporter, domain, export_ms, uptime)
             else:
                 self.dropped["reserved set"] += 1
+        # Held sets are read once the whole message is: its option records (the sampling
+        # rate) may come after the template that unlocks them.
+        for template_id in unlocked:
+            out += self._release(template_id, exporter, domain)
         return out
 
     def _fields(

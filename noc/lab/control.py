@@ -15,6 +15,7 @@ from noc.lab.agent import LabResponder
 from noc.lab.builder import LabAgent
 from noc.lab.device import Neighbour
 from noc.lab.egov import SERVICE_SCENARIOS, LabServices
+from noc.lab.flowexport import LabFlowExporter
 from noc.lab.scenarios import ScenarioError, apply
 
 
@@ -58,6 +59,7 @@ class ControlServer:
         self.clock = responder.clock
         self.started = time.time()
         self.egov: LabServices | None = None  # the e-government services, when served
+        self.flows: LabFlowExporter | None = None  # the uplink router's IPFIX, when exported
         self.saved_neighbours: dict[str, list[Neighbour]] = {}  # before a re-aim
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -98,6 +100,16 @@ class ControlServer:
                     agent.device.name, str(request.get("name")), bool(request.get("enable", True))
                 )
             return {"ok": True, "device": describe(agent, now)}
+        if command == "flows":
+            if self.flows is None:
+                return {"ok": False, "error": "the lab exports no flows (serve it with --flows-to)"}
+            if request.get("name") == "status":
+                return {"ok": True, "sent_octets": self.flows.sent_octets}
+            try:
+                self.flows.scenario(str(request.get("name")), now)
+            except ValueError as exc:
+                return {"ok": False, "error": str(exc)}
+            return {"ok": True}
         if command == "service":
             return self._service(request)
         if command == "reaim":

@@ -12,6 +12,7 @@ from noc.inventory import load_inventory
 from noc.lab.agent import start_agents
 from noc.lab.builder import LabAgent, build_lab, recording_agent
 from noc.lab.control import ControlServer
+from noc.lab.flowexport import LabFlowExporter
 from noc.lab.notify import LabNotifier
 from noc.lab.services import start_stand_ins, touch_markers
 
@@ -37,6 +38,7 @@ async def run(
     recordings_port: int = 161,
     traps_to: tuple[str, int] | None = None,
     syslog_to: tuple[str, int] | None = None,
+    flows_to: tuple[str, int] | None = None,
 ) -> None:
     inv = load_inventory(inventory_path)
     started = time.time()
@@ -54,10 +56,16 @@ async def run(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     markers = asyncio.create_task(touch_markers(inv, agents, stop))
+    exporting = None
+    if flows_to is not None:
+        control.flows = LabFlowExporter(inv, {a.device.name: a.device for a in agents}, flows_to)
+        exporting = asyncio.create_task(control.flows.run(stop, responder.clock.now))
     try:
         await stop.wait()
     finally:
         await markers
+        if exporting is not None:
+            await asyncio.gather(exporting, return_exceptions=True)
         for stand_in in stand_ins:
             stand_in.close()
         server.close()

@@ -128,6 +128,7 @@ def start_collector(
     lab_inventory: Path,
     syslog: bool = False,
     aliases: dict[str, list[str]] | None = None,
+    more_env: dict[str, str] | None = None,
 ) -> Collector:
     """`noc serve` (SQLite) over the lab's inventory, without configuration backups, listening
     for traps (and syslog) on high loopback ports; its output in `work/serve.log`."""
@@ -151,6 +152,7 @@ def start_collector(
         "NOC_EVENTS_HOST": "127.0.0.1",
         "NOC_TRAP_PORT": str(trap_port),
         "NOC_SYSLOG_PORT": str(syslog_port),
+        **(more_env or {}),
     }
     env.pop("NOC_DATABASE_URL", None)
     log = work / "serve.log"
@@ -164,11 +166,12 @@ def start_collector(
     return Collector(proc, env, f"http://127.0.0.1:{http_port}", trap_port, syslog_port, log)
 
 
-def start_lab(work: Path, port: int) -> Lab:
-    """`noc lab serve` on the whole inventory at `port`, for the benchmarks (its own process)."""
+def start_lab(work: Path, port: int, *more: str) -> Lab:
+    """`noc lab serve` on the whole inventory at `port` (and `more` of its options), in its own
+    process."""
     lab_inventory = with_port(INVENTORY, work / "lab-inventory.yaml", port)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "noc", "lab", "serve", "--inventory", str(lab_inventory)],
+        [sys.executable, "-m", "noc", "lab", "serve", "--inventory", str(lab_inventory), *more],
         env={**os.environ, "NOC_VAR_DIR": str(work / "lab")},
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

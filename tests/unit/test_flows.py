@@ -238,3 +238,19 @@ def test_ranked_talkers() -> None:
         ("b", 0, 30, 2),
         ("a", 10, 5, 2),
     ]
+
+
+def test_held_sets_take_the_sampling_rate_sent_after_their_template() -> None:
+    d = Decoder()
+    assert (
+        d.decode(ipfix(nf.data_set(256, nf.IPV4_NAT, [row("198.18.1.5", REMOTE, 10)])), EXP) == []
+    )
+    got = d.decode(
+        ipfix(
+            nf.template_set(10, 256, nf.IPV4_NAT),
+            nf.options_template_set(10, 400, nf.SCOPE, nf.SAMPLING),
+            nf.data_set(400, (*nf.SCOPE, *nf.SAMPLING), [(1, 10)]),
+        ),
+        EXP,
+    )
+    assert [r.octets for r in got] == [100]
