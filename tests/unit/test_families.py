@@ -5,6 +5,8 @@ is the table's own rendering."""
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -18,8 +20,12 @@ from noc.exporter import NocMetrics
 from noc.exporter.configs import ConfigMetrics
 from noc.exporter.events import EventMetrics
 from noc.exporter.families import BY_NAME, FAMILIES, markdown, write_page
+from noc.exporter.flows import FlowMetrics
 from noc.exporter.services import ServiceMetrics
 from noc.exporter.topology import TopologyMetrics
+from noc.flows.aggregate import Row
+from noc.flows.crosscheck import CrossCheck
+from noc.flows.process import Batch, Counts, FlowCollector
 from noc.inventory import load_inventory
 from noc.polling.livestate import LiveState
 from noc.services.checks import Cert
@@ -98,6 +104,15 @@ def full_exposition() -> str:
     watcher.seen.durations[("lpse", "http")] = Histogram()
     watcher.seen.durations[("lpse", "http")].observe(0.2)
     watcher.seen.uplink_up = True
+    flows = FlowCollector(port=2055)
+    flows.take(
+        Batch(
+            [Row(int(time.time()) // 60 * 60 - 120, "skpd-kominfo", "web", "in", 6 << 20, 50, 3)],
+            Counts(Counter({10: 4}), 120, Counter({"malformed": 1}), 3),
+            {},
+        )
+    )
+    cross = CrossCheck(flow_octets=97, snmp_octets=100)
     metrics = NocMetrics(
         poller.live,
         Stats(),
@@ -114,6 +129,7 @@ def full_exposition() -> str:
                     [Finding("parent", "bts-08: its parent bts-06 is no longer adjacent")], 1.7e9
                 )
             ),
+            FlowMetrics(flows, cross, "uplink-isp"),
         ],
     )
     return metrics.exposition().decode()

@@ -7,6 +7,7 @@ import struct
 
 from noc.flows.aggregate import Aggregator
 from noc.flows.attribute import OUTSIDE, Attribution, Prefixes
+from noc.flows.crosscheck import CrossCheck
 from noc.flows.decode import MAX_PENDING, Decoder, FlowRecord
 from noc.flows.store import ranked
 from noc.lab import netflow as nf
@@ -254,3 +255,17 @@ def test_held_sets_take_the_sampling_rate_sent_after_their_template() -> None:
         EXP,
     )
     assert [r.octets for r in got] == [100]
+
+
+def test_the_cross_check_compares_a_settled_window_with_the_counters() -> None:
+    c = CrossCheck(settle_s=120, window_s=300)
+    base = 1_796_600_040  # a minute's start
+    for k in range(0, 13):  # polled every 60 s at 30 s past the minute, 1 MB a second
+        c.sample(base + 30 + 60 * k, 10**9 + (30 + 60 * k) * 1_000_000)
+    flows = {(base + 60 * m, "in"): 60_000_000 // 10 for m in range(13)}  # a tenth: unsaid
+    c.check(flows, base + 60 * 9 + 5)
+    assert c.window_end == base + 420 and c.snmp_octets == 300_000_000
+    assert c.ratio is not None and abs(c.ratio - 0.1) < 1e-9
+    c.sample(base + 60 * 14, 5)  # the counters went back (a reboot): no verdict on it
+    c.check(flows, base + 60 * 16 + 5)
+    assert c.window_end == base + 420
