@@ -372,6 +372,9 @@ def _http_server(service: Service, http: tuple[str, int], var_dir: Path) -> uvic
     def dr_report() -> DrReport | None:
         return service.dr_report
 
+    wall = WallHub(live, service.scheduler.stats, service.writer, dr_report, engine)
+    if service.listen is not None and service.listen.flow_port:
+        wall.talkers = service.flows.top_sites
     ctx = ApiContext(
         inv=service.poller.inv,
         engine=engine,
@@ -380,7 +383,7 @@ def _http_server(service: Service, http: tuple[str, int], var_dir: Path) -> uvic
         live=live,
         metrics=service.metrics(),
         dr_report=dr_report,
-        wall=WallHub(live, service.scheduler.stats, service.writer, dr_report, engine),
+        wall=wall,
         lease_s=service.member.lease_s if service.member is not None else 30.0,
         trusted_proxies=service.trusted_proxies,
         trouble=_trouble(service.member),

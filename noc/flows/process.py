@@ -266,6 +266,14 @@ class FlowCollector:
                 sums[(site, direction)] += octets
         return {k: v * 8 / window_s for k, v in sums.items()}
 
+    def top_sites(self, now: float) -> list[tuple[str, float, float]]:
+        """(site, in bit/s, out bit/s) over the last 5 full minutes, biggest first."""
+        sums: dict[str, list[float]] = {}
+        for (site, direction), bps in self.top_bps(now).items():
+            sums.setdefault(site, [0.0, 0.0])[0 if direction == "in" else 1] += bps
+        ranked = sorted(sums.items(), key=lambda kv: (-(kv[1][0] + kv[1][1]), kv[0]))
+        return [(site, i, o) for site, (i, o) in ranked]
+
     async def run(self, spec: Spec, stop: asyncio.Event) -> None:
         self.restarts += await supervise(
             "noc-flows", "flow collector", child_main, (spec,), self.take, stop, self._started

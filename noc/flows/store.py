@@ -69,7 +69,6 @@ def top(
     engine: Engine,
     since: float,
     until: float,
-    *,
     by: str = "site",
     site: str | None = None,
     limit: int | None = 10,

@@ -87,6 +87,8 @@ class WallHub:
         self._last_sample: float | None = None
         self.acked: dict[str, str] = {}
         self.said: dict[str, list[Said]] = {}  # the last lines of devices with a problem
+        # The sites filling the uplink now (site, in bit/s, out bit/s), from the flows.
+        self.talkers: Callable[[float], list[tuple[str, float, float]]] | None = None
         self._speakers: dict[str, list[Speaker]] = {}  # whose lines each problem shows
         self.version = 0
         self.body = b""
@@ -198,6 +200,7 @@ class WallHub:
             now,
             self.said,
             self._speakers,
+            self.talkers(now) if self.talkers is not None else (),
         )
         self._speakers = {
             entity: self._indexed(said_about(self.live.inv, entity))

@@ -76,6 +76,10 @@ class Speaker:
     index: int | None = None  # the port's ifIndex, when the last poll knows it
 
 
+TALKERS = 5  # sites on the "Pemakai terbesar" tile
+TALKERS_ABOVE = 0.8  # shown while the uplink is at least this full
+
+
 def said_about(inv: Inventory, entity: str) -> list[Speaker]:
     """Whose lines a problem card shows: the device and, about the port toward it, its
     parent; or a link's two ends, about their ports."""
@@ -182,12 +186,14 @@ def build(
     now: float,
     said: Mapping[str, Sequence[Said]] | None = None,
     speakers: Mapping[str, Sequence[Speaker]] | None = None,
+    talkers: Sequence[tuple[str, float, float]] = (),
 ) -> dict[str, Any]:
     """The wall's document. `verdicts` and `since` are keyed by entity (devices by name,
     links as `link:NAME`); `uplink_history` holds (bucket start, in bit/s, out bit/s);
     `dr` is (readiness, reason, checked at); `acked` maps an alert group to who acknowledged
     it; `said` holds the last traps and syslog lines of devices (newest first), and
-    `speakers` whose of them each problem's card shows (`said_about`)."""
+    `speakers` whose of them each problem's card shows (`said_about`); `talkers` the sites
+    filling the uplink (site, in bit/s, out bit/s; biggest first), shown above 80%."""
     said, speakers = said or {}, speakers or {}
     services_title = {svc.name: svc.title for svc in inv.services}
 
@@ -301,6 +307,12 @@ def build(
         }
         for svc in inv.services
     ]
+    hot = uplink is not None and (uplink["utilisation"] or 0.0) >= TALKERS_ABOVE
+    titles = {s.name: s.title for s in inv.sites}
+    top = [
+        {"site": site, "title": titles.get(site), "in_bps": round(i), "out_bps": round(o)}
+        for site, i, o in talkers[:TALKERS]
+    ]
     polling = health.last_poll_at is not None and now - health.last_poll_at < 3 * health.interval_s
     return {
         "at": now,
@@ -314,6 +326,7 @@ def build(
         "tree": schematic_rows(inv),
         "counts": counts,
         "uplink": uplink,
+        "talkers": top if hot else [],
         "dr": None if dr is None else {"state": dr[0], "reason": dr[1], "at": dr[2]},
         "collector": {
             "last_poll_at": health.last_poll_at,

@@ -32,6 +32,7 @@ const T = {
     in: "masuk", out: "keluar", internet: "Internet",
     services: "Layanan", service: "Layanan", serviceDown: "tidak dapat diakses",
     servicesUp: (u, n) => `${u} dari ${n} normal`,
+    talkers: "Pemakai terbesar", talkersNote: "5 menit terakhir, turun / naik",
   },
   en: {
     title: "Kota Bogor NOC", problems: "Problems", uplink: "Internet uplink",
@@ -59,6 +60,7 @@ const T = {
     in: "in", out: "out", internet: "Internet",
     services: "Services", service: "Service", serviceDown: "down",
     servicesUp: (u, n) => `${u} of ${n} up`,
+    talkers: "Top users", talkersNote: "last 5 minutes, down / up",
   },
 }[LANG];
 
@@ -426,6 +428,32 @@ function drawUplink(v) {
   }
   pct.dataset.utilisation = u && u.utilisation !== null ? String(u.utilisation) : "";
   drawChart(u);
+  drawTalkers(v);
+}
+
+// "Pemakai terbesar": while the uplink is 80% full or more, the sites filling it (flows).
+function drawTalkers(v) {
+  const tile = $("talkers");
+  tile.textContent = "";
+  const list = v.talkers || [];
+  tile.hidden = !list.length;
+  if (!list.length) return;
+  tile.appendChild(el("h3", {}, `${T.talkers} `));
+  tile.firstChild.appendChild(el("span", { class: "note" }, T.talkersNote));
+  const cap = v.uplink ? v.uplink.capacity_bps : 1;
+  const mbps = (x) => ONE_DECIMAL.format(x / 1e6);
+  for (const t of list) {
+    const share = Math.min(100, ((t.in_bps + t.out_bps) / cap) * 100);
+    const row = el("div", { class: "talker", "data-site": t.site });
+    row.appendChild(el("span", { class: "who" }, t.title || t.site));
+    const bar = el("span", { class: "bar" });
+    const fill = el("span", { class: "fill" });
+    fill.style.width = `${share.toFixed(1)}%`;  // CSSOM: the page's policy allows no inline style
+    bar.appendChild(fill);
+    row.appendChild(bar);
+    row.appendChild(el("span", { class: "rate" }, `${mbps(t.in_bps)} / ${mbps(t.out_bps)} Mbps`));
+    tile.appendChild(row);
+  }
 }
 
 function drawChart(u) {
