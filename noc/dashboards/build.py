@@ -325,6 +325,24 @@ def overview(inv: Inventory) -> dash.Dashboard:
         .display_mode(cm.BarGaugeDisplayMode.GRADIENT)
         .reduce_options(ReduceDataOptions().calcs(["lastNotNull"]).values(False))
     )
+    talkers = (
+        bargauge.Panel()
+        .title("Top users of the uplink (flows, last 5 minutes)")
+        .with_target(
+            query(
+                "topk(10, sum by (site) (noc_flow_site_bits_per_second))",
+                "{{site}}",
+                instant=True,
+            )
+        )
+        .unit("bps")
+        .min(0)
+        .max(bps)
+        .thresholds(steps((None, "blue"), (0.25 * bps, "orange")))
+        .orientation(cm.VizOrientation.HORIZONTAL)
+        .display_mode(cm.BarGaugeDisplayMode.GRADIENT)
+        .reduce_options(ReduceDataOptions().calcs(["lastNotNull"]).values(False))
+    )
     incidents = (
         big("Open incidents")
         .with_target(query("sum(noc_incidents_open)", instant=True))
@@ -389,8 +407,9 @@ def overview(inv: Inventory) -> dash.Dashboard:
         .with_panel(lay.place(geo, 12, 12))
         .with_panel(lay.place(uplink_panel, 12, 12))
         .with_panel(lay.place(congested, 12, 10))
+        .with_panel(lay.place(talkers, 12, 10))
         .with_panel(lay.place(incidents, 4, 10))
-        .with_panel(lay.place(problems, 8, 10))
+        .with_panel(lay.place(problems, 20, 10))
         .with_panel(lay.place(availability, 24, 6))
     )
 
@@ -695,6 +714,9 @@ INDONESIAN = {
     "NOT CHECKED": "BELUM DIPERIKSA",
     "NOT READY": "TIDAK SIAP",
     "Open incidents": "Gangguan terbuka",
+    "Top users of the uplink (flows, last 5 minutes)": (
+        "Pemakai terbesar uplink (flow, 5 menit terakhir)"
+    ),
     "READY": "SIAP",
     "Radio signal": "Sinyal radio",
     "SLA overview": "Ringkasan SLA",

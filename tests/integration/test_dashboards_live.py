@@ -7,6 +7,7 @@ table, stats mapped to text, numeric coordinates on the map, named radios, tier 
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,9 @@ from noc.dashboards.build import build
 from noc.inventory import load_inventory
 from noc.inventory.topology import Topology
 from tests.conftest import Lab
+from tests.flowsend import export_flows
 from tests.integration.test_prometheus import BackgroundCollector, Prometheus, wait_for
+from tests.ports import free_port
 from tests.subset import subset_inventory
 
 pytestmark = pytest.mark.integration
@@ -53,7 +56,9 @@ def scene(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
         timeout_s=1.0,
         retries=0,
     )
-    collector = BackgroundCollector(inventory, work)
+    collector = BackgroundCollector(
+        inventory, work, events_host="127.0.0.1", flow_port=free_port(kind=socket.SOCK_DGRAM)
+    )
     prometheus = Prometheus(work, collector.port)
     lab.scenario(BTS, "down")
     lab.scenario("core-1", "congestion", param="0.96")
@@ -64,7 +69,17 @@ def scene(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
             "noc_dr_state == 1",
             "noc:device_availability:ratio_30d",
             "sum(rate(noc_device_poll_failures_total[5m])) > 0",
+            "noc_flow_site_bits_per_second",
         ):
+            if "noc_flow_" in expr:  # core-1's flows, once its collector listens
+                wait_for(
+                    lambda: collector.service is not None and collector.service.flows.port > 0,
+                    60,
+                    "flows",
+                )
+                export_flows(
+                    collector.inv, "core-1", collector.settings.flow_port, {"skpd-kominfo": 9e6}
+                )
             wait_for(lambda expr=expr: bool(prometheus.query(expr)), 120, expr)  # type: ignore[misc]
         yield {
             "prometheus": prometheus,

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_events import ROOT, Collector, start_collector, start_lab, until
+from tests.conftest import ROOT
+from tests.integration.test_events import Collector, start_collector, start_lab, until
 from tests.ports import free_port
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,6 @@ test. Screenshots go to var/screenshots/ for people to look at."""
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 import shutil
@@ -22,10 +21,10 @@ import pytest
 
 from noc.inventory import load_inventory
 from noc.inventory.topology import Topology
-from noc.lab import netflow as nf
 from noc.store.db import make_engine
 from noc.store.tokens import Role, create_token
 from tests.conftest import ROOT, Database, Lab, pg_database
+from tests.flowsend import export_flows
 from tests.integration.test_prometheus import BackgroundCollector, wait_for
 from tests.ports import free_port
 from tests.subset import subset_inventory
@@ -240,7 +239,8 @@ def test_uplink_congestion_shows_the_gauge_above_90_percent(
         assert "uplink padat" in page.inner_text("#summary")
         assert page.locator("#chart polyline").count() >= 1
         # core-1's flows name who fills it: the "Pemakai terbesar" tile, biggest first.
-        export_flows(wall, {"skpd-kominfo": 12e6, "kel-sempur": 6e6, "skpd-bappeda": 3e6})
+        sites = {"skpd-kominfo": 12e6, "kel-sempur": 6e6, "skpd-bappeda": 3e6}
+        export_flows(wall.collector.inv, "core-1", wall.collector.settings.flow_port, sites)
         until(page, "document.querySelectorAll('#talkers .talker').length === 3", 30)
         rows = page.locator("#talkers .talker").all_inner_texts()
         assert "Dinas Komunikasi dan Informatika" in rows[0], rows
@@ -248,44 +248,6 @@ def test_uplink_congestion_shows_the_gauge_above_90_percent(
         page.screenshot(path=str(SHOTS / "wall-uplink-congested.png"))
     finally:
         lab.scenario("core-1", "congestion", on=False)
-
-
-def export_flows(wall: Wall, bps_by_site: dict[str, float]) -> None:
-    """IPFIX from core-1's address: each site downloading at its rate over the last minutes."""
-    inv = wall.collector.inv
-    now = int(time.time())
-    start, end = (now // 60 - 4) * 60, (now // 60 - 1) * 60  # full minutes, inside 5
-    rows = []
-    for site, bps in bps_by_site.items():
-        host = int(inv.site(site).subnets[0].network_address) + 20
-        octets = int(bps / 8 * (end - start))
-        rows.append(
-            (
-                int(ipaddress.ip_address("198.51.100.9")),
-                int(ipaddress.ip_address("203.0.113.10")),
-                443,
-                50000,
-                6,
-                octets,
-                octets // 1400,
-                0,
-                0,
-                start * 1000,
-                end * 1000,
-                0,
-                host,
-            )
-        )
-    message = nf.message(
-        10,
-        [nf.template_set(10, 256, nf.IPV4_NAT), nf.data_set(256, nf.IPV4_NAT, rows)],
-        now,
-        0,
-        1,
-    )
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind((str(inv.device("core-1").address), 0))
-        sock.sendto(message, ("127.0.0.1", wall.collector.settings.flow_port))
 
 
 def test_the_wall_says_plainly_when_the_collector_loses_its_store(page: Any, wall: Wall) -> None:
