@@ -281,7 +281,8 @@ def simulate(
 ) -> None:
     """Fill a store with a simulated month of the lab's network (outages, flaps, congestion,
     a collector gap), as the collector would have written it."""
-    from noc.lab.month import simulate_month
+    from noc.flows import store as flow_store
+    from noc.lab.month import busy_flows, simulate_month
     from noc.store.db import sync_inventory
     from noc.store.writer import StoreWriter
 
@@ -313,6 +314,9 @@ def simulate(
             if not writer.flush():
                 err_console.print(f"the store refused the month: {writer.stats.last_error}")
                 raise typer.Exit(1)
+        flows = busy_flows(inv, plan, period)  # who filled the uplink in its congested hours
+        for writer in writers:
+            flow_store.write(writer.engine, flows)
     console.print(
         f"simulated {loc_month(period)}: {len(plan.outages)} outages planned "
         f"({sum(o.flapping for o in plan.outages)} of them a device going down and up again "

@@ -77,15 +77,20 @@ class Attribution:
 
     @classmethod
     def of(cls, inv: Inventory) -> Attribution:
-        apps = [*inv.flows.applications, *BUILT_IN]
+        found = cls.of_applications(inv.flows.applications)
+        found.sites = Prefixes.of([(net, s.name) for s in inv.sites for net in s.subnets])
+        return found
+
+    @classmethod
+    def of_applications(cls, applications: list[Application]) -> Attribution:
+        """By application only (no sites): the inventory's applications, then the built-in."""
+        apps = [*applications, *BUILT_IN]
         ports: dict[int, str] = {}
         for app in apps:
             for port in app.port_numbers():
                 ports.setdefault(port, app.name)
         return cls(
-            Prefixes.of([(net, s.name) for s in inv.sites for net in s.subnets]),
-            Prefixes.of([(net, a.name) for a in apps for net in a.networks]),
-            ports,
+            Prefixes(), Prefixes.of([(net, a.name) for a in apps for net in a.networks]), ports
         )
 
     def place(self, r: FlowRecord) -> Place:

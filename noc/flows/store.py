@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, and_, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from noc.flows.aggregate import Row
@@ -101,6 +101,25 @@ def ranked(rows: Iterable[Sequence[object]], limit: int | None) -> list[Talker]:
     out = [Talker(name, *cell) for name, cell in sums.items()]
     out.sort(key=lambda t: (-t.octets, t.name))
     return out[:limit] if limit is not None else out
+
+
+SPANS_PER_QUERY = 200
+
+
+def during(engine: Engine, spans: Sequence[tuple[float, float]], by: str = "site") -> list[Talker]:
+    """The talkers over several spans at once (say, the hours the uplink was above 80%)."""
+    column = T.c.app if by == "app" else T.c.site
+    rows: list[Sequence[object]] = []
+    with engine.connect() as conn:
+        for i in range(0, len(spans), SPANS_PER_QUERY):
+            chunk = spans[i : i + SPANS_PER_QUERY]
+            q = (
+                select(column, T.c.direction, func.sum(T.c.octets), func.sum(T.c.flows))
+                .where(or_(*(and_(T.c.minute >= a, T.c.minute < b) for a, b in chunk)))
+                .group_by(column, T.c.direction)
+            )
+            rows += conn.execute(q).all()
+    return ranked(rows, None)
 
 
 def by_hour(

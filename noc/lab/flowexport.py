@@ -21,6 +21,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from noc.flows.attribute import OTHER, Attribution
 from noc.flows.process import uplink_exporter
 from noc.inventory import Inventory
 from noc.lab import netflow as nf
@@ -60,6 +61,20 @@ RESTARTED: tuple[nf.Field, ...] = (
 )
 
 
+def site_shares(inv: Inventory) -> list[tuple[str, int, float]]:
+    """(site, its first subnet's address, its share of the uplink): the same every run."""
+    sites = [(s.name, int(s.subnets[0].network_address)) for s in inv.sites if s.subnets]
+    weights = [1 + zlib.crc32(name.encode()) % 9 for name, _ in sites]
+    total = sum(weights) or 1
+    return [(n, base, w / total) for (n, base), w in zip(sites, weights, strict=True)]
+
+
+def app_shares() -> list[tuple[str, float]]:
+    """Each application the lab's traffic is made of, named as the collector names it."""
+    names = Attribution.of_applications([]).ports
+    return [(names.get(port, OTHER), share) for port, share, _ in APPS]
+
+
 @dataclass
 class LabFlowExporter:
     inv: Inventory
@@ -75,10 +90,7 @@ class LabFlowExporter:
     _sites: list[tuple[str, int, float]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        sites = [(s.name, int(s.subnets[0].network_address)) for s in self.inv.sites if s.subnets]
-        weights = [1 + zlib.crc32(name.encode()) % 9 for name, _ in sites]
-        total = sum(weights) or 1
-        self._sites = [(n, base, w / total) for (n, base), w in zip(sites, weights, strict=True)]
+        self._sites = site_shares(self.inv)
 
     SCENARIOS = ("restart", "sampling", "sampling-unsaid", "normal")
 

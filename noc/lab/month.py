@@ -12,9 +12,11 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from noc.flows.aggregate import Row
 from noc.inventory import Inventory, Topology
 from noc.inventory.model import Medium, Role
 from noc.lab.builder import UPLOAD_SHARE, share
+from noc.lab.flowexport import app_shares, site_shares
 from noc.lab.traffic import curve_integral
 from noc.polling.events import Event, Sink
 from noc.polling.livestate import LiveState, entities
@@ -88,6 +90,26 @@ def simulate_month(
             progress((now - period.start) / period.seconds)
         now += STEP_S
     return plan
+
+
+def busy_flows(inv: Inventory, plan: Plan, period: Period) -> list[Row]:
+    """The uplink's flows in its congested hours, an hour to a row (the buckets a report reads
+    for who filled it), split over the sites and applications as the lab's router exports."""
+    uplink = inv.uplink
+    if uplink is None:
+        return []
+    sites, apps = site_shares(inv), app_shares()
+    rows = []
+    for day in sorted(plan.congested_days):
+        for hour in range(8, 16):  # the congested working hours, as Traffic makes them
+            start = int(period.start + day * 86400 + hour * 3600)
+            down = uplink.capacity_bps * 0.97 * 3600 / 8
+            for site, _, site_share in sites:
+                for app, app_share in apps:
+                    for direction, total in (("in", down), ("out", down * UPLOAD_SHARE)):
+                        octets = int(total * site_share * app_share)
+                        rows.append(Row(start, site, app, direction, octets, octets // 1200, 60))
+    return rows
 
 
 def poll_step(live: LiveState, now: float, failing: Callable[[str, float], bool]) -> list[Event]:

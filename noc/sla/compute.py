@@ -267,6 +267,21 @@ Point = tuple[float, float, float]
 _IN, _OUT = itemgetter(1), itemgetter(2)
 
 
+def busy_spans(points: Sequence[Point], capacity_bps: int) -> list[tuple[float, float]]:
+    """The 5-minute buckets above 80% of the contract (the busier direction), merged where
+    they follow each other: the spans a report asks the flows about."""
+    limit = 0.8 * capacity_bps
+    spans: list[tuple[float, float]] = []
+    for start, in_bps, out_bps in sorted(points):
+        if max(in_bps, out_bps) <= limit:
+            continue
+        if spans and spans[-1][1] == start:
+            spans[-1] = (spans[-1][0], start + BUCKET_S)
+        else:
+            spans.append((start, start + BUCKET_S))
+    return spans
+
+
 def link_usage(points: Sequence[Point], period: Period, capacity_bps: int) -> LinkUsage:
     start, end = period.start, period.end
     inside = [p for p in points if start <= p[0] < end]

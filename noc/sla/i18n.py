@@ -96,6 +96,13 @@ LABELS: dict[str, dict[str, str]] = {
         "services_note": "Each service as its vantage points see it (the data centre, the DR "
         "site and outside probes; down when most of them fail it), against its own target.",
         "service": "Service",
+        "busy_users": "Who filled the uplink in its hours above 80%",
+        "busy_users_note": "From the uplink router's flows, over the {hours} hours the uplink "
+        "carried more than 80% of its contracted capacity: the sites (SKPD and kelurahan) and "
+        "the applications, downloads and uploads together.",
+        "application": "Application",
+        "volume": "Volume",
+        "traffic_share": "Share",
         "compliance": "Configuration compliance",
         "compliance_summary": "{ok} of {checked} backed-up device configurations meet all {rules} "
         "rules of config-rules.yaml, as of {date}.",
@@ -188,6 +195,13 @@ LABELS: dict[str, dict[str, str]] = {
         "situs DR dan probe luar; dinyatakan gangguan bila sebagian besar gagal menjangkaunya), "
         "terhadap target ketersediaannya sendiri.",
         "service": "Layanan",
+        "busy_users": "Pemakai uplink pada jam di atas 80%",
+        "busy_users_note": "Dari data flow router uplink, selama {hours} jam ketika uplink "
+        "terisi lebih dari 80% kapasitas kontrak: lokasi (SKPD dan kelurahan) dan aplikasi "
+        "yang memakainya, unduhan dan unggahan digabung.",
+        "application": "Aplikasi",
+        "volume": "Volume",
+        "traffic_share": "Porsi",
         "compliance": "Kepatuhan konfigurasi",
         "compliance_summary": "{ok} dari {checked} konfigurasi perangkat yang dicadangkan memenuhi "
         "seluruh {rules} aturan config-rules.yaml, per {date}.",

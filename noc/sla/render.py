@@ -9,6 +9,7 @@ import json
 import math
 from typing import Any
 
+from noc.flows.store import Talker
 from noc.sla.compute import Availability
 from noc.sla.i18n import Locale
 from noc.sla.report import ComplianceLine, Report
@@ -65,6 +66,10 @@ def to_json(report: Report) -> str:
         "incidents": [i.__dict__ for i in report.incidents],
         "alerts_by_site": report.alerts_by_site,
         "services": {k: figures(v) for k, v in report.services.items()},
+        "uplink_busy_users": {
+            "sites": [t.__dict__ for t in report.busy_sites],
+            "applications": [t.__dict__ for t in report.busy_apps],
+        },
         "compliance": None
         if report.compliance is None
         else {
@@ -584,6 +589,7 @@ tr, svg, .kpis, .uplink {{ break-inside: avoid; }}
         head([t("device"), t("state"), t("root_cause"), t("start"), t("end"), t("affected")])
     }{incident_rows}</table>
 {_services(report, loc)}
+{_busy_users(report, loc)}
 {_alert_table(report, loc)}
 {_compliance(report, loc)}
 <p><small>{esc(t("method"))}</small></p>
@@ -627,6 +633,46 @@ def _services(report: Report, loc: Locale) -> str:
         + "".join(f"<th>{esc(t(h))}</th>" for h in heads)
         + f"</tr></thead>{rows}</table>"
     )
+
+
+BUSY_ROWS = 10
+
+
+def _busy_users(report: Report, loc: Locale) -> str:
+    """The sites and applications that filled the uplink in its hours above 80%."""
+    if not report.busy_sites:
+        return ""
+    t, esc = loc.t, html.escape
+    uplink = report.links.get(report.uplink)
+    hours = loc.number(uplink.hours_above_80, 1) if uplink is not None else "?"
+
+    def table(label: str, talkers: list[Talker], titled: bool) -> str:
+        total = sum(x.octets for x in talkers) or 1
+        rows = "".join(
+            f"<tr><td>{esc(report.titles.get(x.name, x.name) if titled else x.name)}"
+            + (f"<br><small>{esc(x.name)}</small>" if titled else "")
+            + f"</td><td>{esc(_volume(x.octets, loc))}</td>"
+            f"<td>{loc.percent(x.octets / total, 1)}</td></tr>"
+            for x in talkers[:BUSY_ROWS]
+        )
+        return (
+            f"<table>{_cols(60, 20, 20)}<thead><tr><th>{esc(t(label))}</th>"
+            f"<th>{esc(t('volume'))}</th><th>{esc(t('traffic_share'))}</th></tr></thead>"
+            f"{rows}</table>"
+        )
+
+    return (
+        f"<h2>{esc(t('busy_users'))}</h2><p>{esc(t('busy_users_note').format(hours=hours))}</p>"
+        + table("site", report.busy_sites, True)
+        + table("application", report.busy_apps, False)
+    )
+
+
+def _volume(octets: int, loc: Locale) -> str:
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
+        if octets >= size:
+            return f"{loc.number(octets / size, 1)} {unit}"
+    return f"{loc.number(octets / 1e3, 1)} kB"
 
 
 def _compliance(report: Report, loc: Locale) -> str:

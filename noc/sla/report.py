@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from noc.flows import store as flow_store
+from noc.flows.store import Talker
 from noc.inventory import Inventory
 from noc.polling.events import service_key
 from noc.polling.maintenance import windows_between
@@ -23,6 +25,7 @@ from noc.sla.compute import (
     Period,
     Point,
     availability,
+    busy_spans,
     combine,
     link_usage,
 )
@@ -93,6 +96,10 @@ class Report:
     compliance: Compliance | None = None
     # The e-government services (`service:NAME` entities), each against its own target.
     services: dict[str, Availability] = field(default_factory=dict)
+    # Who filled the uplink in its hours above 80%, from the flows: by site and by application
+    # (empty when no flows were kept for those hours).
+    busy_sites: list[Talker] = field(default_factory=list)
+    busy_apps: list[Talker] = field(default_factory=list)
 
     @property
     def coverage(self) -> float | None:
@@ -239,6 +246,9 @@ def _build_report(engine: Engine, inv: Inventory, period: Period, now: float | N
         )
         for svc in inv.services
     }
+    busy = busy_spans(uplink_points, uplink.capacity_bps)
+    busy_sites = flow_store.during(engine, busy, "site") if busy else []
+    busy_apps = flow_store.during(engine, busy, "app") if busy_sites else []
     return Report(
         network=inv.network.name,
         timezone=inv.network.timezone,
@@ -257,6 +267,8 @@ def _build_report(engine: Engine, inv: Inventory, period: Period, now: float | N
         alerts_by_site=alerts_by_site,
         link_tiers={ln.name: ln.tier.value for ln in inv.links},
         services=services,
+        busy_sites=busy_sites,
+        busy_apps=busy_apps,
     )
 
 

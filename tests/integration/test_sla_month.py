@@ -221,6 +221,12 @@ def test_pdf_of_the_simulated_month_shows_its_figures(
     assert "WIB" in text and "Semua target ketersediaan tercapai" in text
     for word in ("Tautan", "tautan", "anggaran", "Waktu mati"):
         assert word not in text, word
+    # Who filled the uplink in its hours above 80%: the flows, by site and application.
+    busy = report["uplink_busy_users"]
+    assert busy["sites"] and busy["applications"][0]["name"] == "web"
+    assert "Pemakai uplink pada jam di atas 80%" in flat
+    top = busy["sites"][0]
+    assert top["in_octets"] > top["out_octets"] > 0
     html_page = october_reports["html"]
     assert "uplink-isp" in html_page and "Contracted capacity" in html_page
 
