@@ -314,9 +314,9 @@ def simulate(
             if not writer.flush():
                 err_console.print(f"the store refused the month: {writer.stats.last_error}")
                 raise typer.Exit(1)
-        flows = busy_flows(inv, plan, period)  # who filled the uplink in its congested hours
-        for writer in writers:
-            flow_store.write(writer.engine, flows)
+        for flows in busy_flows(inv, plan, period):  # who filled the uplink when congested
+            for writer in writers:
+                flow_store.write(writer.engine, flows)
     console.print(
         f"simulated {loc_month(period)}: {len(plan.outages)} outages planned "
         f"({sum(o.flapping for o in plan.outages)} of them a device going down and up again "

@@ -122,6 +122,21 @@ def during(engine: Engine, spans: Sequence[tuple[float, float]], by: str = "site
     return ranked(rows, None)
 
 
+def minutes_within(engine: Engine, spans: Sequence[tuple[float, float]]) -> set[int]:
+    """The minutes of those spans that have any flow bucket."""
+    found: set[int] = set()
+    with engine.connect() as conn:
+        for i in range(0, len(spans), SPANS_PER_QUERY):
+            chunk = spans[i : i + SPANS_PER_QUERY]
+            q = (
+                select(T.c.minute)
+                .distinct()
+                .where(or_(*(and_(T.c.minute >= a, T.c.minute < b) for a, b in chunk)))
+            )
+            found.update(int(m) for (m,) in conn.execute(q))
+    return found
+
+
 def by_hour(
     engine: Engine, since: float, until: float, by: str = "site"
 ) -> dict[int, list[Talker]]:

@@ -62,9 +62,14 @@ RESTARTED: tuple[nf.Field, ...] = (
 
 
 def site_shares(inv: Inventory) -> list[tuple[str, int, float]]:
-    """(site, its first subnet's address, its share of the uplink): the same every run."""
+    """(site, its first subnet's address, its share of the uplink): the same every run, and
+    as uneven as a city's (a few offices fill most of it: shares fall with rank, 1/rank)."""
     sites = [(s.name, int(s.subnets[0].network_address)) for s in inv.sites if s.subnets]
-    weights = [1 + zlib.crc32(name.encode()) % 9 for name, _ in sites]
+    rank = {
+        name: i
+        for i, (name, _) in enumerate(sorted(sites, key=lambda s: zlib.crc32(s[0].encode())))
+    }
+    weights = [1 / (1 + rank[name]) for name, _ in sites]
     total = sum(weights) or 1
     return [(n, base, w / total) for (n, base), w in zip(sites, weights, strict=True)]
 

@@ -9,7 +9,7 @@ is down, and link rates are the simulated traffic's exact averages over each 5-m
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from noc.flows.aggregate import Row
@@ -92,24 +92,28 @@ def simulate_month(
     return plan
 
 
-def busy_flows(inv: Inventory, plan: Plan, period: Period) -> list[Row]:
-    """The uplink's flows in its congested hours, an hour to a row (the buckets a report reads
-    for who filled it), split over the sites and applications as the lab's router exports."""
+def busy_flows(inv: Inventory, plan: Plan, period: Period) -> Iterator[list[Row]]:
+    """The uplink's flows in its congested hours, an hour at a time in 5-minute rows (what a
+    report reads for who filled it), split over the sites and applications as the lab's
+    router exports them."""
     uplink = inv.uplink
     if uplink is None:
-        return []
+        return
     sites, apps = site_shares(inv), app_shares()
-    rows = []
+    down = uplink.capacity_bps * 0.97 * BUCKET_S / 8
     for day in sorted(plan.congested_days):
         for hour in range(8, 16):  # the congested working hours, as Traffic makes them
             start = int(period.start + day * 86400 + hour * 3600)
-            down = uplink.capacity_bps * 0.97 * 3600 / 8
-            for site, _, site_share in sites:
-                for app, app_share in apps:
-                    for direction, total in (("in", down), ("out", down * UPLOAD_SHARE)):
-                        octets = int(total * site_share * app_share)
-                        rows.append(Row(start, site, app, direction, octets, octets // 1200, 60))
-    return rows
+            rows = []
+            for bucket in range(start, start + 3600, BUCKET_S):
+                for site, _, site_share in sites:
+                    for app, app_share in apps:
+                        for direction, total in (("in", down), ("out", down * UPLOAD_SHARE)):
+                            octets = int(total * site_share * app_share)
+                            rows.append(
+                                Row(bucket, site, app, direction, octets, octets // 1200, 5)
+                            )
+            yield rows
 
 
 def poll_step(live: LiveState, now: float, failing: Callable[[str, float], bool]) -> list[Event]:

@@ -98,8 +98,9 @@ LABELS: dict[str, dict[str, str]] = {
         "service": "Service",
         "busy_users": "Who filled the uplink in its hours above 80%",
         "busy_users_note": "From the uplink router's flows, over the {hours} hours the uplink "
-        "carried more than 80% of its contracted capacity: the sites (SKPD and kelurahan) and "
-        "the applications, downloads and uploads together.",
+        "carried more than 80% of its contracted capacity (flows were recorded for {covered} "
+        "of them): the sites (SKPD and kelurahan) and the applications, downloads and uploads "
+        "together.",
         "application": "Application",
         "volume": "Volume",
         "traffic_share": "Share",
@@ -197,8 +198,9 @@ LABELS: dict[str, dict[str, str]] = {
         "service": "Layanan",
         "busy_users": "Pemakai uplink pada jam di atas 80%",
         "busy_users_note": "Dari data flow router uplink, selama {hours} jam ketika uplink "
-        "terisi lebih dari 80% kapasitas kontrak: lokasi (SKPD dan kelurahan) dan aplikasi "
-        "yang memakainya, unduhan dan unggahan digabung.",
+        "terisi lebih dari 80% kapasitas kontrak (flow tercatat untuk {covered} jam di "
+        "antaranya): lokasi (SKPD dan kelurahan) dan aplikasi yang memakainya, unduhan dan "
+        "unggahan digabung.",
         "application": "Aplikasi",
         "volume": "Volume",
         "traffic_share": "Porsi",

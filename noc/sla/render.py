@@ -69,6 +69,7 @@ def to_json(report: Report) -> str:
         "uplink_busy_users": {
             "sites": [t.__dict__ for t in report.busy_sites],
             "applications": [t.__dict__ for t in report.busy_apps],
+            "hours_with_flows": report.busy_flow_hours,
         },
         "compliance": None
         if report.compliance is None
@@ -645,6 +646,7 @@ def _busy_users(report: Report, loc: Locale) -> str:
     t, esc = loc.t, html.escape
     uplink = report.links.get(report.uplink)
     hours = loc.number(uplink.hours_above_80, 1) if uplink is not None else "?"
+    covered = loc.number(report.busy_flow_hours, 1)
 
     def table(label: str, talkers: list[Talker], titled: bool) -> str:
         total = sum(x.octets for x in talkers) or 1
@@ -662,7 +664,9 @@ def _busy_users(report: Report, loc: Locale) -> str:
         )
 
     return (
-        f"<h2>{esc(t('busy_users'))}</h2><p>{esc(t('busy_users_note').format(hours=hours))}</p>"
+        f"<h2>{esc(t('busy_users'))}</h2><p>"
+        + esc(t("busy_users_note").format(hours=hours, covered=covered))
+        + "</p>"
         + table("site", report.busy_sites, True)
         + table("application", report.busy_apps, False)
     )

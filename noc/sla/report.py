@@ -18,6 +18,7 @@ from noc.flows.store import Talker
 from noc.inventory import Inventory
 from noc.polling.events import service_key
 from noc.polling.maintenance import windows_between
+from noc.polling.rollup import BUCKET_S
 from noc.sla.compute import (
     Availability,
     Change,
@@ -100,6 +101,7 @@ class Report:
     # (empty when no flows were kept for those hours).
     busy_sites: list[Talker] = field(default_factory=list)
     busy_apps: list[Talker] = field(default_factory=list)
+    busy_flow_hours: float = 0.0  # of the hours above 80%, those the flows cover
 
     @property
     def coverage(self) -> float | None:
@@ -249,6 +251,8 @@ def _build_report(engine: Engine, inv: Inventory, period: Period, now: float | N
     busy = busy_spans(uplink_points, uplink.capacity_bps)
     busy_sites = flow_store.during(engine, busy, "site") if busy else []
     busy_apps = flow_store.during(engine, busy, "app") if busy_sites else []
+    covered = flow_store.minutes_within(engine, busy) if busy_sites else set()
+    busy_flow_hours = len({m - m % BUCKET_S for m in covered}) * BUCKET_S / 3600
     return Report(
         network=inv.network.name,
         timezone=inv.network.timezone,
@@ -269,6 +273,7 @@ def _build_report(engine: Engine, inv: Inventory, period: Period, now: float | N
         services=services,
         busy_sites=busy_sites,
         busy_apps=busy_apps,
+        busy_flow_hours=busy_flow_hours,
     )
 
 
