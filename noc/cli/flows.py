@@ -9,6 +9,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from noc.cli.common import (
@@ -74,10 +75,9 @@ def top(
         err_console.print("--until must come after --since")
         raise typer.Exit(2)
     by = "app" if by_app or site is not None else "site"
-    talkers = top_talkers(
-        store_engine(database, read_only=True), start, end, by=by, site=site, limit=limit
-    )
-    total = sum(t.octets for t in talkers)
+    everyone = top_talkers(store_engine(database, read_only=True), start, end, by, site, None)
+    total = sum(t.octets for t in everyone)  # the share is of all of it, not of the rows shown
+    talkers = everyone[:limit]
     if as_json:
         print_json(
             {
@@ -100,26 +100,21 @@ def top(
         )
         return
     tz = ZoneInfo(zone)
+    first, last = datetime.fromtimestamp(start, tz), datetime.fromtimestamp(end, tz)
+    same_day = last.date() == first.date()
     span = (
-        f"{datetime.fromtimestamp(start, tz):%Y-%m-%d %H:%M} to "
-        f"{datetime.fromtimestamp(end, tz):%H:%M} WIB"
+        f"{first:%Y-%m-%d %H:%M} to {last.strftime('%H:%M' if same_day else '%Y-%m-%d %H:%M')} WIB"
     )
     what = f"applications of {site}" if site else "applications" if by == "app" else "sites"
     table = Table(title=f"top {what} on the uplink, {span}", title_justify="left")
-    for col, justify in (
-        ("site" if by == "site" else "application", "left"),
-        ("down (avg)", "right"),
-        ("up (avg)", "right"),
-        ("volume", "right"),
-        ("share", "right"),
-        ("flows", "right"),
-    ):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    table.add_column("site" if by == "site" else "application", no_wrap=True, max_width=32)
+    for col in ("down (avg)", "up (avg)", "volume", "share", "flows"):
+        table.add_column(col, justify="right", no_wrap=True)
     names = {s.name: s.title for s in inv.sites}
     for t in talkers:
-        label = t.name if by == "app" else names.get(t.name, "(no site: outside address)")
-        if by == "site" and t.name in names:
-            label = f"{t.name}  {names[t.name]}"
+        label = t.name
+        if by == "site":  # its title as people say it, its name (for --site) beneath
+            label = f"{escape(names.get(t.name, 'outside addresses'))}\n[dim]{escape(t.name)}[/]"
         table.add_row(
             label,
             _rate(t.in_octets, end - start),
