@@ -5,6 +5,7 @@ restarts with its template in another layout, sent one refresh late, loses no by
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from noc.lab import netflow as nf
 from tests.conftest import ROOT
 from tests.integration.test_events import Collector, start_collector, start_lab, until
 from tests.ports import free_port
@@ -105,3 +107,57 @@ def test_flows_agree_with_snmp_and_a_restart_with_a_late_template_loses_nothing(
     )
     dropped = re.findall(r'^noc_flow_dropped_total\{reason="([^"]+)"\} (\S+)$', c.metrics(), re.M)
     assert not [(r, n) for r, n in dropped if float(n) > 0], dropped
+
+    # Hostile datagrams from core-1's address and from one no device has: every truncation of
+    # a real message, a template ID reused with another layout, 64 KB of garbage. Each is
+    # counted by its reason; the router's own export goes on being counted in full.
+    port = int(c.env["NOC_FLOW_PORT"])
+    short = ((8, 4), (12, 4), (1, 4))
+    good = nf.message(
+        10,
+        [nf.template_set(10, 300, short), nf.data_set(300, short, [(1, 2, 3)] * 20)],
+        int(time.time()),
+        10**6,
+        9,
+    )
+    reused = nf.message(
+        10,
+        [
+            nf.template_set(10, 300, ((8, 4), (1, 8), (2, 4))),
+            nf.data_set(300, short, [(1, 2, 3)] * 5),
+        ],
+        int(time.time()),
+        10**6 + 20,
+        9,
+    )
+    with (
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as core,
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as stranger,
+    ):
+        core.bind(("127.0.1.1", 0))
+        stranger.bind(("127.0.0.99", 0))
+        for cut in range(4, len(good)):
+            core.sendto(good[:cut], ("127.0.0.1", port))
+        core.sendto(reused, ("127.0.0.1", port))
+        core.sendto(b"\x00\x0a" + os.urandom(65_000), ("127.0.0.1", port))
+        stranger.sendto(good, ("127.0.0.1", port))
+
+    def counted() -> dict[str, float]:
+        text = c.metrics()
+        return {
+            r: float(n)
+            for r, n in re.findall(
+                r'^noc_flow_dropped_total\{reason="([^"]+)"\} (\S+)$', text, re.M
+            )
+        }
+
+    until(
+        "the hostile datagrams counted",
+        lambda: (
+            counted().get("malformed", 0) > 50
+            and counted().get("unknown exporter") == 1
+            and counted().get("layout mismatch") == 1
+        ),
+        20,
+    )
+    until("the router's export still counted in full", lambda: abs(missing()) < 0.01, 30)

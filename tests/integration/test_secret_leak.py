@@ -175,6 +175,7 @@ CLI_RUNS: dict[str, list[list[str]]] = {
     "config history": [["config", "history", "srv-web-1"]],
     "config check": [["config", "check"]],
     "events": [["events"], ["events", "--unknown"]],
+    "flows top": [["flows", "top", "--since", "24h"], ["flows", "top", "--app"]],
     "services": [["services"]],
 }
 
