@@ -95,6 +95,8 @@ def discover(
         )
     for unknown in proposal.unknown:
         console.print(f"  not recognised: {unknown}")
+    for note in proposal.notes:
+        console.print(f"  link {note}", markup=False)
     before = Path(path).read_text()
     after = apply(before, proposal)
     if after == before:

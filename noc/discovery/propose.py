@@ -12,9 +12,10 @@ import json
 import re
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from noc.discovery.segments import vendor
 from noc.discovery.sweep import Found
 from noc.inventory.model import DeviceKind, Inventory, Role, SiteKind
 
@@ -43,6 +44,9 @@ class Edge:
     a_if: str | None
     b: str
     b_if: str | None
+    standby: bool = False  # spanning tree blocks one end: a backup, never the path
+    through: tuple[str, ...] = ()  # radio MACs between the ends: a transparent bridge
+    via: str = "neighbours"  # or "layer 2": placed by ARP and forwarding entries
 
 
 @dataclass
@@ -54,6 +58,7 @@ class Proposal:
     agree: int = 0  # found devices whose inventory parent is the proposed one
     compared: int = 0
     unknown: list[str] = field(default_factory=list)  # answered, vendor not recognised
+    notes: list[str] = field(default_factory=list)  # what the layer-2 tables told of links
 
 
 def name_of(found: Found) -> str:
@@ -63,10 +68,21 @@ def name_of(found: Found) -> str:
 
 
 def graph(found: Sequence[Found]) -> list[Edge]:
-    """Every adjacency both ends of which answered, once per pair of devices and interface."""
+    """Every adjacency both ends of which answered, once per pair of devices and interface
+    (member ports of one aggregate are its one link); then each device no neighbour table
+    names, placed by the layer-2 tables."""
     by_name = {name_of(f): f for f in found}
     by_address = {f.address: f for f in found}
     edges: dict[tuple[str, str, str | None], Edge] = {}
+
+    def port(f: Found, interface: str | None) -> str | None:
+        return f.l2.aggregate.get(interface, interface) if interface else interface
+
+    def blocked(f: Found, interface: str | None) -> bool:
+        return interface is not None and (
+            interface in f.l2.blocked or port(f, interface) in f.l2.blocked
+        )
+
     for f in found:
         me = name_of(f)
         for adj in f.neighbours:
@@ -81,11 +97,52 @@ def graph(found: Sequence[Found]) -> list[Edge]:
                 (a.interface for a in other.neighbours if name_of_text(a.name) == me),
                 adj.port,
             )
-            a, b = sorted([(me, adj.interface), (them, back)], key=lambda end: end[0])
-            key = (a[0], b[0], a[1])
+            standby = blocked(f, adj.interface) or blocked(other, back)
+            ends = sorted([(me, port(f, adj.interface)), (them, port(other, back))])
+            (a, a_if), (b, b_if) = ends
+            key = (a, b, a_if)
             if key not in edges:
-                edges[key] = Edge(a[0], a[1], b[0], b[1])
-    return sorted(edges.values(), key=lambda e: (e.a, e.b, e.a_if or ""))
+                edges[key] = Edge(a, a_if, b, b_if, standby)
+    out = [_through(e, by_name, found) for e in edges.values()]
+    out += _placed_by_layer2(found, {n for e in out for n in (e.a, e.b)})
+    return sorted(out, key=lambda e: (e.a, e.b, e.a_if or ""))
+
+
+def _through(e: Edge, by_name: dict[str, Found], found: Sequence[Found]) -> Edge:
+    """The edge, with the radio MACs its two ports learned that no answering device has."""
+    known = {mac for f in found for mac in f.l2.macs.values()}
+    seen: set[str] = set()
+    for name, interface in ((e.a, e.a_if), (e.b, e.b_if)):
+        f = by_name.get(name)
+        if f is not None and interface is not None:
+            seen |= f.l2.fdb.get(interface, set())
+    radios = tuple(sorted(m for m in seen - known if vendor(m)))
+    return replace(e, through=radios) if radios else e
+
+
+def _placed_by_layer2(found: Sequence[Found], placed: set[str]) -> list[Edge]:
+    """A device in no neighbour table, attached where a device learned one of its MACs on the
+    port with the fewest stations behind it (the edge port, not an uplink that learns all)."""
+    out = []
+    for y in found:
+        me = name_of(y)
+        if me in placed or y.reason is not None:
+            continue
+        best: tuple[int, str, str, str] | None = None
+        for y_if, mac in sorted(y.l2.macs.items()):
+            for x in found:
+                if x is y:
+                    continue
+                where = x.l2.port_of(mac)
+                if where is not None:
+                    crowd = len(x.l2.fdb.get(where, ()))
+                    candidate = (crowd, name_of(x), where, y_if)
+                    best = candidate if best is None or candidate < best else best
+        if best is not None:
+            _, x_name, x_if, y_if = best
+            (a, a_if), (b, b_if) = sorted([(x_name, x_if), (me, y_if)])
+            out.append(Edge(a, a_if, b, b_if, via="layer 2"))
+    return out
 
 
 def name_of_text(text: str) -> str:
@@ -95,18 +152,22 @@ def name_of_text(text: str) -> str:
 def parents(edges: Iterable[Edge], core: str) -> dict[str, str | None]:
     """Each device's parent: its neighbour one hop nearer the core (breadth first from the
     core; among equals, the first by name)."""
-    near: dict[str, set[str]] = {}
-    for e in edges:
-        near.setdefault(e.a, set()).add(e.b)
-        near.setdefault(e.b, set()).add(e.a)
+    edges = list(edges)
     out: dict[str, str | None] = {core: None}
-    queue = deque([core])
-    while queue:
-        node = queue.popleft()
-        for other in sorted(near.get(node, ())):
-            if other not in out:
-                out[other] = node
-                queue.append(other)
+    # The active links first; a standby link (spanning tree blocks it) only for what nothing
+    # else reaches.
+    for usable in ([e for e in edges if not e.standby], edges):
+        near: dict[str, set[str]] = {}
+        for e in usable:
+            near.setdefault(e.a, set()).add(e.b)
+            near.setdefault(e.b, set()).add(e.a)
+        queue = deque(out)
+        while queue:
+            node = queue.popleft()
+            for other in sorted(near.get(node, ())):
+                if other not in out:
+                    out[other] = node
+                    queue.append(other)
     return out
 
 
@@ -183,6 +244,8 @@ def propose(inv: Inventory, found: Sequence[Found], core: str) -> Proposal:
     for e in edges:
         if e.a_if is None or e.b_if is None:
             continue
+        said = link_notes(e)
+        p.notes += [f"{e.a} {e.a_if} - {e.b} {e.b_if}: {n}" for n in said]
         ends = frozenset({(e.a, e.a_if), (e.b, e.b_if)})
         if ends in have:
             continue
@@ -194,10 +257,11 @@ def propose(inv: Inventory, found: Sequence[Found], core: str) -> Proposal:
         if name in names:
             continue
         names.add(name)
-        wireless = any(x.startswith(("wlan", "ath")) for x in (a_if, b_if))
+        wireless = any(x.startswith(("wlan", "ath")) for x in (a_if, b_if)) or bool(e.through)
         p.links.append(
             {
                 "name": name,
+                "_notes": said,
                 "medium": "radio" if wireless else "fiber",
                 "tier": "access" if _role(inv, p, b) in TIER_OF_ROLE else "backbone",
                 "a": {"device": a, "interface": a_if},
@@ -206,6 +270,21 @@ def propose(inv: Inventory, found: Sequence[Found], core: str) -> Proposal:
             }
         )
     return p
+
+
+def link_notes(e: Edge) -> list[str]:
+    out = []
+    if e.through:
+        makers = sorted({vendor(m) or "?" for m in e.through})
+        out.append(
+            f"through a transparent bridge ({len(e.through)} radio MACs between the ends: "
+            f"{', '.join(makers)}); the ends only look adjacent"
+        )
+    if e.standby:
+        out.append("standby: spanning tree blocks it (never a device's path)")
+    if e.via == "layer 2":
+        out.append("placed by ARP and forwarding entries (no neighbour table names it)")
+    return out
 
 
 def _role(inv: Inventory, p: Proposal, name: str) -> Role | None:
@@ -241,9 +320,11 @@ def _device_yaml(entry: dict[str, Any], dash: str) -> str:
 def _link_yaml(entry: dict[str, Any], dash: str) -> str:
     a, b = entry["a"], entry["b"]
     inner = " " * (len(dash) + 2)
+    notes = "".join(f"{inner}# {n}\n" for n in entry.get("_notes", ()))
     return (
         f"{dash}- name: {_scalar(entry['name'])}  # discovered: the capacity is the port "
         "speed; set the contract\n"
+        f"{notes}"
         f"{inner}medium: {entry['medium']}\n"
         f"{inner}tier: {entry['tier']}\n"
         f"{inner}a: {{device: {a['device']}, interface: {_scalar(a['interface'])}}}\n"

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from noc.discovery.neighbours import COLUMNS, Adjacency, adjacencies
+from noc.discovery.segments import COLUMNS as L2_COLUMNS
+from noc.discovery.segments import Layer2, layer2
 from noc.snmp.client import (
     Budget,
     RequestStats,
@@ -55,6 +57,7 @@ class Found:
     location: str
     interfaces: list[Interface] = field(default_factory=list)
     neighbours: list[Adjacency] = field(default_factory=list)
+    l2: Layer2 = field(default_factory=Layer2)  # MACs, ARP, forwarding, LACP, spanning tree
     reason: str | None = None  # why its tables could not be read, if they could not
     credentials: str = ""  # the profile it answered
 
@@ -117,7 +120,7 @@ async def read_tables(
     stats = RequestStats(budget=Budget.within(30, max_rows=10_000))
     try:
         walked = await client.bulk_walk(
-            target, [IF_DESCR, IF_SPEED, IF_NAME, IF_HIGH_SPEED, *COLUMNS], stats
+            target, [IF_DESCR, IF_SPEED, IF_NAME, IF_HIGH_SPEED, *COLUMNS, *L2_COLUMNS], stats
         )
     except SnmpError as exc:
         found.reason = str(exc) or type(exc).__name__
@@ -140,6 +143,7 @@ async def read_tables(
             speeds[index[-1]] = value.value * 1_000_000
     found.interfaces = [Interface(i, names[i], max(1, speeds.get(i, 0))) for i in sorted(names)]
     found.neighbours = adjacencies(walked, names)
+    found.l2 = layer2(walked, names)
 
 
 async def sweep(

@@ -138,15 +138,19 @@ SPEAKS: dict[DeviceKind, tuple[str, ...]] = {
     DeviceKind.MIKROTIK_ROUTEROS: ("lldp", "mndp", "cdp"),
     DeviceKind.CISCO_IOS: ("lldp", "cdp"),
     DeviceKind.UBIQUITI_AIROS: ("lldp",),
-    DeviceKind.LINUX: ("lldp",),
+    DeviceKind.LINUX: (),  # servers without lldpd: only the ARP and forwarding tables tell
 }
 # Which neighbour tables each kind answers: RouterOS both LLDP and MNDP, IOS LLDP and CDP.
 NEIGHBOUR_MIBS: dict[DeviceKind, tuple[str, ...]] = {
     DeviceKind.MIKROTIK_ROUTEROS: ("lldp", "mndp"),
     DeviceKind.CISCO_IOS: ("lldp", "cdp"),
     DeviceKind.UBIQUITI_AIROS: ("lldp",),
-    DeviceKind.LINUX: ("lldp",),
+    DeviceKind.LINUX: (),
 }
+# The lab's one transparent radio link: a pair of bridging radios between bts-13 and bts-14
+# (their management MACs Ubiquiti's), which pass LLDP through, so the two ends look adjacent.
+TRANSPARENT = "backhaul-bts-14"
+TRANSPARENT_RADIOS = (bytes.fromhex("24a43c0d0e13"), bytes.fromhex("24a43c0d0e14"))
 
 
 def _location(inv: Inventory, device: Device) -> str:
@@ -166,7 +170,14 @@ def _neighbours(inv: Inventory, device: Device) -> list[Neighbour]:
                 other = inv.devices_by_name.get(far.device)
                 if other is not None:
                     out.append(
-                        Neighbour(near.interface, other.name, far.interface, str(other.address))
+                        Neighbour(
+                            near.interface,
+                            other.name,
+                            far.interface,
+                            str(other.address),
+                            ("mndp",) if other.name == SWOS else SPEAKS[other.kind],
+                            TRANSPARENT_RADIOS if ln.name == TRANSPARENT else (),
+                        )
                     )
     return out
 

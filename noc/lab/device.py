@@ -8,6 +8,7 @@ apart differ by exactly the advertised rate over that time.
 from __future__ import annotations
 
 import bisect
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -24,6 +25,17 @@ LLDP_LOC_PORT = (1, 0, 8802, 1, 1, 2, 1, 3, 7, 1)
 LLDP_REM = (1, 0, 8802, 1, 1, 2, 1, 4, 1, 1)
 MNDP = (1, 3, 6, 1, 4, 1, 14988, 1, 1, 11, 1, 1)
 CDP_CACHE = (1, 3, 6, 1, 4, 1, 9, 9, 23, 1, 2, 1, 1)
+IF_PHYS = (1, 3, 6, 1, 2, 1, 2, 2, 1, 6)
+ARP_PHYS = (1, 3, 6, 1, 2, 1, 4, 22, 1, 2)
+FDB_PORT = (1, 3, 6, 1, 2, 1, 17, 4, 3, 1, 2)
+BASE_PORT_IF = (1, 3, 6, 1, 2, 1, 17, 1, 4, 1, 2)
+
+
+def mac_of(device: str, interface: str) -> bytes:
+    """A lab interface's MAC: locally administered, the same every run."""
+    return b"\x02" + zlib.crc32(f"{device}/{interface}".encode()).to_bytes(4, "big") + b"\x01"
+
+
 ROUTEROS_LLDP_PORT_BASE = 20  # RouterOS numbers its LLDP ports its own way, not by ifIndex
 AIROS_WLSTAT = (1, 3, 6, 1, 4, 1, 41112, 1, 4, 5, 1)
 HR_PROCESSOR_LOAD = (1, 3, 6, 1, 2, 1, 25, 3, 3, 1, 2)
@@ -98,6 +110,7 @@ class Neighbour:
     port: str  # their interface
     address: str  # their management address
     speaks: tuple[str, ...] = ("lldp", "mndp", "cdp")  # the discovery protocols they send
+    bridged: tuple[bytes, ...] = ()  # MACs between us and them (a transparent radio bridge)
 
 
 @dataclass
@@ -150,6 +163,7 @@ class SimDevice:
             if self.host_resources:
                 self._host(view)
             self._neighbours(view)
+            self._layer2(view)
         self._view = view
         self._order = sorted(view)
 
@@ -222,6 +236,23 @@ class SimDevice:
             if "cdp" in self.neighbour_mibs and "cdp" in nb.speaks:
                 view[(*CDP_CACHE, 6, local, n)] = text(nb.name)
                 view[(*CDP_CACHE, 7, local, n)] = text(nb.port)
+
+    def _layer2(self, view: dict[Oid, Getter]) -> None:
+        """Each interface's MAC, and what the device learned of its neighbours' (the ARP table
+        and the bridge forwarding table, one bridge port per interface)."""
+        index_of = {i.name: i.index for i in self.interfaces}
+        for i in self.interfaces:
+            view[(*IF_PHYS, i.index)] = _const(Value(Tag.OCTET_STRING, mac_of(self.name, i.name)))
+        for nb in self.neighbours:
+            local = index_of.get(nb.interface)
+            if local is None:
+                continue
+            theirs = mac_of(nb.name, nb.port)
+            octets = tuple(int(x) for x in nb.address.split("."))
+            view[(*ARP_PHYS, local, *octets)] = _const(Value(Tag.OCTET_STRING, theirs))
+            view[(*BASE_PORT_IF, local)] = _const(Value(Tag.INTEGER, local))
+            for mac in (theirs, *nb.bridged):
+                view[(*FDB_PORT, *mac)] = _const(Value(Tag.INTEGER, local))
 
     def _mikrotik(self, view: dict[Oid, Getter]) -> None:
         wlan = [i for i in self.interfaces if i.if_type == IEEE80211]

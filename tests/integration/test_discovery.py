@@ -38,7 +38,9 @@ def noc(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_discovery_finds_the_lab_and_gives_back_what_was_removed(lab: Lab, tmp_path: Path) -> None:
     shipped = load_inventory(lab.inventory)
-    gone = {GONE_BTS} | {d.name for d in shipped.devices if d.parent == GONE_BTS}
+    # A BTS with the offices behind it, and a server that speaks no discovery protocol (only
+    # core-1's ARP and forwarding tables know it).
+    gone = {GONE_BTS, "srv-db-1"} | {d.name for d in shipped.devices if d.parent == GONE_BTS}
     yaml = YAML(typ="safe")
     doc = yaml.load(lab.inventory.read_text())
     doc["devices"] = [d for d in doc["devices"] if d["name"] not in gone]
@@ -47,6 +49,7 @@ def test_discovery_finds_the_lab_and_gives_back_what_was_removed(lab: Lab, tmp_p
         for ln in doc["links"]
         if ln["a"]["device"] not in gone and (ln.get("b") or {}).get("device") not in gone
     ]
+    doc["services"] = [s for s in doc.get("services", []) if not set(s["runs_on"]) & gone]
     reduced = tmp_path / "inventory.yaml"
     with reduced.open("w") as out:
         yaml.dump(doc, out)
@@ -63,6 +66,12 @@ def test_discovery_finds_the_lab_and_gives_back_what_was_removed(lab: Lab, tmp_p
     assert agree is not None, shown.stdout
     assert int(agree.group(1)) >= 0.95 * int(agree.group(2)), shown.stdout
     assert re.search(rf"^\+ *- name: {GONE_BTS}  # discovered$", shown.stdout, re.M), shown.stdout
+    assert "conflict: srv-" not in shown.stdout  # the silent servers, placed by layer 2
+    # The transparent radio bridge between bts-13 and bts-14: their radios' MACs on the ports.
+    assert (
+        "link bts-13 ptp-bts-14 - bts-14 sfp1: through a transparent bridge "
+        "(2 radio MACs between the ends: Ubiquiti)"
+    ) in " ".join(shown.stdout.split()), shown.stdout
 
     written = noc(
         "discover",
@@ -78,6 +87,17 @@ def test_discovery_finds_the_lab_and_gives_back_what_was_removed(lab: Lab, tmp_p
     checked = noc("inventory", "check", str(reduced))
     assert checked.returncode == 0, checked.stdout + checked.stderr
     back = load_inventory(reduced)
+    server = next(
+        ln
+        for ln in back.links
+        if ln.a.device == "srv-db-1" or (ln.b is not None and ln.b.device == "srv-db-1")
+    )
+    ends = (
+        {(server.a.device, server.a.interface), (server.b.device, server.b.interface)}
+        if server.b
+        else set()
+    )
+    assert ends == {("core-1", "bridge-dc"), ("srv-db-1", "eth0")}, server
     for name in gone:
         device, original = back.device(name), shipped.device(name)
         assert device.parent == original.parent, name
