@@ -60,6 +60,7 @@ from noc.services.quorum import Judgement, Vote, judge
 from noc.services.votes import Ballot
 from noc.services.watch import Vantage, Watcher
 from noc.settings import Settings
+from noc.sla.daily import close_days
 from noc.snmp.client import SnmpClient, V2cAuth, V3Auth
 from noc.snmp.codecs import ClientFactory, client_factory
 from noc.store.audit import AuditLog
@@ -293,6 +294,7 @@ async def run_service(
     services_task = asyncio.create_task(watch_services(service, stop))
     topology_task = asyncio.create_task(check_topology(service, stop))
     flows_task = asyncio.create_task(collect_flows(service, stop))
+    days_task = asyncio.create_task(close_rollup_days(service, stop))
     ended: list[BaseException | None] = []
     try:
         await service.scheduler.run(stop)  # returns once the polls in flight have ended
@@ -308,7 +310,12 @@ async def run_service(
         backups_task.cancel()  # a backup in flight is not waited for: its session is a daemon's
         await asyncio.gather(backups_task, return_exceptions=True)
         ended += await asyncio.gather(
-            events_task, services_task, topology_task, flows_task, return_exceptions=True
+            events_task,
+            services_task,
+            topology_task,
+            flows_task,
+            days_task,
+            return_exceptions=True,
         )
         ended += await asyncio.gather(windows_task, dr_task, return_exceptions=True)
         if relay_task is not None:
@@ -572,6 +579,33 @@ async def hear_devices(service: Service, stop: asyncio.Event) -> None:
         service.member.name if service.member is not None else socket.gethostname(),
     )
     await service.receiver.run(spec, lambda heard: act_on(service, heard), stop)
+
+
+DAYS_S = 3600.0  # how often closed days are summarised into the daily rollups
+
+
+async def close_rollup_days(service: Service, stop: asyncio.Event) -> None:
+    """Each link's closed days, summarised once from its 5-minute rollups (and any day missed
+    while the collector was down): what a year's report reads. A fleet member leaves it to the
+    collector that holds the uplink's domain, so it is done once."""
+    inv = service.poller.inv
+    wait = 300.0  # the first, once the collector has settled
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), wait)
+        if stop.is_set():
+            return
+        wait = DAYS_S
+        uplink = inv.uplink
+        if uplink is not None and not service.poller.live.owns(uplink.a.device):
+            continue
+        try:
+            closed = await asyncio.to_thread(close_days, service.writer.engine, inv, time.time())
+        except Exception as exc:  # the store is away: the next round catches up
+            log.debug("daily rollups not made: %s", redact.first_line(exc))
+            continue
+        if closed:
+            log.info("daily rollups: %d day(s) closed", closed)
 
 
 CROSS_CHECK_S = 10.0  # how often the uplink's counters are sampled for the flow cross-check

@@ -178,7 +178,13 @@ def render(data: Report, loc: Locale, fmt: str) -> bytes:
 
 @app.command()
 def report(
-    month_text: MonthOption,
+    month_text: Annotated[
+        str | None, typer.Option("--month", help="YYYY-MM, in the network's time zone")
+    ] = None,
+    year: Annotated[
+        int | None,
+        typer.Option(help="a year's report instead (the annual review)", min=1970, max=2999),
+    ] = None,
     fmt: Annotated[
         str | None,
         typer.Option(
@@ -198,17 +204,56 @@ def report(
     database: DatabaseOption = None,
     force: Annotated[bool, typer.Option("--force", help="replace an existing --out file")] = False,
 ) -> None:
-    """The report for one calendar month."""
+    """The report for one calendar month (--month), or for a year (--year)."""
     outputs = plan_outputs(fmt, out or [])
     for _, path in outputs:
         if path is not None:
             check_output(path, force)
-    data, loc = _load(month_text, lang, inventory, database)
+    if (month_text is None) == (year is None):
+        err_console.print("give --month YYYY-MM or --year YYYY (one of them)")
+        raise typer.Exit(2)
+    if year is not None:
+        _year_report(year, outputs, lang, inventory, database)
+        return
+    data, loc = _load(month_text or "", lang, inventory, database)
     data.compliance = kept_compliance(
         inventory_or_exit(inventory), inventory or default_inventory()
     )
     # Everything is made before anything is written: a PDF that fails leaves no file behind.
     made = [(path, render(data, loc, kind)) for kind, path in outputs]
+    for path, body in made:
+        if path is None:
+            typer.echo(body.decode("utf-8"), nl=False)
+        else:
+            write_output(path, body)
+            console.print(f"wrote {path}")
+
+
+def _year_report(
+    year: int,
+    outputs: list[tuple[str, Path | None]],
+    lang: str,
+    inventory: Path | None,
+    database: str | None,
+) -> None:
+    from noc.sla.pdf import render_pdf
+    from noc.sla.year import build_year, year_html, year_json
+
+    inv = inventory_or_exit(inventory)
+    loc = _locale(lang, inv.network.timezone)
+    data = build_year(store_engine(database, read_only=True), inv, year, time.time())
+    made = []
+    for kind, path in outputs:
+        if kind == "json":
+            body = year_json(data).encode()
+        elif kind == "html":
+            body = year_html(data, loc).encode()
+        elif kind == "pdf":
+            body = render_pdf(year_html(data, loc))
+        else:
+            err_console.print(f"a year's report is json, html or pdf, not {kind}")
+            raise typer.Exit(2)
+        made.append((path, body))
     for path, body in made:
         if path is None:
             typer.echo(body.decode("utf-8"), nl=False)
@@ -283,6 +328,7 @@ def simulate(
     a collector gap), as the collector would have written it."""
     from noc.flows import store as flow_store
     from noc.lab.month import busy_flows, simulate_month
+    from noc.sla.daily import close_days
     from noc.store.db import sync_inventory
     from noc.store.writer import StoreWriter
 
@@ -317,6 +363,9 @@ def simulate(
         for flows in busy_flows(inv, plan, period):  # who filled the uplink when congested
             for writer in writers:
                 flow_store.write(writer.engine, flows)
+        status.update("closing the days (daily rollups)")
+        for writer in writers:  # as `noc serve` does each night
+            close_days(writer.engine, inv, period.end)
     console.print(
         f"simulated {loc_month(period)}: {len(plan.outages)} outages planned "
         f"({sum(o.flapping for o in plan.outages)} of them a device going down and up again "

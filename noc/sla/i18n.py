@@ -96,6 +96,14 @@ LABELS: dict[str, dict[str, str]] = {
         "services_note": "Each service as its vantage points see it (the data centre, the DR "
         "site and outside probes; down when most of them fail it), against its own target.",
         "service": "Service",
+        "year_title": "Annual network report",
+        "year_months": "By month: outages, and the uplink's 95th percentile against the contract",
+        "year_devices": "The 20 devices with the lowest availability",
+        "year_method": "Availability = (scheduled - downtime) / scheduled, maintenance and "
+        "unknown time removed. The uplink's monthly 95th percentile: nearest rank of its "
+        "5-minute averages in the month, the higher of in and out. Links' yearly figures come "
+        "from each day's stored summary.",
+        "month": "Month",
         "busy_users": "Who filled the uplink in its hours above 80%",
         "busy_users_note": "From the uplink router's flows, over the {hours} hours the uplink "
         "carried more than 80% of its contracted capacity (flows were recorded for {covered} "
@@ -196,6 +204,14 @@ LABELS: dict[str, dict[str, str]] = {
         "situs DR dan probe luar; dinyatakan gangguan bila sebagian besar gagal menjangkaunya), "
         "terhadap target ketersediaannya sendiri.",
         "service": "Layanan",
+        "year_title": "Laporan tahunan jaringan",
+        "year_months": "Per bulan: gangguan, dan persentil ke-95 uplink terhadap kapasitas kontrak",
+        "year_devices": "20 perangkat dengan ketersediaan terendah",
+        "year_method": "Ketersediaan = (waktu terjadwal - waktu henti) / waktu terjadwal, tanpa "
+        "waktu pemeliharaan dan waktu tanpa data. Persentil ke-95 bulanan uplink: peringkat "
+        "terdekat dari rata-rata 5 menit dalam bulan itu, yang lebih tinggi antara masuk dan "
+        "keluar. Angka tahunan jalur berasal dari ringkasan harian yang tersimpan.",
+        "month": "Bulan",
         "busy_users": "Pemakai uplink pada jam di atas 80%",
         "busy_users_note": "Dari data flow router uplink, selama {hours} jam ketika uplink "
         "terisi lebih dari 80% kapasitas kontrak (flow tercatat untuk {covered} jam di "

@@ -17,7 +17,7 @@ from noc.flows import store as flow_store
 from noc.flows.store import Talker
 from noc.inventory import Inventory
 from noc.polling.events import service_key
-from noc.polling.maintenance import windows_between
+from noc.polling.maintenance import Window, windows_between
 from noc.polling.rollup import BUCKET_S
 from noc.sla.compute import (
     Availability,
@@ -207,21 +207,7 @@ def _build_report(engine: Engine, inv: Inventory, period: Period, now: float | N
         ]
     stored = list_windows(engine, period.start, period.end)
     alerts_by_site = _alerts_by_site(engine, inv, period)
-    devices = {
-        d.name: availability(
-            changes.get(d.name, []),
-            windows_between(inv, d.name, period.start, period.end, stored),
-            period,
-            inv.tiers[d.tier].sla_target,
-        )
-        for d in inv.devices
-    }
-    sites: dict[str, list[Availability]] = defaultdict(list)
-    tiers: dict[str, list[Availability]] = defaultdict(list)
-    for d in inv.devices:
-        sites[d.site].append(devices[d.name])
-        tiers[d.tier.value].append(devices[d.name])
-    strictest = max(p.sla_target for p in inv.tiers.values())
+    devices, sites, tiers, whole = availabilities(inv, changes, stored, period)
     uplink = inv.uplink
     if uplink is None:
         raise ValueError("the inventory has no ISP link: the report needs the uplink")
@@ -259,9 +245,9 @@ def _build_report(engine: Engine, inv: Inventory, period: Period, now: float | N
         period=whole_period,
         generated=now,
         devices=devices,
-        sites={s: combine(parts, min(p.target for p in parts)) for s, parts in sites.items()},
-        tiers={t: combine(parts, inv.tiers[t].sla_target) for t, parts in tiers.items()},  # type: ignore[index]
-        whole=combine(list(devices.values()), strictest),
+        sites=sites,
+        tiers=tiers,
+        whole=whole,
         links=links,
         uplink=uplink.name,
         uplink_daily_p95=daily,
@@ -275,6 +261,46 @@ def _build_report(engine: Engine, inv: Inventory, period: Period, now: float | N
         busy_apps=busy_apps,
         busy_flow_hours=busy_flow_hours,
     )
+
+
+Availabilities = tuple[
+    dict[str, Availability], dict[str, Availability], dict[str, Availability], Availability
+]
+
+
+def availabilities(
+    inv: Inventory,
+    changes: dict[str, list[Change]],
+    stored: list[Window],
+    period: Period,
+) -> Availabilities:
+    """Every device's availability over the period, and by site, by tier and in all."""
+    devices = {
+        d.name: availability(
+            changes.get(d.name, []),
+            windows_between(inv, d.name, period.start, period.end, stored),
+            period,
+            inv.tiers[d.tier].sla_target,
+        )
+        for d in inv.devices
+    }
+    sites: dict[str, list[Availability]] = defaultdict(list)
+    tiers: dict[str, list[Availability]] = defaultdict(list)
+    for d in inv.devices:
+        sites[d.site].append(devices[d.name])
+        tiers[d.tier.value].append(devices[d.name])
+    strictest = max(p.sla_target for p in inv.tiers.values())
+    return (
+        devices,
+        {s: combine(parts, min(p.target for p in parts)) for s, parts in sites.items()},
+        {t: combine(parts, inv.tiers[t].sla_target) for t, parts in tiers.items()},  # type: ignore[index]
+        combine(list(devices.values()), strictest),
+    )
+
+
+def read_changes(engine: Engine, period: Period) -> dict[str, list[Change]]:
+    with Session(engine) as session:
+        return _changes(session, period)
 
 
 def _alerts_by_site(engine: Engine, inv: Inventory, period: Period) -> dict[str, int]:

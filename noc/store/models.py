@@ -289,3 +289,20 @@ class FlowMinuteRow(Base):
     octets: Mapped[int] = mapped_column(BigInteger)
     packets: Mapped[int] = mapped_column(BigInteger)
     flows: Mapped[int] = mapped_column(BigInteger)
+
+
+class DailyRollupRow(Base):
+    """A link's day (from the network's midnight), made once from its 5-minute rollups when
+    the day has closed: what a year's report reads instead of 288 rows a day."""
+
+    __tablename__ = "daily_rollups"
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    day_start: Mapped[float] = mapped_column(Float, primary_key=True)
+    samples: Mapped[int] = mapped_column(Integer)  # 5-minute buckets with data
+    in_avg_bps: Mapped[float | None] = mapped_column(Float)
+    out_avg_bps: Mapped[float | None] = mapped_column(Float)
+    peak_bps: Mapped[float | None] = mapped_column(Float)
+    p95_in_bps: Mapped[float | None] = mapped_column(Float)
+    p95_out_bps: Mapped[float | None] = mapped_column(Float)
+    busy_buckets: Mapped[int] = mapped_column(Integer)  # above 80% of the contract
