@@ -1,10 +1,12 @@
-"""Time to compute and render an SLA report over a year of 5-minute rollups.
+"""Time and memory of a year's SLA report, from the daily rollups, beside the same year read
+from every 5-minute rollup, and a month's report.
 
 Fills a SQLite store with the whole inventory (148 devices, 148 links), 105,120 five-minute
-rollups per link (15.6 million rows) and a dozen outages per device, then measures what a
-manager waits for: `build_report` for the year (availability of every device, site and tier;
-average, peak, 95th percentile and hours above 80% of every link; the uplink's daily p95) and
-rendering it to JSON, CSV and HTML. Filling the store is reported, not counted.
+rollups per link (15.6 million rows) and a dozen outages per device, closes its days into daily
+rollups (as `noc serve` does each night), then measures in a fresh process each what a manager
+waits for, rendering included: `noc sla report --year` (build_year), a month's report, and the
+anchor, the year through the monthly report's path over every 5-minute rollup. Filling the
+store and closing the days are reported, not counted.
 
     .venv/bin/python benchmarks/sla.py [--days 365]
 """
@@ -12,10 +14,12 @@ rendering it to JSON, CSV and HTML. Filling the store is reported, not counted.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import random
 import resource
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,9 +32,11 @@ sys.path.insert(0, str(ROOT))
 
 from noc.inventory import load_inventory  # noqa: E402
 from noc.sla.compute import Period  # noqa: E402
+from noc.sla.daily import close_days  # noqa: E402
 from noc.sla.i18n import Locale  # noqa: E402
-from noc.sla.render import to_csv, to_html, to_json  # noqa: E402
+from noc.sla.render import to_html, to_json  # noqa: E402
 from noc.sla.report import build_report  # noqa: E402
+from noc.sla.year import build_year, year_html, year_json  # noqa: E402
 from noc.store.db import make_engine, sync_inventory, upgrade  # noqa: E402
 
 BUCKET_S = 300
@@ -87,48 +93,94 @@ def fill(db: Path, days: int, start: float) -> tuple[int, int]:
     return rows, changes
 
 
+def measure(kind: str, db: Path, days: int, start: float) -> None:
+    """One measurement in this (fresh) process: its time and its own peak RSS, as JSON."""
+    inv = load_inventory(ROOT / "inventory.yaml")
+    engine = make_engine(f"sqlite:///{db}")
+    zone = inv.network.timezone
+    began = time.perf_counter()
+    if kind == "year":
+        year = datetime.fromtimestamp(start, ZoneInfo(zone)).year
+        report = build_year(engine, inv, year, start + days * 86400)
+        size = len(year_json(report)) + len(year_html(report, Locale("id", zone)))
+        figure = report.uplink_monthly_p95
+    else:
+        span = days * 86400 if kind == "full" else 31 * 86400
+        monthly = build_report(engine, inv, Period(start, start + span))
+        size = len(to_json(monthly)) + len(to_html(monthly, Locale("id", zone)))
+        figure = {0: monthly.links[monthly.uplink].p95_bps}
+    seconds = time.perf_counter() - began
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "rss_mb": rss_mb, "bytes": size, "figure": figure}))
+
+
+def run(kind: str, db: Path, days: int, start: float) -> dict[str, float]:
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--measure",
+            kind,
+            "--db",
+            str(db),
+            "--days",
+            str(days),
+            "--start",
+            str(start),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, float] = json.loads(out.stdout.splitlines()[-1])
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--measure", choices=["year", "full", "month"])
+    parser.add_argument("--db", type=Path)
+    parser.add_argument("--start", type=float)
     args = parser.parse_args()
+    if args.measure:
+        measure(args.measure, args.db, args.days, args.start)
+        return
     zone = ZoneInfo("Asia/Jakarta")
-    start = datetime(2025, 11, 1, tzinfo=zone).timestamp()
-    period = Period(start, start + args.days * 86400)
+    start = datetime(2026, 1, 1, tzinfo=zone).timestamp()
     inv = load_inventory(ROOT / "inventory.yaml")
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "year.db"
         began = time.perf_counter()
         rows, changes = fill(db, args.days, start)
         filled = time.perf_counter() - began
-        engine = make_engine(f"sqlite:///{db}")
         began = time.perf_counter()
-        report = build_report(engine, inv, period)
-        computed = time.perf_counter() - began
-        timings = {}
-        for name, render in (
-            ("json", lambda: to_json(report)),
-            ("csv", lambda: to_csv(report, Locale("en", inv.network.timezone))),
-            ("html", lambda: to_html(report, Locale("id", inv.network.timezone))),
-        ):
-            began = time.perf_counter()
-            size = len(render())
-            timings[name] = (time.perf_counter() - began, size)
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        f"store: {len(inv.devices)} devices, {len(inv.links)} links, {rows:,} rollups, "
-        f"{changes:,} state changes over {args.days} days "
-        f"(filled in {filled:.1f} s)"
-    )
-    print(f"compute (build_report, read from SQLite): {computed:6.2f} s")
-    for name, (seconds, size) in timings.items():
+        closed = close_days(make_engine(f"sqlite:///{db}"), inv, start + args.days * 86400)
+        closing = time.perf_counter() - began
         print(
-            f"render {name:<4}                          : {seconds:6.2f} s  ({size / 1e3:,.0f} kB)"
+            f"store: {len(inv.devices)} devices, {len(inv.links)} links, {rows:,} rollups, "
+            f"{changes:,} state changes over {args.days} days (filled in {filled:.1f} s); "
+            f"{closed} days closed into daily rollups in {closing:.1f} s "
+            f"({closing / max(closed, 1):.2f} s a day: what noc serve does each night)"
         )
-    total = computed + sum(t for t, _ in timings.values())
-    print(f"total compute + render                   : {total:6.2f} s   peak RSS {rss_mb:,.0f} MB")
+        year = run("year", db, args.days, start)
+        month = run("month", db, args.days, start)
+        full = run("full", db, args.days, start)
     print(
-        f"uplink p95 over the year: {report.links[report.uplink].p95_bps / 1e6:.1f} Mbps; "
-        f"network availability {report.whole.availability:.5f}"
+        f"year report from the daily rollups (noc sla report --year): {year['seconds']:6.2f} s, "
+        f"peak RSS {year['rss_mb']:,.0f} MB  (target: under 10 s and 1 GB)"
+    )
+    print(
+        f"a month's report (31 days of 5-minute rollups):             {month['seconds']:6.2f} s, "
+        f"peak RSS {month['rss_mb']:,.0f} MB  (target: under 2 s)"
+    )
+    print(
+        f"anchor: the year from every 5-minute rollup (build_report): {full['seconds']:6.2f} s, "
+        f"peak RSS {full['rss_mb']:,.0f} MB"
+    )
+    print(
+        f"ratio: {full['seconds'] / year['seconds']:.1f}x faster, "
+        f"{full['rss_mb'] / year['rss_mb']:.1f}x less memory"
     )
 
 

@@ -334,3 +334,29 @@ def test_the_report_says_the_uplink_first_and_every_backbone_link(
         if ln.tier.value != "access":
             assert ln.name in flat, ln.name
     assert "jalur akses lain" in flat and "laporan CSV" in flat
+
+
+def test_the_year_report_agrees_with_the_month_it_holds(
+    october_sqlite: str, october_reports: dict[str, str], tmp_path: Path
+) -> None:
+    """`noc sla report --year 2026` over the simulated October: read from the daily rollups
+    the simulation closed, its October uplink p95 and incident count are the month report's."""
+    out = tmp_path / "year.json"
+    made = noc("sla", "report", "--year", "2026", "--database", october_sqlite, "--out", str(out))
+    assert made.returncode == 0, made.stdout + made.stderr
+    year = json.loads(out.read_text())
+    month = json.loads(october_reports["json"])
+    assert year["days_from_store"] >= 31  # October's days were closed, not recomputed
+    assert year["uplink_monthly_p95_bps"]["10"] == month["links"][month["uplink"]]["p95_bps"]
+    started = [i for i in month["incidents"] if i["started"] >= month["period"]["start"]]
+    assert year["incidents_by_month"]["10"] == len(started)
+    assert year["links"]["uplink-isp"]["hours_above_80"] == pytest.approx(
+        month["links"]["uplink-isp"]["hours_above_80_percent"]
+    )
+    html_out = tmp_path / "year.html"
+    made = noc(
+        "sla", "report", "--year", "2026", "--database", october_sqlite, "--out", str(html_out)
+    )
+    assert made.returncode == 0, made.stderr
+    page = html_out.read_text()
+    assert "Laporan tahunan jaringan 2026" in page and "Oktober 2026" in page
