@@ -11,6 +11,7 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector as PromCollector
 
 from noc.exporter.families import family
+from noc.exporter.fragments import packets_by_device
 from noc.exporter.network import _exact, _radio_name
 from noc.polling.availability import State, Verdict
 from noc.polling.events import link_key
@@ -121,10 +122,8 @@ class ReferenceDevices(PromCollector):
             for key in ("octets", "packets", "errors", "discards")
         }
         oper = family("noc_interface_oper_up")
-        admin = family("noc_interface_admin_up")
-        bps = family("noc_interface_throughput_bytes_per_second")
-        util = family("noc_interface_utilisation_ratio")
         speed = family("noc_interface_speed_bytes_per_second")
+        packets = packets_by_device(self.live.inv)
         for name, dev in self._owned():
             sample = dev.sample
             if sample is None:
@@ -137,14 +136,15 @@ class ReferenceDevices(PromCollector):
                     for direction, value in (("in", raw.in_octets), ("out", raw.out_octets)):
                         if value is not None:
                             counters["octets"].add_metric([*labels, direction], _exact(value))
-                    for direction, cast, value in (
+                    casts = (
                         ("in", "unicast", raw.in_ucast),
                         ("out", "unicast", raw.out_ucast),
                         ("in", "multicast", raw.in_multicast),
                         ("out", "multicast", raw.out_multicast),
                         ("in", "broadcast", raw.in_broadcast),
                         ("out", "broadcast", raw.out_broadcast),
-                    ):
+                    )
+                    for direction, cast, value in casts if packets[name] else ():
                         if value is not None:
                             counters["packets"].add_metric(
                                 [*labels, direction, cast], _exact(value)
@@ -158,16 +158,9 @@ class ReferenceDevices(PromCollector):
                                 counters[key].add_metric([*labels, direction], _exact(value))
                 if iface.oper_status is not None:
                     oper.add_metric(labels, 1.0 if iface.oper_status == 1 else 0.0)
-                if iface.admin_status is not None:
-                    admin.add_metric(labels, 1.0 if iface.admin_status == 1 else 0.0)
-                for direction, rate in (("in", iface.in_bps), ("out", iface.out_bps)):
-                    if rate is not None:
-                        bps.add_metric([*labels, direction], rate / 8)
-                if iface.utilisation is not None:
-                    util.add_metric(labels, iface.utilisation)
                 if iface.speed_bps:
                     speed.add_metric(labels, iface.speed_bps / 8)
-        yield from (*counters.values(), oper, admin, bps, util, speed)
+        yield from (*counters.values(), oper, speed)
 
     def _links(self) -> Iterator[Metric]:
         c = self.live

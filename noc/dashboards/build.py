@@ -436,7 +436,7 @@ def site_detail(inv: Inventory) -> dash.Dashboard:
             .unit("bps")
             .with_target(
                 query(
-                    f"8 * noc_interface_throughput_bytes_per_second{{{sel}}}",
+                    f"noc:interface_throughput:bits_per_second{{{sel}}}",
                     "{{device}} {{interface}} {{direction}}",
                 )
             ),
@@ -445,10 +445,10 @@ def site_detail(inv: Inventory) -> dash.Dashboard:
         ),
         (
             timeseries.Panel()
-            .title("Utilisation (contract, else port speed)")
+            .title("Utilisation of the port speed")
             .unit("percentunit")
             .with_target(
-                query(f"noc_interface_utilisation_ratio{{{sel}}}", "{{device}} {{interface}}")
+                query(f"noc:interface_utilisation:ratio{{{sel}}}", "{{device}} {{interface}}")
             ),
             12,
             10,
@@ -731,7 +731,7 @@ INDONESIAN = {
     "UNREACHABLE": "TAK TERJANGKAU",
     "UP": "NORMAL",
     "Uptime": "Lama menyala",
-    "Utilisation (contract, else port speed)": "Pemakaian (terhadap kontrak, atau kecepatan port)",
+    "Utilisation of the port speed": ("Pemakaian terhadap kecepatan port"),
     "Utilisation now": "Pemakaian sekarang",
     "Varbinds per poll cycle": "Varbind per siklus polling",
     "availability": "ketersediaan",

@@ -141,7 +141,8 @@ FAMILIES: tuple[Family, ...] = (
     _f(
         "noc_interface_packets_total",
         "counter",
-        "Packets through the interface.",
+        "Packets through the interface, by cast: only for devices whose polling profile sets "
+        "`export_packets` (six series an interface).",
         (*IF, "direction", "cast"),
         "interface",
     ),
@@ -160,21 +161,6 @@ FAMILIES: tuple[Family, ...] = (
         "interface",
     ),
     _f("noc_interface_oper_up", "gauge", "1 when ifOperStatus is up.", IF, "interface"),
-    _f("noc_interface_admin_up", "gauge", "1 when ifAdminStatus is up.", IF, "interface"),
-    _f(
-        "noc_interface_throughput_bytes_per_second",
-        "gauge",
-        "Rate over the last poll interval.",
-        (*IF, "direction"),
-        "interface",
-    ),
-    _f(
-        "noc_interface_utilisation_ratio",
-        "gauge",
-        "Higher of in/out over the contract (else the port speed).",
-        IF,
-        "interface",
-    ),
     _f("noc_interface_speed_bytes_per_second", "gauge", "Port speed.", IF, "interface"),
     _f("noc_link_state", "gauge", "Link state: 1 for the current one.", (*L, "state"), "link"),
     _f(

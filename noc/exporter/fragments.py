@@ -20,6 +20,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from noc.exporter.families import WRITTEN_FAMILIES
 from noc.exporter.network import EXACT, _radio_name
 from noc.exporter.render import _escape_value, _format_value
+from noc.inventory import Inventory
+from noc.inventory.profiles import ProfileError, load_profile
 from noc.polling.availability import State, StateChange, Verdict
 from noc.polling.events import Event, PollRecord, event_entity, is_link, link_key
 from noc.polling.livestate import DeviceState, LiveState
@@ -39,6 +41,17 @@ def _num(value: float) -> str:
 
 def _labels(pairs: Iterable[tuple[str, str]]) -> str:
     return ",".join(f'{k}="{_escape_value(v)}"' for k, v in pairs if v != "")
+
+
+def packets_by_device(inv: Inventory) -> dict[str, bool]:
+    """Whether each device's polling profile asks for packet counters on /metrics."""
+    wanted: dict[str, bool] = {}
+    for name in {d.profile_name for d in inv.devices}:
+        try:
+            wanted[name] = load_profile(name).export_packets
+        except ProfileError:
+            wanted[name] = False
+    return {d.name: wanted[d.profile_name] for d in inv.devices}
 
 
 class DeviceFragments:
@@ -77,6 +90,7 @@ class DeviceFragments:
                 ]
             )
         self.device_of_link = {link_key(ln): ln.a.device for ln in inv.links}
+        self.packets = packets_by_device(inv)
         self.parts: dict[str, tuple[tuple[int, int, Verdict | None], list[bytes]]] = {}
         self.renders = 0
         self._lock = threading.Lock()
@@ -207,14 +221,15 @@ class DeviceFragments:
                             f" {value % EXACT}\n"
                         )
                 packets = out[INDEX["noc_interface_packets_total"]]
-                for direction, cast, value in (
+                casts = (
                     ("in", "unicast", raw.in_ucast),
                     ("out", "unicast", raw.out_ucast),
                     ("in", "multicast", raw.in_multicast),
                     ("out", "multicast", raw.out_multicast),
                     ("in", "broadcast", raw.in_broadcast),
                     ("out", "broadcast", raw.out_broadcast),
-                ):
+                )
+                for direction, cast, value in casts if self.packets.get(name) else ():
                     if value is not None:
                         packets.append(
                             f'noc_interface_packets_total{{{lab},direction="{direction}"'
@@ -234,21 +249,6 @@ class DeviceFragments:
             if iface.oper_status is not None:
                 out[INDEX["noc_interface_oper_up"]].append(
                     f"noc_interface_oper_up{{{lab}}} {int(iface.oper_status == 1)}\n"
-                )
-            if iface.admin_status is not None:
-                out[INDEX["noc_interface_admin_up"]].append(
-                    f"noc_interface_admin_up{{{lab}}} {int(iface.admin_status == 1)}\n"
-                )
-            rates = out[INDEX["noc_interface_throughput_bytes_per_second"]]
-            for direction, rate in (("in", iface.in_bps), ("out", iface.out_bps)):
-                if rate is not None:
-                    rates.append(
-                        f"noc_interface_throughput_bytes_per_second{{{lab},direction="
-                        f'"{direction}"}} {_num(rate / 8)}\n'
-                    )
-            if iface.utilisation is not None:
-                out[INDEX["noc_interface_utilisation_ratio"]].append(
-                    f"noc_interface_utilisation_ratio{{{lab}}} {_num(iface.utilisation)}\n"
                 )
             if iface.speed_bps:
                 out[INDEX["noc_interface_speed_bytes_per_second"]].append(

@@ -42,6 +42,9 @@ class Profile(_Strict):
     extends: list[str] = []
     scalars: dict[str, Oid] = {}
     tables: dict[str, Table] = {}
+    # Packet counters by cast (unicast, multicast, broadcast) on /metrics: six series an
+    # interface, so off unless a profile (or one it extends) asks for them.
+    export_packets: bool = False
 
 
 class ProfileError(NocError):
@@ -83,8 +86,10 @@ def _resolve(directory: Path, name: str, chain: tuple[str, ...]) -> Profile:
     scalars: dict[str, str] = {}
     tables: dict[str, dict[str, Column]] = {}
     descriptions: dict[str, str] = {}
+    packets = own.export_packets
     for base_name in own.extends:
         base = _resolve(directory, base_name, (*chain, name))
+        packets = packets or base.export_packets
         scalars.update(base.scalars)
         for tname, table in base.tables.items():
             tables.setdefault(tname, {}).update(table.columns)
@@ -97,6 +102,7 @@ def _resolve(directory: Path, name: str, chain: tuple[str, ...]) -> Profile:
         name=own.name,
         description=own.description,
         extends=[],
+        export_packets=packets,
         scalars=scalars,
         tables={
             t: Table(description=descriptions.get(t, ""), columns=cols)

@@ -21,6 +21,7 @@ from noc.exporter.configs import ConfigMetrics
 from noc.exporter.events import EventMetrics
 from noc.exporter.families import BY_NAME, FAMILIES, markdown, write_page
 from noc.exporter.flows import FlowMetrics
+from noc.exporter.fragments import DeviceFragments
 from noc.exporter.services import ServiceMetrics
 from noc.exporter.topology import TopologyMetrics
 from noc.flows.aggregate import Row
@@ -113,12 +114,16 @@ def full_exposition() -> str:
         )
     )
     cross = CrossCheck(flow_octets=97, snmp_octets=100)
+    # Packet counters are opt-in per profile: this scrape has them for every device.
+    fragments = DeviceFragments(poller.live)
+    fragments.packets = dict.fromkeys(fragments.packets, True)
     metrics = NocMetrics(
         poller.live,
         Stats(),
         Writer(),
         lambda: report,
         Member(),
+        fragments=fragments,
         extra=[
             RelayMetrics(relay),
             ConfigMetrics(configs),
