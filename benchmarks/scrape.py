@@ -114,6 +114,7 @@ def ours(devices: int, reference: bool = False) -> dict[str, float]:
     out = {
         "seconds": (time.perf_counter() - start) / runs,
         "bytes": len(body),
+        "series": _series(body),
         "write_ms_per_device": write_s * 1000,
     }
     start = time.perf_counter()
@@ -172,7 +173,12 @@ def exporter_config(work: Path) -> Path:
     return write_module(work / "snmp.yml", scalars=False)
 
 
-def anchor(devices: int, work: Path) -> tuple[float, int] | str:
+def _series(body: bytes) -> int:
+    """Samples in an exposition (the series a Prometheus keeps from it)."""
+    return sum(1 for line in body.splitlines() if line and not line.startswith(b"#"))
+
+
+def anchor(devices: int, work: Path) -> tuple[float, int, int] | str:
     if os.geteuid() != 0:
         return "needs root (a network namespace with 24 interfaces for snmpd)"
     binary = shutil.which("prometheus-snmp-exporter")
@@ -188,14 +194,14 @@ def anchor(devices: int, work: Path) -> tuple[float, int] | str:
     try:
         time.sleep(1)
 
-        def scrape(_: int) -> int:
-            return len(urllib.request.urlopen(url, timeout=30).read())
+        def scrape(_: int) -> bytes:
+            return bytes(urllib.request.urlopen(url, timeout=30).read())
 
-        scrape(0)
+        first = scrape(0)
         start = time.perf_counter()
         with ThreadPoolExecutor(8) as pool:
-            sizes = list(pool.map(scrape, range(devices)))
-        return time.perf_counter() - start, sum(sizes)
+            sizes = [len(b) for b in pool.map(scrape, range(devices))]
+        return time.perf_counter() - start, sum(sizes), _series(first)
     finally:
         proc.terminate()
         agent.terminate()
@@ -236,9 +242,15 @@ def main() -> None:
     if isinstance(result, str):
         print(f"prometheus-snmp-exporter: not measured: {result}")
         return
-    their, their_size = result
+    their, their_size, their_series = result
     print(f"{'prometheus-snmp-exporter, one /snmp each':<44}{their:>10.3f}{their_size:>14}")
     print(f"ratio (exporter time / ours): {their / seconds:.1f}")
+    ours_per = m["series"] / args.devices
+    print(
+        f"series per device of {INTERFACES} interfaces: ours {ours_per:.0f} "
+        f"({ours_per / INTERFACES:.1f} an interface, device series included), "
+        f"snmp_exporter's if_mib {their_series} (ratio {ours_per / their_series:.2f})"
+    )
 
 
 if __name__ == "__main__":
