@@ -136,7 +136,12 @@ def sh(*args: str) -> None:
 
 
 def start_agent(work: Path) -> subprocess.Popen[bytes]:
+    # What an interrupted run left: its agent, its namespace, its veth.
+    left = subprocess.run(["ip", "netns", "pids", NS], capture_output=True, text=True, check=False)
+    for pid in left.stdout.split():
+        subprocess.run(["kill", "-9", pid], check=False)
     subprocess.run(["ip", "netns", "del", NS], capture_output=True, check=False)
+    subprocess.run(["ip", "link", "del", "nocbench0"], capture_output=True, check=False)
     sh("ip", "netns", "add", NS)
     sh("ip", "link", "add", "nocbench0", "type", "veth", "peer", "name", "eth0", "netns", NS)
     sh("ip", "addr", "add", f"{HOST}/30", "dev", "nocbench0")
