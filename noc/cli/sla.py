@@ -220,7 +220,11 @@ def report(
         inventory_or_exit(inventory), inventory or default_inventory()
     )
     # Everything is made before anything is written: a PDF that fails leaves no file behind.
-    made = [(path, render(data, loc, kind)) for kind, path in outputs]
+    _write_all([(path, render(data, loc, kind)) for kind, path in outputs])
+
+
+def _write_all(made: list[tuple[Path | None, bytes]]) -> None:
+    """Each output, once all are made: to its file, or to stdout."""
     for path, body in made:
         if path is None:
             typer.echo(body.decode("utf-8"), nl=False)
@@ -239,27 +243,22 @@ def _year_report(
     from noc.sla.pdf import render_pdf
     from noc.sla.year import build_year, year_html, year_json
 
+    unknown = [kind for kind, _ in outputs if kind not in ("json", "html", "pdf")]
+    if unknown:
+        err_console.print(f"a year's report is json, html or pdf, not {unknown[0]}")
+        raise typer.Exit(2)
     inv = inventory_or_exit(inventory)
     loc = _locale(lang, inv.network.timezone)
     data = build_year(store_engine(database, read_only=True), inv, year, time.time())
-    made = []
+    made: list[tuple[Path | None, bytes]] = []
     for kind, path in outputs:
         if kind == "json":
-            body = year_json(data).encode()
+            made.append((path, year_json(data).encode()))
         elif kind == "html":
-            body = year_html(data, loc).encode()
-        elif kind == "pdf":
-            body = render_pdf(year_html(data, loc))
+            made.append((path, year_html(data, loc).encode()))
         else:
-            err_console.print(f"a year's report is json, html or pdf, not {kind}")
-            raise typer.Exit(2)
-        made.append((path, body))
-    for path, body in made:
-        if path is None:
-            typer.echo(body.decode("utf-8"), nl=False)
-        else:
-            write_output(path, body)
-            console.print(f"wrote {path}")
+            made.append((path, render_pdf(year_html(data, loc))))
+    _write_all(made)
 
 
 @app.command()

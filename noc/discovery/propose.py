@@ -103,14 +103,14 @@ def graph(found: Sequence[Found]) -> list[Edge]:
             key = (a, b, a_if)
             if key not in edges:
                 edges[key] = Edge(a, a_if, b, b_if, standby)
-    out = [_through(e, by_name, found) for e in edges.values()]
+    known = {mac for f in found for mac in f.l2.macs.values()}  # every answering device's
+    out = [_through(e, by_name, known) for e in edges.values()]
     out += _placed_by_layer2(found, {n for e in out for n in (e.a, e.b)})
     return sorted(out, key=lambda e: (e.a, e.b, e.a_if or ""))
 
 
-def _through(e: Edge, by_name: dict[str, Found], found: Sequence[Found]) -> Edge:
+def _through(e: Edge, by_name: dict[str, Found], known: set[str]) -> Edge:
     """The edge, with the radio MACs its two ports learned that no answering device has."""
-    known = {mac for f in found for mac in f.l2.macs.values()}
     seen: set[str] = set()
     for name, interface in ((e.a, e.a_if), (e.b, e.b_if)):
         f = by_name.get(name)

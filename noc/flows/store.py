@@ -4,10 +4,10 @@ writes from a thread, and the CLI, the API and the SLA report read."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, Engine, and_, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from noc.flows.aggregate import Row
@@ -111,11 +111,10 @@ def during(engine: Engine, spans: Sequence[tuple[float, float]], by: str = "site
     column = T.c.app if by == "app" else T.c.site
     rows: list[Sequence[object]] = []
     with engine.connect() as conn:
-        for i in range(0, len(spans), SPANS_PER_QUERY):
-            chunk = spans[i : i + SPANS_PER_QUERY]
+        for inside in _within(spans):
             q = (
                 select(column, T.c.direction, func.sum(T.c.octets), func.sum(T.c.flows))
-                .where(or_(*(and_(T.c.minute >= a, T.c.minute < b) for a, b in chunk)))
+                .where(inside)
                 .group_by(column, T.c.direction)
             )
             rows += conn.execute(q).all()
@@ -126,30 +125,15 @@ def minutes_within(engine: Engine, spans: Sequence[tuple[float, float]]) -> set[
     """The minutes of those spans that have any flow bucket."""
     found: set[int] = set()
     with engine.connect() as conn:
-        for i in range(0, len(spans), SPANS_PER_QUERY):
-            chunk = spans[i : i + SPANS_PER_QUERY]
-            q = (
-                select(T.c.minute)
-                .distinct()
-                .where(or_(*(and_(T.c.minute >= a, T.c.minute < b) for a, b in chunk)))
+        for inside in _within(spans):
+            found.update(
+                int(m) for (m,) in conn.execute(select(T.c.minute).distinct().where(inside))
             )
-            found.update(int(m) for (m,) in conn.execute(q))
     return found
 
 
-def by_hour(
-    engine: Engine, since: float, until: float, by: str = "site"
-) -> dict[int, list[Talker]]:
-    """Each hour's talkers (the hour's start in Unix s), for the hours a report picks."""
-    column = T.c.app if by == "app" else T.c.site
-    hour = (T.c.minute / 3600).label("hour")
-    q = (
-        select(hour, column, T.c.direction, func.sum(T.c.octets), func.sum(T.c.flows))
-        .where(T.c.minute >= since, T.c.minute < until)
-        .group_by(hour, column, T.c.direction)
-    )
-    grouped: dict[int, list[Sequence[object]]] = {}
-    with engine.connect() as conn:
-        for h, *rest in conn.execute(q).all():
-            grouped.setdefault(int(h) * 3600, []).append(rest)
-    return {h: ranked(rows, None) for h, rows in grouped.items()}
+def _within(spans: Sequence[tuple[float, float]]) -> Iterator[ColumnElement[bool]]:
+    """The minutes inside the spans, as conditions of at most SPANS_PER_QUERY spans each."""
+    for i in range(0, len(spans), SPANS_PER_QUERY):
+        chunk = spans[i : i + SPANS_PER_QUERY]
+        yield or_(*(and_(T.c.minute >= a, T.c.minute < b) for a, b in chunk))

@@ -11,7 +11,6 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
@@ -21,6 +20,7 @@ from noc.polling.rollup import BUCKET_S
 from noc.sla.compute import Availability, Period, Point, link_usage
 from noc.sla.daily import Day, days, read_day, read_days, summarise
 from noc.sla.i18n import Locale
+from noc.sla.render import figures
 from noc.sla.report import availabilities, read_changes
 from noc.store.maintenance import list_windows
 from noc.store.models import IncidentRow, RollupRow
@@ -160,15 +160,6 @@ def build_year(engine: Engine, inv: Inventory, year: int, now: float) -> YearRep
 
 
 def year_json(r: YearReport) -> str:
-    def figures(a: Availability) -> dict[str, Any]:
-        return {
-            "availability": a.availability,
-            "target": a.target,
-            "downtime_s": a.downtime_s,
-            "outages": len(a.outages),
-            "compliant": a.compliant,
-        }
-
     return json.dumps(
         {
             "network": r.network,

@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from tests.netns import clear, sh
 from tests.ports import free_port
 
 pytestmark = [pytest.mark.root, pytest.mark.integration]
@@ -80,20 +81,8 @@ links:
 """
 
 
-def sh(*args: str, ns: str | None = None) -> str:
-    cmd = ["ip", "netns", "exec", ns, *args] if ns else list(args)
-    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-
-
 def teardown() -> None:
-    for ns in (ROUTER, ISP):
-        pids = subprocess.run(
-            ["ip", "netns", "pids", ns], capture_output=True, text=True, check=False
-        ).stdout.split()
-        for pid in pids:
-            subprocess.run(["kill", "-9", pid], check=False)
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True, check=False)
-    subprocess.run(["ip", "link", "del", "nocflow0"], capture_output=True, check=False)
+    clear((ROUTER, ISP), ("nocflow0",))
 
 
 @dataclass

@@ -24,6 +24,7 @@ from noc.polling.availability import State
 from noc.polling.poller import Poller
 from noc.snmp.lean_client import LeanClient
 from tests.conftest import Loop
+from tests.netns import clear, sh
 
 pytestmark = [pytest.mark.root, pytest.mark.integration, pytest.mark.serial]
 
@@ -80,21 +81,8 @@ links:
 """
 
 
-def sh(*args: str, ns: str | None = None) -> str:
-    cmd = ["ip", "netns", "exec", ns, *args] if ns else list(args)
-    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-
-
 def teardown() -> None:
-    for ns in (DEV, PEER):
-        subprocess.run(["ip", "netns", "pids", ns], capture_output=True, check=False)
-        pids = subprocess.run(
-            ["ip", "netns", "pids", ns], capture_output=True, text=True, check=False
-        ).stdout.split()
-        for pid in pids:
-            subprocess.run(["kill", "-9", pid], check=False)
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True, check=False)
-    subprocess.run(["ip", "link", "del", "nocmgmt0"], capture_output=True, check=False)
+    clear((DEV, PEER), ("nocmgmt0",))
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,7 @@ def test_the_tables_read_by_interface() -> None:
     names = {1: "ether1", 2: "bridge-dc", 3: "bond1", 4: "sfp1", 5: "sfp2"}
     walked: dict[Oid, dict[Oid, Value]] = {
         IF_PHYS: {(1,): mac(bytes.fromhex("020000000001")), (2,): mac(bytes(6))},
-        ARP_PHYS: {(2, 10, 1, 1, 5): mac(SERVER_MAC)},
+        ARP_PHYS: {(2, 127, 1, 1, 5): mac(SERVER_MAC)},
         BASE_PORT_IF: {(7,): integer(2), (8,): integer(5)},
         FDB_PORT: {tuple(SERVER_MAC): integer(7), tuple(RADIO_MAC): integer(9)},
         STP_STATE: {(8,): integer(2), (7,): integer(5)},
@@ -43,7 +43,7 @@ def test_the_tables_read_by_interface() -> None:
     }
     got = layer2(walked, names)
     assert got.macs == {"ether1": "02:00:00:00:00:01"}  # an all-zero MAC is no MAC
-    assert got.arp == {"10.1.1.5": "02:aa:bb:cc:dd:01"}
+    assert got.arp == {"127.1.1.5": "02:aa:bb:cc:dd:01"}
     assert got.fdb == {"bridge-dc": {"02:aa:bb:cc:dd:01"}}  # bridge port 9 maps to nothing
     assert got.blocked == {"sfp2"}  # port 8 blocking; port 7 forwarding
     assert got.aggregate == {"sfp1": "bond1", "sfp2": "bond1"}
