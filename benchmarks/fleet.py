@@ -85,6 +85,31 @@ def totals(engine: Any) -> dict[str, float]:
     }
 
 
+def backends(engine: Any, db: str) -> list[int]:
+    """The PostgreSQL backends serving the run's database (the collectors' connections)."""
+    from sqlalchemy import text
+
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid()"
+            ),
+            {"db": db},
+        ).all()
+    return [int(r[0]) for r in rows]
+
+
+def cpu_of(pids: list[int]) -> dict[int, float]:
+    """CPU seconds so far of each process still there."""
+    out = {}
+    for pid in pids:
+        try:
+            out[pid] = proc_cpu(pid)
+        except OSError:  # ended
+            continue
+    return out
+
+
 def late_turns(ports: list[int]) -> float:
     """Turns the scheduler skipped (the last poll still running), from each worker's /metrics,
     read once at the end."""
@@ -149,9 +174,13 @@ def inner(targets: int, cycles: int, workers: int, snmpd_pid: int) -> None:
         pids = [int(p) for p in re.findall(r"pid (\d+)", log.read_text())] or [proc.pid]
         cpu0 = {p: proc_cpu(p) for p in pids}
         snmpd0 = proc_cpu(snmpd_pid)
+        pg0 = cpu_of(backends(engine, db))
         start, t0 = totals(engine), time.monotonic()
         time.sleep(cycles * INTERVAL_S)
         end, elapsed = totals(engine), time.monotonic() - t0
+        # A backend that began during the run counts from 0; one that ended is lost (the
+        # collectors keep their connections, so none should).
+        pg1 = cpu_of(backends(engine, db))
         out = {
             "workers": workers,
             "elapsed_s": elapsed,
@@ -163,6 +192,8 @@ def inner(targets: int, cycles: int, workers: int, snmpd_pid: int) -> None:
             "late": late_turns([PORT + i for i in range(workers)]),
             "collector_cpu_s": {str(p): proc_cpu(p) - cpu0[p] for p in pids},
             "snmpd_cpu_s": proc_cpu(snmpd_pid) - snmpd0,
+            "postgres_cpu_s": sum(v - pg0.get(p, 0.0) for p, v in pg1.items()),
+            "backends": len(pg1),
         }
         print(json.dumps(out))
     finally:
@@ -261,15 +292,18 @@ def main() -> None:
     )
     print(
         f"{'workers':>8}{'polls':>10}{'due':>10}{'late':>6}{'overdue':>9}{'failed':>8}"
-        f"{'collector CPU s':>17}{'snmpd CPU s':>13}"
+        f"{'collector CPU s':>17}{'PostgreSQL CPU s':>18}{'cores':>7}{'snmpd CPU s':>13}"
     )
     for r in results:
         cpu = sum(r["collector_cpu_s"].values())
-        snmpd = r["snmpd_cpu_s"]
+        pg = r["postgres_cpu_s"]
+        cores = (cpu + pg) / r["elapsed_s"]  # collectors + their backends, per second
         print(
             f"{r['workers']:>8}{r['polls']:>10.0f}{r['due']:>10.0f}{r['late']:>6.0f}"
-            f"{r['overdue']:>9.0f}{r['failures']:>8.0f}{cpu:>17.1f}{snmpd:>13.1f}"
+            f"{r['overdue']:>9.0f}{r['failures']:>8.0f}{cpu:>17.1f}{pg:>18.1f}{cores:>7.2f}"
+            f"{r['snmpd_cpu_s']:>13.1f}"
         )
+    print("cores: (collector + PostgreSQL backends CPU) / elapsed; the target is 1.00 or less")
     if len(results) == 2:
         a, b = results
         print(

@@ -686,7 +686,8 @@ async def check_topology(service: Service, stop: asyncio.Event) -> None:
         except Exception as exc:  # the check must never stop the collector
             log.warning("topology check failed: %s", redact.first_line(exc))
             continue
-        findings = drift(inv, [f for f in read_back if f.reason is None])
+        # Off the event loop: thousands of tables compared must not hold the polls back.
+        findings = await asyncio.to_thread(drift, inv, [f for f in read_back if f.reason is None])
         # The same object /metrics holds: its fields, not the object, change.
         state = service.drift
         state.findings, state.at, state.devices = findings, time.time(), len(read_back)

@@ -123,23 +123,31 @@ def _through(e: Edge, by_name: dict[str, Found], known: set[str]) -> Edge:
 def _placed_by_layer2(found: Sequence[Found], placed: set[str]) -> list[Edge]:
     """A device in no neighbour table, attached where a device learned one of its MACs on the
     port with the fewest stations behind it (the edge port, not an uplink that learns all)."""
+    # Each MAC's two best places (fewest stations, then device and port): the better of the
+    # two that is not the device itself is where it sits. One pass over every table, not every
+    # device's MACs against every other device's tables.
+    best: dict[str, list[tuple[int, str, str, int]]] = {}
+    for i, x in enumerate(found):
+        for mac, where in x.l2.learned().items():
+            two = best.setdefault(mac, [])
+            two.append((len(x.l2.fdb.get(where, ())), name_of(x), where, i))
+            if len(two) > 2:
+                two.sort()
+                del two[2:]
     out = []
-    for y in found:
+    for i, y in enumerate(found):
         me = name_of(y)
         if me in placed or y.reason is not None:
             continue
-        best: tuple[int, str, str, str] | None = None
-        for y_if, mac in sorted(y.l2.macs.items()):
-            for x in found:
-                if x is y:
-                    continue
-                where = x.l2.port_of(mac)
-                if where is not None:
-                    crowd = len(x.l2.fdb.get(where, ()))
-                    candidate = (crowd, name_of(x), where, y_if)
-                    best = candidate if best is None or candidate < best else best
-        if best is not None:
-            _, x_name, x_if, y_if = best
+        choice: tuple[int, str, str, str] | None = None
+        for y_if, mac in y.l2.macs.items():
+            for crowd, x_name, where, j in sorted(best.get(mac, ())):
+                if j != i:
+                    candidate = (crowd, x_name, where, y_if)
+                    choice = candidate if choice is None or candidate < choice else choice
+                    break
+        if choice is not None:
+            _, x_name, x_if, y_if = choice
             (a, a_if), (b, b_if) = sorted([(x_name, x_if), (me, y_if)])
             out.append(Edge(a, a_if, b, b_if, via="layer 2"))
     return out

@@ -61,12 +61,13 @@ class Layer2:
     aggregate: dict[str, str] = field(default_factory=dict)  # member interface -> aggregate
     blocked: set[str] = field(default_factory=set)  # interfaces spanning tree blocks
 
-    def port_of(self, mac: str) -> str | None:
-        """Where the device learned `mac` (forwarding table, else ARP)."""
-        for interface, macs in self.fdb.items():
-            if mac in macs:
-                return interface
-        return self.arp_port.get(mac)
+    def learned(self) -> dict[str, str]:
+        """Every MAC the device learned, with where: the forwarding table (its first interface
+        that holds the MAC), else the interface it was ARPed on."""
+        out = dict(self.arp_port)
+        for interface, macs in reversed(self.fdb.items()):  # the first interface wins
+            out.update(dict.fromkeys(macs, interface))
+        return out
 
 
 def _raw(value: Value | None) -> bytes | None:

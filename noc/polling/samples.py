@@ -98,3 +98,6 @@ class DetailCache:
     details: dict[int, InterfaceDetails]
     fetched_at: float
     uptime_ticks: int | None
+    # Every interface answered the 64-bit octet counters at the last full walk: the 32-bit
+    # ones are not walked again until the next.
+    wide: bool = False

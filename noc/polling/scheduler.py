@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import time
 import zlib
 from collections.abc import Awaitable, Callable
@@ -57,6 +58,10 @@ class Scheduler:
         self.interval = {d.name: float(inv.tiers[d.tier].poll_interval_s) for d in inv.devices}
         self.running: dict[str, asyncio.Task[None]] = {}
         self.due: dict[str, float] = {}
+        # The turns in time order: (when, device). `due` is the authority; an entry whose time
+        # is no longer its device's (moved by poll_soon) is dropped when it comes up. The
+        # loop's wake-up then costs the polls that are due, not one look at every device.
+        self._turns: list[tuple[float, str]] = []
         self.quick: set[str] = set()  # the next poll of these: one try
         self.again: set[str] = set()  # polled again, one try, once their running poll ends
         self.hinted: dict[str, float] = {}  # when each device's last quick poll was due
@@ -65,19 +70,23 @@ class Scheduler:
         start = self.clock()
         self.stats.started = start
         due = self.due = {name: start + offset_s(name, iv) for name, iv in self.interval.items()}
+        turns = self._turns = [(when, name) for name, when in due.items()]
+        heapq.heapify(turns)
         while not stop.is_set():
             now = self.clock()
-            for name, when in due.items():
-                if when > now:
-                    continue
-                due[name] = max(when + self.interval[name], now)
+            while turns and turns[0][0] <= now:
+                when, name = heapq.heappop(turns)
+                if due.get(name) != when:
+                    continue  # moved since (poll_soon): its own entry is in the heap
+                self._set_due(name, max(when + self.interval[name], now))
                 if not self.poller.live.owns(name):
                     continue  # in a fleet: another collector polls it
                 if name in self.running:
                     self.stats.late += 1
                     continue
                 self.running[name] = asyncio.create_task(self._poll(name))
-            await self.wait(stop, min(max(0.0, min(due.values()) - self.clock()), 1.0))
+            next_turn = turns[0][0] if turns else now + 1.0
+            await self.wait(stop, min(max(0.0, next_turn - self.clock()), 1.0))
         if self.running:
             await asyncio.gather(*self.running.values(), return_exceptions=True)
 
@@ -100,11 +109,17 @@ class Scheduler:
                 # must not become a poll loop; what comes meanwhile waits for the next one.
                 last = self.hinted.get(name)
                 at = now if last is None or now - last >= QUICK_GAP_S else last + QUICK_GAP_S
-                self.due[name] = min(self.due[name], at)
+                self._set_due(name, min(self.due[name], at))
                 self.hinted[name] = self.due[name]
                 self.quick.add(name)
             else:
-                self.due[name] = now
+                self._set_due(name, now)
+
+    def _set_due(self, name: str, when: float) -> None:
+        if self.due.get(name) == when:
+            return
+        self.due[name] = when
+        heapq.heappush(self._turns, (when, name))
 
     async def _poll(self, name: str) -> None:
         try:

@@ -307,6 +307,15 @@ def decode_value(tag_byte: int, content: bytes) -> Value:
 
 
 RawVarbind = tuple[bytes, Value]  # (OID contents octets, value)
+# The numeric values read inline by decode_varbinds: tag, longest content, signed, bound.
+_FAST_VALUES: dict[int, tuple[Tag, int, bool, int | float]] = {
+    0x02: (Tag.INTEGER, 9, True, float("inf")),
+    **{
+        byte: (tag, _UNSIGNED[tag] // 8 + 1, False, 1 << _UNSIGNED[tag])
+        for byte, tag in _VALUE_TAGS.items()
+        if tag in _UNSIGNED
+    },
+}
 
 
 def decode_varbinds(buf: bytes, pos: int, end: int) -> list[RawVarbind]:
@@ -315,6 +324,22 @@ def decode_varbinds(buf: bytes, pos: int, end: int) -> list[RawVarbind]:
     out: list[RawVarbind] = []
     pos = start
     while pos < stop:
+        # The usual varbind (every length in one octet, a counter or a status) read inline,
+        # with the same checks as the general way below, which takes every other.
+        if pos + 6 <= stop and buf[pos] == SEQUENCE and buf[pos + 2] == OID:
+            size, name = buf[pos + 1], buf[pos + 3]
+            oid_stop = pos + 4 + name
+            vb_stop = pos + 2 + size
+            if size < 0x80 and 0 < name < 0x80 and oid_stop + 2 <= vb_stop <= stop:
+                tag, length = buf[oid_stop], buf[oid_stop + 1]
+                if length < 0x80 and oid_stop + 2 + length == vb_stop:
+                    kind = _FAST_VALUES.get(tag)
+                    if kind is not None and 0 < length <= kind[1]:
+                        value = int.from_bytes(buf[oid_stop + 2 : vb_stop], "big", signed=kind[2])
+                        if value < kind[3]:
+                            out.append((buf[pos + 4 : oid_stop], Value(kind[0], value)))
+                            pos = vb_stop
+                            continue
         vb_start, vb_stop = expect(buf, pos, stop, SEQUENCE, "varbind")
         oid_start, oid_stop = expect(buf, vb_start, vb_stop, OID, "varbind name")
         if oid_start == oid_stop:

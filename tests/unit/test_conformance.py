@@ -145,3 +145,30 @@ def test_speed_prefers_ifhighspeed_and_falls_back_to_ifspeed() -> None:
     # airOS has no ifXTable: 32-bit counters and ifSpeed are what there is
     assert all(c.counter_bits == 32 for c in a.counters.values())
     assert a.radios and a.radios[0].signal_dbm == -70
+
+
+@pytest.mark.parametrize(
+    ("recording", "profile", "wide"),
+    [("routeros", "mikrotik_routeros", True), ("airos_airos8", "ubiquiti_airos", False)],
+)
+def test_a_steady_poll_asks_for_32_bit_octets_only_where_64_bit_ones_lack(
+    recording: str, profile: str, wide: bool
+) -> None:
+    client = FakeSnmpClient({"d": load_snmprec(RECORDINGS / f"{recording}.snmprec")})
+    target = Target("d", "127.0.0.1", 161, V2cAuth(SecretStr("x")))
+    plan = plan_for(profile)
+    first, cache = asyncio.run(poll_device(client, target, plan, None, RequestStats()))
+    assert cache.wide is wide
+    client.asked.clear()
+    again, _ = asyncio.run(poll_device(client, target, plan, cache, RequestStats()))
+    walked = {oid[:10] for _, oid in client.asked}
+    narrow = {plan.narrow["ifInOctets"], plan.narrow["ifOutOctets"]}
+    assert bool(walked & narrow) is not wide
+    # No packet column either: the shipped profiles do not export packets.
+    assert not [n for n in plan.fast if n.endswith("Pkts")]
+    # The counters are the same, whichever columns gave them.
+    octets = {i: (c.in_octets, c.out_octets, c.counter_bits) for i, c in first.counters.items()}
+    assert {i: (c.in_octets, c.out_octets, c.counter_bits) for i, c in again.counters.items()} == (
+        octets
+    )
+    assert any(pair[0] is not None for pair in octets.values())

@@ -5,10 +5,14 @@ is the table's own rendering."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from noc.alerts.gateway import GatewayRelay, RelayMetrics
@@ -28,7 +32,9 @@ from noc.flows.aggregate import Row
 from noc.flows.crosscheck import CrossCheck
 from noc.flows.process import Batch, Counts, FlowCollector
 from noc.inventory import load_inventory
+from noc.inventory.profiles import profiles_dir
 from noc.polling.livestate import LiveState
+from noc.polling.queries import plan_for
 from noc.services.checks import Cert
 from noc.services.checks import CheckResult as ServiceCheck
 from noc.services.watch import Histogram, Vantage, Watcher
@@ -74,10 +80,23 @@ class Writer:
         return 0.5
 
 
+@pytest.fixture
+def packet_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The shipped profiles, every one exporting packets (opt-in, and none of them does)."""
+    copy = tmp_path / "profiles"
+    shutil.copytree(profiles_dir(), copy)
+    base = copy / "if_mib.yaml"
+    base.write_text(base.read_text() + "export_packets: true\n")
+    monkeypatch.setenv("NOC_PROFILES_DIR", str(copy))
+    plan_for.cache_clear()
+    yield
+    plan_for.cache_clear()  # (before the variable is restored: the next plans are the shipped)
+
+
 def full_exposition() -> str:
     """One scrape with every source present: a polled network with a radio and an outage, the
     collector's health, a DR report with a failover verdict, a fleet member, a gateway relay,
-    the configuration backups."""
+    the configuration backups. Packet counters are exported when the profiles say so."""
     poller, lab, clock = simulated_poller(SMALL)
     lab["bts-a"].down = True
     for _ in range(3):
@@ -114,9 +133,8 @@ def full_exposition() -> str:
         )
     )
     cross = CrossCheck(flow_octets=97, snmp_octets=100)
-    # Packet counters are opt-in per profile: this scrape has them for every device.
     fragments = DeviceFragments(poller.live)
-    fragments.packets = dict.fromkeys(fragments.packets, True)
+    assert all(fragments.packets.values())  # (the profiles say so: packet_profiles)
     metrics = NocMetrics(
         poller.live,
         Stats(),
@@ -140,6 +158,7 @@ def full_exposition() -> str:
     return metrics.exposition().decode()
 
 
+@pytest.mark.usefixtures("packet_profiles")
 def test_every_exported_family_is_the_tables_and_the_table_has_no_dead_entry() -> None:
     text = full_exposition()
     helps = dict(line.split(" ", 3)[2:] for line in text.splitlines() if line.startswith("# HELP "))

@@ -47,7 +47,7 @@ def test_the_tables_read_by_interface() -> None:
     assert got.fdb == {"bridge-dc": {"02:aa:bb:cc:dd:01"}}  # bridge port 9 maps to nothing
     assert got.blocked == {"sfp2"}  # port 8 blocking; port 7 forwarding
     assert got.aggregate == {"sfp1": "bond1", "sfp2": "bond1"}
-    assert got.port_of("02:aa:bb:cc:dd:01") == "bridge-dc"
+    assert got.learned()["02:aa:bb:cc:dd:01"] == "bridge-dc"
 
 
 def found(name: str, neighbours: list[Adjacency], l2: Layer2) -> Found:
@@ -72,6 +72,25 @@ def test_a_silent_server_is_placed_on_the_edge_port_not_the_uplink() -> None:
         ("access", "ether5", "srv", "eth0", "layer 2")
     ]
     assert parents(edges, "core")["srv"] == "access"
+
+
+def test_a_device_that_learned_its_own_mac_is_placed_on_the_next_best_port() -> None:
+    # A silent server whose own bridge learned its MAC on the quietest port: that place is
+    # itself, so it goes to the next quietest, never to an edge with both ends the same.
+    mac = "02:aa:bb:cc:dd:07"
+    server = found("srv", [], Layer2(macs={"eth0": mac}, fdb={"br0": {mac}}))
+    access = found("access", [], Layer2(fdb={"ether5": {mac, "02:00:00:00:00:01"}}))
+    core = found("core", [], Layer2(fdb={"sfp1": {mac, "02:00:00:00:00:01", "02:00:00:00:00:02"}}))
+    placed = [e for e in graph([core, access, server]) if "srv" in (e.a, e.b)]
+    assert [(e.a, e.a_if, e.b, e.b_if) for e in placed] == [("access", "ether5", "srv", "eth0")]
+
+
+def test_the_forwarding_table_names_the_port_before_arp() -> None:
+    l2 = Layer2(
+        arp_port={"02:00:00:00:00:01": "vlan10", "02:00:00:00:00:02": "vlan10"},
+        fdb={"ether2": {"02:00:00:00:00:01"}, "ether3": {"02:00:00:00:00:01"}},
+    )
+    assert l2.learned() == {"02:00:00:00:00:01": "ether2", "02:00:00:00:00:02": "vlan10"}
 
 
 def test_a_transparent_bridge_shows_by_its_radios_macs() -> None:
