@@ -27,7 +27,6 @@ class ReferenceDevices(PromCollector):
             d.name: [d.name, d.site, inv.site(d.site).kecamatan, d.tier.value, d.role.value]
             for d in inv.devices
         }
-        self.link_of = {(ln.a.device, ln.a.interface): ln.name for ln in inv.links}
 
     def _owned(self) -> list[tuple[str, DeviceState]]:
         return [(n, d) for n, d in list(self.live.devices.items()) if self.live.owns(n)]
@@ -92,6 +91,7 @@ class ReferenceDevices(PromCollector):
                 facts.add_metric(
                     [
                         name,
+                        self.live.inv.device(name).site,
                         sample.sys_name or "",
                         sample.sys_object_id or "",
                         vendor or "",
@@ -128,9 +128,8 @@ class ReferenceDevices(PromCollector):
             sample = dev.sample
             if sample is None:
                 continue
-            base = self.device_labels[name][:2]
             for index, iface in list(dev.interfaces.items()):
-                labels = [*base, iface.name, self.link_of.get((name, iface.name), "")]
+                labels = [name, iface.name]
                 raw = sample.counters.get(index)
                 if raw is not None:
                     for direction, value in (("in", raw.in_octets), ("out", raw.out_octets)):

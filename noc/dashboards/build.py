@@ -415,7 +415,12 @@ def overview(inv: Inventory) -> dash.Dashboard:
 
 
 def per_second(counter: str, selector: str) -> str:
-    return f"sum by (device, interface) (rate({counter}{{{selector}}}[5m]))"
+    """An interface counter's rate on the devices `selector` picks by their inventory labels:
+    interface series carry device and interface only, the rest joins from noc_device_info."""
+    return (
+        f"sum by (device, interface) (rate({counter}[5m]) "
+        f"* on (device) group_left () group by (device) (noc_device_info{{{selector}}}))"
+    )
 
 
 def site_detail(inv: Inventory) -> dash.Dashboard:

@@ -43,9 +43,11 @@ Source = Literal[
 WRITTEN: tuple[Source, ...] = ("device", "interface", "link")
 
 DEVICE_LABELS = ("device", "site", "kecamatan", "tier", "role")
-# Interface series are the bulk of a scrape: they carry only what finds them (device, site,
-# interface, link); kecamatan, tier and role join from noc_device_state.
-IFACE_LABELS = ("device", "site", "interface", "link")
+# Interface series are the bulk of a scrape: they carry only what finds them (device,
+# interface). The site joins from noc_device_info (`* on (device) group_left (site)`), the
+# link from the link's series (`noc_link_state` has device and interface), and kecamatan,
+# tier and role from noc_device_state.
+IFACE_LABELS = ("device", "interface")
 LINK_LABELS = ("link", "medium", "tier", "device", "interface", "site", "kecamatan")
 STATES = "up, down, unreachable, unknown, maintenance, flapping"
 
@@ -113,8 +115,9 @@ FAMILIES: tuple[Family, ...] = (
         "noc_device_info",
         "gauge",
         "What the device says it is (always 1): sysName, sysObjectID, and the vendor and model the "
-        "sysObjectID names; sysDescr's first line.",
-        ("device", "sys_name", "sys_object_id", "vendor", "model", "sys_descr"),
+        "sysObjectID names; sysDescr's first line. With its site, for the interface series to "
+        "join (`* on (device) group_left (site) noc_device_info`).",
+        ("device", "site", "sys_name", "sys_object_id", "vendor", "model", "sys_descr"),
         "device",
     ),
     _f(

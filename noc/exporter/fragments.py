@@ -9,7 +9,7 @@ poll of its BTS can make it UNREACHABLE); a fragment older than the device's las
 rewritten at the scrape.
 
 Bytes that carry nothing are left out: a label with an empty value (the same as no label to
-Prometheus, so `link=""` on interfaces outside any link), and `.0` on whole numbers.
+Prometheus, so a device's `sys_name=""` when it gives none), and `.0` on whole numbers.
 """
 
 from __future__ import annotations
@@ -73,8 +73,7 @@ class DeviceFragments:
                     ("role", d.role.value),
                 ]
             )
-            self.base[d.name] = _labels([("device", d.name), ("site", d.site)])
-        self.link_of = {(ln.a.device, ln.a.interface): ln.name for ln in inv.links}
+            self.base[d.name] = _labels([("device", d.name)])
         self.link_labels: dict[str, str] = {}
         for ln in inv.links:
             site = inv.site(inv.device(ln.a.device).site)
@@ -190,6 +189,7 @@ class DeviceFragments:
             facts = _labels(
                 [
                     ("device", name),
+                    ("site", self.live.inv.device(name).site),
                     ("sys_name", sample.sys_name or ""),
                     ("sys_object_id", sample.sys_object_id or ""),
                     ("vendor", vendor or ""),
@@ -207,10 +207,7 @@ class DeviceFragments:
         assert sample is not None
         base = self.base[name]
         for index, iface in list(dev.interfaces.items()):
-            link = self.link_of.get((name, iface.name), "")
             lab = f'{base},interface="{_escape_value(iface.name)}"'
-            if link:
-                lab += f',link="{_escape_value(link)}"'
             raw = sample.counters.get(index)
             if raw is not None:
                 octets = out[INDEX["noc_interface_octets_total"]]
