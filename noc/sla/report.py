@@ -30,6 +30,7 @@ from noc.sla.compute import (
     combine,
     link_usage,
 )
+from noc.sla.usage import link_usages
 from noc.store import queries
 from noc.store.maintenance import list_windows
 from noc.store.models import AlertNotificationRow, IncidentRow, RollupRow, StateChangeRow
@@ -160,35 +161,20 @@ def _build_report(engine: Engine, inv: Inventory, period: Period, now: float | N
     period = Period(period.start, min(period.end, max(period.start, now)))
     with Session(engine) as session:
         changes = _changes(session, period)
-        rollups: dict[str, list[Point]] = defaultdict(list)
-        # Plain rows, not ORM objects: a year of 5-minute rollups is 105,120 rows per link.
-        # Link by link, each in time order (so every store sums them in the same order): the
-        # driver makes each link's rows one after the other, so they lie together in memory and
-        # every pass over a link's month reads them in order. Rows interleaved by time (as the
-        # time index gives them) made those passes about six times slower, which cost far more
-        # than the database's sort.
+        # The uplink's buckets themselves (its daily p95 and its busy hours need them); every
+        # other link's figures are added up by the store (`usage.link_usages`).
+        uplink_name = inv.uplink.name if inv.uplink is not None else ""
         query = (
-            select(
-                RollupRow.name,
-                RollupRow.bucket_start,
-                RollupRow.in_avg_bps,
-                RollupRow.out_avg_bps,
-            )
+            select(RollupRow.bucket_start, RollupRow.in_avg_bps, RollupRow.out_avg_bps)
             .where(
                 RollupRow.kind == "link",
+                RollupRow.name == uplink_name,
                 RollupRow.bucket_start >= period.start,
                 RollupRow.bucket_start < period.end,
             )
-            .order_by(RollupRow.name, RollupRow.bucket_start)
+            .order_by(RollupRow.bucket_start)
         )
-        # Read from the driver's cursor: plain tuples (names and floats, which need no
-        # conversion), without a result row object for each of the month's million rollups.
-        result = session.connection().execute(query)
-        try:
-            for name, start, in_bps, out_bps in result.cursor.fetchall():
-                rollups[name].append((start, in_bps, out_bps))
-        finally:
-            result.close()
+        uplink_points: list[Point] = [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
         incidents = [
             IncidentLine(
                 i.entity,
@@ -211,11 +197,10 @@ def _build_report(engine: Engine, inv: Inventory, period: Period, now: float | N
     uplink = inv.uplink
     if uplink is None:
         raise ValueError("the inventory has no ISP link: the report needs the uplink")
-    links = {
-        ln.name: link_usage(rollups.get(ln.name, []), period, ln.capacity_bps) for ln in inv.links
-    }
+    links = link_usages(engine, [ln for ln in inv.links if ln.name != uplink.name], period)
+    links[uplink.name] = link_usage(uplink_points, period, uplink.capacity_bps)
+    links = {ln.name: links[ln.name] for ln in inv.links}  # in the inventory's order
     daily = []
-    uplink_points = sorted(rollups.get(uplink.name, []))  # by start: one row per bucket
     starts = [p[0] for p in uplink_points]
     day = period.start
     while day < period.end:

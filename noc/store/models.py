@@ -69,9 +69,13 @@ class IncidentRow(Base):
 
 class RollupRow(Base):
     __tablename__ = "rollups"
-    # The report reads a period of one kind: from this index alone (0009).
+    # A period of one kind (a day closed, the old rows pruned) from the first index alone
+    # (0009); one link's period (a month's report) from the second (0018).
     __table_args__ = (
         Index("ix_rollups_kind_time", "kind", "bucket_start", "name", "in_avg_bps", "out_avg_bps"),
+        Index(
+            "ix_rollups_kind_name_time", "kind", "name", "bucket_start", "in_avg_bps", "out_avg_bps"
+        ),
     )
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
