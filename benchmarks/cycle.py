@@ -36,6 +36,7 @@ def inner(targets: int, cycles: int, engine: str) -> None:
 
     from noc.inventory.loader import validate_document
     from noc.polling.poller import Poller
+    from noc.service import tune_gc
     from noc.snmp.lean_client import LeanClient
     from noc.snmp.pysnmp_client import PysnmpClient
 
@@ -43,6 +44,8 @@ def inner(targets: int, cycles: int, engine: str) -> None:
     for device in doc["devices"]:  # type: ignore[attr-defined]
         device["profile"] = "if_mib"
     inv = validate_document(Path("bench.yaml"), doc)
+
+    tune_gc()  # as noc serve runs
 
     async def go() -> dict[str, object]:
         client = LeanClient() if engine == "lean" else PysnmpClient()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import socket
@@ -261,6 +262,18 @@ async def reconcile(service: Service, timeout_s: float = 15.0) -> bool:
     return True
 
 
+# Python's collector of reference cycles looks at its youngest objects every 700 new ones. A
+# poll makes thousands (every value it decodes) and keeps almost none, so at 10,000 devices
+# those looks cost about as much CPU as the polls themselves; every 20,000 they cost a tenth.
+# Nothing of the collector's own lives in cycles the counting does not free.
+GC_THRESHOLDS = (20_000, 50, 100)
+
+
+def tune_gc() -> None:
+    """The collector of cycles at the pace of a poller (GC_THRESHOLDS)."""
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 async def run_service(
     service: Service,
     stop: asyncio.Event,
@@ -270,6 +283,7 @@ async def run_service(
     """Poll until `stop` (serving the API and /metrics at `http` if given), then flush: the
     last rollups, UNKNOWN from now, everything buffered. A fleet member first takes its
     name (NameInUse when another live collector has it)."""
+    tune_gc()
     if service.member is not None:
         await service.member.join()
     server = _http_server(service, http, var_dir) if http else None
