@@ -9,7 +9,9 @@ cycles are measured from the store (each device's running poll totals): polls do
 polls due (the store is written every 2 s, so the two counts differ by the polls of a second or
 two either way), turns skipped because the last poll was still running ("late", from each
 worker's /metrics at the end), devices not polled for more than an interval and 10 s at the end
-("overdue"), failures; and the CPU of the workers and of snmpd from /proc. Needs root.
+("overdue"), failures; and the CPU of the workers, of the PostgreSQL backends serving the
+run's database, and of snmpd, from /proc. The target: one worker keeps up with 0 late turns,
+and the workers and their backends take at most one core. Needs root.
 
     .venv/bin/python benchmarks/fleet.py [--targets 10000] [--cycles 5] [--workers 1 2]
 """
