@@ -33,6 +33,7 @@ from scrape import (  # noqa: E402
     AGENT,
     EXPORTER,
     INTERFACES,
+    NS,
     exporter_config,
     start_agent,
     synthetic_inventory,
@@ -184,7 +185,7 @@ def main() -> None:
         if binary is None:
             print("prometheus-snmp-exporter: not installed; no anchor")
             return
-        start_agent(work)
+        agent = start_agent(work)
         exporter = subprocess.Popen(
             [
                 binary,
@@ -212,6 +213,10 @@ def main() -> None:
             )
         finally:
             exporter.terminate()
+            agent.terminate()  # and its namespace, as scrape.py's anchor leaves nothing
+            agent.wait()
+            subprocess.run(["ip", "netns", "del", NS], capture_output=True, check=False)
+            subprocess.run(["ip", "link", "del", "nocbench0"], capture_output=True, check=False)
     n = args.devices
     print(
         f"{n} devices x {INTERFACES} interfaces, scraped every {INTERVAL_S} s, {args.minutes} min"
