@@ -1,10 +1,10 @@
 """Poll one device as its profile says: scalars, then every table column in one bulk walk.
 
 Slow detail columns (ifName, ifAlias, ifType, speeds) are cached per device and walked again
-only when the cache is old, the device rebooted, or the set of ifIndexes changed. Between those
-full walks, a device whose every interface has 64-bit octet counters is not asked for the
-32-bit ones, and packet counters are walked only for profiles that export them
-(`export_packets`): 9 columns an interface instead of 19.
+only when the cache is old, the device rebooted, or the set of ifIndexes changed. A device
+whose every interface gave 64-bit octet counters at its last poll is not asked for the 32-bit
+ones (asked at once when one goes missing), and packet counters are walked only for profiles
+that export them (`export_packets`): 9 columns an interface instead of 19.
 """
 
 from __future__ import annotations
@@ -106,16 +106,22 @@ async def poll_device(
             rest = {n: oid for n, oid in {**plan.narrow, **plan.slow}.items() if n not in walked}
             walked.update(await _walk(client, target, rest, stats))
             refresh = True
-    timestamp = clock()
     interface_walk = {n: c for n, c in walked.items() if n in _interface_columns()}
     counters = decode_counters(interface_walk)
+    wide = bool(counters) and all(c.counter_bits == 64 for c in counters.values())
+    if not wide and plan.narrow and not all(n in walked for n in plan.narrow):
+        # The 64-bit counters were there and are not now (an agent that stopped giving them):
+        # the 32-bit ones at once, not at the next full walk.
+        walked.update(await _walk(client, target, plan.narrow, stats))
+        interface_walk = {n: c for n, c in walked.items() if n in _interface_columns()}
+        counters = decode_counters(interface_walk)
+    timestamp = clock()
     if refresh or cached is None:
         # Details of the interface table only: rows of other tables (hrStorage, hrProcessor)
         # are not interfaces, and counting them made every poll look like a new ifIndex set.
-        wide = bool(counters) and all(c.counter_bits == 64 for c in counters.values())
         cached = DetailCache(decode_details(interface_walk), timestamp, uptime, wide)
     else:
-        cached = replace(cached, uptime_ticks=uptime)
+        cached = replace(cached, uptime_ticks=uptime, wide=wide)
 
     def text(name: str) -> str | None:
         value = by_name.get(name)

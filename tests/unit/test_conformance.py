@@ -16,6 +16,7 @@ from noc.snmp.client import RequestStats, Target, V2cAuth
 from noc.snmp.fake import FakeSnmpClient
 from noc.snmp.iftypes import if_type_name
 from noc.snmp.snmprec import load_snmprec
+from noc.snmp.values import Tag, Value
 from noc.snmp.vendors import identify
 from tests.conftest import EXPECTED, RECORDINGS
 
@@ -172,3 +173,29 @@ def test_a_steady_poll_asks_for_32_bit_octets_only_where_64_bit_ones_lack(
         octets
     )
     assert any(pair[0] is not None for pair in octets.values())
+
+
+def test_an_agent_that_stops_giving_64_bit_octets_is_read_at_32_bits_in_the_same_poll() -> None:
+    mib = dict(load_snmprec(RECORDINGS / "routeros.snmprec"))
+    client = FakeSnmpClient({"d": mib})
+    target = Target("d", "127.0.0.1", 161, V2cAuth(SecretStr("x")))
+    plan = plan_for("mikrotik_routeros")
+    _, cache = asyncio.run(poll_device(client, target, plan, None, RequestStats()))
+    assert cache.wide
+    # From now on the agent gives the same octets as 32-bit counters only.
+    narrowed = {}
+    for wide_name, narrow_name in (
+        ("ifHCInOctets", "ifInOctets"),
+        ("ifHCOutOctets", "ifOutOctets"),
+    ):
+        column = plan.fast[wide_name]
+        for oid in [o for o in mib if o[: len(column)] == column]:
+            value = mib.pop(oid)
+            narrowed[plan.narrow[narrow_name] + oid[len(column) :]] = Value(
+                Tag.COUNTER32, value.as_int() % 2**32
+            )
+    client.mibs["d"] = dict(sorted({**mib, **narrowed}.items()))
+    sample, after = asyncio.run(poll_device(client, target, plan, cache, RequestStats()))
+    assert not after.wide
+    assert all(c.counter_bits == 32 for c in sample.counters.values())
+    assert any(c.in_octets is not None for c in sample.counters.values())
