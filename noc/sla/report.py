@@ -159,16 +159,18 @@ def _build_report(engine: Engine, inv: Inventory, period: Period, now: float | N
     whole_period = period
     # Only time that has passed is counted: what has not happened yet is neither up nor down.
     period = Period(period.start, min(period.end, max(period.start, now)))
+    uplink = inv.uplink
+    if uplink is None:
+        raise ValueError("the inventory has no ISP link: the report needs the uplink")
     with Session(engine) as session:
         changes = _changes(session, period)
         # The uplink's buckets themselves (its daily p95 and its busy hours need them); every
         # other link's figures are added up by the store (`usage.link_usages`).
-        uplink_name = inv.uplink.name if inv.uplink is not None else ""
         query = (
             select(RollupRow.bucket_start, RollupRow.in_avg_bps, RollupRow.out_avg_bps)
             .where(
                 RollupRow.kind == "link",
-                RollupRow.name == uplink_name,
+                RollupRow.name == uplink.name,
                 RollupRow.bucket_start >= period.start,
                 RollupRow.bucket_start < period.end,
             )
@@ -194,9 +196,6 @@ def _build_report(engine: Engine, inv: Inventory, period: Period, now: float | N
     stored = list_windows(engine, period.start, period.end)
     alerts_by_site = _alerts_by_site(engine, inv, period)
     devices, sites, tiers, whole = availabilities(inv, changes, stored, period)
-    uplink = inv.uplink
-    if uplink is None:
-        raise ValueError("the inventory has no ISP link: the report needs the uplink")
     links = link_usages(engine, [ln for ln in inv.links if ln.name != uplink.name], period)
     links[uplink.name] = link_usage(uplink_points, period, uplink.capacity_bps)
     links = {ln.name: links[ln.name] for ln in inv.links}  # in the inventory's order
