@@ -269,10 +269,13 @@ def service(
 
 @app.command()
 def flows(
-    which: Annotated[str, typer.Argument(help="restart, sampling, sampling-unsaid, or normal")],
+    which: Annotated[
+        str, typer.Argument(help="restart, sampling, sampling-unsaid, normal, pause or resume")
+    ],
 ) -> None:
     """Switch the uplink router's flow export: restart it (its template comes back in another
-    layout, one refresh late), sample 1 in 10 (saying so, or not), or back to normal."""
+    layout, one refresh late), sample 1 in 10 (saying so, or not), back to normal, or pause and
+    resume its export."""
     try:
         call(socket_path(), {"command": "flows", "name": which})
     except LabControlError as exc:

@@ -8,7 +8,9 @@ The template and the sampling option are sent every TEMPLATE_S. Scenarios (`noc 
   another layout, and sends that template only at the next refresh (the collector must hold
   the sets until then);
 - `sampling`: it samples 1 in 10 packets and says so in its option record;
-- `sampling-unsaid`: it samples 1 in 10 without saying so (the cross-check must catch it).
+- `sampling-unsaid`: it samples 1 in 10 without saying so (the cross-check must catch it);
+- `pause`, `resume`: its export is switched off (the traffic of the pause is neither sent nor
+  counted in `sent_octets`) and on again.
 """
 
 from __future__ import annotations
@@ -92,12 +94,13 @@ class LabFlowExporter:
     hold_template_until: float = 0.0
     sent_template_at: float = -1e9
     sent_octets: int = 0  # before sampling: what the counters say
+    paused: bool = False
     _sites: list[tuple[str, int, float]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._sites = site_shares(self.inv)
 
-    SCENARIOS = ("restart", "sampling", "sampling-unsaid", "normal")
+    SCENARIOS = ("restart", "sampling", "sampling-unsaid", "normal", "pause", "resume")
 
     def scenario(self, name: str, now: float) -> None:
         if name == "restart":
@@ -111,6 +114,8 @@ class LabFlowExporter:
             self.sampling, self.say_sampling = 10, False
         elif name == "normal":
             self.sampling, self.say_sampling = 1, True
+        elif name in ("pause", "resume"):
+            self.paused = name == "pause"
         else:
             raise ValueError(f"unknown flow scenario {name!r}")
 
@@ -197,6 +202,7 @@ class LabFlowExporter:
             exporter = uplink_exporter(self.inv)
             if exporter is None:
                 return
-            for message in self.messages(last, t):
-                send_from(self.inv, exporter[0], message, self.target)
+            if not self.paused:
+                for message in self.messages(last, t):
+                    send_from(self.inv, exporter[0], message, self.target)
             last = t
