@@ -27,7 +27,7 @@ const T = {
             dr: "Situs DR" },
     down: "mati", flapping: "tidak stabil", link: "Jalur",
     legend: ["normal, beban < 80%", "80–90%", "≥ 90% kapasitas kontrak", "mati (garis putus)",
-             "tidak terjangkau", "pemeliharaan", "belum dipolling"],
+             "tidak terjangkau", "tidak stabil", "pemeliharaan", "belum dipolling"],
     day: "hari", hour: "jam", minute: "menit", second: "detik", lessMinute: "< 1 menit",
     in: "masuk", out: "keluar", internet: "Internet",
     services: "Layanan", service: "Layanan", serviceDown: "tidak dapat diakses",
@@ -55,7 +55,7 @@ const T = {
             dr: "DR site" },
     down: "down", flapping: "flapping", link: "Link",
     legend: ["up, load < 80%", "80–90%", "≥ 90% of the contract", "down (dashed)",
-             "unreachable", "maintenance", "not polled yet"],
+             "unreachable", "flapping", "maintenance", "not polled yet"],
     day: "d", hour: "h", minute: "min", second: "s", lessMinute: "< 1 min",
     in: "in", out: "out", internet: "Internet",
     services: "Services", service: "Service", serviceDown: "down",
@@ -342,9 +342,9 @@ function placeLabels(labels, layer, obstacles) {
 
 function drawLegend() {
   const colours = [COLOUR.up, LOAD_COLOUR.warm, LOAD_COLOUR.hot, COLOUR.down,
-                   COLOUR.unreachable, COLOUR.maintenance, COLOUR.unknown];
+                   COLOUR.unreachable, COLOUR.flapping, COLOUR.maintenance, COLOUR.unknown];
   // The two link styles as lines (solid, dashed), the states as dots.
-  const kinds = ["dot", "line", "line", "dashed", "dot", "dot", "dot"];
+  const kinds = ["dot", "line", "line", "dashed", "dot", "dot", "dot", "dot"];
   const legend = $("legend");
   legend.textContent = "";
   T.legend.forEach((label, i) => {
