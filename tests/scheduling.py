@@ -20,12 +20,12 @@ import pytest
 # measured longest first in each list.
 WAITING = [
     "integration/test_alerts",
+    "integration/test_flows_lab",
     "integration/test_truth",
     "lab/test_fleet_partition",
     "lab/test_flows_softflowd",
     "integration/test_crash",
     "integration/test_events",
-    "integration/test_flows_lab",
     "integration/test_fleet",
     "integration/test_store",
     "integration/test_dr",
