@@ -164,8 +164,13 @@ def test_noc_serve_checks_the_topology_and_says_drift_on_metrics(lab: Lab, tmp_p
         wait_for("a check, no drift", lambda: drift("parent") == 0 and drift("link") == 0, 60)
         call(lab.socket, move)
         try:
-            wait_for("the parent no longer adjacent", lambda: drift("parent") == 1, 30)
-            assert drift("link") == 1
+            # Both at one check. (A device that misses its read under load is not judged at
+            # that check: one finding may come a check before the other.)
+            wait_for(
+                "the parent no longer adjacent and the new link",
+                lambda: drift("parent") == 1 and drift("link") == 1,
+                60,
+            )
         finally:
             call(lab.socket, {**move, "off": True})
         wait_for("no drift once aimed back", lambda: drift("parent") == 0, 30)
@@ -173,5 +178,5 @@ def test_noc_serve_checks_the_topology_and_says_drift_on_metrics(lab: Lab, tmp_p
         proc.terminate()
         proc.wait(30)
     said = (tmp_path / "serve.log").read_text()
-    assert "topology drift (2): a link the inventory lacks: bts-05" in said
+    assert re.search(r"topology drift \(\d\): .*a link the inventory lacks: bts-05", said)
     assert "bts-08: its parent bts-06 is no longer adjacent" in said
