@@ -90,10 +90,23 @@ def test_flows_agree_with_snmp_and_a_restart_with_a_late_template_loses_nothing(
     until("the first cross-check", lambda: ratio() is not None, 300)
     first = ratio()
     assert first is not None and abs(first - 1) < 0.05, first
-    last: list[tuple[int, int, int]] = []
 
     def sent() -> int:
         return int(str(lab_flows(lab_socket, "status")["sent_octets"]))
+
+    # The baseline: the export paused and everything it sent stored. What the lab sent before
+    # the collector listened (while it started) was never received, so it is left out.
+    lab_flows(lab_socket, "pause")
+    seen: list[int] = []
+
+    def settled() -> bool:  # the same three readings 2 s apart: the collector flushes every 1 s
+        seen.append(stored_octets(c))
+        time.sleep(2)
+        return len(seen) >= 3 and len(set(seen[-3:])) == 1
+
+    until("the paused export all stored", settled, 60)
+    base_sent, base_stored = sent(), seen[-1]
+    last: list[tuple[int, int, int]] = []
 
     def read() -> tuple[int, int, int]:
         """(sent before, stored, sent after), all since the baseline: the lab exports every
@@ -114,18 +127,6 @@ def test_flows_agree_with_snmp_and_a_restart_with_a_late_template_loses_nothing(
         except AssertionError as e:
             raise AssertionError(f"{e}; last (sent before, stored, sent after): {last}") from None
 
-    # The baseline: the export paused and everything it sent stored. What the lab sent before
-    # the collector listened (while it started) was never received, so it is left out.
-    lab_flows(lab_socket, "pause")
-    seen: list[int] = []
-
-    def settled() -> bool:  # the same three readings 2 s apart: the collector flushes every 1 s
-        seen.append(stored_octets(c))
-        time.sleep(2)
-        return len(seen) >= 3 and len(set(seen[-3:])) == 1
-
-    until("the paused export all stored", settled, 60)
-    base_sent, base_stored = sent(), stored_octets(c)
     lab_flows(lab_socket, "sampling")  # 1 in 10, said in the option record: scaled back
     lab_flows(lab_socket, "restart")  # template 256 in another layout, 30 s late
     lab_flows(lab_socket, "resume")
